@@ -1,0 +1,62 @@
+namespace TierStorage.Contracts;
+
+/// <summary>Token counts of one model call (or the sum of several).</summary>
+public sealed record TokenUsage
+{
+    public long Input { get; init; }
+    public long Output { get; init; }
+    public long CacheRead { get; init; }
+    public long CacheWrite { get; init; }
+
+    public long Total => Input + Output + CacheRead + CacheWrite;
+
+    public static TokenUsage operator +(TokenUsage a, TokenUsage b) => new()
+    {
+        Input = a.Input + b.Input,
+        Output = a.Output + b.Output,
+        CacheRead = a.CacheRead + b.CacheRead,
+        CacheWrite = a.CacheWrite + b.CacheWrite,
+    };
+}
+
+/// <summary>
+/// One line of a session's activity log, as stored and as returned by Get-SessionEvent.
+/// <see cref="Data"/> holds the free-form payload as nested dictionaries, lists and scalars.
+/// </summary>
+public sealed record SessionEvent
+{
+    public DateTimeOffset Timestamp { get; init; }
+    public string SessionId { get; init; } = "";
+    public SessionEventType Type { get; init; }
+    public string? Agent { get; init; }
+    public string? Tool { get; init; }
+    public string? Task { get; init; }
+    public long? DurationMs { get; init; }
+    public TokenUsage? Tokens { get; init; }
+    public string? Model { get; init; }
+    public bool? Success { get; init; }
+    public string? ErrorType { get; init; }
+    public string? File { get; init; }
+    public IReadOnlyDictionary<string, object?>? Data { get; init; }
+
+    /// <summary>Position in the catalog (0 until the event is indexed).</summary>
+    public long EventId { get; init; }
+}
+
+/// <summary>Filters for Get-SessionEvent; every filter is optional and they combine with AND.</summary>
+public sealed record SessionEventQuery
+{
+    public string? SessionId { get; init; }
+    public int? Phase { get; init; }
+    public SessionEventType? Type { get; init; }
+    public string? Agent { get; init; }
+    public string? Tool { get; init; }
+    public string? Model { get; init; }
+    public string? Task { get; init; }
+    public bool? Success { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    /// <summary>Newest first instead of oldest first.</summary>
+    public bool Descending { get; init; }
+    public int? Limit { get; init; }
+}

@@ -1,0 +1,110 @@
+namespace TierStorage.Contracts;
+
+/// <summary>The effective lifecycle policy (tierstorage.yaml with every default filled in).</summary>
+public sealed class TierPolicy
+{
+    public int Version { get; set; } = 1;
+    /// <summary>File the policy came from, or "(embedded default)".</summary>
+    public string Source { get; set; } = "";
+    public List<TierDefinition> Tiers { get; set; } = [];
+    public RetentionPolicy Retention { get; set; } = new();
+    public List<LifecycleRule> Lifecycle { get; set; } = [];
+    public BackupPolicy Backup { get; set; } = new();
+    public RedactionPolicy Redaction { get; set; } = new();
+    public PricingPolicy Pricing { get; set; } = new();
+
+    public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);
+    public TierDefinition? GetTier(string name) => Tiers.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+public sealed class TierDefinition
+{
+    public string Name { get; set; } = "";
+    public TierLevel Level { get; set; }
+    public TierKind Kind { get; set; }
+    /// <summary>Bytes; null for unbounded.</summary>
+    public long? CapacityBytes { get; set; }
+    public double WarnPercent { get; set; } = 80;
+    public double CriticalPercent { get; set; } = 90;
+    public decimal PricePerGbMonth { get; set; }
+    /// <summary>folder: directory (environment variables and ~ expanded; relative to the workspace).</summary>
+    public string? Path { get; set; }
+    /// <summary>google-drive: name of the root folder under My Drive.</summary>
+    public string? RootFolder { get; set; }
+    /// <summary>google-drive: OAuth client secrets file (relative to the workspace's credentials/).</summary>
+    public string? ClientSecrets { get; set; }
+    public string? Bucket { get; set; }
+    public string? Region { get; set; }
+    public string? Prefix { get; set; }
+    public string? StorageClass { get; set; }
+    public string? Endpoint { get; set; }
+    public bool ForcePathStyle { get; set; }
+    public string? ServerSideEncryption { get; set; }
+    /// <summary>s3: AWS profile name for the SDK's credential chain (never keys).</summary>
+    public string? Profile { get; set; }
+}
+
+public sealed class RetentionPolicy
+{
+    /// <summary>Sessions kept on the local tier (current + previous).</summary>
+    public int LocalSessions { get; set; } = 2;
+    /// <summary>Phases kept on the backup tier before they are archived.</summary>
+    public int BackupPhases { get; set; } = 2;
+    /// <summary>Days an archive is kept; null = forever.</summary>
+    public int? ArchiveDays { get; set; }
+}
+
+/// <summary>Age-based rule for one data class, evaluated by Move-DataTier.</summary>
+public sealed class LifecycleRule
+{
+    /// <summary>activity_logs, snapshots, handoffs, analytics, insights.</summary>
+    public string DataClass { get; set; } = "";
+    public int? CoreDays { get; set; }
+    public int? MainDays { get; set; }
+    public int? ArchiveAfterDays { get; set; }
+    public int? DeleteAfterDays { get; set; }
+}
+
+public sealed class BackupPolicy
+{
+    public bool OnSessionComplete { get; set; } = true;
+    /// <summary>gzip level 1 (fastest) .. 9 (smallest).</summary>
+    public int CompressionLevel { get; set; } = 6;
+}
+
+public sealed class RedactionPolicy
+{
+    /// <summary>Apply the built-in patterns (AWS keys, Google OAuth tokens, bearer tokens, password= pairs, private keys).</summary>
+    public bool UseDefaults { get; set; } = true;
+    public List<RedactionPattern> Patterns { get; set; } = [];
+}
+
+public sealed class RedactionPattern
+{
+    public string Name { get; set; } = "";
+    /// <summary>.NET regular expression.</summary>
+    public string Pattern { get; set; } = "";
+}
+
+public sealed class PricingPolicy
+{
+    public string Currency { get; set; } = "USD";
+    /// <summary>Per model id (or prefix), USD per million tokens.</summary>
+    public Dictionary<string, ModelPrice> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Deep Archive retrieval, USD per GB.</summary>
+    public decimal ArchiveStandardRetrievalPerGb { get; set; } = 0.02m;
+    public decimal ArchiveBulkRetrievalPerGb { get; set; } = 0.0025m;
+}
+
+public sealed class ModelPrice
+{
+    public decimal Input { get; set; }
+    public decimal Output { get; set; }
+    public decimal CacheWrite5m { get; set; }
+    public decimal CacheWrite1h { get; set; }
+    public decimal CacheRead { get; set; }
+    /// <summary>Input tokens per request above which the long-context rates apply; null when the model has none.</summary>
+    public long? LongContextThreshold { get; set; }
+    public decimal? LongContextInput { get; set; }
+    public decimal? LongContextOutput { get; set; }
+}

@@ -1,0 +1,63 @@
+namespace TierStorage.Contracts;
+
+/// <summary>Broad class of a failure; the PowerShell front maps it to an ErrorCategory, the CLI to an exit code.</summary>
+public enum TierErrorKind
+{
+    InvalidArgument,
+    InvalidData,
+    ObjectNotFound,
+    ResourceExists,
+    ResourceUnavailable,
+    PermissionDenied,
+    WriteError,
+    ReadError,
+    InvalidOperation,
+    ConnectionError,
+    OperationStopped,
+}
+
+/// <summary>
+/// Every failure the engine reports on purpose. <see cref="ErrorId"/> is stable and non-localised
+/// (the PowerShell front uses it as the ErrorRecord id); <see cref="Target"/> is the item being processed.
+/// Messages never contain secrets.
+/// </summary>
+public class TierStorageException : Exception
+{
+    public TierStorageException(string errorId, TierErrorKind kind, string message, object? target = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+    public TierErrorKind Kind { get; }
+    public object? Target { get; }
+    /// <summary>For policy errors: every problem found, each with file, line, column and key path.</summary>
+    public IReadOnlyList<PolicyFinding> Findings { get; init; } = [];
+}
+
+/// <summary>The stable error ids, one per code path that fails on purpose.</summary>
+public static class ErrorIds
+{
+    public const string PolicyInvalid = "PolicyInvalid";
+    public const string PolicyNotFound = "PolicyNotFound";
+    public const string PolicyExists = "PolicyExists";
+    public const string WorkspaceNotFound = "WorkspaceNotFound";
+    public const string WorkspaceNotWritable = "WorkspaceNotWritable";
+    public const string DiskFull = "DiskFull";
+    public const string InvalidSessionId = "InvalidSessionId";
+    public const string SessionNotFound = "SessionNotFound";
+    public const string SessionExists = "SessionExists";
+    public const string SessionStillActive = "SessionStillActive";
+    public const string NoActiveSession = "NoActiveSession";
+    public const string SessionNotActive = "SessionNotActive";
+    public const string InvalidEvent = "InvalidEvent";
+    public const string SnapshotNotFound = "SnapshotNotFound";
+    public const string SnapshotCorrupt = "SnapshotCorrupt";
+    public const string InvalidSnapshot = "InvalidSnapshot";
+    public const string CatalogCorrupt = "CatalogCorrupt";
+    public const string CatalogTooNew = "CatalogTooNew";
+    public const string LockTimeout = "LockTimeout";
+}
