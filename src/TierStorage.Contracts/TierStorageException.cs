@@ -60,4 +60,5 @@ public static class ErrorIds
     public const string CatalogCorrupt = "CatalogCorrupt";
     public const string CatalogTooNew = "CatalogTooNew";
     public const string LockTimeout = "LockTimeout";
+    public const string InvalidArgument = "InvalidArgument";
 }

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Policy;
 
 namespace TierStorage.Engine.Workspace;
 
@@ -10,6 +13,9 @@ public sealed record WorkspaceOptions
     /// <summary>Policy file; default $env:TIERSTORAGE_POLICY, else &lt;workspace&gt;/tierstorage.yaml, else the embedded default.</summary>
     public string? PolicyPath { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Receives warnings (e.g. a quarantined partial log line). Called on the thread doing the work,
+    /// which in async code may be a pool thread: fronts queue them and write them on their own thread.</summary>
+    public Action<string>? Warning { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -35,74 +41,442 @@ public sealed record SessionFilter
 /// </summary>
 public sealed partial class TierWorkspace : IAsyncDisposable
 {
+    public const string DefaultDirectoryName = ".tierstorage";
+    public const string WorkspaceVariable = "TIERSTORAGE_WORKSPACE";
+    public const string PolicyVariable = "TIERSTORAGE_POLICY";
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly CatalogDatabase _catalog;
+    private readonly TimeProvider _time;
+    private readonly Action<string>? _warning;
+    private readonly EventRedaction _redaction;
+
+    private TierWorkspace(WorkspaceLayout layout, TierPolicy policy, CatalogDatabase catalog, WorkspaceOptions options)
+    {
+        Layout = layout;
+        Policy = policy;
+        _catalog = catalog;
+        _time = options.Time;
+        _warning = options.Warning;
+        _redaction = new EventRedaction(new Redactor(policy.Redaction));
+    }
+
+    public string Root => Layout.Root;
+    public TierPolicy Policy { get; }
+    public WorkspaceLayout Layout { get; }
+    internal CatalogDatabase Catalog => _catalog;
+    internal EventRedaction Redaction => _redaction;
+    private string LocalTierName => Policy.GetTier(TierLevel.Local)?.Name ?? "local";
+    internal DateTimeOffset Now => _time.GetUtcNow();
+
     /// <summary>Workspace directory to use: the argument, else $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage (full path).</summary>
-    public static string ResolveWorkspacePath(string? workspacePath) => throw new NotImplementedException();
+    public static string ResolveWorkspacePath(string? workspacePath)
+    {
+        var chosen = !string.IsNullOrWhiteSpace(workspacePath) ? workspacePath
+            : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : DefaultDirectoryName;
+        return Path.GetFullPath(PathExpander.Expand(chosen, Environment.CurrentDirectory));
+    }
 
     /// <summary>Policy file to use for a workspace, or null for the embedded default.</summary>
-    public static string? ResolvePolicyPath(string workspaceRoot, string? policyPath) => throw new NotImplementedException();
+    public static string? ResolvePolicyPath(string workspaceRoot, string? policyPath)
+    {
+        if (!string.IsNullOrWhiteSpace(policyPath)) return Path.GetFullPath(PathExpander.Expand(policyPath, Environment.CurrentDirectory));
+        if (Environment.GetEnvironmentVariable(PolicyVariable) is { Length: > 0 } fromEnvironment)
+            return Path.GetFullPath(PathExpander.Expand(fromEnvironment, Environment.CurrentDirectory));
+        var inWorkspace = new WorkspaceLayout(workspaceRoot).PolicyPath;
+        return File.Exists(inWorkspace) ? inWorkspace : null;
+    }
 
     /// <summary>Creates the layout and writes a policy (the embedded default, or a copy of <paramref name="policyTemplatePath"/>).
-    /// Refuses (ErrorIds.PolicyExists) to overwrite an existing policy unless <paramref name="force"/>. Idempotent otherwise.</summary>
-    public static Task<WorkspaceInfo> InitializeAsync(string? workspacePath, string? policyTemplatePath, bool force, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    /// Refuses (ErrorIds.PolicyExists) to overwrite an existing policy unless <paramref name="force"/>.</summary>
+    public static async Task<WorkspaceInfo> InitializeAsync(string? workspacePath, string? policyTemplatePath, bool force, CancellationToken cancellationToken)
+    {
+        var layout = new WorkspaceLayout(ResolveWorkspacePath(workspacePath));
+        if (File.Exists(layout.PolicyPath) && !force)
+            throw new TierStorageException(ErrorIds.PolicyExists, TierErrorKind.ResourceExists,
+                $"'{layout.PolicyPath}' already exists; nothing was changed. Use -Force (--force) to replace it with {(policyTemplatePath is null ? "the default policy" : $"'{policyTemplatePath}'")}.",
+                layout.PolicyPath);
+
+        // Validate the template before touching the disk: a bad policy changes nothing.
+        string yaml;
+        if (policyTemplatePath is null)
+        {
+            yaml = PolicyLoader.EmbeddedDefaultYaml;
+        }
+        else
+        {
+            var templatePath = Path.GetFullPath(policyTemplatePath);
+            PolicyLoader.Load(templatePath);
+            yaml = await File.ReadAllTextAsync(templatePath, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await IoErrors.GuardAsync("initializing", layout.Root, async () =>
+        {
+            var created = new List<string>();
+            foreach (var directory in new[] { layout.Root }.Concat(layout.Directories))
+            {
+                if (Directory.Exists(directory)) continue;
+                Directory.CreateDirectory(directory);
+                created.Add(directory);
+            }
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(layout.CredentialsDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var gitignore = Path.Combine(layout.Root, ".gitignore");
+            if (!File.Exists(gitignore))
+                await AtomicFile.WriteAllTextAsync(gitignore, "# Never commit OAuth tokens or keys.\ncredentials/\n", overwrite: false, cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllTextAsync(layout.PolicyPath, yaml, overwrite: true, cancellationToken).ConfigureAwait(false);
+            await using (await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false)) { }
+            return new WorkspaceInfo
+            {
+                Path = layout.Root,
+                PolicyPath = layout.PolicyPath,
+                CatalogPath = layout.CatalogPath,
+                PolicyWritten = true,
+                CreatedDirectories = created,
+            };
+        }).ConfigureAwait(false);
+    }
 
     /// <summary>Opens an initialized workspace (ErrorIds.WorkspaceNotFound otherwise), loads its policy and catalog.</summary>
-    public static Task<TierWorkspace> OpenAsync(WorkspaceOptions options, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public static async Task<TierWorkspace> OpenAsync(WorkspaceOptions options, CancellationToken cancellationToken)
+    {
+        var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath));
+        if (!Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory))
+            throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
+                $"No TierStorage workspace at '{layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath or ${WorkspaceVariable}.",
+                layout.Root);
+        var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath));
+        var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        return new TierWorkspace(layout, policy, catalog, options);
+    }
 
-    public string Root => throw new NotImplementedException();
-    public TierPolicy Policy => throw new NotImplementedException();
+    internal Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
+        IoErrors.GuardAsync("locking", Layout.WriteLockPath, () => FileLock.AcquireAsync(Layout.WriteLockPath, LockTimeout, cancellationToken));
+
+    internal void Warn(string message) => _warning?.Invoke(message);
 
     /// <summary>Starts a session: the current log rotates to previous; an active session is completed first
     /// (CompleteActive) or refused (ErrorIds.SessionStillActive).</summary>
-    public Task<SessionInfo> StartSessionAsync(StartSessionRequest request, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async Task<SessionInfo> StartSessionAsync(StartSessionRequest request, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var sessionId = request.SessionId ?? SessionIds.NewId(now);
+        SessionIds.Validate(sessionId);
+        if (request.Phase is < 0)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Phase must be 0 or more, not {request.Phase}.", request.Phase);
 
-    /// <summary>Writes the handoff note, appends session_end and marks the session Completed. Null = the active session.</summary>
-    public Task<SessionInfo> CompleteSessionAsync(string? sessionId, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null)
+                throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
+                    $"Session '{sessionId}' already exists.{(request.SessionId is null ? " Sessions started within the same second get the same id; wait a second or pass -SessionId." : "")}",
+                    sessionId);
 
-    public IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+            var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+            if (sessions.FirstOrDefault(s => s.State == SessionState.Active) is { } active)
+            {
+                if (!request.CompleteActive)
+                    throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
+                        $"Session '{active.SessionId}' is still active. Complete it first (Complete-Session), or pass -CompleteActive to complete it and start the new one.",
+                        active.SessionId);
+                await CompleteLockedAsync(active, cancellationToken).ConfigureAwait(false);
+            }
+
+            var phase = request.Phase ?? sessions.LastOrDefault()?.Phase ?? 0;
+            await IoErrors.GuardAsync("rotating the logs in", Layout.LogsDirectory, () => RotateLogsAsync(cancellationToken)).ConfigureAwait(false);
+            await _catalog.EnsurePhaseAsync(phase, null, now, cancellationToken).ConfigureAwait(false);
+            var record = new SessionRecord
+            {
+                SessionId = sessionId,
+                Phase = phase,
+                StartedAt = now,
+                State = SessionState.Active,
+                LogPath = Layout.CurrentLogPath,
+            };
+            await _catalog.InsertSessionAsync(record, cancellationToken).ConfigureAwait(false);
+            await AppendLockedAsync(record, [new SessionEvent { Timestamp = now, SessionId = sessionId, Type = SessionEventType.SessionStart, Data = new Dictionary<string, object?> { ["phase"] = (long)phase } }], cancellationToken).ConfigureAwait(false);
+            await PruneLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return await GetSessionInfoAsync(sessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the handoff note, appends session_end and marks the session Completed. Null = the active session.
+    /// Completing a session that is already completed changes nothing.</summary>
+    public async Task<SessionInfo> CompleteSessionAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        string id;
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = await ResolveSessionAsync(sessionId, requireActive: false, cancellationToken).ConfigureAwait(false);
+            id = record.SessionId;
+            if (record.State == SessionState.Active)
+                await CompleteLockedAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        return await GetSessionInfoAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task CompleteLockedAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        record = await CatchUpIndexLockedAsync(record, cancellationToken).ConfigureAwait(false);
+        // A rerun after a crash between session_end and the state change must not log a second end.
+        var hasEnd = false;
+        await foreach (var _ in _catalog.QueryEventsAsync(new SessionEventQuery { SessionId = record.SessionId, Type = SessionEventType.SessionEnd, Limit = 1 }, cancellationToken).ConfigureAwait(false))
+            hasEnd = true;
+        if (!hasEnd)
+        {
+            var duration = (long)Math.Max(0, (now - record.StartedAt).TotalMilliseconds);
+            record = await AppendLockedAsync(record, [new SessionEvent { Timestamp = now, SessionId = record.SessionId, Type = SessionEventType.SessionEnd, DurationMs = duration, Success = true }], cancellationToken).ConfigureAwait(false);
+        }
+
+        var summary = await _catalog.SummarizeSessionAsync(record.SessionId, cancellationToken).ConfigureAwait(false);
+        var completed = record with { State = SessionState.Completed, EndedAt = now, HandoffPath = Layout.HandoffPath(record.SessionId) };
+        await IoErrors.GuardAsync("writing", completed.HandoffPath!, async () =>
+        {
+            await AtomicFile.WriteAllTextAsync(completed.HandoffPath!, HandoffWriter.Render(completed, summary), overwrite: true, cancellationToken).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+        await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var all = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        var newestFirst = all.OrderByDescending(s => s.StartedAt).Select(s => s.SessionId).ToList();
+        foreach (var record in all)
+        {
+            if (filter.SessionId is { } id && !string.Equals(record.SessionId, id, StringComparison.Ordinal)) continue;
+            if (filter.Phase is { } phase && record.Phase != phase) continue;
+            if (filter.State is { } state && record.State != state) continue;
+            yield return await ToInfoAsync(record, newestFirst.IndexOf(record.SessionId), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SessionInfo> GetSessionInfoAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await foreach (var info in GetSessionsAsync(new SessionFilter { SessionId = sessionId }, cancellationToken).ConfigureAwait(false))
+            return info;
+        throw SessionNotFound(sessionId);
+    }
+
+    private async Task<SessionInfo> ToInfoAsync(SessionRecord record, int recency, CancellationToken cancellationToken)
+    {
+        var verified = await _catalog.HasVerifiedCopyAsync(record.SessionId, LocalTierName, cancellationToken).ConfigureAwait(false);
+        var logPath = LocateLog(record);
+        var snapshots = Layout.EnumerateSnapshots(record.SessionId).ToList();
+        var handoff = record.HandoffPath is { } h && File.Exists(h) ? h : null;
+        long size = 0;
+        foreach (var file in snapshots.Select(s => s.Path).Append(logPath).Append(handoff))
+            if (file is not null && File.Exists(file)) size += new FileInfo(file).Length;
+
+        var keep = Policy.Retention.LocalSessions;
+        var note = record.State == SessionState.Active ? $"Active: events are appended to {Path.GetFileName(logPath ?? Layout.CurrentLogPath)}."
+            : logPath is null && verified ? "Pruned from the local tier; a verified copy exists on another tier."
+            : logPath is null ? "The local activity log is missing and no verified copy exists: restore it or check the workspace."
+            : recency < keep ? $"Kept locally: one of the {keep} most recent sessions (retention.local_sessions)."
+            : verified ? "Beyond local retention with a verified copy elsewhere: pruned at the next Start-Session."
+            : $"Kept locally although beyond retention ({keep} sessions): it has no verified backup, and the local tier never deletes an unverified session.";
+        return new SessionInfo
+        {
+            SessionId = record.SessionId,
+            Phase = record.Phase,
+            StartedAt = record.StartedAt,
+            EndedAt = record.EndedAt,
+            State = record.State,
+            Tier = logPath is null && verified ? "" : LocalTierName,
+            LogPath = logPath,
+            HandoffPath = handoff,
+            Verified = verified,
+            EventCount = record.EventCount,
+            SnapshotCount = snapshots.Count,
+            SizeBytes = size,
+            Note = note,
+        };
+    }
 
     /// <summary>Buffers events for a session (null = the active one) and writes them in batches:
     /// log lines under the session's lock, then one catalog transaction per batch.</summary>
-    public EventAppender OpenEventAppender(string? sessionId) => throw new NotImplementedException();
+    public EventAppender OpenEventAppender(string? sessionId)
+    {
+        if (sessionId is not null) SessionIds.Validate(sessionId);
+        return new EventAppender(this, sessionId);
+    }
 
     /// <summary>Appends events and returns them as written (redacted, session filled in).</summary>
-    public Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
+    {
+        var written = new List<SessionEvent>();
+        await using var appender = OpenEventAppender(sessionId);
+        foreach (var e in events)
+            written.Add(await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false));
+        await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return written;
+    }
 
     public IAsyncEnumerable<SessionEvent> GetEventsAsync(SessionEventQuery query, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    {
+        if (query.SessionId is { } id) SessionIds.Validate(id);
+        if (query.Limit is <= 0)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Limit must be positive, not {query.Limit}.", query.Limit);
+        return _catalog.QueryEventsAsync(query, cancellationToken);
+    }
 
-    /// <summary>Writes state/&lt;session&gt;_snapNNN.json.gz through a temp file and an atomic rename. The JSON must parse.</summary>
-    public Task<SnapshotInfo> SaveSnapshotAsync(string? sessionId, string json, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
+    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken)
+    {
+        var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
+        record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, cancellationToken).ConfigureAwait(false);
+        var lines = EventLines.Encode(events);
+        var before = record.LogIndexedBytes;
+        var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines, Layout.QuarantineDirectory, _warning));
+        try
+        {
+            await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Keep the log and the catalog saying the same thing: the caller sees a failure, so the lines must go too.
+            using (var stream = new FileStream(logPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) stream.SetLength(before);
+            throw;
+        }
+        return record with { LogIndexedBytes = after, EventCount = record.EventCount + events.Count };
+    }
 
-    /// <summary>Lists snapshots (no content) of a session, or of every session when null.</summary>
-    public IAsyncEnumerable<SnapshotInfo> GetSnapshotsAsync(string? sessionId, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    /// <summary>Indexes log lines that reached the file but not the catalog (a writer that died between the two).</summary>
+    private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
+        var logPath = LocateLog(record);
+        if (logPath is null) return record;
+        var complete = IoErrors.Guard("repairing", logPath, () => ActivityLog.RepairTail(logPath, Layout.QuarantineDirectory, _warning));
+        if (complete <= record.LogIndexedBytes) return record with { LogPath = logPath };
 
-    /// <summary>Reads one snapshot with its JSON. sequence null = the latest readable one (the recovery path:
-    /// a corrupt latest is skipped and reported through <paramref name="warn"/>).</summary>
-    public Task<SnapshotInfo> ReadSnapshotAsync(string? sessionId, int? sequence, Action<string>? warn, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+        var batch = new List<SessionEvent>();
+        long offset = record.LogIndexedBytes, count = record.EventCount;
+        foreach (var (line, end) in ActivityLog.ReadLines(logPath, record.LogIndexedBytes, complete))
+        {
+            offset = end;
+            if (line.Length == 0) continue;
+            try
+            {
+                batch.Add(EventJson.Parse(line, record.SessionId));
+            }
+            catch (TierStorageException ex)
+            {
+                Warn($"'{logPath}' at byte {end - line.Length - 1}: a line that is not a valid event was left out of the catalog: {ex.Message}");
+            }
+            if (batch.Count < EventAppender.BatchSize) continue;
+            await _catalog.AddEventsAsync(record.SessionId, batch, offset, cancellationToken).ConfigureAwait(false);
+            count += batch.Count;
+            batch.Clear();
+        }
+        await _catalog.AddEventsAsync(record.SessionId, batch, offset, cancellationToken).ConfigureAwait(false);
+        count += batch.Count;
+        Warn($"Indexed {count - record.EventCount} event(s) of session '{record.SessionId}' that were in its log but not in the catalog.");
+        return record with { LogPath = logPath, LogIndexedBytes = offset, EventCount = count };
+    }
 
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
-}
+    /// <summary>The session's log on disk: where the catalog says, or (after a crash mid-rotation) wherever its first line says it is.</summary>
+    private string? LocateLog(SessionRecord record)
+    {
+        if (record.LogPath is { } recorded && File.Exists(recorded)) return recorded;
+        if (record.LogPath is null && record.State != SessionState.Active) return null;
+        foreach (var candidate in new[] { Layout.CurrentLogPath, Layout.PreviousLogPath, Layout.RetainedLogPath(record.SessionId) })
+            if (File.Exists(candidate) && LogOwner(candidate) == record.SessionId)
+                return candidate;
+        return null;
+    }
 
-/// <summary>Batches events into a session's log and the catalog. Not thread-safe; one per writer.</summary>
-public sealed class EventAppender : IAsyncDisposable
-{
-    internal EventAppender() { }
+    /// <summary>Session id of a log, from its first line (session_start).</summary>
+    private static string? LogOwner(string path)
+    {
+        foreach (var (line, _) in ActivityLog.ReadLines(path, 0))
+        {
+            try
+            {
+                return EventJson.Parse(line, null).SessionId;
+            }
+            catch (TierStorageException)
+            {
+                return null;
+            }
+        }
+        return null;
+    }
 
-    public string SessionId => throw new NotImplementedException();
+    /// <summary>current → previous → retained. Each rename is followed by its catalog update, and LocateLog finds a log
+    /// whose update was lost, so a crash at any point loses nothing.</summary>
+    private async Task<bool> RotateLogsAsync(CancellationToken cancellationToken)
+    {
+        if (File.Exists(Layout.PreviousLogPath))
+            await MoveLogAsync(Layout.PreviousLogPath, owner => Layout.RetainedLogPath(owner), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(Layout.CurrentLogPath))
+            await MoveLogAsync(Layout.CurrentLogPath, _ => Layout.PreviousLogPath, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
-    /// <summary>Validates, redacts and buffers one event; flushes when the batch is full. Returns the event as it will be written.</summary>
-    public ValueTask<SessionEvent> AppendAsync(SessionEvent sessionEvent, CancellationToken cancellationToken) => throw new NotImplementedException();
+    private async Task MoveLogAsync(string from, Func<string, string> target, CancellationToken cancellationToken)
+    {
+        var owner = LogOwner(from);
+        var destination = target(owner ?? $"orphan_{Now:yyyyMMdd_HHmmss}");
+        for (var n = 2; File.Exists(destination); n++)
+            destination = Path.Combine(Path.GetDirectoryName(destination)!, $"{Path.GetFileNameWithoutExtension(target(owner ?? "orphan"))}.{n}.jsonl");
+        File.Move(from, destination);
+        if (owner is null)
+        {
+            Warn($"'{from}' did not start with a session_start event; it was kept as '{destination}'.");
+            return;
+        }
+        if (await _catalog.GetSessionAsync(owner, cancellationToken).ConfigureAwait(false) is { } session)
+            await _catalog.UpdateSessionAsync(session with { LogPath = destination }, cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task FlushAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Removes local copies of sessions beyond retention, only those with a verified copy on another tier.</summary>
+    private async Task PruneLockedAsync(CancellationToken cancellationToken)
+    {
+        var sessions = (await ListRecordsAsync(cancellationToken).ConfigureAwait(false)).OrderByDescending(s => s.StartedAt).ToList();
+        foreach (var session in sessions.Skip(Policy.Retention.LocalSessions))
+        {
+            if (session.State == SessionState.Active) continue;
+            var logPath = LocateLog(session);
+            if (logPath is null && session.HandoffPath is null) continue;
+            if (!await _catalog.HasVerifiedCopyAsync(session.SessionId, LocalTierName, cancellationToken).ConfigureAwait(false)) continue;
+            foreach (var file in Layout.EnumerateSnapshots(session.SessionId).Select(s => s.Path).Append(logPath).Append(session.HandoffPath))
+                if (file is not null) File.Delete(file);
+            await _catalog.UpdateSessionAsync(session with { LogPath = null, HandoffPath = null }, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    private async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken)
+    {
+        var list = new List<SessionRecord>();
+        await foreach (var s in _catalog.ListSessionsAsync(null, null, cancellationToken).ConfigureAwait(false)) list.Add(s);
+        return list;
+    }
+
+    /// <summary>The named session, or the active one when null.</summary>
+    internal async Task<SessionRecord> ResolveSessionAsync(string? sessionId, bool requireActive, CancellationToken cancellationToken)
+    {
+        SessionRecord? record;
+        if (sessionId is null)
+        {
+            record = null;
+            await foreach (var s in _catalog.ListSessionsAsync(null, SessionState.Active, cancellationToken).ConfigureAwait(false)) record = s;
+            if (record is null)
+                throw new TierStorageException(ErrorIds.NoActiveSession, TierErrorKind.InvalidOperation,
+                    "No session is active. Start one with Start-Session (tierstorage session start), or name a session.", null);
+            return record;
+        }
+        SessionIds.Validate(sessionId);
+        record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw SessionNotFound(sessionId);
+        if (requireActive && record.State != SessionState.Active)
+            throw new TierStorageException(ErrorIds.SessionNotActive, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' is {record.State}; only an active session accepts new events and snapshots.", sessionId);
+        return record;
+    }
+
+    private static TierStorageException SessionNotFound(string sessionId) =>
+        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound, $"No session '{sessionId}' in the catalog.", sessionId);
+
+    public ValueTask DisposeAsync() => _catalog.DisposeAsync();
 }

@@ -1,0 +1,75 @@
+using TierStorage.Contracts;
+
+namespace TierStorage.Engine.Workspace;
+
+/// <summary>
+/// Batches events into a session's log and the catalog. Each flush takes the workspace write lock, so parallel
+/// writers (agents' hooks in several processes) append whole batches one after another. Not thread-safe; one per writer.
+/// </summary>
+public sealed class EventAppender : IAsyncDisposable
+{
+    /// <summary>Events per write: large enough that bulk input costs one lock, one write and one transaction per batch.</summary>
+    public const int BatchSize = 4096;
+
+    private readonly TierWorkspace _workspace;
+    private readonly List<SessionEvent> _pending = new(BatchSize);
+    private string? _sessionId;
+
+    internal EventAppender(TierWorkspace workspace, string? sessionId)
+    {
+        _workspace = workspace;
+        _sessionId = sessionId;
+    }
+
+    /// <summary>The session written to; for an appender opened on the active session, known after the first append.</summary>
+    public string? SessionId => _sessionId;
+
+    /// <summary>Validates, redacts and buffers one event; flushes when the batch is full. Returns the event as it will be written.</summary>
+    public async ValueTask<SessionEvent> AppendAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
+    {
+        _sessionId ??= (await _workspace.ResolveSessionAsync(null, requireActive: true, cancellationToken).ConfigureAwait(false)).SessionId;
+        var e = _workspace.Redaction.Apply(Validate(sessionEvent));
+        _pending.Add(e);
+        if (_pending.Count >= BatchSize) await FlushAsync(cancellationToken).ConfigureAwait(false);
+        return e;
+    }
+
+    private SessionEvent Validate(SessionEvent e)
+    {
+        if (!string.IsNullOrEmpty(e.SessionId) && !string.Equals(e.SessionId, _sessionId, StringComparison.Ordinal))
+            throw Invalid($"session: the event names session '{e.SessionId}' but is being written to '{_sessionId}'.", e);
+        if (e.DurationMs is < 0) throw Invalid($"duration_ms: must be 0 or more, not {e.DurationMs}.", e);
+        if (e.Tokens is { } t && (t.Input < 0 || t.Output < 0 || t.CacheRead < 0 || t.CacheWrite < 0))
+            throw Invalid("tokens: counts must be 0 or more.", e);
+        if (e.Type is SessionEventType.SessionStart or SessionEventType.SessionEnd)
+            throw Invalid($"type: {EventJson.ToWireName(e.Type)} is written by Start-Session and Complete-Session, not appended.", e);
+        return e with
+        {
+            SessionId = _sessionId!,
+            Timestamp = e.Timestamp == default ? _workspace.Now : e.Timestamp.ToUniversalTime(),
+        };
+    }
+
+    private static TierStorageException Invalid(string message, SessionEvent e) =>
+        new(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "Invalid event: " + message, e);
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count == 0) return;
+        try
+        {
+            using (await _workspace.LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var record = await _workspace.ResolveSessionAsync(_sessionId, requireActive: true, cancellationToken).ConfigureAwait(false);
+                await _workspace.AppendLockedAsync(record, _pending, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // A failed batch is reported to the caller once; retrying it on dispose would report it twice.
+            _pending.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+}

@@ -1,0 +1,190 @@
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using TierStorage.Contracts;
+
+namespace TierStorage.Engine.Workspace;
+
+public sealed partial class TierWorkspace
+{
+    /// <summary>Writes state/&lt;session&gt;_snapNNN.json.gz through a temp file and an atomic rename. The JSON must parse.</summary>
+    public async Task<SnapshotInfo> SaveSnapshotAsync(string? sessionId, string json, CancellationToken cancellationToken)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        ValidateJson(utf8);
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = await ResolveSessionAsync(sessionId, requireActive: true, cancellationToken).ConfigureAwait(false);
+            var sequence = Layout.EnumerateSnapshots(record.SessionId).Select(s => s.Sequence).DefaultIfEmpty(0).Max() + 1;
+            var path = Layout.SnapshotPath(record.SessionId, sequence);
+            var now = Now;
+            string sha256 = "";
+            await IoErrors.GuardAsync("writing the snapshot", path, async () =>
+            {
+                await AtomicFile.WriteAsync(path, overwrite: false, async (stream, ct) =>
+                {
+                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    await using (var gzip = new GZipStream(new HashingStream(stream, hash), CompressionLevel.Fastest, leaveOpen: true))
+                        await gzip.WriteAsync(utf8, ct).ConfigureAwait(false);
+                    sha256 = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+                }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+
+            var info = new SnapshotInfo
+            {
+                SessionId = record.SessionId,
+                Sequence = sequence,
+                CreatedAt = now,
+                Path = path,
+                SizeBytes = new FileInfo(path).Length,
+                UncompressedBytes = utf8.Length,
+                Sha256 = sha256,
+            };
+            await Catalog.RecordSnapshotAsync(info, cancellationToken).ConfigureAwait(false);
+            await AppendLockedAsync(record, [new SessionEvent
+            {
+                Timestamp = now,
+                SessionId = record.SessionId,
+                Type = SessionEventType.Snapshot,
+                File = Path.GetRelativePath(Root, path),
+                Data = new Dictionary<string, object?> { ["sequence"] = (long)sequence, ["bytes"] = (long)utf8.Length },
+            }], cancellationToken).ConfigureAwait(false);
+            return info;
+        }
+    }
+
+    /// <summary>Lists snapshots (no content) of a session, or of every session when null; oldest first.</summary>
+    public async IAsyncEnumerable<SnapshotInfo> GetSnapshotsAsync(string? sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (sessionId is not null) SessionIds.Validate(sessionId);
+        var recorded = new Dictionary<(string, int), SnapshotInfo>();
+        await foreach (var s in Catalog.ListSnapshotsAsync(sessionId, cancellationToken).ConfigureAwait(false))
+            recorded[(s.SessionId, s.Sequence)] = s;
+        var sessions = new List<string>();
+        if (sessionId is not null) sessions.Add(sessionId);
+        else
+            await foreach (var s in Catalog.ListSessionsAsync(null, null, cancellationToken).ConfigureAwait(false)) sessions.Add(s.SessionId);
+        foreach (var id in sessions)
+            foreach (var (sequence, path) in Layout.EnumerateSnapshots(id).Reverse())
+                yield return recorded.TryGetValue((id, sequence), out var info) ? info : FromFile(id, sequence, path);
+    }
+
+    /// <summary>Reads one snapshot with its JSON. sequence null = the latest readable one (the recovery path:
+    /// a corrupt latest is skipped and reported through <paramref name="warn"/>).</summary>
+    public async Task<SnapshotInfo> ReadSnapshotAsync(string? sessionId, int? sequence, Action<string>? warn, CancellationToken cancellationToken)
+    {
+        var session = await SnapshotSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var recorded = new Dictionary<int, SnapshotInfo>();
+        await foreach (var s in Catalog.ListSnapshotsAsync(session, cancellationToken).ConfigureAwait(false)) recorded[s.Sequence] = s;
+
+        var candidates = Layout.EnumerateSnapshots(session).Where(s => sequence is null || s.Sequence == sequence).ToList();
+        if (candidates.Count == 0)
+            throw new TierStorageException(ErrorIds.SnapshotNotFound, TierErrorKind.ObjectNotFound,
+                sequence is null ? $"Session '{session}' has no snapshots in '{Layout.StateDirectory}'." : $"Session '{session}' has no snapshot {sequence}.", session);
+
+        var problems = new List<string>();
+        foreach (var (seq, path) in candidates)
+        {
+            recorded.TryGetValue(seq, out var known);
+            var (info, problem) = await TryReadAsync(session, seq, path, known, cancellationToken).ConfigureAwait(false);
+            if (info is not null) return info;
+            problems.Add(problem!);
+            if (sequence is null) warn?.Invoke($"Snapshot {seq} of '{session}' is unreadable ({problem}); trying the one before it.");
+        }
+        throw new TierStorageException(ErrorIds.SnapshotCorrupt, TierErrorKind.InvalidData,
+            $"No readable snapshot of '{session}': {string.Join("; ", problems)}", session);
+    }
+
+    /// <summary>The named session; else the active one; else the most recent.</summary>
+    private async Task<string> SnapshotSessionAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        if (sessionId is not null)
+            return (await ResolveSessionAsync(sessionId, requireActive: false, cancellationToken).ConfigureAwait(false)).SessionId;
+        string? latest = null;
+        await foreach (var s in Catalog.ListSessionsAsync(null, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (s.State == SessionState.Active) return s.SessionId;
+            latest = s.SessionId;
+        }
+        return latest ?? throw new TierStorageException(ErrorIds.NoActiveSession, TierErrorKind.ObjectNotFound, "There are no sessions yet.", null);
+    }
+
+    private static async Task<(SnapshotInfo? Info, string? Problem)> TryReadAsync(string session, int sequence, string path, SnapshotInfo? known, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var compressed = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var sha256 = Convert.ToHexString(SHA256.HashData(compressed)).ToLowerInvariant();
+            if (known is not null && !string.Equals(known.Sha256, sha256, StringComparison.OrdinalIgnoreCase))
+                return (null, $"SHA-256 {sha256} differs from the catalog's {known.Sha256}");
+            using var output = new MemoryStream();
+            await using (var gzip = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress))
+                await gzip.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            var utf8 = output.ToArray();
+            ValidateJson(utf8);
+            return ((known ?? FromFile(session, sequence, path)) with { Sha256 = sha256, UncompressedBytes = utf8.Length, Json = Encoding.UTF8.GetString(utf8) }, null);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or TierStorageException)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    private static SnapshotInfo FromFile(string session, int sequence, string path)
+    {
+        var file = new FileInfo(path);
+        return new SnapshotInfo { SessionId = session, Sequence = sequence, CreatedAt = file.LastWriteTimeUtc, Path = path, SizeBytes = file.Length };
+    }
+
+    /// <summary>Checks the document is one well-formed JSON value without building a DOM (snapshots can be megabytes).</summary>
+    private static void ValidateJson(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            while (reader.Read()) { }
+        }
+        catch (JsonException ex)
+        {
+            throw new TierStorageException(ErrorIds.InvalidSnapshot, TierErrorKind.InvalidData,
+                $"The snapshot is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", null, ex);
+        }
+        if (reader.BytesConsumed == 0)
+            throw new TierStorageException(ErrorIds.InvalidSnapshot, TierErrorKind.InvalidData, "The snapshot is empty; it must be a JSON document.", null);
+    }
+}
+
+/// <summary>Write-through stream that hashes what passes, so a file is hashed while it is written, not read again.</summary>
+internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        hash.AppendData(buffer.Span);
+        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+}
