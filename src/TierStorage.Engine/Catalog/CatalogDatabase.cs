@@ -81,6 +81,11 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
 
     private const int MaxDecisions = 20;
 
+    // A 32 MB page cache keeps the seven event indexes' hot pages in memory during bulk inserts; the default
+    // 2 MB made every batch re-read index pages and halved the insert rate on a large database.
+    private const string ConnectionPragmas =
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;";
+
     private const string FailurePredicate = "(success = 0 OR type = 'error')";
 
     private readonly SqliteConnection _connection;
@@ -122,7 +127,7 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
             // Reading the header before anything writes is what detects a foreign file while leaving it untouched.
             var onDisk = await ReadUserVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
             ThrowIfTooNew(fullPath, onDisk);
-            await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, ConnectionPragmas, cancellationToken).ConfigureAwait(false);
             var version = await MigrateAsync(connection, fullPath, targetVersion, cancellationToken).ConfigureAwait(false);
             return new CatalogDatabase(connection, fullPath, version);
         }
@@ -544,7 +549,6 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
         if (query.Limit is < 0) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "Limit must not be negative.");
         var command = _connection.CreateCommand();
         var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM events e");
-        if (query.Phase is not null) sql.Append(" JOIN sessions s ON s.session_id = e.session_id");
         var where = new List<string>();
         void Filter(string condition, string name, object value)
         {
@@ -552,7 +556,9 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
             command.Parameters.AddWithValue(name, value);
         }
         if (query.SessionId is { } session) Filter("e.session_id = $session", "$session", session);
-        if (query.Phase is { } phase) Filter("s.phase = $phase", "$phase", phase);
+        // A semi-join on the phase's sessions rather than a JOIN: with a JOIN the planner walks a time index from
+        // the start of history and probes each row's session, which on a large database reads every older phase.
+        if (query.Phase is { } phase) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE phase = $phase)", "$phase", phase);
         if (query.Type is { } type) Filter("e.type = $type", "$type", EventJson.ToWireName(type));
         if (query.Agent is { } agent) Filter("e.agent = $agent", "$agent", agent);
         if (query.Tool is { } tool) Filter("e.tool = $tool", "$tool", tool);

@@ -333,7 +333,7 @@ public static class EventJson
         JsonValueKind.Object => ReadObject(element),
         JsonValueKind.Array => ReadArray(element),
         JsonValueKind.String => element.GetString(),
-        JsonValueKind.Number => element.TryGetInt64(out var whole) ? whole : element.GetDouble(),
+        JsonValueKind.Number => element.TryGetInt64(out var whole) ? (object)whole : element.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,
