@@ -89,7 +89,7 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
     private const string FailurePredicate = "(success = 0 OR type = 'error')";
 
     private readonly SqliteConnection _connection;
-    private SqliteCommand? _insertEvent;
+    private EventInserter? _eventInserter;
 
     private CatalogDatabase(SqliteConnection connection, string path, int schemaVersion)
     {
@@ -236,9 +236,7 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
             if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
         }
 
-        var insert = _insertEvent ??= PrepareInsertEvent();
-        insert.Transaction = transaction;
-        var p = insert.Parameters;
+        var inserter = _eventInserter ??= new EventInserter(_connection);
         for (var i = 0; i < events.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -248,25 +246,7 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
                 throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
                     $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
             }
-            p[0].Value = sessionId;
-            p[1].Value = ToUnixMs(e.Timestamp);
-            p[2].Value = EventJson.ToWireName(e.Type);
-            p[3].Value = (object?)e.Agent ?? DBNull.Value;
-            p[4].Value = (object?)e.Tool ?? DBNull.Value;
-            p[5].Value = (object?)e.Task ?? DBNull.Value;
-            p[6].Value = (object?)e.DurationMs ?? DBNull.Value;
-            p[7].Value = (object?)e.Tokens?.Input ?? DBNull.Value;
-            p[8].Value = (object?)e.Tokens?.Output ?? DBNull.Value;
-            p[9].Value = (object?)e.Tokens?.CacheRead ?? DBNull.Value;
-            p[10].Value = (object?)e.Tokens?.CacheWrite ?? DBNull.Value;
-            p[11].Value = (object?)e.Model ?? DBNull.Value;
-            p[12].Value = e.Success is { } success ? (success ? 1L : 0L) : DBNull.Value;
-            p[13].Value = (object?)e.ErrorType ?? DBNull.Value;
-            p[14].Value = (object?)e.File ?? DBNull.Value;
-            p[15].Value = (object?)EventJson.SerializeData(e.Data) ?? DBNull.Value;
-            // Synchronous on purpose: Microsoft.Data.Sqlite has no real async I/O, and the per-row Task
-            // machinery would cost more than the insert itself on the bulk path.
-            insert.ExecuteNonQuery();
+            inserter.Insert(sessionId, e);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -446,13 +426,13 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
-        _insertEvent?.Dispose();
+        _eventInserter?.Dispose();
         _connection.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_insertEvent is not null) await _insertEvent.DisposeAsync().ConfigureAwait(false);
+        _eventInserter?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -528,18 +508,6 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
-
-    private SqliteCommand PrepareInsertEvent()
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
-                               cache_read_tokens, cache_write_tokens, model, success, error_type, file, data)
-            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15)
-            """;
-        for (var i = 0; i < 16; i++) command.Parameters.Add(new SqliteParameter("$p" + i.ToString(CultureInfo.InvariantCulture), DBNull.Value));
         return command;
     }
 

@@ -219,6 +219,10 @@ public sealed class CatalogEventTests : IDisposable
         var session = await db.GetSessionAsync("session_a", CancellationToken.None);
         Assert.Equal(0, session!.EventCount);
         Assert.Equal(0, session.LogIndexedBytes);
+
+        // The reused statement is left clean: the next batch goes in whole.
+        await db.AddEventsAsync("session_a", batch.Take(5_000).ToList(), 999, CancellationToken.None);
+        Assert.Equal(5_000, (await db.GetSessionAsync("session_a", CancellationToken.None))!.EventCount);
     }
 
     [Fact]
