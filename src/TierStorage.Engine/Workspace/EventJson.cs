@@ -57,6 +57,7 @@ public static class EventJson
         // The log is read by people and tools, not embedded in HTML: keep non-ASCII text readable.
         // Control characters (newlines included) are still escaped, so an event is always one line.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Every write sequence here is fixed and balanced; skipping the writer's own bookkeeping matters per event.
         SkipValidation = true,
     };
 
