@@ -1,4 +1,9 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Catalog;
 
@@ -62,40 +67,611 @@ public sealed record StoredObject
 /// </summary>
 public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
 {
+    // SQLite result codes that mean "this file is not a usable database" rather than a transient failure.
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+    private const int SqliteConstraintPrimaryKey = 1555;
+
+    private const string EventColumns =
+        "e.event_id, e.session_id, e.ts, e.type, e.agent, e.tool, e.task, e.duration_ms, e.input_tokens, e.output_tokens, " +
+        "e.cache_read_tokens, e.cache_write_tokens, e.model, e.success, e.error_type, e.file, e.data";
+
+    private const string SessionColumns =
+        "session_id, phase, started_at, ended_at, state, log_path, handoff_path, log_indexed_bytes, event_count";
+
+    private const int MaxDecisions = 20;
+
+    // A 32 MB page cache keeps the seven event indexes' hot pages in memory during bulk inserts; with the default
+    // 2 MB every batch re-read index pages, which cost about a fifth of the insert rate on a 1,000,000-event database.
+    private const string ConnectionPragmas =
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;";
+
+    private const string FailurePredicate = "(success = 0 OR type = 'error')";
+
+    private readonly SqliteConnection _connection;
+    private EventInserter? _eventInserter;
+
+    private CatalogDatabase(SqliteConnection connection, string path, int schemaVersion)
+    {
+        _connection = connection;
+        Path = path;
+        SchemaVersion = schemaVersion;
+    }
+
     /// <summary>Opens (creating if needed) and migrates to the current schema. ErrorIds.CatalogCorrupt when the file is not
     /// a SQLite database, ErrorIds.CatalogTooNew when it was written by a newer version.</summary>
-    public static Task<CatalogDatabase> OpenAsync(string path, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public static Task<CatalogDatabase> OpenAsync(string path, CancellationToken cancellationToken) =>
+        OpenAsync(path, Migrations.Latest, cancellationToken);
 
-    public string Path => throw new NotImplementedException();
-    public int SchemaVersion => throw new NotImplementedException();
+    /// <summary>Opens and migrates only up to <paramref name="targetVersion"/>: lets tests build a database as an older release left it.</summary>
+    internal static async Task<CatalogDatabase> OpenAsync(string path, int targetVersion, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        SqliteNative.EnsureInitialized();
+        var fullPath = System.IO.Path.GetFullPath(path);
+        if (System.IO.Path.GetDirectoryName(fullPath) is { } directory) Directory.CreateDirectory(directory);
 
-    public Task EnsurePhaseAsync(int number, string? name, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotImplementedException();
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // Pooling would keep the file open after Dispose, blocking backups, moves and temp-dir cleanup.
+            Pooling = false,
+        }.ToString();
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // busy_timeout first, so that switching to WAL waits for another process instead of failing.
+            await ExecuteAsync(connection, null, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
+            // Reading the header before anything writes is what detects a foreign file while leaving it untouched.
+            var onDisk = await ReadUserVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
+            ThrowIfTooNew(fullPath, onDisk);
+            await ExecuteAsync(connection, null, ConnectionPragmas, cancellationToken).ConfigureAwait(false);
+            var version = await MigrateAsync(connection, fullPath, targetVersion, cancellationToken).ConfigureAwait(false);
+            return new CatalogDatabase(connection, fullPath, version);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                $"The catalog '{fullPath}' is not a usable SQLite database ({ex.Message}). Move it aside and open again to start a new catalog.",
+                fullPath, ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public string Path { get; }
+    public int SchemaVersion { get; }
+
+    /// <summary>The open connection, for tests that inspect query plans or hook commits.</summary>
+    internal SqliteConnection Connection => _connection;
+
+    public async Task EnsurePhaseAsync(int number, string? name, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO phases(number, name, started_at) VALUES ($number, $name, $at)
+            ON CONFLICT(number) DO UPDATE SET name = COALESCE(excluded.name, phases.name)
+            """, ("$number", number), ("$name", name), ("$at", ToUnixMs(at)));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>ErrorIds.SessionExists when the id is taken.</summary>
-    public Task InsertSessionAsync(SessionRecord session, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task UpdateSessionAsync(SessionRecord session, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task InsertSessionAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        SessionIds.Validate(session.SessionId);
+        await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        // A session implies its phase: creating the phase row here keeps callers from tripping the foreign key.
+        await using (var phase = Command("INSERT INTO phases(number, started_at) VALUES ($phase, $at) ON CONFLICT(number) DO NOTHING",
+                         ("$phase", session.Phase), ("$at", ToUnixMs(session.StartedAt))))
+        {
+            phase.Transaction = transaction;
+            await phase.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var insert = Command($"INSERT INTO sessions({SessionColumns}) VALUES ($id, $phase, $started, $ended, $state, $log, $handoff, $indexed, $count)",
+                         SessionParameters(session)))
+        {
+            insert.Transaction = transaction;
+            try
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == SqliteConstraintPrimaryKey)
+            {
+                throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
+                    $"Session '{session.SessionId}' is already in the catalog.", session.SessionId, ex);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Updates everything but LogIndexedBytes and EventCount, which only AddEventsAsync moves, so that a
+    /// record read before a batch was indexed cannot roll the counters back. ErrorIds.SessionNotFound when absent.</summary>
+    public async Task UpdateSessionAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        await using var command = Command("""
+            UPDATE sessions SET phase = $phase, started_at = $started, ended_at = $ended, state = $state,
+                                log_path = $log, handoff_path = $handoff
+            WHERE session_id = $id
+            """, SessionParameters(session));
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(session.SessionId);
+    }
+
+    public async Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = Command($"SELECT {SessionColumns} FROM sessions WHERE session_id = $id", ("$id", sessionId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadSession(reader) : null;
+    }
+
     /// <summary>Oldest first.</summary>
-    public IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Command($"""
+            SELECT {SessionColumns} FROM sessions
+            WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state)
+            ORDER BY started_at, session_id
+            """, ("$phase", phase), ("$state", state?.ToString()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return ReadSession(reader);
+    }
 
     /// <summary>Inserts a batch in one transaction and sets the session's LogIndexedBytes and EventCount in the same transaction.</summary>
-    public Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken) => throw new NotImplementedException();
-    /// <summary>Streams matching events (oldest first unless Descending), each with its EventId.</summary>
-    public IAsyncEnumerable<SessionEvent> QueryEventsAsync(SessionEventQuery query, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task<SessionSummary> SummarizeSessionAsync(string sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
+        await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (var update = Command("""
+            UPDATE sessions SET log_indexed_bytes = $indexed, event_count = event_count + $added WHERE session_id = $id
+            """, ("$indexed", logIndexedBytes), ("$added", events.Count), ("$id", sessionId)))
+        {
+            update.Transaction = transaction;
+            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
+        }
 
-    public Task RecordSnapshotAsync(SnapshotInfo snapshot, CancellationToken cancellationToken) => throw new NotImplementedException();
+        var inserter = _eventInserter ??= new EventInserter(_connection);
+        for (var i = 0; i < events.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var e = events[i];
+            if (e.SessionId.Length > 0 && !string.Equals(e.SessionId, sessionId, StringComparison.Ordinal))
+            {
+                throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
+                    $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
+            }
+            inserter.Insert(sessionId, e);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams matching events (oldest first unless Descending), each with its EventId.
+    /// Since and Until are both inclusive; a Limit of 0 returns nothing.</summary>
+    public async IAsyncEnumerable<SessionEvent> QueryEventsAsync(SessionEventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = BuildEventQuery(query);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return ReadEvent(reader);
+    }
+
+    /// <summary>The detail lines of EXPLAIN QUERY PLAN for the SQL that QueryEventsAsync would run.</summary>
+    internal async Task<IReadOnlyList<string>> ExplainEventQueryAsync(SessionEventQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = BuildEventQuery(query);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var details = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) details.Add(reader.GetString(3));
+        return details;
+    }
+
+    public async Task<SessionSummary> SummarizeSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        long count = 0, failures = 0;
+        DateTimeOffset? first = null, last = null;
+        var tokens = new TokenUsage();
+        await using (var totals = Command($"""
+            SELECT COUNT(*), MIN(ts), MAX(ts),
+                   TOTAL(input_tokens), TOTAL(output_tokens), TOTAL(cache_read_tokens), TOTAL(cache_write_tokens),
+                   TOTAL(CASE WHEN {FailurePredicate} THEN 1 ELSE 0 END)
+            FROM events WHERE session_id = $id
+            """, ("$id", sessionId)))
+        {
+            await using var reader = await totals.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                count = reader.GetInt64(0);
+                first = reader.IsDBNull(1) ? null : FromUnixMs(reader.GetInt64(1));
+                last = reader.IsDBNull(2) ? null : FromUnixMs(reader.GetInt64(2));
+                tokens = new TokenUsage
+                {
+                    Input = (long)reader.GetDouble(3),
+                    Output = (long)reader.GetDouble(4),
+                    CacheRead = (long)reader.GetDouble(5),
+                    CacheWrite = (long)reader.GetDouble(6),
+                };
+                failures = (long)reader.GetDouble(7);
+            }
+        }
+
+        return new SessionSummary
+        {
+            SessionId = sessionId,
+            EventCount = count,
+            FirstEventAt = first,
+            LastEventAt = last,
+            Tokens = tokens,
+            Tasks = await CountByAsync("task", sessionId, cancellationToken).ConfigureAwait(false),
+            Agents = await CountByAsync("agent", sessionId, cancellationToken).ConfigureAwait(false),
+            Tools = await CountByAsync("tool", sessionId, cancellationToken).ConfigureAwait(false),
+            Models = await CountByAsync("model", sessionId, cancellationToken).ConfigureAwait(false),
+            Files = await CountByAsync("file", sessionId, cancellationToken).ConfigureAwait(false),
+            Errors = await SummarizeErrorsAsync(sessionId, cancellationToken).ConfigureAwait(false),
+            FailureCount = failures,
+            Decisions = await ListDecisionsAsync(sessionId, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>Recording the same (session, sequence) again replaces it, so a retried snapshot is not an error.</summary>
+    public async Task RecordSnapshotAsync(SnapshotInfo snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        await using var command = Command("""
+            INSERT INTO snapshots(session_id, sequence, created_at, path, size_bytes, uncompressed_bytes, sha256)
+            VALUES ($id, $seq, $created, $path, $size, $raw, $sha)
+            ON CONFLICT(session_id, sequence) DO UPDATE SET created_at = excluded.created_at, path = excluded.path,
+                size_bytes = excluded.size_bytes, uncompressed_bytes = excluded.uncompressed_bytes, sha256 = excluded.sha256
+            """, ("$id", snapshot.SessionId), ("$seq", snapshot.Sequence), ("$created", ToUnixMs(snapshot.CreatedAt)),
+            ("$path", snapshot.Path), ("$size", snapshot.SizeBytes), ("$raw", snapshot.UncompressedBytes), ("$sha", snapshot.Sha256));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Oldest first; Json is null.</summary>
-    public IAsyncEnumerable<SnapshotInfo> ListSnapshotsAsync(string? sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async IAsyncEnumerable<SnapshotInfo> ListSnapshotsAsync(string? sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT session_id, sequence, created_at, path, size_bytes, uncompressed_bytes, sha256 FROM snapshots
+            WHERE $id IS NULL OR session_id = $id
+            ORDER BY created_at, session_id, sequence
+            """, ("$id", sessionId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new SnapshotInfo
+            {
+                SessionId = reader.GetString(0),
+                Sequence = reader.GetInt32(1),
+                CreatedAt = FromUnixMs(reader.GetInt64(2)),
+                Path = reader.GetString(3),
+                SizeBytes = reader.GetInt64(4),
+                UncompressedBytes = reader.GetInt64(5),
+                Sha256 = reader.GetString(6),
+            };
+        }
+    }
 
-    public Task UpsertObjectAsync(StoredObject storedObject, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public IAsyncEnumerable<StoredObject> ListObjectsAsync(string? tier, string? sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
-    /// <summary>True when a copy of the session on a tier other than <paramref name="localTierName"/> has been verified.</summary>
-    public Task<bool> HasVerifiedCopyAsync(string sessionId, string localTierName, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task UpsertObjectAsync(StoredObject storedObject, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(storedObject);
+        await using var command = Command("""
+            INSERT INTO objects(tier, key, session_id, phase, size_bytes, md5, sha256, stored_at, verified_at)
+            VALUES ($tier, $key, $session, $phase, $size, $md5, $sha, $stored, $verified)
+            ON CONFLICT(tier, key) DO UPDATE SET session_id = excluded.session_id, phase = excluded.phase,
+                size_bytes = excluded.size_bytes, md5 = excluded.md5, sha256 = excluded.sha256,
+                stored_at = excluded.stored_at, verified_at = excluded.verified_at
+            """, ("$tier", storedObject.Tier), ("$key", storedObject.Key), ("$session", storedObject.SessionId),
+            ("$phase", storedObject.Phase), ("$size", storedObject.SizeBytes), ("$md5", storedObject.Md5), ("$sha", storedObject.Sha256),
+            ("$stored", ToUnixMs(storedObject.StoredAt)), ("$verified", storedObject.VerifiedAt is { } v ? ToUnixMs(v) : null));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task<long> StartBackupRunAsync(string sessionId, string tier, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task FinishBackupRunAsync(long runId, string status, long bytesSent, string? error, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async IAsyncEnumerable<StoredObject> ListObjectsAsync(string? tier, string? sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT tier, key, session_id, phase, size_bytes, md5, sha256, stored_at, verified_at FROM objects
+            WHERE ($tier IS NULL OR tier = $tier) AND ($session IS NULL OR session_id = $session)
+            ORDER BY tier, key
+            """, ("$tier", tier), ("$session", sessionId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new StoredObject
+            {
+                Tier = reader.GetString(0),
+                Key = reader.GetString(1),
+                SessionId = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Phase = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                SizeBytes = reader.GetInt64(4),
+                Md5 = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Sha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
+                StoredAt = FromUnixMs(reader.GetInt64(7)),
+                VerifiedAt = reader.IsDBNull(8) ? null : FromUnixMs(reader.GetInt64(8)),
+            };
+        }
+    }
 
-    public void Dispose() => throw new NotImplementedException();
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    /// <summary>True when a copy of the session on a tier other than <paramref name="localTierName"/> has been verified.
+    /// Tier names compare case-insensitively, as the policy does.</summary>
+    public async Task<bool> HasVerifiedCopyAsync(string sessionId, string localTierName, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier <> $local AND verified_at IS NOT NULL)
+            """, ("$session", sessionId), ("$local", localTierName));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 1;
+    }
+
+    /// <summary>Starts a run in status "Running" and returns its id.</summary>
+    public async Task<long> StartBackupRunAsync(string sessionId, string tier, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO backup_runs(session_id, tier, started_at, status) VALUES ($session, $tier, $at, 'Running') RETURNING run_id
+            """, ("$session", sessionId), ("$tier", tier), ("$at", ToUnixMs(at)));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    public async Task FinishBackupRunAsync(long runId, string status, long bytesSent, string? error, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            UPDATE backup_runs SET ended_at = $at, status = $status, bytes_sent = $bytes, error = $error WHERE run_id = $run
+            """, ("$at", ToUnixMs(at)), ("$status", status), ("$bytes", bytesSent), ("$error", error), ("$run", runId));
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            throw new ArgumentException($"No backup run {runId} in the catalog '{Path}'.", nameof(runId));
+    }
+
+    public void Dispose()
+    {
+        _eventInserter?.Dispose();
+        _connection.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _eventInserter?.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<int> MigrateAsync(SqliteConnection connection, string path, int targetVersion, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // BEGIN IMMEDIATE takes the write lock before the version is read, so when two processes open a fresh
+            // file together the second waits, then sees the first one's work and skips it.
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var version = await ReadUserVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            ThrowIfTooNew(path, version);
+            var next = Migrations.All.FirstOrDefault(m => m.Version > version && m.Version <= targetVersion);
+            if (next is null)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return version;
+            }
+            await ExecuteAsync(connection, transaction, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL
+                );
+                """, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, next.Sql, cancellationToken).ConfigureAwait(false);
+            await using (var record = connection.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $at)";
+                record.Parameters.AddWithValue("$v", next.Version);
+                record.Parameters.AddWithValue("$n", next.Name);
+                record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            // PRAGMA takes no parameters; the value is our own integer constant.
+            await ExecuteAsync(connection, transaction, $"PRAGMA user_version = {next.Version.ToString(CultureInfo.InvariantCulture)};", cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void ThrowIfTooNew(string path, int version)
+    {
+        if (version > Migrations.Latest)
+        {
+            throw new TierStorageException(ErrorIds.CatalogTooNew, TierErrorKind.InvalidOperation,
+                $"The catalog '{path}' has schema version {version}, newer than this TierStorage understands ({Migrations.Latest}). Update TierStorage.",
+                path);
+        }
+    }
+
+    private static async Task<int> ReadUserVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqliteTransaction> BeginAsync(CancellationToken cancellationToken) =>
+        (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private SqliteCommand BuildEventQuery(SessionEventQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 0) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "Limit must not be negative.");
+        var command = _connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM events e");
+        var where = new List<string>();
+        void Filter(string condition, string name, object value)
+        {
+            where.Add(condition);
+            command.Parameters.AddWithValue(name, value);
+        }
+        if (query.SessionId is { } session) Filter("e.session_id = $session", "$session", session);
+        // A semi-join on the phase's sessions rather than a JOIN: with a JOIN the planner walks a time index from
+        // the start of history and probes each row's session, which on a large database reads every older phase.
+        if (query.Phase is { } phase) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE phase = $phase)", "$phase", phase);
+        if (query.Type is { } type) Filter("e.type = $type", "$type", EventJson.ToWireName(type));
+        if (query.Agent is { } agent) Filter("e.agent = $agent", "$agent", agent);
+        if (query.Tool is { } tool) Filter("e.tool = $tool", "$tool", tool);
+        if (query.Model is { } model) Filter("e.model = $model", "$model", model);
+        if (query.Task is { } task) Filter("e.task = $task", "$task", task);
+        if (query.Success is { } success) Filter("e.success = $success", "$success", success ? 1L : 0L);
+        if (query.Since is { } since) Filter("e.ts >= $since", "$since", ToUnixMs(since));
+        if (query.Until is { } until) Filter("e.ts <= $until", "$until", ToUnixMs(until));
+        if (where.Count > 0) sql.Append(" WHERE ").AppendJoin(" AND ", where);
+        sql.Append(query.Descending ? " ORDER BY e.ts DESC, e.event_id DESC" : " ORDER BY e.ts, e.event_id");
+        if (query.Limit is { } limit)
+        {
+            sql.Append(" LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", limit);
+        }
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
+    private async Task<IReadOnlyList<NameCount>> CountByAsync(string column, string sessionId, CancellationToken cancellationToken)
+    {
+        // column comes from the fixed set in SummarizeSessionAsync, never from input.
+        await using var command = Command($"""
+            SELECT {column}, COUNT(*), TOTAL(duration_ms), TOTAL(CASE WHEN {FailurePredicate} THEN 1 ELSE 0 END)
+            FROM events WHERE session_id = $id AND {column} IS NOT NULL
+            GROUP BY {column} ORDER BY COUNT(*) DESC, {column}
+            """, ("$id", sessionId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<NameCount>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            result.Add(new NameCount(reader.GetString(0), reader.GetInt64(1), (long)reader.GetDouble(2), (long)reader.GetDouble(3)));
+        return result;
+    }
+
+    /// <summary>Events of type error and events that name an error_type, grouped by error_type ("unspecified" when absent).</summary>
+    private async Task<IReadOnlyList<ErrorSummary>> SummarizeErrorsAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        var counts = new List<(string Type, long Count)>();
+        var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var command = Command("""
+            SELECT COALESCE(error_type, 'unspecified') AS kind, COUNT(*) FROM events
+            WHERE session_id = $id AND (type = 'error' OR error_type IS NOT NULL)
+            GROUP BY kind ORDER BY COUNT(*) DESC, kind
+            """, ("$id", sessionId)))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) counts.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+        await using (var command = Command("""
+            SELECT DISTINCT COALESCE(error_type, 'unspecified'), file FROM events
+            WHERE session_id = $id AND (type = 'error' OR error_type IS NOT NULL) AND file IS NOT NULL
+            ORDER BY 1, 2
+            """, ("$id", sessionId)))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var kind = reader.GetString(0);
+                if (!files.TryGetValue(kind, out var list)) files[kind] = list = [];
+                list.Add(reader.GetString(1));
+            }
+        }
+        return counts.Select(c => new ErrorSummary(c.Type, c.Count, files.TryGetValue(c.Type, out var f) ? f : [])).ToList();
+    }
+
+    /// <summary>The first decisions of the session in time order: the task, else the data's summary
+    /// (or decision/text) string, else the data object as JSON.</summary>
+    private async Task<IReadOnlyList<string>> ListDecisionsAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT task, data FROM events
+            WHERE session_id = $id AND type = 'decision' AND (task IS NOT NULL OR data IS NOT NULL)
+            ORDER BY ts, event_id LIMIT $max
+            """, ("$id", sessionId), ("$max", MaxDecisions));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!reader.IsDBNull(0))
+            {
+                result.Add(reader.GetString(0));
+                continue;
+            }
+            var json = reader.GetString(1);
+            var data = EventJson.ParseData(json)!;
+            var text = new[] { "summary", "decision", "text" }
+                .Select(key => data.TryGetValue(key, out var value) ? value as string : null)
+                .FirstOrDefault(value => !string.IsNullOrWhiteSpace(value));
+            result.Add(text ?? json);
+        }
+        return result;
+    }
+
+    private static (string, object?)[] SessionParameters(SessionRecord session) =>
+    [
+        ("$id", session.SessionId), ("$phase", session.Phase), ("$started", ToUnixMs(session.StartedAt)),
+        ("$ended", session.EndedAt is { } ended ? ToUnixMs(ended) : null), ("$state", session.State.ToString()),
+        ("$log", session.LogPath), ("$handoff", session.HandoffPath), ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
+    ];
+
+    private static SessionRecord ReadSession(SqliteDataReader reader) => new()
+    {
+        SessionId = reader.GetString(0),
+        Phase = reader.GetInt32(1),
+        StartedAt = FromUnixMs(reader.GetInt64(2)),
+        EndedAt = reader.IsDBNull(3) ? null : FromUnixMs(reader.GetInt64(3)),
+        State = Enum.Parse<SessionState>(reader.GetString(4)),
+        LogPath = reader.IsDBNull(5) ? null : reader.GetString(5),
+        HandoffPath = reader.IsDBNull(6) ? null : reader.GetString(6),
+        LogIndexedBytes = reader.GetInt64(7),
+        EventCount = reader.GetInt64(8),
+    };
+
+    private static SessionEvent ReadEvent(SqliteDataReader reader)
+    {
+        EventJson.TryParseType(reader.GetString(3), out var type);
+        return new SessionEvent
+        {
+            EventId = reader.GetInt64(0),
+            SessionId = reader.GetString(1),
+            Timestamp = FromUnixMs(reader.GetInt64(2)),
+            Type = type,
+            Agent = reader.IsDBNull(4) ? null : reader.GetString(4),
+            Tool = reader.IsDBNull(5) ? null : reader.GetString(5),
+            Task = reader.IsDBNull(6) ? null : reader.GetString(6),
+            DurationMs = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+            Tokens = reader.IsDBNull(8) ? null : new TokenUsage
+            {
+                Input = reader.GetInt64(8),
+                Output = reader.GetInt64(9),
+                CacheRead = reader.GetInt64(10),
+                CacheWrite = reader.GetInt64(11),
+            },
+            Model = reader.IsDBNull(12) ? null : reader.GetString(12),
+            Success = reader.IsDBNull(13) ? null : reader.GetInt64(13) != 0,
+            ErrorType = reader.IsDBNull(14) ? null : reader.GetString(14),
+            File = reader.IsDBNull(15) ? null : reader.GetString(15),
+            Data = reader.IsDBNull(16) ? null : EventJson.ParseData(reader.GetString(16)),
+        };
+    }
+
+    private static TierStorageException SessionNotFound(string sessionId) =>
+        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound, $"Session '{sessionId}' is not in the catalog.", sessionId);
+
+    private static long ToUnixMs(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromUnixMs(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
 }

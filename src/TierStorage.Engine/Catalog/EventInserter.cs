@@ -1,0 +1,70 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Catalog;
+
+/// <summary>
+/// The bulk path of AddEventsAsync: one statement prepared once per connection, its values rebound by position
+/// for every row. It goes below SqliteCommand because that API re-resolves every parameter by name and builds a
+/// data reader on each execution, which cost as much as the insert itself; the statement runs on the same
+/// connection handle, so it joins whatever transaction the connection has open.
+/// </summary>
+internal sealed class EventInserter : IDisposable
+{
+    private const string Sql = """
+        INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, model, success, error_type, file, data)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+        """;
+
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+
+    public EventInserter(SqliteConnection connection)
+    {
+        _db = connection.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
+        Check(raw.sqlite3_prepare_v2(_db, Sql, out _statement));
+    }
+
+    public void Insert(string sessionId, SessionEvent e)
+    {
+        var s = _statement;
+        // Serialized first: if the data cannot be stored, nothing is left bound to the statement.
+        var data = EventJson.SerializeData(e.Data);
+        Check(raw.sqlite3_bind_text(s, 1, sessionId));
+        Check(raw.sqlite3_bind_int64(s, 2, e.Timestamp.ToUnixTimeMilliseconds()));
+        Check(raw.sqlite3_bind_text(s, 3, EventJson.ToWireName(e.Type)));
+        BindText(4, e.Agent);
+        BindText(5, e.Tool);
+        BindText(6, e.Task);
+        BindInt64(7, e.DurationMs);
+        BindInt64(8, e.Tokens?.Input);
+        BindInt64(9, e.Tokens?.Output);
+        BindInt64(10, e.Tokens?.CacheRead);
+        BindInt64(11, e.Tokens?.CacheWrite);
+        BindText(12, e.Model);
+        BindInt64(13, e.Success is { } success ? (success ? 1 : 0) : null);
+        BindText(14, e.ErrorType);
+        BindText(15, e.File);
+        BindText(16, data);
+        var rc = raw.sqlite3_step(s);
+        // Reset even on failure so the statement can be reused by the next batch; the step's error wins.
+        var resetRc = raw.sqlite3_reset(s);
+        if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(resetRc != raw.SQLITE_OK ? resetRc : rc, _db);
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    private void BindText(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+
+    private void BindInt64(int index, long? value) =>
+        Check(value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
+    }
+}

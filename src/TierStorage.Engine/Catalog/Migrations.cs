@@ -1,0 +1,110 @@
+namespace TierStorage.Engine.Catalog;
+
+/// <summary>One schema step. Applied once, in its own transaction, and recorded in schema_migrations.</summary>
+internal sealed record Migration(int Version, string Name, string Sql);
+
+/// <summary>
+/// The catalog schema as an ordered list of steps. Never edit a released step: add a new one, because
+/// databases already on disk have recorded the old one as applied. Times are unix milliseconds (UTC),
+/// which sort and round-trip exactly.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new(1, "sessions, phases, events, snapshots", """
+            CREATE TABLE phases (
+                number      INTEGER PRIMARY KEY,
+                name        TEXT,
+                started_at  INTEGER NOT NULL,
+                ended_at    INTEGER,
+                reviewed_at INTEGER
+            );
+
+            CREATE TABLE sessions (
+                session_id        TEXT PRIMARY KEY NOT NULL,
+                phase             INTEGER NOT NULL REFERENCES phases(number),
+                started_at        INTEGER NOT NULL,
+                ended_at          INTEGER,
+                state             TEXT NOT NULL CHECK (state IN ('Active', 'Completed', 'BackedUp', 'Archived')),
+                log_path          TEXT,
+                handoff_path      TEXT,
+                log_indexed_bytes INTEGER NOT NULL DEFAULT 0 CHECK (log_indexed_bytes >= 0),
+                event_count       INTEGER NOT NULL DEFAULT 0 CHECK (event_count >= 0)
+            );
+            CREATE INDEX ix_sessions_phase ON sessions(phase, started_at);
+
+            CREATE TABLE events (
+                event_id           INTEGER PRIMARY KEY,
+                session_id         TEXT NOT NULL REFERENCES sessions(session_id),
+                ts                 INTEGER NOT NULL,
+                type               TEXT NOT NULL,
+                agent              TEXT,
+                tool               TEXT,
+                task               TEXT,
+                duration_ms        INTEGER,
+                input_tokens       INTEGER,
+                output_tokens      INTEGER,
+                cache_read_tokens  INTEGER,
+                cache_write_tokens INTEGER,
+                model              TEXT,
+                success            INTEGER,
+                error_type         TEXT,
+                file               TEXT,
+                data               TEXT
+            );
+            -- Every index ends in ts (and implicitly event_id, the rowid), so each filter is answered in
+            -- time order straight from the index, without a sort, and LIMIT stops early.
+            CREATE INDEX ix_events_session_ts      ON events(session_id, ts);
+            CREATE INDEX ix_events_session_type_ts ON events(session_id, type, ts);
+            CREATE INDEX ix_events_ts              ON events(ts);
+            CREATE INDEX ix_events_type_ts         ON events(type, ts);
+            CREATE INDEX ix_events_agent_ts        ON events(agent, ts);
+            CREATE INDEX ix_events_tool_ts         ON events(tool, ts);
+            CREATE INDEX ix_events_model_ts        ON events(model, ts);
+
+            CREATE TABLE snapshots (
+                session_id         TEXT NOT NULL REFERENCES sessions(session_id),
+                sequence           INTEGER NOT NULL,
+                created_at         INTEGER NOT NULL,
+                path               TEXT NOT NULL,
+                size_bytes         INTEGER NOT NULL,
+                uncompressed_bytes INTEGER NOT NULL,
+                sha256             TEXT NOT NULL,
+                PRIMARY KEY (session_id, sequence)
+            );
+            """),
+
+        // No foreign keys to sessions here: invariant 3 rebuilds the catalog from the tiers, where objects
+        // and runs are found before (or without) the session rows they belong to.
+        new(2, "objects and backup runs", """
+            CREATE TABLE objects (
+                tier        TEXT NOT NULL COLLATE NOCASE,
+                key         TEXT NOT NULL,
+                session_id  TEXT,
+                phase       INTEGER,
+                size_bytes  INTEGER NOT NULL,
+                md5         TEXT,
+                sha256      TEXT,
+                stored_at   INTEGER NOT NULL,
+                verified_at INTEGER,
+                PRIMARY KEY (tier, key)
+            );
+            CREATE INDEX ix_objects_session ON objects(session_id, tier);
+
+            CREATE TABLE backup_runs (
+                run_id     INTEGER PRIMARY KEY,
+                session_id TEXT NOT NULL,
+                tier       TEXT NOT NULL COLLATE NOCASE,
+                started_at INTEGER NOT NULL,
+                ended_at   INTEGER,
+                status     TEXT NOT NULL,
+                bytes_sent INTEGER NOT NULL DEFAULT 0,
+                error      TEXT
+            );
+            CREATE INDEX ix_backup_runs_session ON backup_runs(session_id, started_at);
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}

@@ -1,0 +1,58 @@
+using Microsoft.Data.Sqlite;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+
+namespace TierStorage.Tests.Catalog;
+
+/// <summary>A temp directory holding analytics/agent_metrics.db, deleted after the test.</summary>
+public sealed class CatalogFixture : IDisposable
+{
+    public static readonly DateTimeOffset T0 = new(2026, 11, 22, 5, 0, 0, TimeSpan.Zero);
+
+    public CatalogFixture()
+    {
+        Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ts-catalog-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        DbPath = System.IO.Path.Combine(Directory, "analytics", "agent_metrics.db");
+    }
+
+    public string Directory { get; }
+    public string DbPath { get; }
+
+    public Task<CatalogDatabase> OpenAsync() => CatalogDatabase.OpenAsync(DbPath, CancellationToken.None);
+
+    public async Task<CatalogDatabase> OpenWithSessionAsync(string sessionId = "session_a", int phase = 1)
+    {
+        var db = await OpenAsync();
+        await db.InsertSessionAsync(new SessionRecord { SessionId = sessionId, Phase = phase, StartedAt = T0, State = SessionState.Active }, CancellationToken.None);
+        return db;
+    }
+
+    /// <summary>A separate raw connection, to look at the file the way another tool would.</summary>
+    public SqliteConnection RawConnection()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    public static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    public static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items) list.Add(item);
+        return list;
+    }
+
+    public void Dispose()
+    {
+        try { System.IO.Directory.Delete(Directory, recursive: true); }
+        catch (IOException) { }
+    }
+}
