@@ -83,13 +83,24 @@ internal sealed partial class PolicyReader
         }
 
         var stream = new YamlStream();
+        var parser = new GuardedParser(new Parser(new StringReader(_yaml)), (mark, code, keyPath, message) => Add(FindingSeverity.Error, code, mark, keyPath, message));
         try
         {
-            stream.Load(new GuardedParser(new Parser(new StringReader(_yaml)), (mark, code, key, message) => Add(FindingSeverity.Error, code, mark, null, message)));
+            stream.Load(parser);
+        }
+        catch (GuardedParser.TooDeepException)
+        {
+            return null;
         }
         catch (YamlException ex)
         {
-            Add(FindingSeverity.Error, PolicyFindingCodes.YamlSyntax, ex.Start, null, SyntaxMessage(ex));
+            AddSyntaxError(ex.Start, PositionPrefix().Replace(ex.Message, ""));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some unterminated flow collections instead of a YamlException.
+            AddSyntaxError(parser.LastEnd, "unexpected end of a flow collection; a '[' or '{' is not closed.");
             return null;
         }
 
@@ -108,15 +119,25 @@ internal sealed partial class PolicyReader
         return root;
     }
 
-    private string SyntaxMessage(YamlException ex)
+    private void AddSyntaxError(Mark at, string message)
     {
-        // YamlDotNet prefixes its message with the positions, which the finding already carries.
-        var message = PositionPrefix().Replace(ex.Message, "");
+        // YamlDotNet reports tab indentation at the start of the document; point at the tab instead.
         var lines = _yaml.Split('\n');
-        var line = (int)ex.Start.Line - 1;
-        if (line >= 0 && line < lines.Length && lines[line].TrimEnd('\r').TakeWhile(c => c is ' ' or '\t').Contains('\t'))
-            message += " Tabs are not allowed for indentation in YAML; indent with spaces.";
-        return $"YAML syntax error: {message}";
+        var tabLine = Array.FindIndex(lines, l => l.TakeWhile(c => c is ' ' or '\t').Contains('\t'));
+        if (tabLine >= 0 && (message.Contains("tab", StringComparison.OrdinalIgnoreCase) || tabLine < at.Line))
+        {
+            _findings.Add(new PolicyFinding
+            {
+                Severity = FindingSeverity.Error,
+                Code = PolicyFindingCodes.YamlSyntax,
+                Message = $"YAML syntax error: {message} Tabs are not allowed for indentation in YAML; indent with spaces.",
+                File = _file,
+                Line = tabLine + 1,
+                Column = lines[tabLine].IndexOf('\t') + 1,
+            });
+            return;
+        }
+        Add(FindingSeverity.Error, PolicyFindingCodes.YamlSyntax, at, null, $"YAML syntax error: {message}");
     }
 
     private void ReadRoot(YamlNode rootNode, TierPolicy policy)
@@ -685,7 +706,7 @@ internal sealed partial class PolicyReader
             KeyPath = keyPath,
         });
 
-    private static bool IsRejected(YamlNode node) => node.Tag.Value == GuardedParser.RejectedTag;
+    private static bool IsRejected(YamlNode node) => !node.Tag.IsEmpty && !node.Tag.IsNonSpecific && node.Tag.Value == GuardedParser.RejectedTag;
 
     /// <summary>YAML's null: an empty value, ~ or null, unquoted.</summary>
     private static bool IsNull(YamlNode node) =>
