@@ -19,6 +19,7 @@ internal sealed class GuardedParser(IParser inner, Action<Mark, string, string?,
 
     private readonly Stack<Frame> _frames = new();
     private int _documents;
+    private bool _finished;
 
     public ParsingEvent? Current { get; private set; }
 
@@ -27,7 +28,7 @@ internal sealed class GuardedParser(IParser inner, Action<Mark, string, string?,
 
     public bool MoveNext()
     {
-        while (inner.MoveNext())
+        while (!_finished && inner.MoveNext())
         {
             var parsingEvent = inner.Current!;
             LastEnd = parsingEvent.End;
@@ -36,10 +37,11 @@ internal sealed class GuardedParser(IParser inner, Action<Mark, string, string?,
                 case DocumentStart when ++_documents > 1:
                     report(parsingEvent.Start, PolicyFindingCodes.MultipleDocuments, null,
                         "The policy must be a single YAML document; remove the second '---' document.");
-                    // Hand on only the stream end, so YamlStream closes normally with the first document alone.
-                    SkipToStreamEnd();
-                    Current = inner.Current;
-                    return Current is not null;
+                    // End the stream here, so YamlStream closes normally with the first document alone and the
+                    // rest of the file is never scanned.
+                    _finished = true;
+                    Current = new StreamEnd(parsingEvent.Start, parsingEvent.Start);
+                    return true;
                 case AnchorAlias alias:
                     report(alias.Start, PolicyFindingCodes.AliasNotAllowed, CurrentPath(),
                         $"Aliases (*{alias.Value}) are not allowed in a policy; write the value out.");
@@ -110,15 +112,13 @@ internal sealed class GuardedParser(IParser inner, Action<Mark, string, string?,
         var depth = 1;
         while (depth > 0 && inner.MoveNext())
         {
-            if (inner.Current is MappingStart or SequenceStart) depth++;
-            else if (inner.Current is MappingEnd or SequenceEnd) depth--;
-        }
-    }
-
-    private void SkipToStreamEnd()
-    {
-        while (inner.MoveNext() && inner.Current is not StreamEnd)
-        {
+            if (inner.Current is MappingStart or SequenceStart && ++depth + _frames.Count > MaxDepth)
+            {
+                report(inner.Current.Start, PolicyFindingCodes.TooDeep, null,
+                    $"Nesting deeper than {MaxDepth} levels is not allowed in a policy; reading stopped here.");
+                throw new TooDeepException();
+            }
+            if (inner.Current is MappingEnd or SequenceEnd) depth--;
         }
     }
 

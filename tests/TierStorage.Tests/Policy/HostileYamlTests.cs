@@ -152,6 +152,25 @@ public sealed class HostileYamlTests : IDisposable
     }
 
     [Fact]
+    public void Duplicate_key_hiding_deep_nesting_is_bounded_and_fast()
+    {
+        var watch = Stopwatch.StartNew();
+
+        var findings = _files.Test("version: 1\nversion: " + new string('[', 400_000) + "\n");
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal([PolicyFindingCodes.DuplicateKey, PolicyFindingCodes.TooDeep], findings.Select(f => f.Code));
+    }
+
+    [Fact]
+    public void Document_after_the_first_is_never_scanned()
+    {
+        var findings = _files.Test("version: 1\n---\n" + new string('[', 400_000) + "\n");
+
+        Assert.Equal(PolicyFindingCodes.MultipleDocuments, Assert.Single(findings).Code);
+    }
+
+    [Fact]
     public void Complex_keys_are_a_finding()
     {
         Assert.Equal(PolicyFindingCodes.WrongType, Only(_files.Test("version: 1\n? [a, b]\n: c\n"), PolicyFindingCodes.WrongType).Code);
