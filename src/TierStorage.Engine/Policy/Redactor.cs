@@ -1,19 +1,101 @@
+using System.Text.RegularExpressions;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Policy;
 
 /// <summary>Replaces secrets in text with [REDACTED:&lt;pattern name&gt;]. Thread-safe; compile once per policy.</summary>
+/// <remarks>A pattern with a group named <c>value</c> replaces only that group, so <c>password=hunter2</c> becomes
+/// <c>password=[REDACTED:password_pair]</c> and the reader still sees which key was there.</remarks>
 public sealed class Redactor
 {
-    public Redactor(RedactionPolicy policy) => throw new NotImplementedException();
+    /// <summary>Generous for one activity-log line or snapshot; a pattern that needs longer is being attacked.</summary>
+    internal static readonly TimeSpan DefaultMatchTimeout = TimeSpan.FromSeconds(1);
+
+    private const string ValueGroup = "value";
+
+    // Quoted values are redacted inside their quotes so a JSON line stays valid JSON after redaction;
+    // the lookahead keeps a later pattern from redacting an earlier pattern's marker.
+    private const string PairValue = """(?:"(?!\[REDACTED:)(?<value>(?:[^"\\\r\n]|\\.)+)"|'(?!\[REDACTED:)(?<value>[^'\r\n]+)'|(?!\[REDACTED:)(?<value>[^\s"',;&}\]]+))""";
+
+    private static readonly RedactionPattern[] BuiltIn =
+    [
+        new() { Name = "aws_access_key_id", Pattern = @"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b" },
+        new() { Name = "aws_secret_access_key", Pattern = """(?i)(?<![A-Za-z0-9])(?:aws[_\-]?)?secret[_\-]?(?:access[_\-]?)?key["']?\s*[=:]\s*["']?(?<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])""" },
+        new() { Name = "google_oauth_access_token", Pattern = @"\bya29\.[0-9A-Za-z_\-]+" },
+        new() { Name = "google_refresh_token", Pattern = @"(?<![0-9A-Za-z])1//[0-9A-Za-z_\-]{20,}" },
+        new() { Name = "google_api_key", Pattern = @"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])" },
+        // A digit is required so prose such as "Bearer authentication" is left alone; real tokens always carry one.
+        new() { Name = "bearer_token", Pattern = @"\bBearer\s+(?<value>(?=[A-Za-z\-._~+/]*[0-9])[A-Za-z0-9\-._~+/]{8,}=*)" },
+        new() { Name = "password_pair", Pattern = """(?i)(?<![A-Za-z0-9])[A-Za-z0-9_\-]*?(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|client[_\-]?secret)["']?\s*[=:]\s*""" + PairValue },
+        // A truncated key (no END line) is still redacted, to the end of the text.
+        new() { Name = "private_key", Pattern = @"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\z)" },
+    ];
+
+    private static readonly string[] SensitiveKeys =
+    [
+        "password", "passwd", "secret", "token", "apikey", "authorization", "accesskey", "secretaccesskey",
+        "clientsecret", "privatekey", "refreshtoken", "accesstoken", "sessiontoken",
+    ];
+
+    private readonly (string Name, Regex Regex)[] _patterns;
+
+    public Redactor(RedactionPolicy policy) : this(policy, DefaultMatchTimeout)
+    {
+    }
+
+    /// <summary>Tests pass a short timeout to prove hostile input cannot hang a hook.</summary>
+    internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var patterns = policy.UseDefaults ? BuiltIn.Concat(policy.Patterns) : policy.Patterns;
+        _patterns = patterns
+            .Select(p => (p.Name, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, matchTimeout)))
+            .ToArray();
+    }
 
     /// <summary>Built-in patterns: AWS access key ids and secret keys, Google OAuth access/refresh tokens,
     /// bearer tokens, password=/secret=/token=/api_key= pairs, PEM private keys.</summary>
-    public static IReadOnlyList<RedactionPattern> DefaultPatterns => throw new NotImplementedException();
+    public static IReadOnlyList<RedactionPattern> DefaultPatterns { get; } =
+        Array.AsReadOnly(BuiltIn.Select(p => new RedactionPattern { Name = p.Name, Pattern = p.Pattern }).ToArray());
 
     /// <summary>The text with every match replaced; returns the same instance when nothing matched.</summary>
-    public string Redact(string text) => throw new NotImplementedException();
+    public string Redact(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var result = text;
+        foreach (var (name, regex) in _patterns)
+        {
+            var marker = $"[REDACTED:{name}]";
+            try
+            {
+                result = regex.Replace(result, match => Replace(match, marker));
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // We cannot tell where the secret is, so nothing of the text may survive.
+                return marker;
+            }
+        }
+        return result;
+    }
 
     /// <summary>True for keys whose values are secrets whatever they look like (password, secret, token, api_key, authorization, ...).</summary>
-    public bool IsSensitiveKey(string key) => throw new NotImplementedException();
+    /// <remarks>Case, '-', '_' and '.' are ignored, and a key ending in one of the names (db_password, github_token)
+    /// counts too; plurals such as input_tokens do not, so token counts stay readable.</remarks>
+    public bool IsSensitiveKey(string key) => IsSensitiveKeyName(key);
+
+    internal static bool IsSensitiveKeyName(string key)
+    {
+        if (string.IsNullOrEmpty(key)) return false;
+        var normalized = new string(key.Where(c => c is not ('-' or '_' or '.' or ' ')).Select(char.ToLowerInvariant).ToArray());
+        return SensitiveKeys.Any(s => normalized.EndsWith(s, StringComparison.Ordinal));
+    }
+
+    private static string Replace(Match match, string marker)
+    {
+        var value = match.Groups[ValueGroup];
+        if (!value.Success) return marker;
+        var start = value.Index - match.Index;
+        return string.Concat(match.Value.AsSpan(0, start), marker, match.Value.AsSpan(start + value.Length));
+    }
 }
