@@ -23,8 +23,6 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
         _dependenciesDirectory = dependenciesDirectory;
     }
 
-    public string DependenciesDirectory => _dependenciesDirectory;
-
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         // Contracts types are named by scripts and cmdlet parameters: one copy, in the default context.
