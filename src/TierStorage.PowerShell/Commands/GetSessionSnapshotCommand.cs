@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Reads a session's latest readable snapshot (the recovery path), one by sequence, or lists them.</summary>
+[Cmdlet(VerbsCommon.Get, "SessionSnapshot", DefaultParameterSetName = LatestSet)]
+[OutputType(typeof(SnapshotInfo))]
+public sealed class GetSessionSnapshotCommand : WorkspaceCmdlet
+{
+    public const string LatestSet = "Latest";
+    public const string SequenceSet = "Sequence";
+    public const string ListSet = "List";
+
+    /// <summary>Session; default the active one (for -List: every session).</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? SessionId { get; set; }
+
+    /// <summary>The newest snapshot that reads back intact; a corrupt newer one is skipped with a warning.</summary>
+    [Parameter(ParameterSetName = LatestSet)]
+    public SwitchParameter Latest { get; set; }
+
+    [Parameter(ParameterSetName = SequenceSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int Sequence { get; set; }
+
+    /// <summary>Snapshots without their content, oldest first.</summary>
+    [Parameter(ParameterSetName = ListSet, Mandatory = true)]
+    public SwitchParameter List { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = SessionId ?? "active session";
+        ProcessItem(target, () =>
+        {
+            switch (ParameterSetName)
+            {
+                case ListSet:
+                    WriteStream(Workspace.GetSnapshotsAsync(SessionId, CancellationToken));
+                    break;
+                case SequenceSet:
+                    WriteObject(Await(Workspace.ReadSnapshotAsync(SessionId, Sequence, DeferredWarning, CancellationToken)));
+                    break;
+                default:
+                    WriteObject(Await(Workspace.ReadSnapshotAsync(SessionId, null, DeferredWarning, CancellationToken)));
+                    break;
+            }
+        });
+    }
+}

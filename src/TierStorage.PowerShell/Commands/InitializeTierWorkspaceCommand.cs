@@ -1,0 +1,41 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Creates the workspace layout and its policy; refuses to overwrite a policy without -Force.</summary>
+[Cmdlet(VerbsData.Initialize, "TierWorkspace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(WorkspaceInfo))]
+public sealed class InitializeTierWorkspaceCommand : TierCmdlet
+{
+    /// <summary>Workspace directory; default $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage.</summary>
+    [Parameter(Position = 0)]
+    [Alias("WorkspacePath", "Workspace")]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Policy file copied into the workspace instead of the embedded default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PolicyTemplate { get; set; }
+
+    /// <summary>Overwrite an existing policy.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = ResolvePath(Path);
+        var target = path ?? TierWorkspace.ResolveWorkspacePath(null);
+        // The attribute's impact is Medium; overwriting the policy is said in the prompt so -Confirm shows it.
+        var action = Force ? "Initialize workspace, overwriting its policy" : "Initialize workspace";
+        if (!ShouldProcess(target, action))
+        {
+            return;
+        }
+
+        ProcessItem(target, () => WriteObject(Await(
+            TierWorkspace.InitializeAsync(path, ResolvePath(PolicyTemplate), Force, CancellationToken))));
+    }
+}

@@ -1,0 +1,38 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Starts a session; the current log rotates to previous. An active session is refused unless -CompleteActive.</summary>
+[Cmdlet(VerbsLifecycle.Start, "Session", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(SessionInfo))]
+public sealed class StartSessionCommand : WorkspaceCmdlet
+{
+    /// <summary>Phase number; default the phase of the most recent session, else 0.</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(0, int.MaxValue)]
+    public int? Phase { get; set; }
+
+    /// <summary>Explicit id (session_YYYYMMDD_HHMMSS); default generated from the clock.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SessionId { get; set; }
+
+    /// <summary>Complete the session still active instead of refusing to start.</summary>
+    [Parameter]
+    public SwitchParameter CompleteActive { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = SessionId ?? "new session";
+        var action = Phase is { } phase ? $"Start session in phase {phase}" : "Start session";
+        if (!ShouldProcess(target, action))
+        {
+            return;
+        }
+
+        var request = new StartSessionRequest { Phase = Phase, SessionId = SessionId, CompleteActive = CompleteActive };
+        ProcessItem(target, () => WriteObject(Await(Workspace.StartSessionAsync(request, CancellationToken))));
+    }
+}
