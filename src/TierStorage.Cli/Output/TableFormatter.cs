@@ -6,7 +6,7 @@ public enum ColumnAlignment
     Right,
 }
 
-/// <summary>A table column. <paramref name="Width"/> caps a buffered table and fixes a streamed one.</summary>
+/// <summary>A table column. <paramref name="Width"/> caps a buffered table and fixes a streamed one (right-aligned cells overflow rather than cut).</summary>
 public sealed record TableColumn(string Header, ColumnAlignment Alignment = ColumnAlignment.Left, int? Width = null);
 
 /// <summary>
@@ -56,10 +56,12 @@ public sealed class TableFormatter
         var parts = new string[cells.Length];
         for (var i = 0; i < cells.Length; i++)
         {
-            // The last column is never cut: it holds the free text (notes, files) people read in full.
-            var isLast = i == cells.Length - 1;
-            var text = !isLast && cells[i].Length > widths[i] ? cells[i][..(widths[i] - 1)] + Ellipsis : cells[i];
-            parts[i] = _columns[i].Alignment == ColumnAlignment.Right ? text.PadLeft(widths[i]) : text.PadRight(widths[i]);
+            // Never cut the last column (free text people read in full) or a right-aligned one (a cut number lies);
+            // they overflow instead.
+            var rightAligned = _columns[i].Alignment == ColumnAlignment.Right;
+            var mayCut = i < cells.Length - 1 && !rightAligned;
+            var text = mayCut && cells[i].Length > widths[i] ? cells[i][..(widths[i] - 1)] + Ellipsis : cells[i];
+            parts[i] = rightAligned ? text.PadLeft(widths[i]) : text.PadRight(widths[i]);
         }
 
         return string.Join(Gap, parts).TrimEnd();
