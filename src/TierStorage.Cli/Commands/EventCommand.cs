@@ -95,6 +95,8 @@ internal static class EventCommand
     /// A bad line is reported and skipped; the rest still go in.</summary>
     private static async Task<int> AddFromStdinAsync(CliContext context, TierWorkspace workspace, string? sessionId, bool json, CancellationToken cancellationToken)
     {
+        // EventJson.Parse needs the session for lines that do not name one, before the appender has resolved it.
+        sessionId ??= await ActiveSessionIdAsync(workspace, cancellationToken).ConfigureAwait(false);
         var appender = workspace.OpenEventAppender(sessionId);
         await using var _ = appender.ConfigureAwait(false);
         long lineNumber = 0, added = 0, failed = 0;
@@ -106,7 +108,7 @@ internal static class EventCommand
             SessionEvent stored;
             try
             {
-                stored = await appender.AppendAsync(EventJson.Parse(line, appender.SessionId), cancellationToken).ConfigureAwait(false);
+                stored = await appender.AppendAsync(EventJson.Parse(line, sessionId), cancellationToken).ConfigureAwait(false);
             }
             catch (TierStorageException e) when (e.ErrorId == ErrorIds.InvalidEvent)
             {
@@ -120,11 +122,20 @@ internal static class EventCommand
         }
 
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (!json) context.Stdout.WriteLine($"Added {added} events to {appender.SessionId}.");
+        if (!json) context.Stdout.WriteLine($"Added {added} events to {sessionId}.");
         if (failed == 0) return ExitCodes.Success;
 
         context.WriteError(ErrorIds.InvalidEvent, $"{failed} of {added + failed} lines were rejected; the others were added.");
         return ExitCodes.Failed;
+    }
+
+    private static async Task<string> ActiveSessionIdAsync(TierWorkspace workspace, CancellationToken cancellationToken)
+    {
+        await foreach (var session in workspace.GetSessionsAsync(new SessionFilter { State = SessionState.Active }, cancellationToken).ConfigureAwait(false))
+            return session.SessionId;
+
+        throw new TierStorageException(ErrorIds.NoActiveSession, TierErrorKind.InvalidOperation,
+            "No session is active; start one with 'tierstorage session start' or name one with --session.");
     }
 
     private static IReadOnlyDictionary<string, object?>? ParseData(string? json)
@@ -182,18 +193,28 @@ internal static class EventCommand
 
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var events = workspace.GetEventsAsync(query, cancellationToken);
-            var write = context.IsJson(parseResult) ? (Action<SessionEvent>)context.WriteJson : StartTable(context.Stdout);
+            var json = context.IsJson(parseResult);
+            var writeRow = json ? (Action<SessionEvent>)context.WriteJson : StartTable(context.Stdout);
+            var written = 0;
+            void Write(SessionEvent sessionEvent)
+            {
+                writeRow(sessionEvent);
+                written++;
+            }
 
             if (lastCount is null)
             {
-                await foreach (var sessionEvent in events.ConfigureAwait(false)) write(sessionEvent);
-                return ExitCodes.Success;
+                await foreach (var sessionEvent in events.ConfigureAwait(false)) Write(sessionEvent);
+            }
+            else
+            {
+                // The engine reads newest first to find the last N; a log reads best oldest first, so turn the (bounded) page around.
+                var page = new List<SessionEvent>(lastCount.Value);
+                await foreach (var sessionEvent in events.ConfigureAwait(false)) page.Add(sessionEvent);
+                for (var i = page.Count - 1; i >= 0; i--) Write(page[i]);
             }
 
-            // The engine reads newest first to find the last N; a log reads best oldest first, so turn the (bounded) page around.
-            var page = new List<SessionEvent>(lastCount.Value);
-            await foreach (var sessionEvent in events.ConfigureAwait(false)) page.Add(sessionEvent);
-            for (var i = page.Count - 1; i >= 0; i--) write(page[i]);
+            if (written == 0 && !json) context.Stdout.WriteLine("No events.");
             return ExitCodes.Success;
         });
         return command;

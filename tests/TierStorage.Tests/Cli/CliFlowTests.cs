@@ -166,6 +166,44 @@ public sealed class CliFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task Ten_thousand_stdin_lines_all_arrive_through_one_appender()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "start", "--id", SessionId));
+        var input = string.Join('\n', Enumerable.Range(0, 10_000).Select(i =>
+            $$"""{"timestamp":"2026-01-01T10:00:00Z","type":"tool_call","tool":"Read","duration_ms":{{i}}}"""));
+
+        var added = await RunWithInput(input, "event", "add", "--stdin");
+
+        CliRunner.AssertExit(ExitCodes.Success, added);
+        Assert.Equal($"Added 10000 events to {SessionId}.", added.Stdout.Trim());
+        var listed = await Run("event", "list", "--type", "tool_call", "--json");
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => (long?)i), ParseJsonLines<SessionEvent>(listed).Select(e => e.DurationMs));
+    }
+
+    [Fact]
+    public async Task Events_from_stdin_without_an_active_session_are_refused_once_not_per_line()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+
+        var run = await RunWithInput("""{"timestamp":"2026-01-01T10:00:00Z","type":"decision"}""", "event", "add", "--stdin");
+
+        Assert.NotEqual(ExitCodes.Success, run.ExitCode);
+        Assert.Equal($"tierstorage: {ErrorIds.NoActiveSession}: ", run.Stderr[..$"tierstorage: {ErrorIds.NoActiveSession}: ".Length]);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task An_empty_listing_says_so_in_human_output_and_prints_nothing_in_json()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+
+        Assert.Equal("No sessions.", (await Run("session", "list")).Stdout.Trim());
+        Assert.Equal("No events.", (await Run("event", "list")).Stdout.Trim());
+        Assert.Equal("", (await Run("event", "list", "--json")).Stdout);
+    }
+
+    [Fact]
     public async Task Starting_while_a_session_is_active_is_refused_unless_told_to_complete_it()
     {
         CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
