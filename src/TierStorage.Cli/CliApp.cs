@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using TierStorage.Cli.Commands;
 using TierStorage.Contracts;
 
@@ -43,11 +42,6 @@ public static class CliApp
             context.WriteError(e.ErrorId, e.Message);
             foreach (var finding in e.Findings) stderr.WriteLine(CliContext.FormatFinding(finding));
             return ExitCodes.FromErrorKind(e.Kind);
-        }
-        catch (JsonException e)
-        {
-            context.WriteError("InvalidJson", e.Message);
-            return ExitCodes.InvalidData;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -78,7 +77,7 @@ internal static class EventCommand
                 Success = parseResult.GetValue(success),
                 ErrorType = parseResult.GetValue(errorType),
                 File = parseResult.GetValue(file),
-                Data = ParseData(parseResult.GetValue(data)),
+                Data = EventJson.ParseData(parseResult.GetValue(data)),
             };
 
             var written = await workspace.AppendEventsAsync([sessionEvent], parseResult.GetValue(session), cancellationToken).ConfigureAwait(false);
@@ -136,19 +135,6 @@ internal static class EventCommand
 
         throw new TierStorageException(ErrorIds.NoActiveSession, TierErrorKind.InvalidOperation,
             "No session is active; start one with 'tierstorage session start' or name one with --session.");
-    }
-
-    private static IReadOnlyDictionary<string, object?>? ParseData(string? json)
-    {
-        if (json is null) return null;
-        try
-        {
-            return EventJson.ParseData(json);
-        }
-        catch (JsonException e)
-        {
-            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidArgument, $"--data is not a JSON object: {e.Message}", "data", e);
-        }
     }
 
     private static Command CreateList(CliContext context)
