@@ -34,7 +34,7 @@ public static class CliApp
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            context.WriteError("Cancelled", "the operation was cancelled; nothing partial was kept.");
+            context.WriteError("Cancelled", "the operation was cancelled (events already flushed stay in the log).");
             return ExitCodes.Cancelled;
         }
         catch (TierStorageException e)
