@@ -1,0 +1,94 @@
+using System.CommandLine;
+using TierStorage.Cli.Commands;
+using TierStorage.Contracts;
+
+namespace TierStorage.Cli;
+
+/// <summary>The <c>tierstorage</c> command, callable in-process: streams in, exit code out.</summary>
+public static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var context = new CliContext(stdin, stdout, stderr);
+        var root = BuildRootCommand(context);
+        var parseResult = root.Parse(args);
+
+        try
+        {
+            if (parseResult.Errors.Count > 0)
+            {
+                foreach (var error in parseResult.Errors) context.WriteError("Usage", error.Message);
+                stderr.WriteLine($"Run '{UsageHint(parseResult)} --help' for usage.");
+                return ExitCodes.Usage;
+            }
+
+            var configuration = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                // Exceptions come back here to become exit codes; Ctrl+C is wired by Program through cancellationToken.
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            context.WriteError("Cancelled", "the operation was cancelled (events already flushed stay in the log).");
+            return ExitCodes.Cancelled;
+        }
+        catch (TierStorageException e)
+        {
+            context.WriteError(e.ErrorId, e.Message);
+            foreach (var finding in e.Findings) stderr.WriteLine(CliContext.FormatFinding(finding));
+            return ExitCodes.FromErrorKind(e.Kind);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            context.WriteError("NotFound", e.Message);
+            return ExitCodes.NotFound;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            context.WriteError("Unavailable", e.Message);
+            return ExitCodes.Unavailable;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a planned failure: name the type so the report is useful without a stack trace.
+            context.WriteError("Unexpected", $"{e.GetType().FullName}: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static RootCommand BuildRootCommand(CliContext context)
+    {
+        var root = new RootCommand(
+            "Keeps AI coding-agent session data (activity logs, snapshots, analytics) in three storage tiers.\n" +
+            ExitCodes.HelpText)
+        {
+            context.Workspace,
+            context.Policy,
+            context.Json,
+            InitCommand.Create(context),
+            PolicyCommand.Create(context),
+            SessionCommand.Create(context),
+            EventCommand.Create(context),
+            SnapshotCommand.Create(context),
+        };
+        return root;
+    }
+
+    private static string UsageHint(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, result.Command.Name);
+        names[0] = "tierstorage";
+        return string.Join(" ", names);
+    }
+}

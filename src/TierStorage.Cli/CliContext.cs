@@ -1,0 +1,56 @@
+using System.CommandLine;
+using TierStorage.Cli.Output;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Cli;
+
+/// <summary>What every command shares: the three streams and the global options.</summary>
+internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter stderr)
+{
+    public TextReader Stdin { get; } = stdin;
+    public TextWriter Stdout { get; } = stdout;
+    public TextWriter Stderr { get; } = stderr;
+
+    public Option<string?> Workspace { get; } = new("--workspace")
+    {
+        Description = "Workspace directory (default: $TIERSTORAGE_WORKSPACE, else ./.tierstorage)",
+        HelpName = "DIR",
+        Recursive = true,
+    };
+
+    public Option<string?> Policy { get; } = new("--policy")
+    {
+        Description = "Policy file (default: $TIERSTORAGE_POLICY, else <workspace>/tierstorage.yaml, else the embedded default)",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Machine output: one JSON document or JSON lines (camelCase, enums as names); nothing else on stdout",
+        Recursive = true,
+    };
+
+    public bool IsJson(ParseResult parseResult) => parseResult.GetValue(Json);
+
+    public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+        TierWorkspace.OpenAsync(
+            new WorkspaceOptions { WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy) },
+            cancellationToken);
+
+    public void WriteJson<T>(T value) => Stdout.WriteLine(CliJson.Serialize(value));
+
+    public void Warn(string message) => Stderr.WriteLine($"tierstorage: warning: {message}");
+
+    public void WriteError(string errorId, string message) => Stderr.WriteLine($"tierstorage: {errorId}: {message}");
+
+    /// <summary>The compiler-style line editors and CI annotators understand: file:line:col: severity code key: message.</summary>
+    public static string FormatFinding(PolicyFinding finding)
+    {
+        var where = finding.File ?? "<policy>";
+        if (finding.Line is { } line) where += $":{line}:{finding.Column ?? 1}";
+        var key = finding.KeyPath is null ? "" : $" {finding.KeyPath}";
+        return $"{where}: {finding.Severity.ToString().ToLowerInvariant()} {finding.Code}{key}: {finding.Message}";
+    }
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using TierStorage.Cli.Output;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Cli.Commands;
+
+/// <summary><c>tierstorage session start|complete|list</c>: Start-Session, Complete-Session, Get-Session.</summary>
+internal static class SessionCommand
+{
+    public static Command Create(CliContext context) =>
+        new("session", "Start, complete and list sessions") { CreateStart(context), CreateComplete(context), CreateList(context) };
+
+    private static Command CreateStart(CliContext context)
+    {
+        var phase = ValueParsers.Count("--phase", "Phase number (default: the phase of the latest session, else 0)", minimum: 0);
+        var id = new Option<string?>("--id") { Description = "Session id in session_YYYYMMDD_HHMMSS form (default: from the clock)", HelpName = "ID" };
+        var completeActive = new Option<bool>("--complete-active") { Description = "Complete a session that is still active instead of refusing" };
+
+        var command = new Command("start", "Start a session; the current log rotates to previous") { phase, id, completeActive };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var session = await workspace.StartSessionAsync(
+                new StartSessionRequest { Phase = parseResult.GetValue(phase), SessionId = parseResult.GetValue(id), CompleteActive = parseResult.GetValue(completeActive) },
+                cancellationToken).ConfigureAwait(false);
+
+            if (context.IsJson(parseResult)) context.WriteJson(session);
+            else context.Stdout.WriteLine($"Started {session.SessionId} (phase {session.Phase}).");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateComplete(CliContext context)
+    {
+        var id = new Argument<string?>("id") { Description = "Session to complete (default: the active one)", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("complete", "Write the handoff note and mark the session completed") { id };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var session = await workspace.CompleteSessionAsync(parseResult.GetValue(id), cancellationToken).ConfigureAwait(false);
+
+            if (context.IsJson(parseResult)) context.WriteJson(session);
+            else
+            {
+                context.Stdout.WriteLine($"Completed {session.SessionId} after {Display.Duration(session.Duration)}, {session.EventCount} events.");
+                if (session.HandoffPath is not null) context.Stdout.WriteLine($"  handoff: {session.HandoffPath}");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateList(CliContext context)
+    {
+        var id = new Option<string?>("--id") { Description = "Only this session", HelpName = "ID" };
+        var phase = ValueParsers.Count("--phase", "Only sessions of this phase", minimum: 0);
+        var state = ValueParsers.Enum<SessionState>("--state", "Only sessions in this state");
+
+        var command = new Command("list", "List sessions with their state and where they live") { id, phase, state };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var sessions = workspace.GetSessionsAsync(
+                new SessionFilter { SessionId = parseResult.GetValue(id), Phase = parseResult.GetValue(phase), State = parseResult.GetValue(state) },
+                cancellationToken);
+
+            if (context.IsJson(parseResult))
+            {
+                await foreach (var session in sessions.ConfigureAwait(false)) context.WriteJson(session);
+                return ExitCodes.Success;
+            }
+
+            var rows = new List<string[]>();
+            await foreach (var s in sessions.ConfigureAwait(false))
+            {
+                rows.Add([
+                    s.SessionId, s.Phase.ToString(), s.State.ToString(), Display.Time(s.StartedAt), Display.Duration(s.Duration),
+                    s.EventCount.ToString(), s.SnapshotCount.ToString(), Display.Bytes(s.SizeBytes), s.Tier, Display.YesNo(s.Verified), s.Note ?? "",
+                ]);
+            }
+
+            if (rows.Count == 0)
+            {
+                context.Stdout.WriteLine("No sessions.");
+                return ExitCodes.Success;
+            }
+
+            new TableFormatter(
+                    new TableColumn("SESSION"), new TableColumn("PHASE", ColumnAlignment.Right), new TableColumn("STATE"), new TableColumn("STARTED"),
+                    new TableColumn("DURATION", ColumnAlignment.Right), new TableColumn("EVENTS", ColumnAlignment.Right),
+                    new TableColumn("SNAPS", ColumnAlignment.Right), new TableColumn("SIZE", ColumnAlignment.Right),
+                    new TableColumn("TIER"), new TableColumn("VERIFIED"), new TableColumn("NOTE"))
+                .Write(context.Stdout, rows);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
