@@ -9,6 +9,7 @@ namespace TierStorage.Engine.Workspace;
 public static class ActivityLog
 {
     private const byte NewLine = (byte)'\n';
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>
     /// Appends complete lines (each ending in '\n'). A partial last line left by a crashed writer is first moved to
@@ -97,6 +98,13 @@ public static class ActivityLog
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
         var end = Math.Min(stream.Length, toOffset);
         if (fromOffset >= end) yield break;
+        // Editors and Windows PowerShell 5 write a UTF-8 byte order mark; it is not part of the first line.
+        if (fromOffset == 0 && end >= 3)
+        {
+            Span<byte> bom = stackalloc byte[3];
+            stream.ReadExactly(bom);
+            if (bom.SequenceEqual(Utf8Bom)) fromOffset = 3;
+        }
         stream.Seek(fromOffset, SeekOrigin.Begin);
         var buffer = new byte[1 << 16];
         var pending = new MemoryStream();

@@ -379,7 +379,10 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>The session's log on disk: where the catalog says, or (after a crash mid-rotation) wherever its first line says it is.</summary>
     private string? LocateLog(SessionRecord record)
     {
-        if (record.LogPath is { } recorded && File.Exists(recorded)) return recorded;
+        // current/previous are shared slots: after a crash mid-rotation the recorded slot may hold another session's log.
+        if (record.LogPath is { } recorded && File.Exists(recorded)
+            && (recorded == Layout.RetainedLogPath(record.SessionId) || LogOwner(recorded) == record.SessionId))
+            return recorded;
         if (record.LogPath is null && record.State != SessionState.Active) return null;
         foreach (var candidate in new[] { Layout.CurrentLogPath, Layout.PreviousLogPath, Layout.RetainedLogPath(record.SessionId) })
             if (File.Exists(candidate) && LogOwner(candidate) == record.SessionId)
