@@ -20,6 +20,9 @@ if (-not (Test-Path $manifest)) {
 Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
 $config = New-PesterConfiguration
 $config.Run.Path = $PSScriptRoot
-$config.Run.Exit = $true
+$config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
-Invoke-Pester -Configuration $config
+$result = Invoke-Pester -Configuration $config
+# One machine-readable line for .ci/run, which adds these counts to the xunit ones.
+"PESTER $($result.PassedCount) $($result.FailedCount) $($result.SkippedCount)"
+exit ([int]($result.FailedCount -gt 0))
