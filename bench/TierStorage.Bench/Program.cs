@@ -151,7 +151,7 @@ internal static class Bench
 
             var queries = new (string Name, SessionEventQuery Query)[]
             {
-                ("session + type, newest 50", new SessionEventQuery { SessionId = "session_20260101_070000", Type = SessionEventType.ToolCall, Descending = true, Limit = 50 }),
+                ("session + type, newest 50", new SessionEventQuery { SessionId = "session_20260100_070000", Type = SessionEventType.ToolCall, Descending = true, Limit = 50 }),
                 ("tool + time window, first 100", new SessionEventQuery { Tool = "Bash", Since = start.AddHours(11), Until = start.AddHours(11).AddMinutes(5), Limit = 100 }),
                 ("agent + type since, first 20", new SessionEventQuery { Agent = "coder", Type = SessionEventType.LlmCall, Since = start.AddHours(15), Limit = 20 }),
             };
