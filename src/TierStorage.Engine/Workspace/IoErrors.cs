@@ -47,6 +47,13 @@ public static class IoErrors
         }
     }
 
+    public static Task GuardAsync(string action, string path, Func<Task> operation) =>
+        GuardAsync(action, path, async () =>
+        {
+            await operation().ConfigureAwait(false);
+            return true;
+        });
+
     public static T Guard<T>(string action, string path, Func<T> operation)
     {
         try

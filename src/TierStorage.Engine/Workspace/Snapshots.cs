@@ -21,17 +21,14 @@ public sealed partial class TierWorkspace
             var path = Layout.SnapshotPath(record.SessionId, sequence);
             var now = Now;
             string sha256 = "";
-            await IoErrors.GuardAsync("writing the snapshot", path, async () =>
-            {
-                await AtomicFile.WriteAsync(path, overwrite: false, async (stream, ct) =>
+            await IoErrors.GuardAsync("writing the snapshot", path, () =>
+                AtomicFile.WriteAsync(path, overwrite: false, async (stream, ct) =>
                 {
                     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     await using (var gzip = new GZipStream(new HashingStream(stream, hash), CompressionLevel.Fastest, leaveOpen: true))
                         await gzip.WriteAsync(utf8, ct).ConfigureAwait(false);
                     sha256 = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-                }, cancellationToken).ConfigureAwait(false);
-                return true;
-            }).ConfigureAwait(false);
+                }, cancellationToken)).ConfigureAwait(false);
 
             var info = new SnapshotInfo
             {

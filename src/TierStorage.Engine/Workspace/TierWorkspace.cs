@@ -219,7 +219,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     private async Task CompleteLockedAsync(SessionRecord record, CancellationToken cancellationToken)
     {
         var now = Now;
-        record = await CatchUpIndexLockedAsync(record, cancellationToken).ConfigureAwait(false);
+        if (LocateLog(record) is { } logPath)
+            record = await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
         // A rerun after a crash between session_end and the state change must not log a second end.
         var hasEnd = false;
         await foreach (var _ in _catalog.QueryEventsAsync(new SessionEventQuery { SessionId = record.SessionId, Type = SessionEventType.SessionEnd, Limit = 1 }, cancellationToken).ConfigureAwait(false))
@@ -232,11 +233,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
         var summary = await _catalog.SummarizeSessionAsync(record.SessionId, cancellationToken).ConfigureAwait(false);
         var completed = record with { State = SessionState.Completed, EndedAt = now, HandoffPath = Layout.HandoffPath(record.SessionId) };
-        await IoErrors.GuardAsync("writing", completed.HandoffPath!, async () =>
-        {
-            await AtomicFile.WriteAllTextAsync(completed.HandoffPath!, HandoffWriter.Render(completed, summary), overwrite: true, cancellationToken).ConfigureAwait(false);
-            return true;
-        }).ConfigureAwait(false);
+        await IoErrors.GuardAsync("writing", completed.HandoffPath!,
+            () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, HandoffWriter.Render(completed, summary), overwrite: true, cancellationToken)).ConfigureAwait(false);
         await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);
     }
 
@@ -326,7 +324,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
-        record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, cancellationToken).ConfigureAwait(false);
+        record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
         var lines = EventLines.Encode(events);
         var before = record.LogIndexedBytes;
         var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines, Layout.QuarantineDirectory, _warning));
@@ -344,10 +342,9 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Indexes log lines that reached the file but not the catalog (a writer that died between the two).</summary>
-    private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, CancellationToken cancellationToken)
+    private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
     {
-        var logPath = LocateLog(record);
-        if (logPath is null) return record;
+        if (!File.Exists(logPath)) return record;
         var complete = IoErrors.Guard("repairing", logPath, () => ActivityLog.RepairTail(logPath, Layout.QuarantineDirectory, _warning));
         if (complete <= record.LogIndexedBytes) return record with { LogPath = logPath };
 
@@ -409,13 +406,12 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     /// <summary>current → previous → retained. Each rename is followed by its catalog update, and LocateLog finds a log
     /// whose update was lost, so a crash at any point loses nothing.</summary>
-    private async Task<bool> RotateLogsAsync(CancellationToken cancellationToken)
+    private async Task RotateLogsAsync(CancellationToken cancellationToken)
     {
         if (File.Exists(Layout.PreviousLogPath))
             await MoveLogAsync(Layout.PreviousLogPath, owner => Layout.RetainedLogPath(owner), cancellationToken).ConfigureAwait(false);
         if (File.Exists(Layout.CurrentLogPath))
             await MoveLogAsync(Layout.CurrentLogPath, _ => Layout.PreviousLogPath, cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     private async Task MoveLogAsync(string from, Func<string, string> target, CancellationToken cancellationToken)
