@@ -61,4 +61,13 @@ public static class ErrorIds
     public const string CatalogTooNew = "CatalogTooNew";
     public const string LockTimeout = "LockTimeout";
     public const string InvalidArgument = "InvalidArgument";
+    public const string TierNotFound = "TierNotFound";
+    public const string TierUnreachable = "TierUnreachable";
+    public const string TierQuotaExceeded = "TierQuotaExceeded";
+    public const string TierAuthRequired = "TierAuthRequired";
+    public const string ObjectNotFound = "ObjectNotFound";
+    public const string ChecksumMismatch = "ChecksumMismatch";
+    public const string UnsafeArchive = "UnsafeArchive";
+    public const string BackupNotFound = "BackupNotFound";
+    public const string BackupNotVerified = "BackupNotVerified";
 }
