@@ -103,7 +103,7 @@ internal static class Bench
                 json.Append(i == 0 ? "" : ",").Append($"{{\"id\":{i},\"title\":\"task {i} refactor module {i % 97}\",\"state\":\"{(i % 3 == 0 ? "done" : "open")}\",\"files\":[\"src/a{i % 50}.cs\",\"src/b{i % 70}.cs\"],\"notes\":\"{Guid.NewGuid()} {new string('n', i % 40)}\"}}");
             var document = json.Append("]}").ToString();
             var saves = new List<double>();
-            for (var i = 0; i < 25; i++)
+            for (var i = 0; i < 105; i++)
             {
                 var started = Stopwatch.GetTimestamp();
                 await ws.SaveSnapshotAsync(null, document, None);

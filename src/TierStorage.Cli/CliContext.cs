@@ -36,12 +36,16 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
 
     public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
         TierWorkspace.OpenAsync(
-            new WorkspaceOptions { WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy) },
+            new WorkspaceOptions { WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy), Warning = Warn },
             cancellationToken);
 
     public void WriteJson<T>(T value) => Stdout.WriteLine(CliJson.Serialize(value));
 
-    public void Warn(string message) => Stderr.WriteLine($"tierstorage: warning: {message}");
+    /// <summary>Safe from any thread: the engine also warns from background batches, and a TextWriter is not.</summary>
+    public void Warn(string message)
+    {
+        lock (Stderr) Stderr.WriteLine($"tierstorage: warning: {message}");
+    }
 
     public void WriteError(string errorId, string message) => Stderr.WriteLine($"tierstorage: {errorId}: {message}");
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using TierStorage.Contracts;
 
@@ -37,7 +38,13 @@ public sealed class Redactor
         "clientsecret", "privatekey", "refreshtoken", "accesstoken", "sessiontoken",
     ];
 
+    // Agent, tool, model, task and file names repeat in almost every event; remembering the short texts that matched
+    // nothing saves running every pattern over them again (this was half the cost of a bulk append).
+    private const int MaxRememberedLength = 256;
+    private const int MaxRemembered = 16_384;
+
     private readonly (string Name, Regex Regex)[] _patterns;
+    private readonly ConcurrentDictionary<string, byte> _clean = new(StringComparer.Ordinal);
 
     public Redactor(RedactionPolicy policy) : this(policy, DefaultMatchTimeout)
     {
@@ -62,6 +69,8 @@ public sealed class Redactor
     public string Redact(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        var rememberable = text.Length <= MaxRememberedLength;
+        if (rememberable && _clean.ContainsKey(text)) return text;
         var result = text;
         foreach (var (name, regex) in _patterns)
         {
@@ -76,6 +85,7 @@ public sealed class Redactor
                 return marker;
             }
         }
+        if (rememberable && ReferenceEquals(result, text) && _clean.Count < MaxRemembered) _clean.TryAdd(text, 0);
         return result;
     }
 

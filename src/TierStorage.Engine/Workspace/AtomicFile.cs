@@ -14,7 +14,9 @@ public static class AtomicFile
         var temp = TempPathFor(path);
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            // Synchronous file I/O: on Unix "asynchronous" file writes are the same writes on a pool thread, an extra hop
+            // per buffer that showed in the 5 MB snapshot's time.
+            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.None))
             {
                 await write(stream, cancellationToken).ConfigureAwait(false);
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);

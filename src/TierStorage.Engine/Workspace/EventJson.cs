@@ -92,36 +92,56 @@ public static class EventJson
         ArgumentNullException.ThrowIfNull(sessionEvent);
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            Write(writer, sessionEvent);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Appends each event as one UTF-8 line (its JSON and '\n') to <paramref name="output"/>: one writer for the
+    /// whole batch, no string per event, which is what lets bulk appends run at 100,000+ events/s.</summary>
+    public static void WriteLines(IEnumerable<SessionEvent> events, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        foreach (var sessionEvent in events)
         {
-            writer.WriteStartObject();
-            writer.WriteString("timestamp", FormatTimestamp(sessionEvent.Timestamp));
-            writer.WriteString("session", sessionEvent.SessionId);
-            writer.WriteString("type", ToWireName(sessionEvent.Type));
-            WriteOptional(writer, "agent", sessionEvent.Agent);
-            WriteOptional(writer, "tool", sessionEvent.Tool);
-            WriteOptional(writer, "task", sessionEvent.Task);
-            if (sessionEvent.DurationMs is { } duration) writer.WriteNumber("duration_ms", duration);
-            if (sessionEvent.Tokens is { } tokens)
-            {
-                writer.WriteStartObject("tokens");
-                writer.WriteNumber("input", tokens.Input);
-                writer.WriteNumber("output", tokens.Output);
-                writer.WriteNumber("cache_read", tokens.CacheRead);
-                writer.WriteNumber("cache_write", tokens.CacheWrite);
-                writer.WriteEndObject();
-            }
-            WriteOptional(writer, "model", sessionEvent.Model);
-            if (sessionEvent.Success is { } success) writer.WriteBoolean("success", success);
-            WriteOptional(writer, "error_type", sessionEvent.ErrorType);
-            WriteOptional(writer, "file", sessionEvent.File);
-            if (sessionEvent.Data is { } data)
-            {
-                writer.WritePropertyName("data");
-                WriteValue(writer, data, "data");
-            }
+            Write(writer, sessionEvent);
+            writer.Flush();
+            output.Write("\n"u8);
+            writer.Reset(output);
+        }
+    }
+
+    private static void Write(Utf8JsonWriter writer, SessionEvent sessionEvent)
+    {
+        writer.WriteStartObject();
+        Span<byte> timestamp = stackalloc byte[TimestampLength];
+        FormatTimestamp(sessionEvent.Timestamp, timestamp);
+        writer.WriteString("timestamp"u8, timestamp);
+        writer.WriteString("session"u8, sessionEvent.SessionId);
+        writer.WriteString("type"u8, ToWireName(sessionEvent.Type));
+        WriteOptional(writer, "agent"u8, sessionEvent.Agent);
+        WriteOptional(writer, "tool"u8, sessionEvent.Tool);
+        WriteOptional(writer, "task"u8, sessionEvent.Task);
+        if (sessionEvent.DurationMs is { } duration) writer.WriteNumber("duration_ms"u8, duration);
+        if (sessionEvent.Tokens is { } tokens)
+        {
+            writer.WriteStartObject("tokens");
+            writer.WriteNumber("input", tokens.Input);
+            writer.WriteNumber("output", tokens.Output);
+            writer.WriteNumber("cache_read", tokens.CacheRead);
+            writer.WriteNumber("cache_write", tokens.CacheWrite);
             writer.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        WriteOptional(writer, "model"u8, sessionEvent.Model);
+        if (sessionEvent.Success is { } success) writer.WriteBoolean("success"u8, success);
+        WriteOptional(writer, "error_type"u8, sessionEvent.ErrorType);
+        WriteOptional(writer, "file"u8, sessionEvent.File);
+        if (sessionEvent.Data is { } data)
+        {
+            writer.WritePropertyName("data");
+            WriteValue(writer, data, "data");
+        }
+        writer.WriteEndObject();
     }
 
     /// <summary>The free `data` object as JSON text (null stays null) and back into nested
@@ -347,7 +367,7 @@ public static class EventJson
         return result;
     }
 
-    private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
+    private static void WriteOptional(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
     {
         if (value is not null) writer.WriteString(name, value);
     }
@@ -411,8 +431,39 @@ public static class EventJson
     }
 
     /// <summary>UTC with millisecond precision: the catalog stores unix milliseconds, so this is what round-trips.</summary>
-    private static string FormatTimestamp(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private const int TimestampLength = 24;
+
+    private static string FormatTimestamp(DateTimeOffset value)
+    {
+        Span<byte> utf8 = stackalloc byte[TimestampLength];
+        FormatTimestamp(value, utf8);
+        return Encoding.ASCII.GetString(utf8);
+    }
+
+    /// <summary>yyyy-MM-ddTHH:mm:ss.fffZ (UTC) written by hand: a format string is parsed on every call, and this runs once per event.</summary>
+    private static void FormatTimestamp(DateTimeOffset value, Span<byte> utf8)
+    {
+        var t = value.UtcDateTime;
+        Digits(utf8[..4], t.Year);
+        utf8[4] = (byte)'-';
+        Digits(utf8.Slice(5, 2), t.Month);
+        utf8[7] = (byte)'-';
+        Digits(utf8.Slice(8, 2), t.Day);
+        utf8[10] = (byte)'T';
+        Digits(utf8.Slice(11, 2), t.Hour);
+        utf8[13] = (byte)':';
+        Digits(utf8.Slice(14, 2), t.Minute);
+        utf8[16] = (byte)':';
+        Digits(utf8.Slice(17, 2), t.Second);
+        utf8[19] = (byte)'.';
+        Digits(utf8.Slice(20, 3), t.Millisecond);
+        utf8[23] = (byte)'Z';
+    }
+
+    private static void Digits(Span<byte> destination, int value)
+    {
+        for (var i = destination.Length - 1; i >= 0; i--, value /= 10) destination[i] = (byte)('0' + value % 10);
+    }
 
     private static TierStorageException Invalid(string message, Exception? inner = null) =>
         new(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "Invalid event: " + message, null, inner);

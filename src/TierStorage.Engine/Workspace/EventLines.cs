@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Workspace;
@@ -6,10 +6,10 @@ namespace TierStorage.Engine.Workspace;
 /// <summary>Encodes a batch of events as the bytes of their log lines, so one write appends the whole batch.</summary>
 internal static class EventLines
 {
-    public static byte[] Encode(IReadOnlyList<SessionEvent> events)
+    public static ReadOnlyMemory<byte> Encode(IReadOnlyList<SessionEvent> events)
     {
-        var builder = new StringBuilder(events.Count * 256);
-        foreach (var e in events) builder.Append(EventJson.Serialize(e)).Append('\n');
-        return Encoding.UTF8.GetBytes(builder.ToString());
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, events.Count * 224));
+        EventJson.WriteLines(events, buffer);
+        return buffer.WrittenMemory;
     }
 }

@@ -327,7 +327,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
         var lines = EventLines.Encode(events);
         var before = record.LogIndexedBytes;
-        var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines, Layout.QuarantineDirectory, _warning));
+        var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
         try
         {
             await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);

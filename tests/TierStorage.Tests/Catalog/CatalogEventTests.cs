@@ -153,11 +153,10 @@ public sealed class CatalogEventTests : IDisposable
     }
 
     [Theory]
-    [InlineData("session+type", "ix_events_session_type_ts")]
+    [InlineData("session+type", "ix_events_session_ts")]
     [InlineData("session", "ix_events_session_ts")]
     [InlineData("tool", "ix_events_tool_ts")]
     [InlineData("agent", "ix_events_agent_ts")]
-    [InlineData("model", "ix_events_model_ts")]
     [InlineData("type", "ix_events_type_ts")]
     [InlineData("since", "ix_events_ts")]
     public async Task Filtered_queries_search_an_index_without_a_scan_or_a_sort(string filter, string index)
@@ -169,7 +168,6 @@ public sealed class CatalogEventTests : IDisposable
             "session" => new SessionEventQuery { SessionId = "session_a", Descending = true, Limit = 20 },
             "tool" => new SessionEventQuery { Tool = "Bash", Limit = 100 },
             "agent" => new SessionEventQuery { Agent = "planner" },
-            "model" => new SessionEventQuery { Model = "m1" },
             "type" => new SessionEventQuery { Type = SessionEventType.Decision },
             _ => new SessionEventQuery { Since = T0, Until = T0.AddHours(1) },
         };

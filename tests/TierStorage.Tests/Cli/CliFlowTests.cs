@@ -320,4 +320,20 @@ public sealed class CliFlowTests : IDisposable
 
         Assert.True(exitCode == ExitCodes.Cancelled, $"exit {exitCode}: {stderr}");
     }
+
+    [Fact]
+    public async Task A_partial_line_left_by_a_crashed_writer_is_quarantined_with_a_warning_on_stderr()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "start", "--phase", "1"));
+        var log = Path.Combine(_temp.Workspace, "logs", "session_current.jsonl");
+        File.AppendAllText(log, "{\"timestamp\":\"2026-01-01T10:00:00Z\",\"type\":\"tool_");
+
+        var run = await Run("event", "add", "--type", "tool_call", "--tool", "Read");
+
+        CliRunner.AssertExit(ExitCodes.Success, run);
+        Assert.Contains("tierstorage: warning: ", run.Stderr);
+        Assert.Contains("quarantine", run.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.All(File.ReadLines(log), line => Assert.EndsWith("}", line));
+    }
 }
