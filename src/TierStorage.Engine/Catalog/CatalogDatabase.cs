@@ -65,7 +65,7 @@ public sealed record StoredObject
 /// One SQLite connection (WAL, foreign keys on, busy timeout) per instance; not thread-safe, but several
 /// processes may use the same file at once.
 /// </summary>
-public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
+public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 {
     // SQLite result codes that mean "this file is not a usable database" rather than a transient failure.
     private const int SqliteCorrupt = 11;
@@ -401,12 +401,14 @@ public sealed class CatalogDatabase : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>True when a copy of the session on a tier other than <paramref name="localTierName"/> has been verified.
+    /// <summary>True when a copy of the session on a tier other than <paramref name="localTierName"/> has been verified:
+    /// its manifest, which a backup stores and verifies only after every other file of the session.
     /// Tier names compare case-insensitively, as the policy does.</summary>
     public async Task<bool> HasVerifiedCopyAsync(string sessionId, string localTierName, CancellationToken cancellationToken)
     {
         await using var command = Command("""
-            SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier <> $local AND verified_at IS NOT NULL)
+            SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier <> $local AND verified_at IS NOT NULL
+                                                AND (key = 'manifest.json' OR key LIKE '%/manifest.json'))
             """, ("$session", sessionId), ("$local", localTierName));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 1;
     }

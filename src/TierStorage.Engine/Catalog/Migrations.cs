@@ -111,6 +111,30 @@ internal static class Migrations
             DROP INDEX IF EXISTS ix_events_session_type_ts;
             DROP INDEX IF EXISTS ix_events_model_ts;
             """),
+
+        // Resumable uploads survive the process (a closed laptop resumes from the offset), and backups that could not
+        // reach their tier wait here until Sync-BackupQueue or the next Backup-Session.
+        new(4, "upload states and the backup queue", """
+            CREATE TABLE upload_states (
+                tier         TEXT NOT NULL COLLATE NOCASE,
+                key          TEXT NOT NULL,
+                session_uri  TEXT NOT NULL,
+                offset_bytes INTEGER NOT NULL CHECK (offset_bytes >= 0),
+                total_bytes  INTEGER NOT NULL CHECK (total_bytes >= 0),
+                content_md5  TEXT NOT NULL,
+                updated_at   INTEGER NOT NULL,
+                PRIMARY KEY (tier, key)
+            );
+
+            CREATE TABLE backup_queue (
+                session_id TEXT NOT NULL,
+                tier       TEXT NOT NULL COLLATE NOCASE,
+                queued_at  INTEGER NOT NULL,
+                attempts   INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                PRIMARY KEY (session_id, tier)
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -126,7 +126,11 @@ public sealed class CatalogRecordTests : IDisposable
         await db.UpsertObjectAsync(remote, CancellationToken.None);
         Assert.False(await db.HasVerifiedCopyAsync("session_a", "local", CancellationToken.None));
 
+        // A verified file is not a verified copy: only the manifest, stored after every other file, vouches for the set.
         await db.UpsertObjectAsync(remote with { VerifiedAt = T0.AddMinutes(1) }, CancellationToken.None);
+        Assert.False(await db.HasVerifiedCopyAsync("session_a", "local", CancellationToken.None));
+
+        await db.UpsertObjectAsync(remote with { Key = "s/session_a/manifest.json", VerifiedAt = T0.AddMinutes(1) }, CancellationToken.None);
         Assert.True(await db.HasVerifiedCopyAsync("session_a", "local", CancellationToken.None));
         Assert.True(await db.HasVerifiedCopyAsync("session_a", "LOCAL", CancellationToken.None));
         Assert.False(await db.HasVerifiedCopyAsync("session_other", "local", CancellationToken.None));

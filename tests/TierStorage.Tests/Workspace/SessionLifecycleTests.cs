@@ -155,8 +155,8 @@ public sealed class SessionLifecycleTests
         await ws.CompleteSessionAsync(null, None);
         var catalog = ws.Catalog;
         // Session 0: a verified copy on the backup tier. Session 1 would be beyond retention next time, but its copy is unverified.
-        await catalog.UpsertObjectAsync(new StoredObject { Tier = "backup", Key = $"Phase_0/sessions/{ids[0]}/activity.jsonl.gz", SessionId = ids[0], SizeBytes = 10, StoredAt = t.Time.Now, VerifiedAt = t.Time.Now }, None);
-        await catalog.UpsertObjectAsync(new StoredObject { Tier = "backup", Key = $"Phase_0/sessions/{ids[1]}/activity.jsonl.gz", SessionId = ids[1], SizeBytes = 10, StoredAt = t.Time.Now }, None);
+        await catalog.UpsertObjectAsync(new StoredObject { Tier = "backup", Key = $"Phase_0/sessions/{ids[0]}/manifest.json", SessionId = ids[0], SizeBytes = 10, StoredAt = t.Time.Now, VerifiedAt = t.Time.Now }, None);
+        await catalog.UpsertObjectAsync(new StoredObject { Tier = "backup", Key = $"Phase_0/sessions/{ids[1]}/manifest.json", SessionId = ids[1], SizeBytes = 10, StoredAt = t.Time.Now }, None);
         var oldLog = (await SessionsAsync(ws)).Single(s => s.SessionId == ids[0]).LogPath!;
 
         await ws.StartSessionAsync(new StartSessionRequest(), None);

@@ -1,0 +1,111 @@
+namespace TierStorage.Contracts;
+
+/// <summary>How a backup of one session ended.</summary>
+public enum BackupStatus
+{
+    /// <summary>Every file is on the tier and verified.</summary>
+    Succeeded,
+    /// <summary>The tier could not be reached (or refused more data for today): the backup waits in the catalog's queue.</summary>
+    Queued,
+    /// <summary>Nothing to do: the tier already held a verified copy of every file.</summary>
+    Skipped,
+    Failed,
+    /// <summary>-WhatIf: what would be backed up.</summary>
+    Planned,
+}
+
+/// <summary>One file of a backup or restore, with the checksums it was verified against.</summary>
+public sealed record BackupFile
+{
+    /// <summary>File name inside the session folder, e.g. activity.jsonl.gz.</summary>
+    public string Name { get; init; } = "";
+    /// <summary>Key on the tier, e.g. Phase_1_setup/sessions/session_20260101_100000/activity.jsonl.gz.</summary>
+    public string Key { get; init; } = "";
+    public long SizeBytes { get; init; }
+    public string Md5 { get; init; } = "";
+    public string Sha256 { get; init; } = "";
+    /// <summary>False when the tier already held the same bytes (same MD5) and nothing was sent.</summary>
+    public bool Transferred { get; init; }
+    public bool Verified { get; init; }
+}
+
+/// <summary>Returned by Backup-Session and Sync-BackupQueue, one per session.</summary>
+public sealed record BackupResult
+{
+    public string SessionId { get; init; } = "";
+    public int Phase { get; init; }
+    public string Tier { get; init; } = "";
+    public BackupStatus Status { get; init; }
+    /// <summary>Where the session's folder is on the tier.</summary>
+    public string Location { get; init; } = "";
+    public IReadOnlyList<BackupFile> Files { get; init; } = [];
+    public long BytesSent { get; init; }
+    public bool Verified { get; init; }
+    /// <summary>Sessions whose local copies were removed after this backup (beyond retention, verified elsewhere).</summary>
+    public IReadOnlyList<string> PrunedSessions { get; init; } = [];
+    public TimeSpan Duration { get; init; }
+    /// <summary>Why it was queued, skipped or failed.</summary>
+    public string? Message { get; init; }
+}
+
+/// <summary>Returned by Restore-Session.</summary>
+public sealed record RestoreResult
+{
+    public string SessionId { get; init; } = "";
+    public int Phase { get; init; }
+    public string Tier { get; init; } = "";
+    /// <summary>The workspace, or the -Destination directory.</summary>
+    public string Destination { get; init; } = "";
+    public IReadOnlyList<BackupFile> Files { get; init; } = [];
+    public long BytesReceived { get; init; }
+    public bool Verified { get; init; }
+    public TimeSpan Duration { get; init; }
+}
+
+public enum BackupCheckStatus
+{
+    Ok,
+    /// <summary>A completed session with no verified backup, or an object the catalog lists that the tier lacks.</summary>
+    Missing,
+    /// <summary>The tier's checksum (or, with -ReadData, the bytes) differ from the catalog's.</summary>
+    Corrupt,
+    /// <summary>On the tier, not in the catalog.</summary>
+    Orphan,
+    /// <summary>In the catalog and on the tier, never verified.</summary>
+    Unverified,
+}
+
+/// <summary>One finding of Test-Backup. Pipes into Backup-Session by SessionId to mend what is missing.</summary>
+public sealed record BackupCheck
+{
+    public string SessionId { get; init; } = "";
+    public string Tier { get; init; } = "";
+    public BackupCheckStatus Status { get; init; }
+    /// <summary>The object concerned; null for a session-level finding.</summary>
+    public string? Key { get; init; }
+    /// <summary>True when the bytes were downloaded and re-hashed (-ReadData).</summary>
+    public bool DataRead { get; init; }
+    public string Message { get; init; } = "";
+}
+
+/// <summary>One step of Test-TierConnection.</summary>
+public sealed record TierConnectionStep
+{
+    public string Tier { get; init; } = "";
+    /// <summary>Reach, CreateFolder, Upload, Verify, Download, CleanUp.</summary>
+    public string Step { get; init; } = "";
+    public bool Succeeded { get; init; }
+    public TimeSpan Duration { get; init; }
+    public string Message { get; init; } = "";
+}
+
+/// <summary>A session rebuilt into the catalog by Update-TierCatalog -FromTier.</summary>
+public sealed record CatalogRebuildResult
+{
+    public string SessionId { get; init; } = "";
+    public int Phase { get; init; }
+    public string Tier { get; init; } = "";
+    /// <summary>Added (the catalog did not know the session), Updated, or Unchanged.</summary>
+    public string Action { get; init; } = "";
+    public int ObjectCount { get; init; }
+}

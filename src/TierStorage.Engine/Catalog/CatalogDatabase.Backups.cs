@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using TierStorage.Engine.Tiers;
+
+namespace TierStorage.Engine.Catalog;
+
+/// <summary>A backup waiting for its tier.</summary>
+public sealed record QueuedBackup(string SessionId, string Tier, DateTimeOffset QueuedAt, int Attempts, string? LastError);
+
+/// <summary>Upload states and the backup queue (migration 4).</summary>
+public sealed partial class CatalogDatabase : IUploadStateStore
+{
+    public async Task<UploadState?> GetAsync(string tier, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT session_uri, offset_bytes, total_bytes, content_md5, updated_at FROM upload_states WHERE tier = $tier AND key = $key
+            """, ("$tier", tier), ("$key", key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new UploadState
+        {
+            Tier = tier,
+            Key = key,
+            SessionUri = reader.GetString(0),
+            Offset = reader.GetInt64(1),
+            TotalBytes = reader.GetInt64(2),
+            ContentMd5 = reader.GetString(3),
+            UpdatedAt = FromUnixMs(reader.GetInt64(4)),
+        };
+    }
+
+    public async Task SaveAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        await using var command = Command("""
+            INSERT INTO upload_states(tier, key, session_uri, offset_bytes, total_bytes, content_md5, updated_at)
+            VALUES ($tier, $key, $uri, $offset, $total, $md5, $at)
+            ON CONFLICT(tier, key) DO UPDATE SET session_uri = excluded.session_uri, offset_bytes = excluded.offset_bytes,
+                total_bytes = excluded.total_bytes, content_md5 = excluded.content_md5, updated_at = excluded.updated_at
+            """, ("$tier", state.Tier), ("$key", state.Key), ("$uri", state.SessionUri), ("$offset", state.Offset),
+            ("$total", state.TotalBytes), ("$md5", state.ContentMd5), ("$at", ToUnixMs(state.UpdatedAt)));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DeleteAsync(string tier, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM upload_states WHERE tier = $tier AND key = $key", ("$tier", tier), ("$key", key));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a backup (or counts one more failed attempt of a queued one).</summary>
+    public async Task EnqueueBackupAsync(string sessionId, string tier, string? error, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO backup_queue(session_id, tier, queued_at, attempts, last_error) VALUES ($session, $tier, $at, 1, $error)
+            ON CONFLICT(session_id, tier) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error
+            """, ("$session", sessionId), ("$tier", tier), ("$at", ToUnixMs(at)), ("$error", error));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DequeueBackupAsync(string sessionId, string tier, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM backup_queue WHERE session_id = $session AND tier = $tier", ("$session", sessionId), ("$tier", tier));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queued backups, oldest first.</summary>
+    public async IAsyncEnumerable<QueuedBackup> ListQueuedBackupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT session_id, tier, queued_at, attempts, last_error FROM backup_queue ORDER BY queued_at, session_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            yield return new QueuedBackup(reader.GetString(0), reader.GetString(1), FromUnixMs(reader.GetInt64(2)), reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4));
+    }
+
+    /// <summary>Removes the catalog rows of a tier's objects under a key prefix (a session folder that is gone).</summary>
+    public async Task DeleteObjectsAsync(string tier, string keyPrefix, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM objects WHERE tier = $tier AND substr(key, 1, length($prefix)) = $prefix",
+            ("$tier", tier), ("$prefix", keyPrefix));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Name of a phase, or null when it has none (or is unknown).</summary>
+    public async Task<string?> GetPhaseNameAsync(int number, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT name FROM phases WHERE number = $n", ("$n", number));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+}
