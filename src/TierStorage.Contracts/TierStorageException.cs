@@ -73,4 +73,6 @@ public static class ErrorIds
     public const string InvalidManifest = "InvalidManifest";
     public const string PackageSourceNotFound = "PackageSourceNotFound";
     public const string TierAccessDenied = "TierAccessDenied";
+    public const string ArchiveCorrupt = "ArchiveCorrupt";
+    public const string FileExists = "FileExists";
 }
