@@ -56,7 +56,7 @@ public sealed record SessionManifest
             if (PhaseName is null) json.WriteNull("name");
             else json.WriteString("name", PhaseName);
             json.WriteEndObject();
-            json.WriteString("createdAt", CreatedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+            json.WriteString("createdAt", CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
             json.WriteStartArray("files");
             foreach (var file in Files)
             {
