@@ -70,4 +70,9 @@ public static class ErrorIds
     public const string UnsafeArchive = "UnsafeArchive";
     public const string BackupNotFound = "BackupNotFound";
     public const string BackupNotVerified = "BackupNotVerified";
+    public const string InvalidManifest = "InvalidManifest";
+    public const string PackageSourceNotFound = "PackageSourceNotFound";
+    public const string TierAccessDenied = "TierAccessDenied";
+    public const string ArchiveCorrupt = "ArchiveCorrupt";
+    public const string FileExists = "FileExists";
 }

@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+
+namespace TierStorage.Engine.Packaging;
+
+/// <summary>Size, MD5 and SHA-256 (lower-case hex) of some bytes.</summary>
+public sealed record FileChecksum(long Size, string Md5, string Sha256);
+
+/// <summary>
+/// Passes writes through to an inner stream while hashing them with MD5 (what tiers report) and SHA-256 (what our
+/// manifest adds), so a packaged file is checksummed as it is written instead of being read back.
+/// </summary>
+public sealed class ChecksumStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly bool _leaveOpen;
+    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public ChecksumStream(Stream inner, bool leaveOpen)
+    {
+        _inner = inner;
+        _leaveOpen = leaveOpen;
+    }
+
+    /// <summary>Bytes written so far.</summary>
+    public long BytesWritten { get; private set; }
+
+    /// <summary>The checksums of everything written; call once, after the last write.</summary>
+    public FileChecksum GetChecksum() => new(BytesWritten, Hex(_md5.GetHashAndReset()), Hex(_sha256.GetHashAndReset()));
+
+    /// <summary>Hashes a whole file in one read, e.g. to verify a download against a manifest.</summary>
+    public static async Task<FileChecksum> ComputeAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var sink = new ChecksumStream(Null, leaveOpen: false);
+        await source.CopyToAsync(sink, 1 << 16, cancellationToken).ConfigureAwait(false);
+        return sink.GetChecksum();
+    }
+
+    internal static string Hex(byte[] hash) => Convert.ToHexString(hash).ToLowerInvariant();
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => _inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _inner.Write(buffer);
+        Append(buffer);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Append(buffer.Span);
+    }
+
+    private void Append(ReadOnlySpan<byte> buffer)
+    {
+        _md5.AppendData(buffer);
+        _sha256.AppendData(buffer);
+        BytesWritten += buffer.Length;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _md5.Dispose();
+            _sha256.Dispose();
+            if (!_leaveOpen) _inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _md5.Dispose();
+        _sha256.Dispose();
+        if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

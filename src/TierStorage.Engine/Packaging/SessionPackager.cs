@@ -1,0 +1,319 @@
+using System.Buffers;
+using System.Formats.Tar;
+using Microsoft.Data.Sqlite;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Packaging;
+
+/// <summary>The local files of one session to package, and where the package goes.</summary>
+public sealed record SessionPackageRequest
+{
+    public required string SessionId { get; init; }
+    public int PhaseNumber { get; init; }
+    public string? PhaseName { get; init; }
+    /// <summary>The session's JSONL log (logs/&lt;session&gt;.jsonl, or session_current.jsonl). Required.</summary>
+    public required string ActivityLogPath { get; init; }
+    /// <summary>state/&lt;session&gt;_snapNNN.json.gz files; stored in snapshots.tar.gz under their file names.</summary>
+    public IReadOnlyList<string> SnapshotPaths { get; init; } = [];
+    /// <summary>handoffs/&lt;session&gt;_handoff.md, or null when the session has none.</summary>
+    public string? HandoffPath { get; init; }
+    /// <summary>The analytics/catalog SQLite database, copied with the online backup API; null to leave it out.</summary>
+    public string? CatalogDatabasePath { get; init; }
+    /// <summary>Directory that receives the package; created when missing. Files of an earlier package there are replaced.</summary>
+    public required string StagingDirectory { get; init; }
+    /// <summary>The policy's gzip level, 1..9.</summary>
+    public int CompressionLevel { get; init; } = 6;
+    /// <summary>Time recorded in the manifest; now when null.</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+}
+
+/// <summary>
+/// Builds a session package in a staging directory: activity.jsonl.gz, snapshots.tar.gz, handoff.md,
+/// analytics_snapshot.db and manifest.json, each source read once, each output checksummed as it is written.
+/// Everything is written under temp names and renamed only when all outputs are complete (manifest last), so a
+/// cancelled or failed run leaves no partial package; the session's own files are only ever opened for reading.
+/// </summary>
+public static class SessionPackager
+{
+    public const string ActivityFileName = "activity.jsonl.gz";
+    public const string ActivityEntryName = "activity.jsonl";
+    public const string SnapshotsFileName = "snapshots.tar.gz";
+    public const string HandoffFileName = "handoff.md";
+    public const string AnalyticsFileName = "analytics_snapshot.db";
+
+    private const int CopyBufferSize = 1 << 18;
+    private const int SqliteFull = 13;
+
+    /// <summary>Packages the session. <paramref name="progress"/> receives the cumulative source bytes processed.
+    /// Fails with ErrorIds.PackageSourceNotFound for a missing source, ErrorIds.DiskFull when the staging disk fills up.</summary>
+    public static async Task<SessionManifest> PackageAsync(SessionPackageRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        SessionIds.Validate(request.SessionId);
+        _ = ParallelGzipStream.MapLevel(request.CompressionLevel);
+        RequireSource(request.ActivityLogPath, "activity log");
+        foreach (var snapshot in request.SnapshotPaths) RequireSource(snapshot, "snapshot");
+        if (request.HandoffPath is not null) RequireSource(request.HandoffPath, "handoff");
+        if (request.CatalogDatabasePath is not null) RequireSource(request.CatalogDatabasePath, "analytics database");
+        var duplicate = request.SnapshotPaths.GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"Two snapshots of session '{request.SessionId}' have the file name '{duplicate.Key}'; snapshot names must be unique in a package.", duplicate.Key);
+
+        var staging = Path.GetFullPath(request.StagingDirectory);
+        var run = new Run(staging, progress);
+        try
+        {
+            IoErrors.Guard("creating the staging directory", staging, () => Directory.CreateDirectory(staging));
+            var files = new List<PackagedFile>
+            {
+                await run.GzipFileAsync(request.ActivityLogPath, request.CompressionLevel, cancellationToken).ConfigureAwait(false),
+                await run.TarGzAsync(request.SnapshotPaths, request.CompressionLevel, cancellationToken).ConfigureAwait(false),
+            };
+            if (request.HandoffPath is not null)
+                files.Add(await run.CopyAsync(request.HandoffPath, HandoffFileName, cancellationToken).ConfigureAwait(false));
+            if (request.CatalogDatabasePath is not null)
+                files.Add(await run.BackupDatabaseAsync(request.CatalogDatabasePath, cancellationToken).ConfigureAwait(false));
+
+            var manifest = new SessionManifest
+            {
+                SessionId = request.SessionId,
+                PhaseNumber = request.PhaseNumber,
+                PhaseName = request.PhaseName,
+                CreatedAt = request.CreatedAt ?? DateTimeOffset.UtcNow,
+                Files = files,
+            };
+            await run.WriteManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            run.Commit();
+            return manifest;
+        }
+        catch (Exception ex) when (Classify(ex, run.CurrentPath ?? staging) is { } classified)
+        {
+            run.DeleteTemps();
+            throw classified;
+        }
+        catch
+        {
+            run.DeleteTemps();
+            throw;
+        }
+    }
+
+    private static TierStorageException? Classify(Exception ex, string path) => ex switch
+    {
+        TierStorageException => null,
+        SqliteException { SqliteErrorCode: SqliteFull } => new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
+            $"The disk is full while packaging into '{path}'; the session's files are unchanged. Free some space and run the backup again.", path, ex),
+        _ => IoErrors.Classify(ex, "packaging into", path),
+    };
+
+    private static void RequireSource(string path, string what)
+    {
+        if (!File.Exists(path))
+            throw new TierStorageException(ErrorIds.PackageSourceNotFound, TierErrorKind.ObjectNotFound,
+                $"The session's {what} '{path}' does not exist, so the session cannot be packaged.", path);
+    }
+
+    private static FileStream OpenSource(string path) =>
+        // Readers share everything: a log may still be appended to, and nothing here may block the session's own writers.
+        new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>State of one packaging run: the temp files it made and the bytes it has processed.</summary>
+    private sealed class Run(string staging, IProgress<long>? progress)
+    {
+        private readonly List<(string Temp, string Final)> _outputs = [];
+        private long _processed;
+
+        /// <summary>The output being written, named in a disk-full error.</summary>
+        public string? CurrentPath { get; private set; }
+
+        private string BeginOutput(string fileName)
+        {
+            var final = Path.Combine(staging, fileName);
+            var temp = AtomicFile.TempPathFor(final);
+            _outputs.Add((temp, final));
+            CurrentPath = final;
+            return temp;
+        }
+
+        private void Processed(long bytes)
+        {
+            _processed += bytes;
+            progress?.Report(_processed);
+        }
+
+        public async Task<PackagedFile> GzipFileAsync(string source, int level, CancellationToken cancellationToken)
+        {
+            var temp = BeginOutput(ActivityFileName);
+            await using var input = OpenSource(source);
+            // A log that is still growing is packaged up to its length now, so size and checksums describe one state.
+            var length = input.Length;
+            var checksum = await WriteCompressedAsync(temp, level, async gzip =>
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                try
+                {
+                    for (var remaining = length; remaining > 0;)
+                    {
+                        var read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                        if (read == 0) throw new IOException($"'{source}' became shorter while it was being packaged.");
+                        await gzip.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        remaining -= read;
+                        Processed(read);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            return Describe(ActivityFileName, checksum, length, [new PackagedEntry(ActivityEntryName, length)]);
+        }
+
+        public async Task<PackagedFile> TarGzAsync(IReadOnlyList<string> sources, int level, CancellationToken cancellationToken)
+        {
+            var temp = BeginOutput(SnapshotsFileName);
+            var entries = new List<PackagedEntry>();
+            var checksum = await WriteCompressedAsync(temp, level, async gzip =>
+            {
+                await using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
+                foreach (var source in sources)
+                {
+                    var name = Path.GetFileName(source);
+                    await using var input = OpenSource(source);
+                    var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
+                    {
+                        DataStream = input,
+                        ModificationTime = File.GetLastWriteTimeUtc(source),
+                        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                    };
+                    var size = input.Length;
+                    await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+                    entries.Add(new PackagedEntry(name, size));
+                    Processed(size);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            return Describe(SnapshotsFileName, checksum, entries.Sum(e => e.Size), entries);
+        }
+
+        public async Task<PackagedFile> CopyAsync(string source, string fileName, CancellationToken cancellationToken)
+        {
+            var temp = BeginOutput(fileName);
+            await using var input = OpenSource(source);
+            var length = input.Length;
+            var checksum = await WriteFileAsync(temp, async output =>
+            {
+                await input.CopyToAsync(output, CopyBufferSize, cancellationToken).ConfigureAwait(false);
+                Processed(length);
+            }, cancellationToken).ConfigureAwait(false);
+            return Describe(fileName, checksum, length, []);
+        }
+
+        /// <summary>Copies the database with SQLite's online backup: one read transaction, so the copy is a consistent
+        /// state even while the workspace keeps writing (WAL lets those writers carry on meanwhile).</summary>
+        public async Task<PackagedFile> BackupDatabaseAsync(string source, CancellationToken cancellationToken)
+        {
+            var temp = BeginOutput(AnalyticsFileName);
+            SqliteNative.EnsureInitialized();
+            AtomicFile.TryDelete(temp);
+            cancellationToken.ThrowIfCancellationRequested();
+            var sourceBytes = new FileInfo(source).Length;
+            await Task.Run(() =>
+            {
+                // Read-only, so closing this connection never checkpoints or otherwise writes to the session's database.
+                using var from = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+                using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+                from.Open();
+                using (var busy = from.CreateCommand())
+                {
+                    busy.CommandText = "PRAGMA busy_timeout = 10000;";
+                    busy.ExecuteNonQuery();
+                }
+                to.Open();
+                from.BackupDatabase(to);
+                // The copy must be one self-contained file: a WAL-mode header would make every reader create -wal/-shm beside it.
+                using var journal = to.CreateCommand();
+                journal.CommandText = "PRAGMA journal_mode = DELETE;";
+                journal.ExecuteNonQuery();
+            }, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            await using (var sync = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+                sync.Flush(flushToDisk: true);
+            var checksum = await ChecksumStream.ComputeAsync(temp, cancellationToken).ConfigureAwait(false);
+            Processed(sourceBytes);
+            return Describe(AnalyticsFileName, checksum, sourceBytes, []);
+        }
+
+        public Task WriteManifestAsync(SessionManifest manifest, CancellationToken cancellationToken)
+        {
+            var temp = BeginOutput(SessionManifest.FileName);
+            var json = manifest.ToUtf8Json();
+            return WriteFileAsync(temp, output => output.WriteAsync(json, cancellationToken).AsTask(), cancellationToken);
+        }
+
+        private static async Task<FileChecksum> WriteCompressedAsync(string temp, int level, Func<Stream, Task> produce, CancellationToken cancellationToken) =>
+            await WriteFileAsync(temp, async output =>
+            {
+                var gzip = new ParallelGzipStream(output, level, leaveOpen: true);
+                try
+                {
+                    await produce(gzip).ConfigureAwait(false);
+                    await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await gzip.AbandonAsync().ConfigureAwait(false);
+                    throw;
+                }
+                await gzip.DisposeAsync().ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+
+        /// <summary>Writes a temp output through a checksum and flushes it to disk, so what is renamed later is durable.</summary>
+        private static async Task<FileChecksum> WriteFileAsync(string temp, Func<Stream, Task> write, CancellationToken cancellationToken)
+        {
+            await using var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            var checksum = new ChecksumStream(file, leaveOpen: true);
+            await using (checksum.ConfigureAwait(false))
+            {
+                await write(checksum).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+                return checksum.GetChecksum();
+            }
+        }
+
+        private static PackagedFile Describe(string name, FileChecksum checksum, long sourceBytes, IReadOnlyList<PackagedEntry> contents) => new()
+        {
+            Name = name,
+            Size = checksum.Size,
+            Md5 = checksum.Md5,
+            Sha256 = checksum.Sha256,
+            SourceBytes = sourceBytes,
+            Contents = contents,
+        };
+
+        /// <summary>Moves the finished outputs into place. The old manifest goes first and the new one last, so at no
+        /// moment does a manifest describe files of another run; outputs of an earlier run that this one did not
+        /// produce (a handoff since removed) are deleted for the same reason.</summary>
+        public void Commit()
+        {
+            CurrentPath = Path.Combine(staging, SessionManifest.FileName);
+            File.Delete(CurrentPath);
+            foreach (var stale in new[] { ActivityFileName, SnapshotsFileName, HandoffFileName, AnalyticsFileName })
+                if (!_outputs.Any(o => Path.GetFileName(o.Final) == stale)) File.Delete(Path.Combine(staging, stale));
+            foreach (var (temp, final) in _outputs)
+            {
+                CurrentPath = final;
+                File.Move(temp, final, overwrite: true);
+            }
+        }
+
+        public void DeleteTemps()
+        {
+            foreach (var (temp, _) in _outputs) AtomicFile.TryDelete(temp);
+        }
+    }
+}
