@@ -62,6 +62,9 @@ public static class ErrorIds
     public const string LockTimeout = "LockTimeout";
     public const string InvalidArgument = "InvalidArgument";
     public const string TierNotFound = "TierNotFound";
+    public const string TierNotSupported = "TierNotSupported";
+    public const string BackupInProgress = "BackupInProgress";
+    public const string RestoreTargetExists = "RestoreTargetExists";
     public const string TierUnreachable = "TierUnreachable";
     public const string TierQuotaExceeded = "TierQuotaExceeded";
     public const string TierAuthRequired = "TierAuthRequired";

@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Backup;
 using TierStorage.Engine.Policy;
+using TierStorage.Engine.Tiers;
 
 namespace TierStorage.Engine.Workspace;
 
@@ -16,6 +18,8 @@ public sealed record WorkspaceOptions
     /// <summary>Receives warnings (e.g. a quarantined partial log line). Called on the thread doing the work,
     /// which in async code may be a pool thread: fronts queue them and write them on their own thread.</summary>
     public Action<string>? Warning { get; init; }
+    /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
+    public Func<TierDefinition, TierStoreContext, IObjectStore>? StoreFactory { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -59,14 +63,26 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _time = options.Time;
         _warning = options.Warning;
         _redaction = new EventRedaction(new Redactor(policy.Redaction));
+        _storeFactory = options.StoreFactory ?? TierStoreFactory.Create;
+        Backups = new BackupOperations(this);
     }
+
+    private readonly Func<TierDefinition, TierStoreContext, IObjectStore> _storeFactory;
+
+    /// <summary>Backup, restore, verification and catalog rebuild against the policy's tiers.</summary>
+    public BackupOperations Backups { get; }
+
+    internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
+
+    /// <summary>Opens the store behind a policy tier.</summary>
+    internal IObjectStore OpenStore(TierDefinition tier) => _storeFactory(tier, StoreContext);
 
     public string Root => Layout.Root;
     public TierPolicy Policy { get; }
     public WorkspaceLayout Layout { get; }
     internal CatalogDatabase Catalog => _catalog;
     internal EventRedaction Redaction => _redaction;
-    private string LocalTierName => Policy.GetTier(TierLevel.Local)?.Name ?? "local";
+    internal string LocalTierName => Policy.GetTier(TierLevel.Local)?.Name ?? "local";
     internal DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>Workspace directory to use: the argument, else $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage (full path).</summary>
@@ -374,7 +390,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>The session's log on disk: where the catalog says, or (after a crash mid-rotation) wherever its first line says it is.</summary>
-    private string? LocateLog(SessionRecord record)
+    internal string? LocateLog(SessionRecord record)
     {
         // current/previous are shared slots: after a crash mid-rotation the recorded slot may hold another session's log.
         if (record.LogPath is { } recorded && File.Exists(recorded)
@@ -430,9 +446,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             await _catalog.UpdateSessionAsync(session with { LogPath = destination }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes local copies of sessions beyond retention, only those with a verified copy on another tier.</summary>
-    private async Task PruneLockedAsync(CancellationToken cancellationToken)
+    /// <summary>Prunes under the write lock; returns the sessions whose local copies were removed.</summary>
+    internal async Task<IReadOnlyList<string>> PruneAsync(CancellationToken cancellationToken)
     {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+            return await PruneLockedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes local copies of sessions beyond retention, only those with a verified copy on another tier.</summary>
+    private async Task<IReadOnlyList<string>> PruneLockedAsync(CancellationToken cancellationToken)
+    {
+        var pruned = new List<string>();
         var sessions = (await ListRecordsAsync(cancellationToken).ConfigureAwait(false)).OrderByDescending(s => s.StartedAt).ToList();
         foreach (var session in sessions.Skip(Policy.Retention.LocalSessions))
         {
@@ -443,10 +467,12 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             foreach (var file in Layout.EnumerateSnapshots(session.SessionId).Select(s => s.Path).Append(logPath).Append(session.HandoffPath))
                 if (file is not null) File.Delete(file);
             await _catalog.UpdateSessionAsync(session with { LogPath = null, HandoffPath = null }, cancellationToken).ConfigureAwait(false);
+            pruned.Add(session.SessionId);
         }
+        return pruned;
     }
 
-    private async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken)
+    internal async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken)
     {
         var list = new List<SessionRecord>();
         await foreach (var s in _catalog.ListSessionsAsync(null, null, cancellationToken).ConfigureAwait(false)) list.Add(s);
@@ -474,7 +500,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return record;
     }
 
-    private static TierStorageException SessionNotFound(string sessionId) =>
+    internal static TierStorageException SessionNotFound(string sessionId) =>
         new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound, $"No session '{sessionId}' in the catalog.", sessionId);
 
     public ValueTask DisposeAsync() => _catalog.DisposeAsync();

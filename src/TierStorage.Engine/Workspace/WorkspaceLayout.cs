@@ -20,6 +20,9 @@ public sealed class WorkspaceLayout
     public string HandoffsDirectory => Path.Combine(Root, "handoffs");
     public string CredentialsDirectory => Path.Combine(Root, "credentials");
     public string QuarantineDirectory => Path.Combine(LogsDirectory, "quarantine");
+    /// <summary>Session packages waiting to be uploaded (kept until verified, so an interrupted upload resumes with the same bytes)
+    /// and downloads being restored. Created on demand.</summary>
+    public string StagingDirectory => Path.Combine(Root, "staging");
     public string CatalogPath => Path.Combine(AnalyticsDirectory, "agent_metrics.db");
     /// <summary>Serializes every change to logs and snapshots across processes (parallel agents' hooks).</summary>
     public string WriteLockPath => Path.Combine(LogsDirectory, ".write.lock");

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Tiers;
+
+namespace TierStorage.Engine.Backup;
+
+public sealed record BackupCheckRequest
+{
+    /// <summary>Default the policy's level-2 tier.</summary>
+    public string? Tier { get; init; }
+    /// <summary>Only this session (orphans are then not listed).</summary>
+    public string? SessionId { get; init; }
+    /// <summary>Download and re-hash the data instead of trusting the tier's reported MD5.</summary>
+    public bool ReadData { get; init; }
+    /// <summary>With ReadData: the share of objects to read, 0 &lt; p ≤ 100.</summary>
+    public double SamplePercent { get; init; } = 100;
+}
+
+public sealed partial class BackupOperations
+{
+    /// <summary>Compares the catalog with what the tier holds (Test-Backup): one BackupCheck per problem object, one Ok per
+    /// healthy session, one Missing per completed session without a verified backup, one Orphan per unknown object.</summary>
+    public async IAsyncEnumerable<BackupCheck> CheckAsync(BackupCheckRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.SamplePercent is <= 0 or > 100)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"The sample must be more than 0% and at most 100%, not {request.SamplePercent}%.", request.SamplePercent);
+        var tier = ResolveTier(request.Tier);
+        await using var store = _workspace.OpenStore(tier);
+        var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
+
+        var catalogued = new List<StoredObject>();
+        await foreach (var o in Catalog.ListObjectsAsync(tier.Name, request.SessionId, cancellationToken).ConfigureAwait(false)) catalogued.Add(o);
+        var bySession = catalogued.Where(o => o.SessionId is not null).GroupBy(o => o.SessionId!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        foreach (var session in await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (request.SessionId is { } only && session.SessionId != only) continue;
+            if (session.State == SessionState.Active) continue;
+            if (!bySession.TryGetValue(session.SessionId, out var objects) || !objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null))
+            {
+                yield return Check(session.SessionId, tier, BackupCheckStatus.Missing, null, false,
+                    $"Session '{session.SessionId}' ({session.State}) has no verified backup on tier '{tier.Name}'.");
+                if (objects is null) continue;
+            }
+
+            var problems = 0;
+            foreach (var o in objects)
+            {
+                var finding = await CheckObjectAsync(store, tier, o, onTier.GetValueOrDefault(o.Key), request, cancellationToken).ConfigureAwait(false);
+                if (finding.Status == BackupCheckStatus.Ok) continue;
+                problems++;
+                yield return finding;
+            }
+            if (problems == 0 && objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null))
+                yield return Check(session.SessionId, tier, BackupCheckStatus.Ok, null, request.ReadData,
+                    $"{objects.Count} object(s) on tier '{tier.Name}' match the catalog{(request.ReadData ? " (data read)" : "")}.");
+        }
+
+        if (request.SessionId is not null) yield break;
+        var known = catalogued.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in onTier.Keys.Where(k => !known.Contains(k)).OrderBy(k => k, StringComparer.Ordinal))
+            yield return Check(BackupLayout.SessionOf(key) ?? "", tier, BackupCheckStatus.Orphan, key, false,
+                $"'{key}' is on tier '{tier.Name}' but not in the catalog (Update-TierCatalog -FromTier adopts the tier's sessions).");
+    }
+
+    private async Task<BackupCheck> CheckObjectAsync(IObjectStore store, TierDefinition tier, StoredObject o, ObjectInfo? info, BackupCheckRequest request, CancellationToken cancellationToken)
+    {
+        var session = o.SessionId ?? "";
+        if (info is null)
+            return Check(session, tier, BackupCheckStatus.Missing, o.Key, false, $"The catalog lists '{o.Key}' on tier '{tier.Name}', but the tier does not hold it.");
+        if (info.Size != o.SizeBytes || (o.Md5 is not null && !string.Equals(info.Md5, o.Md5, StringComparison.OrdinalIgnoreCase)))
+            return Check(session, tier, BackupCheckStatus.Corrupt, o.Key, false,
+                $"'{o.Key}': the tier reports {info.Size:N0} bytes, MD5 {info.Md5 ?? "(none)"}; the catalog recorded {o.SizeBytes:N0} bytes, MD5 {o.Md5}.");
+        if (request.ReadData && Random.Shared.NextDouble() * 100 < request.SamplePercent)
+        {
+            var (md5, sha256, size) = await HashObjectAsync(store, o.Key, cancellationToken).ConfigureAwait(false);
+            if (size != o.SizeBytes || (o.Md5 is not null && md5 != o.Md5.ToLowerInvariant()) || (o.Sha256 is not null && sha256 != o.Sha256.ToLowerInvariant()))
+                return Check(session, tier, BackupCheckStatus.Corrupt, o.Key, true,
+                    $"'{o.Key}': the bytes read back ({size:N0} bytes, SHA-256 {sha256}) differ from the catalog's ({o.SizeBytes:N0} bytes, SHA-256 {o.Sha256}).");
+            if (o.VerifiedAt is null)
+                await Catalog.UpsertObjectAsync(o with { VerifiedAt = _workspace.Now }, cancellationToken).ConfigureAwait(false);
+            return Check(session, tier, BackupCheckStatus.Ok, o.Key, true, "");
+        }
+        if (o.VerifiedAt is null)
+            return Check(session, tier, BackupCheckStatus.Unverified, o.Key, false, $"'{o.Key}' is on tier '{tier.Name}' but was never verified; Test-Backup -ReadData verifies it.");
+        return Check(session, tier, BackupCheckStatus.Ok, o.Key, false, "");
+    }
+
+    private static async Task<(string Md5, string Sha256, long Size)> HashObjectAsync(IObjectStore store, string key, CancellationToken cancellationToken)
+    {
+        await using var hashing = new ChecksumStream(Stream.Null, leaveOpen: false);
+        await store.GetAsync(key, hashing, 0, null, cancellationToken).ConfigureAwait(false);
+        var sum = hashing.GetChecksum();
+        return (sum.Md5, sum.Sha256, sum.Size);
+    }
+
+    private static BackupCheck Check(string sessionId, TierDefinition tier, BackupCheckStatus status, string? key, bool dataRead, string message) =>
+        new() { SessionId = sessionId, Tier = tier.Name, Status = status, Key = key, DataRead = dataRead, Message = message };
+
+    /// <summary>Rebuilds the catalog from a tier's manifests (Update-TierCatalog -FromTier), for when the local disk was lost:
+    /// sessions the catalog lacks are added (state BackedUp, no local copy), and every object is recorded, verified when the
+    /// tier's size and MD5 match the manifest.</summary>
+    public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tier = ResolveTier(tierName);
+        await using var store = _workspace.OpenStore(tier);
+        var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
+
+        foreach (var manifestKey in onTier.Keys.Where(BackupLayout.IsSessionManifest).OrderBy(k => k, StringComparer.Ordinal))
+        {
+            var bytes = new MemoryStream();
+            await store.GetAsync(manifestKey, bytes, 0, null, cancellationToken).ConfigureAwait(false);
+            var manifest = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{manifestKey}");
+            if (manifest.SessionId != BackupLayout.SessionOf(manifestKey))
+            {
+                _workspace.Warn($"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}'; it was left out.");
+                continue;
+            }
+            var prefix = manifestKey[..^SessionManifest.FileName.Length];
+            var existing = await Catalog.GetSessionAsync(manifest.SessionId, cancellationToken).ConfigureAwait(false);
+            var action = "Unchanged";
+            await Catalog.EnsurePhaseAsync(manifest.PhaseNumber, manifest.PhaseName, manifest.CreatedAt, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                await Catalog.InsertSessionAsync(new SessionRecord
+                {
+                    SessionId = manifest.SessionId, Phase = manifest.PhaseNumber, StartedAt = manifest.CreatedAt, EndedAt = manifest.CreatedAt,
+                    State = SessionState.BackedUp,
+                }, cancellationToken).ConfigureAwait(false);
+                action = "Added";
+            }
+
+            var known = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
+            await foreach (var o in Catalog.ListObjectsAsync(tier.Name, manifest.SessionId, cancellationToken).ConfigureAwait(false)) known[o.Key] = o;
+            var count = 0;
+            var manifestSum = Checksums(bytes.ToArray());
+            var entries = manifest.Files.Select(f => (Key: prefix + f.Name, f.Size, f.Md5, f.Sha256))
+                .Append((Key: manifestKey, Size: bytes.Length, Md5: manifestSum.Md5, Sha256: manifestSum.Sha256));
+            foreach (var (key, size, md5, sha256) in entries)
+            {
+                if (!onTier.TryGetValue(key, out var info)) continue;
+                var matches = info.Size == size && string.Equals(info.Md5, md5, StringComparison.OrdinalIgnoreCase);
+                var stored = new StoredObject
+                {
+                    Tier = tier.Name, Key = key, SessionId = manifest.SessionId, Phase = manifest.PhaseNumber, SizeBytes = size, Md5 = md5, Sha256 = sha256,
+                    StoredAt = info.LastModified ?? manifest.CreatedAt, VerifiedAt = matches ? _workspace.Now : null,
+                };
+                count++;
+                if (known.TryGetValue(key, out var before) && before with { StoredAt = default, VerifiedAt = null } == stored with { StoredAt = default, VerifiedAt = null }
+                    && (before.VerifiedAt is null) == (stored.VerifiedAt is null))
+                    continue;
+                await Catalog.UpsertObjectAsync(stored, cancellationToken).ConfigureAwait(false);
+                if (action == "Unchanged") action = "Updated";
+            }
+            yield return new CatalogRebuildResult { SessionId = manifest.SessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Action = action, ObjectCount = count };
+        }
+    }
+
+    private static (string Md5, string Sha256) Checksums(byte[] bytes) =>
+        (Convert.ToHexString(MD5.HashData(bytes)).ToLowerInvariant(), Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+
+    /// <summary>The seed's setup check (Test-TierConnection): reach the tier, upload a probe into a test folder, verify its
+    /// MD5, read it back, clean up. One step per result; a failed step ends the run after reporting it (cleanup still runs).</summary>
+    public async IAsyncEnumerable<TierConnectionStep> TestConnectionAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tier = ResolveTier(tierName);
+        await using var store = _workspace.OpenStore(tier);
+        var key = $"_tierstorage_connection_test/{Guid.NewGuid():N}/probe.bin";
+        var probe = RandomNumberGenerator.GetBytes(256 * 1024);
+        var md5 = Convert.ToHexString(MD5.HashData(probe)).ToLowerInvariant();
+        var uploaded = false;
+        var steps = new (string Name, Func<Task<string>> Run)[]
+        {
+            ("Reach", async () =>
+            {
+                await store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+                return $"Reached {store.Location}.";
+            }),
+            ("Upload", async () =>
+            {
+                var info = await store.PutAsync(key, new MemoryStream(probe), new PutOptions { ExpectedMd5 = md5 }, cancellationToken).ConfigureAwait(false);
+                uploaded = true;
+                return $"Created the test folder and uploaded {info.Size:N0} bytes to '{key}'.";
+            }),
+            ("Verify", async () =>
+            {
+                var info = await store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+                if (info is null || info.Size != probe.Length || !string.Equals(info.Md5, md5, StringComparison.OrdinalIgnoreCase))
+                    throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                        $"The tier reports {info?.Size:N0} bytes with MD5 {info?.Md5 ?? "(none)"}; {probe.Length:N0} bytes with MD5 {md5} were sent.", key);
+                return $"The tier reports MD5 {md5}, as sent.";
+            }),
+            ("Download", async () =>
+            {
+                var back = new MemoryStream();
+                await store.GetAsync(key, back, 0, null, cancellationToken).ConfigureAwait(false);
+                if (!back.ToArray().AsSpan().SequenceEqual(probe))
+                    throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, "The bytes read back differ from those uploaded.", key);
+                return "Read the probe back byte for byte.";
+            }),
+        };
+        var failed = false;
+        foreach (var (name, run) in steps)
+        {
+            var step = await RunStepAsync(tier, name, run).ConfigureAwait(false);
+            yield return step;
+            if (!step.Succeeded)
+            {
+                failed = true;
+                break;
+            }
+        }
+        if (uploaded || !failed)
+            yield return await RunStepAsync(tier, "CleanUp", async () =>
+            {
+                await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                return "Deleted the probe.";
+            }).ConfigureAwait(false);
+    }
+
+    private static async Task<TierConnectionStep> RunStepAsync(TierDefinition tier, string name, Func<Task<string>> run)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var message = await run().ConfigureAwait(false);
+            return new TierConnectionStep { Tier = tier.Name, Step = name, Succeeded = true, Duration = Stopwatch.GetElapsedTime(started), Message = message };
+        }
+        catch (TierStorageException ex)
+        {
+            return new TierConnectionStep { Tier = tier.Name, Step = name, Succeeded = false, Duration = Stopwatch.GetElapsedTime(started), Message = $"{ex.ErrorId}: {ex.Message}" };
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using TierStorage.Contracts;
+using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Tiers;
+
+namespace TierStorage.Engine.Backup;
+
+public sealed record RestoreRequest
+{
+    public string SessionId { get; init; } = "";
+    /// <summary>Tier to restore from; default whichever tier the catalog (or, without it, the tiers' manifests) shows holding it.</summary>
+    public string? Tier { get; init; }
+    /// <summary>Restore as plain files into this directory instead of into the workspace (the catalog is left alone).</summary>
+    public string? Destination { get; init; }
+    /// <summary>Replace local files of the session that already exist.</summary>
+    public bool Force { get; init; }
+}
+
+public sealed partial class BackupOperations
+{
+    /// <summary>Downloads the session from its tier (resuming partial downloads), verifies every file's size, MD5 and
+    /// SHA-256 against the manifest, and unpacks it safely into the workspace (or <see cref="RestoreRequest.Destination"/>).
+    /// ErrorIds.BackupNotFound, ChecksumMismatch (the bad download is discarded), UnsafeArchive, RestoreTargetExists.</summary>
+    public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Workspace.SessionIds.Validate(request.SessionId);
+        var started = Stopwatch.GetTimestamp();
+        var sessionId = request.SessionId;
+        var (tier, manifestKey) = await LocateBackupAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false);
+        var prefix = manifestKey[..^SessionManifest.FileName.Length];
+        await using var store = _workspace.OpenStore(tier);
+        var download = Path.Combine(_workspace.Layout.StagingDirectory, "restore-" + sessionId);
+        Directory.CreateDirectory(download);
+
+        var manifestBytes = new MemoryStream();
+        await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
+        var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
+        if (manifest.SessionId != sessionId)
+            throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
+                $"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}', not '{sessionId}'.", manifestKey);
+
+        long received = 0;
+        var total = manifest.Files.Sum(f => f.Size);
+        var files = new List<BackupFile>();
+        foreach (var file in manifest.Files)
+        {
+            var path = Path.Combine(download, file.Name);
+            // A download cut off by a crash resumes from what reached the disk; anything longer than the file is junk.
+            var offset = File.Exists(path) ? new FileInfo(path).Length : 0;
+            if (offset > file.Size)
+            {
+                File.Delete(path);
+                offset = 0;
+            }
+            if (offset < file.Size)
+            {
+                var before = received;
+                await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
+                await store.GetAsync(prefix + file.Name, output, offset, new Progress(bytes =>
+                {
+                    received = before + bytes;
+                    progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = received, BytesTotal = total });
+                }), cancellationToken).ConfigureAwait(false);
+                received = before + (output.Length - offset);
+            }
+            try
+            {
+                await PackageVerifier.VerifyFileAsync(path, file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException)
+            {
+                // Never keep bytes that failed verification: the next attempt downloads them again.
+                File.Delete(path);
+                throw;
+            }
+            files.Add(new BackupFile { Name = file.Name, Key = prefix + file.Name, SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, Transferred = true, Verified = true });
+        }
+
+        progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Unpacking", BytesDone = total, BytesTotal = total });
+        var destination = request.Destination is null
+            ? await UnpackIntoWorkspaceAsync(manifest, download, request.Force, cancellationToken).ConfigureAwait(false)
+            : await UnpackIntoDirectoryAsync(manifest, download, Path.GetFullPath(request.Destination), request.Force, cancellationToken).ConfigureAwait(false);
+        TryDeleteDirectory(download);
+        return new RestoreResult
+        {
+            SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination,
+            Files = files, BytesReceived = received, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    /// <summary>The tier and manifest key of a session's backup: from the catalog's verified manifests, else by searching
+    /// the tiers' manifests (the catalog may be the thing that was lost).</summary>
+    private async Task<(TierDefinition Tier, string ManifestKey)> LocateBackupAsync(string sessionId, string? tierName, CancellationToken cancellationToken)
+    {
+        var candidates = tierName is null
+            ? _workspace.Policy.Tiers.Where(t => !string.Equals(t.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase)).OrderBy(t => t.Level).ToList()
+            : [ResolveTier(tierName)];
+        await foreach (var o in Catalog.ListObjectsAsync(null, sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            if (o.VerifiedAt is null || !BackupLayout.IsSessionManifest(o.Key)) continue;
+            if (candidates.FirstOrDefault(t => string.Equals(t.Name, o.Tier, StringComparison.OrdinalIgnoreCase)) is { } tier)
+                return (tier, o.Key);
+        }
+        foreach (var tier in candidates.Where(t => t.Kind is TierKind.Folder or TierKind.GoogleDrive))
+        {
+            await using var store = _workspace.OpenStore(tier);
+            await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+                if (BackupLayout.IsSessionManifest(info.Key) && BackupLayout.SessionOf(info.Key) == sessionId)
+                    return (tier, info.Key);
+        }
+        throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,
+            $"No backup of session '{sessionId}' was found on {(tierName is null ? "any tier" : $"tier '{tierName}'")}: the catalog lists none and no tier holds its manifest.",
+            sessionId);
+    }
+
+    private async Task<string> UnpackIntoWorkspaceAsync(SessionManifest manifest, string download, bool force, CancellationToken cancellationToken)
+    {
+        var layout = _workspace.Layout;
+        var sessionId = manifest.SessionId;
+        var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var existingLog = record is null ? null : _workspace.LocateLog(record);
+        var logPath = existingLog ?? layout.RetainedLogPath(sessionId);
+        var handoffPath = layout.HandoffPath(sessionId);
+        var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
+        var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
+        var handoff = manifest.Find(SessionPackager.HandoffFileName);
+        if (!force)
+        {
+            var present = new[] { logPath, handoff is null ? null : handoffPath }
+                .Concat(snapshots?.Contents.Select(c => Path.Combine(layout.StateDirectory, c.Name)) ?? [])
+                .FirstOrDefault(p => p is not null && File.Exists(p));
+            if (present is not null)
+                throw new TierStorageException(ErrorIds.RestoreTargetExists, TierErrorKind.ResourceExists,
+                    $"Session '{sessionId}' is already on the local tier ('{present}'); nothing was changed. Use -Force (--force) to replace it, or -Destination to restore elsewhere.",
+                    sessionId);
+        }
+        if (record?.State == SessionState.Active)
+            throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' is active; complete it before restoring over it.", sessionId);
+
+        // Everything is unpacked beside its target and verified before the first file is replaced.
+        if (snapshots is not null)
+            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), layout.StateDirectory,
+                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
+        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logPath, ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
+        if (handoff is not null) CopyVerified(Path.Combine(download, handoff.Name), handoffPath, force);
+        await _workspace.AdoptRestoredSessionAsync(sessionId, manifest.PhaseNumber, manifest.PhaseName, logPath, handoff is null ? null : handoffPath, cancellationToken).ConfigureAwait(false);
+        return _workspace.Root;
+    }
+
+    private static async Task<string> UnpackIntoDirectoryAsync(SessionManifest manifest, string download, string destination, bool force, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(destination);
+        var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
+        var plain = manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)).Select(f => f.Name)
+            .Append(SessionPackager.ActivityEntryName).Append(SessionManifest.FileName);
+        if (!force && plain.Select(name => Path.Combine(destination, name)).FirstOrDefault(File.Exists) is { } present)
+            throw new TierStorageException(ErrorIds.RestoreTargetExists, TierErrorKind.ResourceExists,
+                $"'{present}' already exists; nothing was changed. Use -Force (--force) to replace it.", present);
+
+        if (manifest.Find(SessionPackager.SnapshotsFileName) is { } snapshots)
+            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
+                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
+        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), Path.Combine(destination, SessionPackager.ActivityEntryName),
+            ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
+        foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)))
+            CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
+        await manifest.WriteAsync(Path.Combine(destination, SessionManifest.FileName), cancellationToken).ConfigureAwait(false);
+        return destination;
+    }
+
+    private static PackagedFile RequireFile(SessionManifest manifest, string name) =>
+        manifest.Find(name) ?? throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
+            $"The manifest of session '{manifest.SessionId}' lists no {name}.", name);
+
+    private static long ActivitySize(PackagedFile activity) =>
+        activity.Contents.Count == 1 ? activity.Contents[0].Size : activity.SourceBytes;
+
+    /// <summary>Files stored as they are (handoff, analytics snapshot) were verified in the download directory; they move into place.</summary>
+    private static void CopyVerified(string from, string to, bool overwrite)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        File.Move(from, to, overwrite);
+    }
+}

@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Tiers;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Backup;
+
+/// <summary>Progress of a backup or restore: which session and file, and bytes so far.</summary>
+public sealed record BackupProgress
+{
+    public string SessionId { get; init; } = "";
+    /// <summary>Packaging, Uploading, Verifying, Downloading, Unpacking.</summary>
+    public string Stage { get; init; } = "";
+    public string? File { get; init; }
+    public long BytesDone { get; init; }
+    public long BytesTotal { get; init; }
+}
+
+public sealed record BackupRequest
+{
+    /// <summary>Sessions to back up; empty with <see cref="DrainQueue"/> only drains the queue.</summary>
+    public IReadOnlyList<string> SessionIds { get; init; } = [];
+    /// <summary>Tier name; default the policy's level-2 (backup) tier.</summary>
+    public string? Tier { get; init; }
+    /// <summary>Back up queued sessions too (every Backup-Session does; Sync-BackupQueue does only this).</summary>
+    public bool DrainQueue { get; init; } = true;
+}
+
+/// <summary>
+/// Backup-Session, Sync-BackupQueue, Restore-Session, Test-Backup, Test-TierConnection and Update-TierCatalog over a
+/// workspace's catalog and its policy's tiers. Each session's backup: package (into staging/, kept until verified so
+/// a resumed upload sends the same bytes), upload what the tier does not already hold with the same MD5, verify each
+/// file against the MD5 the tier reports, store the manifest last, record objects and the run, then prune local
+/// sessions beyond retention that have a verified copy. A tier that cannot be reached queues the backup instead.
+/// </summary>
+public sealed partial class BackupOperations
+{
+    private readonly TierWorkspace _workspace;
+
+    internal BackupOperations(TierWorkspace workspace) => _workspace = workspace;
+
+    private CatalogDatabase Catalog => _workspace.Catalog;
+
+    /// <summary>The tier a backup goes to: the named one, else the policy's level-2 tier. ErrorIds.TierNotFound otherwise.</summary>
+    public TierDefinition ResolveTier(string? name)
+    {
+        var policy = _workspace.Policy;
+        var tier = name is null ? policy.GetTier(TierLevel.Backup) : policy.GetTier(name);
+        if (tier is null)
+            throw new TierStorageException(ErrorIds.TierNotFound, TierErrorKind.ObjectNotFound,
+                name is null ? $"The policy '{policy.Source}' has no level-2 (backup) tier." : $"The policy '{policy.Source}' has no tier named '{name}'. Tiers: {string.Join(", ", policy.Tiers.Select(t => t.Name))}.",
+                name);
+        if (string.Equals(tier.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase))
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"Tier '{tier.Name}' is the local tier; back up to another tier.", name);
+        return tier;
+    }
+
+    /// <summary>What Backup-Session would do, without doing it (-WhatIf): one Planned result per session.</summary>
+    public async IAsyncEnumerable<BackupResult> PlanAsync(BackupRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tier = ResolveTier(request.Tier);
+        foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
+        {
+            var record = await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            var phaseName = await Catalog.GetPhaseNameAsync(record.Phase, cancellationToken).ConfigureAwait(false);
+            yield return new BackupResult
+            {
+                SessionId = sessionId,
+                Phase = record.Phase,
+                Tier = tier.Name,
+                Status = BackupStatus.Planned,
+                Location = BackupLayout.SessionPrefix(record.Phase, phaseName, sessionId),
+                Message = $"Would package session '{sessionId}' and upload it to tier '{tier.Name}'.",
+            };
+        }
+    }
+
+    /// <summary>Backs up each session (queued ones first when <see cref="BackupRequest.DrainQueue"/>), yielding one result per
+    /// session as it finishes. Per-session failures are thrown as TierStorageException after earlier results were yielded.</summary>
+    public async IAsyncEnumerable<BackupResult> BackupAsync(BackupRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        foreach (var id in request.SessionIds) SessionIds.Validate(id);
+        var tier = ResolveTier(request.Tier);
+        await using var store = _workspace.OpenStore(tier);
+        var unreachable = false;
+        foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
+        {
+            // Once the tier proved unreachable, the rest are queued without another round of connection timeouts.
+            var result = unreachable
+                ? await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, store, "the tier was unreachable earlier in this run", Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false)
+                : await BackupOneAsync(sessionId, tier, store, progress, cancellationToken).ConfigureAwait(false);
+            unreachable |= result.Status == BackupStatus.Queued;
+            yield return result;
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> SessionsToBackUpAsync(BackupRequest request, TierDefinition tier, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        if (request.DrainQueue)
+        {
+            await foreach (var queued in Catalog.ListQueuedBackupsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!string.Equals(queued.Tier, tier.Name, StringComparison.OrdinalIgnoreCase)) continue;
+                // A queued session that has since vanished from the catalog has nothing left to back up.
+                if (await Catalog.GetSessionAsync(queued.SessionId, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    await Catalog.DequeueBackupAsync(queued.SessionId, queued.Tier, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                ids.Add(queued.SessionId);
+            }
+        }
+        foreach (var id in request.SessionIds)
+            if (!ids.Contains(id, StringComparer.Ordinal)) ids.Add(id);
+        return ids;
+    }
+
+    private async Task<SessionRecord> RequireBackupableAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw TierWorkspace.SessionNotFound(sessionId);
+        if (record.State == SessionState.Active)
+            throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' is still active; complete it (Complete-Session) before backing it up.", sessionId);
+        return record;
+    }
+
+    private async Task<BackupResult> BackupOneAsync(string sessionId, TierDefinition tier, IObjectStore store, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var record = await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var phaseName = await Catalog.GetPhaseNameAsync(record.Phase, cancellationToken).ConfigureAwait(false);
+        var prefix = BackupLayout.SessionPrefix(record.Phase, phaseName, sessionId);
+        var staging = Path.Combine(_workspace.Layout.StagingDirectory, sessionId);
+
+        // Two backups of one session at once (the background one after Complete-Session and a manual one) would upload
+        // the same keys twice; the second waits briefly, then reports the first.
+        FileLock sessionLock;
+        try
+        {
+            Directory.CreateDirectory(_workspace.Layout.StagingDirectory);
+            sessionLock = await FileLock.AcquireAsync(staging + ".lock", TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.LockTimeout)
+        {
+            throw new TierStorageException(ErrorIds.BackupInProgress, TierErrorKind.ResourceUnavailable,
+                $"Another backup of session '{sessionId}' is running; it will finish the work.", sessionId, ex);
+        }
+
+        using (sessionLock)
+        {
+            long? runId = null;
+            long bytesSent = 0;
+            try
+            {
+                return await BackupLockedAsync(record, phaseName, prefix, staging, tier, store, started, id => runId = id, sent => bytesSent += sent, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException ex) when (ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded)
+            {
+                if (runId is { } queuedRun)
+                    await Catalog.FinishBackupRunAsync(queuedRun, nameof(BackupStatus.Queued), bytesSent, ex.Message, _workspace.Now, CancellationToken.None).ConfigureAwait(false);
+                return await QueueAsync(record, tier, store, ex.Message, started, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                if (runId is { } failedRun)
+                    await Catalog.FinishBackupRunAsync(failedRun, nameof(BackupStatus.Failed), bytesSent, ex.Message, _workspace.Now, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    private async Task<BackupResult> BackupLockedAsync(SessionRecord record, string? phaseName, string prefix, string staging, TierDefinition tier, IObjectStore store,
+        long started, Action<long> runStarted, Action<long> countSent, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var sessionId = record.SessionId;
+        var existing = await VerifiedCopyOnTierAsync(record, tier, store, prefix, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            await FinishSucceededAsync(record, tier, cancellationToken).ConfigureAwait(false);
+            return new BackupResult
+            {
+                SessionId = sessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Skipped, Location = prefix,
+                Files = existing, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+                PrunedSessions = await _workspace.PruneAsync(cancellationToken).ConfigureAwait(false),
+                Message = $"Tier '{tier.Name}' already holds a verified copy of every file.",
+            };
+        }
+
+        var manifest = await StageAsync(record, phaseName, staging, progress, cancellationToken).ConfigureAwait(false);
+        var runId = await Catalog.StartBackupRunAsync(sessionId, tier.Name, _workspace.Now, cancellationToken).ConfigureAwait(false);
+        runStarted(runId);
+        long bytesSent = 0;
+        var files = new List<BackupFile>();
+        var total = manifest.Files.Sum(f => f.Size);
+        long done = 0;
+        foreach (var file in manifest.Files)
+        {
+            var (backedUp, sent) = await UploadVerifiedAsync(store, record, prefix, staging, file.Name, file.Size, file.Md5, file.Sha256,
+                bytes => progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Uploading", File = file.Name, BytesDone = done + bytes, BytesTotal = total }),
+                cancellationToken).ConfigureAwait(false);
+            bytesSent += sent;
+            countSent(sent);
+            done += file.Size;
+            files.Add(backedUp);
+        }
+        // The manifest goes last: its verified presence is what says the whole set is there.
+        var manifestPath = Path.Combine(staging, SessionManifest.FileName);
+        var manifestSum = await ChecksumStream.ComputeAsync(manifestPath, cancellationToken).ConfigureAwait(false);
+        var (manifestFile, manifestSent) = await UploadVerifiedAsync(store, record, prefix, staging, SessionManifest.FileName, manifestSum.Size,
+            manifestSum.Md5, manifestSum.Sha256, null, cancellationToken).ConfigureAwait(false);
+        bytesSent += manifestSent;
+        countSent(manifestSent);
+        files.Add(manifestFile);
+
+        await Catalog.FinishBackupRunAsync(runId, nameof(BackupStatus.Succeeded), bytesSent, null, _workspace.Now, cancellationToken).ConfigureAwait(false);
+        await FinishSucceededAsync(record, tier, cancellationToken).ConfigureAwait(false);
+        TryDeleteDirectory(staging);
+        return new BackupResult
+        {
+            SessionId = sessionId, Phase = record.Phase, Tier = tier.Name,
+            Status = bytesSent == 0 ? BackupStatus.Skipped : BackupStatus.Succeeded,
+            Location = prefix, Files = files, BytesSent = bytesSent, Verified = true,
+            PrunedSessions = await _workspace.PruneAsync(cancellationToken).ConfigureAwait(false),
+            Duration = Stopwatch.GetElapsedTime(started),
+            Message = bytesSent == 0 ? $"Tier '{tier.Name}' already held every file with the same MD5." : null,
+        };
+    }
+
+    private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, IObjectStore store, string reason, long started, CancellationToken cancellationToken)
+    {
+        await Catalog.EnqueueBackupAsync(record.SessionId, tier.Name, reason, _workspace.Now, cancellationToken).ConfigureAwait(false);
+        return new BackupResult
+        {
+            SessionId = record.SessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Queued, Location = store.Location,
+            Duration = Stopwatch.GetElapsedTime(started),
+            Message = $"Queued: {reason} The session stays on the local tier; Sync-BackupQueue (tierstorage backup sync) or the next Backup-Session sends it.",
+        };
+    }
+
+    private async Task FinishSucceededAsync(SessionRecord record, TierDefinition tier, CancellationToken cancellationToken)
+    {
+        await Catalog.DequeueBackupAsync(record.SessionId, tier.Name, cancellationToken).ConfigureAwait(false);
+        var current = await Catalog.GetSessionAsync(record.SessionId, cancellationToken).ConfigureAwait(false) ?? record;
+        if (current.State == SessionState.Completed)
+            await Catalog.UpdateSessionAsync(current with { State = SessionState.BackedUp }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The staged package of a session: reused when a complete one is already there (an interrupted run), so a
+    /// resumed upload sends the very bytes it started with; otherwise packaged afresh.</summary>
+    private async Task<SessionManifest> StageAsync(SessionRecord record, string? phaseName, string staging, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var manifestPath = Path.Combine(staging, SessionManifest.FileName);
+        if (File.Exists(manifestPath))
+        {
+            try
+            {
+                var staged = await SessionManifest.ReadAsync(manifestPath, cancellationToken).ConfigureAwait(false);
+                if (staged.SessionId == record.SessionId && staged.Files.All(f => new FileInfo(Path.Combine(staging, f.Name)) is { Exists: true } info && info.Length == f.Size))
+                    return staged;
+            }
+            catch (TierStorageException)
+            {
+                // A damaged staging manifest is simply packaged again.
+            }
+        }
+
+        var logPath = _workspace.LocateLog(record) ?? throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,
+            $"Session '{record.SessionId}' has no activity log on the local tier and no verified copy on the tier: there is nothing to back up. Restore it first if another tier holds it.",
+            record.SessionId);
+        var snapshots = _workspace.Layout.EnumerateSnapshots(record.SessionId).Select(s => s.Path).OrderBy(p => p, StringComparer.Ordinal).ToList();
+        var handoff = record.HandoffPath is { } h && File.Exists(h) ? h : null;
+        var sourceBytes = new[] { logPath, handoff, _workspace.Layout.CatalogPath }.Concat(snapshots)
+            .Where(p => p is not null && File.Exists(p)).Sum(p => new FileInfo(p!).Length);
+        return await SessionPackager.PackageAsync(new SessionPackageRequest
+        {
+            SessionId = record.SessionId,
+            PhaseNumber = record.Phase,
+            PhaseName = phaseName,
+            ActivityLogPath = logPath,
+            SnapshotPaths = snapshots,
+            HandoffPath = handoff,
+            CatalogDatabasePath = _workspace.Layout.CatalogPath,
+            StagingDirectory = staging,
+            CompressionLevel = _workspace.Policy.Backup.CompressionLevel,
+            CreatedAt = _workspace.Now,
+        }, new Progress(bytes => progress?.Report(new BackupProgress { SessionId = record.SessionId, Stage = "Packaging", BytesDone = bytes, BytesTotal = sourceBytes })),
+        cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Uploads one staged file unless the tier holds it with the same MD5, then checks the tier's size and MD5 and
+    /// records the verified object. Returns the file and the bytes sent.</summary>
+    private async Task<(BackupFile File, long Sent)> UploadVerifiedAsync(IObjectStore store, SessionRecord record, string prefix, string staging,
+        string name, long size, string md5, string sha256, Action<long>? reportBytes, CancellationToken cancellationToken)
+    {
+        var key = prefix + name;
+        var info = await store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+        long sent = 0;
+        var transferred = false;
+        if (!Matches(info, size, md5))
+        {
+            await using var content = new FileStream(Path.Combine(staging, name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            var options = new PutOptions { ExpectedMd5 = md5, Progress = new Progress(bytes => { sent = bytes; reportBytes?.Invoke(bytes); }) };
+            info = store is IResumableUploadStore resumable && size >= resumable.ResumableThreshold
+                ? await resumable.PutResumableAsync(key, content, options, Catalog, cancellationToken).ConfigureAwait(false)
+                : await store.PutAsync(key, content, options, cancellationToken).ConfigureAwait(false);
+            transferred = true;
+        }
+        if (!Matches(info, size, md5))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{store.TierName}' reports '{key}' as {info?.Size:N0} bytes with MD5 {info?.Md5 ?? "(none)"}, but {size:N0} bytes with MD5 {md5} were sent. The copy is not trusted; run the backup again.",
+                key);
+
+        var now = _workspace.Now;
+        await Catalog.UpsertObjectAsync(new StoredObject
+        {
+            Tier = store.TierName, Key = key, SessionId = record.SessionId, Phase = record.Phase,
+            SizeBytes = size, Md5 = md5, Sha256 = sha256, StoredAt = info!.LastModified ?? now, VerifiedAt = now,
+        }, cancellationToken).ConfigureAwait(false);
+        return (new BackupFile { Name = name, Key = key, SizeBytes = size, Md5 = md5, Sha256 = sha256, Transferred = transferred, Verified = true },
+            transferred ? Math.Max(sent, size) : 0);
+    }
+
+    /// <summary>The session's files when the catalog lists a verified manifest on this tier and the tier still reports
+    /// every catalogued object with its size and MD5; null when anything is missing or differs.</summary>
+    private async Task<IReadOnlyList<BackupFile>?> VerifiedCopyOnTierAsync(SessionRecord record, TierDefinition tier, IObjectStore store, string prefix, CancellationToken cancellationToken)
+    {
+        var objects = new List<StoredObject>();
+        await foreach (var o in Catalog.ListObjectsAsync(tier.Name, record.SessionId, cancellationToken).ConfigureAwait(false))
+            if (o.Key.StartsWith(prefix, StringComparison.Ordinal)) objects.Add(o);
+        if (!objects.Any(o => o.VerifiedAt is not null && o.Key == prefix + SessionManifest.FileName)) return null;
+        var files = new List<BackupFile>();
+        foreach (var o in objects)
+        {
+            if (o.VerifiedAt is null || o.Md5 is null) return null;
+            if (!Matches(await store.StatAsync(o.Key, cancellationToken).ConfigureAwait(false), o.SizeBytes, o.Md5)) return null;
+            files.Add(new BackupFile { Name = o.Key[prefix.Length..], Key = o.Key, SizeBytes = o.SizeBytes, Md5 = o.Md5, Sha256 = o.Sha256 ?? "", Verified = true });
+        }
+        return files;
+    }
+
+    private static bool Matches(ObjectInfo? info, long size, string md5) =>
+        info is not null && info.Size == size && string.Equals(info.Md5, md5, StringComparison.OrdinalIgnoreCase);
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The staged copy is only a cache: a leftover is replaced or reused by the next backup of the session.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>IProgress that reports on the calling thread: Progress&lt;T&gt; would post to a captured context and reorder reports.</summary>
+    private sealed class Progress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

@@ -1,0 +1,38 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Policy;
+using TierStorage.Engine.Tiers.Folder;
+
+namespace TierStorage.Engine.Tiers;
+
+/// <summary>What a store needs from the workspace it serves.</summary>
+public sealed record TierStoreContext
+{
+    /// <summary>The workspace directory: relative folder paths and credentials/ are resolved against it.</summary>
+    public string WorkspaceRoot { get; init; } = "";
+    public string CredentialsDirectory { get; init; } = "";
+}
+
+/// <summary>Opens the object store behind a policy tier (the ServerFactory of PSResourceGet, the backend registry of Duplicati).</summary>
+public static class TierStoreFactory
+{
+    public static IObjectStore Create(TierDefinition tier, TierStoreContext context)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        ArgumentNullException.ThrowIfNull(context);
+        return tier.Kind switch
+        {
+            TierKind.Folder => new FolderObjectStore(tier.Name, FolderPath(tier, context)),
+            TierKind.GoogleDrive => CreateGoogleDrive(tier, context),
+            _ => throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
+                $"Tier '{tier.Name}' is of kind {tier.Kind}, which this version cannot back up to yet; use a folder or google-drive tier.", tier.Name),
+        };
+    }
+
+    /// <summary>A folder tier's directory; the level-1 tier without a path is the workspace itself.</summary>
+    public static string FolderPath(TierDefinition tier, TierStoreContext context) =>
+        string.IsNullOrWhiteSpace(tier.Path) ? context.WorkspaceRoot : Path.GetFullPath(PathExpander.Expand(tier.Path, context.WorkspaceRoot));
+
+    private static IObjectStore CreateGoogleDrive(TierDefinition tier, TierStoreContext context) =>
+        throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
+            $"Tier '{tier.Name}': google-drive is wired below.", tier.Name);
+}
