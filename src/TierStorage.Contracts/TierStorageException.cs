@@ -70,4 +70,8 @@ public static class ErrorIds
     public const string UnsafeArchive = "UnsafeArchive";
     public const string BackupNotFound = "BackupNotFound";
     public const string BackupNotVerified = "BackupNotVerified";
+    public const string TierRequestFailed = "TierRequestFailed";
+    public const string ClientSecretsNotFound = "ClientSecretsNotFound";
+    public const string ClientSecretsInvalid = "ClientSecretsInvalid";
+    public const string AuthorizationFailed = "AuthorizationFailed";
 }
