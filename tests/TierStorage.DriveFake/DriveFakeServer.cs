@@ -205,7 +205,7 @@ public sealed partial class DriveFakeServer : IAsyncDisposable
                 }
                 return;
             }
-            if (Faults.TryTakeError(out var fault))
+            if (Faults.TryTakeError(route.Value.Kind, out var fault))
             {
                 await DrainAsync(context).ConfigureAwait(false);
                 await FaultAsync(context, fault).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace TierStorage.DriveFake;
 
 /// <summary>The error answers a test can queue; each is sent the way Drive sends it.</summary>
@@ -24,17 +22,19 @@ public enum DriveFault
 /// <summary>Fault switches, safe to set from a test while requests are in flight.</summary>
 public sealed class DriveFaults
 {
-    private readonly ConcurrentQueue<DriveFault> _errors = new();
+    private readonly List<(DriveFault Fault, string? Kind)> _errors = [];
     private long _dropUploadAfter = -1;
     private long _dropDownloadAfter = -1;
     private long _responseDelayTicks;
     private int _wrongMd5;
     private int _retryAfterSeconds = 1;
 
-    /// <summary>The next <paramref name="count"/> API requests (not OAuth) answer with <paramref name="fault"/>.</summary>
-    public void FailNext(DriveFault fault, int count = 1)
+    /// <summary>The next <paramref name="count"/> API requests (not OAuth) answer with <paramref name="fault"/>; with
+    /// <paramref name="requestKind"/> (a prefix of a kind such as "upload."), only requests of that kind do.</summary>
+    public void FailNext(DriveFault fault, int count = 1, string? requestKind = null)
     {
-        for (var i = 0; i < count; i++) _errors.Enqueue(fault);
+        lock (_errors)
+            for (var i = 0; i < count; i++) _errors.Add((fault, requestKind));
     }
 
     /// <summary>Seconds sent in Retry-After with <see cref="DriveFault.TooManyRequests"/>.</summary>
@@ -65,7 +65,16 @@ public sealed class DriveFaults
         set => Volatile.Write(ref _wrongMd5, value ? 1 : 0);
     }
 
-    internal bool TryTakeError(out DriveFault fault) => _errors.TryDequeue(out fault);
+    internal bool TryTakeError(string kind, out DriveFault fault)
+    {
+        lock (_errors)
+        {
+            var index = _errors.FindIndex(e => e.Kind is null || kind.StartsWith(e.Kind, StringComparison.Ordinal));
+            fault = index >= 0 ? _errors[index].Fault : default;
+            if (index >= 0) _errors.RemoveAt(index);
+            return index >= 0;
+        }
+    }
 
     internal long TakeUploadDrop() => Interlocked.Exchange(ref _dropUploadAfter, -1);
 

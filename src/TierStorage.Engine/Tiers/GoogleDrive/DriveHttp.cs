@@ -57,8 +57,11 @@ internal sealed class DriveHttp : IDisposable
             HttpClientTimeout = Timeout.InfiniteTimeSpan,
         });
         var retry = options.Retry;
-        _pipeline = new ResiliencePipelineBuilder<DriveResponse> { TimeProvider = options.TimeProvider }
-            .AddRetry(new RetryStrategyOptions<DriveResponse>
+        var builder = new ResiliencePipelineBuilder<DriveResponse> { TimeProvider = options.TimeProvider };
+        // Polly refuses zero retries; zero means the first failure is final (how a test plays a crash).
+        if (retry.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<DriveResponse>
             {
                 MaxRetryAttempts = retry.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -69,9 +72,9 @@ internal sealed class DriveHttp : IDisposable
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.Error?.RetryAfter is { } after
                     ? (TimeSpan?)(after < retry.MaxDelay ? after : retry.MaxDelay)
                     : null),
-            })
-            .AddTimeout(retry.AttemptTimeout)
-            .Build();
+            });
+        }
+        _pipeline = builder.AddTimeout(retry.AttemptTimeout).Build();
     }
 
     public ConfigurableHttpClient Client => _service.HttpClient;
