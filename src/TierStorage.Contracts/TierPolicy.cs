@@ -33,6 +33,12 @@ public sealed class TierDefinition
     public string? RootFolder { get; set; }
     /// <summary>google-drive: OAuth client secrets file (relative to the workspace's credentials/).</summary>
     public string? ClientSecrets { get; set; }
+    /// <summary>google-drive: base URL of the Drive API (tests and self-hosted setups); null for Google's.</summary>
+    public string? ApiEndpoint { get; set; }
+    /// <summary>google-drive: OAuth authorization URL; null for Google's.</summary>
+    public string? AuthEndpoint { get; set; }
+    /// <summary>google-drive: OAuth token URL; null for Google's.</summary>
+    public string? TokenEndpoint { get; set; }
     public string? Bucket { get; set; }
     public string? Region { get; set; }
     public string? Prefix { get; set; }

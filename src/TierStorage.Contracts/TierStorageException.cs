@@ -78,4 +78,8 @@ public static class ErrorIds
     public const string TierAccessDenied = "TierAccessDenied";
     public const string ArchiveCorrupt = "ArchiveCorrupt";
     public const string FileExists = "FileExists";
+    public const string TierRequestFailed = "TierRequestFailed";
+    public const string ClientSecretsNotFound = "ClientSecretsNotFound";
+    public const string ClientSecretsInvalid = "ClientSecretsInvalid";
+    public const string AuthorizationFailed = "AuthorizationFailed";
 }

@@ -38,7 +38,7 @@ internal sealed partial class PolicyReader
     private static readonly Dictionary<TierKind, string[]> KindKeys = new()
     {
         [TierKind.Folder] = ["path"],
-        [TierKind.GoogleDrive] = ["root_folder", "client_secrets"],
+        [TierKind.GoogleDrive] = ["root_folder", "client_secrets", "api_endpoint", "auth_endpoint", "token_endpoint"],
         [TierKind.S3] = ["bucket", "region", "prefix", "storage_class", "endpoint", "force_path_style", "server_side_encryption", "profile"],
     };
 
@@ -266,6 +266,9 @@ internal sealed partial class PolicyReader
             case TierKind.GoogleDrive:
                 tier.RootFolder = Text(Require(map, "root_folder"), Child(path, "root_folder"));
                 tier.ClientSecrets = Text(map.Get("client_secrets"), Child(path, "client_secrets"));
+                tier.ApiEndpoint = HttpUrl(map, "api_endpoint");
+                tier.AuthEndpoint = HttpUrl(map, "auth_endpoint");
+                tier.TokenEndpoint = HttpUrl(map, "token_endpoint");
                 break;
             case TierKind.S3:
                 ReadS3(map, tier);
@@ -342,6 +345,16 @@ internal sealed partial class PolicyReader
         {
             Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, node, path, $"'{Shorten(written)}' is not a valid path: {ex.Message}");
         }
+    }
+
+    /// <summary>An optional absolute http(s) URL; anything else is an error on the key, and null is returned.</summary>
+    private string? HttpUrl(Map map, string key)
+    {
+        if (Text(map.Get(key), Child(map.Path, key)) is not { } url) return null;
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return url;
+        Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, map.Get(key), Child(map.Path, key),
+            $"'{key}' value '{Shorten(url)}' must be an absolute http:// or https:// URL.");
+        return null;
     }
 
     private void ReadS3(Map map, TierDefinition tier)
