@@ -31,7 +31,7 @@ public sealed partial class BackupOperations
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"The sample must be more than 0% and at most 100%, not {request.SamplePercent}%.", request.SamplePercent);
         var tier = ResolveTier(request.Tier);
-        await using var store = _workspace.OpenStore(tier);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
 
@@ -110,7 +110,7 @@ public sealed partial class BackupOperations
     public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
-        await using var store = _workspace.OpenStore(tier);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
 
@@ -172,7 +172,7 @@ public sealed partial class BackupOperations
     public async IAsyncEnumerable<TierConnectionStep> TestConnectionAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
-        await using var store = _workspace.OpenStore(tier);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var key = $"_tierstorage_connection_test/{Guid.NewGuid():N}/probe.bin";
         var probe = RandomNumberGenerator.GetBytes(256 * 1024);
         var md5 = Convert.ToHexString(MD5.HashData(probe)).ToLowerInvariant();

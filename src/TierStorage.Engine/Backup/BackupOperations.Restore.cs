@@ -29,7 +29,7 @@ public sealed partial class BackupOperations
         var sessionId = request.SessionId;
         var (tier, manifestKey) = await LocateBackupAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false);
         var prefix = manifestKey[..^SessionManifest.FileName.Length];
-        await using var store = _workspace.OpenStore(tier);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var download = Path.Combine(_workspace.Layout.StagingDirectory, "restore-" + sessionId);
         Directory.CreateDirectory(download);
 
@@ -104,7 +104,7 @@ public sealed partial class BackupOperations
         }
         foreach (var tier in candidates.Where(t => t.Kind is TierKind.Folder or TierKind.GoogleDrive))
         {
-            await using var store = _workspace.OpenStore(tier);
+            await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
             await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
                 if (BackupLayout.IsSessionManifest(info.Key) && BackupLayout.SessionOf(info.Key) == sessionId)
                     return (tier, info.Key);

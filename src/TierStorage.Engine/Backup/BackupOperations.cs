@@ -86,7 +86,7 @@ public sealed partial class BackupOperations
         ArgumentNullException.ThrowIfNull(request);
         foreach (var id in request.SessionIds) SessionIds.Validate(id);
         var tier = ResolveTier(request.Tier);
-        await using var store = _workspace.OpenStore(tier);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var unreachable = false;
         foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
         {

@@ -1,6 +1,7 @@
 using TierStorage.Contracts;
 using TierStorage.Engine.Policy;
 using TierStorage.Engine.Tiers.Folder;
+using TierStorage.Engine.Tiers.GoogleDrive;
 
 namespace TierStorage.Engine.Tiers;
 
@@ -15,14 +16,15 @@ public sealed record TierStoreContext
 /// <summary>Opens the object store behind a policy tier (the ServerFactory of PSResourceGet, the backend registry of Duplicati).</summary>
 public static class TierStoreFactory
 {
-    public static IObjectStore Create(TierDefinition tier, TierStoreContext context)
+    /// <summary>ErrorIds.TierAuthRequired for a Drive tier that has not been connected (Connect-TierDrive).</summary>
+    public static async Task<IObjectStore> CreateAsync(TierDefinition tier, TierStoreContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tier);
         ArgumentNullException.ThrowIfNull(context);
         return tier.Kind switch
         {
             TierKind.Folder => new FolderObjectStore(tier.Name, FolderPath(tier, context)),
-            TierKind.GoogleDrive => CreateGoogleDrive(tier, context),
+            TierKind.GoogleDrive => new GoogleDriveStore(await DriveAuthorization.StoreOptionsAsync(tier, context.CredentialsDirectory, cancellationToken).ConfigureAwait(false)),
             _ => throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
                 $"Tier '{tier.Name}' is of kind {tier.Kind}, which this version cannot back up to yet; use a folder or google-drive tier.", tier.Name),
         };
@@ -31,8 +33,4 @@ public static class TierStoreFactory
     /// <summary>A folder tier's directory; the level-1 tier without a path is the workspace itself.</summary>
     public static string FolderPath(TierDefinition tier, TierStoreContext context) =>
         string.IsNullOrWhiteSpace(tier.Path) ? context.WorkspaceRoot : Path.GetFullPath(PathExpander.Expand(tier.Path, context.WorkspaceRoot));
-
-    private static IObjectStore CreateGoogleDrive(TierDefinition tier, TierStoreContext context) =>
-        throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
-            $"Tier '{tier.Name}': google-drive is wired below.", tier.Name);
 }

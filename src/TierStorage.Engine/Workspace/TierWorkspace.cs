@@ -19,7 +19,7 @@ public sealed record WorkspaceOptions
     /// which in async code may be a pool thread: fronts queue them and write them on their own thread.</summary>
     public Action<string>? Warning { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
-    public Func<TierDefinition, TierStoreContext, IObjectStore>? StoreFactory { get; init; }
+    public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -63,11 +63,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _time = options.Time;
         _warning = options.Warning;
         _redaction = new EventRedaction(new Redactor(policy.Redaction));
-        _storeFactory = options.StoreFactory ?? TierStoreFactory.Create;
+        _storeFactory = options.StoreFactory ?? TierStoreFactory.CreateAsync;
         Backups = new BackupOperations(this);
     }
 
-    private readonly Func<TierDefinition, TierStoreContext, IObjectStore> _storeFactory;
+    private readonly Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>> _storeFactory;
 
     /// <summary>Backup, restore, verification and catalog rebuild against the policy's tiers.</summary>
     public BackupOperations Backups { get; }
@@ -75,7 +75,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
 
     /// <summary>Opens the store behind a policy tier.</summary>
-    internal IObjectStore OpenStore(TierDefinition tier) => _storeFactory(tier, StoreContext);
+    internal Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken) => _storeFactory(tier, StoreContext, cancellationToken);
 
     public string Root => Layout.Root;
     public TierPolicy Policy { get; }
