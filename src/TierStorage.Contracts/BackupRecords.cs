@@ -12,6 +12,8 @@ public enum BackupStatus
     Failed,
     /// <summary>-WhatIf: what would be backed up.</summary>
     Planned,
+    /// <summary>Handed to a background `tierstorage` process (Complete-Session with the policy's trigger on).</summary>
+    Started,
 }
 
 /// <summary>One file of a backup or restore, with the checksums it was verified against.</summary>
@@ -108,4 +110,19 @@ public sealed record CatalogRebuildResult
     /// <summary>Added (the catalog did not know the session), Updated, or Unchanged.</summary>
     public string Action { get; init; } = "";
     public int ObjectCount { get; init; }
+}
+
+/// <summary>Returned by Connect-TierDrive and Disconnect-TierDrive. Never holds a token, only where it is kept.</summary>
+public sealed record DriveAuthorizationInfo
+{
+    public string Tier { get; init; } = "";
+    /// <summary>The Google account, when Drive reports it.</summary>
+    public string? Account { get; init; }
+    /// <summary>The one OAuth scope granted: drive.file (files this app created), never the whole Drive.</summary>
+    public string Scope { get; init; } = "";
+    /// <summary>The token file under credentials/, readable by the user alone.</summary>
+    public string TokenFile { get; init; } = "";
+    public bool Connected { get; init; }
+    /// <summary>Disconnect: whether the server confirmed the revocation (an offline machine still forgets the token).</summary>
+    public bool Revoked { get; init; }
 }

@@ -64,6 +64,7 @@ public static class ErrorIds
     public const string TierNotFound = "TierNotFound";
     public const string TierNotSupported = "TierNotSupported";
     public const string BackupInProgress = "BackupInProgress";
+    public const string BackgroundBackupFailed = "BackgroundBackupFailed";
     public const string RestoreTargetExists = "RestoreTargetExists";
     public const string TierUnreachable = "TierUnreachable";
     public const string TierQuotaExceeded = "TierQuotaExceeded";

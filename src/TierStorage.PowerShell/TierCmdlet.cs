@@ -11,7 +11,8 @@ namespace TierStorage.PowerShell;
 public abstract class TierCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
-    private readonly ConcurrentQueue<string> _pendingWarnings = new();
+    private readonly ConcurrentQueue<Action> _pipelineWrites = new();
+    private readonly ManualResetEventSlim _wake = new(false);
     private bool _disposed;
 
     /// <summary>Cancelled by StopProcessing; passed to every engine call.</summary>
@@ -19,29 +20,18 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _cancellation.Cancel();
 
-    /// <summary>Engine code uses ConfigureAwait(false), so blocking the pipeline thread cannot deadlock.</summary>
+    /// <summary>Blocks the pipeline thread until the engine call ends, writing the warnings and progress it posts from any
+    /// thread as they come (engine code uses ConfigureAwait(false), so this cannot deadlock).</summary>
     protected T Await<T>(Task<T> task)
     {
-        try
-        {
-            return task.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            DrainWarnings();
-        }
+        Pump(task);
+        return task.GetAwaiter().GetResult();
     }
 
     protected void Await(Task task)
     {
-        try
-        {
-            task.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            DrainWarnings();
-        }
+        Pump(task);
+        task.GetAwaiter().GetResult();
     }
 
     /// <summary>Avoids a Task allocation when the engine completed synchronously (the common case for buffered appends).</summary>
@@ -52,6 +42,38 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         if (!task.IsCompletedSuccessfully)
         {
             Await(task.AsTask());
+        }
+    }
+
+    private void Pump(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            task.ContinueWith(static (_, wake) => ((ManualResetEventSlim)wake!).Set(), _wake, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            while (!task.IsCompleted)
+            {
+                _wake.Wait();
+                _wake.Reset();
+                DrainPipelineWrites();
+            }
+        }
+
+        DrainPipelineWrites();
+    }
+
+    /// <summary>Queues a write for the pipeline thread (cmdlets may only write from it); safe from any thread.</summary>
+    private void Post(Action write)
+    {
+        _pipelineWrites.Enqueue(write);
+        _wake.Set();
+    }
+
+    private void DrainPipelineWrites()
+    {
+        while (_pipelineWrites.TryDequeue(out var write))
+        {
+            write();
         }
     }
 
@@ -72,15 +94,34 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>A callback the engine may call from any thread; the text is written on the pipeline thread
-    /// when the current engine call returns.</summary>
-    protected Action<string> DeferredWarning => _pendingWarnings.Enqueue;
+    /// <summary>A callback the engine may call from any thread; the text is written as a warning on the pipeline thread.</summary>
+    protected Action<string> DeferredWarning => message => Post(() => WriteWarning(message));
 
-    private void DrainWarnings()
+    /// <summary>Engine progress as Write-Progress records, at most ten a second (plus the last one), written on the pipeline thread.</summary>
+    protected IProgress<T> PipelineProgress<T>(Func<T, ProgressRecord> toRecord) => new ThrottledProgress<T>(this, toRecord);
+
+    /// <summary>Ends a progress bar started through <see cref="PipelineProgress{T}"/>.</summary>
+    protected void CompleteProgress(int activityId, string activity)
     {
-        while (_pendingWarnings.TryDequeue(out var warning))
+        WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private sealed class ThrottledProgress<T>(TierCmdlet cmdlet, Func<T, ProgressRecord> toRecord) : IProgress<T>
+    {
+        private static readonly long Interval = System.Diagnostics.Stopwatch.Frequency / 10;
+        private long _last;
+
+        public void Report(T value)
         {
-            WriteWarning(warning);
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (now - Interlocked.Read(ref _last) < Interval)
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _last, now);
+            var record = toRecord(value);
+            cmdlet.Post(() => cmdlet.WriteProgress(record));
         }
     }
 
@@ -174,6 +215,7 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         _disposed = true;
         ReleaseResources();
         _cancellation.Dispose();
+        _wake.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -35,7 +35,9 @@ internal static class SessionCommand
     private static Command CreateComplete(CliContext context)
     {
         var id = new Argument<string?>("id") { Description = "Session to complete (default: the active one)", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("complete", "Write the handoff note and mark the session completed") { id };
+        var wait = new Option<bool>("--wait") { Description = "Run the policy's backup trigger here instead of in a background process" };
+        var noBackup = new Option<bool>("--no-backup") { Description = "Do not start the policy's backup this time" };
+        var command = new Command("complete", "Write the handoff note, mark the session completed, and start its backup (backup.on_session_complete)") { id, wait, noBackup };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
@@ -48,7 +50,14 @@ internal static class SessionCommand
                 if (session.HandoffPath is not null) context.Stdout.WriteLine($"  handoff: {session.HandoffPath}");
             }
 
-            return ExitCodes.Success;
+            var exit = ExitCodes.Success;
+            await foreach (var backup in workspace.Backups.AfterSessionCompletedAsync(session.SessionId, parseResult.GetValue(wait), parseResult.GetValue(noBackup), null, cancellationToken).ConfigureAwait(false))
+            {
+                if (backup.Status == BackupStatus.Queued) exit = ExitCodes.Unavailable;
+                if (context.IsJson(parseResult)) context.WriteJson(backup);
+                else context.Stdout.WriteLine($"  backup: {backup.SessionId} {backup.Status} on {backup.Tier}{(backup.Status is BackupStatus.Succeeded or BackupStatus.Skipped ? $", {Display.Bytes(backup.BytesSent)} sent, verified" : "")}{(backup.Message is null ? "" : $" ({backup.Message})")}");
+            }
+            return exit;
         });
         return command;
     }

@@ -131,7 +131,7 @@ public sealed class CliFlowTests : IDisposable
         var snapshots = await Run("snapshot", "get", "--session", SessionId, "--list", "--json");
         Assert.Equal([1, 2], ParseJsonLines<SnapshotInfo>(snapshots).Select(s => s.Sequence));
 
-        var completed = await Run("session", "complete", SessionId);
+        var completed = await Run("session", "complete", "--no-backup", SessionId);
         CliRunner.AssertExit(ExitCodes.Success, completed);
         Assert.Contains($"Completed {SessionId}", completed.Stdout);
 

@@ -1,0 +1,96 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Packages, uploads, verifies and records sessions on the backup tier, then prunes local copies beyond
+/// retention. Queued sessions go first; an unreachable tier queues the backup (Status Queued).</summary>
+[Cmdlet(VerbsData.Backup, "Session", DefaultParameterSetName = ByIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(BackupResult))]
+public sealed class BackupSessionCommand : WorkspaceCmdlet
+{
+    public const string ByIdSet = "ById";
+    public const string InputObjectSet = "InputObject";
+    private const int ActivityId = 31;
+
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private bool _anyInput;
+    private bool _queueDrained;
+
+    /// <summary>Sessions to back up; binds SessionId from Get-Session and Test-Backup output. Default: every completed session.</summary>
+    [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string[]? SessionId { get; set; }
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public SessionInfo[]? InputObject { get; set; }
+
+    /// <summary>Tier to back up to; default the policy's level-2 tier.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Tier { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var ids = ParameterSetName == InputObjectSet ? InputObject!.Select(s => s.SessionId) : SessionId ?? [];
+        foreach (var id in ids)
+        {
+            _anyInput = true;
+            // Test-Backup writes one finding per object and Orphans without a session: each session is backed up once.
+            if (string.IsNullOrEmpty(id) || !_seen.Add(id))
+            {
+                continue;
+            }
+
+            BackUp(id);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!_anyInput)
+        {
+            var completed = new List<string>();
+            ProcessItem(null, () =>
+            {
+                var sessions = Workspace.GetSessionsAsync(new SessionFilter { State = TierStorage.Contracts.SessionState.Completed }, CancellationToken).GetAsyncEnumerator(CancellationToken);
+                while (Await(sessions.MoveNextAsync()))
+                {
+                    completed.Add(sessions.Current.SessionId);
+                }
+            });
+            foreach (var id in completed)
+            {
+                BackUp(id);
+            }
+
+            if (completed.Count == 0 && !_queueDrained)
+            {
+                BackUp(null);
+            }
+        }
+
+        CompleteProgress(ActivityId, "Backup-Session");
+        base.EndProcessing();
+    }
+
+    private void BackUp(string? sessionId)
+    {
+        var target = sessionId ?? "backup queue";
+        var request = new BackupRequest { SessionIds = sessionId is null ? [] : [sessionId], Tier = Tier, DrainQueue = !_queueDrained };
+        if (!ShouldProcess(target, $"Back up to tier '{Tier ?? "backup"}'"))
+        {
+            ProcessItem(target, () => WriteStream(Workspace.Backups.PlanAsync(request, CancellationToken)));
+            return;
+        }
+
+        _queueDrained = true;
+        var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Backing up {p.SessionId}", $"{p.Stage} {p.File}".Trim())
+        {
+            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+        });
+        ProcessItem(target, () => WriteStream(Workspace.Backups.BackupAsync(request, progress, CancellationToken)));
+    }
+}

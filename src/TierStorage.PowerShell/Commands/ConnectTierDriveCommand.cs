@@ -1,0 +1,33 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Signs in to Google Drive for a google-drive tier (browser + loopback, scope drive.file only) and keeps the
+/// token under the workspace's credentials/, readable by the user alone.</summary>
+[Cmdlet(VerbsCommunications.Connect, "TierDrive", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(DriveAuthorizationInfo))]
+public sealed class ConnectTierDriveCommand : WorkspaceCmdlet
+{
+    /// <summary>The google-drive tier; default the policy's first.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Tier { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (!ShouldProcess(Tier ?? "google-drive tier", "Sign in and store an OAuth token"))
+        {
+            return;
+        }
+
+        ProcessItem(Tier, () => WriteObject(Await(Workspace.Backups.ConnectDriveAsync(Tier, url =>
+        {
+            // Called on a pool thread: the address goes through the warning queue; it holds no secret (client id, PKCE challenge).
+            DeferredWarning($"Sign in at: {url.AbsoluteUri}");
+            BackupOperations.OpenSystemBrowser(url);
+            return true;
+        }, CancellationToken))));
+    }
+}

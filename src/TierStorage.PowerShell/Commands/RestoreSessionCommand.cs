@@ -1,0 +1,55 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Downloads a session from the tier that holds it, verifies MD5 and SHA-256 against its manifest and unpacks it
+/// (safely) into the workspace, or with -Destination into another directory.</summary>
+[Cmdlet(VerbsData.Restore, "Session", DefaultParameterSetName = ByIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(RestoreResult))]
+public sealed class RestoreSessionCommand : WorkspaceCmdlet
+{
+    public const string ByIdSet = "ById";
+    public const string InputObjectSet = "InputObject";
+    private const int ActivityId = 33;
+
+    [Parameter(ParameterSetName = ByIdSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? SessionId { get; set; }
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public SessionInfo? InputObject { get; set; }
+
+    /// <summary>Tier to restore from; default the tier the catalog (or the tiers' manifests) show holding it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Tier { get; set; }
+
+    /// <summary>Restore as plain files into this directory; the workspace and its catalog are left alone.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
+
+    /// <summary>Replace the session's local files when they exist.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var sessionId = ParameterSetName == InputObjectSet ? InputObject!.SessionId : SessionId!;
+        var destination = ResolvePath(Destination);
+        if (!ShouldProcess(sessionId, $"Restore into '{destination ?? "the workspace"}'"))
+        {
+            return;
+        }
+
+        var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Restoring {p.SessionId}", $"{p.Stage} {p.File}".Trim())
+        {
+            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+        });
+        ProcessItem(sessionId, () => WriteObject(Await(Workspace.Backups.RestoreAsync(
+            new RestoreRequest { SessionId = sessionId, Tier = Tier, Destination = destination, Force = Force }, progress, CancellationToken))));
+        CompleteProgress(ActivityId, "Restore-Session");
+    }
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+
+namespace TierStorage.PowerShell.Commands;
+
+/// <summary>Backs up the sessions that were queued while their tier could not be reached.</summary>
+[Cmdlet(VerbsData.Sync, "BackupQueue", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(BackupResult))]
+public sealed class SyncBackupQueueCommand : WorkspaceCmdlet
+{
+    private const int ActivityId = 32;
+
+    /// <summary>Tier whose queue to drain; default the policy's level-2 tier.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Tier { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = $"backup queue of tier '{Tier ?? "backup"}'";
+        if (!ShouldProcess(target, "Back up queued sessions"))
+        {
+            return;
+        }
+
+        var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Backing up {p.SessionId}", $"{p.Stage} {p.File}".Trim())
+        {
+            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+        });
+        ProcessItem(target, () => WriteStream(Workspace.Backups.BackupAsync(new BackupRequest { Tier = Tier }, progress, CancellationToken)));
+        CompleteProgress(ActivityId, "Sync-BackupQueue");
+    }
+}
