@@ -24,6 +24,14 @@
         'Get-SessionEvent'
         'Save-SessionSnapshot'
         'Get-SessionSnapshot'
+        'Backup-Session'
+        'Sync-BackupQueue'
+        'Restore-Session'
+        'Test-Backup'
+        'Test-TierConnection'
+        'Update-TierCatalog'
+        'Connect-TierDrive'
+        'Disconnect-TierDrive'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TierStorage.Cli.Output;
 using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
@@ -51,7 +52,7 @@ internal static class SessionCommand
             }
 
             var exit = ExitCodes.Success;
-            await foreach (var backup in workspace.Backups.AfterSessionCompletedAsync(session.SessionId, parseResult.GetValue(wait), parseResult.GetValue(noBackup), null, cancellationToken).ConfigureAwait(false))
+            await foreach (var backup in workspace.Backups.AfterSessionCompletedAsync(session.SessionId, parseResult.GetValue(wait), parseResult.GetValue(noBackup), BackgroundBackupCommand, null, cancellationToken).ConfigureAwait(false))
             {
                 if (backup.Status == BackupStatus.Queued) exit = ExitCodes.Unavailable;
                 if (context.IsJson(parseResult)) context.WriteJson(backup);
@@ -60,6 +61,14 @@ internal static class SessionCommand
             return exit;
         });
         return command;
+    }
+
+    /// <summary>This very command, started again: dotnet tierstorage.dll backup run &lt;id&gt; --workspace &lt;dir&gt; --quiet.</summary>
+    private static BackgroundCommand BackgroundBackupCommand(string sessionId, string workspace, string? policy)
+    {
+        List<string> arguments = [typeof(CliApp).Assembly.Location, "backup", "run", sessionId, "--workspace", workspace, "--quiet"];
+        if (policy is not null) arguments.AddRange(["--policy", policy]);
+        return new BackgroundCommand(BackgroundBackup.DotnetHost(), arguments);
     }
 
     private static Command CreateList(CliContext context)

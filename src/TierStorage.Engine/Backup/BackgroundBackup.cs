@@ -3,30 +3,28 @@ using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Backup;
 
+/// <summary>A command line that backs up one session: the front that is running knows how to start itself again
+/// (the CLI: dotnet tierstorage.dll backup run; PowerShell: pwsh -Command Backup-Session).</summary>
+public sealed record BackgroundCommand(string FileName, IReadOnlyList<string> Arguments);
+
 /// <summary>
-/// Hands a session's backup to a detached `tierstorage backup` process (the policy's backup.on_session_complete), so the
-/// agent session is not blocked and closing the terminal does not kill the upload. The process records its outcome in
-/// the catalog (backup_runs, the queue, the session's state) like any other backup.
+/// Hands a session's backup to a detached process (the policy's backup.on_session_complete), so the agent session is not
+/// blocked and closing the terminal does not kill the upload. The process records its outcome in the catalog
+/// (backup_runs, the queue, the session's state) like any other backup.
 /// </summary>
 public static class BackgroundBackup
 {
-    /// <summary>Path of the tierstorage.dll to run; default the one beside the engine (the CLI's folder, or the module's Dependencies/).</summary>
-    public const string CliVariable = "TIERSTORAGE_CLI";
-
-    /// <summary>Starts the backup and returns the process id. ErrorIds.BackgroundBackupFailed when no tierstorage command can be found.</summary>
-    public static int Start(string workspaceRoot, string? policyPath, string sessionId)
+    /// <summary>Starts the command detached from this terminal and returns its process id. ErrorIds.BackgroundBackupFailed
+    /// when it cannot be started.</summary>
+    public static int Start(BackgroundCommand command)
     {
-        var cli = FindCli();
-        var arguments = new List<string> { cli, "backup", "run", sessionId, "--workspace", workspaceRoot, "--quiet" };
-        if (policyPath is not null) arguments.AddRange(["--policy", policyPath]);
-        var dotnet = DotnetHost();
-
+        ArgumentNullException.ThrowIfNull(command);
         ProcessStartInfo start;
         if (OperatingSystem.IsWindows())
         {
             // A hidden console of its own: closing the user's terminal does not take the backup with it.
-            start = new ProcessStartInfo(dotnet) { UseShellExecute = false, CreateNoWindow = true };
-            foreach (var a in arguments) start.ArgumentList.Add(a);
+            start = new ProcessStartInfo(command.FileName) { UseShellExecute = false, CreateNoWindow = true };
+            foreach (var a in command.Arguments) start.ArgumentList.Add(a);
         }
         else
         {
@@ -36,32 +34,30 @@ public static class BackgroundBackup
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add("if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" </dev/null >/dev/null 2>&1; else exec \"$@\" </dev/null >/dev/null 2>&1; fi");
             start.ArgumentList.Add("tierstorage-background-backup");
-            start.ArgumentList.Add(dotnet);
-            foreach (var a in arguments) start.ArgumentList.Add(a);
+            start.ArgumentList.Add(command.FileName);
+            foreach (var a in command.Arguments) start.ArgumentList.Add(a);
         }
-        using var process = Process.Start(start) ?? throw CannotStart(cli, null);
-        return process.Id;
+
+        try
+        {
+            using var process = Process.Start(start) ?? throw CannotStart(command.FileName, null);
+            return process.Id;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw CannotStart(command.FileName, ex);
+        }
     }
 
-    private static string FindCli()
-    {
-        var candidates = new List<string>();
-        if (Environment.GetEnvironmentVariable(CliVariable) is { Length: > 0 } configured) candidates.Add(configured);
-        var engineDirectory = Path.GetDirectoryName(typeof(BackgroundBackup).Assembly.Location);
-        if (!string.IsNullOrEmpty(engineDirectory)) candidates.Add(Path.Combine(engineDirectory, "tierstorage.dll"));
-        candidates.Add(Path.Combine(AppContext.BaseDirectory, "tierstorage.dll"));
-        return candidates.FirstOrDefault(File.Exists) ?? throw CannotStart(string.Join("', '", candidates), null);
-    }
-
-    /// <summary>The dotnet host running us when we are a .NET app (the CLI, tests), else DOTNET_HOST_PATH, else dotnet on PATH.</summary>
-    private static string DotnetHost()
+    /// <summary>The dotnet host running this process when it is one (the CLI under `dotnet`, tests), else DOTNET_HOST_PATH, else dotnet on PATH.</summary>
+    public static string DotnetHost()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return self;
         return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
     }
 
-    private static TierStorageException CannotStart(string where, Exception? inner) =>
+    private static TierStorageException CannotStart(string fileName, Exception? inner) =>
         new(ErrorIds.BackgroundBackupFailed, TierErrorKind.ResourceUnavailable,
-            $"The background backup could not start: no tierstorage command at '{where}'. Set ${CliVariable}, or run Backup-Session (tierstorage backup run) yourself.",
-            where, inner);
+            $"The background backup could not start '{fileName}'{(inner is null ? "" : $": {inner.Message}")}. Run Backup-Session (tierstorage backup run) yourself, or complete with -Wait.",
+            fileName, inner);
 }

@@ -8,7 +8,10 @@ public sealed partial class BackupOperations
     /// <summary>The policy's backup trigger after Complete-Session: nothing when backup.on_session_complete is off (or
     /// <paramref name="skip"/>); with <paramref name="wait"/> the backup runs here and its results are yielded; otherwise
     /// it is handed to a detached `tierstorage backup run` process and one Started result says which.</summary>
-    public async IAsyncEnumerable<BackupResult> AfterSessionCompletedAsync(string sessionId, bool wait, bool skip, IProgress<BackupProgress>? progress,
+    /// <param name="backgroundCommand">Builds the command line of the background backup from the session id, the workspace
+    /// directory and the policy file (null for the embedded default).</param>
+    public async IAsyncEnumerable<BackupResult> AfterSessionCompletedAsync(string sessionId, bool wait, bool skip,
+        Func<string, string, string?, BackgroundCommand> backgroundCommand, IProgress<BackupProgress>? progress,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (skip || !_workspace.Policy.Backup.OnSessionComplete) yield break;
@@ -22,7 +25,7 @@ public sealed partial class BackupOperations
         var tier = ResolveTier(null);
         var record = await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var policyFile = File.Exists(_workspace.Policy.Source) ? _workspace.Policy.Source : null;
-        var pid = BackgroundBackup.Start(_workspace.Root, policyFile, sessionId);
+        var pid = BackgroundBackup.Start(backgroundCommand(sessionId, _workspace.Root, policyFile));
         yield return new BackupResult
         {
             SessionId = sessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Started,

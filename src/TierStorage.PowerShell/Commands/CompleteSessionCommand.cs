@@ -1,16 +1,19 @@
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Writes the handoff note and marks the session Completed.</summary>
+/// <summary>Writes the handoff note and marks the session Completed; with the policy's backup.on_session_complete on, the
+/// backup is handed to a background `tierstorage` process (or, with -Wait, run here and its BackupResult written too).</summary>
 [Cmdlet(VerbsLifecycle.Complete, "Session", DefaultParameterSetName = ByIdSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(SessionInfo))]
+[OutputType(typeof(SessionInfo), typeof(BackupResult))]
 public sealed class CompleteSessionCommand : WorkspaceCmdlet
 {
     public const string ByIdSet = "ById";
     public const string InputObjectSet = "InputObject";
+    private const int ActivityId = 34;
 
     /// <summary>Session to complete; default the active one.</summary>
     [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -19,6 +22,26 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
 
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionInfo? InputObject { get; set; }
+
+    /// <summary>Run the policy's backup here (writing its BackupResult) instead of in a background process.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Do not start the policy's backup this time.</summary>
+    [Parameter]
+    public SwitchParameter NoBackup { get; set; }
+
+    /// <summary>This PowerShell, started again without a profile, importing this module and running Backup-Session.</summary>
+    private static BackgroundCommand BackgroundBackupCommand(string sessionId, string workspace, string? policy)
+    {
+        var manifest = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(CompleteSessionCommand).Assembly.Location)!, "TierStorage.psd1");
+        var script = $"Import-Module {Quote(manifest)}; Backup-Session -SessionId {Quote(sessionId)} -WorkspacePath {Quote(workspace)}"
+            + (policy is null ? "" : $" -PolicyPath {Quote(policy)}") + " -Confirm:$false | Out-Null";
+        var pwsh = Environment.ProcessPath ?? "pwsh";
+        return new BackgroundCommand(pwsh, ["-NoProfile", "-NonInteractive", "-Command", script]);
+    }
+
+    private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     protected override void ProcessRecord()
     {
@@ -29,6 +52,39 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
             return;
         }
 
-        ProcessItem(target, () => WriteObject(Await(Workspace.CompleteSessionAsync(sessionId, CancellationToken))));
+        ProcessItem(target, () =>
+        {
+            var completed = Await(Workspace.CompleteSessionAsync(sessionId, CancellationToken));
+            WriteObject(completed);
+            var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Backing up {p.SessionId}", $"{p.Stage} {p.File}".Trim())
+            {
+                PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+            });
+            var backups = Workspace.Backups.AfterSessionCompletedAsync(completed.SessionId, Wait, NoBackup, BackgroundBackupCommand, progress, CancellationToken).GetAsyncEnumerator(CancellationToken);
+            try
+            {
+                while (Await(backups.MoveNextAsync()))
+                {
+                    // A background start is news, not output: scripts piping Complete-Session get SessionInfo objects.
+                    if (backups.Current.Status == BackupStatus.Started)
+                    {
+                        WriteVerbose(backups.Current.Message);
+                    }
+                    else
+                    {
+                        WriteObject(backups.Current);
+                    }
+                }
+            }
+            finally
+            {
+                Await(backups.DisposeAsync());
+            }
+
+            if (Wait)
+            {
+                CompleteProgress(ActivityId, "Complete-Session");
+            }
+        });
     }
 }

@@ -62,17 +62,27 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Get-SessionSnapshot", "Get-SessionSnapshot", [], ["SessionId", "Sequence"] },
         { "Get-SessionSnapshot", "Save-SessionSnapshot", [], ["SessionId", "Json"] },
         { "Get-SessionEvent", "Add-SessionEvent", [], [] },
+        { "Get-Session", "Backup-Session", [], ["SessionId"] },
+        { "Test-Backup", "Backup-Session", [], ["SessionId"] },
+        { "Backup-Session", "Restore-Session", [], ["SessionId"] },
+        { "Backup-Session", "Test-Backup", [], ["SessionId"] },
+        { "Get-Session", "Restore-Session", [], ["SessionId"] },
+        { "Test-TierConnection", "Sync-BackupQueue", [], ["Tier"] },
+        { "Connect-TierDrive", "Test-TierConnection", [], ["Tier"] },
+        { "Backup-Session", "Update-TierCatalog", [], ["Tier"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
 
     [Fact]
-    public void Assembly_defines_the_foundation_cmdlets()
+    public void Assembly_defines_the_foundation_and_backup_cmdlets()
     {
         var expected = new[]
         {
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
+            "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
+            "Connect-TierDrive", "Disconnect-TierDrive",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }
