@@ -50,14 +50,14 @@ Describe 'Complete-Session' {
 
     It 'completes the active session and writes the handoff' {
         Start-Session -Phase 0 -WorkspacePath $ws | Out-Null
-        $done = Complete-Session -WorkspacePath $ws -Confirm:$false
+        $done = Complete-Session -NoBackup -WorkspacePath $ws -Confirm:$false
         $done.State | Should -Be 'Completed'
         $done.HandoffPath | Should -Exist
     }
 
     It 'completes what Get-Session pipes in' {
         Start-Session -Phase 1 -SessionId 'session_20260101_090000' -WorkspacePath $ws | Out-Null
-        $done = Get-Session -Phase 1 -WorkspacePath $ws | Complete-Session -WorkspacePath $ws -Confirm:$false
+        $done = Get-Session -Phase 1 -WorkspacePath $ws | Complete-Session -NoBackup -WorkspacePath $ws -Confirm:$false
         $done.SessionId | Should -Be 'session_20260101_090000'
         $done.State | Should -Be 'Completed'
     }
@@ -66,7 +66,7 @@ Describe 'Complete-Session' {
         Start-Session -Phase 1 -SessionId 'session_20260101_090000' -WorkspacePath $ws | Out-Null
         $done = 'session_19990101_000000', 'session_20260101_090000' |
             ForEach-Object { [pscustomobject]@{ SessionId = $_ } } |
-            Complete-Session -WorkspacePath $ws -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+            Complete-Session -NoBackup -WorkspacePath $ws -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
         $done.SessionId | Should -Be 'session_20260101_090000'
         $failures.Count | Should -Be 1
         $failures[0].FullyQualifiedErrorId | Should -Be 'SessionNotFound,TierStorage.PowerShell.Commands.CompleteSessionCommand'

@@ -3,9 +3,35 @@
 $script:ModuleManifest = if ($env:TIERSTORAGE_MODULE) { $env:TIERSTORAGE_MODULE }
                          else { Join-Path $PSScriptRoot '../../out/TierStorage/TierStorage.psd1' }
 
+# A workspace whose backup tier is a folder beside it under TestDrive:, so Complete-Session's backup trigger and the
+# backup cmdlets never touch the user's real data directory.
 function New-TestWorkspace {
-    param([string] $Name = 'ws')
+    param([string] $Name = 'ws', [int] $LocalSessions = 2)
     $path = Join-Path $TestDrive $Name
     Initialize-TierWorkspace -Path $path -Confirm:$false | Out-Null
+    $backup = Join-Path $TestDrive "$Name-backup"
+    New-Item -ItemType Directory -Path $backup | Out-Null
+    @"
+version: 1
+tiers:
+  - name: local
+    level: 1
+    kind: folder
+  - name: backup
+    level: 2
+    kind: folder
+    path: '$backup'
+retention:
+  local_sessions: $LocalSessions
+"@ | Set-Content -Path (Join-Path $path 'tierstorage.yaml')
     $path
+}
+
+# A completed session with one event and one snapshot; its backup is left to the caller.
+function New-CompletedSession {
+    param([string] $WorkspacePath, [string] $SessionId)
+    Start-Session -Phase 1 -SessionId $SessionId -WorkspacePath $WorkspacePath | Out-Null
+    Add-SessionEvent -Type tool_call -Tool 'Edit' -WorkspacePath $WorkspacePath -Confirm:$false | Out-Null
+    Save-SessionSnapshot -Json '{"tasks":["backup"]}' -WorkspacePath $WorkspacePath -Confirm:$false | Out-Null
+    Complete-Session -NoBackup -WorkspacePath $WorkspacePath -Confirm:$false
 }
