@@ -23,11 +23,22 @@ public static class TierStoreFactory
         ArgumentNullException.ThrowIfNull(context);
         return tier.Kind switch
         {
-            TierKind.Folder => new FolderObjectStore(tier.Name, FolderPath(tier, context)),
+            TierKind.Folder => new FolderObjectStore(tier.Name, PrepareFolder(FolderPath(tier, context))),
             TierKind.GoogleDrive => new GoogleDriveStore(await DriveAuthorization.StoreOptionsAsync(tier, context.CredentialsDirectory, cancellationToken).ConfigureAwait(false)),
             _ => throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
                 $"Tier '{tier.Name}' is of kind {tier.Kind}, which this version cannot back up to yet; use a folder or google-drive tier.", tier.Name),
         };
+    }
+
+    /// <summary>The per-user data directory is ours (the embedded default's backup and archive live there), so it is
+    /// created on first use; any other missing parent is left alone, because it is how an unmounted share or an unplugged
+    /// disk shows, and the store reports the tier unreachable instead of filling the local disk.</summary>
+    private static string PrepareFolder(string path)
+    {
+        var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(PathExpander.DataDirectory));
+        if (path.StartsWith(data + Path.DirectorySeparatorChar, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            Directory.CreateDirectory(data);
+        return path;
     }
 
     /// <summary>A folder tier's directory; the level-1 tier without a path is the workspace itself.</summary>
