@@ -260,13 +260,17 @@ public sealed partial class BackupOperations
         {
             try
             {
+                // Staged files are not fsynced (the sources stay untouched), so after a crash they are re-hashed before reuse.
                 var staged = await SessionManifest.ReadAsync(manifestPath, cancellationToken).ConfigureAwait(false);
-                if (staged.SessionId == record.SessionId && staged.Files.All(f => new FileInfo(Path.Combine(staging, f.Name)) is { Exists: true } info && info.Length == f.Size))
+                if (staged.SessionId == record.SessionId)
+                {
+                    await PackageVerifier.VerifyDirectoryAsync(staging, staged, cancellationToken).ConfigureAwait(false);
                     return staged;
+                }
             }
             catch (TierStorageException)
             {
-                // A damaged staging manifest is simply packaged again.
+                // A damaged staged package is simply packaged again.
             }
         }
 
