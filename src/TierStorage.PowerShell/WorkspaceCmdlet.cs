@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell;
@@ -31,6 +32,13 @@ public abstract class WorkspaceCmdlet : TierCmdlet
     /// <summary>The policy file the workspace would use, or null for the embedded default. Needs no initialized workspace.</summary>
     protected string? ResolveEffectivePolicyPath() =>
         TierWorkspace.ResolvePolicyPath(TierWorkspace.ResolveWorkspacePath(ResolvePath(WorkspacePath)), ResolvePath(PolicyPath));
+
+    /// <summary>A backup or restore's progress as one Write-Progress bar: "Backing up session_x", the stage and file, percent of bytes.</summary>
+    protected IProgress<BackupProgress> BackupProgressBar(int activityId, string verb) =>
+        PipelineProgress<BackupProgress>(p => new ProgressRecord(activityId, $"{verb} {p.SessionId}", $"{p.Stage} {p.File}".Trim())
+        {
+            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+        });
 
     protected override void EndProcessing() => ReleaseResources();
 

@@ -56,10 +56,7 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
         {
             var completed = Await(Workspace.CompleteSessionAsync(sessionId, CancellationToken));
             WriteObject(completed);
-            var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Backing up {p.SessionId}", $"{p.Stage} {p.File}".Trim())
-            {
-                PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
-            });
+            var progress = BackupProgressBar(ActivityId, "Backing up");
             var backups = Workspace.Backups.AfterSessionCompletedAsync(completed.SessionId, Wait, NoBackup, BackgroundBackupCommand, progress, CancellationToken).GetAsyncEnumerator(CancellationToken);
             try
             {

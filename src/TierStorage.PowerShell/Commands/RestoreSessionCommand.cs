@@ -44,10 +44,7 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
             return;
         }
 
-        var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Restoring {p.SessionId}", $"{p.Stage} {p.File}".Trim())
-        {
-            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
-        });
+        var progress = BackupProgressBar(ActivityId, "Restoring");
         ProcessItem(sessionId, () => WriteObject(Await(Workspace.Backups.RestoreAsync(
             new RestoreRequest { SessionId = sessionId, Tier = Tier, Destination = destination, Force = Force }, progress, CancellationToken))));
         CompleteProgress(ActivityId, "Restore-Session");

@@ -24,10 +24,7 @@ public sealed class SyncBackupQueueCommand : WorkspaceCmdlet
             return;
         }
 
-        var progress = PipelineProgress<BackupProgress>(p => new ProgressRecord(ActivityId, $"Backing up {p.SessionId}", $"{p.Stage} {p.File}".Trim())
-        {
-            PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
-        });
+        var progress = BackupProgressBar(ActivityId, "Backing up");
         ProcessItem(target, () => WriteStream(Workspace.Backups.BackupAsync(new BackupRequest { Tier = Tier }, progress, CancellationToken)));
         CompleteProgress(ActivityId, "Sync-BackupQueue");
     }
