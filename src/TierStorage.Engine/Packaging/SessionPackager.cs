@@ -248,10 +248,19 @@ public static class SessionPackager
                 }
                 to.Open();
                 from.BackupDatabase(to);
+                using var tidy = to.CreateCommand();
+                // Resumable-upload session addresses let whoever holds them write into an upload in progress: they stay on
+                // this machine and never travel inside a backup.
+                tidy.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'upload_states';";
+                if (Convert.ToInt64(tidy.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1)
+                {
+                    // secure_delete overwrites the rows' bytes, which a plain DELETE would leave on free pages of the file.
+                    tidy.CommandText = "PRAGMA secure_delete = ON; DELETE FROM upload_states;";
+                    tidy.ExecuteNonQuery();
+                }
                 // The copy must be one self-contained file: a WAL-mode header would make every reader create -wal/-shm beside it.
-                using var journal = to.CreateCommand();
-                journal.CommandText = "PRAGMA journal_mode = DELETE;";
-                journal.ExecuteNonQuery();
+                tidy.CommandText = "PRAGMA journal_mode = DELETE;";
+                tidy.ExecuteNonQuery();
             }, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             var checksum = await ChecksumStream.ComputeAsync(temp, cancellationToken).ConfigureAwait(false);

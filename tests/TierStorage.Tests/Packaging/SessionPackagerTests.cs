@@ -166,6 +166,28 @@ public sealed class SessionPackagerTests : IDisposable
     }
 
     [Fact]
+    public async Task Resumable_upload_addresses_stay_on_this_machine_and_never_travel_in_the_analytics_snapshot()
+    {
+        await using (var catalog = await TierStorage.Engine.Catalog.CatalogDatabase.OpenAsync(_dir.Combine("analytics", "catalog.db"), CancellationToken.None))
+        {
+            await catalog.SaveAsync(new TierStorage.Engine.Tiers.UploadState
+            {
+                Tier = "drive", Key = "Phase_1/sessions/s/activity.jsonl.gz", SessionUri = "https://www.googleapis.com/upload/drive/v3/files?upload_id=SECRET",
+                Offset = 8 << 20, TotalBytes = 20 << 20, ContentMd5 = "0123456789abcdef0123456789abcdef", UpdatedAt = DateTimeOffset.UnixEpoch,
+            }, CancellationToken.None);
+        }
+
+        await SessionPackager.PackageAsync(Request with { CatalogDatabasePath = _dir.Combine("analytics", "catalog.db") }, null, CancellationToken.None);
+
+        using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
+        Assert.Equal(0L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM upload_states;")));
+        Assert.True(File.ReadAllBytes(Path.Combine(Staging, SessionPackager.AnalyticsFileName)).AsSpan().IndexOf("upload_id=SECRET"u8) < 0,
+            "the deleted address is still in the file's bytes");
+        using var live = OpenDatabase(_dir.Combine("analytics", "catalog.db"));
+        Assert.Equal(1L, Convert.ToInt64(Execute(live, "SELECT count(*) FROM upload_states;")));
+    }
+
+    [Fact]
     public async Task Disk_full_while_packaging_raises_DiskFull_and_leaves_the_session_intact()
     {
         if (!File.Exists("/dev/full")) return; // only Linux has a device that is always full
