@@ -74,6 +74,38 @@ public sealed class BackupQueueAndPruneTests
     }
 
     [Fact]
+    public async Task Queued_backup_that_fails_verification_does_not_block_the_backup_of_another_session()
+    {
+        await using var bed = await CreateAsync(localSessions: 1);
+        var ws = await bed.OpenAsync();
+        var queued = await bed.CompletedSessionAsync(ws, seed: 1);
+        bed.Faults.Offline = true;
+        Assert.Equal(BackupStatus.Queued, Assert.Single(await BackupAsync(ws, queued)).Status);
+        var asked = await bed.CompletedSessionAsync(ws, seed: 2);
+        bed.Faults.Offline = false;
+        // Online again, but the tier keeps reporting a bad copy of the queued session's log.
+        bed.Faults.WrongMd5ForSuffix = $"/{queued}/{SessionPackager.ActivityFileName}";
+
+        var results = await BackupAsync(ws, asked);
+
+        var failed = results.Single(r => r.SessionId == queued);
+        Assert.Equal(BackupStatus.Failed, failed.Status);
+        Assert.False(failed.Verified);
+        Assert.Contains(SessionPackager.ActivityFileName, failed.Message);
+        var done = results.Single(r => r.SessionId == asked);
+        Assert.Equal((BackupStatus.Succeeded, true), (done.Status, done.Verified));
+        var row = Assert.Single(await QueueAsync(ws));
+        Assert.Equal(queued, row.SessionId);
+        Assert.Equal(2, row.Attempts);
+        Assert.NotNull((await SessionAsync(ws, queued)).LogPath);
+        Assert.Equal(SessionState.Completed, (await SessionAsync(ws, queued)).State);
+
+        // A session asked for by name still fails loudly.
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() => BackupAsync(ws, queued));
+        Assert.Equal(ErrorIds.ChecksumMismatch, ex.ErrorId);
+    }
+
+    [Fact]
     public async Task Quota_exceeded_queues_the_backup_instead_of_failing_it()
     {
         await using var bed = await CreateAsync();
