@@ -50,8 +50,11 @@ public sealed class DriveBackupTests : IAsyncLifetime
         await _drive.DisposeAsync();
     }
 
-    [Fact]
-    public async Task Backup_killed_mid_upload_resumes_in_a_new_workspace_from_the_saved_offset_and_ends_verified()
+    /// <param name="cancel">Killed by cancellation (Ctrl+C, a closed terminal) instead of a dropped connection.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Backup_killed_mid_upload_resumes_in_a_new_workspace_from_the_saved_offset_and_ends_verified(bool cancel)
     {
         // First process: no retries, so a dropped connection ends the run as a crash would.
         _configure = o => o with { Retry = DriveTestBed.FastRetry with { MaxRetries = 0 } };
@@ -60,17 +63,29 @@ public sealed class DriveBackupTests : IAsyncLifetime
         var id = await _bed.CompletedSessionAsync(ws, events: 60, snapshots: 1, randomBytesPerEvent: 40_000);
         var activityKey = $"Phase_1/sessions/{id}/{SessionPackager.ActivityFileName}";
         var armed = false;
+        using var kill = new CancellationTokenSource();
         var progress = new InlineProgress<BackupProgress>(p =>
         {
             if (armed || p.Stage != "Uploading" || p.File != SessionPackager.ActivityFileName || p.BytesDone < 3 * Chunk) return;
             armed = true;
-            _drive.Server.Faults.DropNextUploadAfter(100_000);
+            if (cancel) kill.Cancel();
+            else _drive.Server.Faults.DropNextUploadAfter(100_000);
         });
 
-        var crashed = Assert.Single(await ToListAsync(ws.Backups.BackupAsync(new BackupRequest { SessionIds = [id] }, progress, None)));
+        if (cancel)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ToListAsync(ws.Backups.BackupAsync(new BackupRequest { SessionIds = [id] }, progress, kill.Token)));
+        }
+        else
+        {
+            // A tier that drops the connection counts as unreachable: the backup is queued.
+            var crashed = Assert.Single(await ToListAsync(ws.Backups.BackupAsync(new BackupRequest { SessionIds = [id] }, progress, None)));
+            Assert.Equal(BackupStatus.Queued, crashed.Status);
+            Assert.Equal(id, Assert.Single(await QueueAsync(ws)).SessionId);
+        }
 
         Assert.True(armed);
-        Assert.Equal(BackupStatus.Queued, crashed.Status);
+        Assert.NotEqual(SessionState.BackedUp, (await SessionAsync(ws, id)).State);
         var saved = await ws.Catalog.GetAsync(DriveTier, activityKey, None);
         Assert.NotNull(saved);
         Assert.Equal(3 * Chunk, saved.Offset);
