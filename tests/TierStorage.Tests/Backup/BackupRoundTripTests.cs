@@ -155,8 +155,19 @@ public sealed class BackupRoundTripTests
         var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id }, null, None));
 
         Assert.Equal(ErrorIds.RestoreTargetExists, ex.ErrorId);
-        Assert.Equal(before, bed.WorkspaceSnapshot().Where(kv => !kv.Key.StartsWith(bed.Layout.StagingDirectory, StringComparison.Ordinal)).ToDictionary());
+        Assert.Contains(id, ex.Message);
+        // Refused before anything was downloaded: not even the staging area changed.
+        Assert.Equal(before, bed.WorkspaceSnapshot());
+        Assert.False(Directory.Exists(Path.Combine(bed.Layout.StagingDirectory, "restore-" + id)));
         Assert.EndsWith("local notes\n", await File.ReadAllTextAsync(handoff));
+
+        var elsewhere = Path.Combine(bed.Root, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        await File.WriteAllTextAsync(Path.Combine(elsewhere, SessionPackager.HandoffFileName), "mine");
+        var there = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = elsewhere }, null, None));
+        Assert.Equal(ErrorIds.RestoreTargetExists, there.ErrorId);
+        Assert.Equal([Path.Combine(elsewhere, SessionPackager.HandoffFileName)], Directory.GetFileSystemEntries(elsewhere));
+        Assert.Equal(before, bed.WorkspaceSnapshot());
 
         var forced = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Force = true }, null, None);
         Assert.True(forced.Verified);
