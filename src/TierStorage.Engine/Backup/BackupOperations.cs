@@ -274,8 +274,8 @@ public sealed partial class BackupOperations
             await Catalog.UpdateSessionAsync(current with { State = SessionState.BackedUp }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The staged package of a session: reused when a complete one is already there (an interrupted run), so a
-    /// resumed upload sends the very bytes it started with; otherwise packaged afresh.</summary>
+    /// <summary>The staged package of a session: reused when a complete one that matches its manifest is already there (an
+    /// interrupted run), so a resumed upload sends the very bytes it started with; otherwise packaged afresh.</summary>
     private async Task<SessionManifest> StageAsync(SessionRecord record, string? phaseName, string staging, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var manifestPath = Path.Combine(staging, SessionManifest.FileName);
@@ -285,11 +285,15 @@ public sealed partial class BackupOperations
             {
                 var staged = await SessionManifest.ReadAsync(manifestPath, cancellationToken).ConfigureAwait(false);
                 if (staged.SessionId == record.SessionId && staged.Files.All(f => new FileInfo(Path.Combine(staging, f.Name)) is { Exists: true } info && info.Length == f.Size))
+                {
+                    // Sizes alone would let damaged staged bytes be resent, and refused by the tier's MD5, on every rerun.
+                    await PackageVerifier.VerifyDirectoryAsync(staging, staged, cancellationToken).ConfigureAwait(false);
                     return staged;
+                }
             }
             catch (TierStorageException)
             {
-                // A damaged staging manifest is simply packaged again.
+                // A damaged staging manifest or package is simply packaged again.
             }
         }
 

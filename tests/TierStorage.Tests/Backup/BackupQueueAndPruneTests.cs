@@ -106,6 +106,48 @@ public sealed class BackupQueueAndPruneTests
     }
 
     [Fact]
+    public async Task Staged_package_damaged_while_queued_is_packaged_again_instead_of_failing_every_rerun()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws, events: 100);
+        bed.Faults.Offline = true;
+        Assert.Equal(BackupStatus.Queued, Assert.Single(await BackupAsync(ws, id)).Status);
+        bed.Faults.Offline = false;
+        // Bit rot in the staged copy: same size, other bytes.
+        var staged = Path.Combine(bed.Layout.StagingDirectory, id, SessionPackager.ActivityFileName);
+        var bytes = File.ReadAllBytes(staged);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(staged, bytes);
+
+        var rerun = Assert.Single(await BackupAsync(ws, id));
+
+        Assert.Equal((BackupStatus.Succeeded, true), (rerun.Status, rerun.Verified));
+        var activity = rerun.Files.Single(f => f.Name == SessionPackager.ActivityFileName);
+        Assert.NotEqual(Md5(bytes), activity.Md5);
+        Assert.Equal(activity.Md5, Md5(File.ReadAllBytes(bed.TierPath(activity.Key))));
+        var restored = Path.Combine(bed.Root, "restored");
+        await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = restored }, null, None);
+        Assert.Equal(File.ReadAllBytes((await SessionAsync(ws, id)).LogPath!), File.ReadAllBytes(Path.Combine(restored, SessionPackager.ActivityEntryName)));
+    }
+
+    [Fact]
+    public async Task What_if_plans_each_session_and_changes_nothing()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws);
+        var before = bed.WorkspaceSnapshot();
+
+        var plan = Assert.Single(await ToListAsync(ws.Backups.PlanAsync(new BackupRequest { SessionIds = [id] }, None)));
+
+        Assert.Equal((id, BackupStatus.Planned, BackupTier, $"Phase_1/sessions/{id}/"), (plan.SessionId, plan.Status, plan.Tier, plan.Location));
+        Assert.Empty(bed.TierKeys());
+        Assert.Equal(before, bed.WorkspaceSnapshot());
+        Assert.Equal(SessionState.Completed, (await SessionAsync(ws, id)).State);
+    }
+
+    [Fact]
     public async Task Quota_exceeded_queues_the_backup_instead_of_failing_it()
     {
         await using var bed = await CreateAsync();
