@@ -61,6 +61,36 @@ public sealed class BackupVerificationTests
         }
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Session_whose_copy_test_backup_found_damaged_is_not_pruned_until_backed_up_again(bool silentRot, bool deleted)
+    {
+        await using var bed = await CreateAsync(localSessions: 1);
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws, events: 100);
+        Assert.Empty(Assert.Single(await BackupAsync(ws, id)).PrunedSessions); // the newest session stays local
+        var originals = await bed.LocalFilesAsync(ws, id);
+        if (deleted) File.Delete(bed.TierPath(ActivityKey(id)));
+        else FlipByte(bed.TierPath(ActivityKey(id)), keepTime: silentRot);
+
+        var checks = await CheckAsync(ws, readData: silentRot);
+
+        Assert.Contains(checks, c => c.Key == ActivityKey(id) && c.Status == (deleted ? BackupCheckStatus.Missing : BackupCheckStatus.Corrupt));
+        Assert.False((await SessionAsync(ws, id)).Verified);
+        await bed.CompletedSessionAsync(ws, seed: 2); // Start-Session prunes beyond retention
+        foreach (var (path, bytes) in originals.Where(kv => !kv.Key.StartsWith(bed.Layout.LogsDirectory, StringComparison.Ordinal)))
+            Assert.Equal(bytes, File.ReadAllBytes(path));
+        Assert.NotNull((await SessionAsync(ws, id)).LogPath);
+        Assert.Contains(await CheckAsync(ws), c => (c.SessionId, c.Status, c.Key) == (id, BackupCheckStatus.Missing, null));
+
+        // Backing it up again mends the copy; then it may go.
+        var mended = Assert.Single(await BackupAsync(ws, id));
+        Assert.True(mended.Verified);
+        Assert.Equal([id], mended.PrunedSessions);
+    }
+
     [Fact]
     public async Task Hostile_tar_on_the_tier_is_refused_and_nothing_is_written()
     {
