@@ -127,6 +127,34 @@ public sealed class BackupRoundTripTests
     }
 
     [Fact]
+    public async Task Restore_killed_mid_download_resumes_from_what_reached_the_disk()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws, events: 40, randomBytesPerEvent: 30_000);
+        var log = File.ReadAllBytes((await SessionAsync(ws, id)).LogPath!);
+        await BackupAsync(ws, id);
+        var elsewhere = Path.Combine(bed.Root, "elsewhere");
+        using var kill = new CancellationTokenSource();
+        long before = 0;
+        var progress = new InlineProgress<BackupProgress>(p =>
+        {
+            if (p.Stage != "Downloading" || p.BytesDone < 512 * 1024 || kill.IsCancellationRequested) return;
+            before = p.BytesDone;
+            kill.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = elsewhere }, progress, kill.Token));
+        Assert.True(before >= 512 * 1024);
+
+        var restored = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = elsewhere }, null, None);
+
+        var total = restored.Files.Sum(f => f.SizeBytes);
+        Assert.InRange(restored.BytesReceived, 1, total - before);
+        Assert.Equal(log, File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.ActivityEntryName)));
+    }
+
+    [Fact]
     public async Task Active_session_is_refused()
     {
         await using var bed = await CreateAsync();

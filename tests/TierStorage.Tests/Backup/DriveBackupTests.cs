@@ -146,6 +146,34 @@ public sealed class DriveBackupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rerun_that_lost_its_catalog_rows_skips_every_file_drive_holds_with_the_same_md5_and_a_cut_download_still_restores()
+    {
+        var ws = await _bed.OpenAsync();
+        var id = await _bed.CompletedSessionAsync(ws, events: 60, snapshots: 1, randomBytesPerEvent: 20_000);
+        var log = File.ReadAllBytes((await SessionAsync(ws, id)).LogPath!);
+        var first = Assert.Single(await BackupAsync(ws, id));
+        await ws.Catalog.DeleteObjectsAsync(DriveTier, first.Location, None);
+        var uploaded = _drive.Server.UploadBytesReceived;
+
+        var again = Assert.Single(await BackupAsync(ws, id));
+
+        Assert.True(again.Verified);
+        var activity = again.Files.Single(f => f.Name == SessionPackager.ActivityFileName);
+        Assert.False(activity.Transferred);
+        // Only what changed since (the analytics copy, the manifest listing it) went up again.
+        Assert.Equal(again.Files.Where(f => f.Transferred).Sum(f => f.SizeBytes), again.BytesSent);
+        // Drive received what the result says was sent (plus multipart framing), so not the log.
+        Assert.InRange(_drive.Server.UploadBytesReceived - uploaded, again.BytesSent, again.BytesSent + 16 * 1024);
+        Assert.Single(_drive.Named(SessionPackager.ActivityFileName), f => !f.Trashed);
+
+        _drive.Server.Faults.DropNextDownloadAfter(300_000);
+        var elsewhere = Path.Combine(_bed.Root, "restored");
+        var restored = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = elsewhere }, null, None);
+        Assert.True(restored.Verified);
+        Assert.Equal(log, File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.ActivityEntryName)));
+    }
+
+    [Fact]
     public async Task Daily_upload_limit_queues_the_backup()
     {
         _configure = o => o with { Retry = DriveTestBed.FastRetry with { MaxRetries = 2 } };
