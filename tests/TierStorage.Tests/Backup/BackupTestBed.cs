@@ -30,7 +30,6 @@ internal sealed class BackupTestBed : IAsyncDisposable
     public WorkspaceLayout Layout => new(WorkspaceRoot);
     public ManualTime Time { get; } = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
     public StoreFaults Faults { get; } = new();
-    public List<string> Warnings { get; } = [];
     /// <summary>Replaces the faulty folder store (e.g. a Drive store against the fake).</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; set; }
 
@@ -75,7 +74,6 @@ internal sealed class BackupTestBed : IAsyncDisposable
         {
             WorkspacePath = WorkspaceRoot,
             Time = Time,
-            Warning = w => { lock (Warnings) Warnings.Add(w); },
             StoreFactory = (tier, context, ct) => StoreFactory is { } factory
                 ? factory(tier, context, ct)
                 : Task.FromResult<IObjectStore>(new FaultyStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)), Faults)),
@@ -196,7 +194,7 @@ internal sealed class StoreFaults
     public bool QuotaExceeded { get; set; }
     /// <summary>Puts and stats report a wrong MD5 for keys ending so (a tier that stored other bytes).</summary>
     public string? WrongMd5ForSuffix { get; set; }
-    public long BytesPut;
+    /// <summary>Puts that reached the tier.</summary>
     public int Puts;
 }
 
@@ -215,7 +213,6 @@ internal sealed class FaultyStore(IObjectStore inner, StoreFaults faults) : IObj
         // The tier's own check against ExpectedMd5 is left out, so the engine's verification is what must catch a bad copy.
         var info = await inner.PutAsync(key, content, options is null ? null : options with { ExpectedMd5 = null }, cancellationToken);
         Interlocked.Increment(ref faults.Puts);
-        Interlocked.Add(ref faults.BytesPut, info.Size);
         return Tamper(info);
     }
 
