@@ -206,6 +206,8 @@ public sealed partial class BackupOperations
         if (existing is not null)
         {
             await FinishSucceededAsync(record, tier, cancellationToken).ConfigureAwait(false);
+            // A package left by a run that died after verifying is of no further use.
+            TryDeleteDirectory(staging);
             return new BackupResult
             {
                 SessionId = sessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Skipped, Location = prefix,

@@ -108,6 +108,23 @@ public sealed class BackupRoundTripTests
     }
 
     [Fact]
+    public async Task Skipped_rerun_removes_a_staged_package_left_by_a_run_that_died_after_verifying()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws);
+        await BackupAsync(ws, id);
+        // What a process killed between recording the verified copy and cleaning up leaves behind.
+        var staging = Path.Combine(bed.Layout.StagingDirectory, id);
+        Directory.CreateDirectory(staging);
+        await File.WriteAllTextAsync(Path.Combine(staging, SessionPackager.ActivityFileName), "left over");
+
+        Assert.Equal(BackupStatus.Skipped, Assert.Single(await BackupAsync(ws, id)).Status);
+
+        Assert.False(Directory.Exists(staging), "the local tier is small: a package of a verified session is not kept");
+    }
+
+    [Fact]
     public async Task Rerun_after_the_catalog_forgot_the_objects_uploads_nothing_the_tier_already_holds()
     {
         await using var bed = await CreateAsync();
