@@ -19,6 +19,7 @@ public sealed class TierCatalogAndConnectionTests
         var newer = await bed.CompletedSessionAsync(ws, seed: 2);
         var olderLog = File.ReadAllBytes((await SessionAsync(ws, older)).LogPath!);
         var olderEvents = await EventCountAsync(ws, older);
+        var olderInfo = await SessionAsync(ws, older);
         var backups = await BackupAsync(ws, older, newer);
         Assert.Contains(older, backups[0].PrunedSessions);
 
@@ -49,6 +50,9 @@ public sealed class TierCatalogAndConnectionTests
         Assert.True(restored.Verified);
         Assert.Equal(olderLog, File.ReadAllBytes((await SessionAsync(ws, older)).LogPath!));
         Assert.Equal(olderEvents, await EventCountAsync(ws, older));
+        // The rebuilt row only knew when the backup was made; the restored log says when the session ran.
+        var after = await SessionAsync(ws, older);
+        Assert.Equal((olderInfo.StartedAt, olderInfo.EndedAt), (after.StartedAt, after.EndedAt));
     }
 
     [Fact]
