@@ -23,7 +23,8 @@ public sealed record BackupCheckRequest
 public sealed partial class BackupOperations
 {
     /// <summary>Compares the catalog with what the tier holds (Test-Backup): one BackupCheck per problem object, one Ok per
-    /// healthy session, one Missing per completed session without a verified backup, one Orphan per unknown object.</summary>
+    /// healthy session, one Missing per completed session without a verified backup, one Orphan per unknown object.
+    /// Objects found Missing or Corrupt lose their verified mark, and so does their session's manifest.</summary>
     public async IAsyncEnumerable<BackupCheck> CheckAsync(BackupCheckRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -51,13 +52,24 @@ public sealed partial class BackupOperations
             }
 
             var problems = 0;
+            var damaged = false;
             foreach (var o in objects)
             {
                 var finding = await CheckObjectAsync(store, tier, o, onTier.GetValueOrDefault(o.Key), request, cancellationToken).ConfigureAwait(false);
                 if (finding.Status == BackupCheckStatus.Ok) continue;
                 problems++;
+                if (finding.Status is BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)
+                {
+                    damaged = true;
+                    await Catalog.UpsertObjectAsync(o with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                }
                 yield return finding;
             }
+            // A copy found damaged is no longer a verified copy: without its verified manifest the local tier keeps the
+            // session (no prune) and the next Backup-Session sends it again.
+            if (damaged)
+                foreach (var manifest in objects.Where(o => BackupLayout.IsSessionManifest(o.Key)))
+                    await Catalog.UpsertObjectAsync(manifest with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
             if (problems == 0 && objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null))
                 yield return Check(session.SessionId, tier, BackupCheckStatus.Ok, null, request.ReadData,
                     $"{objects.Count} object(s) on tier '{tier.Name}' match the catalog{(request.ReadData ? " (data read)" : "")}.");

@@ -30,15 +30,18 @@ public sealed partial class BackupOperations
         var (tier, manifestKey) = await LocateBackupAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false);
         var prefix = manifestKey[..^SessionManifest.FileName.Length];
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
-        var download = Path.Combine(_workspace.Layout.StagingDirectory, "restore-" + sessionId);
-        Directory.CreateDirectory(download);
-
         var manifestBytes = new MemoryStream();
         await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
         var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
         if (manifest.SessionId != sessionId)
             throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
                 $"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}', not '{sessionId}'.", manifestKey);
+        // Refused before the first byte is downloaded: a restore that cannot be unpacked changes nothing, not even staging/.
+        var destinationPath = request.Destination is null ? null : Path.GetFullPath(request.Destination);
+        if (destinationPath is null) await RequireWorkspaceTargetAsync(manifest, request.Force, cancellationToken).ConfigureAwait(false);
+        else if (!request.Force) RequireFreeDestination(manifest, destinationPath);
+        var download = Path.Combine(_workspace.Layout.StagingDirectory, "restore-" + sessionId);
+        Directory.CreateDirectory(download);
 
         long received = 0;
         var total = manifest.Files.Sum(f => f.Size);
@@ -78,9 +81,9 @@ public sealed partial class BackupOperations
         }
 
         progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Unpacking", BytesDone = total, BytesTotal = total });
-        var destination = request.Destination is null
+        var destination = destinationPath is null
             ? await UnpackIntoWorkspaceAsync(manifest, download, request.Force, cancellationToken).ConfigureAwait(false)
-            : await UnpackIntoDirectoryAsync(manifest, download, Path.GetFullPath(request.Destination), request.Force, cancellationToken).ConfigureAwait(false);
+            : await UnpackIntoDirectoryAsync(manifest, download, destinationPath, request.Force, cancellationToken).ConfigureAwait(false);
         TryDeleteDirectory(download);
         return new RestoreResult
         {
@@ -114,20 +117,24 @@ public sealed partial class BackupOperations
             sessionId);
     }
 
-    private async Task<string> UnpackIntoWorkspaceAsync(SessionManifest manifest, string download, bool force, CancellationToken cancellationToken)
+    /// <summary>Where the session's log goes in the workspace: where it already is, else logs/&lt;session&gt;.jsonl.</summary>
+    private async Task<string> WorkspaceLogPathAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        return (record is null ? null : _workspace.LocateLog(record)) ?? _workspace.Layout.RetainedLogPath(sessionId);
+    }
+
+    /// <summary>ErrorIds.RestoreTargetExists when (without force) a file of the session is already in the workspace;
+    /// ErrorIds.SessionStillActive when the session is the active one.</summary>
+    private async Task RequireWorkspaceTargetAsync(SessionManifest manifest, bool force, CancellationToken cancellationToken)
     {
         var layout = _workspace.Layout;
         var sessionId = manifest.SessionId;
-        var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        var existingLog = record is null ? null : _workspace.LocateLog(record);
-        var logPath = existingLog ?? layout.RetainedLogPath(sessionId);
-        var handoffPath = layout.HandoffPath(sessionId);
-        var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
         var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
-        var handoff = manifest.Find(SessionPackager.HandoffFileName);
         if (!force)
         {
-            var present = new[] { logPath, handoff is null ? null : handoffPath }
+            var present = new[] { await WorkspaceLogPathAsync(sessionId, cancellationToken).ConfigureAwait(false),
+                    manifest.Find(SessionPackager.HandoffFileName) is null ? null : layout.HandoffPath(sessionId) }
                 .Concat(snapshots?.Contents.Select(c => Path.Combine(layout.StateDirectory, c.Name)) ?? [])
                 .FirstOrDefault(p => p is not null && File.Exists(p));
             if (present is not null)
@@ -135,9 +142,21 @@ public sealed partial class BackupOperations
                     $"Session '{sessionId}' is already on the local tier ('{present}'); nothing was changed. Use -Force (--force) to replace it, or -Destination to restore elsewhere.",
                     sessionId);
         }
-        if (record?.State == SessionState.Active)
+        if ((await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false))?.State == SessionState.Active)
             throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
                 $"Session '{sessionId}' is active; complete it before restoring over it.", sessionId);
+    }
+
+    /// <summary>The files go in place without overwriting (unless forced), so a file created since the check still fails the restore.</summary>
+    private async Task<string> UnpackIntoWorkspaceAsync(SessionManifest manifest, string download, bool force, CancellationToken cancellationToken)
+    {
+        var layout = _workspace.Layout;
+        var sessionId = manifest.SessionId;
+        var logPath = await WorkspaceLogPathAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var handoffPath = layout.HandoffPath(sessionId);
+        var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
+        var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
+        var handoff = manifest.Find(SessionPackager.HandoffFileName);
 
         // Everything is unpacked beside its target and verified before the first file is replaced.
         if (snapshots is not null)
@@ -149,16 +168,20 @@ public sealed partial class BackupOperations
         return _workspace.Root;
     }
 
+    /// <summary>ErrorIds.RestoreTargetExists when a plain file of the session is already in <paramref name="destination"/>.</summary>
+    private static void RequireFreeDestination(SessionManifest manifest, string destination)
+    {
+        var plain = manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)).Select(f => f.Name)
+            .Append(SessionPackager.ActivityEntryName).Append(SessionManifest.FileName);
+        if (plain.Select(name => Path.Combine(destination, name)).FirstOrDefault(File.Exists) is { } present)
+            throw new TierStorageException(ErrorIds.RestoreTargetExists, TierErrorKind.ResourceExists,
+                $"'{present}' already exists; nothing was changed. Use -Force (--force) to replace it.", present);
+    }
+
     private static async Task<string> UnpackIntoDirectoryAsync(SessionManifest manifest, string download, string destination, bool force, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);
         var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
-        var plain = manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)).Select(f => f.Name)
-            .Append(SessionPackager.ActivityEntryName).Append(SessionManifest.FileName);
-        if (!force && plain.Select(name => Path.Combine(destination, name)).FirstOrDefault(File.Exists) is { } present)
-            throw new TierStorageException(ErrorIds.RestoreTargetExists, TierErrorKind.ResourceExists,
-                $"'{present}' already exists; nothing was changed. Use -Force (--force) to replace it.", present);
-
         if (manifest.Find(SessionPackager.SnapshotsFileName) is { } snapshots)
             await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
                 new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);

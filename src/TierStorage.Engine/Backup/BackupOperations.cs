@@ -80,7 +80,8 @@ public sealed partial class BackupOperations
     }
 
     /// <summary>Backs up each session (queued ones first when <see cref="BackupRequest.DrainQueue"/>), yielding one result per
-    /// session as it finishes. Per-session failures are thrown as TierStorageException after earlier results were yielded.</summary>
+    /// session as it finishes. Failures of sessions asked for are thrown as TierStorageException after earlier results were
+    /// yielded; a queued session that was not asked for and fails is reported as Failed and stays queued.</summary>
     public async IAsyncEnumerable<BackupResult> BackupAsync(BackupRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -88,15 +89,37 @@ public sealed partial class BackupOperations
         var tier = ResolveTier(request.Tier);
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var unreachable = false;
+        var asked = request.SessionIds.ToHashSet(StringComparer.Ordinal);
         foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
         {
-            // Once the tier proved unreachable, the rest are queued without another round of connection timeouts.
-            var result = unreachable
-                ? await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, store, "the tier was unreachable earlier in this run", Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false)
-                : await BackupOneAsync(sessionId, tier, store, progress, cancellationToken).ConfigureAwait(false);
+            BackupResult result;
+            try
+            {
+                // Once the tier proved unreachable, the rest are queued without another round of connection timeouts.
+                result = unreachable
+                    ? await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, store, "the tier was unreachable earlier in this run", Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false)
+                    : await BackupOneAsync(sessionId, tier, store, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException ex) when (!asked.Contains(sessionId))
+            {
+                // A queued backup that fails for reasons of its own (a copy the tier reports wrong, a lost package) must not
+                // stop the backups asked for now: it stays queued, with the error, and is reported as Failed.
+                result = await QueuedFailureAsync(sessionId, tier, ex, cancellationToken).ConfigureAwait(false);
+            }
             unreachable |= result.Status == BackupStatus.Queued;
             yield return result;
         }
+    }
+
+    private async Task<BackupResult> QueuedFailureAsync(string sessionId, TierDefinition tier, TierStorageException ex, CancellationToken cancellationToken)
+    {
+        await Catalog.EnqueueBackupAsync(sessionId, tier.Name, ex.Message, _workspace.Now, cancellationToken).ConfigureAwait(false);
+        var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        return new BackupResult
+        {
+            SessionId = sessionId, Phase = record?.Phase ?? 0, Tier = tier.Name, Status = BackupStatus.Failed,
+            Message = $"The queued backup failed and stays queued: {ex.ErrorId}: {ex.Message}",
+        };
     }
 
     private async Task<IReadOnlyList<string>> SessionsToBackUpAsync(BackupRequest request, TierDefinition tier, CancellationToken cancellationToken)
@@ -183,6 +206,8 @@ public sealed partial class BackupOperations
         if (existing is not null)
         {
             await FinishSucceededAsync(record, tier, cancellationToken).ConfigureAwait(false);
+            // A package left by a run that died after verifying is of no further use.
+            TryDeleteDirectory(staging);
             return new BackupResult
             {
                 SessionId = sessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Skipped, Location = prefix,
@@ -251,8 +276,8 @@ public sealed partial class BackupOperations
             await Catalog.UpdateSessionAsync(current with { State = SessionState.BackedUp }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The staged package of a session: reused when a complete one is already there (an interrupted run), so a
-    /// resumed upload sends the very bytes it started with; otherwise packaged afresh.</summary>
+    /// <summary>The staged package of a session: reused when a complete one that matches its manifest is already there (an
+    /// interrupted run), so a resumed upload sends the very bytes it started with; otherwise packaged afresh.</summary>
     private async Task<SessionManifest> StageAsync(SessionRecord record, string? phaseName, string staging, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var manifestPath = Path.Combine(staging, SessionManifest.FileName);
@@ -262,15 +287,16 @@ public sealed partial class BackupOperations
             {
                 // Staged files are not fsynced (the sources stay untouched), so after a crash they are re-hashed before reuse.
                 var staged = await SessionManifest.ReadAsync(manifestPath, cancellationToken).ConfigureAwait(false);
-                if (staged.SessionId == record.SessionId)
+                if (staged.SessionId == record.SessionId && staged.Files.All(f => new FileInfo(Path.Combine(staging, f.Name)) is { Exists: true } info && info.Length == f.Size))
                 {
+                    // Sizes alone would let damaged staged bytes be resent, and refused by the tier's MD5, on every rerun.
                     await PackageVerifier.VerifyDirectoryAsync(staging, staged, cancellationToken).ConfigureAwait(false);
                     return staged;
                 }
             }
             catch (TierStorageException)
             {
-                // A damaged staged package is simply packaged again.
+                // A damaged staging manifest or package is simply packaged again.
             }
         }
 

@@ -6,8 +6,8 @@ namespace TierStorage.Engine.Workspace;
 public sealed partial class TierWorkspace
 {
     /// <summary>Takes a restored session's files into the catalog: the log, handoff and phase are recorded, a session the
-    /// catalog had lost is added back (state BackedUp, times from its events), and events missing from the catalog are
-    /// indexed from the log.</summary>
+    /// catalog had lost is added back (state BackedUp), its times taken from its events, and events missing from the
+    /// catalog are indexed from the log.</summary>
     internal async Task<SessionRecord> AdoptRestoredSessionAsync(string sessionId, int phase, string? phaseName, string logPath, string? handoffPath,
         CancellationToken cancellationToken)
     {
@@ -27,7 +27,13 @@ public sealed partial class TierWorkspace
             }
             else
             {
-                record = record with { LogPath = logPath, HandoffPath = handoffPath ?? record.HandoffPath };
+                // A row rebuilt from a tier (Update-TierCatalog -FromTier) only knew when the backup was made; the log's
+                // session_start and last event say when the session ran (for any other row they are the same times).
+                record = record with
+                {
+                    LogPath = logPath, HandoffPath = handoffPath ?? record.HandoffPath,
+                    StartedAt = first ?? record.StartedAt, EndedAt = last ?? record.EndedAt,
+                };
                 await _catalog.UpdateSessionAsync(record, cancellationToken).ConfigureAwait(false);
             }
             return await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
