@@ -87,7 +87,18 @@ public sealed partial class BackupOperations
         ArgumentNullException.ThrowIfNull(request);
         foreach (var id in request.SessionIds) SessionIds.Validate(id);
         var tier = ResolveTier(request.Tier);
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        var (store, notNow) = await TryOpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        if (store is null)
+        {
+            // A Drive tier nobody has signed in to yet (or whose token was revoked) cannot be reached: the background backup
+            // after Complete-Session must leave a trace, and be sent once Connect-TierDrive has run.
+            foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
+                yield return await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, tier.Name, notNow!.Message,
+                    Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+            yield break;
+        }
+
+        await using var _ = store;
         var unreachable = false;
         var asked = request.SessionIds.ToHashSet(StringComparer.Ordinal);
         foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
@@ -97,7 +108,7 @@ public sealed partial class BackupOperations
             {
                 // Once the tier proved unreachable, the rest are queued without another round of connection timeouts.
                 result = unreachable
-                    ? await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, store, "the tier was unreachable earlier in this run", Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false)
+                    ? await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, store.Location, "the tier was unreachable earlier in this run", Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false)
                     : await BackupOneAsync(sessionId, tier, store, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (TierStorageException ex) when (!asked.Contains(sessionId))
@@ -183,11 +194,11 @@ public sealed partial class BackupOperations
             {
                 return await BackupLockedAsync(record, phaseName, prefix, staging, tier, store, started, id => runId = id, sent => bytesSent += sent, progress, cancellationToken).ConfigureAwait(false);
             }
-            catch (TierStorageException ex) when (ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded)
+            catch (TierStorageException ex) when (IsQueueable(ex))
             {
                 if (runId is { } queuedRun)
                     await Catalog.FinishBackupRunAsync(queuedRun, nameof(BackupStatus.Queued), bytesSent, ex.Message, _workspace.Now, CancellationToken.None).ConfigureAwait(false);
-                return await QueueAsync(record, tier, store, ex.Message, started, cancellationToken).ConfigureAwait(false);
+                return await QueueAsync(record, tier, store.Location, ex.Message, started, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -257,12 +268,29 @@ public sealed partial class BackupOperations
         };
     }
 
-    private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, IObjectStore store, string reason, long started, CancellationToken cancellationToken)
+    private async Task<(IObjectStore? Store, TierStorageException? NotNow)> TryOpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (TierStorageException ex) when (IsQueueable(ex))
+        {
+            return (null, ex);
+        }
+    }
+
+    /// <summary>Failures that say "not now" rather than "not this": the tier is unreachable, over its daily limit, or
+    /// waiting for its account to be set up (client file, sign-in). The backup waits in the queue, with the reason.</summary>
+    private static bool IsQueueable(TierStorageException ex) =>
+        ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound;
+
+    private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, string location, string reason, long started, CancellationToken cancellationToken)
     {
         await Catalog.EnqueueBackupAsync(record.SessionId, tier.Name, reason, _workspace.Now, cancellationToken).ConfigureAwait(false);
         return new BackupResult
         {
-            SessionId = record.SessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Queued, Location = store.Location,
+            SessionId = record.SessionId, Phase = record.Phase, Tier = tier.Name, Status = BackupStatus.Queued, Location = location,
             Duration = Stopwatch.GetElapsedTime(started),
             Message = $"Queued: {reason} The session stays on the local tier; Sync-BackupQueue (tierstorage backup sync) or the next Backup-Session sends it.",
         };

@@ -233,4 +233,36 @@ public sealed class BackupQueueAndPruneTests
         Assert.Equal((BackupStatus.Succeeded, true), (rerun.Status, rerun.Verified));
         Assert.Equal(SessionState.BackedUp, (await SessionAsync(ws, id)).State);
     }
+
+    [Fact]
+    public async Task A_drive_tier_nobody_signed_in_to_queues_the_backup_until_connect_tier_drive_has_run()
+    {
+        await using var bed = await CreateAsync(tierYaml: """
+              - name: drive
+                level: 2
+                kind: google-drive
+                root_folder: TierStorage
+            """);
+        // The real factory: it looks for the OAuth token under credentials/ and finds none.
+        var ws = await TierWorkspace.OpenAsync(new WorkspaceOptions { WorkspacePath = bed.WorkspaceRoot, Time = bed.Time }, None);
+        await using (ws)
+        {
+            var id = await bed.CompletedSessionAsync(ws);
+
+            var noClient = Assert.Single(await ToListAsync(ws.Backups.BackupAsync(new BackupRequest { SessionIds = [id] }, null, None)));
+            Assert.Equal(BackupStatus.Queued, noClient.Status);
+            Assert.Contains("client_secret.json", noClient.Message);
+
+            File.WriteAllText(Path.Combine(bed.Layout.CredentialsDirectory, "client_secret.json"), """
+                {"installed":{"client_id":"id.apps.googleusercontent.com","client_secret":"s","auth_uri":"https://accounts.google.com/o/oauth2/auth","token_uri":"https://oauth2.googleapis.com/token","redirect_uris":["http://localhost"]}}
+                """);
+            var noToken = Assert.Single(await ToListAsync(ws.Backups.BackupAsync(new BackupRequest { SessionIds = [id] }, null, None)));
+
+            Assert.Equal(BackupStatus.Queued, noToken.Status);
+            Assert.Contains("Connect-TierDrive", noToken.Message);
+            var row = Assert.Single(await QueueAsync(ws));
+            Assert.Equal((id, "drive", 2), (row.SessionId, row.Tier, row.Attempts));
+            Assert.Equal(SessionState.Completed, (await SessionAsync(ws, id)).State);
+        }
+    }
 }
