@@ -1,0 +1,73 @@
+namespace TierStorage.Contracts;
+
+/// <summary>What one lifecycle step does.</summary>
+public enum TierMoveAction
+{
+    /// <summary>Copy to another tier and verify it there (a session backed up to level 2).</summary>
+    Copy,
+    /// <summary>Pack a phase into one archive on level 3 and verify it.</summary>
+    Archive,
+    /// <summary>Remove a copy from a tier (only once another verified copy exists, unless the policy's delete_after_days asks for the data to go).</summary>
+    Delete,
+}
+
+public enum TierMoveState
+{
+    Planned,
+    Done,
+    /// <summary>Not run: -WhatIf, declined at the confirmation prompt, or its safety check no longer held.</summary>
+    Skipped,
+    Failed,
+}
+
+/// <summary>One planned or executed lifecycle step (Move-DataTier). The plan is ordered: copies and archives come before
+/// the deletes that rely on them.</summary>
+public sealed record TierMove
+{
+    /// <summary>What moves: a session id, "Phase_2_build" for an archive, or "session_x/snapshots" for one data class.</summary>
+    public string Item { get; init; } = "";
+    public string? SessionId { get; init; }
+    public int? Phase { get; init; }
+    /// <summary>Data class (activity_logs, snapshots, handoffs, analytics, insights), or null for a whole session or phase.</summary>
+    public string? DataClass { get; init; }
+    public TierMoveAction Action { get; init; }
+    /// <summary>Tier the data comes from (Copy, Archive) or is removed from (Delete).</summary>
+    public string From { get; init; } = "";
+    /// <summary>Tier the data goes to; null for Delete.</summary>
+    public string? To { get; init; }
+    /// <summary>The policy rule that asked for it, e.g. "retention.local_sessions = 2" or "lifecycle[snapshots].core_days = 2".</summary>
+    public string Rule { get; init; } = "";
+    public TierMoveState State { get; init; } = TierMoveState.Planned;
+    public long Bytes { get; init; }
+    public string? Message { get; init; }
+}
+
+public enum TierHealth
+{
+    Healthy,
+    Warning,
+    Critical,
+}
+
+/// <summary>One tier's usage (Get-TierUsage).</summary>
+public sealed record TierUsage
+{
+    public string Tier { get; init; } = "";
+    public TierLevel Level { get; init; }
+    public TierKind Kind { get; init; }
+    public long UsedBytes { get; init; }
+    /// <summary>Null when the tier is unbounded.</summary>
+    public long? CapacityBytes { get; init; }
+    /// <summary>Used / capacity in percent; null when unbounded.</summary>
+    public double? Percent { get; init; }
+    public TierHealth Status { get; init; }
+    public long ObjectCount { get; init; }
+    public decimal MonthlyCostUsd { get; init; }
+    /// <summary>Average growth per week over the catalog's history, in bytes.</summary>
+    public long GrowthBytesPerWeek { get; init; }
+    /// <summary>When the tier fills at that growth; null when unbounded or not growing.</summary>
+    public DateTimeOffset? ProjectedFullAt { get; init; }
+    /// <summary>Where the figure comes from: disk, drive quota, catalog, listing.</summary>
+    public string Source { get; init; } = "";
+    public string? Message { get; init; }
+}
