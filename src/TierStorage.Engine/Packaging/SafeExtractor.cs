@@ -18,6 +18,9 @@ public sealed record ExtractionOptions
     public long MaxTotalBytes { get; init; } = DefaultMaxTotalBytes;
     /// <summary>Replace files that already exist at the destination; otherwise their presence fails the whole extraction.</summary>
     public bool Overwrite { get; init; }
+    /// <summary>Extract only the entries whose names this accepts (one session out of a phase archive); the others are
+    /// read past, never written. <see cref="Expected"/> then lists the selected entries only.</summary>
+    public Func<string, bool>? Select { get; init; }
 }
 
 /// <summary>A file an extraction put in place.</summary>
@@ -107,6 +110,7 @@ public static class SafeExtractor
             var target = Path.Combine(staging, name.Replace('/', Path.DirectorySeparatorChar));
             if (!Path.GetFullPath(target).StartsWith(staging + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 throw Unsafe(archivePath, entry.Name, "it resolves outside the destination");
+            if (options.Select is { } select && !select(name)) continue;
 
             switch (entry.EntryType)
             {
