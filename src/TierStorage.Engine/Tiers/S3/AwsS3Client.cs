@@ -92,7 +92,7 @@ internal sealed class AwsS3Client : IS3Client
             var request = new GetObjectRequest { BucketName = _bucket, Key = key };
             if (offset > 0) request.ByteRange = new ByteRange($"bytes={offset}-");
             var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            return new S3Download(response.ResponseStream, response.ContentLength, response);
+            return new S3Download(response.ResponseStream, response.ContentLength, new DownloadOwner(response));
         }, cancellationToken);
 
     public Task<string> PutObjectAsync(S3PutRequest put, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
@@ -290,6 +290,25 @@ internal sealed class AwsS3Client : IS3Client
 
     private static DateTimeOffset? Utc(DateTime? time) =>
         time is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t, DateTimeKind.Utc)) : null;
+
+    /// <summary>Closes a GET. The SDK compares a whole body with a plain-MD5 ETag as its stream closes and throws a bare
+    /// client exception on a difference; the store makes that same check itself and reports it as ChecksumMismatch,
+    /// so the SDK's complaint is not let out of a Dispose.</summary>
+    private sealed class DownloadOwner(GetObjectResponse response) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                response.ResponseStream.Dispose();
+            }
+            catch (AmazonClientException)
+            {
+                // See above: the store's own MD5 check reports it.
+            }
+            response.Dispose();
+        }
+    }
 
     private sealed class HandlerClientFactory(HttpMessageHandler handler) : HttpClientFactory
     {

@@ -53,7 +53,7 @@ internal sealed record S3ObjectHead(
     bool? RestoreOngoing,
     DateTimeOffset? RestoreExpiry);
 
-/// <summary>An open GET; disposing it closes the connection.</summary>
+/// <summary>An open GET; disposing it closes the connection (through <paramref name="owner"/> when the client gives one).</summary>
 internal sealed class S3Download(Stream body, long length, IDisposable? owner) : IDisposable
 {
     public Stream Body { get; } = body;
@@ -62,8 +62,8 @@ internal sealed class S3Download(Stream body, long length, IDisposable? owner) :
 
     public void Dispose()
     {
-        Body.Dispose();
-        owner?.Dispose();
+        if (owner is null) Body.Dispose();
+        else owner.Dispose();
     }
 }
 
