@@ -83,4 +83,6 @@ public static class ErrorIds
     public const string ClientSecretsNotFound = "ClientSecretsNotFound";
     public const string ClientSecretsInvalid = "ClientSecretsInvalid";
     public const string AuthorizationFailed = "AuthorizationFailed";
+    public const string ArchiveNotRestored = "ArchiveNotRestored";
+    public const string RestoreInProgress = "RestoreInProgress";
 }

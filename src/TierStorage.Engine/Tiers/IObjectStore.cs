@@ -24,6 +24,9 @@ public sealed record PutOptions
     public string ContentType { get; init; } = "application/octet-stream";
     /// <summary>Bytes sent so far (cumulative), for Write-Progress.</summary>
     public IProgress<long>? Progress { get; init; }
+    /// <summary>Storage class for stores that have them (S3: STANDARD for a manifest that must stay readable without a
+    /// thaw); null for the tier's default. Stores without classes ignore it.</summary>
+    public string? StorageClass { get; init; }
 }
 
 /// <summary>
@@ -102,4 +105,44 @@ public sealed record StoreQuota(long UsedBytes, long? LimitBytes);
 public interface IQuotaStore : IObjectStore
 {
     Task<StoreQuota> GetQuotaAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Where an archived object stands on the way back from cold storage.</summary>
+public enum ArchiveRestoreState
+{
+    /// <summary>In a class that is read directly (STANDARD and the like): no thaw needed.</summary>
+    NotArchived,
+    /// <summary>In cold storage (DEEP_ARCHIVE, GLACIER) and no restore has been asked for, or the last copy expired.</summary>
+    Archived,
+    /// <summary>A restore was asked for and is not finished.</summary>
+    InProgress,
+    /// <summary>A temporary readable copy exists until <see cref="ArchiveRestoreStatus.ExpiresAt"/>.</summary>
+    Restored,
+}
+
+/// <summary>How fast, and so how dearly, cold storage brings an object back (Deep Archive: Standard within 12 hours,
+/// Bulk within 48 hours at about an eighth of the price).</summary>
+public enum ArchiveRetrievalTier
+{
+    Standard,
+    Bulk,
+}
+
+/// <summary>The thaw state of one archived object.</summary>
+public sealed record ArchiveRestoreStatus(string Key, ArchiveRestoreState State, string StorageClass, DateTimeOffset? ExpiresAt)
+{
+    /// <summary>GetAsync will succeed now.</summary>
+    public bool IsReadable => State is ArchiveRestoreState.NotArchived or ArchiveRestoreState.Restored;
+}
+
+/// <summary>Capability: objects may sit in cold storage and must be restored (thawed) before they can be read.</summary>
+public interface IArchiveStore : IObjectStore
+{
+    /// <summary>Where the object stands; ErrorIds.ObjectNotFound when there is none.</summary>
+    Task<ArchiveRestoreStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Asks for a temporary readable copy kept <paramref name="days"/> days, and returns the state after the request.
+    /// Idempotent: an object not archived is left alone, a restore already under way is not asked for twice, and a
+    /// restored copy has its expiry extended.</summary>
+    Task<ArchiveRestoreStatus> RequestRestoreAsync(string key, int days, ArchiveRetrievalTier tier, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using TierStorage.Contracts;
 using TierStorage.Engine.Policy;
 using TierStorage.Engine.Tiers.Folder;
 using TierStorage.Engine.Tiers.GoogleDrive;
+using TierStorage.Engine.Tiers.S3;
 
 namespace TierStorage.Engine.Tiers;
 
@@ -16,7 +17,8 @@ public sealed record TierStoreContext
 /// <summary>Opens the object store behind a policy tier (the ServerFactory of PSResourceGet, the backend registry of Duplicati).</summary>
 public static class TierStoreFactory
 {
-    /// <summary>ErrorIds.TierAuthRequired for a Drive tier that has not been connected (Connect-TierDrive).</summary>
+    /// <summary>ErrorIds.TierAuthRequired for a Drive tier that has not been connected (Connect-TierDrive), or an S3 tier
+    /// whose AWS profile does not exist.</summary>
     public static async Task<IObjectStore> CreateAsync(TierDefinition tier, TierStoreContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tier);
@@ -25,6 +27,8 @@ public static class TierStoreFactory
         {
             TierKind.Folder => new FolderObjectStore(tier.Name, PrepareFolder(FolderPath(tier, context))),
             TierKind.GoogleDrive => new GoogleDriveStore(await DriveAuthorization.StoreOptionsAsync(tier, context.CredentialsDirectory, cancellationToken).ConfigureAwait(false)),
+            // Credentials come from the AWS SDK's chain (the tier's profile, the environment, SSO), never from the workspace.
+            TierKind.S3 => S3ObjectStore.FromTier(tier),
             _ => throw new TierStorageException(ErrorIds.TierNotSupported, TierErrorKind.InvalidOperation,
                 $"Tier '{tier.Name}' is of kind {tier.Kind}, which this version cannot back up to yet; use a folder or google-drive tier.", tier.Name),
         };
