@@ -50,9 +50,22 @@ public sealed record BackupResult
     public string? Message { get; init; }
 }
 
+public enum RestoreStatus
+{
+    /// <summary>The session's files are back, verified.</summary>
+    Restored,
+    /// <summary>The archive is in cold storage: a thaw was requested; call again after <see cref="RestoreResult.ReadyAfter"/>.</summary>
+    Thawing,
+}
+
 /// <summary>Returned by Restore-Session.</summary>
 public sealed record RestoreResult
 {
+    public RestoreStatus Status { get; init; } = RestoreStatus.Restored;
+    /// <summary>Thawing: when the archive is expected to be readable (Standard within 12 h, Bulk within 48 h).</summary>
+    public DateTimeOffset? ReadyAfter { get; init; }
+    /// <summary>Thawing: what the retrieval costs at the policy's prices.</summary>
+    public decimal? ThawCostUsd { get; init; }
     public string SessionId { get; init; } = "";
     public int Phase { get; init; }
     public string Tier { get; init; } = "";
@@ -62,6 +75,8 @@ public sealed record RestoreResult
     public long BytesReceived { get; init; }
     public bool Verified { get; init; }
     public TimeSpan Duration { get; init; }
+    /// <summary>Thawing: what was asked and when to come back.</summary>
+    public string? Message { get; init; }
 }
 
 public enum BackupCheckStatus

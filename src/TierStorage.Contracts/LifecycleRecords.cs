@@ -71,3 +71,19 @@ public sealed record TierUsage
     public string Source { get; init; } = "";
     public string? Message { get; init; }
 }
+
+/// <summary>How an archive of one phase ended (Move-DataTier's Archive step, or archiving by hand).</summary>
+public sealed record PhaseArchiveResult
+{
+    public int Phase { get; init; }
+    public string? PhaseName { get; init; }
+    public string Tier { get; init; } = "";
+    public string Key { get; init; } = "";
+    public string ManifestKey { get; init; } = "";
+    public IReadOnlyList<string> Sessions { get; init; } = [];
+    public long SizeBytes { get; init; }
+    public string Md5 { get; init; } = "";
+    public string Sha256 { get; init; } = "";
+    public bool Verified { get; init; }
+    public TimeSpan Duration { get; init; }
+}

@@ -65,6 +65,7 @@ public static class ErrorIds
     public const string TierNotSupported = "TierNotSupported";
     public const string BackupInProgress = "BackupInProgress";
     public const string BackgroundBackupFailed = "BackgroundBackupFailed";
+    public const string EarlyDeletion = "EarlyDeletion";
     public const string RestoreTargetExists = "RestoreTargetExists";
     public const string TierUnreachable = "TierUnreachable";
     public const string TierQuotaExceeded = "TierQuotaExceeded";

@@ -14,6 +14,12 @@ public sealed record RestoreRequest
     public string? Destination { get; init; }
     /// <summary>Replace local files of the session that already exist.</summary>
     public bool Force { get; init; }
+    /// <summary>For a session in a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    public ArchiveRetrievalTier Retrieval { get; init; } = ArchiveRetrievalTier.Standard;
+    /// <summary>For a session in a cold archive: wait for the thaw (polling) and restore, instead of returning Thawing.</summary>
+    public bool Wait { get; init; }
+    /// <summary>How often -Wait asks the archive whether the thaw is done.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed partial class BackupOperations
@@ -24,10 +30,30 @@ public sealed partial class BackupOperations
     public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        while (true)
+        {
+            var result = await RestoreOnceAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            if (result.Status != RestoreStatus.Thawing || !request.Wait) return result;
+            progress?.Report(new BackupProgress { SessionId = request.SessionId, Stage = $"Thawing until about {result.ReadyAfter:u}" });
+            await Task.Delay(request.PollInterval, _workspace.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RestoreResult> RestoreOnceAsync(RestoreRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         Workspace.SessionIds.Validate(request.SessionId);
         var started = Stopwatch.GetTimestamp();
         var sessionId = request.SessionId;
-        var (tier, manifestKey) = await LocateBackupAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false);
+        var located = await LocateBackupAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false);
+        if (located is null)
+        {
+            var archived = await LocateArchiveAsync(sessionId, request.Tier, cancellationToken).ConfigureAwait(false)
+                ?? throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,
+                    $"No backup of session '{sessionId}' was found on {(request.Tier is null ? "any tier" : $"tier '{request.Tier}'")}: the catalog lists none and no tier holds its manifest.",
+                    sessionId);
+            return await RestoreFromArchiveAsync(request, archived.Tier, archived.ManifestKey, progress, started, cancellationToken).ConfigureAwait(false);
+        }
+        var (tier, manifestKey) = located.Value;
         var prefix = manifestKey[..^SessionManifest.FileName.Length];
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var manifestBytes = new MemoryStream();
@@ -94,7 +120,7 @@ public sealed partial class BackupOperations
 
     /// <summary>The tier and manifest key of a session's backup: from the catalog's verified manifests, else by searching
     /// the tiers' manifests (the catalog may be the thing that was lost).</summary>
-    private async Task<(TierDefinition Tier, string ManifestKey)> LocateBackupAsync(string sessionId, string? tierName, CancellationToken cancellationToken)
+    private async Task<(TierDefinition Tier, string ManifestKey)?> LocateBackupAsync(string sessionId, string? tierName, CancellationToken cancellationToken)
     {
         var candidates = tierName is null
             ? _workspace.Policy.Tiers.Where(t => !string.Equals(t.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase)).OrderBy(t => t.Level).ToList()
@@ -105,16 +131,14 @@ public sealed partial class BackupOperations
             if (candidates.FirstOrDefault(t => string.Equals(t.Name, o.Tier, StringComparison.OrdinalIgnoreCase)) is { } tier)
                 return (tier, o.Key);
         }
-        foreach (var tier in candidates.Where(t => t.Kind is TierKind.Folder or TierKind.GoogleDrive))
+        foreach (var tier in candidates.Where(t => t.Level != TierLevel.Archive))
         {
             await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
             await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
                 if (BackupLayout.IsSessionManifest(info.Key) && BackupLayout.SessionOf(info.Key) == sessionId)
                     return (tier, info.Key);
         }
-        throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,
-            $"No backup of session '{sessionId}' was found on {(tierName is null ? "any tier" : $"tier '{tierName}'")}: the catalog lists none and no tier holds its manifest.",
-            sessionId);
+        return null;
     }
 
     /// <summary>Where the session's log goes in the workspace: where it already is, else logs/&lt;session&gt;.jsonl.</summary>

@@ -3,6 +3,9 @@ using TierStorage.Engine.Tiers;
 
 namespace TierStorage.Engine.Catalog;
 
+/// <summary>A thaw asked of an archive tier: when, how (Standard or Bulk), when it should be readable, and its price.</summary>
+public sealed record ThawRequest(string Tier, string Key, DateTimeOffset RequestedAt, string RetrievalTier, DateTimeOffset ReadyAfter, decimal CostUsd);
+
 /// <summary>A backup waiting for its tier.</summary>
 public sealed record QueuedBackup(string SessionId, string Tier, DateTimeOffset QueuedAt, int Attempts, string? LastError);
 
@@ -86,5 +89,28 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     {
         await using var command = Command("SELECT name FROM phases WHERE number = $n", ("$n", number));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>Records (or replaces) a thaw request for an archived object.</summary>
+    public async Task RecordThawAsync(ThawRequest thaw, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(thaw);
+        await using var command = Command("""
+            INSERT INTO thaw_requests(tier, key, requested_at, retrieval_tier, ready_after, cost_usd) VALUES ($tier, $key, $at, $retrieval, $ready, $cost)
+            ON CONFLICT(tier, key) DO UPDATE SET requested_at = excluded.requested_at, retrieval_tier = excluded.retrieval_tier,
+                ready_after = excluded.ready_after, cost_usd = excluded.cost_usd
+            """, ("$tier", thaw.Tier), ("$key", thaw.Key), ("$at", ToUnixMs(thaw.RequestedAt)), ("$retrieval", thaw.RetrievalTier),
+            ("$ready", ToUnixMs(thaw.ReadyAfter)), ("$cost", thaw.CostUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ThawRequest?> GetThawAsync(string tier, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT requested_at, retrieval_tier, ready_after, cost_usd FROM thaw_requests WHERE tier = $tier AND key = $key",
+            ("$tier", tier), ("$key", key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new ThawRequest(tier, key, FromUnixMs(reader.GetInt64(0)), reader.GetString(1), FromUnixMs(reader.GetInt64(2)),
+            decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -135,6 +135,20 @@ internal static class Migrations
                 PRIMARY KEY (session_id, tier)
             );
             """),
+
+        // A thaw from Deep Archive takes hours and costs money: the request is recorded so a later call reports it
+        // (and its price) instead of asking again.
+        new(5, "thaw requests", """
+            CREATE TABLE thaw_requests (
+                tier           TEXT NOT NULL COLLATE NOCASE,
+                key            TEXT NOT NULL,
+                requested_at   INTEGER NOT NULL,
+                retrieval_tier TEXT NOT NULL,
+                ready_after    INTEGER NOT NULL,
+                cost_usd       TEXT NOT NULL,
+                PRIMARY KEY (tier, key)
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -84,6 +84,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     internal EventRedaction Redaction => _redaction;
     internal string LocalTierName => Policy.GetTier(TierLevel.Local)?.Name ?? "local";
     internal DateTimeOffset Now => _time.GetUtcNow();
+    internal TimeProvider Time => _time;
 
     /// <summary>Workspace directory to use: the argument, else $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage (full path).</summary>
     public static string ResolveWorkspacePath(string? workspacePath)

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Tiers;
+
+namespace TierStorage.Engine.Backup;
+
+public sealed partial class BackupOperations
+{
+    /// <summary>Deep Archive (and Glacier Flexible's 90) bill a minimum storage time; deleting earlier is charged as if kept.</summary>
+    internal const int DeepArchiveMinimumDays = 180;
+
+    /// <summary>Separates an archive's key from the path of a file inside it in the catalog's object rows.</summary>
+    internal const char ArchiveMemberSeparator = '#';
+
+    /// <summary>The policy's level-3 tier; ErrorIds.TierNotFound when it has none.</summary>
+    public TierDefinition ResolveArchiveTier(string? name)
+    {
+        var tier = name is null ? _workspace.Policy.GetTier(TierLevel.Archive) : ResolveTier(name);
+        return tier ?? throw new TierStorageException(ErrorIds.TierNotFound, TierErrorKind.ObjectNotFound,
+            $"The policy '{_workspace.Policy.Source}' has no level-3 (archive) tier.", name);
+    }
+
+    /// <summary>
+    /// Packs every session of a phase, as the backup tier holds it, into one Phase_&lt;n&gt;_&lt;name&gt;.tar.gz on the archive
+    /// tier, with metadata/Phase_&lt;n&gt;_&lt;name&gt;_manifest.json (warm storage class) beside it; verifies both by the MD5
+    /// the tier reports and records them and every file inside. The backup copies are left in place: deleting them is
+    /// a separate, checked step (<see cref="DeleteSessionCopyAsync"/>). Each file is checked against the catalog's
+    /// checksums as it is read from the backup tier, so a damaged copy is never archived. Memory stays flat: files pass
+    /// through one at a time and the archive is built in staging/ before it is uploaded.
+    /// </summary>
+    public async Task<PhaseArchiveResult> ArchivePhaseAsync(int phase, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var backupTier = ResolveTier(null);
+        var archiveTier = ResolveArchiveTier(null);
+        var phaseName = await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false);
+        var folder = BackupLayout.PhaseFolder(phase, phaseName);
+        var sessions = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.Phase == phase).OrderBy(s => s.StartedAt).ToList();
+        if (sessions.Count == 0)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.ObjectNotFound, $"Phase {phase} has no sessions to archive.", phase);
+        if (sessions.FirstOrDefault(s => s.State == SessionState.Active) is { } active)
+            throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
+                $"Phase {phase} still has an active session ('{active.SessionId}'); a phase is archived once all its sessions are complete.", active.SessionId);
+
+        // What goes in: every verified object of each session's folder on the backup tier.
+        var members = new List<(SessionRecord Session, StoredObject Object)>();
+        foreach (var session in sessions)
+        {
+            var objects = new List<StoredObject>();
+            await foreach (var o in Catalog.ListObjectsAsync(backupTier.Name, session.SessionId, cancellationToken).ConfigureAwait(false)) objects.Add(o);
+            if (!objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null) || objects.Any(o => o.VerifiedAt is null || o.Md5 is null || o.Sha256 is null))
+                throw new TierStorageException(ErrorIds.BackupNotVerified, TierErrorKind.InvalidOperation,
+                    $"Session '{session.SessionId}' of phase {phase} has no verified copy on tier '{backupTier.Name}'; back it up (Backup-Session) before the phase is archived.",
+                    session.SessionId);
+            members.AddRange(objects.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => (session, o)));
+        }
+
+        var staging = Path.Combine(_workspace.Layout.StagingDirectory, "archive-" + folder);
+        Directory.CreateDirectory(staging);
+        var archivePath = Path.Combine(staging, PhaseArchiveManifest.ArchiveKeyFor(folder));
+        await using var backupStore = await _workspace.OpenStoreAsync(backupTier, cancellationToken).ConfigureAwait(false);
+        var files = new List<PhaseArchiveFile>();
+        FileChecksum archiveSum;
+        var total = members.Sum(m => m.Object.SizeBytes);
+        long done = 0;
+        var temp = archivePath + ".tmp";
+        await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            await using var sums = new ChecksumStream(output, leaveOpen: true);
+            await using (var gzip = new ParallelGzipStream(sums, _workspace.Policy.Backup.CompressionLevel, leaveOpen: true))
+            {
+                await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+                {
+                    foreach (var (session, stored) in members)
+                    {
+                        var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
+                        var piece = Path.Combine(staging, "piece");
+                        await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+                            await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
+                        await PackageVerifier.VerifyFileAsync(piece, new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! }, cancellationToken).ConfigureAwait(false);
+                        var path = $"sessions/{session.SessionId}/{name}";
+                        await using (var data = new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan))
+                            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
+                        files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
+                        done += stored.SizeBytes;
+                        progress?.Report(new BackupProgress { SessionId = session.SessionId, Stage = "Archiving", File = path, BytesDone = done, BytesTotal = total });
+                    }
+                }
+                await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            archiveSum = sums.GetChecksum();
+            output.Flush(flushToDisk: true);
+        }
+        File.Move(temp, archivePath, overwrite: true);
+        File.Delete(Path.Combine(staging, "piece"));
+
+        var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
+        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
+        await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+        await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
+        await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+        {
+            var options = new PutOptions
+            {
+                ExpectedMd5 = archiveSum.Md5,
+                Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = folder, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = archiveSum.Size })),
+            };
+            var existing = await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false);
+            if (!Matches(existing, archiveSum.Size, archiveSum.Md5))
+                _ = archiveStore is IResumableUploadStore resumable && archiveSum.Size >= resumable.ResumableThreshold
+                    ? await resumable.PutResumableAsync(archiveKey, content, options, Catalog, cancellationToken).ConfigureAwait(false)
+                    : await archiveStore.PutAsync(archiveKey, content, options, cancellationToken).ConfigureAwait(false);
+        }
+        if (!Matches(await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false), archiveSum.Size, archiveSum.Md5))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{archiveTier.Name}' does not report '{archiveKey}' as the {archiveSum.Size:N0} bytes with MD5 {archiveSum.Md5} that were sent; the backup copies stay.", archiveKey);
+
+        var manifest = new PhaseArchiveManifest
+        {
+            Phase = phase, PhaseName = phaseName, PhaseStartedAt = sessions[0].StartedAt, PhaseEndedAt = sessions.Max(s => s.EndedAt),
+            CreatedAt = _workspace.Now, ArchiveKey = archiveKey, ArchiveSize = archiveSum.Size, ArchiveMd5 = archiveSum.Md5, ArchiveSha256 = archiveSum.Sha256,
+            Sessions = sessions.Select(s => new PhaseArchiveSession { SessionId = s.SessionId, StartedAt = s.StartedAt, EndedAt = s.EndedAt, EventCount = s.EventCount }).ToList(),
+            Files = files,
+            Totals = await PhaseTotalsAsync(sessions, cancellationToken).ConfigureAwait(false),
+        };
+        var manifestBytes = manifest.ToUtf8Json();
+        var manifestMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(manifestBytes)).ToLowerInvariant();
+        var manifestInfo = await archiveStore.PutAsync(manifestKey, new MemoryStream(manifestBytes),
+            new PutOptions { ExpectedMd5 = manifestMd5, ContentType = "application/json", StorageClass = "STANDARD" }, cancellationToken).ConfigureAwait(false);
+        if (!Matches(manifestInfo, manifestBytes.Length, manifestMd5))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"Tier '{archiveTier.Name}' reports '{manifestKey}' differently from what was sent.", manifestKey);
+
+        var now = _workspace.Now;
+        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = archiveKey, Phase = phase, SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256, StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
+        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = manifestKey, Phase = phase, SizeBytes = manifestBytes.Length, Md5 = manifestMd5, Sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(manifestBytes)).ToLowerInvariant(), StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
+        foreach (var file in files)
+            await Catalog.UpsertObjectAsync(new StoredObject
+            {
+                Tier = archiveTier.Name, Key = archiveKey + ArchiveMemberSeparator + file.Path, SessionId = file.SessionId, Phase = phase,
+                SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, StoredAt = now, VerifiedAt = now,
+            }, cancellationToken).ConfigureAwait(false);
+        foreach (var session in sessions.Where(s => s.State != SessionState.Archived))
+            await Catalog.UpdateSessionAsync(session with { State = SessionState.Archived }, cancellationToken).ConfigureAwait(false);
+        TryDeleteDirectory(staging);
+        return new PhaseArchiveResult
+        {
+            Phase = phase, PhaseName = phaseName, Tier = archiveTier.Name, Key = archiveKey, ManifestKey = manifestKey,
+            Sessions = sessions.Select(s => s.SessionId).ToList(), SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256,
+            Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    private async Task<PhaseArchiveTotals> PhaseTotalsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        var summaries = new List<SessionSummary>();
+        foreach (var s in sessions) summaries.Add(await Catalog.SummarizeSessionAsync(s.SessionId, cancellationToken).ConfigureAwait(false));
+        static IReadOnlyList<NameCount> Merge(IEnumerable<NameCount> counts) => counts.GroupBy(c => c.Name)
+            .Select(g => new NameCount(g.Key, g.Sum(c => c.Count), g.Sum(c => c.TotalDurationMs), g.Sum(c => c.Failures)))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+        return new PhaseArchiveTotals
+        {
+            Sessions = sessions.Count,
+            Events = summaries.Sum(s => s.EventCount),
+            Failures = summaries.Sum(s => s.FailureCount),
+            DurationMs = sessions.Sum(s => s.EndedAt is { } end ? (long)(end - s.StartedAt).TotalMilliseconds : 0),
+            Tokens = new TokenUsage
+            {
+                Input = summaries.Sum(s => s.Tokens.Input), Output = summaries.Sum(s => s.Tokens.Output),
+                CacheRead = summaries.Sum(s => s.Tokens.CacheRead), CacheWrite = summaries.Sum(s => s.Tokens.CacheWrite),
+            },
+            Agents = Merge(summaries.SelectMany(s => s.Agents)),
+            Tools = Merge(summaries.SelectMany(s => s.Tools)),
+            Models = Merge(summaries.SelectMany(s => s.Models)),
+            Tasks = Merge(summaries.SelectMany(s => s.Tasks)),
+        };
+    }
+
+    /// <summary>Replacing an archive that differs is deleting it: refused while it is younger than the storage class's minimum.</summary>
+    private async Task GuardOverwriteAsync(IObjectStore store, TierDefinition tier, string key, string md5, CancellationToken cancellationToken)
+    {
+        var existing = await store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+        if (existing is null || string.Equals(existing.Md5, md5, StringComparison.OrdinalIgnoreCase)) return;
+        if (EarlyDeletion(tier, existing) is { } charge)
+            throw new TierStorageException(ErrorIds.EarlyDeletion, TierErrorKind.InvalidOperation,
+                $"'{key}' on tier '{tier.Name}' would be replaced {charge.AgeDays} days after it was stored; {tier.StorageClass ?? "DEEP_ARCHIVE"} bills {DeepArchiveMinimumDays} days, so this costs about ${charge.CostUsd:0.00} extra. Use -Force to accept.",
+                key);
+    }
+
+    /// <summary>The prorated charge for removing an object from a cold storage class before its minimum, or null when none applies.</summary>
+    internal (int AgeDays, decimal CostUsd)? EarlyDeletion(TierDefinition tier, ObjectInfo info)
+    {
+        if (tier.Kind != TierKind.S3 || info.LastModified is not { } stored) return null;
+        var storageClass = tier.StorageClass ?? "DEEP_ARCHIVE";
+        var minimum = storageClass.Equals("DEEP_ARCHIVE", StringComparison.OrdinalIgnoreCase) ? DeepArchiveMinimumDays
+            : storageClass.Equals("GLACIER", StringComparison.OrdinalIgnoreCase) ? 90 : 0;
+        var age = (int)Math.Floor((_workspace.Now - stored).TotalDays);
+        if (age >= minimum) return null;
+        var gigabytes = info.Size / 1_000_000_000m;
+        return (age, gigabytes * tier.PricePerGbMonth * (minimum - age) / 30m);
+    }
+
+    /// <summary>
+    /// Removes one copy of a session from a tier (Move-DataTier's Delete step), only after checking, at that moment, that
+    /// another tier holds a verified copy: the tiers' catalog rows are re-read, and the other copy's manifest is asked of
+    /// its store. ErrorIds.BackupNotVerified when no such copy exists. Deleting from the local tier is the workspace's prune.
+    /// </summary>
+    public async Task<long> DeleteSessionCopyAsync(string sessionId, string tierName, CancellationToken cancellationToken)
+    {
+        var tier = ResolveTier(tierName);
+        var objects = new List<StoredObject>();
+        await foreach (var o in Catalog.ListObjectsAsync(null, sessionId, cancellationToken).ConfigureAwait(false)) objects.Add(o);
+        var elsewhere = objects.Where(o => !string.Equals(o.Tier, tier.Name, StringComparison.OrdinalIgnoreCase) && o.VerifiedAt is not null
+                                           && !string.Equals(o.Tier, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase)
+                                           && o.Key.EndsWith("/" + SessionManifest.FileName, StringComparison.Ordinal)).ToList();
+        var confirmed = false;
+        foreach (var other in elsewhere)
+        {
+            var otherTier = _workspace.Policy.GetTier(other.Tier);
+            if (otherTier is null) continue;
+            await using var otherStore = await _workspace.OpenStoreAsync(otherTier, cancellationToken).ConfigureAwait(false);
+            var storeKey = other.Key.Split(ArchiveMemberSeparator)[0];
+            if (await otherStore.StatAsync(storeKey, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                confirmed = true;
+                break;
+            }
+        }
+        if (!confirmed)
+            throw new TierStorageException(ErrorIds.BackupNotVerified, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' is not deleted from tier '{tier.Name}': no other tier holds a verified copy of it right now.", sessionId);
+
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        long freed = 0;
+        foreach (var o in objects.Where(o => string.Equals(o.Tier, tier.Name, StringComparison.OrdinalIgnoreCase) && o.Key.IndexOf(ArchiveMemberSeparator) < 0))
+        {
+            await store.DeleteAsync(o.Key, cancellationToken).ConfigureAwait(false);
+            freed += o.SizeBytes;
+        }
+        var prefix = objects.FirstOrDefault(o => string.Equals(o.Tier, tier.Name, StringComparison.OrdinalIgnoreCase) && BackupLayout.IsSessionManifest(o.Key))?.Key;
+        if (prefix is not null) await Catalog.DeleteObjectsAsync(tier.Name, prefix[..^SessionManifest.FileName.Length], cancellationToken).ConfigureAwait(false);
+        return freed;
+    }
+}

@@ -1,0 +1,175 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+using TierStorage.Engine.Tiers;
+using TierStorage.Engine.Tiers.Folder;
+using TierStorage.Engine.Tiers.S3;
+using TierStorage.Tests.Backup;
+using TierStorage.Tests.Tiers.S3;
+using Xunit;
+using static TierStorage.Tests.Backup.BackupTestBed;
+
+namespace TierStorage.Tests.Archive;
+
+/// <summary>The seed's Tier 3: a phase packed from the backup tier into one archive, verified, and restored from it.</summary>
+public sealed class PhaseArchiveTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static string ArchiveTierYaml(string backupPath, string archivePath, string kind = "folder") => $"""
+          - name: backup
+            level: 2
+            kind: folder
+            path: {backupPath}
+          - name: archive
+            level: 3
+            kind: {kind}
+        {(kind == "folder" ? $"    path: {archivePath}" : "    bucket: archive-bucket\n    region: us-east-1\n    storage_class: DEEP_ARCHIVE\n    price_per_gb_month: 0.00099")}
+        """;
+
+    private static async Task<(BackupTestBed Bed, string ArchiveRoot)> BedAsync(string kind = "folder")
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ts-archive-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var bed = await CreateAsync(localSessions: 1, tierYaml: ArchiveTierYaml(Path.Combine(root, "backup"), Path.Combine(root, "archive"), kind));
+        return (bed, root);
+    }
+
+    private static async Task<List<string>> BackedUpPhaseAsync(BackupTestBed bed, Engine.Workspace.TierWorkspace ws, int sessions)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < sessions; i++) ids.Add(await bed.CompletedSessionAsync(ws, seed: i + 1));
+        Assert.All(await BackupAsync(ws, [.. ids]), r => Assert.True(r.Verified));
+        return ids;
+    }
+
+    [Fact]
+    public async Task A_phase_is_archived_verified_its_backup_copies_deleted_and_a_session_restored_from_the_archive_byte_identical()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 3);
+            var originalLog = File.ReadAllBytes((await SessionAsync(ws, ids[^1])).LogPath!);
+
+            var archived = await ws.Backups.ArchivePhaseAsync(1, null, None);
+
+            Assert.True(archived.Verified);
+            Assert.Equal(ids, archived.Sessions);
+            Assert.Equal("Phase_1.tar.gz", archived.Key);
+            Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_1.tar.gz")));
+            Assert.True(File.Exists(Path.Combine(root, "archive", "metadata", "Phase_1_manifest.json")));
+            Assert.All(ids, id => Assert.Equal(SessionState.Archived, SessionAsync(ws, id).GetAwaiter().GetResult().State));
+
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "backup"), "*.gz", SearchOption.AllDirectories));
+
+            // The last session is the one still kept locally: take its files away, then bring them back from the archive.
+            var local = await bed.LocalFilesAsync(ws, ids[^1]);
+            foreach (var file in local.Keys) File.Delete(file);
+            var restored = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[^1] }, null, None);
+
+            Assert.Equal((RestoreStatus.Restored, "archive", true), (restored.Status, restored.Tier, restored.Verified));
+            // Snapshots and handoff come back where they were; the log, whose current-log slot is free, as logs/<session>.jsonl.
+            Assert.All(local.Where(kv => !kv.Key.EndsWith(".jsonl", StringComparison.Ordinal)), kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+            Assert.Equal(originalLog, File.ReadAllBytes((await SessionAsync(ws, ids[^1])).LogPath!));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_phase_with_a_session_not_backed_up_is_not_archived()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            await BackedUpPhaseAsync(bed, ws, 1);
+            var unsaved = await bed.CompletedSessionAsync(ws, seed: 9);
+
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, null, None));
+
+            Assert.Equal((ErrorIds.BackupNotVerified, unsaved), (ex.ErrorId, ex.Target));
+            Assert.False(Directory.Exists(Path.Combine(root, "archive")) && Directory.EnumerateFiles(Path.Combine(root, "archive"), "*.tar.gz").Any());
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_backup_copy_is_never_deleted_while_no_other_tier_holds_a_verified_copy()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 1);
+
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None));
+
+            Assert.Equal(ErrorIds.BackupNotVerified, ex.ErrorId);
+            Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(root, "backup"), "manifest.json", SearchOption.AllDirectories));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_tampered_archive_is_refused_on_restore()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 1);
+            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None);
+            var archive = Path.Combine(root, "archive", "Phase_1.tar.gz");
+            var bytes = File.ReadAllBytes(archive);
+            bytes[bytes.Length / 2] ^= 0x5A;
+            File.WriteAllBytes(archive, bytes);
+
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() =>
+                ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[0], Destination = Path.Combine(root, "out") }, null, None));
+
+            Assert.Equal(ErrorIds.ChecksumMismatch, ex.ErrorId);
+            Assert.False(Directory.Exists(Path.Combine(root, "out")));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_session_in_deep_archive_is_priced_and_thawed_once_then_restored_when_the_thaw_is_done()
+    {
+        var (bed, root) = await BedAsync(kind: "s3");
+        var s3 = new FakeS3Client();
+        bed.StoreFactory = (tier, context, ct) => Task.FromResult<IObjectStore>(tier.Kind == TierKind.S3
+            ? new S3ObjectStore(new S3StoreOptions { TierName = tier.Name, Bucket = "archive-bucket", Prefix = "ts", TimeProvider = bed.Time }, s3)
+            : new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)));
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 2);
+            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            Assert.Equal("DEEP_ARCHIVE", s3.Objects["ts/Phase_1.tar.gz"].StorageClass);
+            Assert.Equal("STANDARD", s3.Objects["ts/metadata/Phase_1_manifest.json"].StorageClass);
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+            var request = new RestoreRequest { SessionId = ids[0], Destination = Path.Combine(root, "out"), Retrieval = ArchiveRetrievalTier.Bulk };
+
+            var first = await ws.Backups.RestoreAsync(request, null, None);
+            var second = await ws.Backups.RestoreAsync(request, null, None);
+
+            Assert.Equal(RestoreStatus.Thawing, first.Status);
+            Assert.Equal(bed.Time.Now.AddHours(48), first.ReadyAfter);
+            Assert.NotNull(first.ThawCostUsd);
+            Assert.Contains("Bulk", first.Message);
+            Assert.Equal((RestoreStatus.Thawing, first.ReadyAfter), (second.Status, second.ReadyAfter));
+            Assert.Single(s3.RestoreRequests);
+
+            s3.FinishRestore("ts/Phase_1.tar.gz", bed.Time.Now.AddDays(7));
+            var done = await ws.Backups.RestoreAsync(request, null, None);
+
+            Assert.Equal((RestoreStatus.Restored, true), (done.Status, done.Verified));
+            Assert.True(File.Exists(Path.Combine(root, "out", "activity.jsonl")));
+        }
+        Directory.Delete(root, true);
+    }
+}
