@@ -113,4 +113,17 @@ public sealed partial class CatalogDatabase : IUploadStateStore
         return new ThawRequest(tier, key, FromUnixMs(reader.GetInt64(0)), reader.GetString(1), FromUnixMs(reader.GetInt64(2)),
             decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
+    /// (growth). Members of an archive (key#path) are not objects of the store and are left out. One indexed aggregate.</summary>
+    public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT COUNT(*), TOTAL(size_bytes), TOTAL(CASE WHEN stored_at >= $since THEN size_bytes ELSE 0 END)
+            FROM objects WHERE tier = $tier AND instr(key, '#') = 0
+            """, ("$tier", tier), ("$since", ToUnixMs(since)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), (long)reader.GetDouble(1), (long)reader.GetDouble(2));
+    }
 }
