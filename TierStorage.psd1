@@ -32,6 +32,7 @@
         'Update-TierCatalog'
         'Connect-TierDrive'
         'Disconnect-TierDrive'
+        'Get-TierUsage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

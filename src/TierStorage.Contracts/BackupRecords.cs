@@ -50,6 +50,14 @@ public sealed record BackupResult
     public string? Message { get; init; }
 }
 
+/// <summary>How fast, and so how dearly, cold storage brings an object back (Deep Archive: Standard within 12 hours,
+/// Bulk within 48 hours at about an eighth of the price). A Restore-Session parameter, so it lives here where scripts can name it.</summary>
+public enum ArchiveRetrievalTier
+{
+    Standard,
+    Bulk,
+}
+
 public enum RestoreStatus
 {
     /// <summary>The session's files are back, verified.</summary>

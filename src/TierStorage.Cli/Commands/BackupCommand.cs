@@ -2,6 +2,7 @@ using System.CommandLine;
 using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Tiers;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
@@ -15,7 +16,7 @@ internal static class BackupCommand
     [
         new Command("backup", "Back up sessions to a tier, drain the offline queue, and check backups") { CreateRun(context), CreateSync(context), CreateTest(context) },
         CreateRestore(context),
-        new Command("tier", "Check a tier") { CreateTierTest(context) },
+        new Command("tier", "Check tiers and their usage") { CreateTierTest(context), CreateUsage(context) },
         new Command("catalog", "Maintain the catalog") { CreateRebuild(context) },
         new Command("connect", "Connect a cloud account") { CreateConnectDrive(context) },
         new Command("disconnect", "Forget a cloud account") { CreateDisconnectDrive(context) },
@@ -128,7 +129,9 @@ internal static class BackupCommand
         var tier = TierOption("Tier to restore from (default: the one holding it)");
         var destination = new Option<string?>("--destination") { Description = "Restore as plain files into this directory instead of the workspace", HelpName = "DIR" };
         var force = new Option<bool>("--force") { Description = "Replace local files of the session that already exist" };
-        var command = new Command("restore", "Download, verify and unpack a session from the tier that holds it") { id, tier, destination, force };
+        var retrieval = ValueParsers.Enum<ArchiveRetrievalTier>("--retrieval", "From a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper)");
+        var wait = new Option<bool>("--wait") { Description = "From a cold archive: wait for the thaw, then restore" };
+        var command = new Command("restore", "Download, verify and unpack a session from the tier that holds it (thawing an archive first)") { id, tier, destination, force, retrieval, wait };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
@@ -136,10 +139,13 @@ internal static class BackupCommand
             {
                 SessionId = parseResult.GetValue(id)!, Tier = parseResult.GetValue(tier),
                 Destination = parseResult.GetValue(destination) is { } d ? Path.GetFullPath(d) : null, Force = parseResult.GetValue(force),
+                Retrieval = parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, Wait = parseResult.GetValue(wait),
             }, null, cancellationToken).ConfigureAwait(false);
             if (context.IsJson(parseResult)) context.WriteJson(result);
+            else if (result.Status == RestoreStatus.Thawing) context.Stdout.WriteLine(result.Message);
             else context.Stdout.WriteLine($"Restored {result.SessionId} from {result.Tier} into {result.Destination}: {result.Files.Count} files, {Display.Bytes(result.BytesReceived)} received, verified.");
-            return ExitCodes.Success;
+            // A thaw under way is not a failure, but a script must not take the session for restored.
+            return result.Status == RestoreStatus.Thawing ? ExitCodes.Unavailable : ExitCodes.Success;
         });
         return command;
     }
@@ -161,6 +167,36 @@ internal static class BackupCommand
             }
             if (!context.IsJson(parseResult))
                 new TableFormatter(new TableColumn("TIER"), new TableColumn("STEP"), new TableColumn("RESULT"), new TableColumn("TIME", ColumnAlignment.Right), new TableColumn("MESSAGE"))
+                    .Write(context.Stdout, rows);
+            return exit;
+        });
+        return command;
+    }
+
+    private static Command CreateUsage(CliContext context)
+    {
+        var tier = TierOption("Only this tier (default: every tier)");
+        var refresh = new Option<bool>("--refresh") { Description = "List Drive and S3 tiers instead of reading the catalog" };
+        var command = new Command("usage", "Used bytes, capacity, status, objects, monthly cost and growth of each tier") { tier, refresh };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var exit = ExitCodes.Success;
+            var rows = new List<string[]>();
+            await foreach (var u in workspace.Backups.GetUsageAsync(parseResult.GetValue(tier), parseResult.GetValue(refresh), cancellationToken).ConfigureAwait(false))
+            {
+                if (u.Status == TierHealth.Critical) exit = ExitCodes.Failed;
+                if (context.IsJson(parseResult)) context.WriteJson(u);
+                else rows.Add([u.Tier, ((int)u.Level).ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(u.UsedBytes),
+                    u.CapacityBytes is { } c ? Display.Bytes(c) : "unlimited", u.Percent is { } p ? $"{p:0.#}%" : "", u.Status.ToString(),
+                    Display.Number<long>(u.ObjectCount), $"{u.MonthlyCostUsd:0.00}", Display.Bytes(u.GrowthBytesPerWeek) + "/wk",
+                    u.ProjectedFullAt is { } f ? Display.Time(f) : "", u.Source]);
+            }
+            if (!context.IsJson(parseResult))
+                new TableFormatter(new TableColumn("TIER"), new TableColumn("LEVEL", ColumnAlignment.Right), new TableColumn("USED", ColumnAlignment.Right),
+                        new TableColumn("CAPACITY", ColumnAlignment.Right), new TableColumn("PCT", ColumnAlignment.Right), new TableColumn("STATUS"),
+                        new TableColumn("OBJECTS", ColumnAlignment.Right), new TableColumn("USD/MO", ColumnAlignment.Right), new TableColumn("GROWTH", ColumnAlignment.Right),
+                        new TableColumn("FULL BY"), new TableColumn("SOURCE"))
                     .Write(context.Stdout, rows);
             return exit;
         });

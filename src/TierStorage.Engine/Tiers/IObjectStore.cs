@@ -120,14 +120,6 @@ public enum ArchiveRestoreState
     Restored,
 }
 
-/// <summary>How fast, and so how dearly, cold storage brings an object back (Deep Archive: Standard within 12 hours,
-/// Bulk within 48 hours at about an eighth of the price).</summary>
-public enum ArchiveRetrievalTier
-{
-    Standard,
-    Bulk,
-}
-
 /// <summary>The thaw state of one archived object.</summary>
 public sealed record ArchiveRestoreStatus(string Key, ArchiveRestoreState State, string StorageClass, DateTimeOffset? ExpiresAt)
 {

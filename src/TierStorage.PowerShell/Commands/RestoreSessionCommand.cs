@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Tiers;
 
 namespace TierStorage.PowerShell.Commands;
 
@@ -35,6 +36,14 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>For a session in a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    [Parameter]
+    public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
+
+    /// <summary>For a session in a cold archive: wait for the thaw, polling, and restore.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
     protected override void ProcessRecord()
     {
         var sessionId = ParameterSetName == InputObjectSet ? InputObject!.SessionId : SessionId!;
@@ -46,7 +55,7 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
 
         var progress = BackupProgressBar(ActivityId, "Restoring");
         ProcessItem(sessionId, () => WriteObject(Await(Workspace.Backups.RestoreAsync(
-            new RestoreRequest { SessionId = sessionId, Tier = Tier, Destination = destination, Force = Force }, progress, CancellationToken))));
+            new RestoreRequest { SessionId = sessionId, Tier = Tier, Destination = destination, Force = Force, Retrieval = Retrieval, Wait = Wait }, progress, CancellationToken))));
         CompleteProgress(ActivityId, "Restore-Session");
     }
 }

@@ -1,3 +1,4 @@
+using TierStorage.Contracts;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;

@@ -1,3 +1,4 @@
+using TierStorage.Contracts;
 namespace TierStorage.Engine.Tiers.S3;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using TierStorage.Contracts;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using TierStorage.Engine.Tiers;
