@@ -6,6 +6,9 @@ namespace TierStorage.Engine.Catalog;
 /// <summary>A thaw asked of an archive tier: when, how (Standard or Bulk), when it should be readable, and its price.</summary>
 public sealed record ThawRequest(string Tier, string Key, DateTimeOffset RequestedAt, string RetrievalTier, DateTimeOffset ReadyAfter, decimal CostUsd);
 
+/// <summary>A phase row: when it started, and when its archive was deleted by retention.archive_days (null if never).</summary>
+public sealed record PhaseRecord(int Number, string? Name, DateTimeOffset StartedAt, DateTimeOffset? ArchiveExpiredAt);
+
 /// <summary>A backup waiting for its tier.</summary>
 public sealed record QueuedBackup(string SessionId, string Tier, DateTimeOffset QueuedAt, int Attempts, string? LastError);
 
@@ -125,5 +128,28 @@ public sealed partial class CatalogDatabase : IUploadStateStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt64(0), (long)reader.GetDouble(1), (long)reader.GetDouble(2));
+    }
+
+    public async Task<IReadOnlyList<PhaseRecord>> ListPhasesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT number, name, started_at, archive_expired_at FROM phases ORDER BY number");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var phases = new List<PhaseRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            phases.Add(new PhaseRecord(reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromUnixMs(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : FromUnixMs(reader.GetInt64(3))));
+        return phases;
+    }
+
+    public async Task MarkArchiveExpiredAsync(int phase, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("UPDATE phases SET archive_expired_at = $at WHERE number = $n", ("$at", ToUnixMs(at)), ("$n", phase));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DeleteObjectAsync(string tier, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM objects WHERE tier = $tier AND key = $key", ("$tier", tier), ("$key", key));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

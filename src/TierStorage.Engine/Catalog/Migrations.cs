@@ -149,6 +149,11 @@ internal static class Migrations
                 PRIMARY KEY (tier, key)
             );
             """),
+
+        // An archive deleted by retention.archive_days leaves its phase marked, so the phase is never archived again.
+        new(6, "phase archive expiry", """
+            ALTER TABLE phases ADD COLUMN archive_expired_at INTEGER;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -65,4 +65,16 @@ public static class IoErrors
             throw classified;
         }
     }
+
+    public static void Guard(string action, string path, Action operation)
+    {
+        try
+        {
+            operation();
+        }
+        catch (Exception ex) when (Classify(ex, action, path) is { } classified)
+        {
+            throw classified;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Lifecycle;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Policy;
 using TierStorage.Engine.Tiers;
@@ -65,7 +66,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _redaction = new EventRedaction(new Redactor(policy.Redaction));
         _storeFactory = options.StoreFactory ?? TierStoreFactory.CreateAsync;
         Backups = new BackupOperations(this);
+        Lifecycle = new LifecycleOperations(this);
     }
+
+    /// <summary>Move-DataTier: the lifecycle plan over the catalog and disk, and its checked execution.</summary>
+    public LifecycleOperations Lifecycle { get; }
 
     private readonly Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>> _storeFactory;
 
