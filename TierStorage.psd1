@@ -33,6 +33,8 @@
         'Connect-TierDrive'
         'Disconnect-TierDrive'
         'Get-TierUsage'
+        'Move-DataTier'
+        'Invoke-TierPolicy'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

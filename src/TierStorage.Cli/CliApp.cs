@@ -80,7 +80,7 @@ public static class CliApp
             EventCommand.Create(context),
             SnapshotCommand.Create(context),
         };
-        foreach (var command in BackupCommand.Create(context)) root.Subcommands.Add(command);
+        foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;
     }
 

@@ -87,3 +87,30 @@ public sealed record PhaseArchiveResult
     public bool Verified { get; init; }
     public TimeSpan Duration { get; init; }
 }
+
+public enum PolicyRunStatus
+{
+    /// <summary>Every backup verified, every step done, every tier healthy.</summary>
+    Succeeded,
+    /// <summary>Done, with alerts: a tier was unreachable (work queued), or a tier is at its warning threshold.</summary>
+    CompletedWithAlerts,
+    /// <summary>A backup or a lifecycle step failed, or a tier is critical.</summary>
+    Failed,
+    /// <summary>Another run holds the policy-run lock; this one did nothing.</summary>
+    AlreadyRunning,
+}
+
+/// <summary>What one scheduled run (Invoke-TierPolicy, tierstorage run) did.</summary>
+public sealed record PolicyRunResult
+{
+    public PolicyRunStatus Status { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public TimeSpan Duration { get; init; }
+    public IReadOnlyList<BackupResult> Backups { get; init; } = [];
+    public IReadOnlyList<TierMove> Moves { get; init; } = [];
+    public IReadOnlyList<TierUsage> Usage { get; init; } = [];
+    /// <summary>Interrupted multipart uploads left on S3 tiers by crashed processes, now aborted.</summary>
+    public int AbortedUploads { get; init; }
+    /// <summary>What a person should look at: failures, queued work, tiers at their thresholds.</summary>
+    public IReadOnlyList<string> Alerts { get; init; } = [];
+}

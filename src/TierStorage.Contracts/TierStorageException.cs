@@ -66,6 +66,7 @@ public static class ErrorIds
     public const string BackupInProgress = "BackupInProgress";
     public const string BackgroundBackupFailed = "BackgroundBackupFailed";
     public const string EarlyDeletion = "EarlyDeletion";
+    public const string PolicyRunInProgress = "PolicyRunInProgress";
     public const string RestoreTargetExists = "RestoreTargetExists";
     public const string TierUnreachable = "TierUnreachable";
     public const string TierQuotaExceeded = "TierQuotaExceeded";

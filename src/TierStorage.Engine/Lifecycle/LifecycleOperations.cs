@@ -12,7 +12,7 @@ namespace TierStorage.Engine.Lifecycle;
 /// <see cref="LifecycleSafety"/> asked, so a step whose copy failed, or data changed since the plan, is skipped rather
 /// than run. A failed step leaves both copies; rerunning plans what is left.
 /// </summary>
-public sealed class LifecycleOperations
+public sealed partial class LifecycleOperations
 {
     private static readonly string[] SessionClasses = ["activity_logs", "snapshots", "handoffs"];
 

@@ -70,6 +70,8 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Test-TierConnection", "Sync-BackupQueue", [], ["Tier"] },
         { "Connect-TierDrive", "Test-TierConnection", [], ["Tier"] },
         { "Backup-Session", "Update-TierCatalog", [], ["Tier"] },
+        { "Get-TierUsage", "Test-TierConnection", [], ["Tier"] },
+        { "Get-TierUsage", "Sync-BackupQueue", [], ["Tier"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
@@ -82,7 +84,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
             "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
-            "Connect-TierDrive", "Disconnect-TierDrive",
+            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }

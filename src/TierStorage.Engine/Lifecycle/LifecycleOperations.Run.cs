@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+using TierStorage.Engine.Tiers.S3;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Lifecycle;
+
+public sealed record PolicyRunOptions
+{
+    /// <summary>Accept Deep Archive's early-deletion charge for expired archives.</summary>
+    public bool Force { get; init; }
+    /// <summary>Interrupted S3 multipart uploads older than this, with no saved state, are aborted (they are billed).</summary>
+    public TimeSpan AbandonedUploadAge { get; init; } = TimeSpan.FromDays(7);
+}
+
+public sealed partial class LifecycleOperations
+{
+    /// <summary>
+    /// The scheduled job (Invoke-TierPolicy, tierstorage run): back up every completed session not yet verified and
+    /// drain the queue, run Move-DataTier, abort abandoned S3 uploads, and report usage with alerts. One run at a time:
+    /// an OS lock on logs/.policy-run.lock, which dies with its process, so a crashed run never blocks the next; its
+    /// lease file names the holder in the refusal.
+    /// </summary>
+    public async Task<PolicyRunResult> RunPolicyAsync(PolicyRunOptions options, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var started = Stopwatch.GetTimestamp();
+        var startedAt = _workspace.Now;
+        var lockPath = Path.Combine(_workspace.Layout.LogsDirectory, ".policy-run.lock");
+        var leasePath = Path.Combine(_workspace.Layout.LogsDirectory, ".policy-run.lease.json");
+        FileLock runLock;
+        try
+        {
+            runLock = await FileLock.AcquireAsync(lockPath, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.LockTimeout)
+        {
+            return new PolicyRunResult
+            {
+                Status = PolicyRunStatus.AlreadyRunning, StartedAt = startedAt, Duration = Stopwatch.GetElapsedTime(started),
+                Alerts = [$"Another policy run holds the lock ({ReadLease(leasePath)}); this run did nothing."],
+            };
+        }
+
+        using (runLock)
+        {
+            await AtomicFile.WriteAllTextAsync(leasePath, JsonSerializer.Serialize(new
+            {
+                pid = Environment.ProcessId, host = Environment.MachineName, started = startedAt,
+            }), overwrite: true, cancellationToken).ConfigureAwait(false);
+            var alerts = new List<string>();
+
+            var backups = new List<BackupResult>();
+            var completed = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false))
+                .Where(s => s.State == SessionState.Completed).Select(s => s.SessionId).ToList();
+            if (_workspace.Policy.GetTier(TierLevel.Backup) is not null)
+            {
+                try
+                {
+                    await foreach (var r in _workspace.Backups.BackupAsync(new BackupRequest { SessionIds = completed }, progress, cancellationToken).ConfigureAwait(false))
+                        backups.Add(r);
+                }
+                catch (TierStorageException ex)
+                {
+                    alerts.Add($"Backup failed: {ex.ErrorId}: {ex.Message}");
+                }
+            }
+            foreach (var r in backups.Where(r => r.Status is BackupStatus.Queued or BackupStatus.Failed))
+                alerts.Add($"Backup of {r.SessionId} {r.Status}: {r.Message}");
+
+            var moves = new List<TierMove>();
+            foreach (var move in await PlanAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var done = await ExecuteAsync(move, options.Force, progress, cancellationToken).ConfigureAwait(false);
+                moves.Add(done);
+                if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Item} failed: {done.Message}");
+            }
+
+            var aborted = 0;
+            foreach (var tier in _workspace.Policy.Tiers.Where(t => t.Kind == TierKind.S3))
+            {
+                try
+                {
+                    await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+                    if (store is S3ObjectStore s3)
+                        aborted += await s3.AbortAbandonedUploadsAsync(options.AbandonedUploadAge, _workspace.Catalog, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TierStorageException ex)
+                {
+                    alerts.Add($"Tier '{tier.Name}': abandoned uploads not checked ({ex.ErrorId}).");
+                }
+            }
+
+            var usage = new List<TierUsage>();
+            await foreach (var u in _workspace.Backups.GetUsageAsync(null, refresh: false, cancellationToken).ConfigureAwait(false))
+            {
+                usage.Add(u);
+                if (u.Status != TierHealth.Healthy) alerts.Add($"Tier '{u.Tier}' is {u.Status}: {u.Message}");
+            }
+
+            var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
+                         || usage.Any(u => u.Status == TierHealth.Critical) || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
+            return new PolicyRunResult
+            {
+                Status = failed ? PolicyRunStatus.Failed : alerts.Count > 0 ? PolicyRunStatus.CompletedWithAlerts : PolicyRunStatus.Succeeded,
+                StartedAt = startedAt, Duration = Stopwatch.GetElapsedTime(started),
+                Backups = backups, Moves = moves, Usage = usage, AbortedUploads = aborted, Alerts = alerts,
+            };
+        }
+    }
+
+    private static string ReadLease(string path)
+    {
+        try
+        {
+            using var lease = JsonDocument.Parse(File.ReadAllText(path));
+            var root = lease.RootElement;
+            return $"process {root.GetProperty("pid").GetInt32()} on {root.GetProperty("host").GetString()}, started {root.GetProperty("started").GetDateTimeOffset():u}";
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return "holder unknown";
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Lifecycle;
+using TierStorage.Engine.Workspace;
+using TierStorage.Tests.Backup;
+using Xunit;
+using static TierStorage.Tests.Backup.BackupTestBed;
+
+namespace TierStorage.Tests.Lifecycle;
+
+public sealed class PolicyRunTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task A_run_backs_up_completed_sessions_moves_by_the_policy_and_reports_usage()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ts-run-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        await using (var bed = await CreateAsync(localSessions: 1, tierYaml: $"""
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(root, "backup")}
+              - name: archive
+                level: 3
+                kind: folder
+                path: {Path.Combine(root, "archive")}
+            """))
+        {
+            var ws = await bed.OpenAsync();
+            for (var phase = 0; phase < 4; phase++)
+            {
+                bed.Time.Advance(TimeSpan.FromHours(1));
+                await ws.StartSessionAsync(new StartSessionRequest { Phase = phase }, None);
+                await ws.CompleteSessionAsync(null, None);
+            }
+
+            var run = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+
+            Assert.Equal(PolicyRunStatus.Succeeded, run.Status);
+            Assert.Equal(4, run.Backups.Count(b => b.Status == BackupStatus.Succeeded));
+            Assert.Equal(2, run.Moves.Count(m => m.Action == TierMoveAction.Archive && m.State == TierMoveState.Done));
+            Assert.Equal(["local", "backup", "archive"], run.Usage.Select(u => u.Tier));
+            Assert.Empty(run.Alerts);
+
+            var again = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+            Assert.Equal((PolicyRunStatus.Succeeded, 0), (again.Status, again.Moves.Count));
+            Assert.DoesNotContain(again.Backups, b => b.BytesSent > 0);
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task Two_runs_never_overlap_and_a_crashed_runs_lock_does_not_block_the_next()
+    {
+        await using var bed = await CreateAsync();
+        var first = await bed.OpenAsync();
+        var second = await bed.OpenAsync();
+        var lockPath = Path.Combine(bed.Layout.LogsDirectory, ".policy-run.lock");
+
+        PolicyRunResult held;
+        using (await FileLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(5), None))
+        {
+            File.WriteAllText(Path.Combine(bed.Layout.LogsDirectory, ".policy-run.lease.json"), """{"pid":4242,"host":"other-box","started":"2026-11-22T09:00:00Z"}""");
+            held = await second.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+        }
+
+        Assert.Equal(PolicyRunStatus.AlreadyRunning, held.Status);
+        Assert.Contains("process 4242 on other-box", Assert.Single(held.Alerts));
+
+        // The holder is gone (its OS lock died with it); the lease file it left behind does not block anyone.
+        var next = await first.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+        Assert.NotEqual(PolicyRunStatus.AlreadyRunning, next.Status);
+    }
+}
