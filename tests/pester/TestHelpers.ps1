@@ -6,7 +6,7 @@ $script:ModuleManifest = if ($env:TIERSTORAGE_MODULE) { $env:TIERSTORAGE_MODULE 
 # A workspace whose backup tier is a folder beside it under TestDrive:, so Complete-Session's backup trigger and the
 # backup cmdlets never touch the user's real data directory.
 function New-TestWorkspace {
-    param([string] $Name = 'ws', [int] $LocalSessions = 2)
+    param([string] $Name = 'ws', [int] $LocalSessions = 2, [switch] $WithArchive)
     $path = Join-Path $TestDrive $Name
     Initialize-TierWorkspace -Path $path -Confirm:$false | Out-Null
     $backup = Join-Path $TestDrive "$Name-backup"
@@ -21,6 +21,7 @@ tiers:
     level: 2
     kind: folder
     path: '$backup'
+$(if ($WithArchive) { "  - name: archive`n    level: 3`n    kind: folder`n    path: '$(Join-Path $TestDrive "$Name-archive")'" })
 retention:
   local_sessions: $LocalSessions
 "@ | Set-Content -Path (Join-Path $path 'tierstorage.yaml')
@@ -29,8 +30,8 @@ retention:
 
 # A completed session with one event and one snapshot; its backup is left to the caller.
 function New-CompletedSession {
-    param([string] $WorkspacePath, [string] $SessionId)
-    Start-Session -Phase 1 -SessionId $SessionId -WorkspacePath $WorkspacePath | Out-Null
+    param([string] $WorkspacePath, [string] $SessionId, [int] $Phase = 1)
+    Start-Session -Phase $Phase -SessionId $SessionId -WorkspacePath $WorkspacePath | Out-Null
     Add-SessionEvent -Type tool_call -Tool 'Edit' -WorkspacePath $WorkspacePath -Confirm:$false | Out-Null
     Save-SessionSnapshot -Json '{"tasks":["backup"]}' -WorkspacePath $WorkspacePath -Confirm:$false | Out-Null
     Complete-Session -NoBackup -WorkspacePath $WorkspacePath -Confirm:$false
