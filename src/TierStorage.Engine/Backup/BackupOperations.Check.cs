@@ -38,17 +38,50 @@ public sealed partial class BackupOperations
 
         var catalogued = new List<StoredObject>();
         await foreach (var o in Catalog.ListObjectsAsync(tier.Name, request.SessionId, cancellationToken).ConfigureAwait(false)) catalogued.Add(o);
-        var bySession = catalogued.Where(o => o.SessionId is not null).GroupBy(o => o.SessionId!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        // Rows named archive#path are files inside a phase archive: the store holds the archive, not them, so they are
+        // as sound as their archive, which is checked once as an object of its own.
+        var members = catalogued.Where(IsArchiveMember).ToList();
+        var direct = catalogued.Where(o => !IsArchiveMember(o)).ToList();
+        if (request.SessionId is not null)
+        {
+            var archiveKeys = members.Select(ArchiveOf).ToHashSet(StringComparer.Ordinal);
+            await foreach (var o in Catalog.ListObjectsAsync(tier.Name, null, cancellationToken).ConfigureAwait(false))
+                if (o.SessionId is null && archiveKeys.Contains(o.Key)) direct.Add(o);
+        }
 
+        var damagedArchives = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var archive in direct.Where(o => o.SessionId is null))
+        {
+            var finding = await CheckObjectAsync(store, tier, archive, onTier.GetValueOrDefault(archive.Key), request, cancellationToken).ConfigureAwait(false);
+            if (finding.Status == BackupCheckStatus.Ok) continue;
+            if (finding.Status is BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)
+            {
+                damagedArchives.Add(archive.Key);
+                await Catalog.UpsertObjectAsync(archive with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                foreach (var member in members.Where(m => ArchiveOf(m) == archive.Key))
+                    await Catalog.UpsertObjectAsync(member with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+            }
+            yield return finding;
+        }
+
+        var bySession = direct.Where(o => o.SessionId is not null).GroupBy(o => o.SessionId!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var membersBySession = members.Where(o => o.SessionId is not null).GroupBy(o => o.SessionId!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         foreach (var session in await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false))
         {
             if (request.SessionId is { } only && session.SessionId != only) continue;
             if (session.State == SessionState.Active) continue;
-            if (!bySession.TryGetValue(session.SessionId, out var objects) || !objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null))
+            var objects = bySession.GetValueOrDefault(session.SessionId) ?? [];
+            var archived = membersBySession.GetValueOrDefault(session.SessionId) ?? [];
+            var inSoundArchive = archived.Any(m => m.VerifiedAt is not null && m.Key.EndsWith("/" + SessionManifest.FileName, StringComparison.Ordinal) && !damagedArchives.Contains(ArchiveOf(m)));
+            var hasManifest = objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null);
+            // An archive tier only holds the phases already archived: a session not archived yet is not missing there.
+            var expected = tier.Level != TierLevel.Archive || session.State == SessionState.Archived || archived.Count > 0;
+            if (!hasManifest && !inSoundArchive)
             {
-                yield return Check(session.SessionId, tier, BackupCheckStatus.Missing, null, false,
-                    $"Session '{session.SessionId}' ({session.State}) has no verified backup on tier '{tier.Name}'.");
-                if (objects is null) continue;
+                if (expected)
+                    yield return Check(session.SessionId, tier, BackupCheckStatus.Missing, null, false,
+                        $"Session '{session.SessionId}' ({session.State}) has no verified {(tier.Level == TierLevel.Archive ? "archive" : "backup")} on tier '{tier.Name}'.");
+                if (objects.Count == 0) continue;
             }
 
             var problems = 0;
@@ -70,17 +103,23 @@ public sealed partial class BackupOperations
             if (damaged)
                 foreach (var manifest in objects.Where(o => BackupLayout.IsSessionManifest(o.Key)))
                     await Catalog.UpsertObjectAsync(manifest with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
-            if (problems == 0 && objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null))
+            if (problems == 0 && (hasManifest || inSoundArchive))
                 yield return Check(session.SessionId, tier, BackupCheckStatus.Ok, null, request.ReadData,
-                    $"{objects.Count} object(s) on tier '{tier.Name}' match the catalog{(request.ReadData ? " (data read)" : "")}.");
+                    inSoundArchive && !hasManifest
+                        ? $"In the verified archive '{ArchiveOf(archived[0])}' on tier '{tier.Name}'."
+                        : $"{objects.Count} object(s) on tier '{tier.Name}' match the catalog{(request.ReadData ? " (data read)" : "")}.");
         }
 
         if (request.SessionId is not null) yield break;
-        var known = catalogued.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+        var known = direct.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var key in onTier.Keys.Where(k => !known.Contains(k)).OrderBy(k => k, StringComparer.Ordinal))
             yield return Check(BackupLayout.SessionOf(key) ?? "", tier, BackupCheckStatus.Orphan, key, false,
                 $"'{key}' is on tier '{tier.Name}' but not in the catalog (Update-TierCatalog -FromTier adopts the tier's sessions).");
     }
+
+    private static bool IsArchiveMember(StoredObject o) => o.Key.IndexOf(ArchiveMemberSeparator) >= 0;
+
+    private static string ArchiveOf(StoredObject member) => member.Key[..member.Key.IndexOf(ArchiveMemberSeparator)];
 
     private async Task<BackupCheck> CheckObjectAsync(IObjectStore store, TierDefinition tier, StoredObject o, ObjectInfo? info, BackupCheckRequest request, CancellationToken cancellationToken)
     {
@@ -92,6 +131,9 @@ public sealed partial class BackupOperations
                 $"'{o.Key}': the tier reports {info.Size:N0} bytes, MD5 {info.Md5 ?? "(none)"}; the catalog recorded {o.SizeBytes:N0} bytes, MD5 {o.Md5}.");
         if (request.ReadData && Random.Shared.NextDouble() * 100 < request.SamplePercent)
         {
+            if (store is IArchiveStore cold && !(await cold.GetRestoreStatusAsync(o.Key, cancellationToken).ConfigureAwait(false)).IsReadable)
+                return Check(session, tier, BackupCheckStatus.Ok, o.Key, false,
+                    $"'{o.Key}' matches by the tier's checksum; it is in cold storage, so its bytes were not read (that needs a thaw).");
             var (md5, sha256, size) = await HashObjectAsync(store, o.Key, cancellationToken).ConfigureAwait(false);
             if (size != o.SizeBytes || (o.Md5 is not null && md5 != o.Md5.ToLowerInvariant()) || (o.Sha256 is not null && sha256 != o.Sha256.ToLowerInvariant()))
                 return Check(session, tier, BackupCheckStatus.Corrupt, o.Key, true,
