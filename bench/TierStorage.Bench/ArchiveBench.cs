@@ -97,6 +97,9 @@ internal static class ArchiveBench
                 Console.WriteLine($"| archive {label}: `tar czf Phase_1.tar.gz -C backup Phase_1 && cp Phase_1.tar.gz upload/`, median of {runs} | " +
                     $"{Median(tar):0.000} s, {Mb(inputBytes) / Median(tar):0.0} MB/s, archive {Mb(tarBytes):0.00} MB; with `sync` of the copy {Median(tarSync):0.000} s, {Mb(inputBytes) / Median(tarSync):0.0} MB/s | |");
                 Console.WriteLine($"| archive {label}: ArchivePhaseAsync / tar czf + cp | throughput {Median(tar) / Median(ours):0.00}x (with sync {Median(tarSync) / Median(ours):0.00}x), size {(double)result.SizeBytes / tarBytes:0.000}x | throughput >= 1.00x |");
+                var composition = string.Join(", ", files.GroupBy(Path.GetFileName).OrderByDescending(g => g.Sum(f => new FileInfo(f).Length))
+                    .Select(g => $"{g.Key} {Mb(g.Sum(f => new FileInfo(f).Length)):0.0} MB"));
+                Console.WriteLine($"| archive {label}: what the backup tier holds (the input of both) | {composition} | |");
                 Console.WriteLine($"| archive {label}: memory | peak working set during the timed runs {Mb(peak):0} MB (before them {Mb(baseline):0} MB), allocated {Mb(Median(allocated)):0.0} MB per archive | flat in phase size |");
             }
         }
