@@ -327,4 +327,43 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         }
         Cleanup(root);
     }
+    /// <summary>
+    /// Bug probe: the EarlyDeletion refusal says "Use -Force to accept", but ArchivePhaseAsync takes no force, so a phase
+    /// archive that must change (a late session) cannot be replaced before 180 days by any caller. Looked up by
+    /// reflection so this file compiles before the parameter exists: an overload with a bool 'force' is expected.
+    /// </summary>
+    [Fact]
+    public async Task A_young_DEEP_ARCHIVE_phase_archive_can_be_replaced_with_force_as_the_EarlyDeletion_message_says()
+    {
+        var bed = await BedAsync(storageClass: "DEEP_ARCHIVE", localSessions: 4);
+        var root = bed.Root;
+        bed.Test.Time.Now = DateTimeOffset.UtcNow;
+        await using (bed.Test)
+        {
+            var ws = await bed.Test.OpenAsync();
+            await BackedUpPhaseAsync(bed.Test, ws, 2);
+            var first = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            bed.Test.Time.Advance(TimeSpan.FromDays(10));
+            await BackedUpPhaseAsync(bed.Test, ws, 1, firstSeed: 7);
+            var refused = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, null, None));
+            Assert.Contains("-Force", refused.Message);
+
+            var withForce = typeof(BackupOperations).GetMethods().FirstOrDefault(m => m.Name == nameof(BackupOperations.ArchivePhaseAsync)
+                && m.GetParameters().Any(p => p.ParameterType == typeof(bool) && string.Equals(p.Name, "force", StringComparison.OrdinalIgnoreCase)));
+            Assert.True(withForce is not null, "BackupOperations.ArchivePhaseAsync has no 'bool force' parameter, so the '-Force' the EarlyDeletion message offers does not exist.");
+            var arguments = withForce.GetParameters().Select(p => p.Name switch
+            {
+                "phase" => (object?)1,
+                _ when p.ParameterType == typeof(bool) && string.Equals(p.Name, "force", StringComparison.OrdinalIgnoreCase) => true,
+                _ when p.ParameterType == typeof(CancellationToken) => None,
+                _ => p.HasDefaultValue ? p.DefaultValue : null,
+            }).ToArray();
+            var replaced = await (Task<PhaseArchiveResult>)withForce.Invoke(ws.Backups, arguments)!;
+
+            Assert.NotEqual(first.Md5, replaced.Md5);
+            await using var raw = RawStore(bed.Prefix);
+            Assert.Equal(replaced.Md5, (await raw.StatAsync("Phase_1.tar.gz", None))!.Md5);
+        }
+        Cleanup(root);
+    }
 }
