@@ -25,9 +25,23 @@ public sealed class S3ArchiveTests(S3rverFixture server)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private sealed record Bed(BackupTestBed Test, string Prefix, string Root)
+    /// <summary>The test bed plus the backup tier's own temp folder; disposing removes both, also after a failure.</summary>
+    private sealed record Bed(BackupTestBed Test, string Prefix, string Root) : IAsyncDisposable
     {
         public string BackupRoot => Path.Combine(Root, "backup");
+
+        public async ValueTask DisposeAsync()
+        {
+            await Test.DisposeAsync();
+            try
+            {
+                if (Directory.Exists(Root)) Directory.Delete(Root, true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless; failing the test over it would hide the real result.
+            }
+        }
     }
 
     /// <param name="storageClass">
@@ -40,7 +54,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     {
         var prefix = "arch-" + Guid.NewGuid().ToString("N")[..8];
         var root = Path.Combine(Path.GetTempPath(), "ts-s3arch-" + Guid.NewGuid().ToString("N"));
-        // The backup tier sits in its own temp folder (its path is in the YAML before the bed exists); removed by Cleanup.
+        // The backup tier sits in its own temp folder (its path is in the YAML before the bed exists); removed with the bed.
         var test = await CreateAsync(localSessions, $"""
               - name: backup
                 level: 2
@@ -83,17 +97,6 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         return ids;
     }
 
-    private static void Cleanup(string root)
-    {
-        try
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     /// <param name="multipart">Sessions large enough (random payloads, about 7 MB compressed) that the archive goes up
     /// in 5 MiB parts through s3rver's multipart upload; otherwise one PutObject.</param>
     [Theory]
@@ -102,8 +105,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     public async Task A_phase_of_three_sessions_is_archived_to_s3_its_backup_copies_deleted_and_a_session_restored_byte_identical(bool multipart)
     {
         var bed = await BedAsync(multipartThreshold: multipart ? 5 * S3StoreOptions.MiB : 16 * S3StoreOptions.MiB);
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = multipart ? await BackedUpPhaseAsync(bed.Test, ws, 3, events: 2000, randomBytesPerEvent: 1200) : await BackedUpPhaseAsync(bed.Test, ws, 3);
@@ -144,20 +146,18 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.Equal(originalLog, File.ReadAllBytes((await SessionAsync(ws, ids[^1])).LogPath!));
 
             // An older session, no longer local, comes out of the same archive into a plain directory.
-            var outDir = Path.Combine(root, "out");
+            var outDir = Path.Combine(bed.Root, "out");
             var first = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[0], Destination = outDir }, null, None);
             Assert.Equal((RestoreStatus.Restored, true), (first.Status, first.Verified));
             Assert.True(new FileInfo(Path.Combine(outDir, "activity.jsonl")).Length > 200 * 64);
         }
-        Cleanup(root);
     }
 
     [Fact]
     public async Task An_archive_object_overwritten_behind_the_stores_back_is_refused_on_restore()
     {
         var bed = await BedAsync();
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 3);
@@ -176,7 +176,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
                 await raw.PutAsync("Phase_1.tar.gz", new MemoryStream(bytes), null, None);
                 Assert.NotEqual(archived.Md5, (await raw.StatAsync("Phase_1.tar.gz", None))!.Md5);
             }
-            var outDir = Path.Combine(root, "out");
+            var outDir = Path.Combine(bed.Root, "out");
 
             var ex = await Assert.ThrowsAsync<TierStorageException>(() =>
                 ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[0], Destination = outDir }, null, None));
@@ -185,15 +185,13 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.Contains("Phase_1.tar.gz", ex.Message);
             Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
         }
-        Cleanup(root);
     }
 
     [Fact]
     public async Task An_archive_object_damaged_on_the_servers_disk_is_refused_on_restore()
     {
         var bed = await BedAsync();
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 3);
@@ -204,7 +202,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             var bytes = File.ReadAllBytes(file);
             bytes[bytes.Length / 3] ^= 0x5A;
             File.WriteAllBytes(file, bytes);
-            var outDir = Path.Combine(root, "out");
+            var outDir = Path.Combine(bed.Root, "out");
 
             var ex = await Assert.ThrowsAsync<TierStorageException>(() =>
                 ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[1], Destination = outDir }, null, None));
@@ -212,7 +210,6 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.Equal(ErrorIds.ChecksumMismatch, ex.ErrorId);
             Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
         }
-        Cleanup(root);
     }
 
     /// <summary>Test-Backup's stat comparison (size and MD5 as the tier reports them against the catalog) pointed at the
@@ -221,8 +218,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     public async Task Test_Backup_on_the_archive_tier_reports_an_overwritten_phase_archive_as_Corrupt()
     {
         var bed = await BedAsync();
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
@@ -240,7 +236,6 @@ public sealed class S3ArchiveTests(S3rverFixture server)
 
             Assert.Contains(checks, c => c.Status == BackupCheckStatus.Corrupt && c.Key == archived.Key);
         }
-        Cleanup(root);
     }
 
     /// <summary>Bug probe: Test-Backup pointed at a healthy archive tier. The catalog's member rows
@@ -249,8 +244,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     public async Task Test_Backup_on_a_healthy_archive_tier_reports_no_archived_session_or_member_as_Missing()
     {
         var bed = await BedAsync();
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
@@ -260,7 +254,6 @@ public sealed class S3ArchiveTests(S3rverFixture server)
 
             Assert.DoesNotContain(checks, c => c.Status is BackupCheckStatus.Missing or BackupCheckStatus.Corrupt);
         }
-        Cleanup(root);
     }
 
     /// <summary>Bug probe: running Test-Backup on a healthy archive tier must not take away the archive members' verified
@@ -269,8 +262,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     public async Task Test_Backup_on_a_healthy_archive_tier_keeps_the_archive_members_verified_so_backup_copies_can_still_be_deleted()
     {
         var bed = await BedAsync();
-        var root = bed.Root;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 2);
@@ -283,17 +275,15 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.All(members, o => Assert.NotNull(o.VerifiedAt));
             Assert.True(await ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None) > 0);
         }
-        Cleanup(root);
     }
 
     [Fact]
     public async Task Replacing_a_DEEP_ARCHIVE_phase_archive_younger_than_180_days_is_refused_with_EarlyDeletion_and_allowed_after()
     {
         var bed = await BedAsync(storageClass: "DEEP_ARCHIVE", localSessions: 4);
-        var root = bed.Root;
         // s3rver stamps Last-Modified with the real clock: the workspace's clock starts there too.
         bed.Test.Time.Now = DateTimeOffset.UtcNow;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
@@ -325,7 +315,6 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.NotEqual(first.Md5, replaced.Md5);
             Assert.Equal(replaced.Md5, (await raw.StatAsync("Phase_1.tar.gz", None))!.Md5);
         }
-        Cleanup(root);
     }
     /// <summary>
     /// Bug probe: the EarlyDeletion refusal says "Use -Force to accept", but ArchivePhaseAsync takes no force, so a phase
@@ -336,9 +325,8 @@ public sealed class S3ArchiveTests(S3rverFixture server)
     public async Task A_young_DEEP_ARCHIVE_phase_archive_can_be_replaced_with_force_as_the_EarlyDeletion_message_says()
     {
         var bed = await BedAsync(storageClass: "DEEP_ARCHIVE", localSessions: 4);
-        var root = bed.Root;
         bed.Test.Time.Now = DateTimeOffset.UtcNow;
-        await using (bed.Test)
+        await using (bed)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
@@ -364,6 +352,5 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             await using var raw = RawStore(bed.Prefix);
             Assert.Equal(replaced.Md5, (await raw.StatAsync("Phase_1.tar.gz", None))!.Md5);
         }
-        Cleanup(root);
     }
 }
