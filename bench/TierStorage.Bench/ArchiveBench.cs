@@ -58,7 +58,7 @@ internal static class ArchiveBench
                 }
 
                 // Warm-up (JIT, page cache), then alternate so other load on the machine falls on both alike.
-                var warm = await ws.Backups.ArchivePhaseAsync(1, null, None);
+                var warm = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
                 Clear();
                 if (Shell(tarCommand) != 0) throw new InvalidOperationException("tar czf failed");
                 Clear();
@@ -75,7 +75,7 @@ internal static class ArchiveBench
                     Clear();
                     var before = GC.GetTotalAllocatedBytes(precise: true);
                     var started = Stopwatch.GetTimestamp();
-                    result = await ws.Backups.ArchivePhaseAsync(1, null, None);
+                    result = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
                     ours.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     allocated.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
                     Clear();

@@ -31,7 +31,8 @@ public sealed partial class BackupOperations
     /// checksums as it is read from the backup tier, so a damaged copy is never archived. Memory stays flat: files pass
     /// through one at a time and the archive is built in staging/ before it is uploaded.
     /// </summary>
-    public async Task<PhaseArchiveResult> ArchivePhaseAsync(int phase, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="force">Replace an archive of the phase that differs even when Deep Archive bills the early deletion.</param>
+    public async Task<PhaseArchiveResult> ArchivePhaseAsync(int phase, bool force, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var backupTier = ResolveTier(null);
@@ -100,7 +101,7 @@ public sealed partial class BackupOperations
         var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
         var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
         await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
-        await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
+        if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
         await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
         {
             var options = new PutOptions

@@ -43,7 +43,7 @@ public sealed partial class LifecycleOperations
                         ? move with { State = TierMoveState.Done, Bytes = last.BytesSent }
                         : move with { State = TierMoveState.Failed, Message = last?.Message ?? "The backup did not run." };
                 case TierMoveAction.Archive:
-                    var archived = await _workspace.Backups.ArchivePhaseAsync(move.Phase!.Value, progress, cancellationToken).ConfigureAwait(false);
+                    var archived = await _workspace.Backups.ArchivePhaseAsync(move.Phase!.Value, force, progress, cancellationToken).ConfigureAwait(false);
                     return move with { State = TierMoveState.Done, Bytes = archived.SizeBytes, Message = $"{archived.Key}: {archived.Sessions.Count} sessions, verified." };
                 default:
                     var current = await BuildModelAsync(cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ public sealed class PhaseArchiveTests
             var ids = await BackedUpPhaseAsync(bed, ws, 3);
             var originalLog = File.ReadAllBytes((await SessionAsync(ws, ids[^1])).LogPath!);
 
-            var archived = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
 
             Assert.True(archived.Verified);
             Assert.Equal(ids, archived.Sessions);
@@ -87,7 +87,7 @@ public sealed class PhaseArchiveTests
             await BackedUpPhaseAsync(bed, ws, 1);
             var unsaved = await bed.CompletedSessionAsync(ws, seed: 9);
 
-            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, null, None));
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));
 
             Assert.Equal((ErrorIds.BackupNotVerified, unsaved), (ex.ErrorId, ex.Target));
             Assert.False(Directory.Exists(Path.Combine(root, "archive")) && Directory.EnumerateFiles(Path.Combine(root, "archive"), "*.tar.gz").Any());
@@ -120,7 +120,7 @@ public sealed class PhaseArchiveTests
         {
             var ws = await bed.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed, ws, 1);
-            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             await ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None);
             var archive = Path.Combine(root, "archive", "Phase_1.tar.gz");
             var bytes = File.ReadAllBytes(archive);
@@ -148,7 +148,7 @@ public sealed class PhaseArchiveTests
         {
             var ws = await bed.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed, ws, 2);
-            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             Assert.Equal("DEEP_ARCHIVE", s3.Objects["ts/Phase_1.tar.gz"].StorageClass);
             Assert.Equal("STANDARD", s3.Objects["ts/metadata/Phase_1_manifest.json"].StorageClass);
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);

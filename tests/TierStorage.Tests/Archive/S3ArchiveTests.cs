@@ -114,7 +114,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
             Assert.Contains(local.Keys, k => k.EndsWith(".json.gz", StringComparison.Ordinal));
             Assert.Contains(local.Keys, k => k.EndsWith("_handoff.md", StringComparison.Ordinal));
 
-            var archived = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
 
             Assert.True(archived.Verified);
             Assert.Equal(("archive", "Phase_1.tar.gz", "metadata/Phase_1_manifest.json"), (archived.Tier, archived.Key, archived.ManifestKey));
@@ -161,7 +161,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 3);
-            var archived = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
 
             // Another client of the bucket replaces the object with other bytes of the same length (a consistent object:
@@ -195,7 +195,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 3);
-            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
             // Bit rot under s3rver: the file changes, its recorded ETag and size do not.
             var file = server.ObjectFile($"{bed.Prefix}/Phase_1.tar.gz");
@@ -222,7 +222,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
-            var archived = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             await using (var raw = RawStore(bed.Prefix))
             {
                 var bytes = new MemoryStream();
@@ -248,7 +248,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
-            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
 
             var checks = await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { Tier = "archive" }, None));
 
@@ -266,7 +266,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             var ids = await BackedUpPhaseAsync(bed.Test, ws, 2);
-            await ws.Backups.ArchivePhaseAsync(1, null, None);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
 
             await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { Tier = "archive" }, None));
 
@@ -287,19 +287,19 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
-            var first = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var first = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             await using var raw = RawStore(bed.Prefix);
             var stored = await raw.StatAsync("Phase_1.tar.gz", None);
             Assert.Equal(first.Md5, stored!.Md5);
 
             // Archiving the same backup copies again yields the same archive: nothing is replaced, nothing refused.
-            var again = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var again = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             Assert.Equal(first.Md5, again.Md5);
 
             // A late session joins the phase: the new archive differs, and would replace a 10-day-old Deep Archive object.
             bed.Test.Time.Advance(TimeSpan.FromDays(10));
             await BackedUpPhaseAsync(bed.Test, ws, 1, firstSeed: 7);
-            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, null, None));
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));
 
             Assert.Equal(ErrorIds.EarlyDeletion, ex.ErrorId);
             Assert.Equal("Phase_1.tar.gz", ex.Target);
@@ -310,17 +310,14 @@ public sealed class S3ArchiveTests(S3rverFixture server)
 
             // Past the minimum the replacement goes through.
             bed.Test.Time.Advance(TimeSpan.FromDays(171));
-            var replaced = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var replaced = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             Assert.Equal(3, replaced.Sessions.Count);
             Assert.NotEqual(first.Md5, replaced.Md5);
             Assert.Equal(replaced.Md5, (await raw.StatAsync("Phase_1.tar.gz", None))!.Md5);
         }
     }
-    /// <summary>
-    /// Bug probe: the EarlyDeletion refusal says "Use -Force to accept", but ArchivePhaseAsync takes no force, so a phase
-    /// archive that must change (a late session) cannot be replaced before 180 days by any caller. Looked up by
-    /// reflection so this file compiles before the parameter exists: an overload with a bool 'force' is expected.
-    /// </summary>
+    /// <summary>Regression: the EarlyDeletion refusal offered "-Force", which no caller could pass; a phase archive that
+    /// must change (a late session) could not be replaced before 180 days at all.</summary>
     [Fact]
     public async Task A_young_DEEP_ARCHIVE_phase_archive_can_be_replaced_with_force_as_the_EarlyDeletion_message_says()
     {
@@ -330,23 +327,13 @@ public sealed class S3ArchiveTests(S3rverFixture server)
         {
             var ws = await bed.Test.OpenAsync();
             await BackedUpPhaseAsync(bed.Test, ws, 2);
-            var first = await ws.Backups.ArchivePhaseAsync(1, null, None);
+            var first = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             bed.Test.Time.Advance(TimeSpan.FromDays(10));
             await BackedUpPhaseAsync(bed.Test, ws, 1, firstSeed: 7);
-            var refused = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, null, None));
+            var refused = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));
             Assert.Contains("-Force", refused.Message);
 
-            var withForce = typeof(BackupOperations).GetMethods().FirstOrDefault(m => m.Name == nameof(BackupOperations.ArchivePhaseAsync)
-                && m.GetParameters().Any(p => p.ParameterType == typeof(bool) && string.Equals(p.Name, "force", StringComparison.OrdinalIgnoreCase)));
-            Assert.True(withForce is not null, "BackupOperations.ArchivePhaseAsync has no 'bool force' parameter, so the '-Force' the EarlyDeletion message offers does not exist.");
-            var arguments = withForce.GetParameters().Select(p => p.Name switch
-            {
-                "phase" => (object?)1,
-                _ when p.ParameterType == typeof(bool) && string.Equals(p.Name, "force", StringComparison.OrdinalIgnoreCase) => true,
-                _ when p.ParameterType == typeof(CancellationToken) => None,
-                _ => p.HasDefaultValue ? p.DefaultValue : null,
-            }).ToArray();
-            var replaced = await (Task<PhaseArchiveResult>)withForce.Invoke(ws.Backups, arguments)!;
+            var replaced = await ws.Backups.ArchivePhaseAsync(1, force: true, null, None);
 
             Assert.NotEqual(first.Md5, replaced.Md5);
             await using var raw = RawStore(bed.Prefix);

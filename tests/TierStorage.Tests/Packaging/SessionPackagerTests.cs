@@ -180,11 +180,35 @@ public sealed class SessionPackagerTests : IDisposable
         await SessionPackager.PackageAsync(Request with { CatalogDatabasePath = _dir.Combine("analytics", "catalog.db") }, null, CancellationToken.None);
 
         using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
-        Assert.Equal(0L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM upload_states;")));
+        Assert.Equal(0L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM sqlite_master WHERE name = 'upload_states';")));
         Assert.True(File.ReadAllBytes(Path.Combine(Staging, SessionPackager.AnalyticsFileName)).AsSpan().IndexOf("upload_id=SECRET"u8) < 0,
             "the deleted address is still in the file's bytes");
         using var live = OpenDatabase(_dir.Combine("analytics", "catalog.db"));
         Assert.Equal(1L, Convert.ToInt64(Execute(live, "SELECT count(*) FROM upload_states;")));
+    }
+
+    [Fact]
+    public async Task The_analytics_snapshot_holds_this_session_only_so_backups_do_not_grow_with_history()
+    {
+        var catalogPath = _dir.Combine("analytics", "catalog.db");
+        await using (var catalog = await TierStorage.Engine.Catalog.CatalogDatabase.OpenAsync(catalogPath, CancellationToken.None))
+        {
+            foreach (var (id, phase) in new[] { (SessionId, 1), ("session_20261122_080000", 0), ("session_20261122_100000", 2) })
+            {
+                await catalog.InsertSessionAsync(new TierStorage.Engine.Catalog.SessionRecord { SessionId = id, Phase = phase, StartedAt = DateTimeOffset.UnixEpoch, State = SessionState.Completed }, CancellationToken.None);
+                await catalog.AddEventsAsync(id, Enumerable.Range(0, 50).Select(i => new SessionEvent { Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(i), Type = SessionEventType.ToolCall, Tool = id }).ToList(), 1, CancellationToken.None);
+            }
+        }
+
+        await SessionPackager.PackageAsync(Request with { CatalogDatabasePath = catalogPath }, null, CancellationToken.None);
+
+        using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
+        Assert.Equal(50L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM events;")));
+        Assert.Equal(SessionId, Execute(copy, "SELECT DISTINCT session_id FROM events;"));
+        Assert.Equal(SessionId, Execute(copy, "SELECT group_concat(session_id) FROM sessions;"));
+        Assert.Equal(1L, Convert.ToInt64(Execute(copy, "SELECT group_concat(number) FROM phases;")));
+        Assert.Equal(Convert.ToInt64(Execute(OpenDatabase(catalogPath), "PRAGMA user_version;")), Convert.ToInt64(Execute(copy, "PRAGMA user_version;")));
+        Assert.Contains("ix_events_session_ts", Convert.ToString(Execute(copy, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index';")));
     }
 
     [Fact]
