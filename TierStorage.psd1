@@ -35,6 +35,7 @@
         'Get-TierUsage'
         'Move-DataTier'
         'Invoke-TierPolicy'
+        'Restore-Phase'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

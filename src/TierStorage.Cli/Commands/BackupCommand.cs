@@ -16,6 +16,7 @@ internal static class BackupCommand
     [
         new Command("backup", "Back up sessions to a tier, drain the offline queue, and check backups") { CreateRun(context), CreateSync(context), CreateTest(context) },
         CreateRestore(context),
+        CreateRestorePhase(context),
         new Command("tier", "Check tiers and their usage") { CreateTierTest(context), CreateUsage(context) },
         new Command("catalog", "Maintain the catalog") { CreateRebuild(context) },
         new Command("connect", "Connect a cloud account") { CreateConnectDrive(context) },
@@ -146,6 +147,31 @@ internal static class BackupCommand
             else context.Stdout.WriteLine($"Restored {result.SessionId} from {result.Tier} into {result.Destination}: {result.Files.Count} files, {Display.Bytes(result.BytesReceived)} received, verified.");
             // A thaw under way is not a failure, but a script must not take the session for restored.
             return result.Status == RestoreStatus.Thawing ? ExitCodes.Unavailable : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateRestorePhase(CliContext context)
+    {
+        var phase = new Argument<int>("phase") { Description = "The archived phase" };
+        var destination = new Option<string?>("--destination") { Description = "Restore as plain files under this directory (a folder per session)", HelpName = "DIR" };
+        var force = new Option<bool>("--force") { Description = "Replace local files of the sessions that already exist" };
+        var retrieval = ValueParsers.Enum<ArchiveRetrievalTier>("--retrieval", "From a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper)");
+        var wait = new Option<bool>("--wait") { Description = "From a cold archive: wait for the thaw, then restore" };
+        var command = new Command("restore-phase", "Restore every session of an archived phase out of one download of its archive") { phase, destination, force, retrieval, wait };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var exit = ExitCodes.Success;
+            await foreach (var result in workspace.Backups.RestorePhaseAsync(parseResult.GetValue(phase),
+                parseResult.GetValue(destination) is { } d ? Path.GetFullPath(d) : null, parseResult.GetValue(force),
+                parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, parseResult.GetValue(wait), null, cancellationToken).ConfigureAwait(false))
+            {
+                if (result.Status == RestoreStatus.Thawing) exit = ExitCodes.Unavailable;
+                if (context.IsJson(parseResult)) context.WriteJson(result);
+                else context.Stdout.WriteLine(result.Status == RestoreStatus.Thawing ? result.Message : $"Restored {result.SessionId} into {result.Destination}, verified.");
+            }
+            return exit;
         });
         return command;
     }

@@ -122,7 +122,9 @@ public sealed partial class BackupOperations
         var destination = destinationPath is null
             ? await UnpackIntoWorkspaceAsync(manifest, package, request.Force, cancellationToken).ConfigureAwait(false)
             : await UnpackIntoDirectoryAsync(manifest, package, destinationPath, request.Force, cancellationToken).ConfigureAwait(false);
-        TryDeleteDirectory(download);
+        // Restore-Phase reads several sessions out of one download; a single session's restore cleans up after itself.
+        if (!request.KeepArchiveDownload) TryDeleteDirectory(download);
+        else TryDeleteDirectory(extracted);
         return new RestoreResult
         {
             SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination, Status = RestoreStatus.Restored,
@@ -153,5 +155,50 @@ public sealed partial class BackupOperations
             ReadyAfter = recorded.ReadyAfter, ThawCostUsd = recorded.CostUsd, Destination = "",
             Message = $"'{key}' is in {status.StorageClass}: a {recorded.RetrievalTier} thaw was requested at {recorded.RequestedAt:u} (about ${recorded.CostUsd:0.00}); run Restore-Session again after {recorded.ReadyAfter:u}, or use -Wait.",
         };
+    }
+
+    /// <summary>
+    /// Restore-Phase: every session of an archived phase, out of one download of its archive (thawed first when cold,
+    /// as for one session: the results then say Thawing and when to come back). Sessions are restored into the
+    /// workspace, or under <paramref name="destination"/>/&lt;session&gt;/.
+    /// </summary>
+    public async IAsyncEnumerable<RestoreResult> RestorePhaseAsync(int phase, string? destination, bool force, ArchiveRetrievalTier retrieval, bool wait,
+        IProgress<BackupProgress>? progress, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tier = ResolveArchiveTier(null);
+        var folder = BackupLayout.PhaseFolder(phase, await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
+        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
+        PhaseArchiveManifest phaseManifest;
+        await using (var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false))
+        {
+            if (await store.StatAsync(manifestKey, cancellationToken).ConfigureAwait(false) is null)
+                throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,
+                    $"Tier '{tier.Name}' holds no archive of phase {phase} ('{manifestKey}' is not there).", phase);
+            phaseManifest = await ReadPhaseManifestAsync(store, tier, manifestKey, cancellationToken).ConfigureAwait(false);
+        }
+        var download = Path.Combine(_workspace.Layout.StagingDirectory, "thaw-" + folder);
+        try
+        {
+            foreach (var session in phaseManifest.Sessions)
+            {
+                var request = new RestoreRequest
+                {
+                    SessionId = session.SessionId, Tier = tier.Name, Force = force, Retrieval = retrieval, Wait = wait, KeepArchiveDownload = true,
+                    Destination = destination is null ? null : Path.Combine(destination, session.SessionId),
+                };
+                RestoreResult result;
+                while (true)
+                {
+                    result = await RestoreFromArchiveAsync(request, tier, manifestKey, progress, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+                    if (result.Status != RestoreStatus.Thawing || !wait) break;
+                    await Task.Delay(request.PollInterval, _workspace.Time, cancellationToken).ConfigureAwait(false);
+                }
+                yield return result;
+            }
+        }
+        finally
+        {
+            TryDeleteDirectory(download);
+        }
     }
 }

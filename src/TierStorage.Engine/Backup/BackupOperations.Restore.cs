@@ -20,6 +20,8 @@ public sealed record RestoreRequest
     public bool Wait { get; init; }
     /// <summary>How often -Wait asks the archive whether the thaw is done.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMinutes(15);
+    /// <summary>Keep a downloaded phase archive in staging/ for the next session of the same phase (Restore-Phase).</summary>
+    internal bool KeepArchiveDownload { get; init; }
 }
 
 public sealed partial class BackupOperations

@@ -172,4 +172,25 @@ public sealed class PhaseArchiveTests
         }
         Directory.Delete(root, true);
     }
+
+    [Fact]
+    public async Task Restore_phase_brings_back_every_session_of_the_archive_from_one_download()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 3);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+
+            var restored = await ToListAsync(ws.Backups.RestorePhaseAsync(1, Path.Combine(root, "out"), force: false, ArchiveRetrievalTier.Standard, wait: false, null, None));
+
+            Assert.Equal(ids, restored.Select(r => r.SessionId));
+            Assert.All(restored, r => Assert.Equal((RestoreStatus.Restored, true), (r.Status, r.Verified)));
+            Assert.All(ids, id => Assert.True(File.Exists(Path.Combine(root, "out", id, "activity.jsonl")), id));
+            Assert.False(Directory.Exists(Path.Combine(bed.Layout.Root, "staging", "thaw-Phase_1")));
+        }
+        Directory.Delete(root, true);
+    }
 }

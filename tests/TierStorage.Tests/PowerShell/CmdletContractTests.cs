@@ -72,6 +72,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Backup-Session", "Update-TierCatalog", [], ["Tier"] },
         { "Get-TierUsage", "Test-TierConnection", [], ["Tier"] },
         { "Get-TierUsage", "Sync-BackupQueue", [], ["Tier"] },
+        { "Get-Session", "Restore-Phase", [], ["Phase"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
@@ -84,7 +85,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
             "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
-            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy",
+            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }
