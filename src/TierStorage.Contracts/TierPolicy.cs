@@ -26,6 +26,9 @@ public sealed class TierDefinition
     public long? CapacityBytes { get; set; }
     public double WarnPercent { get; set; } = 80;
     public double CriticalPercent { get; set; } = 90;
+    /// <summary>When the tier reaches CriticalPercent, the policy run moves data off it early (the seed's auto-migration):
+    /// level 1 keeps only the newest session, level 2 only the current phase; always copy first, delete after.</summary>
+    public bool MigrateOnCritical { get; set; }
     public decimal PricePerGbMonth { get; set; }
     /// <summary>folder: directory (environment variables and ~ expanded; relative to the workspace).</summary>
     public string? Path { get; set; }

@@ -93,12 +93,23 @@ public sealed partial class LifecycleOperations
                 }
             }
 
-            var usage = new List<TierUsage>();
-            await foreach (var u in _workspace.Backups.GetUsageAsync(null, refresh: false, cancellationToken).ConfigureAwait(false))
+            var usage = await UsageAsync(cancellationToken).ConfigureAwait(false);
+            var critical = usage.Where(u => u.Status == TierHealth.Critical && _workspace.Policy.GetTier(u.Tier) is { MigrateOnCritical: true }).ToList();
+            if (critical.Count > 0)
             {
-                usage.Add(u);
-                if (u.Status != TierHealth.Healthy) alerts.Add($"Tier '{u.Tier}' is {u.Status}: {u.Message}");
+                // The seed's auto-migration: the plan under the tightest retention the tier allows, then usage again.
+                var tightened = Tightened(_workspace.Policy, critical.Select(u => u.Level));
+                foreach (var move in LifecyclePlanner.Plan(await BuildModelAsync(tightened, cancellationToken).ConfigureAwait(false)))
+                {
+                    var done = await ExecuteAsync(move with { Rule = "migrate_on_critical: " + move.Rule }, options.Force, progress, cancellationToken).ConfigureAwait(false);
+                    moves.Add(done);
+                    if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Item} failed: {done.Message}");
+                }
+                alerts.Add($"Tier(s) {string.Join(", ", critical.Select(u => $"'{u.Tier}'"))} reached critical; data was moved off early (migrate_on_critical).");
+                usage = await UsageAsync(cancellationToken).ConfigureAwait(false);
             }
+            foreach (var u in usage.Where(u => u.Status != TierHealth.Healthy))
+                alerts.Add($"Tier '{u.Tier}' is {u.Status}: {u.Message}");
 
             var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
                          || usage.Any(u => u.Status == TierHealth.Critical) || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
@@ -109,6 +120,30 @@ public sealed partial class LifecycleOperations
                 Backups = backups, Moves = moves, Usage = usage, AbortedUploads = aborted, Alerts = alerts,
             };
         }
+    }
+
+    private async Task<List<TierUsage>> UsageAsync(CancellationToken cancellationToken)
+    {
+        var usage = new List<TierUsage>();
+        await foreach (var u in _workspace.Backups.GetUsageAsync(null, refresh: false, cancellationToken).ConfigureAwait(false)) usage.Add(u);
+        return usage;
+    }
+
+    /// <summary>The policy with retention at its floor for the critical levels: one local session, one phase on backup.</summary>
+    private static TierPolicy Tightened(TierPolicy policy, IEnumerable<TierLevel> criticalLevels)
+    {
+        var levels = criticalLevels.ToHashSet();
+        return new TierPolicy
+        {
+            Version = policy.Version, Source = policy.Source, Tiers = policy.Tiers, Lifecycle = policy.Lifecycle, Backup = policy.Backup,
+            Redaction = policy.Redaction, Pricing = policy.Pricing,
+            Retention = new RetentionPolicy
+            {
+                LocalSessions = levels.Contains(TierLevel.Local) ? 1 : policy.Retention.LocalSessions,
+                BackupPhases = levels.Contains(TierLevel.Backup) ? 1 : policy.Retention.BackupPhases,
+                ArchiveDays = policy.Retention.ArchiveDays,
+            },
+        };
     }
 
     private static string ReadLease(string path)

@@ -77,9 +77,11 @@ public sealed partial class LifecycleOperations
 
     /// <summary>The catalog and the disk as the planner sees them: which tier holds a verified copy of each session's
     /// log, snapshots and handoff, and which phases have a verified archive.</summary>
-    public async Task<LifecycleModel> BuildModelAsync(CancellationToken cancellationToken)
+    public Task<LifecycleModel> BuildModelAsync(CancellationToken cancellationToken) => BuildModelAsync(_workspace.Policy, cancellationToken);
+
+    /// <summary>The model under another policy (the run's auto-migration plans with tightened retention).</summary>
+    internal async Task<LifecycleModel> BuildModelAsync(TierPolicy policy, CancellationToken cancellationToken)
     {
-        var policy = _workspace.Policy;
         var backupTier = policy.GetTier(TierLevel.Backup)?.Name;
         var archiveTier = policy.GetTier(TierLevel.Archive)?.Name;
         var records = await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false);

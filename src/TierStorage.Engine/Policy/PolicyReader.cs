@@ -14,7 +14,7 @@ namespace TierStorage.Engine.Policy;
 internal sealed partial class PolicyReader
 {
     private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing"];
-    private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "price_per_gb_month"];
+    private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
     private static readonly string[] BackupKeys = ["on_session_complete", "compression_level"];
@@ -312,6 +312,7 @@ internal sealed partial class PolicyReader
         var critical = Number(criticalNode, Child(map.Path, "critical_percent"), 0m, 100m);
         if (warn is { } w) tier.WarnPercent = (double)w;
         if (critical is { } c) tier.CriticalPercent = (double)c;
+        tier.MigrateOnCritical = Bool(map.Get("migrate_on_critical"), Child(map.Path, "migrate_on_critical")) ?? tier.MigrateOnCritical;
         if (tier.CriticalPercent < tier.WarnPercent && (warn is not null || critical is not null))
         {
             var (node, key) = criticalNode is not null ? (criticalNode, "critical_percent") : (warnNode, "warn_percent");

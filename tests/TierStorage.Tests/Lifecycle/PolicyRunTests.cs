@@ -72,4 +72,36 @@ public sealed class PolicyRunTests
         var next = await first.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
         Assert.NotEqual(PolicyRunStatus.AlreadyRunning, next.Status);
     }
+
+    [Fact]
+    public async Task A_critical_local_tier_with_migrate_on_critical_has_older_sessions_moved_off_after_their_copies_are_verified()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ts-migrate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var bed = await CreateAsync(localSessions: 3, tierYaml: $"""
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(root, "backup")}
+            """);
+        await using (bed)
+        {
+            // The local tier: tiny, so three sessions put it past critical.
+            var policy = Path.Combine(bed.WorkspaceRoot, "tierstorage.yaml");
+            File.WriteAllText(policy, File.ReadAllText(policy).Replace("capacity: 20MB", "capacity: 64KB\n    migrate_on_critical: true"));
+            var ws = await bed.OpenAsync();
+            var ids = new List<string>();
+            for (var i = 0; i < 3; i++) ids.Add(await bed.CompletedSessionAsync(ws, events: 100, seed: i + 1));
+
+            var run = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+
+            Assert.Contains(run.Moves, m => m.Rule.StartsWith("migrate_on_critical: retention.local_sessions = 1", StringComparison.Ordinal) && m.State == TierMoveState.Done);
+            Assert.Contains(run.Alerts, a => a.Contains("migrate_on_critical", StringComparison.Ordinal));
+            Assert.Null((await SessionAsync(ws, ids[0])).LogPath);
+            Assert.Null((await SessionAsync(ws, ids[1])).LogPath);
+            Assert.NotNull((await SessionAsync(ws, ids[2])).LogPath);
+            Assert.All(ids, id => Assert.True(SessionAsync(ws, id).GetAwaiter().GetResult().Verified, id));
+        }
+        Directory.Delete(root, true);
+    }
 }
