@@ -39,9 +39,13 @@ public sealed partial class LifecycleOperations
                     BackupResult? last = null;
                     await foreach (var r in _workspace.Backups.BackupAsync(new BackupRequest { SessionIds = [move.SessionId!], Tier = move.To, DrainQueue = false }, progress, cancellationToken).ConfigureAwait(false))
                         last = r;
-                    return last is { Verified: true }
-                        ? move with { State = TierMoveState.Done, Bytes = last.BytesSent }
-                        : move with { State = TierMoveState.Failed, Message = last?.Message ?? "The backup did not run." };
+                    return last switch
+                    {
+                        { Verified: true } => move with { State = TierMoveState.Done, Bytes = last.BytesSent },
+                        // The tier is unreachable: the backup waits in the queue, and the deletes that needed it are skipped.
+                        { Status: BackupStatus.Queued } => move with { State = TierMoveState.Skipped, Message = last.Message },
+                        _ => move with { State = TierMoveState.Failed, Message = last?.Message ?? "The backup did not run." },
+                    };
                 case TierMoveAction.Archive:
                     var archived = await _workspace.Backups.ArchivePhaseAsync(move.Phase!.Value, force, progress, cancellationToken).ConfigureAwait(false);
                     return move with { State = TierMoveState.Done, Bytes = archived.SizeBytes, Message = $"{archived.Key}: {archived.Sessions.Count} sessions, verified." };

@@ -104,4 +104,30 @@ public sealed class PolicyRunTests
         }
         Directory.Delete(root, true);
     }
+
+    [Fact]
+    public async Task An_unreachable_backup_tier_queues_the_night_s_backups_and_the_run_reports_alerts_not_failure()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ts-offline-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        await using (var bed = await CreateAsync(localSessions: 1, tierYaml: $"""
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(root, "nas-not-mounted", "backup")}
+            """))
+        {
+            var ws = await bed.OpenAsync();
+            var ids = new List<string>();
+            for (var i = 0; i < 3; i++) ids.Add(await bed.CompletedSessionAsync(ws, seed: i + 1));
+
+            var run = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+
+            Assert.Equal(PolicyRunStatus.CompletedWithAlerts, run.Status);
+            Assert.All(run.Backups, b => Assert.Equal(BackupStatus.Queued, b.Status));
+            Assert.DoesNotContain(run.Moves, m => m.Action == TierMoveAction.Delete && m.State == TierMoveState.Done);
+            Assert.All(ids, id => Assert.NotNull(SessionAsync(ws, id).GetAwaiter().GetResult().LogPath));
+        }
+        Directory.Delete(root, true);
+    }
 }
