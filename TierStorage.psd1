@@ -36,6 +36,8 @@
         'Move-DataTier'
         'Invoke-TierPolicy'
         'Restore-Phase'
+        'Start-Phase'
+        'Get-Phase'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

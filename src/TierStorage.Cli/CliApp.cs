@@ -79,6 +79,7 @@ public static class CliApp
             SessionCommand.Create(context),
             EventCommand.Create(context),
             SnapshotCommand.Create(context),
+            PhaseCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

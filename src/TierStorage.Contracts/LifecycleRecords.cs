@@ -114,3 +114,25 @@ public sealed record PolicyRunResult
     /// <summary>What a person should look at: failures, queued work, tiers at their thresholds.</summary>
     public IReadOnlyList<string> Alerts { get; init; } = [];
 }
+
+/// <summary>A phase of the project (Start-Phase, Get-Phase): its dates, sessions and where they live.</summary>
+public sealed record PhaseInfo
+{
+    public int Phase { get; init; }
+    public string? Name { get; init; }
+    /// <summary>Phase_&lt;n&gt;_&lt;name&gt;: its folder on the backup tier and its archive's name.</summary>
+    public string Folder { get; init; } = "";
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    /// <summary>The phase new sessions start in.</summary>
+    public bool IsCurrent { get; init; }
+    public int SessionCount { get; init; }
+    public long EventCount { get; init; }
+    /// <summary>Sessions with their log on the local tier.</summary>
+    public int LocalSessions { get; init; }
+    /// <summary>Sessions with a verified copy on the backup tier.</summary>
+    public int BackedUpSessions { get; init; }
+    public bool Archived { get; init; }
+    public DateTimeOffset? ReviewedAt { get; init; }
+    public bool Reviewed => ReviewedAt is not null;
+}

@@ -7,7 +7,11 @@ namespace TierStorage.Engine.Catalog;
 public sealed record ThawRequest(string Tier, string Key, DateTimeOffset RequestedAt, string RetrievalTier, DateTimeOffset ReadyAfter, decimal CostUsd);
 
 /// <summary>A phase row: when it started, and when its archive was deleted by retention.archive_days (null if never).</summary>
-public sealed record PhaseRecord(int Number, string? Name, DateTimeOffset StartedAt, DateTimeOffset? ArchiveExpiredAt);
+public sealed record PhaseRecord(int Number, string? Name, DateTimeOffset StartedAt, DateTimeOffset? ArchiveExpiredAt)
+{
+    public DateTimeOffset? EndedAt { get; init; }
+    public DateTimeOffset? ReviewedAt { get; init; }
+}
 
 /// <summary>A backup waiting for its tier.</summary>
 public sealed record QueuedBackup(string SessionId, string Tier, DateTimeOffset QueuedAt, int Attempts, string? LastError);
@@ -132,12 +136,16 @@ public sealed partial class CatalogDatabase : IUploadStateStore
 
     public async Task<IReadOnlyList<PhaseRecord>> ListPhasesAsync(CancellationToken cancellationToken)
     {
-        await using var command = Command("SELECT number, name, started_at, archive_expired_at FROM phases ORDER BY number");
+        await using var command = Command("SELECT number, name, started_at, archive_expired_at, ended_at, reviewed_at FROM phases ORDER BY number");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var phases = new List<PhaseRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             phases.Add(new PhaseRecord(reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromUnixMs(reader.GetInt64(2)),
-                reader.IsDBNull(3) ? null : FromUnixMs(reader.GetInt64(3))));
+                reader.IsDBNull(3) ? null : FromUnixMs(reader.GetInt64(3)))
+            {
+                EndedAt = reader.IsDBNull(4) ? null : FromUnixMs(reader.GetInt64(4)),
+                ReviewedAt = reader.IsDBNull(5) ? null : FromUnixMs(reader.GetInt64(5)),
+            });
         return phases;
     }
 
@@ -151,5 +159,35 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     {
         await using var command = Command("DELETE FROM objects WHERE tier = $tier AND key = $key", ("$tier", tier), ("$key", key));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Names a phase (keeping its start) and ends every other open phase at <paramref name="at"/>.</summary>
+    public async Task StartPhaseAsync(int number, string? name, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (var upsert = Command("""
+            INSERT INTO phases(number, name, started_at) VALUES ($n, $name, $at)
+            ON CONFLICT(number) DO UPDATE SET name = COALESCE(excluded.name, phases.name), ended_at = NULL
+            """, ("$n", number), ("$name", name), ("$at", ToUnixMs(at))))
+        {
+            upsert.Transaction = transaction;
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var end = Command("UPDATE phases SET ended_at = $at WHERE number <> $n AND ended_at IS NULL", ("$at", ToUnixMs(at)), ("$n", number)))
+        {
+            end.Transaction = transaction;
+            await end.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when the session's manifest on <paramref name="tier"/> is verified.</summary>
+    public async Task<bool> HasVerifiedCopyOnAsync(string sessionId, string tier, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier = $tier AND verified_at IS NOT NULL
+                                                AND (key = 'manifest.json' OR key LIKE '%/manifest.json'))
+            """, ("$session", sessionId), ("$tier", tier));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }
 }

@@ -25,7 +25,7 @@ public sealed record WorkspaceOptions
 
 public sealed record StartSessionRequest
 {
-    /// <summary>Phase number; default the phase of the most recent session, else 0.</summary>
+    /// <summary>Phase number; default the current phase (Start-Phase), else the phase of the most recent session, else 0.</summary>
     public int? Phase { get; init; }
     /// <summary>Explicit id (session_YYYYMMDD_HHMMSS form); default generated from the clock.</summary>
     public string? SessionId { get; init; }
@@ -205,7 +205,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 await CompleteLockedAsync(active, cancellationToken).ConfigureAwait(false);
             }
 
-            var phase = request.Phase ?? sessions.LastOrDefault()?.Phase ?? 0;
+            var phase = request.Phase ?? CurrentPhaseNumber() ?? sessions.LastOrDefault()?.Phase ?? 0;
             await IoErrors.GuardAsync("rotating the logs in", Layout.LogsDirectory, () => RotateLogsAsync(cancellationToken)).ConfigureAwait(false);
             await _catalog.EnsurePhaseAsync(phase, null, now, cancellationToken).ConfigureAwait(false);
             var record = new SessionRecord

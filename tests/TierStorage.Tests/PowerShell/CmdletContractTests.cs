@@ -73,6 +73,8 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Get-TierUsage", "Test-TierConnection", [], ["Tier"] },
         { "Get-TierUsage", "Sync-BackupQueue", [], ["Tier"] },
         { "Get-Session", "Restore-Phase", [], ["Phase"] },
+        { "Get-Phase", "Restore-Phase", [], ["Phase"] },
+        { "Start-Phase", "Get-Phase", [], ["Phase"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
@@ -85,7 +87,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
             "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
-            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase",
+            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase", "Start-Phase", "Get-Phase",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }

@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+using TierStorage.Engine.Tiers;
+
+namespace TierStorage.Engine.Workspace;
+
+public sealed partial class TierWorkspace
+{
+    private const string CurrentPhaseFile = "current_phase.json";
+
+    private sealed record CurrentPhase(int Phase, string? Name, DateTimeOffset StartedAt);
+
+    /// <summary>
+    /// Start-Phase: names the phase, ends the open one, and makes it the phase new sessions start in, recorded in
+    /// current_phase.json here and at the backup tier's root (best effort there: an unreachable tier gets a warning and
+    /// the next Start-Phase or backup of the file). An active session keeps the phase it started in.
+    /// </summary>
+    public async Task<PhaseInfo> StartPhaseAsync(int number, string? name, CancellationToken cancellationToken)
+    {
+        if (number < 0)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"A phase number is 0 or more, not {number}.", number);
+        if (name is not null && string.IsNullOrWhiteSpace(name))
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, "A phase name must not be blank.", name);
+        var now = Now;
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _catalog.StartPhaseAsync(number, name?.Trim(), now, cancellationToken).ConfigureAwait(false);
+            var json = JsonSerializer.SerializeToUtf8Bytes(new CurrentPhase(number, name?.Trim(), now), PhaseJson);
+            await IoErrors.GuardAsync("writing", CurrentPhasePath, () =>
+                AtomicFile.WriteAsync(CurrentPhasePath, overwrite: true, (stream, ct) => stream.WriteAsync(json, ct).AsTask(), cancellationToken)).ConfigureAwait(false);
+            if (Policy.GetTier(TierLevel.Backup) is { } backup)
+            {
+                try
+                {
+                    await using var store = await OpenStoreAsync(backup, cancellationToken).ConfigureAwait(false);
+                    await store.PutAsync(CurrentPhaseFile, new MemoryStream(json), new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || ex.ErrorId is ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound or ErrorIds.TierQuotaExceeded)
+                {
+                    Warn($"{CurrentPhaseFile} was not written to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
+                }
+            }
+        }
+        await foreach (var phase in GetPhasesAsync(number, cancellationToken).ConfigureAwait(false)) return phase;
+        throw new InvalidOperationException($"Phase {number} vanished while it was being started.");
+    }
+
+    private string CurrentPhasePath => Path.Combine(Root, CurrentPhaseFile);
+
+    private static readonly JsonSerializerOptions PhaseJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The phase new sessions start in: current_phase.json, else the phase of the newest session, else 0.</summary>
+    internal int? CurrentPhaseNumber()
+    {
+        try
+        {
+            return File.Exists(CurrentPhasePath) ? JsonSerializer.Deserialize<CurrentPhase>(File.ReadAllBytes(CurrentPhasePath), PhaseJson)?.Phase : null;
+        }
+        catch (JsonException ex)
+        {
+            Warn($"'{CurrentPhasePath}' is not readable ({ex.Message}); the phase of the newest session is used.");
+            return null;
+        }
+    }
+
+    /// <summary>Get-Phase: every phase (or one), with its sessions and where they live.</summary>
+    public async IAsyncEnumerable<PhaseInfo> GetPhasesAsync(int? number, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var phases = await _catalog.ListPhasesAsync(cancellationToken).ConfigureAwait(false);
+        var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        var current = CurrentPhaseNumber() ?? sessions.OrderBy(s => s.StartedAt).LastOrDefault()?.Phase ?? phases.LastOrDefault()?.Number;
+        var backupTier = Policy.GetTier(TierLevel.Backup)?.Name;
+        var archiveTier = Policy.GetTier(TierLevel.Archive)?.Name;
+        foreach (var phase in phases)
+        {
+            if (number is { } only && phase.Number != only) continue;
+            var mine = sessions.Where(s => s.Phase == phase.Number).ToList();
+            var backedUp = 0;
+            foreach (var s in mine)
+                if (backupTier is not null && await _catalog.HasVerifiedCopyOnAsync(s.SessionId, backupTier, cancellationToken).ConfigureAwait(false)) backedUp++;
+            var folder = BackupLayout.PhaseFolder(phase.Number, phase.Name);
+            var archived = false;
+            if (archiveTier is not null)
+                await foreach (var o in _catalog.ListObjectsAsync(archiveTier, null, cancellationToken).ConfigureAwait(false))
+                    archived |= o.Key == folder + ".tar.gz" && o.VerifiedAt is not null;
+            yield return new PhaseInfo
+            {
+                Phase = phase.Number, Name = phase.Name, Folder = folder, StartedAt = phase.StartedAt,
+                EndedAt = phase.EndedAt ?? (phase.Number == current ? null : mine.Select(s => s.EndedAt).Max()),
+                IsCurrent = phase.Number == current, SessionCount = mine.Count, EventCount = mine.Sum(s => s.EventCount),
+                LocalSessions = mine.Count(s => LocateLog(s) is not null), BackedUpSessions = backedUp,
+                Archived = archived, ReviewedAt = phase.ReviewedAt,
+            };
+        }
+    }
+}

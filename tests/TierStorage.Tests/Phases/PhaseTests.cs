@@ -1,0 +1,66 @@
+using System.Text.Json;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+using TierStorage.Tests.Backup;
+using Xunit;
+using static TierStorage.Tests.Backup.BackupTestBed;
+
+namespace TierStorage.Tests.Phases;
+
+public sealed class PhaseTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Start_phase_makes_new_sessions_belong_to_it_and_writes_current_phase_json_here_and_on_the_backup_tier()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var before = await ws.StartSessionAsync(new StartSessionRequest { Phase = 0 }, None);
+        await ws.CompleteSessionAsync(null, None);
+
+        var started = await ws.StartPhaseAsync(2, "build", None);
+        bed.Time.Advance(TimeSpan.FromMinutes(5));
+        var after = await ws.StartSessionAsync(new StartSessionRequest(), None);
+
+        Assert.Equal((2, "build", "Phase_2_build", true), (started.Phase, started.Name, started.Folder, started.IsCurrent));
+        Assert.Equal(2, after.Phase);
+        var local = JsonDocument.Parse(File.ReadAllText(Path.Combine(bed.WorkspaceRoot, "current_phase.json"))).RootElement;
+        Assert.Equal((2, "build"), (local.GetProperty("phase").GetInt32(), local.GetProperty("name").GetString()));
+        Assert.True(File.Exists(Path.Combine(bed.TierRoot, "current_phase.json")));
+
+        var phases = await ToListAsync(ws.GetPhasesAsync(null, None));
+        Assert.Equal([0, 2], phases.Select(p => p.Phase));
+        var zero = phases[0];
+        Assert.Equal((1, false, 1), (zero.SessionCount, zero.IsCurrent, zero.LocalSessions));
+        Assert.NotNull(zero.EndedAt);
+        Assert.Equal(before.SessionId, (await SessionAsync(ws, before.SessionId)).SessionId);
+    }
+
+    [Fact]
+    public async Task A_phase_reports_its_backed_up_sessions()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws);
+        await BackupAsync(ws, id);
+
+        var phase = Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None)));
+
+        Assert.Equal((1, 1, false), (phase.SessionCount, phase.BackedUpSessions, phase.Archived));
+    }
+
+    [Theory]
+    [InlineData(-1, null)]
+    [InlineData(1, "  ")]
+    public async Task A_bad_phase_number_or_blank_name_changes_nothing(int number, string? name)
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.StartPhaseAsync(number, name, None));
+
+        Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
+        Assert.False(File.Exists(Path.Combine(bed.WorkspaceRoot, "current_phase.json")));
+    }
+}
