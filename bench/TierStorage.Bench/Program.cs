@@ -19,6 +19,7 @@ if (what is "query" or "all") await Bench.QueryAsync(queryEvents);
 if (what is "package") await PackageBench.RunAsync(args);
 if (what is "archive") await ArchiveBench.RunArchiveAsync(args);
 if (what is "usage") await ArchiveBench.RunUsageAsync(args);
+if (what is "hook") await HookBench.RunAsync();
 
 internal static class Bench
 {

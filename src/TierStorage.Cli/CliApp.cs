@@ -80,6 +80,7 @@ public static class CliApp
             EventCommand.Create(context),
             SnapshotCommand.Create(context),
             PhaseCommand.Create(context),
+            HookCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

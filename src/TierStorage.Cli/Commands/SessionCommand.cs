@@ -64,7 +64,7 @@ internal static class SessionCommand
     }
 
     /// <summary>This very command, started again: dotnet tierstorage.dll backup run &lt;id&gt; --workspace &lt;dir&gt; --quiet.</summary>
-    private static BackgroundCommand BackgroundBackupCommand(string sessionId, string workspace, string? policy)
+    internal static BackgroundCommand BackgroundBackupCommand(string sessionId, string workspace, string? policy)
     {
         List<string> arguments = [typeof(CliApp).Assembly.Location, "backup", "run", sessionId, "--workspace", workspace, "--quiet"];
         if (policy is not null) arguments.AddRange(["--policy", policy]);
