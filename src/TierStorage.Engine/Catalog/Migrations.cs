@@ -154,6 +154,18 @@ internal static class Migrations
         new(6, "phase archive expiry", """
             ALTER TABLE phases ADD COLUMN archive_expired_at INTEGER;
             """),
+
+        // Claude Code transcripts only grow: remembering how far each was imported (and its first line, to notice a
+        // file that was replaced) makes a re-import read only the new lines.
+        new(7, "ingest offsets", """
+            CREATE TABLE ingest_offsets (
+                path        TEXT PRIMARY KEY,
+                offset      INTEGER NOT NULL CHECK (offset >= 0),
+                head_hash   TEXT NOT NULL,
+                session_id  TEXT NOT NULL,
+                imported_at INTEGER NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

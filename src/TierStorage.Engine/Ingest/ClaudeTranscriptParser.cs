@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text.Json;
+using TierStorage.Contracts;
+
+namespace TierStorage.Engine.Ingest;
+
+/// <summary>A transcript line that could not be turned into events: its 1-based number (counted from where the read started),
+/// the byte offset it starts at, and why.</summary>
+public sealed record MalformedLine(long LineNumber, long ByteOffset, string Reason);
+
+/// <summary>
+/// Turns Claude Code transcript lines (~/.claude/projects/&lt;project&gt;/&lt;sessionId&gt;.jsonl) into session events, one line at a time.
+/// Assistant messages with usage become llm_call events; tool_use blocks become tool_call events once their tool_result arrives
+/// (or at <see cref="Complete"/>); Task/Agent tool uses and sidechain messages become agent_invocation events.
+/// </summary>
+public sealed class ClaudeTranscriptParser
+{
+    public const string SyntheticModel = "<synthetic>";
+    private const string SidechainAgent = "sidechain";
+
+    private readonly string? _agentName;
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingTool> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _announcedAgents = new(StringComparer.Ordinal);
+    private readonly List<MalformedLine> _malformed = [];
+    private long _order;
+
+    /// <param name="agentName">Agent of every event, for a subagent transcript whose name is known from its parent's Task call.</param>
+    public ClaudeTranscriptParser(string? agentName = null) => _agentName = agentName;
+
+    /// <summary>The Claude session id of the first line that carried one.</summary>
+    public string? ClaudeSessionId { get; private set; }
+    public long DuplicatesSkipped { get; private set; }
+    public IReadOnlyList<MalformedLine> Malformed => _malformed;
+    public DateTimeOffset? FirstTimestamp { get; private set; }
+    public DateTimeOffset? LastTimestamp { get; private set; }
+
+    /// <summary>Marks a model call (message id + request id) or tool use id as already imported, so a replay of it is dropped.</summary>
+    public void MarkSeen(string key) => _seen.Add(key);
+
+    public static string CallKey(string messageId, string? requestId) => "call:" + messageId + "|" + requestId;
+    public static string ToolKey(string toolUseId) => "tool:" + toolUseId;
+
+    /// <summary>Events of one line. Malformed lines are recorded in <see cref="Malformed"/> and yield nothing.</summary>
+    public IReadOnlyList<SessionEvent> ParseLine(string line, long lineNumber, long byteOffset = 0)
+    {
+        if (string.IsNullOrWhiteSpace(line)) return [];
+        var events = new List<SessionEvent>();
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return Bad(lineNumber, byteOffset, $"a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
+            var type = String(root, "type");
+            if (type is not ("assistant" or "user")) return []; // summary, system, file-history-snapshot, queue-operation: no events
+            if (!root.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object)
+                return Bad(lineNumber, byteOffset, $"a {type} line without a message object");
+            if (String(root, "timestamp") is not { } text || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp))
+                return Bad(lineNumber, byteOffset, $"a {type} line without a valid timestamp");
+            timestamp = timestamp.ToUniversalTime();
+            ClaudeSessionId ??= String(root, "sessionId");
+            if (FirstTimestamp is null || timestamp < FirstTimestamp) FirstTimestamp = timestamp;
+            if (LastTimestamp is null || timestamp > LastTimestamp) LastTimestamp = timestamp;
+
+            var agent = AgentOf(root, timestamp, events);
+            if (type == "assistant") ParseAssistant(root, message, timestamp, agent, events);
+            else ParseUser(root, message, timestamp, events);
+        }
+        catch (JsonException ex)
+        {
+            return Bad(lineNumber, byteOffset, "not valid JSON: " + ex.Message);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A field of an unexpected JSON kind (a string where a number belongs).
+            return Bad(lineNumber, byteOffset, "unexpected field type: " + ex.Message);
+        }
+        catch (FormatException ex)
+        {
+            return Bad(lineNumber, byteOffset, "unexpected field value: " + ex.Message);
+        }
+        return events;
+    }
+
+    /// <summary>Tool uses still waiting for their result, as tool_call events without a duration or outcome.</summary>
+    public IReadOnlyList<SessionEvent> Complete()
+    {
+        var events = _pending.Values.OrderBy(p => p.Order).SelectMany(p => p.ToEvents(null, null, null)).ToList();
+        _pending.Clear();
+        return events;
+    }
+
+    private IReadOnlyList<SessionEvent> Bad(long lineNumber, long byteOffset, string reason)
+    {
+        _malformed.Add(new MalformedLine(lineNumber, byteOffset, reason));
+        return [];
+    }
+
+    /// <summary>Who speaks on this line: the subagent for sidechain lines (its first line announces it), else the main agent (null).</summary>
+    private string? AgentOf(JsonElement root, DateTimeOffset timestamp, List<SessionEvent> events)
+    {
+        var sidechain = root.TryGetProperty("isSidechain", out var s) && s.ValueKind == JsonValueKind.True;
+        if (!sidechain) return _agentName;
+        var agentId = String(root, "agentId");
+        // A sidechain inside the main transcript belongs to the Task call still running; the newest one if several run.
+        var running = _pending.Values.Where(p => p.SubagentType is not null).OrderByDescending(p => p.Order).FirstOrDefault();
+        var name = _agentName ?? running?.SubagentType ?? (agentId is null ? SidechainAgent : "agent-" + agentId);
+        var identity = running is not null && _agentName is null ? "task:" + running.Id : "agent:" + (agentId ?? name);
+        if (running is null || _agentName is not null)
+        {
+            if (_announcedAgents.Add(identity))
+            {
+                var data = new Dictionary<string, object?> { ["source"] = "sidechain" };
+                if (agentId is not null) data["agent_id"] = agentId;
+                events.Add(new SessionEvent { Timestamp = timestamp, Type = SessionEventType.AgentInvocation, Agent = name, Data = data });
+            }
+        }
+        return name;
+    }
+
+    private void ParseAssistant(JsonElement root, JsonElement message, DateTimeOffset timestamp, string? agent, List<SessionEvent> events)
+    {
+        var model = String(message, "model");
+        if (model == SyntheticModel) return; // Claude Code's own placeholder replies (interruptions, errors): no model was called
+        var messageId = String(message, "id");
+        var requestId = String(root, "requestId");
+
+        if (message.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            // Claude Code writes one line per content block of a response, each repeating the response's usage.
+            if (messageId is not null && !_seen.Add(CallKey(messageId, requestId)))
+            {
+                DuplicatesSkipped++;
+            }
+            else
+            {
+                var data = new Dictionary<string, object?>();
+                if (messageId is not null) data["message_id"] = messageId;
+                if (requestId is not null) data["request_id"] = requestId;
+                if (usage.TryGetProperty("cache_creation", out var creation) && creation.ValueKind == JsonValueKind.Object)
+                {
+                    if (Long(creation, "ephemeral_5m_input_tokens") is { } m5) data["cache_write_5m_tokens"] = m5;
+                    if (Long(creation, "ephemeral_1h_input_tokens") is { } h1) data["cache_write_1h_tokens"] = h1;
+                }
+                if (root.TryGetProperty("costUSD", out var cost) && cost.ValueKind == JsonValueKind.Number) data["cost_usd"] = cost.GetDouble();
+                events.Add(new SessionEvent
+                {
+                    Timestamp = timestamp,
+                    Type = SessionEventType.LlmCall,
+                    Agent = agent,
+                    Model = model,
+                    Success = true,
+                    Tokens = new TokenUsage
+                    {
+                        Input = Long(usage, "input_tokens") ?? 0,
+                        Output = Long(usage, "output_tokens") ?? 0,
+                        CacheWrite = Long(usage, "cache_creation_input_tokens") ?? 0,
+                        CacheRead = Long(usage, "cache_read_input_tokens") ?? 0,
+                    },
+                    Data = data,
+                });
+            }
+        }
+
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array) return;
+        foreach (var block in content.EnumerateArray())
+        {
+            if (block.ValueKind != JsonValueKind.Object || String(block, "type") != "tool_use") continue;
+            var id = String(block, "id");
+            var name = String(block, "name") ?? "unknown";
+            if (id is null) continue;
+            if (!_seen.Add(ToolKey(id)))
+            {
+                DuplicatesSkipped++;
+                continue;
+            }
+            block.TryGetProperty("input", out var input);
+            var isObject = input.ValueKind == JsonValueKind.Object;
+            var file = isObject ? String(input, "file_path") ?? String(input, "notebook_path") ?? String(input, "path") : null;
+            var subagent = isObject && name is "Task" or "Agent" ? String(input, "subagent_type") ?? "general-purpose" : null;
+            var description = isObject && subagent is not null ? String(input, "description") : null;
+            _pending[id] = new PendingTool(id, name, file, subagent, description, agent, model, timestamp, _order++);
+        }
+    }
+
+    private void ParseUser(JsonElement root, JsonElement message, DateTimeOffset timestamp, List<SessionEvent> events)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array) return;
+        foreach (var block in content.EnumerateArray())
+        {
+            if (block.ValueKind != JsonValueKind.Object || String(block, "type") != "tool_result") continue;
+            if (String(block, "tool_use_id") is not { } id || !_pending.Remove(id, out var pending)) continue;
+            var failed = block.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True;
+            var duration = (long)Math.Max(0, (timestamp - pending.StartedAt).TotalMilliseconds);
+            var errorType = failed ? ErrorTypeOf(block, root) : null;
+            events.AddRange(pending.ToEvents(duration, !failed, errorType));
+        }
+    }
+
+    /// <summary>A short, stable classification of a failed tool result, from its text.</summary>
+    private static string ErrorTypeOf(JsonElement block, JsonElement root)
+    {
+        var text = block.TryGetProperty("content", out var c) ? c.ValueKind switch
+        {
+            JsonValueKind.String => c.GetString(),
+            JsonValueKind.Array => string.Join(" ", c.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object).Select(x => String(x, "text"))),
+            _ => null,
+        } : null;
+        text ??= String(root, "toolUseResult");
+        if (string.IsNullOrWhiteSpace(text)) return "tool_error";
+        if (text.Contains("rejected", StringComparison.OrdinalIgnoreCase) || text.Contains("doesn't want to proceed", StringComparison.OrdinalIgnoreCase)) return "user_rejected";
+        if (text.Contains("timed out", StringComparison.OrdinalIgnoreCase) || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)) return "timeout";
+        if (text.Contains("does not exist", StringComparison.OrdinalIgnoreCase) || text.Contains("not found", StringComparison.OrdinalIgnoreCase)) return "not_found";
+        if (text.Contains("Exit code", StringComparison.OrdinalIgnoreCase)) return "nonzero_exit";
+        return "tool_error";
+    }
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Long(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
+
+    private sealed record PendingTool(string Id, string Name, string? File, string? SubagentType, string? Description, string? Agent, string? Model, DateTimeOffset StartedAt, long Order)
+    {
+        private SessionEvent ToEvent(long? duration, bool? success, string? errorType) => new()
+        {
+            Timestamp = StartedAt,
+            Type = SessionEventType.ToolCall,
+            Agent = Agent,
+            Tool = Name,
+            File = File,
+            DurationMs = duration,
+            Success = success,
+            ErrorType = errorType,
+            Data = new Dictionary<string, object?> { ["tool_use_id"] = Id },
+        };
+
+        public IEnumerable<SessionEvent> ToEvents(long? duration, bool? success, string? errorType)
+        {
+            yield return ToEvent(duration, success, errorType);
+            if (SubagentType is null) yield break;
+            yield return new SessionEvent
+            {
+                Timestamp = StartedAt,
+                Type = SessionEventType.AgentInvocation,
+                Agent = SubagentType,
+                Task = Description,
+                DurationMs = duration,
+                Success = success,
+                ErrorType = errorType,
+                Data = new Dictionary<string, object?> { ["tool_use_id"] = Id, ["source"] = "task" },
+            };
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+
+namespace TierStorage.Engine.Workspace;
+
+public sealed partial class TierWorkspace
+{
+    /// <summary>
+    /// Appends imported events to a session under the write lock, creating it (Completed, with its own log
+    /// logs/&lt;session&gt;.jsonl) when it does not exist yet, then runs <paramref name="commitLocked"/> while the lock is still
+    /// held so the caller's progress marker moves together with the events. Sessions already backed up or archived refuse.
+    /// </summary>
+    internal async Task AppendImportedAsync(string sessionId, int? phase, IReadOnlyList<SessionEvent> events,
+        DateTimeOffset startedAt, DateTimeOffset endedAt, Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
+    {
+        SessionIds.Validate(sessionId);
+        var written = events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+                var number = phase ?? sessions.LastOrDefault()?.Phase ?? 0;
+                await _catalog.EnsurePhaseAsync(number, null, startedAt, cancellationToken).ConfigureAwait(false);
+                record = new SessionRecord
+                {
+                    SessionId = sessionId,
+                    Phase = number,
+                    StartedAt = startedAt,
+                    EndedAt = endedAt,
+                    State = SessionState.Completed,
+                    LogPath = Layout.RetainedLogPath(sessionId),
+                };
+                await _catalog.InsertSessionAsync(record, cancellationToken).ConfigureAwait(false);
+                // The first line names the log's owner (LocateLog), as for sessions started here.
+                written.Insert(0, new SessionEvent
+                {
+                    Timestamp = startedAt, SessionId = sessionId, Type = SessionEventType.SessionStart,
+                    Data = new Dictionary<string, object?> { ["phase"] = (long)number, ["source"] = "claude_code" },
+                });
+            }
+            else if (record.State > SessionState.Completed)
+            {
+                throw new TierStorageException(ErrorIds.SessionNotActive, TierErrorKind.InvalidOperation,
+                    $"Session '{sessionId}' is {record.State}; events cannot be imported into a session whose copies already left the local tier.", sessionId);
+            }
+
+            if (written.Count > 0)
+                record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
+            if (record.State == SessionState.Completed && (record.EndedAt is null || record.EndedAt < endedAt))
+                await _catalog.UpdateSessionAsync(record with { EndedAt = endedAt }, cancellationToken).ConfigureAwait(false);
+            await commitLocked(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Xunit;
+using TierStorage.Contracts;
+using TierStorage.Engine.Ingest;
+using TierStorage.Tests.Ingest.Fixtures;
+using TierStorage.Tests.Workspace;
+
+namespace TierStorage.Tests.Ingest;
+
+public sealed class ClaudeImporterTests : IDisposable
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ts-claude-" + Guid.NewGuid().ToString("N"));
+
+    public ClaudeImporterTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Transcript(params string[] lines)
+    {
+        var path = Path.Combine(_dir, ClaudeFixtures.SessionId + ".jsonl");
+        File.WriteAllText(path, ClaudeFixtures.Text(lines));
+        return path;
+    }
+
+    private static async Task<List<SessionEvent>> EventsAsync(Engine.Workspace.TierWorkspace ws, string sessionId)
+    {
+        var list = new List<SessionEvent>();
+        await foreach (var e in ws.GetEventsAsync(new SessionEventQuery { SessionId = sessionId }, None)) list.Add(e);
+        return list;
+    }
+
+    [Fact]
+    public async Task A_transcript_becomes_a_completed_session_with_its_own_log()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Transcript(ClaudeFixtures.Main);
+
+        var result = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+
+        var sessionId = "claude_" + ClaudeFixtures.SessionId;
+        Assert.Equal(sessionId, result.SessionId);
+        Assert.Equal(9, result.EventsImported);
+        Assert.Equal(2, result.DuplicatesSkipped);
+        Assert.Equal(ClaudeFixtures.MalformedLines, result.MalformedLines.Select(m => m.LineNumber));
+        Assert.Equal(new FileInfo(path).Length, result.BytesRead);
+        Assert.False(result.Restarted);
+
+        var stored = await EventsAsync(ws, sessionId);
+        Assert.Equal(10, stored.Count);
+        Assert.Equal(SessionEventType.SessionStart, stored[0].Type);
+        var tokens = stored.Where(e => e.Tokens is not null).Select(e => e.Tokens!).Aggregate((a, b) => a + b);
+        Assert.Equal(new TokenUsage { Input = 118, Output = 72, CacheRead = 5000, CacheWrite = 1000 }, tokens);
+        Assert.True(File.Exists(t.Layout.RetainedLogPath(sessionId)));
+
+        await foreach (var info in ws.GetSessionsAsync(new Engine.Workspace.SessionFilter { SessionId = sessionId }, None))
+        {
+            Assert.Equal(SessionState.Completed, info.State);
+            Assert.Equal(10, info.EventCount);
+            Assert.Equal(DateTimeOffset.Parse("2026-11-20T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), info.StartedAt);
+            Assert.Equal(t.Layout.RetainedLogPath(sessionId), info.LogPath);
+        }
+    }
+
+    [Fact]
+    public async Task A_reimport_reads_only_the_lines_appended_since()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Transcript(ClaudeFixtures.Main);
+        var first = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+        var firstLength = new FileInfo(path).Length;
+
+        var unchanged = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+        Assert.Equal(0, unchanged.EventsImported);
+        Assert.Equal(0, unchanged.BytesRead);
+
+        // The continuation plus a partial line still being written: only complete lines count.
+        File.AppendAllText(path, ClaudeFixtures.Text(ClaudeFixtures.Continuation) + """{"type":"assistant","mess""");
+        var second = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+
+        Assert.Equal(first.SessionId, second.SessionId);
+        Assert.Equal(firstLength, second.StartOffset);
+        Assert.Equal(1, second.EventsImported);
+        Assert.Equal(2, second.DuplicatesSkipped); // msg_02 replayed: its call and its tool use
+        Assert.Empty(second.MalformedLines);
+        Assert.Equal(ClaudeFixtures.Text(ClaudeFixtures.Continuation).Length, second.BytesRead);
+        var stored = await EventsAsync(ws, first.SessionId);
+        Assert.Equal(11, stored.Count);
+        Assert.Equal("claude-opus-4-1-20250805", stored[^1].Model);
+    }
+
+    [Fact]
+    public async Task A_replaced_or_truncated_transcript_is_read_again_without_duplicating_events()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Transcript(ClaudeFixtures.Main);
+        var first = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+
+        Transcript(ClaudeFixtures.Main[2..5]);
+        var truncated = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
+        Assert.True(truncated.Restarted);
+        Assert.Equal(0, truncated.StartOffset);
+        // msg_01's call, msg_02's call on both of its lines, toolu_A and toolu_B: all imported the first time.
+        Assert.Equal(5, truncated.DuplicatesSkipped);
+        Assert.Equal(0, truncated.EventsImported);
+        Assert.Equal(10, (await EventsAsync(ws, first.SessionId)).Count);
+
+        Assert.Equal(first.SessionId, truncated.SessionId);
+    }
+
+    [Fact]
+    public async Task A_caller_given_session_id_and_phase_are_used()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Transcript(ClaudeFixtures.Subagent);
+
+        var result = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions { SessionId = "review_1", Phase = 3, AgentName = "code-reviewer" }, None);
+
+        Assert.Equal("review_1", result.SessionId);
+        Assert.Equal(3, result.EventsImported);
+        var stored = await EventsAsync(ws, "review_1");
+        Assert.All(stored.Skip(1), e => Assert.Equal("code-reviewer", e.Agent));
+        await foreach (var info in ws.GetSessionsAsync(new Engine.Workspace.SessionFilter { SessionId = "review_1" }, None))
+            Assert.Equal(3, info.Phase);
+    }
+}

@@ -1,0 +1,55 @@
+using Xunit;
+using TierStorage.Engine.Ingest;
+
+namespace TierStorage.Tests.Ingest;
+
+public sealed class ClaudeTranscriptLocatorTests : IDisposable
+{
+    private readonly string _config = Path.Combine(Path.GetTempPath(), "ts-claude-config-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_config)) Directory.Delete(_config, recursive: true);
+    }
+
+    [Fact]
+    public void Project_paths_are_escaped_like_claude_code_does()
+    {
+        Assert.Equal("-home-me-my-app", ClaudeTranscriptLocator.EscapeProjectPath("/home/me/my_app"));
+        Assert.Equal("-home-me-src-tier-storage-v2", ClaudeTranscriptLocator.EscapeProjectPath("/home/me/src/tier.storage v2/"));
+    }
+
+    [Fact]
+    public void Finds_main_transcripts_and_their_nested_subagent_files()
+    {
+        var project = Path.Combine(_config, "projects", "-home-me-my-app");
+        Directory.CreateDirectory(Path.Combine(project, "bbb", "subagents"));
+        File.WriteAllText(Path.Combine(project, "aaa.jsonl"), "");
+        File.WriteAllText(Path.Combine(project, "bbb.jsonl"), "");
+        File.WriteAllText(Path.Combine(project, "bbb", "subagents", "agent-7c1d.jsonl"), "");
+        File.WriteAllText(Path.Combine(project, "notes.txt"), "");
+
+        var found = ClaudeTranscriptLocator.Find("/home/me/my_app", _config);
+
+        Assert.Equal(
+            [("aaa.jsonl", "aaa", false), ("bbb.jsonl", "bbb", false), ("agent-7c1d.jsonl", "bbb", true)],
+            found.Select(f => (Path.GetFileName(f.Path), f.ClaudeSessionId, f.IsSubagent)));
+        Assert.Empty(ClaudeTranscriptLocator.Find("/home/me/other", _config));
+    }
+
+    [Fact]
+    public void The_config_directory_comes_from_CLAUDE_CONFIG_DIR_when_not_given()
+    {
+        var before = Environment.GetEnvironmentVariable(ClaudeTranscriptLocator.ConfigDirVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(ClaudeTranscriptLocator.ConfigDirVariable, _config);
+            Assert.Equal(Path.Combine(_config, "projects", "-home-me-my-app"), ClaudeTranscriptLocator.ProjectDirectory("/home/me/my_app"));
+            Assert.Equal("/elsewhere", ClaudeTranscriptLocator.ConfigDirectory("/elsewhere"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ClaudeTranscriptLocator.ConfigDirVariable, before);
+        }
+    }
+}
