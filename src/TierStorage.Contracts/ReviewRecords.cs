@@ -1,0 +1,109 @@
+namespace TierStorage.Contracts;
+
+/// <summary>Latency of one operation type (event type with a duration). Percentiles are nearest-rank over the exact durations.</summary>
+public sealed record LatencyRow
+{
+    public string Operation { get; init; } = "";
+    public long Count { get; init; }
+    public double AverageMs { get; init; }
+    public long P50Ms { get; init; }
+    public long P95Ms { get; init; }
+    public long P99Ms { get; init; }
+    public long? TargetMs { get; init; }
+    /// <summary>P95 within the target; null when the operation has no target.</summary>
+    public bool? Met { get; init; }
+}
+
+/// <summary>Tokens and their price for one model (Model = "Total" for the sum row).</summary>
+public sealed record ModelCostRow
+{
+    public string Model { get; init; } = "";
+    public long Calls { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public long CacheWriteTokens { get; init; }
+    public long CacheReadTokens { get; init; }
+    public decimal CostUsd { get; init; }
+    /// <summary>False when no price in the policy matched the model: its tokens are counted, its cost is not.</summary>
+    public bool Priced { get; init; } = true;
+}
+
+public sealed record AgentRow
+{
+    public string Agent { get; init; } = "";
+    public long Tasks { get; init; }
+    public double? AverageDurationMs { get; init; }
+    public double? SuccessRate { get; init; }
+    public long Tokens { get; init; }
+    public double? TokensPerTask { get; init; }
+}
+
+public sealed record ErrorRow
+{
+    public string ErrorType { get; init; } = "";
+    public long Count { get; init; }
+    public IReadOnlyList<string> Files { get; init; } = [];
+    /// <summary>Share of the occurrences with a file after which the same task or tool succeeded on that file; null when none had a file.</summary>
+    public double? FixSuccessRate { get; init; }
+}
+
+public sealed record BottleneckRow
+{
+    public string Operation { get; init; } = "";
+    public string? Tool { get; init; }
+    public long Count { get; init; }
+    public double AverageMs { get; init; }
+    public long P95Ms { get; init; }
+}
+
+public sealed record ToolRow
+{
+    public string Tool { get; init; } = "";
+    public long Count { get; init; }
+    public double? AverageDurationMs { get; init; }
+    public double? SuccessRate { get; init; }
+}
+
+public sealed record DailyUsageRow
+{
+    public DateOnly Day { get; init; }
+    public long Tokens { get; init; }
+    public decimal CostUsd { get; init; }
+}
+
+/// <summary>The end-of-phase review: every table of phase_insights.md, and where the reports were written.</summary>
+public sealed record PhaseReview
+{
+    public int Phase { get; init; }
+    public string? PhaseName { get; init; }
+    public int Sessions { get; init; }
+    public long EventCount { get; init; }
+    public DateTimeOffset? FirstEventAt { get; init; }
+    public DateTimeOffset? LastEventAt { get; init; }
+    public IReadOnlyList<LatencyRow> Latency { get; init; } = [];
+    /// <summary>Latency histogram of every operation: bucket upper bounds in ms and counts (for the chart).</summary>
+    public IReadOnlyList<LatencyBucket> LatencyHistogram { get; init; } = [];
+    public IReadOnlyList<ModelCostRow> Tokens { get; init; } = [];
+    public ModelCostRow Total { get; init; } = new() { Model = "Total" };
+    public long TaskCount { get; init; }
+    public decimal? CostPerTask { get; init; }
+    public IReadOnlyList<DailyUsageRow> Daily { get; init; } = [];
+    public IReadOnlyList<AgentRow> Agents { get; init; } = [];
+    public IReadOnlyList<ErrorRow> Errors { get; init; } = [];
+    public long ErrorCount { get; init; }
+    public IReadOnlyList<BottleneckRow> Bottlenecks { get; init; } = [];
+    /// <summary>Duration from which an operation counts among the slowest 20%.</summary>
+    public long? BottleneckThresholdMs { get; init; }
+    public IReadOnlyList<ToolRow> Tools { get; init; } = [];
+    /// <summary>Successes over events whose outcome is known; null when none is.</summary>
+    public double? SuccessRate { get; init; }
+    public long SkewedEvents { get; init; }
+    public long UnknownTypeEvents { get; init; }
+    /// <summary>Data problems found while reading (no sessions, clock skew, unknown types, unpriced models).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public string ExecutiveSummary { get; init; } = "";
+    public IReadOnlyList<string> Recommendations { get; init; } = [];
+    public IReadOnlyList<string> ReportPaths { get; init; } = [];
+}
+
+public sealed record LatencyBucket(long UpperMs, long Count);
