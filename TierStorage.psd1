@@ -38,6 +38,7 @@
         'Restore-Phase'
         'Start-Phase'
         'Get-Phase'
+        'Invoke-PhaseReview'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

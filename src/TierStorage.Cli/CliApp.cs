@@ -81,6 +81,7 @@ public static class CliApp
             SnapshotCommand.Create(context),
             PhaseCommand.Create(context),
             HookCommand.Create(context),
+            ReviewCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

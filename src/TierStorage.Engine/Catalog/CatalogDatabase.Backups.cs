@@ -190,4 +190,10 @@ public sealed partial class CatalogDatabase : IUploadStateStore
             """, ("$session", sessionId), ("$tier", tier));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }
+
+    public async Task MarkReviewedAsync(int phase, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = Command("UPDATE phases SET reviewed_at = $at WHERE number = $n", ("$at", ToUnixMs(at)), ("$n", phase));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

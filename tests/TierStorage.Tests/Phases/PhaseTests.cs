@@ -63,4 +63,22 @@ public sealed class PhaseTests
         Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
         Assert.False(File.Exists(Path.Combine(bed.WorkspaceRoot, "current_phase.json")));
     }
+
+    [Fact]
+    public async Task A_phase_review_writes_its_reports_here_and_on_the_backup_tier_and_marks_the_phase_reviewed()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        await ws.StartPhaseAsync(1, "setup", None);
+        await bed.CompletedSessionAsync(ws, events: 30);
+
+        var review = await ws.ReviewPhaseAsync(1, None);
+
+        Assert.Equal((1, 1), (review.Phase, review.Sessions));
+        Assert.True(review.EventCount >= 30);
+        Assert.Equal(["phase_insights.html", "phase_insights.md", "phase_metadata.json"], review.ReportPaths.Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal));
+        Assert.All(review.ReportPaths, p => Assert.StartsWith(Path.Combine(bed.WorkspaceRoot, "reviews", "Phase_1_setup"), p));
+        Assert.All(review.ReportPaths, p => Assert.True(File.Exists(Path.Combine(bed.TierRoot, "Phase_1_setup", Path.GetFileName(p))), p));
+        Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
+    }
 }

@@ -75,6 +75,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Get-Session", "Restore-Phase", [], ["Phase"] },
         { "Get-Phase", "Restore-Phase", [], ["Phase"] },
         { "Start-Phase", "Get-Phase", [], ["Phase"] },
+        { "Get-Phase", "Invoke-PhaseReview", [], ["Phase"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
@@ -87,7 +88,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
             "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
-            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase", "Start-Phase", "Get-Phase",
+            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase", "Start-Phase", "Get-Phase", "Invoke-PhaseReview",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }

@@ -94,8 +94,9 @@ public sealed class GoogleDriveStoreTests : IAsyncLifetime
         Assert.Equal(data, await DownloadAsync(resumed, SessionKey));
         Assert.Empty(states.All);
         Assert.Equal(1, _bed.Server.Requests("upload.resumable"));
-        // Drive kept 256 KiB of the cut chunk, so the rerun sends less than what was left after the saved offset.
-        Assert.True(_bed.Server.UploadBytesReceived - sentBeforeCrash < data.Length - saved.Offset);
+        // The rerun sends at most what was left after the saved offset (less when Drive kept a 256 KiB piece of the cut
+        // chunk, which depends on how much reached it before the connection died: timing, so not asserted).
+        Assert.True(_bed.Server.UploadBytesReceived - sentBeforeCrash <= data.Length - saved.Offset);
         Assert.InRange(_bed.Server.UploadBytesReceived, data.Length, data.Length + 1024 * 1024);
     }
 
