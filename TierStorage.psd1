@@ -39,6 +39,7 @@
         'Start-Phase'
         'Get-Phase'
         'Invoke-PhaseReview'
+        'Import-ClaudeSession'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

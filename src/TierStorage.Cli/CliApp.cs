@@ -82,6 +82,7 @@ public static class CliApp
             PhaseCommand.Create(context),
             HookCommand.Create(context),
             ReviewCommand.Create(context),
+            ImportCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

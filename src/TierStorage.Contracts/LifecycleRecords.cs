@@ -136,3 +136,19 @@ public sealed record PhaseInfo
     public DateTimeOffset? ReviewedAt { get; init; }
     public bool Reviewed => ReviewedAt is not null;
 }
+
+/// <summary>One Claude Code transcript imported (Import-ClaudeSession): into which session, how many events, and what was skipped.</summary>
+public sealed record ClaudeImportResult
+{
+    public string TranscriptPath { get; init; } = "";
+    public string SessionId { get; init; } = "";
+    public string? ClaudeSessionId { get; init; }
+    public bool IsSubagent { get; init; }
+    public long EventsImported { get; init; }
+    public long DuplicatesSkipped { get; init; }
+    /// <summary>"line N (byte B): reason" for every line that could not be read; never fatal.</summary>
+    public IReadOnlyList<string> MalformedLines { get; init; } = [];
+    public long BytesRead { get; init; }
+    /// <summary>The file no longer matched what was imported before, so it was read again from the start (nothing stored twice).</summary>
+    public bool Restarted { get; init; }
+}

@@ -88,7 +88,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
             "Add-SessionEvent", "Complete-Session", "Get-Session", "Get-SessionEvent", "Get-SessionSnapshot", "Get-TierPolicy",
             "Initialize-TierWorkspace", "Save-SessionSnapshot", "Start-Session", "Test-TierPolicy",
             "Backup-Session", "Sync-BackupQueue", "Restore-Session", "Test-Backup", "Test-TierConnection", "Update-TierCatalog",
-            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase", "Start-Phase", "Get-Phase", "Invoke-PhaseReview",
+            "Connect-TierDrive", "Disconnect-TierDrive", "Get-TierUsage", "Move-DataTier", "Invoke-TierPolicy", "Restore-Phase", "Start-Phase", "Get-Phase", "Invoke-PhaseReview", "Import-ClaudeSession",
         };
         Assert.Empty(expected.Except(Cmdlets.Select(c => c.Name)));
     }

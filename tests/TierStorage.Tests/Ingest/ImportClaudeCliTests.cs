@@ -1,0 +1,52 @@
+using TierStorage.Cli;
+using TierStorage.Cli.Output;
+using TierStorage.Contracts;
+using TierStorage.Tests.Cli;
+using TierStorage.Tests.Ingest.Fixtures;
+using Xunit;
+
+namespace TierStorage.Tests.Ingest;
+
+/// <summary>`tierstorage import claude` over a project's transcripts in a Claude Code data directory.</summary>
+public sealed class ImportClaudeCliTests : IDisposable
+{
+    private readonly TempWorkspace _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task A_projects_transcripts_are_imported_once_with_the_subagent_in_its_parents_session()
+    {
+        var project = Path.Combine(_temp.Root, "src", "my-app");
+        var config = Path.Combine(_temp.Root, "claude");
+        var projectDir = Path.Combine(config, "projects", project.Replace('/', '-').Replace('.', '-').Replace('_', '-'));
+        Directory.CreateDirectory(Path.Combine(projectDir, ClaudeFixtures.SessionId, "subagents"));
+        File.WriteAllText(Path.Combine(projectDir, ClaudeFixtures.SessionId + ".jsonl"), ClaudeFixtures.Text(ClaudeFixtures.Main));
+        File.WriteAllText(Path.Combine(projectDir, ClaudeFixtures.SessionId, "subagents", "agent-1.jsonl"), ClaudeFixtures.Text(ClaudeFixtures.Subagent));
+        CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
+
+        var first = await CliRunner.RunAsync("import", "claude", "--project", project, "--config-dir", config, "--json", "--workspace", _temp.Workspace);
+        var again = await CliRunner.RunAsync("import", "claude", "--project", project, "--config-dir", config, "--json", "--workspace", _temp.Workspace);
+
+        CliRunner.AssertExit(ExitCodes.Success, first);
+        var results = first.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!).ToList();
+        Assert.Equal([false, true], results.Select(r => r.IsSubagent));
+        Assert.Single(results.Select(r => r.SessionId).Distinct());
+        Assert.All(results, r => Assert.True(r.EventsImported > 0, r.TranscriptPath));
+        Assert.Equal(ClaudeFixtures.MalformedLines.Length, results[0].MalformedLines.Count);
+        Assert.Contains("line 8", first.Stderr);
+        CliRunner.AssertExit(ExitCodes.Success, again);
+        Assert.All(again.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!), r => Assert.Equal(0, r.EventsImported));
+    }
+
+    [Fact]
+    public async Task A_project_claude_code_never_ran_in_is_a_clear_not_found()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
+
+        var run = await CliRunner.RunAsync("import", "claude", "--project", _temp.Root, "--config-dir", Path.Combine(_temp.Root, "nothing"), "--workspace", _temp.Workspace);
+
+        CliRunner.AssertExit(ExitCodes.NotFound, run);
+        Assert.Contains("no transcripts", run.Stderr);
+    }
+}
