@@ -8,7 +8,8 @@ public sealed partial class TierWorkspace
     /// <summary>
     /// Appends imported events to a session under the write lock, creating it (Completed, with its own log
     /// logs/&lt;session&gt;.jsonl) when it does not exist yet, then runs <paramref name="commitLocked"/> while the lock is still
-    /// held so the caller's progress marker moves together with the events. Sessions already backed up or archived refuse.
+    /// held so the caller's progress marker moves together with the events. Sessions already backed up or archived refuse new
+    /// events (a rerun that finds nothing new is fine).
     /// </summary>
     internal async Task AppendImportedAsync(string sessionId, int? phase, IReadOnlyList<SessionEvent> events,
         DateTimeOffset startedAt, DateTimeOffset endedAt, Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
@@ -21,7 +22,7 @@ public sealed partial class TierWorkspace
             if (record is null)
             {
                 var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
-                var number = phase ?? sessions.LastOrDefault()?.Phase ?? 0;
+                var number = phase ?? CurrentPhaseNumber() ?? sessions.LastOrDefault()?.Phase ?? 0;
                 await _catalog.EnsurePhaseAsync(number, null, startedAt, cancellationToken).ConfigureAwait(false);
                 record = new SessionRecord
                 {
@@ -40,7 +41,7 @@ public sealed partial class TierWorkspace
                     Data = new Dictionary<string, object?> { ["phase"] = (long)number, ["source"] = "claude_code" },
                 });
             }
-            else if (record.State > SessionState.Completed)
+            else if (record.State > SessionState.Completed && written.Count > 0)
             {
                 throw new TierStorageException(ErrorIds.SessionNotActive, TierErrorKind.InvalidOperation,
                     $"Session '{sessionId}' is {record.State}; events cannot be imported into a session whose copies already left the local tier.", sessionId);

@@ -37,6 +37,22 @@ public sealed class ImportClaudeCliTests : IDisposable
         Assert.Contains("line 8", first.Stderr);
         CliRunner.AssertExit(ExitCodes.Success, again);
         Assert.All(again.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!), r => Assert.Equal(0, r.EventsImported));
+
+        // Once the session is backed up, a rerun that finds nothing new still succeeds.
+        File.WriteAllText(Path.Combine(_temp.Workspace, "tierstorage.yaml"), $"""
+            version: 1
+            tiers:
+              - name: local
+                level: 1
+                kind: folder
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(_temp.Root, "backup")}
+            """);
+        CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("backup", "run", results[0].SessionId, "--workspace", _temp.Workspace));
+        var afterBackup = await CliRunner.RunAsync("import", "claude", "--project", project, "--config-dir", config, "--json", "--workspace", _temp.Workspace);
+        CliRunner.AssertExit(ExitCodes.Success, afterBackup);
     }
 
     [Fact]
