@@ -16,35 +16,8 @@ public sealed partial class GoogleDriveStore
         ArgumentNullException.ThrowIfNull(content);
         options ??= new PutOptions();
         SplitKey(key);
-        if (content.CanSeek)
-        {
-            var remaining = content.Length - content.Position;
-            if (remaining < _options.ResumableThreshold || remaining == 0)
-                return await PutMultipartAsync(key, await ReadToEndAsync(content, cancellationToken).ConfigureAwait(false), options, cancellationToken).ConfigureAwait(false);
-            return await PutLargeAsync(key, content, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        // A forward-only stream: small content is buffered, large content spooled to a temp file so chunks can be resent.
-        var head = new MemoryStream();
-        await CopyAtMostAsync(content, head, _options.ResumableThreshold, cancellationToken).ConfigureAwait(false);
-        if (head.Length < _options.ResumableThreshold)
-            return await PutMultipartAsync(key, head.ToArray(), options, cancellationToken).ConfigureAwait(false);
-        await using var spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        head.Position = 0;
-        await head.CopyToAsync(spool, cancellationToken).ConfigureAwait(false);
-        await content.CopyToAsync(spool, cancellationToken).ConfigureAwait(false);
-        spool.Position = 0;
-        return await PutLargeAsync(key, spool, options, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A resumable upload within this call only: its state lives in memory, not in the catalog.</summary>
-    private async Task<ObjectInfo> PutLargeAsync(string key, Stream content, PutOptions options, CancellationToken cancellationToken)
-    {
-        var start = content.Position;
-        var md5 = options.ExpectedMd5 ?? await Md5Async(content, cancellationToken).ConfigureAwait(false);
-        content.Position = start;
-        return await PutResumableAsync(key, content, options with { ExpectedMd5 = md5 }, new CallUploadStates(), cancellationToken).ConfigureAwait(false);
+        return await UploadRouting.PutAsync(this, key, content, options, _options.ResumableThreshold,
+            whole => PutMultipartAsync(key, whole, options, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ObjectInfo> PutResumableAsync(string key, Stream content, PutOptions options, IUploadStateStore states, CancellationToken cancellationToken)
@@ -248,46 +221,4 @@ public sealed partial class GoogleDriveStore
 
     private static JsonContent Metadata(bool create, string name, string parentId) =>
         create ? JsonContent.Create(new { name, parents = new[] { parentId } }) : JsonContent.Create(new { });
-
-    private static async Task<byte[]> ReadToEndAsync(Stream content, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
-    }
-
-    private static async Task CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[81920];
-        long copied = 0;
-        int read;
-        while (copied < limit && (read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - copied)), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-            copied += read;
-        }
-    }
-
-    private static async Task<string> Md5Async(Stream content, CancellationToken cancellationToken) =>
-        Convert.ToHexString(await MD5.HashDataAsync(content, cancellationToken).ConfigureAwait(false)).ToLowerInvariant();
-
-    /// <summary>Upload state for one <see cref="PutAsync"/> call: resumable within the call, forgotten after it.</summary>
-    private sealed class CallUploadStates : IUploadStateStore
-    {
-        private UploadState? _state;
-
-        public Task<UploadState?> GetAsync(string tier, string key, CancellationToken cancellationToken) => Task.FromResult(_state);
-
-        public Task SaveAsync(UploadState state, CancellationToken cancellationToken)
-        {
-            _state = state;
-            return Task.CompletedTask;
-        }
-
-        public Task DeleteAsync(string tier, string key, CancellationToken cancellationToken)
-        {
-            _state = null;
-            return Task.CompletedTask;
-        }
-    }
 }

@@ -16,34 +16,8 @@ public sealed partial class S3ObjectStore
         ArgumentNullException.ThrowIfNull(content);
         options ??= new PutOptions();
         FullKey(key);
-        if (content.CanSeek)
-        {
-            if (content.Length - content.Position < _options.MultipartThreshold)
-                return await PutSingleAsync(key, await ReadToEndAsync(content, cancellationToken).ConfigureAwait(false), options, cancellationToken).ConfigureAwait(false);
-            return await PutLargeAsync(key, content, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        // A forward-only stream: small content is buffered, large content spooled to a temp file so parts can be re-read.
-        var head = new MemoryStream();
-        await CopyAtMostAsync(content, head, _options.MultipartThreshold, cancellationToken).ConfigureAwait(false);
-        if (head.Length < _options.MultipartThreshold)
-            return await PutSingleAsync(key, head.ToArray(), options, cancellationToken).ConfigureAwait(false);
-        await using var spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        head.Position = 0;
-        await head.CopyToAsync(spool, cancellationToken).ConfigureAwait(false);
-        await content.CopyToAsync(spool, cancellationToken).ConfigureAwait(false);
-        spool.Position = 0;
-        return await PutLargeAsync(key, spool, options, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A multipart upload resumable within this call only: its state lives in memory, not in the catalog.</summary>
-    private async Task<ObjectInfo> PutLargeAsync(string key, Stream content, PutOptions options, CancellationToken cancellationToken)
-    {
-        var start = content.Position;
-        var md5 = options.ExpectedMd5 ?? Hex(await MD5.HashDataAsync(content, cancellationToken).ConfigureAwait(false));
-        content.Position = start;
-        return await PutResumableAsync(key, content, options with { ExpectedMd5 = md5 }, new CallUploadStates(), cancellationToken).ConfigureAwait(false);
+        return await UploadRouting.PutAsync(this, key, content, options, _options.MultipartThreshold,
+            whole => PutSingleAsync(key, whole, options, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ObjectInfo> PutResumableAsync(string key, Stream content, PutOptions options, IUploadStateStore states, CancellationToken cancellationToken)
@@ -59,7 +33,7 @@ public sealed partial class S3ObjectStore
         var basePosition = content.Position;
         var total = content.Length - basePosition;
         if (total < _options.MultipartThreshold || total < S3StoreOptions.MinPartSize)
-            return await PutSingleAsync(key, await ReadToEndAsync(content, cancellationToken).ConfigureAwait(false), options, cancellationToken).ConfigureAwait(false);
+            return await PutSingleAsync(key, await UploadRouting.ReadToEndAsync(content, cancellationToken).ConfigureAwait(false), options, cancellationToken).ConfigureAwait(false);
 
         var layout = PartLayout.For(total, _options.PartSize, key);
         var buffer = new byte[layout.PartSize];
@@ -238,25 +212,6 @@ public sealed partial class S3ObjectStore
         await content.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<byte[]> ReadToEndAsync(Stream content, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
-    }
-
-    private static async Task CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[81920];
-        long copied = 0;
-        int read;
-        while (copied < limit && (read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - copied)), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-            copied += read;
-        }
-    }
-
     /// <summary>How an object of <see cref="Total"/> bytes splits into parts: all of <see cref="PartSize"/> but the last.
     /// Depends only on the size and the configured part size, so a later process splits the same content the same way.</summary>
     private readonly record struct PartLayout(long Total, int PartSize, int Count)
@@ -286,26 +241,6 @@ public sealed partial class S3ObjectStore
                 confirmed += part.Size;
             }
             return confirmed;
-        }
-    }
-
-    /// <summary>Upload state for one <see cref="PutAsync"/> call: resumable within the call, forgotten after it.</summary>
-    private sealed class CallUploadStates : IUploadStateStore
-    {
-        private UploadState? _state;
-
-        public Task<UploadState?> GetAsync(string tier, string key, CancellationToken cancellationToken) => Task.FromResult(_state);
-
-        public Task SaveAsync(UploadState state, CancellationToken cancellationToken)
-        {
-            _state = state;
-            return Task.CompletedTask;
-        }
-
-        public Task DeleteAsync(string tier, string key, CancellationToken cancellationToken)
-        {
-            _state = null;
-            return Task.CompletedTask;
         }
     }
 }
