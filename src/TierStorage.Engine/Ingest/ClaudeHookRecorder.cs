@@ -1,3 +1,4 @@
+using static TierStorage.Engine.Ingest.JsonFields;
 using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -31,11 +32,11 @@ public static class ClaudeHookRecorder
         {
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, $"The hook payload is not JSON ({ex.Message}).", null, ex);
         }
-        if (root.ValueKind != JsonValueKind.Object || Text(root, "hook_event_name") is not { Length: > 0 } hook)
+        if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") is not { Length: > 0 } hook)
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "The hook payload has no hook_event_name: is this a Claude Code hook?", null);
 
-        var claudeSession = Text(root, "session_id");
-        var agent = Text(root, "agent_type") is { Length: > 0 } subagent ? subagent : Agent;
+        var claudeSession = String(root, "session_id");
+        var agent = String(root, "agent_type") is { Length: > 0 } subagent ? subagent : Agent;
         var now = workspace.Now;
         var pending = Path.Combine(workspace.Layout.LogsDirectory, ".hooks");
 
@@ -46,7 +47,7 @@ public static class ClaudeHookRecorder
             await workspace.AppendEventsAsync([new SessionEvent
             {
                 Timestamp = now, Type = SessionEventType.AgentInvocation, Agent = Agent, Task = "session start",
-                Data = Data(("claude_session", claudeSession), ("source", Text(root, "source"))),
+                Data = Data(("claude_session", claudeSession), ("source", String(root, "source"))),
             }], session.SessionId, cancellationToken).ConfigureAwait(false);
             return new HookOutcome(hook, session.SessionId, 1, false);
         }
@@ -54,12 +55,12 @@ public static class ClaudeHookRecorder
         active ??= await workspace.StartSessionAsync(new StartSessionRequest(), cancellationToken).ConfigureAwait(false);
         SessionEvent? recorded = hook switch
         {
-            "PreToolUse" => NoteStart(pending, Text(root, "tool_use_id"), now),
+            "PreToolUse" => NoteStart(pending, String(root, "tool_use_id"), now),
             "PostToolUse" or "PostToolUseFailure" => ToolCall(root, hook, agent, claudeSession, pending, now),
             "SubagentStop" => new SessionEvent
             {
                 Timestamp = now, Type = SessionEventType.AgentInvocation, Agent = agent == Agent ? "subagent" : agent, Task = "subagent finished",
-                Success = true, Data = Data(("claude_session", claudeSession), ("agent_id", Text(root, "agent_id"))),
+                Success = true, Data = Data(("claude_session", claudeSession), ("agent_id", String(root, "agent_id"))),
             },
             "Stop" => new SessionEvent
             {
@@ -70,7 +71,7 @@ public static class ClaudeHookRecorder
             {
                 Timestamp = now, Type = SessionEventType.AgentInvocation, Agent = "user", Task = "prompt",
                 // The prompt's size only: its text may hold anything, and the log is not the place for it.
-                Data = Data(("claude_session", claudeSession), ("prompt_chars", (long)(Text(root, "prompt")?.Length ?? 0))),
+                Data = Data(("claude_session", claudeSession), ("prompt_chars", (long)(String(root, "prompt")?.Length ?? 0))),
             },
             _ => null,
         };
@@ -104,9 +105,9 @@ public static class ClaudeHookRecorder
         {
             using var document = JsonDocument.Parse(payload);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || Text(root, "hook_event_name") != "PreToolUse" || !Directory.Exists(Path.Combine(workspaceRoot, "logs")))
+            if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") != "PreToolUse" || !Directory.Exists(Path.Combine(workspaceRoot, "logs")))
                 return false;
-            var toolUseId = Text(root, "tool_use_id");
+            var toolUseId = String(root, "tool_use_id");
             if (!IsSafeId(toolUseId)) return false;
             NoteStart(Path.Combine(workspaceRoot, "logs", ".hooks"), toolUseId, now);
             return true;
@@ -127,7 +128,7 @@ public static class ClaudeHookRecorder
 
     private static SessionEvent ToolCall(JsonElement root, string hook, string agent, string? claudeSession, string pending, DateTimeOffset now)
     {
-        var toolUseId = Text(root, "tool_use_id");
+        var toolUseId = String(root, "tool_use_id");
         long? duration = null;
         if (IsSafeId(toolUseId) && Path.Combine(pending, toolUseId!) is var marker && File.Exists(marker))
         {
@@ -141,23 +142,17 @@ public static class ClaudeHookRecorder
                      || response.ValueKind == JsonValueKind.Object && (Bool(response, "is_error") == true || Bool(response, "success") == false);
         return new SessionEvent
         {
-            Timestamp = now, Type = SessionEventType.ToolCall, Agent = agent, Tool = Text(root, "tool_name"), DurationMs = duration, Success = !failed,
+            Timestamp = now, Type = SessionEventType.ToolCall, Agent = agent, Tool = String(root, "tool_name"), DurationMs = duration, Success = !failed,
             ErrorType = failed ? "tool_error" : null,
-            File = input.ValueKind == JsonValueKind.Object ? Text(input, "file_path") ?? Text(input, "path") ?? Text(input, "notebook_path") : null,
+            File = input.ValueKind == JsonValueKind.Object ? String(input, "file_path") ?? String(input, "path") ?? String(input, "notebook_path") : null,
             Data = Data(("claude_session", claudeSession), ("tool_use_id", toolUseId),
-                ("command", input.ValueKind == JsonValueKind.Object ? Text(input, "command") : null)),
+                ("command", input.ValueKind == JsonValueKind.Object ? String(input, "command") : null)),
         };
     }
 
     /// <summary>Tool-use ids name the marker files: only ids that cannot reach outside logs/.hooks/ are used.</summary>
     private static bool IsSafeId(string? id) =>
         id is { Length: > 0 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
-
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static bool? Bool(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : null;
 
     private static Dictionary<string, object?> Data(params (string Key, object? Value)[] pairs) =>
         pairs.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using static TierStorage.Engine.Ingest.JsonFields;
 using System.Globalization;
 using System.Text.Json;
 using TierStorage.Contracts;
@@ -214,12 +215,6 @@ public sealed class ClaudeTranscriptParser
         if (text.Contains("Exit code", StringComparison.OrdinalIgnoreCase)) return "nonzero_exit";
         return "tool_error";
     }
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static long? Long(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
 
     private sealed record PendingTool(string Id, string Name, string? File, string? SubagentType, string? Description, string? Agent, string? Model, DateTimeOffset StartedAt, long Order)
     {
