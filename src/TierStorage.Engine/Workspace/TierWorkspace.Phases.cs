@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers;
 
 namespace TierStorage.Engine.Workspace;
@@ -73,6 +74,10 @@ public sealed partial class TierWorkspace
         var current = CurrentPhaseNumber() ?? sessions.OrderBy(s => s.StartedAt).LastOrDefault()?.Phase ?? phases.LastOrDefault()?.Number;
         var backupTier = Policy.GetTier(TierLevel.Backup)?.Name;
         var archiveTier = Policy.GetTier(TierLevel.Archive)?.Name;
+        var verifiedArchives = new HashSet<string>(StringComparer.Ordinal);
+        if (archiveTier is not null)
+            await foreach (var o in _catalog.ListObjectsAsync(archiveTier, null, cancellationToken).ConfigureAwait(false))
+                if (o.VerifiedAt is not null) verifiedArchives.Add(o.Key);
         foreach (var phase in phases)
         {
             if (number is { } only && phase.Number != only) continue;
@@ -81,17 +86,13 @@ public sealed partial class TierWorkspace
             foreach (var s in mine)
                 if (backupTier is not null && await _catalog.HasVerifiedCopyOnAsync(s.SessionId, backupTier, cancellationToken).ConfigureAwait(false)) backedUp++;
             var folder = BackupLayout.PhaseFolder(phase.Number, phase.Name);
-            var archived = false;
-            if (archiveTier is not null)
-                await foreach (var o in _catalog.ListObjectsAsync(archiveTier, null, cancellationToken).ConfigureAwait(false))
-                    archived |= o.Key == folder + ".tar.gz" && o.VerifiedAt is not null;
             yield return new PhaseInfo
             {
                 Phase = phase.Number, Name = phase.Name, Folder = folder, StartedAt = phase.StartedAt,
                 EndedAt = phase.EndedAt ?? (phase.Number == current ? null : mine.Select(s => s.EndedAt).Max()),
                 IsCurrent = phase.Number == current, SessionCount = mine.Count, EventCount = mine.Sum(s => s.EventCount),
                 LocalSessions = mine.Count(s => LocateLog(s) is not null), BackedUpSessions = backedUp,
-                Archived = archived, ReviewedAt = phase.ReviewedAt,
+                Archived = verifiedArchives.Contains(PhaseArchiveManifest.ArchiveKeyFor(folder)), ReviewedAt = phase.ReviewedAt,
             };
         }
     }

@@ -59,6 +59,7 @@ public sealed class PhaseArchiveTests
             Assert.Equal("Phase_1.tar.gz", archived.Key);
             Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_1.tar.gz")));
             Assert.True(File.Exists(Path.Combine(root, "archive", "metadata", "Phase_1_manifest.json")));
+            Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Archived);
             Assert.All(ids, id => Assert.Equal(SessionState.Archived, SessionAsync(ws, id).GetAwaiter().GetResult().State));
 
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
