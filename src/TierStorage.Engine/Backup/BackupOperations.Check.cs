@@ -159,8 +159,8 @@ public sealed partial class BackupOperations
         new() { SessionId = sessionId, Tier = tier.Name, Status = status, Key = key, DataRead = dataRead, Message = message };
 
     /// <summary>Rebuilds the catalog from a tier's manifests (Update-TierCatalog -FromTier), for when the local disk was lost:
-    /// sessions the catalog lacks are added (state BackedUp, no local copy), and every object is recorded, verified when the
-    /// tier's size and MD5 match the manifest.</summary>
+    /// sessions the catalog lacks are added (state BackedUp, or Archived from a phase archive's manifest; no local copy), and
+    /// every object is recorded, verified when the tier's size and MD5 match the manifest.</summary>
     public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
@@ -215,6 +215,42 @@ public sealed partial class BackupOperations
                 if (action == "Unchanged") action = "Updated";
             }
             yield return new CatalogRebuildResult { SessionId = manifest.SessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Action = action, ObjectCount = count };
+        }
+
+        // Phase archives: their warm manifests name every session and file inside, so archived sessions come back too.
+        foreach (var manifestKey in onTier.Keys.Where(k => k.StartsWith("metadata/", StringComparison.Ordinal) && k.EndsWith("_manifest.json", StringComparison.Ordinal))
+                     .OrderBy(k => k, StringComparer.Ordinal))
+        {
+            var phase = await ReadPhaseManifestAsync(store, tier, manifestKey, cancellationToken).ConfigureAwait(false);
+            if (!onTier.TryGetValue(phase.ArchiveKey, out var archive)) continue;
+            var now = _workspace.Now;
+            var verified = archive.Size == phase.ArchiveSize && string.Equals(archive.Md5, phase.ArchiveMd5, StringComparison.OrdinalIgnoreCase) ? now : (DateTimeOffset?)null;
+            await Catalog.EnsurePhaseAsync(phase.Phase, phase.PhaseName, phase.PhaseStartedAt ?? phase.CreatedAt, cancellationToken).ConfigureAwait(false);
+            await Catalog.UpsertObjectAsync(new StoredObject
+            {
+                Tier = tier.Name, Key = phase.ArchiveKey, Phase = phase.Phase, SizeBytes = phase.ArchiveSize, Md5 = phase.ArchiveMd5, Sha256 = phase.ArchiveSha256,
+                StoredAt = archive.LastModified ?? phase.CreatedAt, VerifiedAt = verified,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var session in phase.Sessions)
+            {
+                var action = "Unchanged";
+                if (await Catalog.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    await Catalog.InsertSessionAsync(new SessionRecord
+                    {
+                        SessionId = session.SessionId, Phase = phase.Phase, StartedAt = session.StartedAt, EndedAt = session.EndedAt, State = SessionState.Archived,
+                    }, cancellationToken).ConfigureAwait(false);
+                    action = "Added";
+                }
+                var files = phase.Files.Where(f => f.SessionId == session.SessionId).ToList();
+                foreach (var file in files)
+                    await Catalog.UpsertObjectAsync(new StoredObject
+                    {
+                        Tier = tier.Name, Key = phase.ArchiveKey + ArchiveMemberSeparator + file.Path, SessionId = session.SessionId, Phase = phase.Phase,
+                        SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, StoredAt = archive.LastModified ?? phase.CreatedAt, VerifiedAt = verified,
+                    }, cancellationToken).ConfigureAwait(false);
+                yield return new CatalogRebuildResult { SessionId = session.SessionId, Phase = phase.Phase, Tier = tier.Name, Action = action, ObjectCount = files.Count };
+            }
         }
     }
 

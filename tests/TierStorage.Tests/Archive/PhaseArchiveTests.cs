@@ -194,4 +194,28 @@ public sealed class PhaseArchiveTests
         }
         Directory.Delete(root, true);
     }
+
+    [Fact]
+    public async Task The_catalog_is_rebuilt_from_the_archive_tier_alone_and_an_archived_session_restores_from_it()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 2);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+            await bed.CloseAsync(ws);
+            foreach (var file in Directory.EnumerateFiles(bed.Layout.AnalyticsDirectory)) File.Delete(file);
+            ws = await bed.OpenAsync();
+
+            var rebuilt = await ToListAsync(ws.Backups.RebuildCatalogAsync("archive", None));
+
+            Assert.Equal(ids.Select(id => (id, "Added")), rebuilt.Select(r => (r.SessionId, r.Action)));
+            Assert.All(ids, id => Assert.Equal((SessionState.Archived, true), (SessionAsync(ws, id).GetAwaiter().GetResult().State, SessionAsync(ws, id).GetAwaiter().GetResult().Verified)));
+            var restored = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = ids[0], Destination = Path.Combine(root, "out") }, null, None);
+            Assert.Equal(("archive", true), (restored.Tier, restored.Verified));
+        }
+        Directory.Delete(root, true);
+    }
 }
