@@ -98,6 +98,12 @@ public static class SafeExtractor
             {
                 entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
             }
+            catch (EndOfStreamException) when (bounded.BytesRead == 0)
+            {
+                // A tar of no entries: earlier packages of a session without snapshots held an empty stream rather than
+                // the two zero blocks that end a tar. Nothing to extract, and nothing is wrong.
+                break;
+            }
             catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
             {
                 throw Corrupt(archivePath, ex);

@@ -91,6 +91,43 @@ public sealed class SessionPackagerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_session_without_snapshots_packages_a_valid_empty_tar_that_extracts_to_nothing()
+    {
+        var manifest = await SessionPackager.PackageAsync(Request with { SnapshotPaths = [] }, null, CancellationToken.None);
+
+        var snapshots = manifest.Find(SessionPackager.SnapshotsFileName)!;
+        Assert.Empty(snapshots.Contents);
+        await using (var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(Staging, snapshots.Name)), System.IO.Compression.CompressionMode.Decompress))
+        {
+            var tar = new MemoryStream();
+            await gzip.CopyToAsync(tar);
+            Assert.Equal(new byte[1024], tar.ToArray());
+        }
+        var restore = _dir.Combine("restore");
+        var extracted = await SafeExtractor.ExtractTarGzAsync(Path.Combine(Staging, snapshots.Name), restore,
+            new ExtractionOptions { Expected = snapshots.Contents }, CancellationToken.None);
+        Assert.Empty(extracted);
+    }
+
+    [Fact]
+    public async Task An_earlier_package_whose_empty_snapshot_archive_holds_no_tar_blocks_still_restores()
+    {
+        var path = _dir.Combine("staging", "legacy.tar.gz");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var gzip = new System.IO.Compression.GZipStream(File.Create(path), System.IO.Compression.CompressionLevel.Fastest)) { }
+
+        var extracted = await SafeExtractor.ExtractTarGzAsync(path, _dir.Combine("restore"), new ExtractionOptions { Expected = [] }, CancellationToken.None);
+
+        Assert.Empty(extracted);
+        // A tar cut inside its first header is still damage, not an empty archive.
+        var cut = _dir.Combine("staging", "cut.tar.gz");
+        await using (var gzip = new System.IO.Compression.GZipStream(File.Create(cut), System.IO.Compression.CompressionLevel.Fastest))
+            await gzip.WriteAsync(new byte[100]);
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() => SafeExtractor.ExtractTarGzAsync(cut, _dir.Combine("restore2"), new ExtractionOptions { Expected = [] }, CancellationToken.None));
+        Assert.Equal(ErrorIds.ArchiveCorrupt, ex.ErrorId);
+    }
+
+    [Fact]
     public async Task Manifest_checksums_equal_independently_computed_ones_and_the_written_manifest()
     {
         var manifest = await SessionPackager.PackageAsync(Request, null, CancellationToken.None);
