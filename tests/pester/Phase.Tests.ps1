@@ -37,6 +37,13 @@ Describe 'Invoke-PhaseReview' {
         $review.ReportPaths | ForEach-Object { $_ | Should -Exist }
         { $review | Select-Object -ExpandProperty Recommendations } | Should -Not -Throw
         (Get-Phase 1 -WorkspacePath $ws).Reviewed | Should -BeTrue
+        $review.ReportPaths | Split-Path -Leaf | Should -Contain 'phase_analytics.db'
+    }
+
+    It 'takes -Full and -Retrieval for an archived phase' {
+        $command = Get-Command Invoke-PhaseReview
+        $command.Parameters['Full'].ParameterType | Should -Be ([switch])
+        $command.Parameters['Retrieval'].ParameterType | Should -Be ([TierStorage.Contracts.ArchiveRetrievalTier])
     }
 }
 

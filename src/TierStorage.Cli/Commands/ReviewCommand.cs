@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TierStorage.Contracts;
 
 namespace TierStorage.Cli.Commands;
 
@@ -8,11 +9,14 @@ internal static class ReviewCommand
     public static Command Create(CliContext context)
     {
         var phase = new Argument<int>("phase") { Description = "The phase to review" };
-        var command = new Command("review", "Review a phase: phase_insights.md and .html (with charts) from every event of its sessions") { phase };
+        var full = new Option<bool>("--full") { Description = "For an archived phase: read every event out of the archive (thawing it first when cold) instead of the review stored in its manifest" };
+        var retrieval = ValueParsers.Enum<ArchiveRetrievalTier>("--retrieval", "With --full, from a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper)");
+        var command = new Command("review", "Review a phase: phase_insights.md and .html (with charts), phase_analytics.db and phase_metadata.json from every event of its sessions") { phase, full, retrieval };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
-            var review = await workspace.ReviewPhaseAsync(parseResult.GetValue(phase), cancellationToken).ConfigureAwait(false);
+            var review = await workspace.ReviewPhaseAsync(parseResult.GetValue(phase), parseResult.GetValue(full),
+                parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, null, cancellationToken).ConfigureAwait(false);
             if (context.IsJson(parseResult)) context.WriteJson(review);
             else
             {

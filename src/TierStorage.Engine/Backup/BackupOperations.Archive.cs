@@ -3,6 +3,7 @@ using System.Formats.Tar;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Review;
 using TierStorage.Engine.Tiers;
 
 namespace TierStorage.Engine.Backup;
@@ -82,6 +83,10 @@ public sealed partial class BackupOperations
                         await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
                             await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
                         await PackageVerifier.VerifyFileAsync(piece, new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! }, cancellationToken).ConfigureAwait(false);
+                        // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
+                        // so the review stored in the manifest below covers every session.
+                        if (name == SessionPackager.AnalyticsFileName && session.EventCount == 0)
+                            await Catalog.ImportSessionEventsAsync(piece, session.SessionId, cancellationToken).ConfigureAwait(false);
                         var path = $"sessions/{session.SessionId}/{name}";
                         await using (var data = new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan))
                             await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
@@ -126,6 +131,8 @@ public sealed partial class BackupOperations
             Sessions = sessions.Select(s => new PhaseArchiveSession { SessionId = s.SessionId, StartedAt = s.StartedAt, EndedAt = s.EndedAt, EventCount = s.EventCount }).ToList(),
             Files = files,
             Totals = await PhaseTotalsAsync(sessions, cancellationToken).ConfigureAwait(false),
+            // Every figure of the end-of-phase review, so reviewing the phase later never needs a thaw.
+            Review = await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false),
         };
         var manifestBytes = manifest.ToUtf8Json();
         var manifestMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(manifestBytes)).ToLowerInvariant();

@@ -68,32 +68,13 @@ public sealed partial class BackupOperations
         var download = Path.Combine(_workspace.Layout.StagingDirectory, "thaw-" + Path.GetFileNameWithoutExtension(Path.GetFileNameWithoutExtension(archiveKey)));
         Directory.CreateDirectory(download);
         var archivePath = Path.Combine(download, Path.GetFileName(archiveKey));
-        var offset = File.Exists(archivePath) ? new FileInfo(archivePath).Length : 0;
-        if (offset > phaseManifest.ArchiveSize)
+        var received = await DownloadVerifiedAsync(store, archiveKey, new PackagedFile
         {
-            File.Delete(archivePath);
-            offset = 0;
-        }
-        if (offset < phaseManifest.ArchiveSize)
+            Name = archiveKey, Size = phaseManifest.ArchiveSize, Md5 = phaseManifest.ArchiveMd5, Sha256 = phaseManifest.ArchiveSha256,
+        }, archivePath, bytes => progress?.Report(new BackupProgress
         {
-            await using var output = new FileStream(archivePath, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
-            await store.GetAsync(archiveKey, output, offset, new Progress(bytes => progress?.Report(new BackupProgress
-            {
-                SessionId = sessionId, Stage = "Downloading", File = archiveKey, BytesDone = offset + bytes, BytesTotal = phaseManifest.ArchiveSize,
-            })), cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            await PackageVerifier.VerifyFileAsync(archivePath, new PackagedFile
-            {
-                Name = archiveKey, Size = phaseManifest.ArchiveSize, Md5 = phaseManifest.ArchiveMd5, Sha256 = phaseManifest.ArchiveSha256,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TierStorageException)
-        {
-            File.Delete(archivePath);
-            throw;
-        }
+            SessionId = sessionId, Stage = "Downloading", File = archiveKey, BytesDone = bytes, BytesTotal = phaseManifest.ArchiveSize,
+        }), cancellationToken).ConfigureAwait(false);
 
         var mine = phaseManifest.Files.Where(f => f.SessionId == sessionId).ToList();
         var prefix = $"sessions/{sessionId}/";
@@ -129,7 +110,7 @@ public sealed partial class BackupOperations
         {
             SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination, Status = RestoreStatus.Restored,
             Files = manifest.Files.Select(f => new BackupFile { Name = f.Name, Key = archiveKey + ArchiveMemberSeparator + prefix + f.Name, SizeBytes = f.Size, Md5 = f.Md5, Sha256 = f.Sha256, Transferred = true, Verified = true }).ToList(),
-            BytesReceived = phaseManifest.ArchiveSize - offset, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+            BytesReceived = received, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
         };
     }
 

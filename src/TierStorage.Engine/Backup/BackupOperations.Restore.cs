@@ -76,35 +76,10 @@ public sealed partial class BackupOperations
         var files = new List<BackupFile>();
         foreach (var file in manifest.Files)
         {
-            var path = Path.Combine(download, file.Name);
-            // A download cut off by a crash resumes from what reached the disk; anything longer than the file is junk.
-            var offset = File.Exists(path) ? new FileInfo(path).Length : 0;
-            if (offset > file.Size)
-            {
-                File.Delete(path);
-                offset = 0;
-            }
-            if (offset < file.Size)
-            {
-                var before = received;
-                await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
-                await store.GetAsync(prefix + file.Name, output, offset, new Progress(bytes =>
-                {
-                    received = before + bytes;
-                    progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = received, BytesTotal = total });
-                }), cancellationToken).ConfigureAwait(false);
-                received = before + (output.Length - offset);
-            }
-            try
-            {
-                await PackageVerifier.VerifyFileAsync(path, file, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TierStorageException)
-            {
-                // Never keep bytes that failed verification: the next attempt downloads them again.
-                File.Delete(path);
-                throw;
-            }
+            var before = received;
+            received += await DownloadVerifiedAsync(store, prefix + file.Name, file, Path.Combine(download, file.Name), bytes =>
+                progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = before + bytes, BytesTotal = total }),
+                cancellationToken).ConfigureAwait(false);
             files.Add(new BackupFile { Name = file.Name, Key = prefix + file.Name, SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, Transferred = true, Verified = true });
         }
 
@@ -118,6 +93,38 @@ public sealed partial class BackupOperations
             SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination,
             Files = files, BytesReceived = received, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
         };
+    }
+
+    /// <summary>Downloads one packaged file to <paramref name="path"/> and verifies its size, MD5 and SHA-256. A download
+    /// cut off by a crash resumes from what reached the disk (anything longer than the file is junk); bytes that fail
+    /// verification are never kept, so the next attempt downloads them again. <paramref name="onBytes"/> gets the bytes of the
+    /// file on disk so far; returns the bytes received now.</summary>
+    private static async Task<long> DownloadVerifiedAsync(IObjectStore store, string key, PackagedFile file, string path, Action<long>? onBytes,
+        CancellationToken cancellationToken)
+    {
+        var offset = File.Exists(path) ? new FileInfo(path).Length : 0;
+        if (offset > file.Size)
+        {
+            File.Delete(path);
+            offset = 0;
+        }
+        long received = 0;
+        if (offset < file.Size)
+        {
+            await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
+            await store.GetAsync(key, output, offset, onBytes is null ? null : new Progress(bytes => onBytes(offset + bytes)), cancellationToken).ConfigureAwait(false);
+            received = output.Length - offset;
+        }
+        try
+        {
+            await PackageVerifier.VerifyFileAsync(path, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException)
+        {
+            File.Delete(path);
+            throw;
+        }
+        return received;
     }
 
     /// <summary>The tier and manifest key of a session's backup: from the catalog's verified manifests, else by searching

@@ -282,7 +282,7 @@ public sealed partial class BackupOperations
 
     /// <summary>Failures that say "not now" rather than "not this": the tier is unreachable, over its daily limit, or
     /// waiting for its account to be set up (client file, sign-in). The backup waits in the queue, with the reason.</summary>
-    private static bool IsQueueable(TierStorageException ex) =>
+    internal static bool IsQueueable(TierStorageException ex) =>
         ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound;
 
     private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, string location, string reason, long started, CancellationToken cancellationToken)

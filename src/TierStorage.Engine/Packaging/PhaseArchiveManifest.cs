@@ -68,6 +68,8 @@ public sealed record PhaseArchiveManifest
     public required IReadOnlyList<PhaseArchiveSession> Sessions { get; init; }
     public required IReadOnlyList<PhaseArchiveFile> Files { get; init; }
     public PhaseArchiveTotals Totals { get; init; } = new();
+    /// <summary>The phase review computed from every event when the phase was archived (absent in older manifests).</summary>
+    public PhaseReview? Review { get; init; }
 
     public static string ArchiveKeyFor(string phaseFolder) => phaseFolder + ".tar.gz";
 

@@ -47,8 +47,6 @@ public static class SessionPackager
     private const int SqliteFull = 13;
 
     /// <summary>Catalog tables that describe this machine's work in progress, not the session: never copied into a package.</summary>
-    private static readonly HashSet<string> MachineLocalTables = new(StringComparer.OrdinalIgnoreCase) { "upload_states", "backup_queue", "thaw_requests" };
-
     /// <summary>Packages the session. <paramref name="progress"/> receives the cumulative source bytes processed.
     /// Fails with ErrorIds.PackageSourceNotFound for a missing source, ErrorIds.DiskFull when the staging disk fills up.</summary>
     public static async Task<SessionManifest> PackageAsync(SessionPackageRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
@@ -196,6 +194,13 @@ public static class SessionPackager
             var entries = new List<PackagedEntry>();
             var checksum = await WriteCompressedAsync(temp, level, async gzip =>
             {
+                // TarWriter ends the archive only after an entry; with no snapshots, the two zero blocks that make an
+                // empty tar are written here, so any tar reader (ours included) sees a valid, empty archive.
+                if (sources.Count == 0)
+                {
+                    await gzip.WriteAsync(new byte[2 * 512], cancellationToken).ConfigureAwait(false);
+                    return;
+                }
                 await using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
                 foreach (var source in sources)
                 {
@@ -230,89 +235,20 @@ public static class SessionPackager
         }
 
         /// <summary>
-        /// The session's share of the analytics database, as one self-contained SQLite file with the catalog's schema: its
-        /// session row, phase, events, snapshots, objects and backup runs (every table with a session_id column is cut to
-        /// the session), read in one transaction, so it is a consistent state while the workspace keeps writing. A copy of
-        /// the whole catalog would grow with every earlier session and make each backup carry all of them again (measured:
-        /// 96% of a phase's bytes). Machine-local state (upload sessions, the queue, thaw requests) never travels.
+        /// The session's share of the analytics database (<see cref="CatalogExtract.WriteSession"/>): its session row, phase,
+        /// events, snapshots, objects and backup runs. A copy of the whole catalog would grow with every earlier session and
+        /// make each backup carry all of them again (measured: 96% of a phase's bytes).
         /// </summary>
         public async Task<PackagedFile> BackupDatabaseAsync(string source, string sessionId, int phase, CancellationToken cancellationToken)
         {
             var temp = BeginOutput(AnalyticsFileName);
-            SqliteNative.EnsureInitialized();
             AtomicFile.TryDelete(temp);
             cancellationToken.ThrowIfCancellationRequested();
-            await Task.Run(() =>
-            {
-                using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-                to.Open();
-                Execute(to, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = DELETE;");
-                using (var attach = to.CreateCommand())
-                {
-                    attach.CommandText = "ATTACH DATABASE $path AS src;";
-                    attach.Parameters.AddWithValue("$path", source);
-                    attach.ExecuteNonQuery();
-                }
-                using (var transaction = to.BeginTransaction())
-                {
-                    var objects = new List<(string Type, string Name, string Table, string Sql)>();
-                    using (var schema = to.CreateCommand())
-                    {
-                        schema.Transaction = transaction;
-                        schema.CommandText = "SELECT type, name, tbl_name, sql FROM src.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, rowid;";
-                        using var reader = schema.ExecuteReader();
-                        while (reader.Read()) objects.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-                    }
-                    foreach (var table in objects.Where(o => o.Type == "table" && !MachineLocalTables.Contains(o.Name)))
-                    {
-                        Execute(to, table.Sql, transaction);
-                        var columns = Columns(to, transaction, table.Name);
-                        var filter = columns.Contains("session_id") ? " WHERE session_id = $session"
-                            : table.Name == "phases" && columns.Contains("number") ? " WHERE number = $phase" : "";
-                        using var copy = to.CreateCommand();
-                        copy.Transaction = transaction;
-                        copy.CommandText = $"INSERT INTO main.\"{table.Name}\" SELECT * FROM src.\"{table.Name}\"{filter};";
-                        copy.Parameters.AddWithValue("$session", sessionId);
-                        copy.Parameters.AddWithValue("$phase", phase);
-                        copy.ExecuteNonQuery();
-                    }
-                    foreach (var index in objects.Where(o => o.Type == "index" && !MachineLocalTables.Contains(o.Table)))
-                        Execute(to, index.Sql, transaction);
-                    using (var version = to.CreateCommand())
-                    {
-                        version.Transaction = transaction;
-                        version.CommandText = "PRAGMA src.user_version;";
-                        var userVersion = Convert.ToInt64(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-                        Execute(to, $"PRAGMA main.user_version = {userVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)};", transaction);
-                    }
-                    transaction.Commit();
-                }
-                Execute(to, "DETACH DATABASE src;");
-            }, cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => CatalogExtract.WriteSession(source, temp, sessionId, phase), cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             var checksum = await ChecksumStream.ComputeAsync(temp, cancellationToken).ConfigureAwait(false);
             Processed(checksum.Size);
             return Describe(AnalyticsFileName, checksum, checksum.Size, []);
-        }
-
-        private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-        {
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            command.ExecuteNonQuery();
-        }
-
-        private static HashSet<string> Columns(SqliteConnection connection, SqliteTransaction transaction, string table)
-        {
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = $"SELECT name FROM pragma_table_info($table, 'src');";
-            command.Parameters.AddWithValue("$table", table);
-            using var reader = command.ExecuteReader();
-            var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            while (reader.Read()) columns.Add(reader.GetString(0));
-            return columns;
         }
 
         public Task WriteManifestAsync(SessionManifest manifest, CancellationToken cancellationToken)

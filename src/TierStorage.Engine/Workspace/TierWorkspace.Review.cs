@@ -1,5 +1,6 @@
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Review;
 using TierStorage.Engine.Tiers;
 
@@ -7,19 +8,60 @@ namespace TierStorage.Engine.Workspace;
 
 public sealed partial class TierWorkspace
 {
+    /// <summary>phase_analytics.db: the phase's share of the catalog, written beside the reports.</summary>
+    public const string PhaseAnalyticsFile = "phase_analytics.db";
+
+    /// <summary>The review from what can be read without a thaw (<see cref="ReviewPhaseAsync(int, bool, ArchiveRetrievalTier, IProgress{BackupProgress}?, CancellationToken)"/>).</summary>
+    public Task<PhaseReview> ReviewPhaseAsync(int phase, CancellationToken cancellationToken) =>
+        ReviewPhaseAsync(phase, full: false, ArchiveRetrievalTier.Standard, null, cancellationToken);
+
     /// <summary>
-    /// Invoke-PhaseReview: the phase's figures from every event in the catalog, written as phase_insights.md,
-    /// phase_insights.html (with SVG charts) and phase_metadata.json under reviews/Phase_&lt;n&gt;_&lt;name&gt;/, copied to the
-    /// phase folder on the backup tier (a tier that cannot be reached gets a warning; the files stay here), and the phase
-    /// marked reviewed.
+    /// Invoke-PhaseReview: the phase's figures from every event of its sessions, wherever they live. The catalog holds the
+    /// events of every session it indexed, local or not; a session it knows without events (a catalog rebuilt from the
+    /// tiers) gets them back from its backup's analytics snapshot; for a session only in the phase archive, the review
+    /// stored in the archive's manifest (computed from every event when the phase was archived) is used, unless
+    /// <paramref name="full"/> asks for the archive itself (thawed first when cold: the review then says when to come back).
+    /// Writes phase_insights.md, phase_insights.html (with SVG charts), phase_metadata.json and phase_analytics.db under
+    /// reviews/Phase_&lt;n&gt;_&lt;name&gt;/, copies them to the phase folder on the backup tier (a tier that cannot be reached
+    /// gets a warning; the files stay here), and marks the phase reviewed when every session's events were read.
     /// </summary>
-    public async Task<PhaseReview> ReviewPhaseAsync(int phase, CancellationToken cancellationToken)
+    public async Task<PhaseReview> ReviewPhaseAsync(int phase, bool full, ArchiveRetrievalTier retrieval, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken)
     {
-        var review = await PhaseReviewer.ReviewAsync(_catalog, Policy, phase, cancellationToken).ConfigureAwait(false);
+        var missing = (await ListRecordsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(s => s.Phase == phase && s.EventCount == 0 && s.State is SessionState.BackedUp or SessionState.Archived && LocateLog(s) is null)
+            .ToList();
+        if (missing.Count > 0) missing = await Backups.ImportEventsFromBackupAsync(missing, progress, cancellationToken).ConfigureAwait(false);
+        var notes = new List<string>();
+        PhaseReview? stored = null;
+        if (missing.Count > 0)
+        {
+            RestoreResult? thawing = null;
+            if (full) (missing, thawing) = await Backups.ImportEventsFromArchiveAsync(phase, missing, retrieval, progress, cancellationToken).ConfigureAwait(false);
+            if (thawing is not null)
+                notes.Add($"The archive of phase {phase} is cold: a thaw was requested (about ${thawing.ThawCostUsd:0.00}); run Invoke-PhaseReview -Full (tierstorage review --full) again after {thawing.ReadyAfter:u}.");
+            if (missing.Count > 0)
+            {
+                var manifest = await Backups.ReadPhaseArchiveManifestAsync(phase, cancellationToken).ConfigureAwait(false);
+                stored = manifest?.Review;
+                var names = string.Join(", ", missing.Take(5).Select(s => s.SessionId)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+                notes.Add(stored is not null
+                    ? $"The events of {missing.Count} session(s) ({names}) are only in the phase archive: every figure below is the review computed from all {stored.EventCount:N0} events when the phase was archived ({manifest!.CreatedAt:u}); phase_analytics.db holds only what the catalog has. -Full reads the archive itself."
+                    : $"The events of {missing.Count} session(s) ({names}) are in no tier this workspace can read{(manifest is null ? "" : $" (the archive manifest of {manifest.CreatedAt:u} predates stored reviews and totals {manifest.Totals.Events:N0} events)")}: the figures below leave them out.{(full ? "" : " -Full reads the phase archive.")}");
+            }
+        }
+
+        var review = stored ?? await PhaseReviewer.ReviewAsync(_catalog, Policy, phase, cancellationToken).ConfigureAwait(false);
+        if (notes.Count > 0) review = review with { Warnings = [.. notes, .. review.Warnings] };
         var folder = BackupLayout.PhaseFolder(phase, await _catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
         var directory = Path.Combine(Root, "reviews", folder);
-        review = await IoErrors.GuardAsync("writing the review into", directory,
-            () => PhaseReportWriter.WriteAsync(review, directory, cancellationToken)).ConfigureAwait(false);
+        review = await IoErrors.GuardAsync("writing the review into", directory, async () =>
+        {
+            var written = await PhaseReportWriter.WriteAsync(review, directory, cancellationToken).ConfigureAwait(false);
+            var analytics = Path.Combine(directory, PhaseAnalyticsFile);
+            await _catalog.ExportPhaseAsync(phase, analytics, cancellationToken).ConfigureAwait(false);
+            return written with { ReportPaths = [.. written.ReportPaths, analytics] };
+        }).ConfigureAwait(false);
         if (Policy.GetTier(TierLevel.Backup) is { } backup)
         {
             try
@@ -31,12 +73,12 @@ public sealed partial class TierWorkspace
                     await store.PutAsync($"{folder}/{Path.GetFileName(path)}", content, new PutOptions(), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || ex.ErrorId is ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound or ErrorIds.TierQuotaExceeded)
+            catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex))
             {
                 Warn($"The review of phase {phase} was written to '{directory}' but not copied to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
             }
         }
-        if (review.EventCount > 0) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
+        if (review.EventCount > 0 && (missing.Count == 0 || stored is not null)) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
         return review;
     }
 }

@@ -76,7 +76,7 @@ public sealed class PhaseTests
 
         Assert.Equal((1, 1), (review.Phase, review.Sessions));
         Assert.True(review.EventCount >= 30);
-        Assert.Equal(["phase_insights.html", "phase_insights.md", "phase_metadata.json"], review.ReportPaths.Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal));
+        Assert.Equal(["phase_analytics.db", "phase_insights.html", "phase_insights.md", "phase_metadata.json"], review.ReportPaths.Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal));
         Assert.All(review.ReportPaths, p => Assert.StartsWith(Path.Combine(bed.WorkspaceRoot, "reviews", "Phase_1_setup"), p));
         Assert.All(review.ReportPaths, p => Assert.True(File.Exists(Path.Combine(bed.TierRoot, "Phase_1_setup", Path.GetFileName(p))), p));
         Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);

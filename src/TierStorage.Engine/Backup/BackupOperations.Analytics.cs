@@ -1,0 +1,110 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Packaging;
+
+namespace TierStorage.Engine.Backup;
+
+public sealed partial class BackupOperations
+{
+    /// <summary>
+    /// Downloads only the analytics_snapshot.db of a session's backup (not its log or snapshots) into
+    /// <paramref name="directory"/>, verified against the session's manifest. Null when no backup tier holds the session
+    /// (it may be archived) or its backup has no analytics snapshot.
+    /// </summary>
+    public async Task<string?> FetchAnalyticsSnapshotAsync(string sessionId, string directory, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var located = await LocateBackupAsync(sessionId, null, cancellationToken).ConfigureAwait(false);
+        if (located is not { } found || found.Tier.Level == TierLevel.Archive) return null;
+        var (tier, manifestKey) = found;
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        var manifestBytes = new MemoryStream();
+        await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
+        var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
+        if (manifest.SessionId != sessionId || manifest.Find(SessionPackager.AnalyticsFileName) is not { } file) return null;
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, sessionId + "_" + file.Name);
+        await DownloadVerifiedAsync(store, manifestKey[..^SessionManifest.FileName.Length] + file.Name, file, path, bytes =>
+            progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = bytes, BytesTotal = file.Size }),
+            cancellationToken).ConfigureAwait(false);
+        return path;
+    }
+
+    /// <summary>
+    /// Brings the events of <paramref name="sessions"/> (known to the catalog without their events, as after
+    /// Update-TierCatalog -FromTier) back from their backups' analytics snapshots. Returns the sessions still without
+    /// events: not on a backup tier (archived), or the tier cannot be reached now (a warning says so).
+    /// </summary>
+    internal async Task<List<SessionRecord>> ImportEventsFromBackupAsync(IReadOnlyList<SessionRecord> sessions, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var remaining = new List<SessionRecord>();
+        var directory = Path.Combine(_workspace.Layout.StagingDirectory, "analytics");
+        try
+        {
+            foreach (var session in sessions)
+            {
+                string? path;
+                try
+                {
+                    path = await FetchAnalyticsSnapshotAsync(session.SessionId, directory, progress, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TierStorageException ex) when (IsQueueable(ex))
+                {
+                    _workspace.Warn($"The events of session '{session.SessionId}' are on the backup tier, which cannot be read now ({ex.ErrorId}): {ex.Message}");
+                    path = null;
+                }
+                if (path is null)
+                {
+                    remaining.Add(session);
+                    continue;
+                }
+                await Catalog.ImportSessionEventsAsync(path, session.SessionId, cancellationToken).ConfigureAwait(false);
+                File.Delete(path);
+            }
+        }
+        finally
+        {
+            TryDeleteDirectory(directory);
+        }
+        return remaining;
+    }
+
+    /// <summary>The archive manifest of a phase on the policy's archive tier, or null when the policy has no archive tier or
+    /// the tier holds no archive of the phase.</summary>
+    internal async Task<PhaseArchiveManifest?> ReadPhaseArchiveManifestAsync(int phase, CancellationToken cancellationToken)
+    {
+        if (_workspace.Policy.GetTier(TierLevel.Archive) is not { } tier) return null;
+        var folder = BackupLayout.PhaseFolder(phase, await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
+        var key = PhaseArchiveManifest.ManifestKeyFor(folder);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        if (await store.StatAsync(key, cancellationToken).ConfigureAwait(false) is null) return null;
+        return await ReadPhaseManifestAsync(store, tier, key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Brings the events of archived <paramref name="sessions"/> back out of their phase archive (Invoke-PhaseReview -Full):
+    /// one verified download of the archive, thawed first when cold. While the thaw runs, returns the sessions unchanged
+    /// with the thaw's result (when to come back, what it costs).
+    /// </summary>
+    internal async Task<(List<SessionRecord> Remaining, RestoreResult? Thawing)> ImportEventsFromArchiveAsync(int phase, IReadOnlyList<SessionRecord> sessions,
+        ArchiveRetrievalTier retrieval, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var remaining = sessions.ToDictionary(s => s.SessionId, StringComparer.Ordinal);
+        var destination = Path.Combine(_workspace.Layout.StagingDirectory, $"review-{phase}");
+        try
+        {
+            await foreach (var result in RestorePhaseAsync(phase, destination, force: true, retrieval, wait: false, progress, cancellationToken).ConfigureAwait(false))
+            {
+                if (result.Status == RestoreStatus.Thawing) return (remaining.Values.ToList(), result);
+                if (!remaining.Remove(result.SessionId)) continue;
+                var path = Path.Combine(result.Destination, SessionPackager.AnalyticsFileName);
+                if (File.Exists(path)) await Catalog.ImportSessionEventsAsync(path, result.SessionId, cancellationToken).ConfigureAwait(false);
+                else remaining[result.SessionId] = sessions.First(s => s.SessionId == result.SessionId);
+            }
+        }
+        finally
+        {
+            TryDeleteDirectory(destination);
+        }
+        return (remaining.Values.ToList(), null);
+    }
+}

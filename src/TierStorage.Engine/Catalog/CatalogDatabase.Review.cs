@@ -1,0 +1,80 @@
+using TierStorage.Contracts;
+
+namespace TierStorage.Engine.Catalog;
+
+public sealed partial class CatalogDatabase
+{
+    /// <summary>
+    /// Brings a session's events back into the catalog from its analytics_snapshot.db (a session backup's share of the
+    /// catalog), for a catalog rebuilt from the tiers, which knows the session but none of its events. The session's
+    /// event count and indexed log offset are taken over with them, so restoring its log later indexes nothing twice.
+    /// Idempotent: a session that already has events here is left alone (returns 0). ErrorIds.CatalogCorrupt when the
+    /// file is not a catalog extract.
+    /// </summary>
+    public async Task<long> ImportSessionEventsAsync(string analyticsPath, string sessionId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(analyticsPath);
+        await using (var attach = Command("ATTACH DATABASE $path AS extract;", ("$path", analyticsPath)))
+            await attach.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var theirs = CatalogExtract.Columns(_connection, null, "events", "extract");
+            var sessionColumns = CatalogExtract.Columns(_connection, null, "sessions", "extract");
+            if (theirs.Count == 0 || !sessionColumns.Contains("log_indexed_bytes"))
+                throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                    $"'{analyticsPath}' holds no events or sessions table: it is not an analytics snapshot of this catalog.", analyticsPath);
+            // Columns are only ever added by migrations: an older extract supplies the ones it has, the rest stay NULL.
+            var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c != "event_id" && theirs.Contains(c)).ToList();
+            var columns = string.Join(", ", shared.Select(c => $"\"{c}\""));
+
+            await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+            await using (var existing = Command("SELECT EXISTS (SELECT 1 FROM events WHERE session_id = $id)", ("$id", sessionId)))
+            {
+                existing.Transaction = transaction;
+                if (Convert.ToInt64(await existing.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0)
+                    return 0;
+            }
+            long added;
+            await using (var copy = Command($"INSERT INTO main.events ({columns}) SELECT {columns} FROM extract.events WHERE session_id = $id ORDER BY event_id;", ("$id", sessionId)))
+            {
+                copy.Transaction = transaction;
+                added = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using (var update = Command("""
+                UPDATE sessions SET event_count = $added,
+                    log_indexed_bytes = COALESCE((SELECT log_indexed_bytes FROM extract.sessions WHERE session_id = $id), log_indexed_bytes),
+                    started_at = COALESCE((SELECT started_at FROM extract.sessions WHERE session_id = $id), started_at),
+                    ended_at = COALESCE((SELECT ended_at FROM extract.sessions WHERE session_id = $id), ended_at)
+                WHERE session_id = $id
+                """, ("$added", added), ("$id", sessionId)))
+            {
+                update.Transaction = transaction;
+                if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return added;
+        }
+        finally
+        {
+            await using var detach = Command("DETACH DATABASE extract;");
+            await detach.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a
+    /// temporary file and moved into place.</summary>
+    public async Task ExportPhaseAsync(int phase, string target, CancellationToken cancellationToken)
+    {
+        var temp = target + ".tmp";
+        Workspace.AtomicFile.TryDelete(temp);
+        try
+        {
+            await Task.Run(() => CatalogExtract.WritePhase(Path, temp, phase), cancellationToken).ConfigureAwait(false);
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            Workspace.AtomicFile.TryDelete(temp);
+        }
+    }
+}

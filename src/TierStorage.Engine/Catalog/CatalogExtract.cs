@@ -1,0 +1,97 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace TierStorage.Engine.Catalog;
+
+/// <summary>
+/// A self-contained SQLite file holding one session's or one phase's share of the catalog, with the catalog's schema
+/// (tables, indexes, user_version): analytics_snapshot.db in a session backup, phase_analytics.db beside a phase review.
+/// Read in one transaction, so it is a consistent state while the workspace keeps writing. Machine-local state (upload
+/// sessions — a capability URL —, the backup queue, thaw requests) never leaves the machine.
+/// </summary>
+public static class CatalogExtract
+{
+    private static readonly HashSet<string> MachineLocalTables = new(StringComparer.OrdinalIgnoreCase) { "upload_states", "backup_queue", "thaw_requests" };
+
+    /// <summary>One session: every table with a session_id column cut to it, the phases table to its phase.</summary>
+    public static void WriteSession(string source, string target, string sessionId, int phase) =>
+        Write(source, target, phase, columns => columns.Contains("session_id") ? " WHERE session_id = $session" : null, sessionId);
+
+    /// <summary>One phase: rows with a phase column of that phase, rows of its sessions, its phases row.</summary>
+    public static void WritePhase(string source, string target, int phase) =>
+        Write(source, target, phase, columns =>
+            columns.Contains("phase") ? " WHERE phase = $phase"
+            : columns.Contains("session_id") ? " WHERE session_id IN (SELECT session_id FROM src.sessions WHERE phase = $phase)"
+            : null, null);
+
+    /// <param name="filter">The WHERE clause for a table given its columns; null copies the table whole (phases is always cut to the phase).</param>
+    private static void Write(string source, string target, int phase, Func<HashSet<string>, string?> filter, string? sessionId)
+    {
+        SqliteNative.EnsureInitialized();
+        using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = target, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        to.Open();
+        Execute(to, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = DELETE;");
+        using (var attach = to.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE $path AS src;";
+            attach.Parameters.AddWithValue("$path", source);
+            attach.ExecuteNonQuery();
+        }
+        using (var transaction = to.BeginTransaction())
+        {
+            var objects = new List<(string Type, string Name, string Table, string Sql)>();
+            using (var schema = to.CreateCommand())
+            {
+                schema.Transaction = transaction;
+                schema.CommandText = "SELECT type, name, tbl_name, sql FROM src.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, rowid;";
+                using var reader = schema.ExecuteReader();
+                while (reader.Read()) objects.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            }
+            foreach (var table in objects.Where(o => o.Type == "table" && !MachineLocalTables.Contains(o.Name)))
+            {
+                Execute(to, table.Sql, transaction);
+                var columns = Columns(to, transaction, table.Name, "src");
+                var where = table.Name == "phases" && columns.Contains("number") ? " WHERE number = $phase" : filter(columns) ?? "";
+                using var copy = to.CreateCommand();
+                copy.Transaction = transaction;
+                copy.CommandText = $"INSERT INTO main.\"{table.Name}\" SELECT * FROM src.\"{table.Name}\"{where};";
+                copy.Parameters.AddWithValue("$session", (object?)sessionId ?? DBNull.Value);
+                copy.Parameters.AddWithValue("$phase", phase);
+                copy.ExecuteNonQuery();
+            }
+            foreach (var index in objects.Where(o => o.Type == "index" && !MachineLocalTables.Contains(o.Table)))
+                Execute(to, index.Sql, transaction);
+            using (var version = to.CreateCommand())
+            {
+                version.Transaction = transaction;
+                version.CommandText = "PRAGMA src.user_version;";
+                var userVersion = Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+                Execute(to, $"PRAGMA main.user_version = {userVersion.ToString(CultureInfo.InvariantCulture)};", transaction);
+            }
+            transaction.Commit();
+        }
+        Execute(to, "DETACH DATABASE src;");
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Column names of <paramref name="table"/> in the attached or main schema <paramref name="schema"/>.</summary>
+    internal static HashSet<string> Columns(SqliteConnection connection, SqliteTransaction? transaction, string table, string schema)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT name FROM pragma_table_info($table, $schema);";
+        command.Parameters.AddWithValue("$table", table);
+        command.Parameters.AddWithValue("$schema", schema);
+        using var reader = command.ExecuteReader();
+        var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (reader.Read()) columns.Add(reader.GetString(0));
+        return columns;
+    }
+}
