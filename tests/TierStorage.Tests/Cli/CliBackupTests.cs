@@ -155,6 +155,27 @@ public sealed class CliBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_lost_catalog_is_rebuilt_review_reads_the_events_back_from_the_backup_and_writes_phase_analytics_db()
+    {
+        await InitAsync(BackupTier);
+        await RecordSessionAsync("session_20260101_140000");
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "complete", "--wait"));
+        var before = CliJson.Deserialize<PhaseReview>((await Run("review", "1", "--json")).StdoutLines[0])!;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(_temp.Workspace, "analytics"))) File.Delete(file);
+        CliRunner.AssertExit(ExitCodes.Success, await Run("catalog", "rebuild", "--from-tier", "backup"));
+
+        var review = await Run("review", "1", "--json");
+
+        CliRunner.AssertExit(ExitCodes.Success, review);
+        var after = CliJson.Deserialize<PhaseReview>(review.StdoutLines[0])!;
+        Assert.Equal((before.EventCount, before.Tools.Single().Count), (after.EventCount, after.Tools.Single().Count));
+        Assert.True(after.EventCount >= 3, $"{after.EventCount} events");
+        Assert.Contains(after.ReportPaths, p => p.EndsWith("phase_analytics.db", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(BackupTier, "Phase_1", "phase_analytics.db")));
+        Assert.Contains("--full", (await Run("review", "--help")).Stdout);
+    }
+
+    [Fact]
     public async Task Connect_drive_without_a_drive_tier_says_so()
     {
         await InitAsync(BackupTier);
