@@ -102,6 +102,19 @@ public sealed class ReviewPolicyTests : IDisposable
         Assert.Contains("did you mean 'latency_targets_ms'", finding.Message);
     }
 
+    [Fact]
+    public void The_example_in_the_policy_reference_loads_with_its_review_section()
+    {
+        var reference = File.ReadAllText(FindExample("POLICY.md"));
+        var start = reference.IndexOf("```yaml\n", reference.IndexOf("### Example", StringComparison.Ordinal), StringComparison.Ordinal) + "```yaml\n".Length;
+        var yaml = reference[start..reference.IndexOf("```", start, StringComparison.Ordinal)];
+
+        Assert.Empty(Errors(_files.Test(yaml)));
+        var review = PolicyLoader.Load(_files.Write(yaml)).Review;
+        Assert.Equal((3_000L, 60_000L, 30_000L), (review.LatencyTargetsMs["tool_call"], review.LatencyTargetsMs["deploy_step"], review.LatencyTargetsMs["llm_call"]));
+        Assert.Equal((100m, (decimal?)null, 25m), (review.Budget.PhaseUsd!.Value, review.Budget.TaskUsd, review.Budget.DailyUsd!.Value));
+    }
+
     [Theory]
     [InlineData("review: 5\n", 17, 9, "review")]
     [InlineData("review: { latency_targets_ms: [1000] }\n", 17, 31, "review.latency_targets_ms")]
