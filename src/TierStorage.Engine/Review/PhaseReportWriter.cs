@@ -59,7 +59,7 @@ public static class PhaseReportWriter
         var sections = new List<Section>
         {
             new(SectionTitles[0], r.Warnings.Count == 0 ? [none] : [], Bullets: r.Warnings),
-            new(SectionTitles[1], r.Latency.Count == 0 ? ["No timed operations."] : ["Percentiles are nearest-rank over every duration; targets apply to p95."],
+            new(SectionTitles[1], r.Latency.Count == 0 ? ["No timed operations."] : ["Percentiles are nearest-rank over every duration; targets (review.latency_targets_ms in the policy) apply to p95."],
                 ["Operation", "Count", "Average", "P50", "P95", "P99", "Target", "Status"],
                 r.Latency.Select(l => (IReadOnlyList<string>)[l.Operation, N(l.Count), ReviewNarrative.Ms(l.AverageMs), ReviewNarrative.Ms(l.P50Ms),
                     ReviewNarrative.Ms(l.P95Ms), ReviewNarrative.Ms(l.P99Ms), l.TargetMs is { } t ? ReviewNarrative.Ms(t) : "—", Mark(l.Met)]).ToList()),
