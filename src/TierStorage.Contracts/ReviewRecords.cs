@@ -71,6 +71,19 @@ public sealed record DailyUsageRow
     public decimal CostUsd { get; init; }
 }
 
+/// <summary>Spend against one budget of the policy.</summary>
+public sealed record BudgetRow
+{
+    /// <summary>"phase", "task" (average cost per task), or "day yyyy-MM-dd" (with " (highest)" for the most expensive
+    /// day when no day is over the daily budget).</summary>
+    public string Budget { get; init; } = "";
+    public decimal LimitUsd { get; init; }
+    /// <summary>Null when the figure cannot be worked out: no tasks, or no day with spending.</summary>
+    public decimal? ActualUsd { get; init; }
+    /// <summary>Actual at or below the limit; null when there is no actual.</summary>
+    public bool? Within { get; init; }
+}
+
 /// <summary>The end-of-phase review: every table of phase_insights.md, and where the reports were written.</summary>
 public sealed record PhaseReview
 {
@@ -104,6 +117,8 @@ public sealed record PhaseReview
     public string ExecutiveSummary { get; init; } = "";
     public IReadOnlyList<string> Recommendations { get; init; } = [];
     public IReadOnlyList<string> ReportPaths { get; init; } = [];
+    /// <summary>One row per budget the policy sets (review.budget); empty when it sets none.</summary>
+    public IReadOnlyList<BudgetRow> Budget { get; init; } = [];
 }
 
 public sealed record LatencyBucket(long UpperMs, long Count);

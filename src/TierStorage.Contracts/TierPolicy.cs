@@ -12,6 +12,7 @@ public sealed class TierPolicy
     public BackupPolicy Backup { get; set; } = new();
     public RedactionPolicy Redaction { get; set; } = new();
     public PricingPolicy Pricing { get; set; } = new();
+    public ReviewPolicy Review { get; set; } = new();
 
     public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);
     public TierDefinition? GetTier(string name) => Tiers.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -116,4 +117,24 @@ public sealed class ModelPrice
     public long? LongContextThreshold { get; set; }
     public decimal? LongContextInput { get; set; }
     public decimal? LongContextOutput { get; set; }
+}
+
+/// <summary>What the end-of-phase review measures the phase against.</summary>
+public sealed class ReviewPolicy
+{
+    /// <summary>Target on p95 per event type (tool_call, llm_call, or any custom type), in milliseconds. The loader
+    /// merges the policy's entries over the built-in targets; empty means the built-in targets.</summary>
+    public Dictionary<string, long> LatencyTargetsMs { get; set; } = new(StringComparer.Ordinal);
+    public BudgetPolicy Budget { get; set; } = new();
+}
+
+/// <summary>Spending limits, in the currency of the prices; null means no limit (and no row in the review).</summary>
+public sealed class BudgetPolicy
+{
+    /// <summary>Spend of the whole phase.</summary>
+    public decimal? PhaseUsd { get; set; }
+    /// <summary>Average cost per task (the phase's spend over its distinct tasks).</summary>
+    public decimal? TaskUsd { get; set; }
+    /// <summary>Spend of any one day (UTC).</summary>
+    public decimal? DailyUsd { get; set; }
 }

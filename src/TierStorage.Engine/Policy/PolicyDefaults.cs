@@ -23,6 +23,16 @@ internal static class PolicyDefaults
         new() { DataClass = "insights", CoreDays = 7 },
     ];
 
+    /// <summary>Targets on p95 per event type, in milliseconds: a tool or file operation should feel instant, a model
+    /// call may think for a while, a subagent may run for minutes.</summary>
+    public static Dictionary<string, long> LatencyTargetsMs() => new(StringComparer.Ordinal)
+    {
+        ["tool_call"] = 5_000,
+        ["llm_call"] = 30_000,
+        ["agent_invocation"] = 300_000,
+        ["file_operation"] = 1_000,
+    };
+
     /// <summary>Published Anthropic list prices, USD per million tokens (checked November 2026); keys are model ids or
     /// prefixes of dated ids.</summary>
     public static Dictionary<string, ModelPrice> ModelPrices()

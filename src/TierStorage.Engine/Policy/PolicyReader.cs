@@ -13,7 +13,7 @@ namespace TierStorage.Engine.Policy;
 /// </summary>
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing"];
+    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review"];
     private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
@@ -22,6 +22,8 @@ internal sealed partial class PolicyReader
     private static readonly string[] PatternKeys = ["name", "pattern"];
     private static readonly string[] PricingKeys = ["currency", "archive_standard_retrieval_per_gb", "archive_bulk_retrieval_per_gb", "models"];
     private static readonly string[] ModelKeys = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "long_context_threshold", "long_context_input", "long_context_output"];
+    private static readonly string[] ReviewKeys = ["latency_targets_ms", "budget"];
+    private static readonly string[] BudgetKeys = ["phase_usd", "task_usd", "daily_usd"];
     private static readonly string[] LongContextKeys = ["long_context_threshold", "long_context_input", "long_context_output"];
     private static readonly string[] Never = ["never", "forever"];
     private static readonly string[] Unlimited = ["unlimited", "unbounded"];
@@ -68,6 +70,7 @@ internal sealed partial class PolicyReader
             Lifecycle = PolicyDefaults.LifecycleRules(),
         };
         policy.Pricing.Models = PolicyDefaults.ModelPrices();
+        policy.Review.LatencyTargetsMs = PolicyDefaults.LatencyTargetsMs();
 
         var root = LoadDocument();
         if (root is not null) ReadRoot(root, policy);
@@ -152,6 +155,7 @@ internal sealed partial class PolicyReader
         ReadBackup(root.Get("backup"), "backup", policy.Backup);
         ReadRedaction(root.Get("redaction"), "redaction", policy.Redaction);
         ReadPricing(root.Get("pricing"), "pricing", policy.Pricing);
+        ReadReview(root.Get("review"), "review", policy.Review);
     }
 
     private void ReadVersion(Map root, TierPolicy policy)
@@ -539,20 +543,9 @@ internal sealed partial class PolicyReader
         if (Number(map.Get("archive_bulk_retrieval_per_gb"), Child(path, "archive_bulk_retrieval_per_gb"), 0m, null) is { } bulk)
             pricing.ArchiveBulkRetrievalPerGb = bulk;
 
-        if (map.Get("models") is not { } modelsNode) return;
         var modelsPath = Child(path, "models");
-        if (modelsNode is not YamlMappingNode models)
+        foreach (var (modelId, _, valueNode) in Entries(map.Get("models"), modelsPath, "model id", "prices"))
         {
-            if (!IsRejected(modelsNode)) Add(FindingSeverity.Error, PolicyFindingCodes.WrongType, modelsNode, modelsPath, $"Expected a mapping of model id to prices, found {Describe(modelsNode)}.");
-            return;
-        }
-        foreach (var (keyNode, valueNode) in models.Children)
-        {
-            if (keyNode is not YamlScalarNode { Value: { Length: > 0 } modelId })
-            {
-                Add(FindingSeverity.Error, PolicyFindingCodes.WrongType, keyNode, modelsPath, "A model id must be plain text.");
-                continue;
-            }
             if (ReadModelPrice(valueNode, Child(modelsPath, modelId)) is { } price) pricing.Models[modelId] = price;
         }
     }
@@ -592,7 +585,45 @@ internal sealed partial class PolicyReader
         return price;
     }
 
+    private void ReadReview(YamlNode? node, string path, ReviewPolicy review)
+    {
+        if (OpenMap(node, path, ReviewKeys) is not { } map) return;
+
+        // Any event type may have a target (a custom recorder's types too), so the keys are checked for shape only.
+        var targetsPath = Child(path, "latency_targets_ms");
+        foreach (var (type, keyNode, valueNode) in Entries(map.Get("latency_targets_ms"), targetsPath, "event type", "target in milliseconds"))
+        {
+            if (!EventTypeName().IsMatch(type))
+                Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, keyNode, Child(targetsPath, type),
+                    $"Event type '{Shorten(type)}' must start with a letter and use only letters, digits and '_' (as in tool_call).");
+            else if (Integer(valueNode, Child(targetsPath, type), 1, long.MaxValue) is { } target)
+                review.LatencyTargetsMs[type] = target;
+        }
+
+        if (OpenMap(map.Get("budget"), Child(path, "budget"), BudgetKeys) is not { } budget) return;
+        review.Budget.PhaseUsd = Number(budget.Get("phase_usd"), Child(budget.Path, "phase_usd"), 0m, null);
+        review.Budget.TaskUsd = Number(budget.Get("task_usd"), Child(budget.Path, "task_usd"), 0m, null);
+        review.Budget.DailyUsd = Number(budget.Get("daily_usd"), Child(budget.Path, "daily_usd"), 0m, null);
+    }
+
     // ---- mappings and scalars ----
+
+    /// <summary>The entries of a mapping whose keys are names the user chooses (model ids, event types), so no key list
+    /// applies; a key that is not plain text is a finding and skipped.</summary>
+    private IEnumerable<(string Key, YamlNode KeyNode, YamlNode Value)> Entries(YamlNode? node, string path, string keyName, string valueName)
+    {
+        if (node is null) yield break;
+        if (node is not YamlMappingNode mapping)
+        {
+            if (!IsRejected(node)) Add(FindingSeverity.Error, PolicyFindingCodes.WrongType, node, path, $"Expected a mapping of {keyName} to {valueName}, found {Describe(node)}.");
+            yield break;
+        }
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            if (keyNode is YamlScalarNode { Value: { Length: > 0 } key } && !IsRejected(keyNode)) yield return (key, keyNode, valueNode);
+            else if (!IsRejected(keyNode)) Add(FindingSeverity.Error, PolicyFindingCodes.WrongType, keyNode, path, $"A {keyName} must be plain text.");
+        }
+    }
 
     /// <summary>Opens a mapping and reports every key that is not allowed: credentials, keys of another tier kind, typos.</summary>
     private Map? OpenMap(YamlNode? node, string path, IReadOnlyCollection<string> allowed, Func<string, string?>? notForKind = null)
@@ -786,6 +817,9 @@ internal sealed partial class PolicyReader
 
     [GeneratedRegex(@"^[a-z0-9_]{1,64}$")]
     private static partial Regex PatternName();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+    private static partial Regex EventTypeName();
 
     [GeneratedRegex(@"^[A-Z]{3}$")]
     private static partial Regex CurrencyCode();

@@ -19,7 +19,7 @@ public static class PhaseReportWriter
     /// <summary>Section titles in the order of the issue's list; the Markdown and the HTML both use them.</summary>
     public static readonly IReadOnlyList<string> SectionTitles =
     [
-        "Data Warnings", "Latency", "Tokens and Cost", "Agent Performance", "Error Analysis", "Bottlenecks",
+        "Data Warnings", "Latency", "Tokens and Cost", "Budget Adherence", "Agent Performance", "Error Analysis", "Bottlenecks",
         "Tool Usage Effectiveness", "Success Metrics", "Executive Summary", "Recommendations",
     ];
 
@@ -59,7 +59,7 @@ public static class PhaseReportWriter
         var sections = new List<Section>
         {
             new(SectionTitles[0], r.Warnings.Count == 0 ? [none] : [], Bullets: r.Warnings),
-            new(SectionTitles[1], r.Latency.Count == 0 ? ["No timed operations."] : ["Percentiles are nearest-rank over every duration; targets apply to p95."],
+            new(SectionTitles[1], r.Latency.Count == 0 ? ["No timed operations."] : ["Percentiles are nearest-rank over every duration; targets (review.latency_targets_ms in the policy) apply to p95."],
                 ["Operation", "Count", "Average", "P50", "P95", "P99", "Target", "Status"],
                 r.Latency.Select(l => (IReadOnlyList<string>)[l.Operation, N(l.Count), ReviewNarrative.Ms(l.AverageMs), ReviewNarrative.Ms(l.P50Ms),
                     ReviewNarrative.Ms(l.P95Ms), ReviewNarrative.Ms(l.P99Ms), l.TargetMs is { } t ? ReviewNarrative.Ms(t) : "—", Mark(l.Met)]).ToList()),
@@ -68,31 +68,42 @@ public static class PhaseReportWriter
                 ["Model", "Calls", "Input", "Output", "Cache write", "Cache read", "Cost (USD)"],
                 r.Tokens.Append(r.Total).Select(m => (IReadOnlyList<string>)[m.Model + (m.Priced ? "" : " (unpriced)"), N(m.Calls), N(m.InputTokens),
                     N(m.OutputTokens), N(m.CacheWriteTokens), N(m.CacheReadTokens), ReviewNarrative.Usd(m.CostUsd)]).ToList()),
-            new(SectionTitles[3], r.Agents.Count == 0 ? ["No agent activity."] : [],
+            new(SectionTitles[3], BudgetNotes(r),
+                ["Budget", "Limit", "Actual", "Status"],
+                r.Budget.Select(b => (IReadOnlyList<string>)[b.Budget, ReviewNarrative.Usd(b.LimitUsd), b.ActualUsd is { } a ? ReviewNarrative.Usd(a) : "n/a", Mark(b.Within)]).ToList()),
+            new(SectionTitles[4], r.Agents.Count == 0 ? ["No agent activity."] : [],
                 ["Agent", "Tasks", "Avg duration", "Success rate", "Tokens/task"],
                 r.Agents.Select(a => (IReadOnlyList<string>)[a.Agent, N(a.Tasks), Avg(a.AverageDurationMs), ReviewNarrative.Percent(a.SuccessRate),
                     a.TokensPerTask is { } tpt ? tpt.ToString("#,0", Invariant) : "n/a"]).ToList()),
-            new(SectionTitles[4], [$"{N(r.ErrorCount)} error(s) in total; top {r.Errors.Count} by occurrences. Fix rate: the same task or tool later succeeding on the same file."],
+            new(SectionTitles[5], [$"{N(r.ErrorCount)} error(s) in total; top {r.Errors.Count} by occurrences. Fix rate: the same task or tool later succeeding on the same file."],
                 ["Error", "Count", "Files", "Fix success rate"],
                 r.Errors.Select(e => (IReadOnlyList<string>)[e.ErrorType, N(e.Count), e.Files.Count == 0 ? "—" : string.Join(", ", e.Files),
                     ReviewNarrative.Percent(e.FixSuccessRate)]).ToList()),
-            new(SectionTitles[5],
+            new(SectionTitles[6],
                 [r.BottleneckThresholdMs is { } th ? $"Slowest 20% of operations: {ReviewNarrative.Ms(th)} and above." : "No timed operations."],
                 ["Operation", "Tool", "Count", "Average", "P95"],
                 r.Bottlenecks.Select(b => (IReadOnlyList<string>)[b.Operation, b.Tool ?? "—", N(b.Count), ReviewNarrative.Ms(b.AverageMs), ReviewNarrative.Ms(b.P95Ms)]).ToList()),
-            new(SectionTitles[6], r.Tools.Count == 0 ? ["No tool calls."] : [],
+            new(SectionTitles[7], r.Tools.Count == 0 ? ["No tool calls."] : [],
                 ["Tool", "Count", "Avg duration", "Success rate"],
                 r.Tools.Select(t => (IReadOnlyList<string>)[t.Tool, N(t.Count), Avg(t.AverageDurationMs), ReviewNarrative.Percent(t.SuccessRate)]).ToList()),
-            new(SectionTitles[7], [],
+            new(SectionTitles[8], [],
                 ["Metric", "Value"],
                 [
                     ["Sessions", N(r.Sessions)], ["Events", N(r.EventCount)], ["Success rate", ReviewNarrative.Percent(r.SuccessRate)],
                     ["Errors", N(r.ErrorCount)], ["Tasks", N(r.TaskCount)], ["Total cost", ReviewNarrative.Usd(r.Total.CostUsd)],
                 ]),
-            new(SectionTitles[8], [r.ExecutiveSummary]),
-            new(SectionTitles[9], r.Recommendations.Count == 0 ? ["No figure crossed a threshold."] : [], Bullets: r.Recommendations),
+            new(SectionTitles[9], [r.ExecutiveSummary]),
+            new(SectionTitles[10], r.Recommendations.Count == 0 ? ["No figure crossed a threshold."] : [], Bullets: r.Recommendations),
         };
         return sections;
+    }
+
+    private static IReadOnlyList<string> BudgetNotes(PhaseReview r)
+    {
+        if (r.Budget.Count == 0) return ["No budget is set (review.budget in the policy)."];
+        var notes = new List<string> { "Limits from review.budget in the policy; the task figure is the phase's cost divided by its tasks; days are UTC." };
+        if (!r.Total.Priced) notes.Add("Models without a price are not counted, so the actual spend is higher than shown.");
+        return notes;
     }
 
     public static string RenderMarkdown(PhaseReview review)
@@ -160,8 +171,8 @@ public static class PhaseReportWriter
                 SvgChart.BarChart("Cost per day (USD)", r.Daily.Select(d => (d.Day.ToString("yyyy-MM-dd", Invariant), (double)d.CostUsd)).ToList(),
                     v => "$" + v.ToString("#,0.00", Invariant)),
             ],
-            [SectionTitles[3]] = [SvgChart.BarChart("Agent success rate (%)", r.Agents.Select(a => (a.Agent, (a.SuccessRate ?? 0) * 100)).ToList(), v => v.ToString("0.#", Invariant) + "%")],
-            [SectionTitles[6]] = [SvgChart.BarChart("Tool usage (calls)", r.Tools.Select(t => (t.Tool, (double)t.Count)).ToList())],
+            [SectionTitles[4]] = [SvgChart.BarChart("Agent success rate (%)", r.Agents.Select(a => (a.Agent, (a.SuccessRate ?? 0) * 100)).ToList(), v => v.ToString("0.#", Invariant) + "%")],
+            [SectionTitles[7]] = [SvgChart.BarChart("Tool usage (calls)", r.Tools.Select(t => (t.Tool, (double)t.Count)).ToList())],
         };
     }
 

@@ -15,15 +15,6 @@ namespace TierStorage.Engine.Review;
 /// </summary>
 public static class PhaseReviewer
 {
-    /// <summary>Targets on p95 per operation type. The policy has no latency section yet, so these defaults apply.</summary>
-    public static readonly IReadOnlyDictionary<string, long> DefaultLatencyTargetsMs = new Dictionary<string, long>(StringComparer.Ordinal)
-    {
-        ["tool_call"] = 5_000,
-        ["llm_call"] = 30_000,
-        ["agent_invocation"] = 300_000,
-        ["file_operation"] = 1_000,
-    };
-
     private static readonly HashSet<string> KnownTypes = new(StringComparer.Ordinal)
     {
         "session_start", "session_end", "agent_invocation", "tool_call", "file_operation", "llm_call", "error", "decision", "snapshot",
@@ -61,7 +52,8 @@ public static class PhaseReviewer
         }
 
         var prices = policy.Pricing.Models.Count > 0 ? policy.Pricing.Models : PolicyDefaults.ModelPrices();
-        var state = new Accumulator(prices);
+        var targets = policy.Review.LatencyTargetsMs.Count > 0 ? policy.Review.LatencyTargetsMs : PolicyDefaults.LatencyTargetsMs();
+        var state = new Accumulator(prices, targets, policy.Review.Budget);
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = """
@@ -174,7 +166,29 @@ public static class PhaseReviewer
 
     private sealed record PendingError(ErrorTotals Totals, string? Task, string? Tool);
 
-    private sealed class Accumulator(IReadOnlyDictionary<string, ModelPrice> prices)
+    /// <summary>One row per budget the policy sets. The daily budget gives a row per day above it, or, when no day is,
+    /// one row for the most expensive day. A figure that cannot be worked out (no tasks, no spending days) has a row with
+    /// no actual and no verdict rather than a silent zero.</summary>
+    internal static List<BudgetRow> CheckBudget(BudgetPolicy budget, decimal phaseCost, decimal? costPerTask, IReadOnlyList<DailyUsageRow> daily)
+    {
+        var rows = new List<BudgetRow>();
+        if (budget.PhaseUsd is { } phaseLimit) rows.Add(Row("phase", phaseLimit, phaseCost));
+        if (budget.TaskUsd is { } taskLimit) rows.Add(Row("task", taskLimit, costPerTask));
+        if (budget.DailyUsd is { } dayLimit)
+        {
+            var over = daily.Where(d => d.CostUsd > dayLimit).ToList();
+            if (over.Count > 0) rows.AddRange(over.Select(d => Row("day " + Day(d.Day), dayLimit, d.CostUsd)));
+            else if (daily.MaxBy(d => d.CostUsd) is { } highest) rows.Add(Row($"day {Day(highest.Day)} (highest)", dayLimit, highest.CostUsd));
+            else rows.Add(Row("day", dayLimit, null));
+        }
+        return rows;
+
+        static BudgetRow Row(string name, decimal limit, decimal? actual) =>
+            new() { Budget = name, LimitUsd = limit, ActualUsd = actual, Within = actual is { } a ? a <= limit : null };
+        static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+
+    private sealed class Accumulator(IReadOnlyDictionary<string, ModelPrice> prices, IReadOnlyDictionary<string, long> targets, BudgetPolicy budget)
     {
         private readonly Dictionary<string, ModelTotals> _models = new(StringComparer.Ordinal);
         private readonly Dictionary<(string Type, string? Tool), DurationColumn> _durations = [];
@@ -353,6 +367,8 @@ public static class PhaseReviewer
                 FixSuccessRate = e.Value.WithFile == 0 ? null : (double)e.Value.Fixed / e.Value.WithFile,
             }).ToList();
 
+            var costPerTask = _tasks.Count == 0 ? null : (decimal?)Math.Round(total.CostUsd / _tasks.Count, 6);
+            var daily = _daily.Select(d => new DailyUsageRow { Day = d.Key, Tokens = d.Value.Tokens, CostUsd = d.Value.Cost }).ToList();
             var review = new PhaseReview
             {
                 Phase = phase,
@@ -366,8 +382,8 @@ public static class PhaseReviewer
                 Tokens = tokenRows,
                 Total = total,
                 TaskCount = _tasks.Count,
-                CostPerTask = _tasks.Count == 0 ? null : Math.Round(total.CostUsd / _tasks.Count, 6),
-                Daily = _daily.Select(d => new DailyUsageRow { Day = d.Key, Tokens = d.Value.Tokens, CostUsd = d.Value.Cost }).ToList(),
+                CostPerTask = costPerTask,
+                Daily = daily,
                 Agents = agents,
                 Errors = errors,
                 ErrorCount = _errorCount,
@@ -378,6 +394,7 @@ public static class PhaseReviewer
                 SkewedEvents = _skewed,
                 UnknownTypeEvents = _unknown,
                 Warnings = warnings,
+                Budget = CheckBudget(budget, total.CostUsd, costPerTask, daily),
             };
             return review with
             {
@@ -405,7 +422,7 @@ public static class PhaseReviewer
             {
                 var column = new DurationColumn();
                 foreach (var pair in _durations.Where(p => p.Key.Type == type)) column.AddRange(pair.Value);
-                long? target = DefaultLatencyTargetsMs.TryGetValue(type, out var t) ? t : null;
+                long? target = targets.TryGetValue(type, out var t) ? t : null;
                 var p95 = column.Percentile(95);
                 rows.Add(new LatencyRow
                 {

@@ -29,6 +29,7 @@ internal static class ReviewNarrative
         }
         foreach (var row in review.Latency.Where(r => r.Met == false))
             list.Add($"{row.Operation} p95 is {Ms(row.P95Ms)}, above its {Ms(row.TargetMs!.Value)} target: look at the bottleneck table for the slowest {row.Operation} operations.");
+        foreach (var row in review.Budget.Where(b => b.Within == false)) list.Add(OverBudget(review, row));
         foreach (var tool in review.Tools.Where(t => t.Count >= MinimumSample && t.SuccessRate < ToolSuccessFloor))
             list.Add($"Tool {tool.Tool} succeeds in {Percent(tool.SuccessRate)} of {tool.Count} calls (below {Percent(ToolSuccessFloor)}): review how it is invoked.");
         foreach (var agent in review.Agents.Where(a => a.Tasks >= MinimumSample && a.SuccessRate < AgentSuccessFloor))
@@ -54,6 +55,17 @@ internal static class ReviewNarrative
         return list;
     }
 
+    private static string OverBudget(PhaseReview review, BudgetRow row)
+    {
+        var (actual, limit) = (Usd(row.ActualUsd!.Value), Usd(row.LimitUsd));
+        return row.Budget switch
+        {
+            "phase" => $"Phase spend is {actual}, above the {limit} phase budget: the per-model cost table shows where it went; routine calls on a cheaper model or more cache reads would cut it.",
+            "task" => $"Cost per task is {actual} over {review.TaskCount} tasks, above the {limit} task budget: split large tasks or give routine ones to a cheaper model.",
+            _ => $"Spend on {row.Budget["day ".Length..]} was {actual}, above the {limit} daily budget: look at that day's sessions for retries or runaway loops.",
+        };
+    }
+
     public static string Summarize(PhaseReview review)
     {
         var name = review.PhaseName is null ? $"Phase {review.Phase}" : $"Phase {review.Phase} ({review.PhaseName})";
@@ -72,7 +84,16 @@ internal static class ReviewNarrative
         var withTarget = review.Latency.Count(r => r.Met is not null);
         if (withTarget > 0)
             text.Append(missed.Count == 0 ? "Every latency target was met." : $"Latency targets missed: {string.Join(", ", missed)}.");
+        var over = review.Budget.Where(b => b.Within == false).ToList();
+        var within = review.Budget.Where(b => b.Within == true).ToList();
+        if (over.Count > 0 || within.Count > 0)
+        {
+            if (text[^1] != ' ') text.Append(' ');
+            text.Append(over.Count > 0 ? $"Over budget: {string.Join(", ", over.Select(Figure))}." : $"Within budget: {string.Join(", ", within.Select(Figure))}.");
+        }
         if (review.Warnings.Count > 0) text.Append(Invariant, $" {review.Warnings.Count} data warning(s) below.");
         return text.ToString().Trim();
+
+        static string Figure(BudgetRow b) => $"{b.Budget} {Usd(b.ActualUsd!.Value)} of {Usd(b.LimitUsd)}";
     }
 }

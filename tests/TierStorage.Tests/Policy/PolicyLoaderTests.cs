@@ -42,6 +42,8 @@ public sealed class PolicyLoaderTests : IDisposable
         Assert.Equal(["github_token", "jira_token"], policy.Redaction.Patterns.Select(p => p.Name));
         Assert.Equal(200_000, policy.Pricing.Models["claude-sonnet-4-5"].LongContextThreshold);
         Assert.Null(policy.Lifecycle.Single(r => r.DataClass == "analytics").CoreDays);
+        Assert.Equal(5_000, policy.Review.LatencyTargetsMs["tool_call"]);
+        Assert.Equal((100m, 2.50m, 25m), (policy.Review.Budget.PhaseUsd!.Value, policy.Review.Budget.TaskUsd!.Value, policy.Review.Budget.DailyUsd!.Value));
     }
 
     [Fact]
@@ -185,15 +187,5 @@ public sealed class PolicyLoaderTests : IDisposable
         Assert.Single(findings, f => f.Code == PolicyFindingCodes.MissingTier);
         Assert.All(findings, f => Assert.Equal(FindingSeverity.Warning, f.Severity));
         Assert.Equal(2, PolicyLoader.Load(path).Tiers.Count);
-    }
-
-    private static string FindExample()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "examples", "tierstorage.yaml");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("examples/tierstorage.yaml not found above the test output directory.");
     }
 }

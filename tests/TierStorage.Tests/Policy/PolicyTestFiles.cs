@@ -43,6 +43,17 @@ internal sealed class PolicyTestFiles : IDisposable
         }
     }
 
+    /// <summary>A file of the repository's examples/ folder, found above the test output directory.</summary>
+    public static string FindExample(string name = "tierstorage.yaml")
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "examples", name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"examples/{name} not found above the test output directory.");
+    }
+
     /// <summary>The one finding with this code; fails with the whole list otherwise, which is what you need to see.</summary>
     public static PolicyFinding Only(IReadOnlyList<PolicyFinding> findings, string code)
     {
