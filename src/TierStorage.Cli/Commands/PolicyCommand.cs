@@ -62,6 +62,11 @@ internal static class PolicyCommand
         writer.WriteLine($"Backup:     on session complete {Display.YesNo(policy.Backup.OnSessionComplete)}, compression level {policy.Backup.CompressionLevel}");
         writer.WriteLine($"Redaction:  {(policy.Redaction.UseDefaults ? "built-in patterns" : "no built-in patterns")} + {policy.Redaction.Patterns.Count} custom");
         writer.WriteLine($"Pricing:    {policy.Pricing.Models.Count} models ({policy.Pricing.Currency})");
+        var budget = policy.Review.Budget;
+        var limits = new[] { ("phase", budget.PhaseUsd), ("task", budget.TaskUsd), ("day", budget.DailyUsd) }
+            .Where(b => b.Item2 is not null).Select(b => $"{b.Item2!.Value.ToString("0.##", CultureInfo.InvariantCulture)} {policy.Pricing.Currency} per {b.Item1}").ToList();
+        writer.WriteLine($"Review:     p95 targets {string.Join(", ", policy.Review.LatencyTargetsMs.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key} {t.Value.ToString(CultureInfo.InvariantCulture)} ms"))}; " +
+                         $"budget {(limits.Count == 0 ? "none" : string.Join(", ", limits))}");
         writer.WriteLine();
 
         new TableFormatter(
