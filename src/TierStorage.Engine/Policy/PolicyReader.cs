@@ -597,7 +597,14 @@ internal sealed partial class PolicyReader
                 Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, keyNode, Child(targetsPath, type),
                     $"Event type '{Shorten(type)}' must start with a letter and use only letters, digits and '_' (as in tool_call).");
             else if (Integer(valueNode, Child(targetsPath, type), 1, long.MaxValue) is { } target)
+            {
                 review.LatencyTargetsMs[type] = target;
+                // Custom event types may have targets, but a near miss of a built-in one is almost always a typo that
+                // would leave the built-in type at its default target without a word.
+                if (!Workspace.EventJson.TypeNames.Contains(type) && Suggest(type, Workspace.EventJson.TypeNames) is { Length: > 0 } suggestion)
+                    Add(FindingSeverity.Warning, PolicyFindingCodes.UnknownKey, keyNode, Child(targetsPath, type),
+                        $"'{Shorten(type)}' is not a built-in event type{suggestion}; the target applies only to events of that custom type.");
+            }
         }
 
         if (OpenMap(map.Get("budget"), Child(path, "budget"), BudgetKeys) is not { } budget) return;

@@ -15,10 +15,7 @@ namespace TierStorage.Engine.Review;
 /// </summary>
 public static class PhaseReviewer
 {
-    private static readonly HashSet<string> KnownTypes = new(StringComparer.Ordinal)
-    {
-        "session_start", "session_end", "agent_invocation", "tool_call", "file_operation", "llm_call", "error", "decision", "snapshot",
-    };
+    private static readonly HashSet<string> KnownTypes = new(Workspace.EventJson.TypeNames, StringComparer.Ordinal);
 
     private static readonly long[] HistogramBoundsMs = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, long.MaxValue];
 

@@ -22,6 +22,9 @@ public static class EventJson
         "session_start", "session_end", "agent_invocation", "tool_call", "file_operation", "llm_call", "error", "decision", "snapshot",
     ];
 
+    /// <summary>The event types the product writes, as they appear in logs and the catalog.</summary>
+    internal static IReadOnlyList<string> TypeNames => WireNames;
+
     // Keyed case-insensitively and also without underscores, so PowerShell's ConvertTo-Json output
     // (DurationMs, errorType) is accepted beside the snake_case we write.
     private static readonly Dictionary<string, Field> Fields = WithVariants(new Dictionary<string, Field>

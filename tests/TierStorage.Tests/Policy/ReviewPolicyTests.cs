@@ -94,6 +94,18 @@ public sealed class ReviewPolicyTests : IDisposable
     }
 
     [Fact]
+    public void A_target_for_a_near_miss_of_a_built_in_event_type_is_a_warning_naming_it_and_a_custom_type_is_not()
+    {
+        var findings = _files.Test(ValidTiers + "review:\n  latency_targets_ms:\n    tool_cal: 2000\n    deploy_step: 60000\n");
+
+        var warning = Assert.Single(findings, f => f.KeyPath == "review.latency_targets_ms.tool_cal");
+        Assert.Equal((FindingSeverity.Warning, PolicyFindingCodes.UnknownKey), (warning.Severity, warning.Code));
+        Assert.Contains("did you mean 'tool_call'", warning.Message);
+        Assert.DoesNotContain(findings, f => f.KeyPath == "review.latency_targets_ms.deploy_step");
+        Assert.Equal(2_000, PolicyLoader.Load(_files.Write(ValidTiers + "review:\n  latency_targets_ms:\n    tool_cal: 2000\n")).Review.LatencyTargetsMs["tool_cal"]);
+    }
+
+    [Fact]
     public void Unknown_key_in_the_review_section_names_the_nearest_one()
     {
         var finding = Only(_files.Test(ValidTiers + "review:\n  latency_target_ms: {}\n"), PolicyFindingCodes.UnknownKey);
