@@ -4,7 +4,8 @@
 # (0 "setup" .. 3 "polish"), completed without their backups. One `tierstorage run` then backs every session up
 # (packaged, uploaded, verified), archives the two phases older than retention.backup_phases (2) into one tar.gz each,
 # removes what the policy no longer keeps on each tier (only once another tier holds a verified copy), and reports usage.
-# A second run finds nothing to do. Run from any directory; the sample lives in ./tierstorage-sample.
+# Phase 1 is then reviewed (phase_insights.md/.html, phase_analytics.db, phase_metadata.json under reviews/ and on the
+# backup tier). A second run finds nothing to do. Run from any directory; the sample lives in ./tierstorage-sample.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dotnet build "$repo/src/TierStorage.Cli" -c Release -o "$repo/out/cli" -nologo -v q >/dev/null
@@ -32,5 +33,7 @@ echo "== sessions"
 ts session list
 echo "== tier usage"
 ts tier usage
+echo "== the end-of-phase review of phase 1 (archived by the run; its events are still in the catalog)"
+ts review 1
 echo "== a second run has nothing left to do"
 ts run | head -n 2

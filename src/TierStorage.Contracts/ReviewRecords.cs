@@ -28,6 +28,8 @@ public sealed record ModelCostRow
     public bool Priced { get; init; } = true;
 }
 
+/// <summary>One agent: its agent_invocation events (count, duration, outcome) and the tokens of every event carrying its
+/// name. An agent with no agent_invocation events is measured by its other events: the distinct tasks they name and their outcomes.</summary>
 public sealed record AgentRow
 {
     public string Agent { get; init; } = "";

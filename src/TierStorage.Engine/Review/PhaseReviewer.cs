@@ -153,6 +153,9 @@ public static class PhaseReviewer
     {
         public long Count, Known, Succeeded, Tokens;
         public readonly DurationColumn Durations = new();
+        /// <summary>For an agent recorded without agent_invocation events: the tasks and outcomes of its other events.</summary>
+        public HashSet<string>? TaskIds;
+        public long EventsKnown, EventsSucceeded;
     }
 
     private sealed class ErrorTotals
@@ -233,6 +236,15 @@ public static class PhaseReviewer
                 var agent = Get(_agents, e.Agent);
                 agent.Tokens += tokens;
                 if (e.Type == "agent_invocation") Count(agent, e.Success, validDuration);
+                else
+                {
+                    if (e.Task is not null) (agent.TaskIds ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Task);
+                    if (e.Success is { } succeeded)
+                    {
+                        agent.EventsKnown++;
+                        if (succeeded) agent.EventsSucceeded++;
+                    }
+                }
             }
             if (e.Type == "tool_call" && e.Tool is not null) Count(Get(_tools, e.Tool), e.Success, validDuration);
 
@@ -340,15 +352,7 @@ public static class PhaseReviewer
                 Priced = unpriced.Count == 0,
             };
 
-            var agents = _agents.OrderByDescending(a => a.Value.Count).ThenBy(a => a.Key, StringComparer.Ordinal).Select(a => new AgentRow
-            {
-                Agent = a.Key,
-                Tasks = a.Value.Count,
-                AverageDurationMs = a.Value.Durations.Count == 0 ? null : a.Value.Durations.Average,
-                SuccessRate = a.Value.Known == 0 ? null : (double)a.Value.Succeeded / a.Value.Known,
-                Tokens = a.Value.Tokens,
-                TokensPerTask = a.Value.Count == 0 ? null : (double)a.Value.Tokens / a.Value.Count,
-            }).ToList();
+            var agents = _agents.Select(a => AgentRowOf(a.Key, a.Value)).OrderByDescending(a => a.Tasks).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
             var tools = _tools.OrderByDescending(t => t.Value.Count).ThenBy(t => t.Key, StringComparer.Ordinal).Select(t => new ToolRow
             {
                 Tool = t.Key,
@@ -397,6 +401,25 @@ public static class PhaseReviewer
             {
                 Recommendations = ReviewNarrative.Recommend(review),
                 ExecutiveSummary = ReviewNarrative.Summarize(review),
+            };
+        }
+
+        /// <summary>An agent's tasks are its agent_invocation events. An agent recorded only through its other events (tool and
+        /// model calls carrying its name, as hooks and transcripts record the main agent) is measured by those instead: the
+        /// distinct tasks they name and their outcomes; its duration stays unknown.</summary>
+        private static AgentRow AgentRowOf(string name, OutcomeTotals a)
+        {
+            var invoked = a.Count > 0;
+            var tasks = invoked ? a.Count : a.TaskIds?.Count ?? 0;
+            var (known, succeeded) = invoked ? (a.Known, a.Succeeded) : (a.EventsKnown, a.EventsSucceeded);
+            return new AgentRow
+            {
+                Agent = name,
+                Tasks = tasks,
+                AverageDurationMs = a.Durations.Count == 0 ? null : a.Durations.Average,
+                SuccessRate = known == 0 ? null : (double)succeeded / known,
+                Tokens = a.Tokens,
+                TokensPerTask = tasks == 0 ? null : (double)a.Tokens / tasks,
             };
         }
 

@@ -197,6 +197,29 @@ public sealed class PhaseReviewerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_agent_recorded_without_invocations_is_measured_by_the_tasks_and_outcomes_of_its_events()
+    {
+        await using var db = await _fixture.BuildAsync();
+        var ct = CancellationToken.None;
+        await db.EnsurePhaseAsync(5, "hooks", ReviewFixture.T0, ct);
+        await db.InsertSessionAsync(new Engine.Catalog.SessionRecord { SessionId = "s5", Phase = 5, StartedAt = ReviewFixture.T0, State = SessionState.Completed }, ct);
+        var t = ReviewFixture.T0;
+        await db.AddEventsAsync("s5",
+        [
+            new SessionEvent { Timestamp = t.AddSeconds(1), Type = SessionEventType.ToolCall, Tool = "Edit", Agent = "main", Task = "t1", Success = true, DurationMs = 10 },
+            new SessionEvent { Timestamp = t.AddSeconds(2), Type = SessionEventType.ToolCall, Tool = "Bash", Agent = "main", Task = "t2", Success = false, DurationMs = 10 },
+            new SessionEvent { Timestamp = t.AddSeconds(3), Type = SessionEventType.ToolCall, Tool = "Bash", Agent = "main", Task = "t2", Success = true, DurationMs = 10 },
+            new SessionEvent { Timestamp = t.AddSeconds(4), Type = SessionEventType.LlmCall, Agent = "main", Model = "claude-sonnet-4-5", Tokens = new TokenUsage { Input = 300, Output = 100 } },
+        ], 0, ct);
+
+        var main = Assert.Single((await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), 5, ct)).Agents);
+
+        // By hand: tasks t1, t2; outcomes 2 of 3; 400 tokens over 2 tasks; no invocation, so no duration.
+        Assert.Equal(("main", 2L, 2.0 / 3, 400L, 200.0), (main.Agent, main.Tasks, main.SuccessRate!.Value, main.Tokens, main.TokensPerTask!.Value));
+        Assert.Null(main.AverageDurationMs);
+    }
+
+    [Fact]
     public async Task Clock_skew_and_unknown_types_are_reported_not_fatal()
     {
         var review = await ReviewAsync();
