@@ -7,11 +7,12 @@ namespace TierStorage.Engine.Backup;
 public sealed partial class BackupOperations
 {
     /// <summary>
-    /// Downloads only the analytics_snapshot.db of a session's backup (not its log or snapshots) into
-    /// <paramref name="directory"/>, verified against the session's manifest. Null when no backup tier holds the session
-    /// (it may be archived) or its backup has no analytics snapshot.
+    /// Downloads one file of a session's backup (not the whole package) into <paramref name="directory"/>, verified
+    /// against the session's manifest. Null when no backup tier holds the session (it may be archived) or its package has
+    /// no such file. ErrorIds.ChecksumMismatch when the tier's copy is damaged (nothing of it is kept).
     /// </summary>
-    public async Task<string?> FetchAnalyticsSnapshotAsync(string sessionId, string directory, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    public async Task<(string Path, PackagedFile File)?> FetchBackupFileAsync(string sessionId, string fileName, string directory, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var located = await LocateBackupAsync(sessionId, null, cancellationToken).ConfigureAwait(false);
         if (located is not { } found || found.Tier.Level == TierLevel.Archive) return null;
@@ -20,45 +21,38 @@ public sealed partial class BackupOperations
         var manifestBytes = new MemoryStream();
         await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
         var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
-        if (manifest.SessionId != sessionId || manifest.Find(SessionPackager.AnalyticsFileName) is not { } file) return null;
+        if (manifest.SessionId != sessionId || manifest.Find(fileName) is not { } file) return null;
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, sessionId + "_" + file.Name);
         await DownloadVerifiedAsync(store, manifestKey[..^SessionManifest.FileName.Length] + file.Name, file, path, bytes =>
             progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = bytes, BytesTotal = file.Size }),
             cancellationToken).ConfigureAwait(false);
-        return path;
+        return (path, file);
     }
 
     /// <summary>
     /// Brings the events of <paramref name="sessions"/> (known to the catalog without their events, as after
-    /// Update-TierCatalog -FromTier) back from their backups' analytics snapshots. Returns the sessions still without
-    /// events: not on a backup tier (archived), or the tier cannot be reached now (a warning says so).
+    /// Update-TierCatalog -FromTier) back from their backups: the analytics snapshot, or when that copy is damaged, the
+    /// backed-up activity log, indexed like a local one. Returns the sessions still without events, each with why:
+    /// null when no backup tier holds it (it may be archived), else the problem (tier unreachable, both copies damaged).
     /// </summary>
-    internal async Task<List<SessionRecord>> ImportEventsFromBackupAsync(IReadOnlyList<SessionRecord> sessions, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    internal async Task<List<(SessionRecord Session, string? Problem)>> ImportEventsFromBackupAsync(IReadOnlyList<SessionRecord> sessions,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        var remaining = new List<SessionRecord>();
+        var remaining = new List<(SessionRecord, string?)>();
         var directory = Path.Combine(_workspace.Layout.StagingDirectory, "analytics");
         try
         {
             foreach (var session in sessions)
             {
-                string? path;
                 try
                 {
-                    path = await FetchAnalyticsSnapshotAsync(session.SessionId, directory, progress, cancellationToken).ConfigureAwait(false);
+                    if (!await ImportSessionFromBackupAsync(session, directory, progress, cancellationToken).ConfigureAwait(false)) remaining.Add((session, null));
                 }
-                catch (TierStorageException ex) when (IsQueueable(ex))
+                catch (TierStorageException ex) when (IsQueueable(ex) || ex.Kind == TierErrorKind.InvalidData)
                 {
-                    _workspace.Warn($"The events of session '{session.SessionId}' are on the backup tier, which cannot be read now ({ex.ErrorId}): {ex.Message}");
-                    path = null;
+                    remaining.Add((session, $"{ex.ErrorId}: {ex.Message}"));
                 }
-                if (path is null)
-                {
-                    remaining.Add(session);
-                    continue;
-                }
-                await Catalog.ImportSessionEventsAsync(path, session.SessionId, cancellationToken).ConfigureAwait(false);
-                File.Delete(path);
             }
         }
         finally
@@ -66,6 +60,30 @@ public sealed partial class BackupOperations
             TryDeleteDirectory(directory);
         }
         return remaining;
+    }
+
+    private async Task<bool> ImportSessionFromBackupAsync(SessionRecord session, string directory, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await FetchBackupFileAsync(session.SessionId, SessionPackager.AnalyticsFileName, directory, progress, cancellationToken).ConfigureAwait(false) is not { } analytics)
+                return false;
+            await Catalog.ImportSessionEventsAsync(analytics.Path, session.SessionId, cancellationToken).ConfigureAwait(false);
+            File.Delete(analytics.Path);
+            return true;
+        }
+        catch (TierStorageException ex) when (ex.Kind == TierErrorKind.InvalidData)
+        {
+            _workspace.Warn($"The analytics snapshot of session '{session.SessionId}' cannot be used ({ex.Message}); its events are read from its backed-up activity log instead.");
+        }
+        if (await FetchBackupFileAsync(session.SessionId, SessionPackager.ActivityFileName, directory, progress, cancellationToken).ConfigureAwait(false) is not { } log)
+            return false;
+        var plain = Path.Combine(directory, session.SessionId + "_" + SessionPackager.ActivityEntryName);
+        await SafeExtractor.DecompressGzipAsync(log.Path, plain, ActivitySize(log.File), overwrite: true, cancellationToken).ConfigureAwait(false);
+        File.Delete(log.Path);
+        await _workspace.IndexLogAsync(session, plain, cancellationToken).ConfigureAwait(false);
+        File.Delete(plain);
+        return true;
     }
 
     /// <summary>The archive manifest of a phase on the policy's archive tier, or null when the policy has no archive tier or

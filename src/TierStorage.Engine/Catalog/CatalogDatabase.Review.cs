@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Catalog;
@@ -18,47 +19,57 @@ public sealed partial class CatalogDatabase
             await attach.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var theirs = CatalogExtract.Columns(_connection, null, "events", "extract");
-            var sessionColumns = CatalogExtract.Columns(_connection, null, "sessions", "extract");
-            if (theirs.Count == 0 || !sessionColumns.Contains("log_indexed_bytes"))
-                throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
-                    $"'{analyticsPath}' holds no events or sessions table: it is not an analytics snapshot of this catalog.", analyticsPath);
-            // Columns are only ever added by migrations: an older extract supplies the ones it has, the rest stay NULL.
-            var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c != "event_id" && theirs.Contains(c)).ToList();
-            var columns = string.Join(", ", shared.Select(c => $"\"{c}\""));
-
-            await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
-            await using (var existing = Command("SELECT EXISTS (SELECT 1 FROM events WHERE session_id = $id)", ("$id", sessionId)))
-            {
-                existing.Transaction = transaction;
-                if (Convert.ToInt64(await existing.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0)
-                    return 0;
-            }
-            long added;
-            await using (var copy = Command($"INSERT INTO main.events ({columns}) SELECT {columns} FROM extract.events WHERE session_id = $id ORDER BY event_id;", ("$id", sessionId)))
-            {
-                copy.Transaction = transaction;
-                added = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await using (var update = Command("""
-                UPDATE sessions SET event_count = $added,
-                    log_indexed_bytes = COALESCE((SELECT log_indexed_bytes FROM extract.sessions WHERE session_id = $id), log_indexed_bytes),
-                    started_at = COALESCE((SELECT started_at FROM extract.sessions WHERE session_id = $id), started_at),
-                    ended_at = COALESCE((SELECT ended_at FROM extract.sessions WHERE session_id = $id), ended_at)
-                WHERE session_id = $id
-                """, ("$added", added), ("$id", sessionId)))
-            {
-                update.Transaction = transaction;
-                if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
-            }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return added;
+            return await ImportAttachedAsync(analyticsPath, sessionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                $"'{analyticsPath}' is not a usable SQLite database ({ex.Message}).", analyticsPath, ex);
         }
         finally
         {
             await using var detach = Command("DETACH DATABASE extract;");
             await detach.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    private async Task<long> ImportAttachedAsync(string analyticsPath, string sessionId, CancellationToken cancellationToken)
+    {
+        var theirs = CatalogExtract.Columns(_connection, null, "events", "extract");
+        var sessionColumns = CatalogExtract.Columns(_connection, null, "sessions", "extract");
+        if (theirs.Count == 0 || !sessionColumns.Contains("log_indexed_bytes"))
+            throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                $"'{analyticsPath}' holds no events or sessions table: it is not an analytics snapshot of this catalog.", analyticsPath);
+        // Columns are only ever added by migrations: an older extract supplies the ones it has, the rest stay NULL.
+        var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c != "event_id" && theirs.Contains(c)).ToList();
+        var columns = string.Join(", ", shared.Select(c => $"\"{c}\""));
+
+        await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (var existing = Command("SELECT EXISTS (SELECT 1 FROM events WHERE session_id = $id)", ("$id", sessionId)))
+        {
+            existing.Transaction = transaction;
+            if (Convert.ToInt64(await existing.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0)
+                return 0;
+        }
+        long added;
+        await using (var copy = Command($"INSERT INTO main.events ({columns}) SELECT {columns} FROM extract.events WHERE session_id = $id ORDER BY event_id;", ("$id", sessionId)))
+        {
+            copy.Transaction = transaction;
+            added = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var update = Command("""
+            UPDATE sessions SET event_count = $added,
+                log_indexed_bytes = COALESCE((SELECT log_indexed_bytes FROM extract.sessions WHERE session_id = $id), log_indexed_bytes),
+                started_at = COALESCE((SELECT started_at FROM extract.sessions WHERE session_id = $id), started_at),
+                ended_at = COALESCE((SELECT ended_at FROM extract.sessions WHERE session_id = $id), ended_at)
+            WHERE session_id = $id
+            """, ("$added", added), ("$id", sessionId)))
+        {
+            update.Transaction = transaction;
+            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return added;
     }
 
     /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a

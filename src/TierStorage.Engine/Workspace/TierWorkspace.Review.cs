@@ -31,8 +31,16 @@ public sealed partial class TierWorkspace
         var missing = (await ListRecordsAsync(cancellationToken).ConfigureAwait(false))
             .Where(s => s.Phase == phase && s.EventCount == 0 && s.State is SessionState.BackedUp or SessionState.Archived && LocateLog(s) is null)
             .ToList();
-        if (missing.Count > 0) missing = await Backups.ImportEventsFromBackupAsync(missing, progress, cancellationToken).ConfigureAwait(false);
         var notes = new List<string>();
+        var unreadable = 0;
+        if (missing.Count > 0)
+        {
+            var unread = await Backups.ImportEventsFromBackupAsync(missing, progress, cancellationToken).ConfigureAwait(false);
+            foreach (var (session, problem) in unread.Where(u => u.Problem is not null))
+                notes.Add($"Session '{session.SessionId}' is left out: its backup could not be read ({problem}).");
+            unreadable = unread.Count(u => u.Problem is not null);
+            missing = unread.Where(u => u.Problem is null).Select(u => u.Session).ToList();
+        }
         PhaseReview? stored = null;
         if (missing.Count > 0)
         {
@@ -78,7 +86,7 @@ public sealed partial class TierWorkspace
                 Warn($"The review of phase {phase} was written to '{directory}' but not copied to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
             }
         }
-        if (review.EventCount > 0 && (missing.Count == 0 || stored is not null)) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
+        if (review.EventCount > 0 && unreadable == 0 && (missing.Count == 0 || stored is not null)) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
         return review;
     }
 }

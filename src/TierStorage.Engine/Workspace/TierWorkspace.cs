@@ -364,6 +364,13 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Indexes log lines that reached the file but not the catalog (a writer that died between the two).</summary>
+    /// <summary>Indexes a session's log found outside the workspace (a backed-up copy, unpacked) from where the catalog left off.</summary>
+    internal async Task<SessionRecord> IndexLogAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+            return await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
     {
         if (!File.Exists(logPath)) return record;

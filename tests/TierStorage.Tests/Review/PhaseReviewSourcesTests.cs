@@ -195,12 +195,50 @@ public sealed class PhaseReviewSourcesTests
             var review = await ws.ReviewPhaseAsync(1, None);
 
             Assert.Equal(0, review.EventCount);
-            Assert.Contains(review.Warnings, w => w.Contains($"2 session(s) ({ids[0]}, {ids[1]})", StringComparison.Ordinal) && w.Contains("leave them out", StringComparison.Ordinal));
+            Assert.All(ids, id => Assert.Contains(review.Warnings, w => w.StartsWith($"Session '{id}' is left out: its backup could not be read ({ErrorIds.TierUnreachable}", StringComparison.Ordinal)));
             Assert.False(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
 
             bed.Test.Faults.Offline = false;
             AssertSameFigures(original, await ws.ReviewPhaseAsync(1, None));
             Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
+        }
+    }
+
+    [Fact]
+    public async Task A_damaged_analytics_snapshot_on_the_tier_falls_back_to_the_backed_up_log_and_a_truncated_log_too_leaves_the_session_out_with_a_message()
+    {
+        var (bed, ws, ids, original) = await BackedUpPhaseAsync();
+        await using (bed)
+        {
+            ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
+            var folder = Path.Combine(bed.BackupRoot, "Phase_1_setup", "sessions");
+            foreach (var id in ids)
+            {
+                var analytics = Path.Combine(folder, id, "analytics_snapshot.db");
+                var bytes = File.ReadAllBytes(analytics);
+                bytes[^100] ^= 0xFF;
+                File.WriteAllBytes(analytics, bytes);
+            }
+
+            var fromLogs = await ws.ReviewPhaseAsync(1, None);
+
+            AssertSameFigures(original, fromLogs);
+            Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
+
+            // Both copies of a session damaged (its log cut short on the tier): the review still runs, names it, and leaves it out.
+            ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
+            var log = Path.Combine(folder, ids[1], "activity.jsonl.gz");
+            var gz = File.ReadAllBytes(log);
+            File.WriteAllBytes(log, gz[..(gz.Length / 2)]);
+
+            var partial = await ws.ReviewPhaseAsync(1, None);
+
+            var message = Assert.Single(partial.Warnings, w => w.StartsWith($"Session '{ids[1]}' is left out", StringComparison.Ordinal));
+            Assert.Contains(ErrorIds.ChecksumMismatch, message);
+            Assert.Equal(await EventCountAsync(ws, ids[0]), partial.EventCount);
+            Assert.True(partial.EventCount > 0);
+            Assert.Contains(message, File.ReadAllText(Assert.Single(partial.ReportPaths, p => p.EndsWith(".md", StringComparison.Ordinal))));
+            Assert.Empty(Directory.EnumerateDirectories(bed.Test.Layout.StagingDirectory));
         }
     }
 
