@@ -142,6 +142,22 @@ public static class PhaseReviewer
         return 0;
     }
 
+    /// <summary>The cost the recorder computed for the call (data.cost_usd, from Claude Code's costUSD), or null.</summary>
+    internal static decimal? RecordedCostUsd(string? data)
+    {
+        if (data is null || !data.Contains("cost_usd", StringComparison.Ordinal)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("cost_usd", out var cost)
+                && cost.TryGetDecimal(out var value) && value >= 0 ? value : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private sealed class ModelTotals
     {
         public long Calls, Input, Output, CacheRead, CacheWrite;
@@ -265,6 +281,12 @@ public static class PhaseReviewer
             if (e.Model is not null && FindPrice(prices, e.Model) is { } price)
             {
                 cost = Cost(price, e.Input, e.Output, e.CacheRead, e.CacheWrite, CacheWrite1hTokens(e.Data, e.CacheWrite));
+                totals.Cost += cost;
+            }
+            else if (RecordedCostUsd(e.Data) is { } recorded)
+            {
+                // No price in the policy, but the recorder knew one (Claude Code's costUSD): better than leaving it out.
+                cost = recorded;
                 totals.Cost += cost;
             }
             else if (tokens > 0)

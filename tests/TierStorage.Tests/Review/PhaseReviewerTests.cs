@@ -220,6 +220,29 @@ public sealed class PhaseReviewerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_model_without_a_price_in_the_policy_is_costed_from_the_cost_its_recorder_gave_and_otherwise_flagged_unpriced()
+    {
+        await using var db = await _fixture.BuildAsync();
+        var ct = CancellationToken.None;
+        await db.EnsurePhaseAsync(6, "recorded", ReviewFixture.T0, ct);
+        await db.InsertSessionAsync(new Engine.Catalog.SessionRecord { SessionId = "s6", Phase = 6, StartedAt = ReviewFixture.T0, State = SessionState.Completed }, ct);
+        var t = ReviewFixture.T0;
+        await db.AddEventsAsync("s6",
+        [
+            new SessionEvent { Timestamp = t.AddSeconds(1), Type = SessionEventType.LlmCall, Model = "future-model", Tokens = new TokenUsage { Input = 10 }, Data = new Dictionary<string, object?> { ["cost_usd"] = 0.25 } },
+            new SessionEvent { Timestamp = t.AddSeconds(2), Type = SessionEventType.LlmCall, Model = "future-model", Tokens = new TokenUsage { Input = 10 }, Data = new Dictionary<string, object?> { ["cost_usd"] = 0.5 } },
+            new SessionEvent { Timestamp = t.AddSeconds(3), Type = SessionEventType.LlmCall, Model = "other-model", Tokens = new TokenUsage { Input = 10 } },
+        ], 0, ct);
+
+        var review = await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), 6, ct);
+
+        var future = review.Tokens.Single(m => m.Model == "future-model");
+        Assert.Equal((0.75m, true), (future.CostUsd, future.Priced));
+        Assert.False(review.Tokens.Single(m => m.Model == "other-model").Priced);
+        Assert.Contains(review.Warnings, w => w.Contains("other-model", StringComparison.Ordinal) && !w.Contains("future-model", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Clock_skew_and_unknown_types_are_reported_not_fatal()
     {
         var review = await ReviewAsync();
