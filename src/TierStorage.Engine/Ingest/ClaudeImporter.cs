@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Workspace;
@@ -12,8 +13,20 @@ public sealed record ImportOptions
     public string? SessionId { get; init; }
     /// <summary>Phase of a newly created session; default the phase of the latest session.</summary>
     public int? Phase { get; init; }
-    /// <summary>Agent of every event (a subagent transcript whose name the caller knows).</summary>
+    /// <summary>Agent of every event (a subagent transcript whose name the caller knows). Default: the subagent_type of the
+    /// Task call that started the subagent, for a subagent's transcript whose parent was imported first.</summary>
     public string? AgentName { get; init; }
+}
+
+/// <summary>When an imported session counts as finished (Claude Code writes no end marker into its transcripts).</summary>
+public sealed record CompletionOptions
+{
+    public static readonly TimeSpan DefaultIdleTime = TimeSpan.FromMinutes(30);
+
+    /// <summary>Finished once its last transcript line is this old.</summary>
+    public TimeSpan IdleTime { get; init; } = DefaultIdleTime;
+    /// <summary>Finished now, whatever the age of its last line (-Complete, --complete).</summary>
+    public bool Force { get; init; }
 }
 
 public sealed record ImportResult
@@ -25,6 +38,10 @@ public sealed record ImportResult
     public long DuplicatesSkipped { get; init; }
     public IReadOnlyList<MalformedLine> MalformedLines { get; init; } = [];
     public long BytesRead { get; init; }
+    /// <summary>Lines parsed: only those past the remembered offset.</summary>
+    public long LinesRead { get; init; }
+    /// <summary>Subagent type the events were attributed to, from the Task call that started this subagent transcript.</summary>
+    public string? LinkedAgent { get; init; }
     /// <summary>Offset the import started from (0 on a first import or after the file was replaced).</summary>
     public long StartOffset { get; init; }
     /// <summary>The file no longer matched what was imported before (shorter, or another first line): read again from the start.</summary>
@@ -43,15 +60,20 @@ public static class ClaudeImporter
         if (!File.Exists(path))
             throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound, $"No Claude Code transcript at '{path}'.", path);
 
-        var head = HeadHash(path);
+        var headHash = HeadHash(path);
         var previous = await workspace.Catalog.GetIngestOffsetAsync(path, cancellationToken).ConfigureAwait(false);
         var length = new FileInfo(path).Length;
-        var restarted = previous is { Offset: > 0 } && (previous.Offset > length || previous.HeadHash != head);
+        var restarted = previous is { Offset: > 0 } && (previous.Offset > length || previous.HeadHash != headHash);
         var start = previous is null || restarted ? 0 : previous.Offset;
 
-        var parser = new ClaudeTranscriptParser(options.AgentName);
-        var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(PeekClaudeSessionId(path) ?? Path.GetFileNameWithoutExtension(path));
-        await MarkImportedAsync(workspace, parser, sessionId, cancellationToken).ConfigureAwait(false);
+        var head = Peek(path);
+        var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(head.SessionId ?? Path.GetFileNameWithoutExtension(path));
+        var exists = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null;
+        var linked = options.AgentName is null && exists ? await LinkedAgentAsync(workspace, sessionId, path, head, cancellationToken).ConfigureAwait(false) : null;
+        // A subagent started by a Task call is counted by that call's agent_invocation; its own transcript only tags its events.
+        var parser = new ClaudeTranscriptParser(options.AgentName ?? linked, announceAgent: linked is null);
+        if (exists)
+            parser.Restore((await workspace.Catalog.GetPendingToolsAsync(sessionId, path, cancellationToken).ConfigureAwait(false)).Select(ReadPending));
 
         var events = new List<SessionEvent>();
         long end = start, lineNumber = 0;
@@ -62,24 +84,31 @@ public static class ClaudeImporter
             events.AddRange(parser.ParseLine(line, lineNumber, lineEnd - Encoding.UTF8.GetByteCount(line) - 1));
             end = lineEnd;
         }
-        events.AddRange(parser.Complete());
+
+        // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats), asked of the catalog key by key.
+        var pending = parser.Pending;
+        var (fresh, stored) = await WithoutStoredAsync(workspace, sessionId, events, pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)), cancellationToken).ConfigureAwait(false);
+        var waiting = pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).ToList();
+        var duplicates = parser.DuplicatesSkipped + events.Count - fresh.Count + pending.Count - waiting.Count;
 
         var now = workspace.Now;
-        var startedAt = parser.FirstTimestamp ?? now;
-        var endedAt = parser.LastTimestamp ?? startedAt;
-        var offset = new IngestOffset(path, end, head ?? "", sessionId, now);
-        await workspace.AppendImportedAsync(sessionId, options.Phase, events, startedAt, endedAt,
-            ct => workspace.Catalog.SaveIngestOffsetAsync(offset, ct), cancellationToken).ConfigureAwait(false);
+        var offset = new IngestOffset(path, end, headHash ?? "", sessionId, now);
+        var pendingRows = waiting.Select(p => new PendingToolRow(path, p.Id, JsonSerializer.Serialize(p))).ToList();
+        var links = parser.Links.ToList();
+        await workspace.AppendImportedAsync(sessionId, options.Phase, fresh, parser.FirstTimestamp, parser.LastTimestamp,
+            ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct), cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
         {
             TranscriptPath = path,
             SessionId = sessionId,
             ClaudeSessionId = parser.ClaudeSessionId,
-            EventsImported = events.Count,
-            DuplicatesSkipped = parser.DuplicatesSkipped,
+            EventsImported = fresh.Count,
+            DuplicatesSkipped = duplicates,
             MalformedLines = parser.Malformed,
             BytesRead = end - start,
+            LinesRead = parser.LinesParsed,
+            LinkedAgent = linked,
             StartOffset = start,
             Restarted = restarted,
         };
@@ -93,38 +122,101 @@ public static class ClaudeImporter
         return id.Length > SessionIds.MaxLength ? id[..SessionIds.MaxLength] : id;
     }
 
-    /// <summary>Model calls and tool uses already in the session are not imported twice (replayed lines, a replaced file read again).</summary>
-    private static async Task MarkImportedAsync(TierWorkspace workspace, ClaudeTranscriptParser parser, string sessionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes an imported session once it is finished: <paramref name="completion"/> forces it, or its last transcript line is older
+    /// than the idle time. Tool uses still waiting then become tool_call events without an outcome (no result will come), and the
+    /// session gets its session_end and handoff note as Complete-Session gives a native one. A finished session is completed again
+    /// only when <paramref name="changed"/> (new lines arrived since), which rewrites its handoff without a second session_end.
+    /// </summary>
+    /// <returns>Whether the session is (now) completed this way.</returns>
+    public static async Task<bool> CompleteIfFinishedAsync(TierWorkspace workspace, string sessionId, CompletionOptions completion, bool changed,
+        CancellationToken cancellationToken)
     {
-        if (await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null) return;
-        await foreach (var e in workspace.GetEventsAsync(new SessionEventQuery { SessionId = sessionId }, cancellationToken).ConfigureAwait(false))
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(completion);
+        var record = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        if (record is null) return false;
+        if (record.State > SessionState.Completed || (record.HandoffPath is not null && !changed)) return record.HandoffPath is not null;
+        var lastLine = record.EndedAt ?? record.StartedAt;
+        if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return false;
+
+        var unanswered = (await workspace.Catalog.GetPendingToolsAsync(sessionId, null, cancellationToken).ConfigureAwait(false))
+            .Select(ReadPending).OrderBy(p => p.StartedAt).SelectMany(p => p.ToEvents(null, null, null)).ToList();
+        var (fresh, _) = await WithoutStoredAsync(workspace, sessionId, unanswered, [], cancellationToken).ConfigureAwait(false);
+        return await workspace.CompleteImportedAsync(sessionId, fresh, lastLine,
+            ct => workspace.Catalog.DeletePendingToolsAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The events an earlier import did not store yet (by <see cref="ClaudeTranscriptParser.KeyOf"/>), and which of their keys and
+    /// <paramref name="alsoAsk"/> the session's events already hold.</summary>
+    private static async Task<(List<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
+        IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
+    {
+        var keys = events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
+        IReadOnlySet<string> stored = keys.Count > 0
+            ? await workspace.Catalog.FindIngestKeysAsync(sessionId, keys, cancellationToken).ConfigureAwait(false)
+            : new HashSet<string>();
+        return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
+    }
+
+    private static PendingToolUse ReadPending(PendingToolRow row)
+    {
+        try
         {
-            if (e.Data is not { } data) continue;
-            if (e.Type == SessionEventType.LlmCall && data.TryGetValue("message_id", out var m) && m is string messageId)
-                parser.MarkSeen(ClaudeTranscriptParser.CallKey(messageId, data.TryGetValue("request_id", out var r) ? r as string : null));
-            if (e.Type == SessionEventType.ToolCall && data.TryGetValue("tool_use_id", out var t) && t is string toolUseId)
-                parser.MarkSeen(ClaudeTranscriptParser.ToolKey(toolUseId));
+            return JsonSerializer.Deserialize<PendingToolUse>(row.State) ?? throw new JsonException("null");
+        }
+        catch (JsonException ex)
+        {
+            throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                $"The catalog's waiting tool use '{row.ToolUseId}' of '{row.Path}' (table ingest_pending_tools) cannot be read: {ex.Message}", row.Path, ex);
         }
     }
 
-    /// <summary>The Claude session id named by the first lines (subagent files name their parent's session).</summary>
-    private static string? PeekClaudeSessionId(string path)
+    /// <summary>What the first lines of a transcript say: the Claude session id (subagent files name their parent's session), the
+    /// subagent's agent id, and the first user prompt.</summary>
+    private sealed record TranscriptHead(string? SessionId, string? AgentId, string? Prompt);
+
+    private static TranscriptHead Peek(string path)
     {
+        string? sessionId = null, agentId = null, prompt = null;
         foreach (var (line, _) in ActivityLog.ReadLines(path, 0).Take(50))
         {
             try
             {
-                using var document = System.Text.Json.JsonDocument.Parse(line);
-                if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                    && document.RootElement.TryGetProperty("sessionId", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String)
-                    return id.GetString();
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) continue;
+                sessionId ??= JsonFields.String(root, "sessionId");
+                agentId ??= JsonFields.String(root, "agentId");
+                if (prompt is null && JsonFields.String(root, "type") == "user" && root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+                    prompt = message.TryGetProperty("content", out var content) ? content.ValueKind switch
+                    {
+                        JsonValueKind.String => content.GetString(),
+                        JsonValueKind.Array => string.Concat(content.EnumerateArray().Where(b => b.ValueKind == JsonValueKind.Object && JsonFields.String(b, "type") == "text")
+                            .Select(b => JsonFields.String(b, "text"))),
+                        _ => null,
+                    } : null;
+                if (sessionId is not null && prompt is not null) break;
             }
-            catch (System.Text.Json.JsonException)
+            catch (JsonException)
             {
                 // Reported by the parser with its line number.
             }
         }
-        return null;
+        var name = Path.GetFileNameWithoutExtension(path);
+        if (agentId is null && name.StartsWith("agent-", StringComparison.Ordinal)) agentId = name["agent-".Length..];
+        return new TranscriptHead(sessionId, agentId, prompt);
+    }
+
+    /// <summary>The subagent_type of the Task call that started this subagent transcript: by the agent id its result named, else (the
+    /// subagent still running) by its prompt. Null for a main transcript or a subagent whose Task call was not imported.</summary>
+    private static async Task<string?> LinkedAgentAsync(TierWorkspace workspace, string sessionId, string path, TranscriptHead head, CancellationToken cancellationToken)
+    {
+        if (head.AgentId is null && !Path.GetFileName(Path.GetDirectoryName(path) ?? "").Equals("subagents", StringComparison.Ordinal)) return null;
+        var links = await workspace.Catalog.GetAgentLinksAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var promptHash = head.Prompt is null ? null : ClaudeTranscriptParser.PromptHash(head.Prompt);
+        return (links.LastOrDefault(l => head.AgentId is not null && l.AgentId == head.AgentId)
+            ?? links.LastOrDefault(l => promptHash is not null && l.PromptHash == promptHash && (l.AgentId is null || l.AgentId == head.AgentId)))?.SubagentType;
     }
 
     /// <summary>SHA-256 of the first complete line; null while the file has none.</summary>
