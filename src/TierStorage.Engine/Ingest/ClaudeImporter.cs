@@ -135,7 +135,8 @@ public static class ClaudeImporter
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(completion);
         var record = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        if (record is null) return false;
+        // An active session is a native one (Start-Session, the hook) that an import was pointed at: only its own end completes it.
+        if (record is null || record.State == SessionState.Active) return false;
         if (record.State > SessionState.Completed || (record.HandoffPath is not null && !changed)) return record.HandoffPath is not null;
         var lastLine = record.EndedAt ?? record.StartedAt;
         if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return false;

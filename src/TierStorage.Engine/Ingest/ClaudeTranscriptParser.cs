@@ -18,37 +18,26 @@ public sealed record MalformedLine(long LineNumber, long ByteOffset, string Reas
 public sealed record PendingToolUse(string Id, string Name, string? File, string? SubagentType, string? Description, string? PromptHash,
     string? Agent, string? Model, DateTimeOffset StartedAt, long Order)
 {
-    private SessionEvent ToolCall(long? duration, bool? success, string? errorType) => new()
-    {
-        Timestamp = StartedAt,
-        Type = SessionEventType.ToolCall,
-        Agent = Agent,
-        Tool = Name,
-        File = File,
-        DurationMs = duration,
-        Success = success,
-        ErrorType = errorType,
-        Data = new Dictionary<string, object?> { ["tool_use_id"] = Id },
-    };
-
     /// <summary>The tool_call, and for a Task call the agent_invocation of the subagent it ran (its agent id once the result names it).</summary>
     public IEnumerable<SessionEvent> ToEvents(long? duration, bool? success, string? errorType, string? agentId = null)
     {
-        yield return ToolCall(duration, success, errorType);
-        if (SubagentType is null) yield break;
-        var data = new Dictionary<string, object?> { ["tool_use_id"] = Id, ["source"] = "task" };
-        if (agentId is not null) data["agent_id"] = agentId;
-        yield return new SessionEvent
+        var toolCall = new SessionEvent
         {
             Timestamp = StartedAt,
-            Type = SessionEventType.AgentInvocation,
-            Agent = SubagentType,
-            Task = Description,
+            Type = SessionEventType.ToolCall,
+            Agent = Agent,
+            Tool = Name,
+            File = File,
             DurationMs = duration,
             Success = success,
             ErrorType = errorType,
-            Data = data,
+            Data = new Dictionary<string, object?> { ["tool_use_id"] = Id },
         };
+        yield return toolCall;
+        if (SubagentType is null) yield break;
+        var data = new Dictionary<string, object?> { ["tool_use_id"] = Id, ["source"] = "task" };
+        if (agentId is not null) data["agent_id"] = agentId;
+        yield return toolCall with { Type = SessionEventType.AgentInvocation, Agent = SubagentType, Tool = null, File = null, Task = Description, Data = data };
     }
 }
 

@@ -60,8 +60,8 @@ public sealed partial class TierWorkspace
     /// <summary>
     /// Completes an imported session as Complete-Session completes a native one (session_end, handoff note, EndedAt), ended at
     /// <paramref name="endedAt"/> (its last transcript line), after appending <paramref name="lastEvents"/> (tool uses that were never
-    /// answered). <paramref name="commitLocked"/> runs under the same lock. False, and nothing changed, when the session's copies
-    /// already left the local tier.
+    /// answered). <paramref name="commitLocked"/> runs under the same lock. False, and nothing changed, when the session is active
+    /// (a native one) or its copies already left the local tier.
     /// </summary>
     internal async Task<bool> CompleteImportedAsync(string sessionId, IReadOnlyList<SessionEvent> lastEvents, DateTimeOffset endedAt,
         Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
@@ -71,7 +71,7 @@ public sealed partial class TierWorkspace
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw SessionNotFound(sessionId);
-            if (record.State > SessionState.Completed) return false;
+            if (record.State != SessionState.Completed) return false;
             if (written.Count > 0)
                 record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
             await CompleteLockedAsync(record, endedAt, cancellationToken).ConfigureAwait(false);

@@ -49,7 +49,7 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
         var path = ResolvePath(Path);
         var project = ResolvePath(ProjectPath) ?? SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         var target = path ?? project;
-        if (!ShouldProcess(target, "Import Claude Code transcripts"))
+        if (!ShouldProcess(target, Complete ? "Import Claude Code transcripts and complete their sessions" : "Import Claude Code transcripts"))
         {
             return;
         }

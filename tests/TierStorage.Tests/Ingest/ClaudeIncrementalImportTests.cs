@@ -139,6 +139,21 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
         Assert.Contains("code-reviewer", handoff, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_import_pointed_at_an_active_native_session_never_completes_it()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var active = await ws.StartSessionAsync(new StartSessionRequest(), None);
+        Write(MainPath, ClaudeFixtures.Main[..3]);
+        await ClaudeImporter.ImportAsync(ws, MainPath, new ImportOptions { SessionId = active.SessionId }, None);
+
+        Assert.False(await ClaudeImporter.CompleteIfFinishedAsync(ws, active.SessionId, Now, changed: true, None));
+
+        await foreach (var info in ws.GetSessionsAsync(new SessionFilter { SessionId = active.SessionId }, None))
+            Assert.Equal(SessionState.Active, info.State);
+    }
+
     /// <summary>The main transcript of <see cref="ClaudeFixtures.Main"/> whose Task result names the subagent's agent id, as Claude Code 2.x writes it.</summary>
     private static string[] MainNamingAgent(string agentId) =>
     [
