@@ -70,8 +70,11 @@ public static class ClaudeImporter
         var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(head.SessionId ?? Path.GetFileNameWithoutExtension(path));
         var exists = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null;
         var linked = options.AgentName is null && exists ? await LinkedAgentAsync(workspace, sessionId, path, head, cancellationToken).ConfigureAwait(false) : null;
+        // Claude Code's context compaction runs as a subagent no Task call started: its calls cost tokens, but it is not a task.
+        var compaction = head.AgentId?.StartsWith(CompactionAgentPrefix, StringComparison.Ordinal) == true;
         // A subagent started by a Task call is counted by that call's agent_invocation; its own transcript only tags its events.
-        var parser = new ClaudeTranscriptParser(options.AgentName ?? linked, announceAgent: linked is null);
+        var parser = new ClaudeTranscriptParser(options.AgentName ?? linked ?? (compaction ? CompactionAgent : SidecarAgentType(path)),
+            announceAgent: linked is null && !compaction);
         if (exists)
             parser.Restore((await workspace.Catalog.GetPendingToolsAsync(sessionId, path, cancellationToken).ConfigureAwait(false)).Select(ReadPending));
 
@@ -207,6 +210,26 @@ public static class ClaudeImporter
         var name = Path.GetFileNameWithoutExtension(path);
         if (agentId is null && name.StartsWith("agent-", StringComparison.Ordinal)) agentId = name["agent-".Length..];
         return new TranscriptHead(sessionId, agentId, prompt);
+    }
+
+    /// <summary>Agent ids of Claude Code's automatic context compaction (subagents/agent-acompact-&lt;id&gt;.jsonl).</summary>
+    private const string CompactionAgentPrefix = "acompact";
+    public const string CompactionAgent = "compaction";
+
+    /// <summary>The agentType of the agent-&lt;id&gt;.meta.json file Claude Code writes beside a subagent's transcript, if any.</summary>
+    private static string? SidecarAgentType(string path)
+    {
+        var meta = Path.ChangeExtension(path, ".meta.json");
+        if (!File.Exists(meta)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(meta));
+            return document.RootElement.ValueKind == JsonValueKind.Object ? JsonFields.String(document.RootElement, "agentType") : null;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null; // A helper file only: the transcript still imports, under the agent id.
+        }
     }
 
     /// <summary>The subagent_type of the Task call that started this subagent transcript: by the agent id its result named, else (the

@@ -220,6 +220,37 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_subagent_without_a_known_Task_call_takes_its_type_from_the_meta_file_beside_it()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        Write(MainPath, ClaudeFixtures.Main[..3]);
+        Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent);
+        File.WriteAllText(Path.ChangeExtension(SubagentPath("7c1d"), ".meta.json"), """{"agentType":"Explore"}""");
+
+        await ImportProjectAsync(ws, Waiting);
+
+        var events = await EventsAsync(ws);
+        Assert.Equal("Explore", Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation).Agent);
+        Assert.Equal("Explore", Assert.Single(events, e => e.Tool == "Edit").Agent);
+    }
+
+    [Fact]
+    public async Task Context_compaction_calls_count_for_the_compaction_agent_without_being_a_task()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        Write(MainPath, ClaudeFixtures.Main[..3]);
+        Write(SubagentPath("acompact-5e1"), ClaudeFixtures.Subagent.Select(l => l.Replace("\"agentId\":\"7c1d\"", "\"agentId\":\"acompact-5e1\"", StringComparison.Ordinal)));
+
+        await ImportProjectAsync(ws, Waiting);
+
+        var events = await EventsAsync(ws);
+        Assert.DoesNotContain(events, e => e.Type == SessionEventType.AgentInvocation);
+        Assert.Equal(ClaudeImporter.CompactionAgent, Assert.Single(events, e => e.Model == "claude-haiku-4-5-20251001").Agent);
+    }
+
+    [Fact]
     public async Task A_reimport_of_a_long_transcript_parses_only_the_appended_lines_and_still_drops_replays()
     {
         await using var t = await TestWorkspace.CreateAsync();
