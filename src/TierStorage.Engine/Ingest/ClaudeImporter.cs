@@ -88,17 +88,23 @@ public static class ClaudeImporter
             end = lineEnd;
         }
 
-        // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats), asked of the catalog key by key.
         var pending = parser.Pending;
-        var (fresh, stored) = await WithoutStoredAsync(workspace, sessionId, events, pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)), cancellationToken).ConfigureAwait(false);
-        var waiting = pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).ToList();
-        var duplicates = parser.DuplicatesSkipped + events.Count - fresh.Count + pending.Count - waiting.Count;
-
-        var now = workspace.Now;
-        var offset = new IngestOffset(path, end, headHash ?? "", sessionId, now);
-        var pendingRows = waiting.Select(p => new PendingToolRow(path, p.Id, JsonSerializer.Serialize(p))).ToList();
+        var offset = new IngestOffset(path, end, headHash ?? "", sessionId, workspace.Now);
         var links = parser.Links.ToList();
-        await workspace.AppendImportedAsync(sessionId, options.Phase, fresh, parser.FirstTimestamp, parser.LastTimestamp,
+        IReadOnlyList<SessionEvent> fresh = [];
+        List<PendingToolRow> pendingRows = [];
+        long duplicates = 0;
+        // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats, another import of the same
+        // lines at the same time), asked of the catalog key by key under the write lock.
+        async Task<IReadOnlyList<SessionEvent>> FreshLockedAsync(CancellationToken ct)
+        {
+            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events, pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)), ct).ConfigureAwait(false);
+            pendingRows = pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id)))
+                .Select(p => new PendingToolRow(path, p.Id, JsonSerializer.Serialize(p))).ToList();
+            duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count - pendingRows.Count;
+            return fresh = notStored;
+        }
+        await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
             ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct), cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
@@ -144,16 +150,19 @@ public static class ClaudeImporter
         var lastLine = record.EndedAt ?? record.StartedAt;
         if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return false;
 
-        var unanswered = (await workspace.Catalog.GetPendingToolsAsync(sessionId, null, cancellationToken).ConfigureAwait(false))
-            .Select(ReadPending).OrderBy(p => p.StartedAt).SelectMany(p => p.ToEvents(null, null, null)).ToList();
-        var (fresh, _) = await WithoutStoredAsync(workspace, sessionId, unanswered, [], cancellationToken).ConfigureAwait(false);
-        return await workspace.CompleteImportedAsync(sessionId, fresh, lastLine,
+        async Task<IReadOnlyList<SessionEvent>> UnansweredLockedAsync(CancellationToken ct)
+        {
+            var unanswered = (await workspace.Catalog.GetPendingToolsAsync(sessionId, null, ct).ConfigureAwait(false))
+                .Select(ReadPending).OrderBy(p => p.StartedAt).SelectMany(p => p.ToEvents(null, null, null)).ToList();
+            return (await WithoutStoredAsync(workspace, sessionId, unanswered, [], ct).ConfigureAwait(false)).Fresh;
+        }
+        return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync, lastLine,
             ct => workspace.Catalog.DeletePendingToolsAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The events an earlier import did not store yet (by <see cref="ClaudeTranscriptParser.KeyOf"/>), and which of their keys and
     /// <paramref name="alsoAsk"/> the session's events already hold.</summary>
-    private static async Task<(List<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
+    private static async Task<(IReadOnlyList<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
         IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
     {
         var keys = events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();

@@ -6,20 +6,21 @@ namespace TierStorage.Engine.Workspace;
 public sealed partial class TierWorkspace
 {
     /// <summary>
-    /// Appends imported events to a session under the write lock, creating it (Completed, with its own log
+    /// Appends imported events to a session under the write lock (<paramref name="eventsLocked"/> chooses them while the lock is held,
+    /// so two imports of the same lines cannot both store them), creating it (Completed, with its own log
     /// logs/&lt;session&gt;.jsonl) when it does not exist yet, then runs <paramref name="commitLocked"/> while the lock is still
     /// held so the caller's progress marker moves together with the events. Sessions already backed up or archived refuse new
     /// events (a rerun that finds nothing new is fine). <paramref name="firstLine"/> and <paramref name="lastLine"/> are the times of
     /// the lines read, null when none had one: the session's EndedAt follows its transcript, never the clock of the import.
     /// </summary>
-    internal async Task AppendImportedAsync(string sessionId, int? phase, IReadOnlyList<SessionEvent> events,
+    internal async Task AppendImportedAsync(string sessionId, int? phase, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> eventsLocked,
         DateTimeOffset? firstLine, DateTimeOffset? lastLine, Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
     {
         var startedAt = firstLine ?? Now;
         SessionIds.Validate(sessionId);
-        var written = events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
+            var written = Imported(sessionId, await eventsLocked(cancellationToken).ConfigureAwait(false));
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
@@ -60,18 +61,18 @@ public sealed partial class TierWorkspace
     /// <summary>
     /// Completes an imported session as Complete-Session completes a native one (session_end, handoff note, EndedAt), ended at
     /// <paramref name="endedAt"/> (its last transcript line), after appending <paramref name="lastEvents"/> (tool uses that were never
-    /// answered). <paramref name="commitLocked"/> runs under the same lock. False, and nothing changed, when the session is active
+    /// answered, chosen under the lock by <paramref name="lastEventsLocked"/>). <paramref name="commitLocked"/> runs under the same lock. False, and nothing changed, when the session is active
     /// (a native one) or its copies already left the local tier.
     /// </summary>
-    internal async Task<bool> CompleteImportedAsync(string sessionId, IReadOnlyList<SessionEvent> lastEvents, DateTimeOffset endedAt,
+    internal async Task<bool> CompleteImportedAsync(string sessionId, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> lastEventsLocked, DateTimeOffset endedAt,
         Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
     {
         SessionIds.Validate(sessionId);
-        var written = lastEvents.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw SessionNotFound(sessionId);
             if (record.State != SessionState.Completed) return false;
+            var written = Imported(sessionId, await lastEventsLocked(cancellationToken).ConfigureAwait(false));
             if (written.Count > 0)
                 record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
             await CompleteLockedAsync(record, endedAt, cancellationToken).ConfigureAwait(false);
@@ -79,4 +80,7 @@ public sealed partial class TierWorkspace
             return true;
         }
     }
+
+    private List<SessionEvent> Imported(string sessionId, IEnumerable<SessionEvent> events) =>
+        events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
 }

@@ -271,6 +271,28 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_imports_of_the_same_lines_at_once_store_them_once()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        Write(MainPath, ClaudeFixtures.Main);
+        await using var one = await t.OpenAsync();
+        await using var other = await t.OpenAsync();
+
+        Task<ImportResult>[] imports;
+        // Both read the same lines from the same offset while a third writer holds the lock, then store one after the other.
+        using (await one.LockAsync(None))
+        {
+            imports = [ClaudeImporter.ImportAsync(one, MainPath, new ImportOptions(), None), ClaudeImporter.ImportAsync(other, MainPath, new ImportOptions(), None)];
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        var results = await Task.WhenAll(imports);
+
+        Assert.Equal([0L, 0L], results.Select(r => r.StartOffset));
+        Assert.Equal(9, results.Sum(r => r.EventsImported));
+        Assert.Equal(10, (await SessionAsync(one)).EventCount);
+    }
+
+    [Fact]
     public async Task The_replay_lookup_is_answered_from_the_ingest_key_index()
     {
         await using var t = await TestWorkspace.CreateAsync();
