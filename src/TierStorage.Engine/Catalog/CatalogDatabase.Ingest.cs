@@ -5,8 +5,9 @@ namespace TierStorage.Engine.Catalog;
 /// <summary>How far a transcript was imported: bytes of complete lines, a hash of its first line, and the session it feeds.</summary>
 public sealed record IngestOffset(string Path, long Offset, string HeadHash, string SessionId, DateTimeOffset ImportedAt);
 
-/// <summary>A tool use of a transcript still waiting for its result, as the importer serialized it.</summary>
-public sealed record PendingToolRow(string Path, string ToolUseId, string State);
+/// <summary>Something a transcript left open (a tool use waiting for its result, a subagent run whose end is not known yet), as the
+/// importer serialized it; <paramref name="Item"/> names it within the transcript.</summary>
+public sealed record PendingRow(string Path, string Item, string State);
 
 /// <summary>A Task call that started a subagent: its type, a hash of the prompt it was given, and (once its result names it) the agent id
 /// Claude Code gave the subagent, which also names the subagent's transcript (agent-&lt;agentId&gt;.jsonl).</summary>
@@ -26,9 +27,9 @@ public sealed partial class CatalogDatabase
         return new IngestOffset(path, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromUnixMs(reader.GetInt64(3)));
     }
 
-    /// <summary>Saves how far a transcript was imported together with the tool uses it leaves waiting and the Task calls it started,
+    /// <summary>Saves how far a transcript was imported together with what it leaves open and the Task calls it started,
     /// in one transaction, so a crash leaves either the old state or the new one.</summary>
-    public async Task SaveIngestStateAsync(IngestOffset offset, IReadOnlyList<PendingToolRow> pending, IReadOnlyList<AgentLink> links, CancellationToken cancellationToken)
+    public async Task SaveIngestStateAsync(IngestOffset offset, IReadOnlyList<PendingRow> pending, IReadOnlyList<AgentLink> links, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(offset);
         ArgumentNullException.ThrowIfNull(pending);
@@ -47,10 +48,10 @@ public sealed partial class CatalogDatabase
                 session_id = excluded.session_id, imported_at = excluded.imported_at
             """, ("$path", offset.Path), ("$offset", offset.Offset), ("$head", offset.HeadHash), ("$session", offset.SessionId),
             ("$at", ToUnixMs(offset.ImportedAt)));
-        await RunAsync("DELETE FROM ingest_pending_tools WHERE path = $path", ("$path", offset.Path));
+        await RunAsync("DELETE FROM ingest_pending WHERE path = $path", ("$path", offset.Path));
         foreach (var row in pending)
-            await RunAsync("INSERT INTO ingest_pending_tools(path, tool_use_id, session_id, state) VALUES ($path, $id, $session, $state)",
-                ("$path", offset.Path), ("$id", row.ToolUseId), ("$session", offset.SessionId), ("$state", row.State));
+            await RunAsync("INSERT INTO ingest_pending(path, item, session_id, state) VALUES ($path, $item, $session, $state)",
+                ("$path", offset.Path), ("$item", row.Item), ("$session", offset.SessionId), ("$state", row.State));
         foreach (var link in links)
             await RunAsync("""
                 INSERT INTO ingest_agent_links(session_id, tool_use_id, subagent_type, prompt_hash, agent_id) VALUES ($session, $id, $type, $prompt, $agent)
@@ -60,22 +61,22 @@ public sealed partial class CatalogDatabase
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Tool uses waiting for their result: of one transcript, or (path null) of every transcript feeding the session.</summary>
-    public async Task<IReadOnlyList<PendingToolRow>> GetPendingToolsAsync(string sessionId, string? path, CancellationToken cancellationToken)
+    /// <summary>What transcripts left open: of one transcript, or (path null) of every transcript feeding the session.</summary>
+    public async Task<IReadOnlyList<PendingRow>> GetPendingAsync(string sessionId, string? path, CancellationToken cancellationToken)
     {
         await using var command = Command("""
-            SELECT path, tool_use_id, state FROM ingest_pending_tools WHERE session_id = $session AND ($path IS NULL OR path = $path) ORDER BY path, rowid
+            SELECT path, item, state FROM ingest_pending WHERE session_id = $session AND ($path IS NULL OR path = $path) ORDER BY path, rowid
             """, ("$session", sessionId), ("$path", path));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<PendingToolRow>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add(new PendingToolRow(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        var rows = new List<PendingRow>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add(new PendingRow(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
         return rows;
     }
 
-    /// <summary>Forgets the session's waiting tool uses (they were written as events without an outcome).</summary>
-    public async Task DeletePendingToolsAsync(string sessionId, CancellationToken cancellationToken)
+    /// <summary>Forgets what the session's transcripts left open (written as events when the session was completed).</summary>
+    public async Task DeletePendingAsync(string sessionId, CancellationToken cancellationToken)
     {
-        await using var command = Command("DELETE FROM ingest_pending_tools WHERE session_id = $session", ("$session", sessionId));
+        await using var command = Command("DELETE FROM ingest_pending WHERE session_id = $session", ("$session", sessionId));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

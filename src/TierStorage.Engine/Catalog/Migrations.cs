@@ -169,19 +169,20 @@ internal static class Migrations
 
         // Incremental Claude Code import (Import-ClaudeSession). The key index lets a re-import ask "was this model call,
         // tool use or subagent run imported already?" of the events themselves, key by key, instead of reading the whole
-        // session back; it covers events imported before this step and cannot disagree with them after a crash. Tool uses
-        // still waiting for their result and the Task calls that started subagents survive between imports.
-        new(8, "ingest keys, pending tool uses, subagent links", $"""
+        // session back; it covers events imported before this step and cannot disagree with them after a crash. What is still
+        // open when an import stops (tool uses waiting for their result, subagent runs whose end is not known yet) and the
+        // Task calls that started subagents survive between imports.
+        new(8, "ingest keys, pending items, subagent links", $"""
             CREATE INDEX ix_events_ingest_key ON events(session_id, {IngestKeySql}) WHERE {IngestKeyFilterSql};
 
-            CREATE TABLE ingest_pending_tools (
-                path        TEXT NOT NULL,
-                tool_use_id TEXT NOT NULL,
-                session_id  TEXT NOT NULL,
-                state       TEXT NOT NULL,
-                PRIMARY KEY (path, tool_use_id)
+            CREATE TABLE ingest_pending (
+                path       TEXT NOT NULL,
+                item       TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                state      TEXT NOT NULL,
+                PRIMARY KEY (path, item)
             );
-            CREATE INDEX ix_ingest_pending_tools_session ON ingest_pending_tools(session_id);
+            CREATE INDEX ix_ingest_pending_session ON ingest_pending(session_id);
 
             CREATE TABLE ingest_agent_links (
                 session_id    TEXT NOT NULL,

@@ -76,7 +76,11 @@ public static class ClaudeImporter
         var parser = new ClaudeTranscriptParser(options.AgentName ?? linked ?? (compaction ? CompactionAgent : SidecarAgentType(path)),
             announceAgent: linked is null && !compaction);
         if (exists)
-            parser.Restore((await workspace.Catalog.GetPendingToolsAsync(sessionId, path, cancellationToken).ConfigureAwait(false)).Select(ReadPending));
+        {
+            var (openTools, openRuns) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, path, cancellationToken).ConfigureAwait(false));
+            parser.Restore(openTools);
+            parser.Restore(openRuns);
+        }
 
         var events = new List<SessionEvent>();
         long end = start, lineNumber = 0;
@@ -89,19 +93,21 @@ public static class ClaudeImporter
         }
 
         var pending = parser.Pending;
+        var runs = parser.Runs;
         var offset = new IngestOffset(path, end, headHash ?? "", sessionId, workspace.Now);
         var links = parser.Links.ToList();
         IReadOnlyList<SessionEvent> fresh = [];
-        List<PendingToolRow> pendingRows = [];
+        List<PendingRow> pendingRows = [];
         long duplicates = 0;
         // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats, another import of the same
         // lines at the same time), asked of the catalog key by key under the write lock.
         async Task<IReadOnlyList<SessionEvent>> FreshLockedAsync(CancellationToken ct)
         {
-            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events, pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)), ct).ConfigureAwait(false);
-            pendingRows = pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id)))
-                .Select(p => new PendingToolRow(path, p.Id, JsonSerializer.Serialize(p))).ToList();
-            duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count - pendingRows.Count;
+            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events,
+                pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)).Concat(runs.Select(r => ClaudeTranscriptParser.KeyOf(r.ToEvent())).OfType<string>()), ct).ConfigureAwait(false);
+            pendingRows = [.. pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).Select(p => ToRow(path, p)),
+                .. runs.Where(r => ClaudeTranscriptParser.KeyOf(r.ToEvent()) is not { } key || !stored.Contains(key)).Select(r => ToRow(path, r))];
+            duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count + runs.Count - pendingRows.Count;
             return fresh = notStored;
         }
         await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
@@ -152,12 +158,12 @@ public static class ClaudeImporter
 
         async Task<IReadOnlyList<SessionEvent>> UnansweredLockedAsync(CancellationToken ct)
         {
-            var unanswered = (await workspace.Catalog.GetPendingToolsAsync(sessionId, null, ct).ConfigureAwait(false))
-                .Select(ReadPending).OrderBy(p => p.StartedAt).SelectMany(p => p.ToEvents(null, null, null)).ToList();
+            var (tools, runs) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, null, ct).ConfigureAwait(false));
+            var unanswered = tools.SelectMany(p => p.ToEvents(null, null, null)).Concat(runs.Select(r => r.ToEvent())).OrderBy(e => e.Timestamp).ToList();
             return (await WithoutStoredAsync(workspace, sessionId, unanswered, [], ct).ConfigureAwait(false)).Fresh;
         }
         return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync, lastLine,
-            ct => workspace.Catalog.DeletePendingToolsAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
+            ct => workspace.Catalog.DeletePendingAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The events an earlier import did not store yet (by <see cref="ClaudeTranscriptParser.KeyOf"/>), and which of their keys and
@@ -172,17 +178,33 @@ public static class ClaudeImporter
         return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
     }
 
-    private static PendingToolUse ReadPending(PendingToolRow row)
+    private const string ToolItem = "tool:";
+    private const string RunItem = "run:";
+
+    private static PendingRow ToRow(string path, PendingToolUse tool) => new(path, ToolItem + tool.Id, JsonSerializer.Serialize(tool));
+
+    private static PendingRow ToRow(string path, SidechainRun run) => new(path, RunItem + run.Identity, JsonSerializer.Serialize(run));
+
+    /// <summary>The tool uses and sidechain runs of ingest_pending rows.</summary>
+    private static (List<PendingToolUse> Tools, List<SidechainRun> Runs) ReadPending(IReadOnlyList<PendingRow> rows)
     {
-        try
+        var tools = new List<PendingToolUse>();
+        var runs = new List<SidechainRun>();
+        foreach (var row in rows)
         {
-            return JsonSerializer.Deserialize<PendingToolUse>(row.State) ?? throw new JsonException("null");
+            try
+            {
+                if (row.Item.StartsWith(ToolItem, StringComparison.Ordinal)) tools.Add(JsonSerializer.Deserialize<PendingToolUse>(row.State) ?? throw new JsonException("null"));
+                else if (row.Item.StartsWith(RunItem, StringComparison.Ordinal)) runs.Add(JsonSerializer.Deserialize<SidechainRun>(row.State) ?? throw new JsonException("null"));
+                else throw new JsonException("an item of unknown kind");
+            }
+            catch (JsonException ex)
+            {
+                throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                    $"The catalog's open item '{row.Item}' of '{row.Path}' (table ingest_pending) cannot be read: {ex.Message}", row.Path, ex);
+            }
         }
-        catch (JsonException ex)
-        {
-            throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
-                $"The catalog's waiting tool use '{row.ToolUseId}' of '{row.Path}' (table ingest_pending_tools) cannot be read: {ex.Message}", row.Path, ex);
-        }
+        return (tools, runs);
     }
 
     /// <summary>What the first lines of a transcript say: the Claude session id (subagent files name their parent's session), the

@@ -41,11 +41,27 @@ public sealed record PendingToolUse(string Id, string Name, string? File, string
     }
 }
 
+/// <summary>A subagent's sidechain that no Task call accounts for (a Task call not imported, an old transcript): its agent_invocation
+/// is written when its session is finished, timed from its first line to its last.</summary>
+public sealed record SidechainRun(string Identity, string Agent, string? AgentId, DateTimeOffset FirstAt, DateTimeOffset LastAt)
+{
+    public SessionEvent ToEvent()
+    {
+        var data = new Dictionary<string, object?> { ["source"] = "sidechain" };
+        if (AgentId is not null) data["agent_id"] = AgentId;
+        return new SessionEvent
+        {
+            Timestamp = FirstAt, Type = SessionEventType.AgentInvocation, Agent = Agent,
+            DurationMs = (long)(LastAt - FirstAt).TotalMilliseconds, Data = data,
+        };
+    }
+}
+
 /// <summary>
 /// Turns Claude Code transcript lines (~/.claude/projects/&lt;project&gt;/&lt;sessionId&gt;.jsonl) into session events, one line at a time.
 /// Assistant messages with usage become llm_call events; tool_use blocks become tool_call events once their tool_result arrives
-/// (until then they are <see cref="Pending"/>, or flushed by <see cref="Complete"/>); Task/Agent tool uses and sidechain messages
-/// become agent_invocation events.
+/// (until then they are <see cref="Pending"/>, or flushed by <see cref="Complete"/>); Task/Agent tool uses become agent_invocation
+/// events when their result arrives, sidechains no Task call accounts for (<see cref="Runs"/>) at <see cref="Complete"/>.
 /// </summary>
 public sealed partial class ClaudeTranscriptParser
 {
@@ -57,12 +73,12 @@ public sealed partial class ClaudeTranscriptParser
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingToolUse> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AgentLink> _links = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _announcedAgents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SidechainRun> _runs = new(StringComparer.Ordinal);
     private readonly List<MalformedLine> _malformed = [];
     private long _order;
 
     /// <param name="agentName">Agent of every event, for a subagent transcript whose name is known.</param>
-    /// <param name="announceAgent">Write an agent_invocation for a sidechain's first line. False when the subagent's run is already
+    /// <param name="announceAgent">Keep track of sidechains as <see cref="Runs"/>. False when the subagent's run is already
     /// counted by the agent_invocation of the Task call that started it.</param>
     public ClaudeTranscriptParser(string? agentName = null, bool announceAgent = true)
     {
@@ -82,6 +98,9 @@ public sealed partial class ClaudeTranscriptParser
     /// <summary>Tool uses still waiting for their result, oldest first.</summary>
     public IReadOnlyList<PendingToolUse> Pending => _pending.Values.OrderBy(p => p.Order).ToList();
 
+    /// <summary>Sidechains no Task call accounts for, first and last line so far.</summary>
+    public IReadOnlyList<SidechainRun> Runs => _runs.Values.OrderBy(r => r.FirstAt).ToList();
+
     /// <summary>Task calls seen in this read: started (with the hash of their prompt) or answered (with the subagent's agent id).</summary>
     public IReadOnlyCollection<AgentLink> Links => _links.Values;
 
@@ -95,6 +114,13 @@ public sealed partial class ClaudeTranscriptParser
             _seen.Add(ToolKey(tool.Id));
             _order = Math.Max(_order, tool.Order + 1);
         }
+    }
+
+    /// <summary>Takes back the sidechain runs an earlier import left open, so the lines read now extend them.</summary>
+    public void Restore(IEnumerable<SidechainRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        foreach (var run in runs) _runs[run.Identity] = run;
     }
 
     private static string CallKey(string messageId, string? requestId) => "call:" + messageId + "|" + requestId;
@@ -143,7 +169,7 @@ public sealed partial class ClaudeTranscriptParser
             if (FirstTimestamp is null || timestamp < FirstTimestamp) FirstTimestamp = timestamp;
             if (LastTimestamp is null || timestamp > LastTimestamp) LastTimestamp = timestamp;
 
-            var agent = AgentOf(root, timestamp, events);
+            var agent = AgentOf(root, timestamp);
             if (type == "assistant") ParseAssistant(root, message, timestamp, agent, events);
             else ParseUser(root, message, timestamp, events);
         }
@@ -163,11 +189,13 @@ public sealed partial class ClaudeTranscriptParser
         return events;
     }
 
-    /// <summary>Tool uses still waiting for their result, as tool_call events without a duration or outcome.</summary>
+    /// <summary>The end of the transcript: tool uses still waiting for their result, as tool_call events without a duration or
+    /// outcome, and the agent_invocation of each sidechain run.</summary>
     public IReadOnlyList<SessionEvent> Complete()
     {
-        var events = Pending.SelectMany(p => p.ToEvents(null, null, null)).ToList();
+        var events = Pending.SelectMany(p => p.ToEvents(null, null, null)).Concat(Runs.Select(r => r.ToEvent())).ToList();
         _pending.Clear();
+        _runs.Clear();
         return events;
     }
 
@@ -177,8 +205,8 @@ public sealed partial class ClaudeTranscriptParser
         return [];
     }
 
-    /// <summary>Who speaks on this line: the subagent for sidechain lines (its first line announces it), else the main agent (null).</summary>
-    private string? AgentOf(JsonElement root, DateTimeOffset timestamp, List<SessionEvent> events)
+    /// <summary>Who speaks on this line: the subagent for sidechain lines (whose run it extends), else the main agent (null).</summary>
+    private string? AgentOf(JsonElement root, DateTimeOffset timestamp)
     {
         var sidechain = root.TryGetProperty("isSidechain", out var s) && s.ValueKind == JsonValueKind.True;
         if (!sidechain) return _agentName;
@@ -189,12 +217,9 @@ public sealed partial class ClaudeTranscriptParser
         var identity = running is not null && _agentName is null ? "task:" + running.Id : "agent:" + (agentId ?? name);
         if (_announceAgent && (running is null || _agentName is not null))
         {
-            if (_announcedAgents.Add(identity))
-            {
-                var data = new Dictionary<string, object?> { ["source"] = "sidechain" };
-                if (agentId is not null) data["agent_id"] = agentId;
-                events.Add(new SessionEvent { Timestamp = timestamp, Type = SessionEventType.AgentInvocation, Agent = name, Data = data });
-            }
+            _runs[identity] = _runs.TryGetValue(identity, out var run)
+                ? run with { FirstAt = timestamp < run.FirstAt ? timestamp : run.FirstAt, LastAt = timestamp > run.LastAt ? timestamp : run.LastAt }
+                : new SidechainRun(identity, name, agentId, timestamp, timestamp);
         }
         return name;
     }

@@ -205,18 +205,24 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
     }
 
     [Fact]
-    public async Task A_subagent_whose_Task_call_is_unknown_keeps_its_own_name_and_invocation()
+    public async Task A_subagent_whose_Task_call_is_unknown_keeps_its_own_name_and_is_timed_from_its_first_line_to_its_last_across_imports()
     {
         await using var t = await TestWorkspace.CreateAsync();
         var ws = await t.OpenAsync();
         Write(MainPath, ClaudeFixtures.Main[..3]);
-        Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent);
+        Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent[..2]);
 
         var results = await ImportProjectAsync(ws, Waiting);
-
         Assert.Null(results[1].Agent);
+        Assert.DoesNotContain(await EventsAsync(ws), e => e.Type == SessionEventType.AgentInvocation); // still running
+        Append(SubagentPath("7c1d"), ClaudeFixtures.Subagent[2..]);
+        await ImportProjectAsync(ws, Now);
+        await ImportProjectAsync(ws, Now);
+
         var invocation = Assert.Single(await EventsAsync(ws), e => e.Type == SessionEventType.AgentInvocation);
         Assert.Equal("agent-7c1d", invocation.Agent);
+        Assert.Equal(940L, invocation.DurationMs);
+        Assert.Equal("7c1d", invocation.Data!["agent_id"]);
     }
 
     [Fact]
@@ -228,7 +234,7 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
         Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent);
         File.WriteAllText(Path.ChangeExtension(SubagentPath("7c1d"), ".meta.json"), """{"agentType":"Explore"}""");
 
-        await ImportProjectAsync(ws, Waiting);
+        await ImportProjectAsync(ws, Now);
 
         var events = await EventsAsync(ws);
         Assert.Equal("Explore", Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation).Agent);

@@ -97,13 +97,15 @@ public sealed class ClaudeTranscriptParserTests
     }
 
     [Fact]
-    public void A_subagent_file_announces_its_agent_once_and_tags_every_event()
+    public void A_subagent_file_is_one_invocation_timed_from_its_first_line_to_its_last_and_tags_every_event()
     {
         var (events, parser) = Parse(ClaudeFixtures.Subagent);
 
-        Assert.Equal([SessionEventType.AgentInvocation, SessionEventType.LlmCall, SessionEventType.ToolCall], events.Select(e => e.Type));
+        Assert.Equal([SessionEventType.LlmCall, SessionEventType.ToolCall, SessionEventType.AgentInvocation], events.Select(e => e.Type));
         Assert.All(events, e => Assert.Equal("agent-7c1d", e.Agent));
-        var edit = events[2];
+        Assert.Equal(940L, events[2].DurationMs); // 10:00:05.100 to 10:00:06.040
+        Assert.Equal(At("10:00:05.100"), events[2].Timestamp);
+        var edit = events[1];
         Assert.Equal("Edit", edit.Tool);
         Assert.Equal("/home/me/my_app/src/b.cs", edit.File);
         Assert.Equal(40L, edit.DurationMs);
