@@ -144,7 +144,8 @@ public sealed record ClaudeImportResult
     public string SessionId { get; init; } = "";
     public string? ClaudeSessionId { get; init; }
     public bool IsSubagent { get; init; }
-    /// <summary>For a subagent's transcript: the subagent_type of the Task call that started it, which its events are attributed to.</summary>
+    /// <summary>For a subagent's transcript, the agent its events are attributed to: the subagent_type of the Task call that started it
+    /// (else the agentType of the .meta.json beside it, or "compaction" for context compaction).</summary>
     public string? Agent { get; init; }
     public long EventsImported { get; init; }
     public long DuplicatesSkipped { get; init; }

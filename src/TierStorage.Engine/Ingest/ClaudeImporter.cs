@@ -40,8 +40,9 @@ public sealed record ImportResult
     public long BytesRead { get; init; }
     /// <summary>Lines parsed: only those past the remembered offset.</summary>
     public long LinesRead { get; init; }
-    /// <summary>Subagent type the events were attributed to, from the Task call that started this subagent transcript.</summary>
-    public string? LinkedAgent { get; init; }
+    /// <summary>The agent the transcript's events were attributed to: for a subagent's transcript, the subagent_type of the Task call
+    /// that started it (else the agentType of its .meta.json, or "compaction"); null for a main transcript.</summary>
+    public string? Agent { get; init; }
     /// <summary>Offset the import started from (0 on a first import or after the file was replaced).</summary>
     public long StartOffset { get; init; }
     /// <summary>The file no longer matched what was imported before (shorter, or another first line): read again from the start.</summary>
@@ -73,8 +74,8 @@ public static class ClaudeImporter
         // Claude Code's context compaction runs as a subagent no Task call started: its calls cost tokens, but it is not a task.
         var compaction = head.AgentId?.StartsWith(CompactionAgentPrefix, StringComparison.Ordinal) == true;
         // A subagent started by a Task call is counted by that call's agent_invocation; its own transcript only tags its events.
-        var parser = new ClaudeTranscriptParser(options.AgentName ?? linked ?? (compaction ? CompactionAgent : SidecarAgentType(path)),
-            announceAgent: linked is null && !compaction);
+        var agent = options.AgentName ?? linked ?? (compaction ? CompactionAgent : SidecarAgentType(path));
+        var parser = new ClaudeTranscriptParser(agent, announceAgent: linked is null && !compaction);
         if (exists)
         {
             var (openTools, openRuns) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, path, cancellationToken).ConfigureAwait(false));
@@ -123,7 +124,7 @@ public static class ClaudeImporter
             MalformedLines = parser.Malformed,
             BytesRead = end - start,
             LinesRead = parser.LinesParsed,
-            LinkedAgent = linked,
+            Agent = agent,
             StartOffset = start,
             Restarted = restarted,
         };

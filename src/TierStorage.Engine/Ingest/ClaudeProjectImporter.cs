@@ -53,7 +53,7 @@ public static class ClaudeProjectImporter
         return group.Select(g => new ClaudeImportResult
         {
             TranscriptPath = g.Result.TranscriptPath, SessionId = g.Result.SessionId, ClaudeSessionId = g.Result.ClaudeSessionId, IsSubagent = g.Transcript.IsSubagent,
-            Agent = g.Result.LinkedAgent, EventsImported = g.Result.EventsImported, DuplicatesSkipped = g.Result.DuplicatesSkipped, BytesRead = g.Result.BytesRead,
+            Agent = g.Result.Agent, EventsImported = g.Result.EventsImported, DuplicatesSkipped = g.Result.DuplicatesSkipped, BytesRead = g.Result.BytesRead,
             LinesRead = g.Result.LinesRead, Restarted = g.Result.Restarted, SessionCompleted = completed.Contains(g.Result.SessionId),
             MalformedLines = g.Result.MalformedLines.Select(m => $"line {m.LineNumber} (byte {m.ByteOffset}): {m.Reason}").ToList(),
         }).ToList();

@@ -234,7 +234,7 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
         Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent);
         File.WriteAllText(Path.ChangeExtension(SubagentPath("7c1d"), ".meta.json"), """{"agentType":"Explore"}""");
 
-        await ImportProjectAsync(ws, Now);
+        Assert.Equal("Explore", (await ImportProjectAsync(ws, Now))[1].Agent);
 
         var events = await EventsAsync(ws);
         Assert.Equal("Explore", Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation).Agent);
