@@ -117,6 +117,23 @@ public sealed class ClaudeTranscriptParserTests
         Assert.All(named, e => Assert.Equal("code-reviewer", e.Agent));
     }
 
+    [Theory]
+    [InlineData("\"text\":\"No issues found.\"}", "\"text\":\"No issues found.\"},{\"type\":\"text\",\"text\":\"agentId: ae267a1 (for resuming)\"}", "ae267a1")]
+    [InlineData("\"uuid\":\"u-12\"", "\"toolUseResult\":{\"status\":\"completed\",\"agentId\":\"b0c1\",\"totalTokens\":230},\"uuid\":\"u-12\"", "b0c1")]
+    [InlineData("\"uuid\":\"u-12\"", "\"uuid\":\"u-12\"", null)]
+    public void A_Task_result_names_the_agent_id_that_links_the_subagent_transcript(string find, string replace, string? agentId)
+    {
+        var result = ClaudeFixtures.Main[11].Replace(find, replace, StringComparison.Ordinal);
+        var (events, parser) = Parse([.. ClaudeFixtures.Main[..11], result]);
+
+        var invocation = Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation);
+        Assert.Equal(agentId, invocation.Data!.TryGetValue("agent_id", out var id) ? id : null);
+        var link = Assert.Single(parser.Links);
+        Assert.Equal(("toolu_T", "code-reviewer", ClaudeTranscriptParser.PromptHash("Review the change for bugs"), agentId),
+            (link.ToolUseId, link.SubagentType, link.PromptHash, link.AgentId));
+        Assert.Equal([8L], parser.Malformed.Select(m => m.LineNumber));
+    }
+
     [Fact]
     public void A_tool_use_without_result_is_reported_without_duration_or_outcome()
     {
