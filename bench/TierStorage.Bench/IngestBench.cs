@@ -34,6 +34,12 @@ internal static class IngestBench
             samples.Sort();
             Console.WriteLine($"| re-import after 10 lines were appended (each read 10 lines) | p50 {samples[samples.Count / 2]:0.0} ms, max {samples[^1]:0.0} ms (n={samples.Count}) | ~10 lines of work |");
 
+            // What every re-import did before migration 8 to rebuild its set of imported ids: read the whole session back.
+            started = Stopwatch.GetTimestamp();
+            long readBack = 0;
+            await foreach (var _ in ws.GetEventsAsync(new TierStorage.Contracts.SessionEventQuery { SessionId = first.SessionId }, CancellationToken.None)) readBack++;
+            Console.WriteLine($"| for scale: reading the session's {readBack:N0} events back (the former per-re-import dedupe pass) | {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms | |");
+
             started = Stopwatch.GetTimestamp();
             var completed = await ImportAsync(ws, transcript, new CompletionOptions { Force = true });
             Console.WriteLine($"| -Complete of that session (session_end, handoff over {lines + 200:N0} lines' events) | {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (completed: {completed.SessionCompleted}) | |");
