@@ -6,7 +6,7 @@ using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Workspace;
 
 // Prints the foundation's speed figures as markdown rows for bench/RESULTS.md.
-// Usage: dotnet run -c Release --project bench/TierStorage.Bench -- [append|bulk|snapshot|query|all|package|archive|usage|hook|ingest] [--events N] [--log-mb N --runs N --level N] [--sessions N --log-kb N] [--objects N] [--lines N]
+// Usage: dotnet run -c Release --project bench/TierStorage.Bench -- [append|bulk|snapshot|query|all|package|archive|usage] [--events N] [--log-mb N --runs N --level N] [--sessions N --log-kb N] [--objects N]
 var what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var queryEvents = args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -16,11 +16,11 @@ if (what is "append" or "all") await Bench.AppendOneAsync();
 if (what is "bulk" or "all") await Bench.BulkAsync();
 if (what is "snapshot" or "all") await Bench.SnapshotAsync();
 if (what is "query" or "all") await Bench.QueryAsync(queryEvents);
+if (what is "ingest") await IngestBench.RunAsync(args); // [--lines N]: Import-ClaudeSession on a transcript of N lines (default 100,000)
 if (what is "package") await PackageBench.RunAsync(args);
 if (what is "archive") await ArchiveBench.RunArchiveAsync(args);
 if (what is "usage") await ArchiveBench.RunUsageAsync(args);
 if (what is "hook") await HookBench.RunAsync();
-if (what is "ingest") await IngestBench.RunAsync(args);
 
 internal static class Bench
 {
