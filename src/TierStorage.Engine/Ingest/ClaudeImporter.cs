@@ -163,7 +163,7 @@ public static class ClaudeImporter
             var unanswered = tools.SelectMany(p => p.ToEvents(null, null, null)).Concat(runs.Select(r => r.ToEvent())).OrderBy(e => e.Timestamp).ToList();
             return (await WithoutStoredAsync(workspace, sessionId, unanswered, [], ct).ConfigureAwait(false)).Fresh;
         }
-        return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync, lastLine,
+        return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync,
             ct => workspace.Catalog.DeletePendingAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
     }
 

@@ -59,12 +59,12 @@ public sealed partial class TierWorkspace
     }
 
     /// <summary>
-    /// Completes an imported session as Complete-Session completes a native one (session_end, handoff note, EndedAt), ended at
-    /// <paramref name="endedAt"/> (its last transcript line), after appending <paramref name="lastEvents"/> (tool uses that were never
-    /// answered, chosen under the lock by <paramref name="lastEventsLocked"/>). <paramref name="commitLocked"/> runs under the same lock. False, and nothing changed, when the session is active
-    /// (a native one) or its copies already left the local tier.
+    /// Completes an imported session as Complete-Session completes a native one (session_end, handoff note), ended at its last
+    /// transcript line (its EndedAt, which imports keep there), after appending what <paramref name="lastEventsLocked"/> chooses under
+    /// the lock (tool uses never answered, subagent runs). <paramref name="commitLocked"/> runs under the same lock. False, and nothing
+    /// changed, when the session is active (a native one) or its copies already left the local tier.
     /// </summary>
-    internal async Task<bool> CompleteImportedAsync(string sessionId, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> lastEventsLocked, DateTimeOffset endedAt,
+    internal async Task<bool> CompleteImportedAsync(string sessionId, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> lastEventsLocked,
         Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
     {
         SessionIds.Validate(sessionId);
@@ -75,7 +75,7 @@ public sealed partial class TierWorkspace
             var written = Imported(sessionId, await lastEventsLocked(cancellationToken).ConfigureAwait(false));
             if (written.Count > 0)
                 record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
-            await CompleteLockedAsync(record, endedAt, cancellationToken).ConfigureAwait(false);
+            await CompleteLockedAsync(record, record.EndedAt ?? record.StartedAt, cancellationToken).ConfigureAwait(false);
             await commitLocked(cancellationToken).ConfigureAwait(false);
             return true;
         }
