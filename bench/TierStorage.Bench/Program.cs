@@ -16,6 +16,7 @@ if (what is "append" or "all") await Bench.AppendOneAsync();
 if (what is "bulk" or "all") await Bench.BulkAsync();
 if (what is "snapshot" or "all") await Bench.SnapshotAsync();
 if (what is "query" or "all") await Bench.QueryAsync(queryEvents);
+if (what is "ingest") await IngestBench.RunAsync(args); // [--lines N]: Import-ClaudeSession on a transcript of N lines (default 100,000)
 if (what is "package") await PackageBench.RunAsync(args);
 if (what is "archive") await ArchiveBench.RunArchiveAsync(args);
 if (what is "usage") await ArchiveBench.RunUsageAsync(args);

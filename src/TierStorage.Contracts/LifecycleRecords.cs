@@ -144,11 +144,18 @@ public sealed record ClaudeImportResult
     public string SessionId { get; init; } = "";
     public string? ClaudeSessionId { get; init; }
     public bool IsSubagent { get; init; }
+    /// <summary>For a subagent's transcript, the agent its events are attributed to: the subagent_type of the Task call that started it
+    /// (else the agentType of the .meta.json beside it, or "compaction" for context compaction).</summary>
+    public string? Agent { get; init; }
     public long EventsImported { get; init; }
     public long DuplicatesSkipped { get; init; }
     /// <summary>"line N (byte B): reason" for every line that could not be read; never fatal.</summary>
     public IReadOnlyList<string> MalformedLines { get; init; } = [];
     public long BytesRead { get; init; }
+    /// <summary>Lines read by this import: only those appended since the previous one.</summary>
+    public long LinesRead { get; init; }
     /// <summary>The file no longer matched what was imported before, so it was read again from the start (nothing stored twice).</summary>
     public bool Restarted { get; init; }
+    /// <summary>The session is finished (idle past the threshold, or -Complete) and was completed: session_end and handoff note written.</summary>
+    public bool SessionCompleted { get; init; }
 }

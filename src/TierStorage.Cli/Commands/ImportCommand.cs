@@ -13,26 +13,34 @@ internal static class ImportCommand
         var project = new Option<string?>("--project") { Description = "The project directory Claude Code ran in (default: the current directory)", HelpName = "DIR" };
         var configDir = new Option<string?>("--config-dir") { Description = "Claude Code's data directory (default: $CLAUDE_CONFIG_DIR, else ~/.claude)", HelpName = "DIR" };
         var phase = ValueParsers.Count("--phase", "Phase of sessions the import creates (default: the current phase)", minimum: 0);
-        var claude = new Command("claude", "Import Claude Code transcripts as sessions, incrementally") { path, project, configDir, phase };
+        var complete = new Option<bool>("--complete") { Description = "Complete the imported sessions now (session_end, handoff note) instead of waiting until they are idle" };
+        var idle = ValueParsers.Count("--idle-minutes", $"Minutes after its last transcript line at which a session is finished and completed (default: {(int)CompletionOptions.DefaultIdleTime.TotalMinutes})", minimum: 1);
+        var claude = new Command("claude", "Import Claude Code transcripts as sessions, incrementally") { path, project, configDir, phase, complete, idle };
         claude.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var rows = new List<string[]>();
             var malformed = 0;
             await foreach (var r in ClaudeProjectImporter.ImportAsync(workspace, parseResult.GetValue(path), parseResult.GetValue(project) is { } p ? Path.GetFullPath(p) : null,
-                parseResult.GetValue(configDir), parseResult.GetValue(phase), cancellationToken).ConfigureAwait(false))
+                parseResult.GetValue(configDir), parseResult.GetValue(phase), Completion(parseResult.GetValue(complete), parseResult.GetValue(idle)), cancellationToken).ConfigureAwait(false))
             {
                 malformed += r.MalformedLines.Count;
                 foreach (var line in r.MalformedLines) context.Warn($"{r.TranscriptPath}: {line}");
                 if (context.IsJson(parseResult)) context.WriteJson(r);
-                else rows.Add([r.SessionId, r.IsSubagent ? "subagent" : "", Display.Number<long>(r.EventsImported), Display.Number<long>(r.DuplicatesSkipped),
+                else rows.Add([r.SessionId, r.IsSubagent ? r.Agent ?? "subagent" : "", r.SessionCompleted ? "completed" : "", Display.Number<long>(r.EventsImported), Display.Number<long>(r.DuplicatesSkipped),
                     r.MalformedLines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(r.BytesRead), r.TranscriptPath]);
             }
             if (!context.IsJson(parseResult))
-                new TableFormatter(new TableColumn("SESSION"), new TableColumn("KIND"), new TableColumn("EVENTS", ColumnAlignment.Right), new TableColumn("DUPLICATES", ColumnAlignment.Right),
+                new TableFormatter(new TableColumn("SESSION"), new TableColumn("KIND"), new TableColumn("STATE"), new TableColumn("EVENTS", ColumnAlignment.Right), new TableColumn("DUPLICATES", ColumnAlignment.Right),
                     new TableColumn("MALFORMED", ColumnAlignment.Right), new TableColumn("READ", ColumnAlignment.Right), new TableColumn("TRANSCRIPT")).Write(context.Stdout, rows);
             return ExitCodes.Success;
         });
         return new Command("import", "Import sessions recorded by other tools") { claude };
     }
+
+    private static CompletionOptions Completion(bool complete, int? idleMinutes) => new()
+    {
+        Force = complete,
+        IdleTime = idleMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : CompletionOptions.DefaultIdleTime,
+    };
 }

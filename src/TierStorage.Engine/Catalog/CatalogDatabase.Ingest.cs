@@ -1,11 +1,24 @@
+using System.Text;
+
 namespace TierStorage.Engine.Catalog;
 
 /// <summary>How far a transcript was imported: bytes of complete lines, a hash of its first line, and the session it feeds.</summary>
 public sealed record IngestOffset(string Path, long Offset, string HeadHash, string SessionId, DateTimeOffset ImportedAt);
 
-/// <summary>Import progress of external transcripts (migration 7).</summary>
+/// <summary>Something a transcript left open (a tool use waiting for its result, a subagent run whose end is not known yet), as the
+/// importer serialized it; <paramref name="Item"/> names it within the transcript.</summary>
+public sealed record PendingRow(string Path, string Item, string State);
+
+/// <summary>A Task call that started a subagent: its type, a hash of the prompt it was given, and (once its result names it) the agent id
+/// Claude Code gave the subagent, which also names the subagent's transcript (agent-&lt;agentId&gt;.jsonl).</summary>
+public sealed record AgentLink(string ToolUseId, string SubagentType, string? PromptHash, string? AgentId);
+
+/// <summary>Import progress of external transcripts (migrations 7 and 8).</summary>
 public sealed partial class CatalogDatabase
 {
+    /// <summary>Keys per query: below SQLite's default limit of host parameters.</summary>
+    private const int KeysPerQuery = 500;
+
     public async Task<IngestOffset?> GetIngestOffsetAsync(string path, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT offset, head_hash, session_id, imported_at FROM ingest_offsets WHERE path = $path", ("$path", path));
@@ -14,15 +27,109 @@ public sealed partial class CatalogDatabase
         return new IngestOffset(path, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromUnixMs(reader.GetInt64(3)));
     }
 
-    public async Task SaveIngestOffsetAsync(IngestOffset offset, CancellationToken cancellationToken)
+    /// <summary>Saves how far a transcript was imported together with what it leaves open and the Task calls it started,
+    /// in one transaction, so a crash leaves either the old state or the new one.</summary>
+    public async Task SaveIngestStateAsync(IngestOffset offset, IReadOnlyList<PendingRow> pending, IReadOnlyList<AgentLink> links, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(offset);
-        await using var command = Command("""
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(links);
+        await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        async Task RunAsync(string sql, params (string Name, object? Value)[] parameters)
+        {
+            await using var command = Command(sql, parameters);
+            command.Transaction = transaction;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await RunAsync("""
             INSERT INTO ingest_offsets(path, offset, head_hash, session_id, imported_at) VALUES ($path, $offset, $head, $session, $at)
             ON CONFLICT(path) DO UPDATE SET offset = excluded.offset, head_hash = excluded.head_hash,
                 session_id = excluded.session_id, imported_at = excluded.imported_at
             """, ("$path", offset.Path), ("$offset", offset.Offset), ("$head", offset.HeadHash), ("$session", offset.SessionId),
             ("$at", ToUnixMs(offset.ImportedAt)));
+        await RunAsync("DELETE FROM ingest_pending WHERE path = $path", ("$path", offset.Path));
+        foreach (var row in pending)
+            await RunAsync("INSERT INTO ingest_pending(path, item, session_id, state) VALUES ($path, $item, $session, $state)",
+                ("$path", offset.Path), ("$item", row.Item), ("$session", offset.SessionId), ("$state", row.State));
+        foreach (var link in links)
+            await RunAsync("""
+                INSERT INTO ingest_agent_links(session_id, tool_use_id, subagent_type, prompt_hash, agent_id) VALUES ($session, $id, $type, $prompt, $agent)
+                ON CONFLICT(session_id, tool_use_id) DO UPDATE SET subagent_type = excluded.subagent_type,
+                    prompt_hash = coalesce(excluded.prompt_hash, prompt_hash), agent_id = coalesce(excluded.agent_id, agent_id)
+                """, ("$session", offset.SessionId), ("$id", link.ToolUseId), ("$type", link.SubagentType), ("$prompt", link.PromptHash), ("$agent", link.AgentId));
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What transcripts left open: of one transcript, or (path null) of every transcript feeding the session.</summary>
+    public async Task<IReadOnlyList<PendingRow>> GetPendingAsync(string sessionId, string? path, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT path, item, state FROM ingest_pending WHERE session_id = $session AND ($path IS NULL OR path = $path) ORDER BY path, rowid
+            """, ("$session", sessionId), ("$path", path));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<PendingRow>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add(new PendingRow(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return rows;
+    }
+
+    /// <summary>Forgets what the session's transcripts left open (written as events when the session was completed).</summary>
+    public async Task DeletePendingAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM ingest_pending WHERE session_id = $session", ("$session", sessionId));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<AgentLink>> GetAgentLinksAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT tool_use_id, subagent_type, prompt_hash, agent_id FROM ingest_agent_links WHERE session_id = $session ORDER BY rowid",
+            ("$session", sessionId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var links = new List<AgentLink>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            links.Add(new AgentLink(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        return links;
+    }
+
+    /// <summary>Which of <paramref name="keys"/> (see <see cref="Migrations.IngestKeySql"/>) the session's events already hold; each looked up
+    /// in ix_events_ingest_key, so the cost follows the number of keys, not the size of the session.</summary>
+    public async Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
+        {
+            await using var command = IngestKeyQuery(sessionId, chunk);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        }
+        return found;
+    }
+
+    /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/>.</summary>
+    internal async Task<IReadOnlyList<string>> ExplainIngestKeyQueryAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = IngestKeyQuery(sessionId, ["llm_call:m|r"]);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var details = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) details.Add(reader.GetString(3));
+        return details;
+    }
+
+    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys)
+    {
+        var names = new StringBuilder();
+        var parameters = new (string Name, object? Value)[keys.Count + 1];
+        parameters[0] = ("$session", sessionId);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            names.Append(i == 0 ? "" : ", ").Append("$k").Append(i);
+            parameters[i + 1] = ("$k" + i, keys[i]);
+        }
+        return Command($"""
+            SELECT DISTINCT {Migrations.IngestKeySql} FROM events
+            WHERE session_id = $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
+            """, parameters);
     }
 }

@@ -166,7 +166,44 @@ internal static class Migrations
                 imported_at INTEGER NOT NULL
             );
             """),
+
+        // Incremental Claude Code import (Import-ClaudeSession). The key index lets a re-import ask "was this model call,
+        // tool use or subagent run imported already?" of the events themselves, key by key, instead of reading the whole
+        // session back; it covers events imported before this step and cannot disagree with them after a crash. What is still
+        // open when an import stops (tool uses waiting for their result, subagent runs whose end is not known yet) and the
+        // Task calls that started subagents survive between imports.
+        new(8, "ingest keys, pending items, subagent links", $"""
+            CREATE INDEX ix_events_ingest_key ON events(session_id, {IngestKeySql}) WHERE {IngestKeyFilterSql};
+
+            CREATE TABLE ingest_pending (
+                path       TEXT NOT NULL,
+                item       TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                state      TEXT NOT NULL,
+                PRIMARY KEY (path, item)
+            );
+            CREATE INDEX ix_ingest_pending_session ON ingest_pending(session_id);
+
+            CREATE TABLE ingest_agent_links (
+                session_id    TEXT NOT NULL,
+                tool_use_id   TEXT NOT NULL,
+                subagent_type TEXT NOT NULL,
+                prompt_hash   TEXT,
+                agent_id      TEXT,
+                PRIMARY KEY (session_id, tool_use_id)
+            );
+            """),
     ];
+
+    /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",
+    /// "agent_invocation:&lt;tool_use_id or agent_id&gt;", "llm_call:&lt;message_id&gt;|&lt;request_id&gt;" (see ClaudeTranscriptParser.KeyOf).
+    /// Queries must repeat it verbatim for SQLite to answer them from ix_events_ingest_key.</summary>
+    internal const string IngestKeySql =
+        "CASE WHEN json_valid(data) THEN coalesce(type || ':' || json_extract(data, '$.tool_use_id'), "
+        + "type || ':' || json_extract(data, '$.message_id') || '|' || coalesce(json_extract(data, '$.request_id'), ''), "
+        + "type || ':' || json_extract(data, '$.agent_id')) END";
+
+    internal const string IngestKeyFilterSql = "data IS NOT NULL AND type IN ('llm_call', 'tool_call', 'agent_invocation')";
 
     public static int Latest => All[^1].Version;
 }

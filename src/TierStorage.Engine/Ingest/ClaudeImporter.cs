@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Workspace;
@@ -12,8 +13,20 @@ public sealed record ImportOptions
     public string? SessionId { get; init; }
     /// <summary>Phase of a newly created session; default the phase of the latest session.</summary>
     public int? Phase { get; init; }
-    /// <summary>Agent of every event (a subagent transcript whose name the caller knows).</summary>
+    /// <summary>Agent of every event (a subagent transcript whose name the caller knows). Default: the subagent_type of the
+    /// Task call that started the subagent, for a subagent's transcript whose parent was imported first.</summary>
     public string? AgentName { get; init; }
+}
+
+/// <summary>When an imported session counts as finished (Claude Code writes no end marker into its transcripts).</summary>
+public sealed record CompletionOptions
+{
+    public static readonly TimeSpan DefaultIdleTime = TimeSpan.FromMinutes(30);
+
+    /// <summary>Finished once its last transcript line is this old.</summary>
+    public TimeSpan IdleTime { get; init; } = DefaultIdleTime;
+    /// <summary>Finished now, whatever the age of its last line (-Complete, --complete).</summary>
+    public bool Force { get; init; }
 }
 
 public sealed record ImportResult
@@ -25,6 +38,11 @@ public sealed record ImportResult
     public long DuplicatesSkipped { get; init; }
     public IReadOnlyList<MalformedLine> MalformedLines { get; init; } = [];
     public long BytesRead { get; init; }
+    /// <summary>Lines parsed: only those past the remembered offset.</summary>
+    public long LinesRead { get; init; }
+    /// <summary>The agent the transcript's events were attributed to: for a subagent's transcript, the subagent_type of the Task call
+    /// that started it (else the agentType of its .meta.json, or "compaction"); null for a main transcript.</summary>
+    public string? Agent { get; init; }
     /// <summary>Offset the import started from (0 on a first import or after the file was replaced).</summary>
     public long StartOffset { get; init; }
     /// <summary>The file no longer matched what was imported before (shorter, or another first line): read again from the start.</summary>
@@ -43,15 +61,27 @@ public static class ClaudeImporter
         if (!File.Exists(path))
             throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound, $"No Claude Code transcript at '{path}'.", path);
 
-        var head = HeadHash(path);
+        var headHash = HeadHash(path);
         var previous = await workspace.Catalog.GetIngestOffsetAsync(path, cancellationToken).ConfigureAwait(false);
         var length = new FileInfo(path).Length;
-        var restarted = previous is { Offset: > 0 } && (previous.Offset > length || previous.HeadHash != head);
+        var restarted = previous is { Offset: > 0 } && (previous.Offset > length || previous.HeadHash != headHash);
         var start = previous is null || restarted ? 0 : previous.Offset;
 
-        var parser = new ClaudeTranscriptParser(options.AgentName);
-        var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(PeekClaudeSessionId(path) ?? Path.GetFileNameWithoutExtension(path));
-        await MarkImportedAsync(workspace, parser, sessionId, cancellationToken).ConfigureAwait(false);
+        var head = Peek(path);
+        var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(head.SessionId ?? Path.GetFileNameWithoutExtension(path));
+        var exists = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null;
+        var linked = options.AgentName is null && exists ? await LinkedAgentAsync(workspace, sessionId, path, head, cancellationToken).ConfigureAwait(false) : null;
+        // Claude Code's context compaction runs as a subagent no Task call started: its calls cost tokens, but it is not a task.
+        var compaction = head.AgentId?.StartsWith(CompactionAgentPrefix, StringComparison.Ordinal) == true;
+        // A subagent started by a Task call is counted by that call's agent_invocation; its own transcript only tags its events.
+        var agent = options.AgentName ?? linked ?? (compaction ? CompactionAgent : SidecarAgentType(path));
+        var parser = new ClaudeTranscriptParser(agent, announceAgent: linked is null && !compaction);
+        if (exists)
+        {
+            var (openTools, openRuns) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, path, cancellationToken).ConfigureAwait(false));
+            parser.Restore(openTools);
+            parser.Restore(openRuns);
+        }
 
         var events = new List<SessionEvent>();
         long end = start, lineNumber = 0;
@@ -62,24 +92,39 @@ public static class ClaudeImporter
             events.AddRange(parser.ParseLine(line, lineNumber, lineEnd - Encoding.UTF8.GetByteCount(line) - 1));
             end = lineEnd;
         }
-        events.AddRange(parser.Complete());
 
-        var now = workspace.Now;
-        var startedAt = parser.FirstTimestamp ?? now;
-        var endedAt = parser.LastTimestamp ?? startedAt;
-        var offset = new IngestOffset(path, end, head ?? "", sessionId, now);
-        await workspace.AppendImportedAsync(sessionId, options.Phase, events, startedAt, endedAt,
-            ct => workspace.Catalog.SaveIngestOffsetAsync(offset, ct), cancellationToken).ConfigureAwait(false);
+        var pending = parser.Pending;
+        var runs = parser.Runs;
+        var offset = new IngestOffset(path, end, headHash ?? "", sessionId, workspace.Now);
+        var links = parser.Links.ToList();
+        IReadOnlyList<SessionEvent> fresh = [];
+        List<PendingRow> pendingRows = [];
+        long duplicates = 0;
+        // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats, another import of the same
+        // lines at the same time), asked of the catalog key by key under the write lock.
+        async Task<IReadOnlyList<SessionEvent>> FreshLockedAsync(CancellationToken ct)
+        {
+            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events,
+                pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)).Concat(runs.Select(r => ClaudeTranscriptParser.KeyOf(r.ToEvent())).OfType<string>()), ct).ConfigureAwait(false);
+            pendingRows = [.. pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).Select(p => ToRow(path, p)),
+                .. runs.Where(r => ClaudeTranscriptParser.KeyOf(r.ToEvent()) is not { } key || !stored.Contains(key)).Select(r => ToRow(path, r))];
+            duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count + runs.Count - pendingRows.Count;
+            return fresh = notStored;
+        }
+        await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
+            ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct), cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
         {
             TranscriptPath = path,
             SessionId = sessionId,
             ClaudeSessionId = parser.ClaudeSessionId,
-            EventsImported = events.Count,
-            DuplicatesSkipped = parser.DuplicatesSkipped,
+            EventsImported = fresh.Count,
+            DuplicatesSkipped = duplicates,
             MalformedLines = parser.Malformed,
             BytesRead = end - start,
+            LinesRead = parser.LinesParsed,
+            Agent = agent,
             StartOffset = start,
             Restarted = restarted,
         };
@@ -93,38 +138,141 @@ public static class ClaudeImporter
         return id.Length > SessionIds.MaxLength ? id[..SessionIds.MaxLength] : id;
     }
 
-    /// <summary>Model calls and tool uses already in the session are not imported twice (replayed lines, a replaced file read again).</summary>
-    private static async Task MarkImportedAsync(TierWorkspace workspace, ClaudeTranscriptParser parser, string sessionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes an imported session once it is finished: <paramref name="completion"/> forces it, or its last transcript line is older
+    /// than the idle time. Tool uses still waiting then become tool_call events without an outcome (no result will come), and the
+    /// session gets its session_end and handoff note as Complete-Session gives a native one. A finished session is completed again
+    /// only when <paramref name="changed"/> (new lines arrived since), which rewrites its handoff without a second session_end.
+    /// </summary>
+    /// <returns>Whether the session is (now) completed this way.</returns>
+    public static async Task<bool> CompleteIfFinishedAsync(TierWorkspace workspace, string sessionId, CompletionOptions completion, bool changed,
+        CancellationToken cancellationToken)
     {
-        if (await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null) return;
-        await foreach (var e in workspace.GetEventsAsync(new SessionEventQuery { SessionId = sessionId }, cancellationToken).ConfigureAwait(false))
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(completion);
+        var record = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        // An active session is a native one (Start-Session, the hook) that an import was pointed at: only its own end completes it.
+        if (record is null || record.State == SessionState.Active) return false;
+        if (record.State > SessionState.Completed || (record.HandoffPath is not null && !changed)) return record.HandoffPath is not null;
+        var lastLine = record.EndedAt ?? record.StartedAt;
+        if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return false;
+
+        async Task<IReadOnlyList<SessionEvent>> UnansweredLockedAsync(CancellationToken ct)
         {
-            if (e.Data is not { } data) continue;
-            if (e.Type == SessionEventType.LlmCall && data.TryGetValue("message_id", out var m) && m is string messageId)
-                parser.MarkSeen(ClaudeTranscriptParser.CallKey(messageId, data.TryGetValue("request_id", out var r) ? r as string : null));
-            if (e.Type == SessionEventType.ToolCall && data.TryGetValue("tool_use_id", out var t) && t is string toolUseId)
-                parser.MarkSeen(ClaudeTranscriptParser.ToolKey(toolUseId));
+            var (tools, runs) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, null, ct).ConfigureAwait(false));
+            var unanswered = tools.SelectMany(p => p.ToEvents(null, null, null)).Concat(runs.Select(r => r.ToEvent())).OrderBy(e => e.Timestamp).ToList();
+            return (await WithoutStoredAsync(workspace, sessionId, unanswered, [], ct).ConfigureAwait(false)).Fresh;
         }
+        return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync,
+            ct => workspace.Catalog.DeletePendingAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The Claude session id named by the first lines (subagent files name their parent's session).</summary>
-    private static string? PeekClaudeSessionId(string path)
+    /// <summary>The events an earlier import did not store yet (by <see cref="ClaudeTranscriptParser.KeyOf"/>), and which of their keys and
+    /// <paramref name="alsoAsk"/> the session's events already hold.</summary>
+    private static async Task<(IReadOnlyList<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
+        IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
     {
+        var keys = events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
+        IReadOnlySet<string> stored = keys.Count > 0
+            ? await workspace.Catalog.FindIngestKeysAsync(sessionId, keys, cancellationToken).ConfigureAwait(false)
+            : new HashSet<string>();
+        return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
+    }
+
+    private const string ToolItem = "tool:";
+    private const string RunItem = "run:";
+
+    private static PendingRow ToRow(string path, PendingToolUse tool) => new(path, ToolItem + tool.Id, JsonSerializer.Serialize(tool));
+
+    private static PendingRow ToRow(string path, SidechainRun run) => new(path, RunItem + run.Identity, JsonSerializer.Serialize(run));
+
+    /// <summary>The tool uses and sidechain runs of ingest_pending rows.</summary>
+    private static (List<PendingToolUse> Tools, List<SidechainRun> Runs) ReadPending(IReadOnlyList<PendingRow> rows)
+    {
+        var tools = new List<PendingToolUse>();
+        var runs = new List<SidechainRun>();
+        foreach (var row in rows)
+        {
+            try
+            {
+                if (row.Item.StartsWith(ToolItem, StringComparison.Ordinal)) tools.Add(JsonSerializer.Deserialize<PendingToolUse>(row.State) ?? throw new JsonException("null"));
+                else if (row.Item.StartsWith(RunItem, StringComparison.Ordinal)) runs.Add(JsonSerializer.Deserialize<SidechainRun>(row.State) ?? throw new JsonException("null"));
+                else throw new JsonException("an item of unknown kind");
+            }
+            catch (JsonException ex)
+            {
+                throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                    $"The catalog's open item '{row.Item}' of '{row.Path}' (table ingest_pending) cannot be read: {ex.Message}", row.Path, ex);
+            }
+        }
+        return (tools, runs);
+    }
+
+    /// <summary>What the first lines of a transcript say: the Claude session id (subagent files name their parent's session), the
+    /// subagent's agent id, and the first user prompt.</summary>
+    private sealed record TranscriptHead(string? SessionId, string? AgentId, string? Prompt);
+
+    private static TranscriptHead Peek(string path)
+    {
+        string? sessionId = null, agentId = null, prompt = null;
         foreach (var (line, _) in ActivityLog.ReadLines(path, 0).Take(50))
         {
             try
             {
-                using var document = System.Text.Json.JsonDocument.Parse(line);
-                if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                    && document.RootElement.TryGetProperty("sessionId", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String)
-                    return id.GetString();
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) continue;
+                sessionId ??= JsonFields.String(root, "sessionId");
+                agentId ??= JsonFields.String(root, "agentId");
+                if (prompt is null && JsonFields.String(root, "type") == "user" && root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+                    prompt = message.TryGetProperty("content", out var content) ? content.ValueKind switch
+                    {
+                        JsonValueKind.String => content.GetString(),
+                        JsonValueKind.Array => string.Concat(content.EnumerateArray().Where(b => b.ValueKind == JsonValueKind.Object && JsonFields.String(b, "type") == "text")
+                            .Select(b => JsonFields.String(b, "text"))),
+                        _ => null,
+                    } : null;
+                if (sessionId is not null && prompt is not null) break;
             }
-            catch (System.Text.Json.JsonException)
+            catch (JsonException)
             {
                 // Reported by the parser with its line number.
             }
         }
-        return null;
+        var name = Path.GetFileNameWithoutExtension(path);
+        if (agentId is null && name.StartsWith("agent-", StringComparison.Ordinal)) agentId = name["agent-".Length..];
+        return new TranscriptHead(sessionId, agentId, prompt);
+    }
+
+    /// <summary>Agent ids of Claude Code's automatic context compaction (subagents/agent-acompact-&lt;id&gt;.jsonl).</summary>
+    private const string CompactionAgentPrefix = "acompact";
+    public const string CompactionAgent = "compaction";
+
+    /// <summary>The agentType of the agent-&lt;id&gt;.meta.json file Claude Code writes beside a subagent's transcript, if any.</summary>
+    private static string? SidecarAgentType(string path)
+    {
+        var meta = Path.ChangeExtension(path, ".meta.json");
+        if (!File.Exists(meta)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(meta));
+            return document.RootElement.ValueKind == JsonValueKind.Object ? JsonFields.String(document.RootElement, "agentType") : null;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null; // A helper file only: the transcript still imports, under the agent id.
+        }
+    }
+
+    /// <summary>The subagent_type of the Task call that started this subagent transcript: by the agent id its result named, else (the
+    /// subagent still running) by its prompt. Null for a main transcript or a subagent whose Task call was not imported.</summary>
+    private static async Task<string?> LinkedAgentAsync(TierWorkspace workspace, string sessionId, string path, TranscriptHead head, CancellationToken cancellationToken)
+    {
+        if (head.AgentId is null && !Path.GetFileName(Path.GetDirectoryName(path) ?? "").Equals("subagents", StringComparison.Ordinal)) return null;
+        var links = await workspace.Catalog.GetAgentLinksAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var promptHash = head.Prompt is null ? null : ClaudeTranscriptParser.PromptHash(head.Prompt);
+        return (links.LastOrDefault(l => head.AgentId is not null && l.AgentId == head.AgentId)
+            ?? links.LastOrDefault(l => promptHash is not null && l.PromptHash == promptHash && (l.AgentId is null || l.AgentId == head.AgentId)))?.SubagentType;
     }
 
     /// <summary>SHA-256 of the first complete line; null while the file has none.</summary>

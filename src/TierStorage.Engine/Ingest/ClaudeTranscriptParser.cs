@@ -1,7 +1,11 @@
 using static TierStorage.Engine.Ingest.JsonFields;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
 
 namespace TierStorage.Engine.Ingest;
 
@@ -9,25 +13,78 @@ namespace TierStorage.Engine.Ingest;
 /// the byte offset it starts at, and why.</summary>
 public sealed record MalformedLine(long LineNumber, long ByteOffset, string Reason);
 
+/// <summary>A tool use still waiting for its result: kept between imports (a transcript read while Claude Code is still writing it),
+/// and written as a tool_call without duration or outcome once its session is finished and no result came.</summary>
+public sealed record PendingToolUse(string Id, string Name, string? File, string? SubagentType, string? Description, string? PromptHash,
+    string? Agent, string? Model, DateTimeOffset StartedAt, long Order)
+{
+    /// <summary>The tool_call, and for a Task call the agent_invocation of the subagent it ran (its agent id once the result names it).</summary>
+    public IEnumerable<SessionEvent> ToEvents(long? duration, bool? success, string? errorType, string? agentId = null)
+    {
+        var toolCall = new SessionEvent
+        {
+            Timestamp = StartedAt,
+            Type = SessionEventType.ToolCall,
+            Agent = Agent,
+            Tool = Name,
+            File = File,
+            DurationMs = duration,
+            Success = success,
+            ErrorType = errorType,
+            Data = new Dictionary<string, object?> { ["tool_use_id"] = Id },
+        };
+        yield return toolCall;
+        if (SubagentType is null) yield break;
+        var data = new Dictionary<string, object?> { ["tool_use_id"] = Id, ["source"] = "task" };
+        if (agentId is not null) data["agent_id"] = agentId;
+        yield return toolCall with { Type = SessionEventType.AgentInvocation, Agent = SubagentType, Tool = null, File = null, Task = Description, Data = data };
+    }
+}
+
+/// <summary>A subagent's sidechain that no Task call accounts for (a Task call not imported, an old transcript): its agent_invocation
+/// is written when its session is finished, timed from its first line to its last.</summary>
+public sealed record SidechainRun(string Identity, string Agent, string? AgentId, DateTimeOffset FirstAt, DateTimeOffset LastAt)
+{
+    public SessionEvent ToEvent()
+    {
+        var data = new Dictionary<string, object?> { ["source"] = "sidechain" };
+        if (AgentId is not null) data["agent_id"] = AgentId;
+        return new SessionEvent
+        {
+            Timestamp = FirstAt, Type = SessionEventType.AgentInvocation, Agent = Agent,
+            DurationMs = (long)(LastAt - FirstAt).TotalMilliseconds, Data = data,
+        };
+    }
+}
+
 /// <summary>
 /// Turns Claude Code transcript lines (~/.claude/projects/&lt;project&gt;/&lt;sessionId&gt;.jsonl) into session events, one line at a time.
 /// Assistant messages with usage become llm_call events; tool_use blocks become tool_call events once their tool_result arrives
-/// (or at <see cref="Complete"/>); Task/Agent tool uses and sidechain messages become agent_invocation events.
+/// (until then they are <see cref="Pending"/>, or flushed by <see cref="Complete"/>); Task/Agent tool uses become agent_invocation
+/// events when their result arrives, sidechains no Task call accounts for (<see cref="Runs"/>) at <see cref="Complete"/>.
 /// </summary>
-public sealed class ClaudeTranscriptParser
+public sealed partial class ClaudeTranscriptParser
 {
     public const string SyntheticModel = "<synthetic>";
     private const string SidechainAgent = "sidechain";
 
     private readonly string? _agentName;
+    private readonly bool _announceAgent;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PendingTool> _pending = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _announcedAgents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingToolUse> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AgentLink> _links = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SidechainRun> _runs = new(StringComparer.Ordinal);
     private readonly List<MalformedLine> _malformed = [];
     private long _order;
 
-    /// <param name="agentName">Agent of every event, for a subagent transcript whose name is known from its parent's Task call.</param>
-    public ClaudeTranscriptParser(string? agentName = null) => _agentName = agentName;
+    /// <param name="agentName">Agent of every event, for a subagent transcript whose name is known.</param>
+    /// <param name="announceAgent">Keep track of sidechains as <see cref="Runs"/>. False when the subagent's run is already
+    /// counted by the agent_invocation of the Task call that started it.</param>
+    public ClaudeTranscriptParser(string? agentName = null, bool announceAgent = true)
+    {
+        _agentName = agentName;
+        _announceAgent = announceAgent;
+    }
 
     /// <summary>The Claude session id of the first line that carried one.</summary>
     public string? ClaudeSessionId { get; private set; }
@@ -35,17 +92,66 @@ public sealed class ClaudeTranscriptParser
     public IReadOnlyList<MalformedLine> Malformed => _malformed;
     public DateTimeOffset? FirstTimestamp { get; private set; }
     public DateTimeOffset? LastTimestamp { get; private set; }
+    /// <summary>Non-empty lines handed to <see cref="ParseLine"/>: what an incremental import had to read.</summary>
+    public long LinesParsed { get; private set; }
 
-    /// <summary>Marks a model call (message id + request id) or tool use id as already imported, so a replay of it is dropped.</summary>
-    public void MarkSeen(string key) => _seen.Add(key);
+    /// <summary>Tool uses still waiting for their result, oldest first.</summary>
+    public IReadOnlyList<PendingToolUse> Pending => _pending.Values.OrderBy(p => p.Order).ToList();
 
-    public static string CallKey(string messageId, string? requestId) => "call:" + messageId + "|" + requestId;
-    public static string ToolKey(string toolUseId) => "tool:" + toolUseId;
+    /// <summary>Sidechains no Task call accounts for, first and last line so far.</summary>
+    public IReadOnlyList<SidechainRun> Runs => _runs.Values.OrderBy(r => r.FirstAt).ToList();
+
+    /// <summary>Task calls seen in this read: started (with the hash of their prompt) or answered (with the subagent's agent id).</summary>
+    public IReadOnlyCollection<AgentLink> Links => _links.Values;
+
+    /// <summary>Takes back the tool uses an earlier import left waiting, so their results in the lines read now complete them.</summary>
+    public void Restore(IEnumerable<PendingToolUse> pending)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        foreach (var tool in pending)
+        {
+            _pending[tool.Id] = tool;
+            _seen.Add(ToolKey(tool.Id));
+            _order = Math.Max(_order, tool.Order + 1);
+        }
+    }
+
+    /// <summary>Takes back the sidechain runs an earlier import left open, so the lines read now extend them.</summary>
+    public void Restore(IEnumerable<SidechainRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        foreach (var run in runs) _runs[run.Identity] = run;
+    }
+
+    private static string CallKey(string messageId, string? requestId) => "call:" + messageId + "|" + requestId;
+    private static string ToolKey(string toolUseId) => "tool:" + toolUseId;
+
+    /// <summary>What makes an imported event the same as one imported before: the key of <see cref="Migrations.IngestKeySql"/>,
+    /// or null for events that have none.</summary>
+    public static string? KeyOf(SessionEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Type is not (SessionEventType.LlmCall or SessionEventType.ToolCall or SessionEventType.AgentInvocation) || e.Data is not { } data) return null;
+        var type = e.Type switch { SessionEventType.LlmCall => "llm_call", SessionEventType.ToolCall => "tool_call", _ => "agent_invocation" };
+        if (data.TryGetValue("tool_use_id", out var t) && t is string toolUseId) return type + ":" + toolUseId;
+        if (data.TryGetValue("message_id", out var m) && m is string messageId)
+            return type + ":" + messageId + "|" + (data.TryGetValue("request_id", out var r) ? r as string : null);
+        if (data.TryGetValue("agent_id", out var a) && a is string agentId) return type + ":" + agentId;
+        return null;
+    }
+
+    /// <summary>The key a tool use's tool_call will have (<see cref="KeyOf"/>).</summary>
+    public static string ToolCallKey(string toolUseId) => "tool_call:" + toolUseId;
+
+    /// <summary>SHA-256 of a subagent's prompt: the Task call's input.prompt is the first user message of the subagent's transcript,
+    /// which links the two while the subagent still runs (before the Task result names its agent id).</summary>
+    public static string PromptHash(string prompt) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(prompt.Trim())));
 
     /// <summary>Events of one line. Malformed lines are recorded in <see cref="Malformed"/> and yield nothing.</summary>
     public IReadOnlyList<SessionEvent> ParseLine(string line, long lineNumber, long byteOffset = 0)
     {
         if (string.IsNullOrWhiteSpace(line)) return [];
+        LinesParsed++;
         var events = new List<SessionEvent>();
         try
         {
@@ -63,7 +169,7 @@ public sealed class ClaudeTranscriptParser
             if (FirstTimestamp is null || timestamp < FirstTimestamp) FirstTimestamp = timestamp;
             if (LastTimestamp is null || timestamp > LastTimestamp) LastTimestamp = timestamp;
 
-            var agent = AgentOf(root, timestamp, events);
+            var agent = AgentOf(root, timestamp);
             if (type == "assistant") ParseAssistant(root, message, timestamp, agent, events);
             else ParseUser(root, message, timestamp, events);
         }
@@ -83,11 +189,13 @@ public sealed class ClaudeTranscriptParser
         return events;
     }
 
-    /// <summary>Tool uses still waiting for their result, as tool_call events without a duration or outcome.</summary>
+    /// <summary>The end of the transcript: tool uses still waiting for their result, as tool_call events without a duration or
+    /// outcome, and the agent_invocation of each sidechain run.</summary>
     public IReadOnlyList<SessionEvent> Complete()
     {
-        var events = _pending.Values.OrderBy(p => p.Order).SelectMany(p => p.ToEvents(null, null, null)).ToList();
+        var events = Pending.SelectMany(p => p.ToEvents(null, null, null)).Concat(Runs.Select(r => r.ToEvent())).ToList();
         _pending.Clear();
+        _runs.Clear();
         return events;
     }
 
@@ -97,8 +205,8 @@ public sealed class ClaudeTranscriptParser
         return [];
     }
 
-    /// <summary>Who speaks on this line: the subagent for sidechain lines (its first line announces it), else the main agent (null).</summary>
-    private string? AgentOf(JsonElement root, DateTimeOffset timestamp, List<SessionEvent> events)
+    /// <summary>Who speaks on this line: the subagent for sidechain lines (whose run it extends), else the main agent (null).</summary>
+    private string? AgentOf(JsonElement root, DateTimeOffset timestamp)
     {
         var sidechain = root.TryGetProperty("isSidechain", out var s) && s.ValueKind == JsonValueKind.True;
         if (!sidechain) return _agentName;
@@ -107,14 +215,11 @@ public sealed class ClaudeTranscriptParser
         var running = _pending.Values.Where(p => p.SubagentType is not null).OrderByDescending(p => p.Order).FirstOrDefault();
         var name = _agentName ?? running?.SubagentType ?? (agentId is null ? SidechainAgent : "agent-" + agentId);
         var identity = running is not null && _agentName is null ? "task:" + running.Id : "agent:" + (agentId ?? name);
-        if (running is null || _agentName is not null)
+        if (_announceAgent && (running is null || _agentName is not null))
         {
-            if (_announcedAgents.Add(identity))
-            {
-                var data = new Dictionary<string, object?> { ["source"] = "sidechain" };
-                if (agentId is not null) data["agent_id"] = agentId;
-                events.Add(new SessionEvent { Timestamp = timestamp, Type = SessionEventType.AgentInvocation, Agent = name, Data = data });
-            }
+            _runs[identity] = _runs.TryGetValue(identity, out var run)
+                ? run with { FirstAt = timestamp < run.FirstAt ? timestamp : run.FirstAt, LastAt = timestamp > run.LastAt ? timestamp : run.LastAt }
+                : new SidechainRun(identity, name, agentId, timestamp, timestamp);
         }
         return name;
     }
@@ -180,7 +285,9 @@ public sealed class ClaudeTranscriptParser
             var file = isObject ? String(input, "file_path") ?? String(input, "notebook_path") ?? String(input, "path") : null;
             var subagent = isObject && name is "Task" or "Agent" ? String(input, "subagent_type") ?? "general-purpose" : null;
             var description = isObject && subagent is not null ? String(input, "description") : null;
-            _pending[id] = new PendingTool(id, name, file, subagent, description, agent, model, timestamp, _order++);
+            var prompt = subagent is not null && String(input, "prompt") is { } text ? PromptHash(text) : null;
+            _pending[id] = new PendingToolUse(id, name, file, subagent, description, prompt, agent, model, timestamp, _order++);
+            if (subagent is not null) _links[id] = new AgentLink(id, subagent, prompt, null);
         }
     }
 
@@ -194,20 +301,16 @@ public sealed class ClaudeTranscriptParser
             var failed = block.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True;
             var duration = (long)Math.Max(0, (timestamp - pending.StartedAt).TotalMilliseconds);
             var errorType = failed ? ErrorTypeOf(block, root) : null;
-            events.AddRange(pending.ToEvents(duration, !failed, errorType));
+            var agentId = pending.SubagentType is null ? null : AgentIdOf(block, root);
+            if (pending.SubagentType is not null) _links[id] = new AgentLink(id, pending.SubagentType, pending.PromptHash, agentId);
+            events.AddRange(pending.ToEvents(duration, !failed, errorType, agentId));
         }
     }
 
     /// <summary>A short, stable classification of a failed tool result, from its text.</summary>
     private static string ErrorTypeOf(JsonElement block, JsonElement root)
     {
-        var text = block.TryGetProperty("content", out var c) ? c.ValueKind switch
-        {
-            JsonValueKind.String => c.GetString(),
-            JsonValueKind.Array => string.Join(" ", c.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object).Select(x => String(x, "text"))),
-            _ => null,
-        } : null;
-        text ??= String(root, "toolUseResult");
+        var text = TextOf(block) ?? String(root, "toolUseResult");
         if (string.IsNullOrWhiteSpace(text)) return "tool_error";
         if (text.Contains("rejected", StringComparison.OrdinalIgnoreCase) || text.Contains("doesn't want to proceed", StringComparison.OrdinalIgnoreCase)) return "user_rejected";
         if (text.Contains("timed out", StringComparison.OrdinalIgnoreCase) || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)) return "timeout";
@@ -216,36 +319,21 @@ public sealed class ClaudeTranscriptParser
         return "tool_error";
     }
 
-    private sealed record PendingTool(string Id, string Name, string? File, string? SubagentType, string? Description, string? Agent, string? Model, DateTimeOffset StartedAt, long Order)
+    /// <summary>The agent id Claude Code gave a Task's subagent: toolUseResult.agentId, or the "agentId: …" line of the result text.</summary>
+    private static string? AgentIdOf(JsonElement block, JsonElement root)
     {
-        private SessionEvent ToEvent(long? duration, bool? success, string? errorType) => new()
-        {
-            Timestamp = StartedAt,
-            Type = SessionEventType.ToolCall,
-            Agent = Agent,
-            Tool = Name,
-            File = File,
-            DurationMs = duration,
-            Success = success,
-            ErrorType = errorType,
-            Data = new Dictionary<string, object?> { ["tool_use_id"] = Id },
-        };
-
-        public IEnumerable<SessionEvent> ToEvents(long? duration, bool? success, string? errorType)
-        {
-            yield return ToEvent(duration, success, errorType);
-            if (SubagentType is null) yield break;
-            yield return new SessionEvent
-            {
-                Timestamp = StartedAt,
-                Type = SessionEventType.AgentInvocation,
-                Agent = SubagentType,
-                Task = Description,
-                DurationMs = duration,
-                Success = success,
-                ErrorType = errorType,
-                Data = new Dictionary<string, object?> { ["tool_use_id"] = Id, ["source"] = "task" },
-            };
-        }
+        if (root.TryGetProperty("toolUseResult", out var result) && result.ValueKind == JsonValueKind.Object && String(result, "agentId") is { } id) return id;
+        var text = TextOf(block);
+        return text is not null && AgentIdLine().Match(text) is { Success: true } match ? match.Groups[1].Value : null;
     }
+
+    private static string? TextOf(JsonElement block) => block.TryGetProperty("content", out var c) ? c.ValueKind switch
+    {
+        JsonValueKind.String => c.GetString(),
+        JsonValueKind.Array => string.Join(" ", c.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object).Select(x => String(x, "text"))),
+        _ => null,
+    } : null;
+
+    [GeneratedRegex(@"\bagent_?[iI]d:\s*([A-Za-z0-9_@.\-]+)")]
+    private static partial Regex AgentIdLine();
 }

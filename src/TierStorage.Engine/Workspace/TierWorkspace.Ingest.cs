@@ -6,18 +6,21 @@ namespace TierStorage.Engine.Workspace;
 public sealed partial class TierWorkspace
 {
     /// <summary>
-    /// Appends imported events to a session under the write lock, creating it (Completed, with its own log
+    /// Appends imported events to a session under the write lock (<paramref name="eventsLocked"/> chooses them while the lock is held,
+    /// so two imports of the same lines cannot both store them), creating it (Completed, with its own log
     /// logs/&lt;session&gt;.jsonl) when it does not exist yet, then runs <paramref name="commitLocked"/> while the lock is still
     /// held so the caller's progress marker moves together with the events. Sessions already backed up or archived refuse new
-    /// events (a rerun that finds nothing new is fine).
+    /// events (a rerun that finds nothing new is fine). <paramref name="firstLine"/> and <paramref name="lastLine"/> are the times of
+    /// the lines read, null when none had one: the session's EndedAt follows its transcript, never the clock of the import.
     /// </summary>
-    internal async Task AppendImportedAsync(string sessionId, int? phase, IReadOnlyList<SessionEvent> events,
-        DateTimeOffset startedAt, DateTimeOffset endedAt, Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
+    internal async Task AppendImportedAsync(string sessionId, int? phase, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> eventsLocked,
+        DateTimeOffset? firstLine, DateTimeOffset? lastLine, Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
     {
+        var startedAt = firstLine ?? Now;
         SessionIds.Validate(sessionId);
-        var written = events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
+            var written = Imported(sessionId, await eventsLocked(cancellationToken).ConfigureAwait(false));
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
@@ -29,7 +32,7 @@ public sealed partial class TierWorkspace
                     SessionId = sessionId,
                     Phase = number,
                     StartedAt = startedAt,
-                    EndedAt = endedAt,
+                    EndedAt = lastLine ?? startedAt,
                     State = SessionState.Completed,
                     LogPath = Layout.RetainedLogPath(sessionId),
                 };
@@ -49,9 +52,35 @@ public sealed partial class TierWorkspace
 
             if (written.Count > 0)
                 record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
-            if (record.State == SessionState.Completed && (record.EndedAt is null || record.EndedAt < endedAt))
-                await _catalog.UpdateSessionAsync(record with { EndedAt = endedAt }, cancellationToken).ConfigureAwait(false);
+            if (record.State == SessionState.Completed && lastLine is { } ended && (record.EndedAt is null || record.EndedAt < ended))
+                await _catalog.UpdateSessionAsync(record with { EndedAt = ended }, cancellationToken).ConfigureAwait(false);
             await commitLocked(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Completes an imported session as Complete-Session completes a native one (session_end, handoff note), ended at its last
+    /// transcript line (its EndedAt, which imports keep there), after appending what <paramref name="lastEventsLocked"/> chooses under
+    /// the lock (tool uses never answered, subagent runs). <paramref name="commitLocked"/> runs under the same lock. False, and nothing
+    /// changed, when the session is active (a native one) or its copies already left the local tier.
+    /// </summary>
+    internal async Task<bool> CompleteImportedAsync(string sessionId, Func<CancellationToken, Task<IReadOnlyList<SessionEvent>>> lastEventsLocked,
+        Func<CancellationToken, Task> commitLocked, CancellationToken cancellationToken)
+    {
+        SessionIds.Validate(sessionId);
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw SessionNotFound(sessionId);
+            if (record.State != SessionState.Completed) return false;
+            var written = Imported(sessionId, await lastEventsLocked(cancellationToken).ConfigureAwait(false));
+            if (written.Count > 0)
+                record = await AppendLockedAsync(record, written, cancellationToken).ConfigureAwait(false);
+            await CompleteLockedAsync(record, record.EndedAt ?? record.StartedAt, cancellationToken).ConfigureAwait(false);
+            await commitLocked(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    private List<SessionEvent> Imported(string sessionId, IEnumerable<SessionEvent> events) =>
+        events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
 }

@@ -202,7 +202,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                     throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
                         $"Session '{active.SessionId}' is still active. Complete it first (Complete-Session), or pass -CompleteActive to complete it and start the new one.",
                         active.SessionId);
-                await CompleteLockedAsync(active, cancellationToken).ConfigureAwait(false);
+                await CompleteLockedAsync(active, now, cancellationToken).ConfigureAwait(false);
             }
 
             var phase = request.Phase ?? CurrentPhaseNumber() ?? sessions.LastOrDefault()?.Phase ?? 0;
@@ -233,14 +233,14 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             var record = await ResolveSessionAsync(sessionId, requireActive: false, cancellationToken).ConfigureAwait(false);
             id = record.SessionId;
             if (record.State == SessionState.Active)
-                await CompleteLockedAsync(record, cancellationToken).ConfigureAwait(false);
+                await CompleteLockedAsync(record, Now, cancellationToken).ConfigureAwait(false);
         }
         return await GetSessionInfoAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task CompleteLockedAsync(SessionRecord record, CancellationToken cancellationToken)
+    /// <param name="endedAt">When the session ended: now for a native session, the last transcript line for an imported one.</param>
+    private async Task CompleteLockedAsync(SessionRecord record, DateTimeOffset endedAt, CancellationToken cancellationToken)
     {
-        var now = Now;
         if (LocateLog(record) is { } logPath)
             record = await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
         // A rerun after a crash between session_end and the state change must not log a second end.
@@ -249,12 +249,12 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             hasEnd = true;
         if (!hasEnd)
         {
-            var duration = (long)Math.Max(0, (now - record.StartedAt).TotalMilliseconds);
-            record = await AppendLockedAsync(record, [new SessionEvent { Timestamp = now, SessionId = record.SessionId, Type = SessionEventType.SessionEnd, DurationMs = duration, Success = true }], cancellationToken).ConfigureAwait(false);
+            var duration = (long)Math.Max(0, (endedAt - record.StartedAt).TotalMilliseconds);
+            record = await AppendLockedAsync(record, [new SessionEvent { Timestamp = endedAt, SessionId = record.SessionId, Type = SessionEventType.SessionEnd, DurationMs = duration, Success = true }], cancellationToken).ConfigureAwait(false);
         }
 
         var summary = await _catalog.SummarizeSessionAsync(record.SessionId, cancellationToken).ConfigureAwait(false);
-        var completed = record with { State = SessionState.Completed, EndedAt = now, HandoffPath = Layout.HandoffPath(record.SessionId) };
+        var completed = record with { State = SessionState.Completed, EndedAt = endedAt, HandoffPath = Layout.HandoffPath(record.SessionId) };
         await IoErrors.GuardAsync("writing", completed.HandoffPath!,
             () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, HandoffWriter.Render(completed, summary), overwrite: true, cancellationToken)).ConfigureAwait(false);
         await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);

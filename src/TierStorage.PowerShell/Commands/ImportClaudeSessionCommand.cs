@@ -5,7 +5,8 @@ using TierStorage.Engine.Ingest;
 namespace TierStorage.PowerShell.Commands;
 
 /// <summary>Imports Claude Code transcripts (~/.claude/projects/&lt;project&gt;/*.jsonl, honouring CLAUDE_CONFIG_DIR) as
-/// sessions of the workspace, incrementally: a rerun reads only the lines added since.</summary>
+/// sessions of the workspace, incrementally: a rerun reads only the lines added since. Sessions idle for -IdleMinutes, or all of
+/// them with -Complete, are completed as Complete-Session completes a native one.</summary>
 [Cmdlet(VerbsData.Import, "ClaudeSession", DefaultParameterSetName = ProjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(ClaudeImportResult))]
 public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
@@ -34,16 +35,26 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int? Phase { get; set; }
 
+    /// <summary>Complete the imported sessions now (session_end, handoff note) instead of waiting until they are idle.</summary>
+    [Parameter]
+    public SwitchParameter Complete { get; set; }
+
+    /// <summary>Minutes after its last transcript line at which a session counts as finished and is completed; default 30.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int IdleMinutes { get; set; } = (int)CompletionOptions.DefaultIdleTime.TotalMinutes;
+
     protected override void ProcessRecord()
     {
         var path = ResolvePath(Path);
         var project = ResolvePath(ProjectPath) ?? SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         var target = path ?? project;
-        if (!ShouldProcess(target, "Import Claude Code transcripts"))
+        if (!ShouldProcess(target, Complete ? "Import Claude Code transcripts and complete their sessions" : "Import Claude Code transcripts"))
         {
             return;
         }
 
-        ProcessItem(target, () => WriteStream(ClaudeProjectImporter.ImportAsync(Workspace, path, path is null ? project : null, ResolvePath(ConfigDirectory), Phase, CancellationToken)));
+        ProcessItem(target, () => WriteStream(ClaudeProjectImporter.ImportAsync(Workspace, path, path is null ? project : null, ResolvePath(ConfigDirectory), Phase,
+            new CompletionOptions { Force = Complete, IdleTime = TimeSpan.FromMinutes(IdleMinutes) }, CancellationToken)));
     }
 }

@@ -120,7 +120,7 @@ public sealed class ClaudeImporterTests : IDisposable
         var result = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions { SessionId = "review_1", Phase = 3, AgentName = "code-reviewer" }, None);
 
         Assert.Equal("review_1", result.SessionId);
-        Assert.Equal(3, result.EventsImported);
+        Assert.Equal(2, result.EventsImported); // the subagent's agent_invocation waits for the end of its run (the session's completion)
         var stored = await EventsAsync(ws, "review_1");
         Assert.All(stored.Skip(1), e => Assert.Equal("code-reviewer", e.Agent));
         await foreach (var info in ws.GetSessionsAsync(new Engine.Workspace.SessionFilter { SessionId = "review_1" }, None))

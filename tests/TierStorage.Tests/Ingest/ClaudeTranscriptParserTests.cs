@@ -97,13 +97,15 @@ public sealed class ClaudeTranscriptParserTests
     }
 
     [Fact]
-    public void A_subagent_file_announces_its_agent_once_and_tags_every_event()
+    public void A_subagent_file_is_one_invocation_timed_from_its_first_line_to_its_last_and_tags_every_event()
     {
         var (events, parser) = Parse(ClaudeFixtures.Subagent);
 
-        Assert.Equal([SessionEventType.AgentInvocation, SessionEventType.LlmCall, SessionEventType.ToolCall], events.Select(e => e.Type));
+        Assert.Equal([SessionEventType.LlmCall, SessionEventType.ToolCall, SessionEventType.AgentInvocation], events.Select(e => e.Type));
         Assert.All(events, e => Assert.Equal("agent-7c1d", e.Agent));
-        var edit = events[2];
+        Assert.Equal(940L, events[2].DurationMs); // 10:00:05.100 to 10:00:06.040
+        Assert.Equal(At("10:00:05.100"), events[2].Timestamp);
+        var edit = events[1];
         Assert.Equal("Edit", edit.Tool);
         Assert.Equal("/home/me/my_app/src/b.cs", edit.File);
         Assert.Equal(40L, edit.DurationMs);
@@ -113,6 +115,23 @@ public sealed class ClaudeTranscriptParserTests
 
         var (named, _) = Parse(ClaudeFixtures.Subagent, agentName: "code-reviewer");
         Assert.All(named, e => Assert.Equal("code-reviewer", e.Agent));
+    }
+
+    [Theory]
+    [InlineData("\"text\":\"No issues found.\"}", "\"text\":\"No issues found.\"},{\"type\":\"text\",\"text\":\"agentId: ae267a1 (for resuming)\"}", "ae267a1")]
+    [InlineData("\"uuid\":\"u-12\"", "\"toolUseResult\":{\"status\":\"completed\",\"agentId\":\"b0c1\",\"totalTokens\":230},\"uuid\":\"u-12\"", "b0c1")]
+    [InlineData("\"uuid\":\"u-12\"", "\"uuid\":\"u-12\"", null)]
+    public void A_Task_result_names_the_agent_id_that_links_the_subagent_transcript(string find, string replace, string? agentId)
+    {
+        var result = ClaudeFixtures.Main[11].Replace(find, replace, StringComparison.Ordinal);
+        var (events, parser) = Parse([.. ClaudeFixtures.Main[..11], result]);
+
+        var invocation = Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation);
+        Assert.Equal(agentId, invocation.Data!.TryGetValue("agent_id", out var id) ? id : null);
+        var link = Assert.Single(parser.Links);
+        Assert.Equal(("toolu_T", "code-reviewer", ClaudeTranscriptParser.PromptHash("Review the change for bugs"), agentId),
+            (link.ToolUseId, link.SubagentType, link.PromptHash, link.AgentId));
+        Assert.Equal([8L], parser.Malformed.Select(m => m.LineNumber));
     }
 
     [Fact]

@@ -56,6 +56,29 @@ public sealed class ImportClaudeCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Complete_finishes_a_session_that_is_not_idle_yet_with_its_session_end_and_handoff()
+    {
+        var transcript = Path.Combine(_temp.Root, ClaudeFixtures.SessionId + ".jsonl");
+        // Written as if Claude Code had just stopped: the default idle time (30 minutes) has not passed.
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(transcript, ClaudeFixtures.Text(ClaudeFixtures.Main[..3].Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"timestamp\":\"[^\"]+\"", $"\"timestamp\":\"{now}\""))));
+        CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
+
+        var waiting = await CliRunner.RunAsync("import", "claude", "--path", transcript, "--json", "--workspace", _temp.Workspace);
+        var completed = await CliRunner.RunAsync("import", "claude", "--path", transcript, "--complete", "--json", "--workspace", _temp.Workspace);
+        var badIdle = await CliRunner.RunAsync("import", "claude", "--path", transcript, "--idle-minutes", "0", "--workspace", _temp.Workspace);
+
+        CliRunner.AssertExit(ExitCodes.Success, waiting);
+        Assert.False(CliJson.Deserialize<ClaudeImportResult>(Assert.Single(waiting.StdoutLines))!.SessionCompleted);
+        CliRunner.AssertExit(ExitCodes.Success, completed);
+        var result = CliJson.Deserialize<ClaudeImportResult>(Assert.Single(completed.StdoutLines))!;
+        Assert.True(result.SessionCompleted);
+        Assert.True(File.Exists(Path.Combine(_temp.Workspace, "handoffs", result.SessionId + "_handoff.md")));
+        Assert.NotEqual(ExitCodes.Success, badIdle.ExitCode);
+        Assert.Contains("--idle-minutes", badIdle.Stderr);
+    }
+
+    [Fact]
     public async Task A_project_claude_code_never_ran_in_is_a_clear_not_found()
     {
         CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));

@@ -76,6 +76,7 @@ public sealed class CmdletContractTests(CmdletMetadataFixture fixture) : IClassF
         { "Get-Phase", "Restore-Phase", [], ["Phase"] },
         { "Start-Phase", "Get-Phase", [], ["Phase"] },
         { "Get-Phase", "Invoke-PhaseReview", [], ["Phase"] },
+        { "Import-ClaudeSession", "Backup-Session", [], ["SessionId"] },
     };
 
     private IReadOnlyList<CmdletShape> Cmdlets => fixture.Metadata.Cmdlets;
