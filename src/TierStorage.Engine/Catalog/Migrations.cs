@@ -203,7 +203,11 @@ internal static class Migrations
         + "type || ':' || json_extract(data, '$.message_id') || '|' || coalesce(json_extract(data, '$.request_id'), ''), "
         + "type || ':' || json_extract(data, '$.agent_id')) END";
 
-    internal const string IngestKeyFilterSql = "data IS NOT NULL AND type IN ('llm_call', 'tool_call', 'agent_invocation')";
+    // Only events that carry an id from a transcript are indexed: a cheap substring test keeps every other event (native
+    // ones, hook ones with plain data) out of the index without parsing its JSON on each insert.
+    internal const string IngestKeyFilterSql =
+        "data IS NOT NULL AND type IN ('llm_call', 'tool_call', 'agent_invocation') " +
+        "AND (instr(data, '\"tool_use_id\"') > 0 OR instr(data, '\"message_id\"') > 0 OR instr(data, '\"agent_id\"') > 0)";
 
     public static int Latest => All[^1].Version;
 }
