@@ -161,6 +161,9 @@ public sealed partial class BackupOperations
         if (record.State == SessionState.Active)
             throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
                 $"Session '{sessionId}' is still active; complete it (Complete-Session) before backing it up.", sessionId);
+        if (record.IsUnfinishedImport)
+            throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' is imported from a Claude Code transcript that may still grow; finish it (Import-ClaudeSession -Complete, or an import once the transcript is idle) before backing it up.", sessionId);
         return record;
     }
 

@@ -21,6 +21,10 @@ public sealed record SessionRecord
     /// <summary>Bytes of the log already indexed into the events table (crash recovery resumes from here).</summary>
     public long LogIndexedBytes { get; init; }
     public long EventCount { get; init; }
+
+    /// <summary>Imported from a Claude Code transcript that may still grow: not yet ended with a handoff note (Import-ClaudeSession
+    /// -Complete, or an import after the transcript went idle, ends it). Backups and tier moves treat it as still active.</summary>
+    public bool IsUnfinishedImport => State == SessionState.Completed && HandoffPath is null;
 }
 
 public sealed record NameCount(string Name, long Count, long TotalDurationMs, long Failures);

@@ -54,7 +54,7 @@ public sealed partial class LifecycleOperations
 
             var backups = new List<BackupResult>();
             var completed = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false))
-                .Where(s => s.State == SessionState.Completed).Select(s => s.SessionId).ToList();
+                .Where(s => s.State == SessionState.Completed && !s.IsUnfinishedImport).Select(s => s.SessionId).ToList();
             if (_workspace.Policy.GetTier(TierLevel.Backup) is not null)
             {
                 try

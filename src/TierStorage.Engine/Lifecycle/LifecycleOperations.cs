@@ -135,7 +135,12 @@ public sealed partial class LifecycleOperations
         {
             Now = _workspace.Now, Policy = policy,
             Phases = phases,
-            Sessions = records.Select(s => new LifecycleSession { SessionId = s.SessionId, Phase = s.Phase, State = s.State, StartedAt = s.StartedAt, EndedAt = s.EndedAt }).ToList(),
+            Sessions = records.Select(s => new LifecycleSession
+            {
+                SessionId = s.SessionId, Phase = s.Phase, StartedAt = s.StartedAt,
+                // A transcript still being imported stays where it is, like an active session, until it is finished.
+                State = s.IsUnfinishedImport ? SessionState.Active : s.State, EndedAt = s.IsUnfinishedImport ? null : s.EndedAt,
+            }).ToList(),
             Items = items,
         };
     }

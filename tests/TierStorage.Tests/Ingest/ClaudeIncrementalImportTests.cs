@@ -140,6 +140,31 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_transcript_still_being_imported_is_not_backed_up_or_moved_until_it_is_finished()
+    {
+        await using var bed = await Backup.BackupTestBed.CreateAsync(localSessions: 1);
+        var ws = await bed.OpenAsync();
+        Write(MainPath, ClaudeFixtures.Main[..5]);
+        await ImportPathAsync(ws, MainPath, Waiting);
+        await bed.CompletedSessionAsync(ws); // newer: the imported one is beyond retention.local_sessions
+
+        // The nightly run leaves it alone (no backup, no move off the local tier), and an explicit backup says why.
+        var run = await ws.Lifecycle.RunPolicyAsync(new Engine.Lifecycle.PolicyRunOptions(), null, None);
+        Assert.DoesNotContain(run.Backups, b => b.SessionId == SessionId);
+        Assert.DoesNotContain(run.Moves, m => m.SessionId == SessionId);
+        var refused = await Assert.ThrowsAsync<TierStorageException>(() => Backup.BackupTestBed.BackupAsync(ws, SessionId));
+        Assert.Equal(ErrorIds.SessionStillActive, refused.ErrorId);
+        Assert.Contains("-Complete", refused.Message, StringComparison.Ordinal);
+
+        // More lines still import; once finished, the next run backs it up.
+        Append(MainPath, ClaudeFixtures.Main[5..7]);
+        await ImportPathAsync(ws, MainPath, Now);
+        var after = await ws.Lifecycle.RunPolicyAsync(new Engine.Lifecycle.PolicyRunOptions(), null, None);
+        Assert.Equal(BackupStatus.Succeeded, Assert.Single(after.Backups, b => b.SessionId == SessionId).Status);
+        Assert.Equal(SessionState.BackedUp, (await SessionAsync(ws)).State);
+    }
+
+    [Fact]
     public async Task An_import_pointed_at_an_active_native_session_never_completes_it()
     {
         await using var t = await TestWorkspace.CreateAsync();
