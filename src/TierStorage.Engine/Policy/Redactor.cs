@@ -51,14 +51,17 @@ public sealed class Redactor
     }
 
     /// <summary>Tests pass a short timeout to prove hostile input cannot hang a hook.</summary>
-    internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout)
+    internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout, bool compiled = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var patterns = policy.UseDefaults ? BuiltIn.Concat(policy.Patterns) : policy.Patterns;
-        _patterns = patterns
-            .Select(p => (p.Name, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, matchTimeout)))
-            .ToArray();
+        var options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
+        _patterns = patterns.Select(p => (p.Name, new Regex(p.Pattern, options, matchTimeout))).ToArray();
     }
+
+    /// <summary>For a process that redacts one event and exits (a hook call): the same patterns, interpreted. Compiling
+    /// them costs the process more start-up time than it could ever save on one event.</summary>
+    public static Redactor ForOneEvent(RedactionPolicy policy) => new(policy, DefaultMatchTimeout, compiled: false);
 
     /// <summary>Built-in patterns: AWS access key ids and secret keys, Google OAuth access/refresh tokens,
     /// bearer tokens, password=/secret=/token=/api_key= pairs, PEM private keys.</summary>
