@@ -10,11 +10,14 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var context = new CliContext(stdin, stdout, stderr);
-        var root = BuildRootCommand(context);
-        var parseResult = root.Parse(args);
-
         try
         {
+            var (hookExit, hookPayload) = await HookCommand.TryRunWithoutWorkspaceAsync(args, context, cancellationToken).ConfigureAwait(false);
+            if (hookExit is { } exitCode) return exitCode;
+            if (hookPayload is not null) context = new CliContext(new StringReader(hookPayload), stdout, stderr);
+
+            var root = BuildRootCommand(context);
+            var parseResult = root.Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors) context.WriteError("Usage", error.Message);
