@@ -9,13 +9,13 @@ public static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var context = new CliContext(stdin, stdout, stderr);
+        // The hook before and after every tool call of the agent: served before the command line is even built.
+        var (hookExit, hookPayload) = await HookCommand.TryRunWithoutWorkspaceAsync(args, stdin, stderr, cancellationToken).ConfigureAwait(false);
+        if (hookExit is { } exitCode) return exitCode;
+
+        var context = new CliContext(hookPayload is null ? stdin : new StringReader(hookPayload), stdout, stderr);
         try
         {
-            var (hookExit, hookPayload) = await HookCommand.TryRunWithoutWorkspaceAsync(args, context, cancellationToken).ConfigureAwait(false);
-            if (hookExit is { } exitCode) return exitCode;
-            if (hookPayload is not null) context = new CliContext(new StringReader(hookPayload), stdout, stderr);
-
             var root = BuildRootCommand(context);
             var parseResult = root.Parse(args);
             if (parseResult.Errors.Count > 0)

@@ -40,22 +40,29 @@ internal static class HookCommand
     /// even built, and while a session is active without the policy's YAML or the catalog (<see
     /// cref="ClaudeHookRecorder.TryRecordWithoutWorkspaceAsync"/>): what it costs is about what starting the process
     /// costs. The exit code is null when the call needs the full command (another argument, SessionEnd, no active session,
-    /// a payload to report as bad); Payload then holds what was read from standard input, for that command to read.</summary>
-    public static async Task<(int? ExitCode, string? Payload)> TryRunWithoutWorkspaceAsync(string[] args, CliContext context, CancellationToken cancellationToken)
+    /// a payload to report as bad, a disk error to report); Payload then holds what was read from standard input, for that
+    /// command to read.</summary>
+    public static async Task<(int? ExitCode, string? Payload)> TryRunWithoutWorkspaceAsync(string[] args, TextReader stdin, TextWriter stderr,
+        CancellationToken cancellationToken)
     {
         if (!TryReadHookArguments(args, out var workspacePath, out var policyPath)) return (null, null);
-        var payload = await context.Stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        var payload = await stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var outcome = await ClaudeHookRecorder.TryRecordWithoutWorkspaceAsync(TierWorkspace.ResolveWorkspacePath(workspacePath), policyPath,
-                payload, DateTimeOffset.UtcNow, context.Warn, cancellationToken).ConfigureAwait(false);
+                payload, DateTimeOffset.UtcNow, message => CliContext.Warn(stderr, message), cancellationToken).ConfigureAwait(false);
             return (outcome is null ? null : ExitCodes.Success, payload);
         }
         catch (TierStorageException ex)
         {
             // As the full command reports it: exit 1, never 2.
-            context.WriteError(ex.ErrorId, ex.Message);
+            CliContext.WriteError(stderr, ex.ErrorId, ex.Message);
             return (ExitCodes.Failed, payload);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // The full command meets the same disk (or the same cancellation) and reports it with the exit code it has for it.
+            return (null, payload);
         }
     }
 

@@ -185,6 +185,12 @@ public static class ClaudeHookRecorder
     private static bool IsSafeId(string? id) =>
         id is { Length: > 0 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
-    private static Dictionary<string, object?> Data(params (string Key, object? Value)[] pairs) =>
-        pairs.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+    private static Dictionary<string, object?> Data(params (string Key, object? Value)[] pairs)
+    {
+        // A loop, not LINQ: each generic instantiation over the tuple would be compiled at start-up of every hook process.
+        var data = new Dictionary<string, object?>(pairs.Length, StringComparer.Ordinal);
+        foreach (var (key, value) in pairs)
+            if (value is not null) data[key] = value;
+        return data;
+    }
 }
