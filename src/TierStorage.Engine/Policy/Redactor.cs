@@ -100,8 +100,14 @@ public sealed class Redactor
     internal static bool IsSensitiveKeyName(string key)
     {
         if (string.IsNullOrEmpty(key)) return false;
-        var normalized = new string(key.Where(c => c is not ('-' or '_' or '.' or ' ')).Select(char.ToLowerInvariant).ToArray());
-        return SensitiveKeys.Any(s => normalized.EndsWith(s, StringComparison.Ordinal));
+        // Loops, not LINQ over chars: every event's keys come through here, in processes as short as one hook call.
+        var normalized = new System.Text.StringBuilder(key.Length);
+        foreach (var c in key)
+            if (c is not ('-' or '_' or '.' or ' ')) normalized.Append(char.ToLowerInvariant(c));
+        var name = normalized.ToString();
+        foreach (var sensitive in SensitiveKeys)
+            if (name.EndsWith(sensitive, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     private static string Replace(Match match, string marker)
