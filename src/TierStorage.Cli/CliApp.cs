@@ -10,7 +10,7 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         // The hook before and after every tool call of the agent: served before the command line is even built.
-        var (hookExit, hookPayload) = await HookCommand.TryRunWithoutWorkspaceAsync(args, stdin, stderr, cancellationToken).ConfigureAwait(false);
+        var (hookExit, hookPayload) = HookCommand.TryRunWithoutWorkspace(args, stdin, stderr, cancellationToken);
         if (hookExit is { } exitCode) return exitCode;
 
         var context = new CliContext(hookPayload is null ? stdin : new StringReader(hookPayload), stdout, stderr);

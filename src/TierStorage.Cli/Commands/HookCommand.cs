@@ -38,19 +38,19 @@ internal static class HookCommand
     /// <summary>The hook runs before and after every tool call of the agent, so its usual form (<c>hook</c> with at most
     /// --workspace and --policy, in any order) is served before the command line parser and the rest of the product are
     /// even built, and while a session is active without the policy's YAML or the catalog (<see
-    /// cref="ClaudeHookRecorder.TryRecordWithoutWorkspaceAsync"/>): what it costs is about what starting the process
+    /// cref="ClaudeHookRecorder.TryRecordWithoutWorkspace"/>): what it costs is about what starting the process
     /// costs. The exit code is null when the call needs the full command (another argument, SessionEnd, no active session,
     /// a payload to report as bad, a disk error to report); Payload then holds what was read from standard input, for that
     /// command to read.</summary>
-    public static async Task<(int? ExitCode, string? Payload)> TryRunWithoutWorkspaceAsync(string[] args, TextReader stdin, TextWriter stderr,
+    public static (int? ExitCode, string? Payload) TryRunWithoutWorkspace(string[] args, TextReader stdin, TextWriter stderr,
         CancellationToken cancellationToken)
     {
         if (!TryReadHookArguments(args, out var workspacePath, out var policyPath)) return (null, null);
-        var payload = await stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        var payload = stdin.ReadToEnd();
         try
         {
-            var outcome = await ClaudeHookRecorder.TryRecordWithoutWorkspaceAsync(TierWorkspace.ResolveWorkspacePath(workspacePath), policyPath,
-                payload, DateTimeOffset.UtcNow, message => CliContext.Warn(stderr, message), cancellationToken).ConfigureAwait(false);
+            var outcome = ClaudeHookRecorder.TryRecordWithoutWorkspace(TierWorkspace.ResolveWorkspacePath(workspacePath), policyPath,
+                payload, DateTimeOffset.UtcNow, message => CliContext.Warn(stderr, message), cancellationToken);
             return (outcome is null ? null : ExitCodes.Success, payload);
         }
         catch (TierStorageException ex)

@@ -16,7 +16,7 @@ public sealed record HookOutcome(string HookEvent, string? SessionId, int Events
 /// of the tool call (a tiny file under logs/.hooks/, keyed by tool_use_id), PostToolUse / PostToolUseFailure record the
 /// tool_call with its measured duration, SubagentStop and Stop an agent_invocation, UserPromptSubmit a prompt's size
 /// (never its text), SessionEnd completes the session. Quick by design: one parse, one append, no network; and, through
-/// <see cref="TryRecordWithoutWorkspaceAsync"/>, no policy parser and no database while a session is active.
+/// <see cref="TryRecordWithoutWorkspace"/>, no policy parser and no database while a session is active.
 /// </summary>
 public static class ClaudeHookRecorder
 {
@@ -57,7 +57,7 @@ public static class ClaudeHookRecorder
     /// opened); PreToolUse and hooks that record nothing need no session at all. Returns null, having changed nothing,
     /// when the call needs the workspace: SessionEnd, no active session, no workspace, a payload that is not a hook's.
     /// </summary>
-    public static async Task<HookOutcome?> TryRecordWithoutWorkspaceAsync(string workspaceRoot, string? policyPath, string payload,
+    public static HookOutcome? TryRecordWithoutWorkspace(string workspaceRoot, string? policyPath, string payload,
         DateTimeOffset now, Action<string>? warning, CancellationToken cancellationToken)
     {
         JsonElement root;
@@ -77,7 +77,7 @@ public static class ClaudeHookRecorder
         if (recorded is null) return new HookOutcome(hook, null, 0, false);
         var redactor = RedactionCache.LoadForOneEvent(layout.RedactionCachePath, TierWorkspace.ResolvePolicyPath(layout.Root, policyPath));
         var redacted = new EventRedaction(redactor).Apply(recorded);
-        if (await TierWorkspace.TryAppendWithoutCatalogAsync(layout, redacted, warning, cancellationToken).ConfigureAwait(false) is not { } sessionId)
+        if (TierWorkspace.TryAppendWithoutCatalog(layout, redacted, warning, cancellationToken) is not { } sessionId)
             return null;
         ForgetToolStart(root, layout.HookMarkersDirectory);
         return new HookOutcome(hook, sessionId, 1, false);

@@ -13,14 +13,15 @@ public sealed partial class TierWorkspace
 {
     /// <summary>Appends one event, already redacted, to the active session's log without opening the catalog. Returns the
     /// session written to, or null (nothing written) when the current log is not an active session's: the caller then
-    /// opens the workspace, which decides as the catalog says (start a session, or refuse).</summary>
+    /// opens the workspace, which decides as the catalog says (start a session, or refuse). Synchronous, like the rest of a
+    /// hook's fast path: for one event in a process of its own, async costs more to compile than it saves.</summary>
     /// <remarks>Active is read from the log itself, under the lock: its first line names the session, and Complete-Session
     /// always ends it with session_end before the catalog calls the session completed. Both lines are read as plain JSON,
     /// not as events: in a process this short every parser used costs its compilation, and the event parser is a big one.</remarks>
-    internal static async Task<string?> TryAppendWithoutCatalogAsync(WorkspaceLayout layout, SessionEvent redacted, Action<string>? warning,
+    internal static string? TryAppendWithoutCatalog(WorkspaceLayout layout, SessionEvent redacted, Action<string>? warning,
         CancellationToken cancellationToken)
     {
-        using (await LockAsync(layout, cancellationToken).ConfigureAwait(false))
+        using (IoErrors.Guard("locking", layout.WriteLockPath, () => FileLock.Acquire(layout.WriteLockPath, LockTimeout, cancellationToken)))
         {
             var logPath = layout.CurrentLogPath;
             if (!File.Exists(logPath)) return null;

@@ -183,10 +183,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return workspace;
     }
 
-    internal Task<FileLock> LockAsync(CancellationToken cancellationToken) => LockAsync(Layout, cancellationToken);
-
-    private static Task<FileLock> LockAsync(WorkspaceLayout layout, CancellationToken cancellationToken) =>
-        IoErrors.GuardAsync("locking", layout.WriteLockPath, () => FileLock.AcquireAsync(layout.WriteLockPath, LockTimeout, cancellationToken));
+    internal Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
+        IoErrors.GuardAsync("locking", Layout.WriteLockPath, () => FileLock.AcquireAsync(Layout.WriteLockPath, LockTimeout, cancellationToken));
 
     internal void Warn(string message) => _warning?.Invoke(message);
 

@@ -172,7 +172,7 @@ public sealed class HookWithoutWorkspaceTests : IDisposable
         Directory.CreateDirectory(_layout.HookMarkersDirectory);
         await File.WriteAllTextAsync(Path.Combine(_layout.HookMarkersDirectory, "toolu_01"), "1");
 
-        var outcome = await ClaudeHookRecorder.TryRecordWithoutWorkspaceAsync(_temp.Workspace, null, Payload("PostToolUse"), DateTimeOffset.UtcNow, null, CancellationToken.None);
+        var outcome = ClaudeHookRecorder.TryRecordWithoutWorkspace(_temp.Workspace, null, Payload("PostToolUse"), DateTimeOffset.UtcNow, null, CancellationToken.None);
 
         Assert.Null(outcome);
         Assert.False(File.Exists(_layout.CurrentLogPath));
