@@ -207,6 +207,41 @@ public sealed class HookWithoutWorkspaceTests : IDisposable
         Assert.Equal(processes * perProcess, (await ToolCallsAsync(sessionId)).Count);
     }
 
+    [Fact]
+    public async Task A_hook_waits_for_the_write_lock_and_appends_after_the_writer_holding_it()
+    {
+        await InitializeWithActiveSessionAsync();
+        var before = CurrentLog;
+
+        Task<CliRun> hook;
+        using (await FileLock.AcquireAsync(_layout.WriteLockPath, TimeSpan.FromSeconds(5), CancellationToken.None))
+        {
+            hook = Task.Run(() => HookAsync(Payload("PostToolUse")));
+            await Task.Delay(300);
+            Assert.False(hook.IsCompleted);
+            Assert.Equal(before, CurrentLog);
+        }
+
+        CliRunner.AssertExit(ExitCodes.Success, await hook);
+        Assert.StartsWith(before, CurrentLog);
+        Assert.Contains("toolu_01", CurrentLog[before.Length..]);
+    }
+
+    [Fact]
+    public async Task The_synchronous_lock_times_out_with_LockTimeout_and_is_free_again_after_release()
+    {
+        Directory.CreateDirectory(_temp.Root);
+        var path = Path.Combine(_temp.Root, ".write.lock");
+        using (await FileLock.AcquireAsync(path, TimeSpan.FromSeconds(5), CancellationToken.None))
+        {
+            var error = await Task.Run(() => Assert.Throws<TierStorageException>(() => FileLock.Acquire(path, TimeSpan.FromMilliseconds(200), CancellationToken.None)));
+            Assert.Equal(ErrorIds.LockTimeout, error.ErrorId);
+        }
+        using (FileLock.Acquire(path, TimeSpan.FromMilliseconds(200), CancellationToken.None))
+        {
+        }
+    }
+
     /// <summary>`dotnet tierstorage.dll hook` as Claude Code starts it, in a process of its own.</summary>
     private async Task<(int ExitCode, string Output)> RunHookProcessAsync(string payload)
     {
