@@ -9,12 +9,15 @@ public static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var context = new CliContext(stdin, stdout, stderr);
-        var root = BuildRootCommand(context);
-        var parseResult = root.Parse(args);
+        // The hook before and after every tool call of the agent: served before the command line is even built.
+        var (hookExit, hookPayload) = HookCommand.TryRunWithoutWorkspace(args, stdin, stderr, cancellationToken);
+        if (hookExit is { } exitCode) return exitCode;
 
+        var context = new CliContext(hookPayload is null ? stdin : new StringReader(hookPayload), stdout, stderr);
         try
         {
+            var root = BuildRootCommand(context);
+            var parseResult = root.Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors) context.WriteError("Usage", error.Message);

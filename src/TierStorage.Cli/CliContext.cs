@@ -41,13 +41,17 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
 
     public void WriteJson<T>(T value) => Stdout.WriteLine(CliJson.Serialize(value));
 
+    public void Warn(string message) => Warn(Stderr, message);
+
     /// <summary>Safe from any thread: the engine also warns from background batches, and a TextWriter is not.</summary>
-    public void Warn(string message)
+    public static void Warn(TextWriter stderr, string message)
     {
-        lock (Stderr) Stderr.WriteLine($"tierstorage: warning: {message}");
+        lock (stderr) stderr.WriteLine($"tierstorage: warning: {message}");
     }
 
-    public void WriteError(string errorId, string message) => Stderr.WriteLine($"tierstorage: {errorId}: {message}");
+    public void WriteError(string errorId, string message) => WriteError(Stderr, errorId, message);
+
+    public static void WriteError(TextWriter stderr, string errorId, string message) => stderr.WriteLine($"tierstorage: {errorId}: {message}");
 
     /// <summary>The compiler-style line editors and CI annotators understand: file:line:col: severity code key: message.</summary>
     public static string FormatFinding(PolicyFinding finding)

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using TierStorage.Contracts;
-using TierStorage.Engine.Backup;
 using TierStorage.Engine.Ingest;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
 
@@ -18,13 +18,10 @@ internal static class HookCommand
             try
             {
                 var payload = await context.Stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                // Before every tool call: note the time and leave; no policy, no database.
-                if (ClaudeHookRecorder.TryNoteToolStart(TierStorage.Engine.Workspace.TierWorkspace.ResolveWorkspacePath(parseResult.GetValue(context.Workspace)), payload, DateTimeOffset.UtcNow))
-                    return ExitCodes.Success;
                 await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 var outcome = await ClaudeHookRecorder.RecordAsync(workspace, payload, cancellationToken).ConfigureAwait(false);
                 if (outcome.SessionCompleted)
-                    await foreach (var _ in workspace.Backups.AfterSessionCompletedAsync(outcome.SessionId, wait: false, skip: false, SessionCommand.BackgroundBackupCommand, null, cancellationToken).ConfigureAwait(false))
+                    await foreach (var _ in workspace.Backups.AfterSessionCompletedAsync(outcome.SessionId!, wait: false, skip: false, SessionCommand.BackgroundBackupCommand, null, cancellationToken).ConfigureAwait(false))
                     {
                     }
                 return ExitCodes.Success;
@@ -36,5 +33,60 @@ internal static class HookCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The hook runs before and after every tool call of the agent, so its usual form (<c>hook</c> with at most
+    /// --workspace and --policy, in any order) is served before the command line parser and the rest of the product are
+    /// even built, and while a session is active without the policy's YAML or the catalog (<see
+    /// cref="ClaudeHookRecorder.TryRecordWithoutWorkspace"/>): what it costs is about what starting the process
+    /// costs. The exit code is null when the call needs the full command (another argument, SessionEnd, no active session,
+    /// a payload to report as bad, a disk error to report); Payload then holds what was read from standard input, for that
+    /// command to read.</summary>
+    public static (int? ExitCode, string? Payload) TryRunWithoutWorkspace(string[] args, TextReader stdin, TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        if (!TryReadHookArguments(args, out var workspacePath, out var policyPath)) return (null, null);
+        var payload = stdin.ReadToEnd();
+        try
+        {
+            var outcome = ClaudeHookRecorder.TryRecordWithoutWorkspace(TierWorkspace.ResolveWorkspacePath(workspacePath), policyPath,
+                payload, DateTimeOffset.UtcNow, message => CliContext.Warn(stderr, message), cancellationToken);
+            return (outcome is null ? null : ExitCodes.Success, payload);
+        }
+        catch (TierStorageException ex)
+        {
+            // As the full command reports it: exit 1, never 2.
+            CliContext.WriteError(stderr, ex.ErrorId, ex.Message);
+            return (ExitCodes.Failed, payload);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // The full command meets the same disk (or the same cancellation) and reports it with the exit code it has for it.
+            return (null, payload);
+        }
+    }
+
+    private static bool TryReadHookArguments(string[] args, out string? workspacePath, out string? policyPath)
+    {
+        workspacePath = policyPath = null;
+        var sawHook = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "hook" when !sawHook:
+                    sawHook = true;
+                    break;
+                case "--workspace" when i + 1 < args.Length && workspacePath is null:
+                    workspacePath = args[++i];
+                    break;
+                case "--policy" when i + 1 < args.Length && policyPath is null:
+                    policyPath = args[++i];
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return sawHook;
     }
 }

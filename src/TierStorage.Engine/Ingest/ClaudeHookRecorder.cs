@@ -1,27 +1,90 @@
 using static TierStorage.Engine.Ingest.JsonFields;
 using System.Text.Json;
 using TierStorage.Contracts;
+using TierStorage.Engine.Policy;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Ingest;
 
-/// <summary>What one hook call recorded.</summary>
-public sealed record HookOutcome(string HookEvent, string SessionId, int EventsRecorded, bool SessionCompleted);
+/// <summary>What one hook call recorded. SessionId is null when the call touched no session (a PreToolUse hook only notes
+/// the time its tool call started).</summary>
+public sealed record HookOutcome(string HookEvent, string? SessionId, int EventsRecorded, bool SessionCompleted);
 
 /// <summary>
 /// `tierstorage hook`: one Claude Code hook payload (JSON on stdin) into the workspace, so a user's sessions are tracked
 /// live with no code of their own. SessionStart starts a session (unless one is active), PreToolUse notes the start time
 /// of the tool call (a tiny file under logs/.hooks/, keyed by tool_use_id), PostToolUse / PostToolUseFailure record the
 /// tool_call with its measured duration, SubagentStop and Stop an agent_invocation, UserPromptSubmit a prompt's size
-/// (never its text), SessionEnd completes the session. Quick by design: one parse, one append, no network.
+/// (never its text), SessionEnd completes the session. Quick by design: one parse, one append, no network; and, through
+/// <see cref="TryRecordWithoutWorkspace"/>, no policy parser and no database while a session is active.
 /// </summary>
 public static class ClaudeHookRecorder
 {
     private const string Agent = "claude-code";
+    private const string SessionStart = "SessionStart";
+    private const string SessionEnd = "SessionEnd";
 
     public static async Task<HookOutcome> RecordAsync(TierWorkspace workspace, string payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workspace);
+        var (root, hook) = Parse(payload);
+        var pending = workspace.Layout.HookMarkersDirectory;
+        var now = workspace.Now;
+
+        var active = await ActiveSessionAsync(workspace, cancellationToken).ConfigureAwait(false);
+        // SessionStart joins the active session (a resumed or compacted conversation) rather than ending it.
+        active ??= await workspace.StartSessionAsync(new StartSessionRequest(), cancellationToken).ConfigureAwait(false);
+        var recorded = EventFor(root, hook, pending, now);
+        var count = 0;
+        if (recorded is not null)
+        {
+            await workspace.AppendEventsAsync([recorded], active.SessionId, cancellationToken).ConfigureAwait(false);
+            ForgetToolStart(root, pending);
+            count = 1;
+        }
+        if (hook == SessionEnd)
+        {
+            await workspace.CompleteSessionAsync(active.SessionId, cancellationToken).ConfigureAwait(false);
+            return new HookOutcome(hook, active.SessionId, count, true);
+        }
+        return new HookOutcome(hook, active.SessionId, count, false);
+    }
+
+    /// <summary>
+    /// The hook as a process that has not opened the workspace should run it: no catalog, and the policy's redaction from
+    /// <see cref="RedactionCache"/> rather than the YAML. Handles every hook but SessionEnd while a session is active
+    /// (the event is redacted by the policy and appended to the session's log, which the catalog indexes when it is next
+    /// opened); PreToolUse and hooks that record nothing need no session at all. Returns null, having changed nothing,
+    /// when the call needs the workspace: SessionEnd, no active session, no workspace, a payload that is not a hook's.
+    /// </summary>
+    public static HookOutcome? TryRecordWithoutWorkspace(string workspaceRoot, string? policyPath, string payload,
+        DateTimeOffset now, Action<string>? warning, CancellationToken cancellationToken)
+    {
+        JsonElement root;
+        string hook;
+        try
+        {
+            (root, hook) = Parse(payload);
+        }
+        catch (TierStorageException)
+        {
+            return null;
+        }
+        var layout = new WorkspaceLayout(workspaceRoot);
+        if (hook == SessionEnd || !Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory)) return null;
+
+        var recorded = EventFor(root, hook, layout.HookMarkersDirectory, now);
+        if (recorded is null) return new HookOutcome(hook, null, 0, false);
+        var redactor = RedactionCache.LoadForOneEvent(layout.RedactionCachePath, TierWorkspace.ResolvePolicyPath(layout.Root, policyPath));
+        var redacted = new EventRedaction(redactor).Apply(recorded);
+        if (TierWorkspace.TryAppendWithoutCatalog(layout, redacted, warning, cancellationToken) is not { } sessionId)
+            return null;
+        ForgetToolStart(root, layout.HookMarkersDirectory);
+        return new HookOutcome(hook, sessionId, 1, false);
+    }
+
+    private static (JsonElement Root, string Hook) Parse(string payload)
+    {
         JsonElement root;
         try
         {
@@ -34,27 +97,21 @@ public static class ClaudeHookRecorder
         }
         if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") is not { Length: > 0 } hook)
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "The hook payload has no hook_event_name: is this a Claude Code hook?", null);
+        return (root, hook);
+    }
 
+    /// <summary>The event a hook records, or null (PreToolUse only notes its start time; unknown hooks record nothing).</summary>
+    private static SessionEvent? EventFor(JsonElement root, string hook, string pending, DateTimeOffset now)
+    {
         var claudeSession = String(root, "session_id");
         var agent = String(root, "agent_type") is { Length: > 0 } subagent ? subagent : Agent;
-        var now = workspace.Now;
-        var pending = Path.Combine(workspace.Layout.LogsDirectory, ".hooks");
-
-        var active = await ActiveSessionAsync(workspace, cancellationToken).ConfigureAwait(false);
-        if (hook == "SessionStart")
+        return hook switch
         {
-            var session = active ?? await workspace.StartSessionAsync(new StartSessionRequest(), cancellationToken).ConfigureAwait(false);
-            await workspace.AppendEventsAsync([new SessionEvent
+            SessionStart => new SessionEvent
             {
                 Timestamp = now, Type = SessionEventType.AgentInvocation, Agent = Agent, Task = "session start",
                 Data = Data(("claude_session", claudeSession), ("source", String(root, "source"))),
-            }], session.SessionId, cancellationToken).ConfigureAwait(false);
-            return new HookOutcome(hook, session.SessionId, 1, false);
-        }
-
-        active ??= await workspace.StartSessionAsync(new StartSessionRequest(), cancellationToken).ConfigureAwait(false);
-        SessionEvent? recorded = hook switch
-        {
+            },
             "PreToolUse" => NoteStart(pending, String(root, "tool_use_id"), now),
             "PostToolUse" or "PostToolUseFailure" => ToolCall(root, hook, agent, claudeSession, pending, now),
             "SubagentStop" => new SessionEvent
@@ -75,18 +132,6 @@ public static class ClaudeHookRecorder
             },
             _ => null,
         };
-        var count = 0;
-        if (recorded is not null)
-        {
-            await workspace.AppendEventsAsync([recorded], active.SessionId, cancellationToken).ConfigureAwait(false);
-            count = 1;
-        }
-        if (hook == "SessionEnd")
-        {
-            await workspace.CompleteSessionAsync(active.SessionId, cancellationToken).ConfigureAwait(false);
-            return new HookOutcome(hook, active.SessionId, count, true);
-        }
-        return new HookOutcome(hook, active.SessionId, count, false);
     }
 
     private static async Task<SessionInfo?> ActiveSessionAsync(TierWorkspace workspace, CancellationToken cancellationToken)
@@ -94,28 +139,6 @@ public static class ClaudeHookRecorder
         await foreach (var s in workspace.GetSessionsAsync(new SessionFilter { State = SessionState.Active }, cancellationToken).ConfigureAwait(false))
             return s;
         return null;
-    }
-
-    /// <summary>The PreToolUse fast path, for a process that has not opened the workspace: only the start time is noted
-    /// (a file under logs/.hooks/), so the hook before every tool call costs no policy load and no database.
-    /// Returns false for any other hook (or a payload without a usable tool_use_id).</summary>
-    public static bool TryNoteToolStart(string workspaceRoot, string payload, DateTimeOffset now)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(payload);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") != "PreToolUse" || !Directory.Exists(Path.Combine(workspaceRoot, "logs")))
-                return false;
-            var toolUseId = String(root, "tool_use_id");
-            if (!IsSafeId(toolUseId)) return false;
-            NoteStart(Path.Combine(workspaceRoot, "logs", ".hooks"), toolUseId, now);
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private static SessionEvent? NoteStart(string pending, string? toolUseId, DateTimeOffset now)
@@ -126,6 +149,15 @@ public static class ClaudeHookRecorder
         return null;
     }
 
+    /// <summary>Removes a tool call's start marker once its event is written (not before: a call that ends up not recording
+    /// it leaves the marker for the one that does).</summary>
+    private static void ForgetToolStart(JsonElement root, string pending)
+    {
+        if (String(root, "hook_event_name") is "PostToolUse" or "PostToolUseFailure" && String(root, "tool_use_id") is { } toolUseId && IsSafeId(toolUseId)
+            && Path.Combine(pending, toolUseId) is var marker && File.Exists(marker))
+            File.Delete(marker);
+    }
+
     private static SessionEvent ToolCall(JsonElement root, string hook, string agent, string? claudeSession, string pending, DateTimeOffset now)
     {
         var toolUseId = String(root, "tool_use_id");
@@ -134,7 +166,6 @@ public static class ClaudeHookRecorder
         {
             if (long.TryParse(File.ReadAllText(marker), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var startedMs))
                 duration = Math.Max(0, now.ToUnixTimeMilliseconds() - startedMs);
-            File.Delete(marker);
         }
         var input = root.TryGetProperty("tool_input", out var i) && i.ValueKind == JsonValueKind.Object ? i : default;
         var response = root.TryGetProperty("tool_response", out var r) ? r : default;
@@ -154,6 +185,12 @@ public static class ClaudeHookRecorder
     private static bool IsSafeId(string? id) =>
         id is { Length: > 0 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
-    private static Dictionary<string, object?> Data(params (string Key, object? Value)[] pairs) =>
-        pairs.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+    private static Dictionary<string, object?> Data(params (string Key, object? Value)[] pairs)
+    {
+        // A loop, not LINQ: each generic instantiation over the tuple would be compiled at start-up of every hook process.
+        var data = new Dictionary<string, object?>(pairs.Length, StringComparer.Ordinal);
+        foreach (var (key, value) in pairs)
+            if (value is not null) data[key] = value;
+        return data;
+    }
 }

@@ -46,7 +46,8 @@ public static partial class PathExpander
             return match.Value;
         }
 
-        var expanded = VariablePattern().Replace(path, Lookup);
+        // Most paths name no variable; skipping the regex then spares a short-lived process (a hook call) its start-up.
+        var expanded = path.AsSpan().IndexOfAny('$', '%') < 0 ? path : VariablePattern().Replace(path, Lookup);
         if (expanded == "~" || expanded.StartsWith("~/", StringComparison.Ordinal) || expanded.StartsWith("~\\", StringComparison.Ordinal))
             expanded = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + expanded[1..];
         return Path.GetFullPath(Path.IsPathRooted(expanded) ? expanded : Path.Combine(baseDirectory, expanded));

@@ -51,14 +51,17 @@ public sealed class Redactor
     }
 
     /// <summary>Tests pass a short timeout to prove hostile input cannot hang a hook.</summary>
-    internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout)
+    internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout, bool compiled = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var patterns = policy.UseDefaults ? BuiltIn.Concat(policy.Patterns) : policy.Patterns;
-        _patterns = patterns
-            .Select(p => (p.Name, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, matchTimeout)))
-            .ToArray();
+        var options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
+        _patterns = patterns.Select(p => (p.Name, new Regex(p.Pattern, options, matchTimeout))).ToArray();
     }
+
+    /// <summary>For a process that redacts one event and exits (a hook call): the same patterns, interpreted. Compiling
+    /// them costs the process more start-up time than it could ever save on one event.</summary>
+    public static Redactor ForOneEvent(RedactionPolicy policy) => new(policy, DefaultMatchTimeout, compiled: false);
 
     /// <summary>Built-in patterns: AWS access key ids and secret keys, Google OAuth access/refresh tokens,
     /// bearer tokens, password=/secret=/token=/api_key= pairs, PEM private keys.</summary>
@@ -97,8 +100,14 @@ public sealed class Redactor
     internal static bool IsSensitiveKeyName(string key)
     {
         if (string.IsNullOrEmpty(key)) return false;
-        var normalized = new string(key.Where(c => c is not ('-' or '_' or '.' or ' ')).Select(char.ToLowerInvariant).ToArray());
-        return SensitiveKeys.Any(s => normalized.EndsWith(s, StringComparison.Ordinal));
+        // Loops, not LINQ over chars: every event's keys come through here, in processes as short as one hook call.
+        var normalized = new System.Text.StringBuilder(key.Length);
+        foreach (var c in key)
+            if (c is not ('-' or '_' or '.' or ' ')) normalized.Append(char.ToLowerInvariant(c));
+        var name = normalized.ToString();
+        foreach (var sensitive in SensitiveKeys)
+            if (name.EndsWith(sensitive, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     private static string Replace(Match match, string marker)

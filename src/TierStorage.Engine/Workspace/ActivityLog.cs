@@ -62,6 +62,20 @@ public static class ActivityLog
         return completeLength;
     }
 
+    /// <summary>The last complete line (without its line end), or null when the file has none. Reads from the end, so
+    /// the cost does not grow with the log.</summary>
+    public static string? ReadLastLine(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        var end = CompleteLength(stream, stream.Length);
+        if (end == 0) return null;
+        var start = CompleteLength(stream, end - 1);
+        var line = new byte[end - 1 - start];
+        stream.Seek(start, SeekOrigin.Begin);
+        stream.ReadExactly(line);
+        return Encoding.UTF8.GetString(line).TrimEnd('\r');
+    }
+
     /// <summary>Length up to and including the last '\n'.</summary>
     private static long CompleteLength(FileStream stream, long length)
     {

@@ -25,36 +25,6 @@ public static class EventJson
     /// <summary>The event types the product writes, as they appear in logs and the catalog.</summary>
     internal static IReadOnlyList<string> TypeNames => WireNames;
 
-    // Keyed case-insensitively and also without underscores, so PowerShell's ConvertTo-Json output
-    // (DurationMs, errorType) is accepted beside the snake_case we write.
-    private static readonly Dictionary<string, Field> Fields = WithVariants(new Dictionary<string, Field>
-    {
-        ["timestamp"] = Field.Timestamp,
-        ["session"] = Field.Session,
-        ["session_id"] = Field.Session,
-        ["type"] = Field.Type,
-        ["agent"] = Field.Agent,
-        ["tool"] = Field.Tool,
-        ["task"] = Field.Task,
-        ["duration_ms"] = Field.DurationMs,
-        ["tokens"] = Field.Tokens,
-        ["model"] = Field.Model,
-        ["success"] = Field.Success,
-        ["error_type"] = Field.ErrorType,
-        ["file"] = Field.File,
-        ["data"] = Field.Data,
-    });
-
-    private static readonly Dictionary<string, TokenField> TokenFields = WithVariants(new Dictionary<string, TokenField>
-    {
-        ["input"] = TokenField.Input,
-        ["output"] = TokenField.Output,
-        ["cache_read"] = TokenField.CacheRead,
-        ["cache_write"] = TokenField.CacheWrite,
-    });
-
-    private static readonly Dictionary<string, SessionEventType> TypesByName = BuildTypeNames();
-
     private static readonly JsonWriterOptions WriterOptions = new()
     {
         // The log is read by people and tools, not embedded in HTML: keep non-ASCII text readable.
@@ -187,7 +157,7 @@ public static class EventJson
 
     /// <summary>Accepts the wire name (tool_call) and, for input written by PowerShell, the enum name (ToolCall, toolCall).</summary>
     public static bool TryParseType(string name, out SessionEventType type) =>
-        TypesByName.TryGetValue(name ?? "", out type);
+        ReadNames.TypesByName.TryGetValue(name ?? "", out type);
 
     private static SessionEvent ParseObject(JsonElement root, string? defaultSessionId)
     {
@@ -203,7 +173,7 @@ public static class EventJson
 
         foreach (var property in root.EnumerateObject())
         {
-            if (!Fields.TryGetValue(property.Name, out var field))
+            if (!ReadNames.Fields.TryGetValue(property.Name, out var field))
                 throw Invalid($"unknown field '{property.Name}' (valid fields: timestamp, session, type, agent, tool, task, duration_ms, tokens, model, success, error_type, file, data)");
             if (seen[(int)field])
                 throw Invalid($"field '{property.Name}' appears more than once");
@@ -331,7 +301,7 @@ public static class EventJson
         long input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
         foreach (var property in value.EnumerateObject())
         {
-            if (!TokenFields.TryGetValue(property.Name, out var field))
+            if (!ReadNames.TokenFields.TryGetValue(property.Name, out var field))
                 throw Invalid($"unknown field 'tokens.{property.Name}' (valid: input, output, cache_read, cache_write)");
             if (property.Value.ValueKind == JsonValueKind.Null) continue;
             switch (field)
@@ -483,6 +453,41 @@ public static class EventJson
     };
 
     private static string Truncate(string text) => text.Length > 60 ? text[..60] + "..." : text;
+
+    /// <summary>The names a parser accepts, built on first parse: a process that only writes events (a hook call) never
+    /// pays for these dictionaries, each a generic instantiation compiled at run time.</summary>
+    private static class ReadNames
+    {
+        // Keyed case-insensitively and also without underscores, so PowerShell's ConvertTo-Json output
+        // (DurationMs, errorType) is accepted beside the snake_case we write.
+        internal static readonly Dictionary<string, Field> Fields = WithVariants(new Dictionary<string, Field>
+        {
+            ["timestamp"] = Field.Timestamp,
+            ["session"] = Field.Session,
+            ["session_id"] = Field.Session,
+            ["type"] = Field.Type,
+            ["agent"] = Field.Agent,
+            ["tool"] = Field.Tool,
+            ["task"] = Field.Task,
+            ["duration_ms"] = Field.DurationMs,
+            ["tokens"] = Field.Tokens,
+            ["model"] = Field.Model,
+            ["success"] = Field.Success,
+            ["error_type"] = Field.ErrorType,
+            ["file"] = Field.File,
+            ["data"] = Field.Data,
+        });
+
+        internal static readonly Dictionary<string, TokenField> TokenFields = WithVariants(new Dictionary<string, TokenField>
+        {
+            ["input"] = TokenField.Input,
+            ["output"] = TokenField.Output,
+            ["cache_read"] = TokenField.CacheRead,
+            ["cache_write"] = TokenField.CacheWrite,
+        });
+
+        internal static readonly Dictionary<string, SessionEventType> TypesByName = BuildTypeNames();
+    }
 
     private static Dictionary<string, T> WithVariants<T>(Dictionary<string, T> snakeCase)
     {

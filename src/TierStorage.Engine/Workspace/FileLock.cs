@@ -15,22 +15,40 @@ public sealed class FileLock : IDisposable
     public static async Task<FileLock> AcquireAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var delay = 1;
-        while (true)
+        for (var delay = 1; ; delay = Math.Min(delay * 2, 50))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
-            }
-            catch (IOException ex) when (IsLockConflict(ex, path))
-            {
-                if (DateTime.UtcNow >= deadline)
-                    throw new TierStorageException(ErrorIds.LockTimeout, TierErrorKind.ResourceUnavailable,
-                        $"Another process has held '{path}' for more than {timeout.TotalSeconds:0} s.", path, ex);
-            }
+            if (TryOpen(path, timeout, deadline) is { } acquired) return acquired;
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    /// <summary>The same lock for a process that does one thing and exits (a hook call), waited for on the calling thread:
+    /// such a process would spend more of its life compiling the async machinery than waiting.</summary>
+    public static FileLock Acquire(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        for (var delay = 1; ; delay = Math.Min(delay * 2, 50))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryOpen(path, timeout, deadline) is { } acquired) return acquired;
+            cancellationToken.WaitHandle.WaitOne(delay);
+        }
+    }
+
+    /// <summary>The lock, or null while another process holds it; ErrorIds.LockTimeout once the deadline has passed.</summary>
+    private static FileLock? TryOpen(string path, TimeSpan timeout, DateTime deadline)
+    {
+        try
+        {
+            return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+        }
+        catch (IOException ex) when (IsLockConflict(ex, path))
+        {
+            if (DateTime.UtcNow >= deadline)
+                throw new TierStorageException(ErrorIds.LockTimeout, TierErrorKind.ResourceUnavailable,
+                    $"Another process has held '{path}' for more than {timeout.TotalSeconds:0} s.", path, ex);
+            return null;
         }
     }
 

@@ -170,7 +170,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 layout.Root);
         var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath));
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
-        return new TierWorkspace(layout, policy, catalog, options);
+        var workspace = new TierWorkspace(layout, policy, catalog, options);
+        try
+        {
+            await workspace.CatchUpActiveLogsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await workspace.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return workspace;
     }
 
     internal Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
@@ -363,7 +373,6 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return record with { LogIndexedBytes = after, EventCount = record.EventCount + events.Count };
     }
 
-    /// <summary>Indexes log lines that reached the file but not the catalog (a writer that died between the two).</summary>
     /// <summary>Indexes a session's log found outside the workspace (a backed-up copy, unpacked) from where the catalog left off.</summary>
     internal async Task<SessionRecord> IndexLogAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
     {
@@ -371,6 +380,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             return await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Indexes log lines that reached the file but not the catalog: a hook's catalog-free append
+    /// (<see cref="TryAppendWithoutCatalogAsync"/>), or a writer that died between the two.</summary>
     private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
     {
         if (!File.Exists(logPath)) return record;
@@ -398,7 +409,6 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         }
         await _catalog.AddEventsAsync(record.SessionId, batch, offset, cancellationToken).ConfigureAwait(false);
         count += batch.Count;
-        Warn($"Indexed {count - record.EventCount} event(s) of session '{record.SessionId}' that were in its log but not in the catalog.");
         return record with { LogPath = logPath, LogIndexedBytes = offset, EventCount = count };
     }
 

@@ -24,6 +24,10 @@ public sealed class WorkspaceLayout
     /// and downloads being restored. Created on demand.</summary>
     public string StagingDirectory => Path.Combine(Root, "staging");
     public string CatalogPath => Path.Combine(AnalyticsDirectory, "agent_metrics.db");
+    /// <summary>The policy's redaction as JSON, for hook calls that must not pay for the YAML parser (RedactionCache).</summary>
+    public string RedactionCachePath => Path.Combine(AnalyticsDirectory, "redaction_cache.json");
+    /// <summary>Start times of tool calls in flight, one file per tool_use_id (Claude Code's PreToolUse hook).</summary>
+    public string HookMarkersDirectory => Path.Combine(LogsDirectory, ".hooks");
     /// <summary>Serializes every change to logs and snapshots across processes (parallel agents' hooks).</summary>
     public string WriteLockPath => Path.Combine(LogsDirectory, ".write.lock");
     public string CurrentLogPath => Path.Combine(LogsDirectory, CurrentLogName);

@@ -34,11 +34,11 @@ public sealed class ClaudeHookRecorderTests
 
         Assert.Equal(start.SessionId, end.SessionId);
         Assert.True(end.SessionCompleted);
-        Assert.Equal(SessionState.Completed, (await SessionAsync(ws, start.SessionId)).State);
+        Assert.Equal(SessionState.Completed, (await SessionAsync(ws, start.SessionId!)).State);
         var events = await ToListAsync(ws.GetEventsAsync(new SessionEventQuery { SessionId = start.SessionId, Type = SessionEventType.ToolCall }, None));
         Assert.Equal([("Edit", 1234L, true, "src/a.cs"), ("Bash", 300L, false, (string?)null)],
             events.Select(e => (e.Tool!, e.DurationMs!.Value, e.Success!.Value, e.File)));
-        var log = File.ReadAllText((await SessionAsync(ws, start.SessionId)).LogPath!);
+        var log = File.ReadAllText((await SessionAsync(ws, start.SessionId!)).LogPath!);
         Assert.DoesNotContain("hunter2", log);
         Assert.Contains($"\"prompt_chars\":{"password=hunter2 please fix the build".Length}", log);
         Assert.Contains("reviewer", log);
