@@ -114,6 +114,8 @@ public sealed record PhaseReview
     public double? SuccessRate { get; init; }
     public long SkewedEvents { get; init; }
     public long UnknownTypeEvents { get; init; }
+    /// <summary>Lines of the phase's logs and transcripts that were not valid events, left out of every figure.</summary>
+    public long RejectedLines { get; init; }
     /// <summary>Data problems found while reading (no sessions, clock skew, unknown types, unpriced models).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     public string ExecutiveSummary { get; init; } = "";

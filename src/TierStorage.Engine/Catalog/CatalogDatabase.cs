@@ -232,14 +232,21 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Inserts a batch in one transaction and sets the session's LogIndexedBytes and EventCount in the same transaction.</summary>
-    public async Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken)
+    public Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken) =>
+        AddEventsAsync(sessionId, events, logIndexedBytes, 0, cancellationToken);
+
+    /// <summary>As <see cref="AddEventsAsync(string, IReadOnlyList{SessionEvent}, long, CancellationToken)"/>, also counting
+    /// <paramref name="rejectedLines"/> lines of the log up to <paramref name="logIndexedBytes"/> that were not valid events.</summary>
+    public async Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, long rejectedLines, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(rejectedLines);
         await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
         await using (var update = Command("""
-            UPDATE sessions SET log_indexed_bytes = $indexed, event_count = event_count + $added WHERE session_id = $id
-            """, ("$indexed", logIndexedBytes), ("$added", events.Count), ("$id", sessionId)))
+            UPDATE sessions SET log_indexed_bytes = $indexed, event_count = event_count + $added, rejected_lines = rejected_lines + $rejected
+            WHERE session_id = $id
+            """, ("$indexed", logIndexedBytes), ("$added", events.Count), ("$rejected", rejectedLines), ("$id", sessionId)))
         {
             update.Transaction = transaction;
             if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);

@@ -193,6 +193,12 @@ internal static class Migrations
                 PRIMARY KEY (session_id, tool_use_id)
             );
             """),
+
+        // Lines of a log or transcript that were not valid events: left out of the catalog, counted so that the phase
+        // review can say so instead of reporting figures that silently miss them.
+        new(9, "rejected lines per session", """
+            ALTER TABLE sessions ADD COLUMN rejected_lines INTEGER NOT NULL DEFAULT 0 CHECK (rejected_lines >= 0);
+            """),
     ];
 
     /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",

@@ -112,7 +112,11 @@ public static class ClaudeImporter
             return fresh = notStored;
         }
         await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
-            ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct), cancellationToken).ConfigureAwait(false);
+            async ct =>
+            {
+                await workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct).ConfigureAwait(false);
+                await workspace.Catalog.AddRejectedLinesAsync(sessionId, parser.Malformed.Count, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
         {

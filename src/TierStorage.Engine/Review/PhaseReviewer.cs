@@ -38,14 +38,20 @@ public static class PhaseReviewer
 
         string? phaseName = null;
         int sessions;
+        long rejectedLines, rejectingSessions;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT (SELECT name FROM phases WHERE number = $p), (SELECT COUNT(*) FROM sessions WHERE phase = $p)";
+            command.CommandText = """
+                SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), COALESCE(SUM(rejected_lines), 0), COUNT(*) FILTER (WHERE rejected_lines > 0)
+                FROM sessions WHERE phase = $p
+                """;
             command.Parameters.AddWithValue("$p", phase);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             phaseName = reader.IsDBNull(0) ? null : reader.GetString(0);
             sessions = reader.GetInt32(1);
+            rejectedLines = reader.GetInt64(2);
+            rejectingSessions = reader.GetInt64(3);
         }
 
         var prices = policy.Pricing.Models.Count > 0 ? policy.Pricing.Models : PolicyDefaults.ModelPrices();
@@ -70,7 +76,7 @@ public static class PhaseReviewer
                     reader.IsDBNull(11) ? null : reader.GetInt64(11) != 0, Text(reader, 12), Text(reader, 13), Text(reader, 14)));
             }
         }
-        return state.Build(phase, phaseName, sessions);
+        return state.Build(phase, phaseName, sessions, rejectedLines, rejectingSessions);
     }
 
     private static string? Text(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
@@ -341,11 +347,13 @@ public static class PhaseReviewer
             if (pending.Count == 0) _pendingByFile.Remove(e.File!);
         }
 
-        public PhaseReview Build(int phase, string? phaseName, int sessions)
+        public PhaseReview Build(int phase, string? phaseName, int sessions, long rejectedLines, long rejectingSessions)
         {
             var warnings = new List<string>();
             if (sessions == 0) warnings.Add($"Phase {phase} has no sessions in the catalog: there is nothing to review.");
             else if (_events == 0) warnings.Add($"Phase {phase} has {sessions} session(s) but no events: every figure below is empty, not zero.");
+            if (rejectedLines > 0)
+                warnings.Add($"{rejectedLines:N0} line(s) in the logs or transcripts of {rejectingSessions} session(s) were not valid events (not JSON, or an event without its type or time) and are left out of every figure; the warnings given when they were read name each one.");
             if (_skewed > 0)
                 warnings.Add($"Clock skew: {_skewed} event(s) have a negative duration (end before start); they are left out of latency, bottlenecks and averages.");
             if (_unknown > 0)
@@ -416,6 +424,7 @@ public static class PhaseReviewer
                 SuccessRate = _known == 0 ? null : (double)_succeeded / _known,
                 SkewedEvents = _skewed,
                 UnknownTypeEvents = _unknown,
+                RejectedLines = rejectedLines,
                 Warnings = warnings,
                 Budget = CheckBudget(budget, total.CostUsd, costPerTask, daily),
             };

@@ -389,7 +389,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         if (complete <= record.LogIndexedBytes) return record with { LogPath = logPath };
 
         var batch = new List<SessionEvent>();
-        long offset = record.LogIndexedBytes, count = record.EventCount;
+        long offset = record.LogIndexedBytes, count = record.EventCount, rejected = 0;
         foreach (var (line, end) in ActivityLog.ReadLines(logPath, record.LogIndexedBytes, complete))
         {
             offset = end;
@@ -400,14 +400,16 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             }
             catch (TierStorageException ex)
             {
+                rejected++;
                 Warn($"'{logPath}' at byte {end - line.Length - 1}: a line that is not a valid event was left out of the catalog: {ex.Message}");
             }
             if (batch.Count < EventAppender.BatchSize) continue;
-            await _catalog.AddEventsAsync(record.SessionId, batch, offset, cancellationToken).ConfigureAwait(false);
+            await _catalog.AddEventsAsync(record.SessionId, batch, offset, rejected, cancellationToken).ConfigureAwait(false);
             count += batch.Count;
             batch.Clear();
+            rejected = 0;
         }
-        await _catalog.AddEventsAsync(record.SessionId, batch, offset, cancellationToken).ConfigureAwait(false);
+        await _catalog.AddEventsAsync(record.SessionId, batch, offset, rejected, cancellationToken).ConfigureAwait(false);
         count += batch.Count;
         return record with { LogPath = logPath, LogIndexedBytes = offset, EventCount = count };
     }
