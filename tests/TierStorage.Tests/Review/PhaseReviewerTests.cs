@@ -16,6 +16,17 @@ public sealed class PhaseReviewerTests : IDisposable
         return await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), phase, CancellationToken.None);
     }
 
+    /// <summary>The review of a phase of its own (beside the fixture's) holding one session with <paramref name="events"/>.</summary>
+    private static async Task<PhaseReview> ReviewOfOneSessionAsync(Engine.Catalog.CatalogDatabase db, int phase, IReadOnlyList<SessionEvent> events)
+    {
+        var ct = CancellationToken.None;
+        var sessionId = "s" + phase.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await db.EnsurePhaseAsync(phase, null, ReviewFixture.T0, ct);
+        await db.InsertSessionAsync(new Engine.Catalog.SessionRecord { SessionId = sessionId, Phase = phase, StartedAt = ReviewFixture.T0, State = SessionState.Completed }, ct);
+        await db.AddEventsAsync(sessionId, events, 0, ct);
+        return await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), phase, ct);
+    }
+
     /// <summary>Nearest rank, computed by SQL: the value at offset ceil(p·n) - 1 of the ascending durations.</summary>
     private long SqlPercentile(string type, double p)
     {
@@ -200,19 +211,14 @@ public sealed class PhaseReviewerTests : IDisposable
     public async Task An_agent_recorded_without_invocations_is_measured_by_the_tasks_and_outcomes_of_its_events()
     {
         await using var db = await _fixture.BuildAsync();
-        var ct = CancellationToken.None;
-        await db.EnsurePhaseAsync(5, "hooks", ReviewFixture.T0, ct);
-        await db.InsertSessionAsync(new Engine.Catalog.SessionRecord { SessionId = "s5", Phase = 5, StartedAt = ReviewFixture.T0, State = SessionState.Completed }, ct);
         var t = ReviewFixture.T0;
-        await db.AddEventsAsync("s5",
+        var main = Assert.Single((await ReviewOfOneSessionAsync(db, 5,
         [
             new SessionEvent { Timestamp = t.AddSeconds(1), Type = SessionEventType.ToolCall, Tool = "Edit", Agent = "main", Task = "t1", Success = true, DurationMs = 10 },
             new SessionEvent { Timestamp = t.AddSeconds(2), Type = SessionEventType.ToolCall, Tool = "Bash", Agent = "main", Task = "t2", Success = false, DurationMs = 10 },
             new SessionEvent { Timestamp = t.AddSeconds(3), Type = SessionEventType.ToolCall, Tool = "Bash", Agent = "main", Task = "t2", Success = true, DurationMs = 10 },
             new SessionEvent { Timestamp = t.AddSeconds(4), Type = SessionEventType.LlmCall, Agent = "main", Model = "claude-sonnet-4-5", Tokens = new TokenUsage { Input = 300, Output = 100 } },
-        ], 0, ct);
-
-        var main = Assert.Single((await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), 5, ct)).Agents);
+        ])).Agents);
 
         // By hand: tasks t1, t2; outcomes 2 of 3; 400 tokens over 2 tasks; no invocation, so no duration.
         Assert.Equal(("main", 2L, 2.0 / 3, 400L, 200.0), (main.Agent, main.Tasks, main.SuccessRate!.Value, main.Tokens, main.TokensPerTask!.Value));
@@ -223,18 +229,13 @@ public sealed class PhaseReviewerTests : IDisposable
     public async Task A_model_without_a_price_in_the_policy_is_costed_from_the_cost_its_recorder_gave_and_otherwise_flagged_unpriced()
     {
         await using var db = await _fixture.BuildAsync();
-        var ct = CancellationToken.None;
-        await db.EnsurePhaseAsync(6, "recorded", ReviewFixture.T0, ct);
-        await db.InsertSessionAsync(new Engine.Catalog.SessionRecord { SessionId = "s6", Phase = 6, StartedAt = ReviewFixture.T0, State = SessionState.Completed }, ct);
         var t = ReviewFixture.T0;
-        await db.AddEventsAsync("s6",
+        var review = await ReviewOfOneSessionAsync(db, 6,
         [
             new SessionEvent { Timestamp = t.AddSeconds(1), Type = SessionEventType.LlmCall, Model = "future-model", Tokens = new TokenUsage { Input = 10 }, Data = new Dictionary<string, object?> { ["cost_usd"] = 0.25 } },
             new SessionEvent { Timestamp = t.AddSeconds(2), Type = SessionEventType.LlmCall, Model = "future-model", Tokens = new TokenUsage { Input = 10 }, Data = new Dictionary<string, object?> { ["cost_usd"] = 0.5 } },
             new SessionEvent { Timestamp = t.AddSeconds(3), Type = SessionEventType.LlmCall, Model = "other-model", Tokens = new TokenUsage { Input = 10 } },
-        ], 0, ct);
-
-        var review = await PhaseReviewer.ReviewAsync(db, ReviewFixture.Policy(), 6, ct);
+        ]);
 
         var future = review.Tokens.Single(m => m.Model == "future-model");
         Assert.Equal((0.75m, true), (future.CostUsd, future.Priced));
