@@ -381,7 +381,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Indexes log lines that reached the file but not the catalog: a hook's catalog-free append
-    /// (<see cref="TryAppendWithoutCatalogAsync"/>), or a writer that died between the two.</summary>
+    /// (<see cref="TryAppendWithoutCatalog"/>), or a writer that died between the two.</summary>
     private async Task<SessionRecord> CatchUpIndexLockedAsync(SessionRecord record, string logPath, CancellationToken cancellationToken)
     {
         if (!File.Exists(logPath)) return record;
