@@ -65,6 +65,9 @@ public sealed record SidechainRun(string Identity, string Agent, string? AgentId
 /// </summary>
 public sealed partial class ClaudeTranscriptParser
 {
+    /// <summary>The data field an llm_call's 1-hour cache-write tokens are kept in (the review bills them at the 1-hour rate).</summary>
+    public const string CacheWrite1hKey = "cache_write_1h_tokens";
+
     public const string SyntheticModel = "<synthetic>";
     private const string SidechainAgent = "sidechain";
 
@@ -246,7 +249,7 @@ public sealed partial class ClaudeTranscriptParser
                 if (usage.TryGetProperty("cache_creation", out var creation) && creation.ValueKind == JsonValueKind.Object)
                 {
                     if (Long(creation, "ephemeral_5m_input_tokens") is { } m5) data["cache_write_5m_tokens"] = m5;
-                    if (Long(creation, "ephemeral_1h_input_tokens") is { } h1) data["cache_write_1h_tokens"] = h1;
+                    if (Long(creation, "ephemeral_1h_input_tokens") is { } h1) data[CacheWrite1hKey] = h1;
                 }
                 if (root.TryGetProperty("costUSD", out var cost) && cost.ValueKind == JsonValueKind.Number) data["cost_usd"] = cost.GetDouble();
                 events.Add(new SessionEvent

@@ -127,8 +127,9 @@ public static class PhaseReviewer
         return (input * inputRate + output * outputRate + cacheRead * readRate + (cacheWrite - cacheWrite1h) * write5 + cacheWrite1h * write1) / 1_000_000m;
     }
 
-    /// <summary>Tokens of the cache write billed at the 1-hour rate, read from the event data: Claude Code's
-    /// cache_creation.ephemeral_1h_input_tokens (nested or flat), or cache_ttl = "1h" for the whole write.</summary>
+    /// <summary>Tokens of the cache write billed at the 1-hour rate, read from the event data: what Import-ClaudeSession kept
+    /// (cache_write_1h_tokens), Claude Code's cache_creation.ephemeral_1h_input_tokens (nested or flat), or cache_ttl = "1h"
+    /// for the whole write.</summary>
     internal static long CacheWrite1hTokens(string? data, long cacheWrite)
     {
         if (cacheWrite <= 0 || data is null || !data.Contains("1h", StringComparison.Ordinal)) return 0;
@@ -138,6 +139,7 @@ public static class PhaseReviewer
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return 0;
             if (root.TryGetProperty("cache_ttl", out var ttl) && ttl.ValueKind == JsonValueKind.String && ttl.GetString() == "1h") return cacheWrite;
+            if (root.TryGetProperty(Ingest.ClaudeTranscriptParser.CacheWrite1hKey, out var imported) && imported.TryGetInt64(out var importedValue)) return importedValue;
             if (root.TryGetProperty("ephemeral_1h_input_tokens", out var flat) && flat.TryGetInt64(out var flatValue)) return flatValue;
             if (root.TryGetProperty("cache_creation", out var nested) && nested.ValueKind == JsonValueKind.Object &&
                 nested.TryGetProperty("ephemeral_1h_input_tokens", out var inner) && inner.TryGetInt64(out var innerValue)) return innerValue;
@@ -213,6 +215,7 @@ public static class PhaseReviewer
     private sealed class Accumulator(IReadOnlyDictionary<string, ModelPrice> prices, IReadOnlyDictionary<string, long> targets, BudgetPolicy budget)
     {
         private readonly Dictionary<string, ModelTotals> _models = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ModelPrice?> _prices = new(StringComparer.Ordinal);
         private readonly Dictionary<(string Type, string? Tool), DurationColumn> _durations = [];
         private readonly Dictionary<string, OutcomeTotals> _agents = new(StringComparer.Ordinal);
         private readonly Dictionary<string, OutcomeTotals> _tools = new(StringComparer.Ordinal);
@@ -284,7 +287,7 @@ public static class PhaseReviewer
             totals.CacheRead += e.CacheRead;
             totals.CacheWrite += e.CacheWrite;
             decimal cost = 0;
-            if (e.Model is not null && FindPrice(prices, e.Model) is { } price)
+            if (e.Model is not null && PriceOf(e.Model) is { } price)
             {
                 cost = Cost(price, e.Input, e.Output, e.CacheRead, e.CacheWrite, CacheWrite1hTokens(e.Data, e.CacheWrite));
                 totals.Cost += cost;
@@ -302,6 +305,13 @@ public static class PhaseReviewer
             var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(e.Ts).UtcDateTime);
             _daily.TryGetValue(day, out var sum);
             _daily[day] = (sum.Tokens + tokens, sum.Cost + cost);
+        }
+
+        /// <summary><see cref="FindPrice"/> once per model id, not once per call.</summary>
+        private ModelPrice? PriceOf(string model)
+        {
+            if (!_prices.TryGetValue(model, out var price)) _prices[model] = price = FindPrice(prices, model);
+            return price;
         }
 
         private static OutcomeTotals Get(Dictionary<string, OutcomeTotals> map, string key)
@@ -338,12 +348,15 @@ public static class PhaseReviewer
         private void ResolvePending(Row e)
         {
             if (!_pendingByFile.TryGetValue(e.File!, out var pending)) return;
-            pending.RemoveAll(p =>
+            // A plain loop: a lambda here would capture e and allocate on every successful event with a file.
+            var kept = 0;
+            for (var i = 0; i < pending.Count; i++)
             {
-                var fixedBy = (p.Task is not null && p.Task == e.Task) || (p.Tool is not null && p.Tool == e.Tool);
-                if (fixedBy) p.Totals.Fixed++;
-                return fixedBy;
-            });
+                var p = pending[i];
+                if ((p.Task is not null && p.Task == e.Task) || (p.Tool is not null && p.Tool == e.Tool)) p.Totals.Fixed++;
+                else pending[kept++] = p;
+            }
+            pending.RemoveRange(kept, pending.Count - kept);
             if (pending.Count == 0) _pendingByFile.Remove(e.File!);
         }
 

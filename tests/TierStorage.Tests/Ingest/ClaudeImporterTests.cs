@@ -30,6 +30,22 @@ public sealed class ClaudeImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task An_imported_call_is_reviewed_at_its_cache_write_split_one_hour_tokens_at_the_one_hour_rate()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Transcript("""{"sessionId":"4f1c2a9e-0b7d-4c55-9e21-7a3b8d6c1f00","message":{"id":"msg_01","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":10,"cache_creation_input_tokens":1000,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_5m_input_tokens":600,"ephemeral_1h_input_tokens":400},"output_tokens":5}},"requestId":"req_01","type":"assistant","uuid":"u-3","timestamp":"2026-11-20T10:00:01.000Z"}""");
+        var imported = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions { Phase = 4 }, None);
+
+        var review = await ws.ReviewPhaseAsync(4, None);
+
+        // By hand, Sonnet 4.5 per million: 10 input x $3 + 5 output x $15 + 600 5-minute writes x $3.75 + 400 1-hour writes x $6
+        // + 2,000 cache reads x $0.30 = $0.005355.
+        Assert.Equal(1, imported.EventsImported);
+        Assert.Equal(0.005355m, review.Total.CostUsd);
+    }
+
+    [Fact]
     public async Task A_transcript_becomes_a_completed_session_with_its_own_log()
     {
         await using var t = await TestWorkspace.CreateAsync();
