@@ -12,6 +12,7 @@
 #     --keep        keep the temporary workspace and outputs (their path is printed)
 #     --reuse DIR   time again on the phase that a --keep run left in DIR (skips building it; DIR is kept)
 # Needs dotnet, node 20 and npm; installs sqlite3 and GNU time with apt-get when they are missing (as root).
+# Prints a markdown table on stdout (progress on stderr); exits non-zero if the review and the SQL runs disagree.
 set -euo pipefail
 
 sessions=20 events=1000000 runs=3 cli_dir="" keep=false reuse=""
@@ -23,7 +24,7 @@ while (($#)); do
     --cli) cli_dir=$(cd "$2" && pwd); shift 2 ;;
     --keep) keep=true; shift ;;
     --reuse) reuse=$(cd "$2" && pwd); keep=true; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
