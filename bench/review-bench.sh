@@ -4,7 +4,7 @@
 # Target: the review in under 10 s and 500 MB (max RSS) on the project's 2-core machine.
 #
 # Usage (from anywhere; paths are taken from the repository root):
-#   bench/review-bench.sh [--sessions N] [--events N] [--runs N] [--cli DIR] [--keep]
+#   bench/review-bench.sh [--sessions N] [--events N] [--runs N] [--cli DIR] [--keep | --reuse DIR]
 #     --sessions N  sessions in the phase (default 20)
 #     --events N    events in the phase, the sessions' own session_start/session_end included (default 1000000)
 #     --runs N      timed runs of each side (default 3)
