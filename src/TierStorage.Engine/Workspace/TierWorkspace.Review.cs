@@ -1,6 +1,7 @@
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Review;
 using TierStorage.Engine.Tiers;
 
@@ -50,7 +51,15 @@ public sealed partial class TierWorkspace
                 notes.Add($"The archive of phase {phase} is cold: a thaw was requested (about ${thawing.ThawCostUsd:0.00}); run Invoke-PhaseReview -Full (tierstorage review --full) again after {thawing.ReadyAfter:u}.");
             if (missing.Count > 0)
             {
-                var manifest = await Backups.ReadPhaseArchiveManifestAsync(phase, cancellationToken).ConfigureAwait(false);
+                PhaseArchiveManifest? manifest = null;
+                try
+                {
+                    manifest = await Backups.ReadPhaseArchiveManifestAsync(phase, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex))
+                {
+                    notes.Add($"The archive tier cannot be read now ({ex.ErrorId}: {ex.Message}).");
+                }
                 stored = manifest?.Review;
                 var names = string.Join(", ", missing.Take(5).Select(s => s.SessionId)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
                 notes.Add(stored is not null

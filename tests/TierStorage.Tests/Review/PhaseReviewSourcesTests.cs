@@ -252,6 +252,15 @@ public sealed class PhaseReviewSourcesTests
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
             ws = await LoseCatalogAndRebuildAsync(bed, ws, "archive");
 
+            // The archive tier unreachable: the review still comes out, names the problem and the sessions it lacks.
+            bed.S3.Fault = _ => FakeS3Client.Error(S3ClientException.ConnectionFailed, 0);
+            var offline = await ws.ReviewPhaseAsync(1, None);
+            bed.S3.Fault = null;
+            Assert.Equal(0, offline.EventCount);
+            Assert.Contains(offline.Warnings, w => w.StartsWith("The archive tier cannot be read now (" + ErrorIds.TierUnreachable, StringComparison.Ordinal));
+            Assert.Contains(offline.Warnings, w => w.Contains("leave them out", StringComparison.Ordinal) && w.Contains(ids[1], StringComparison.Ordinal));
+            Assert.False(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
+
             // Without -Full: the figures computed from every event when the phase was archived; no thaw asked.
             var stored = await ws.ReviewPhaseAsync(1, None);
 
