@@ -71,7 +71,8 @@ public static class ClaudeHookRecorder
             return null;
         }
         var layout = new WorkspaceLayout(workspaceRoot);
-        if (hook == SessionEnd || !Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory)) return null;
+        // Without its catalog (lost, or moved aside) the log's session is unknown to the workspace: the full path decides.
+        if (hook == SessionEnd || !Directory.Exists(layout.LogsDirectory) || !File.Exists(layout.CatalogPath)) return null;
 
         var recorded = EventFor(root, hook, layout.HookMarkersDirectory, now);
         if (recorded is null) return new HookOutcome(hook, null, 0, false);

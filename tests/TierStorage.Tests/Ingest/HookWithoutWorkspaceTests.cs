@@ -166,6 +166,19 @@ public sealed class HookWithoutWorkspaceTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_catalog_gone_the_fast_path_declines_and_leaves_the_log_alone()
+    {
+        await InitializeWithActiveSessionAsync();
+        var before = CurrentLog;
+        foreach (var file in Directory.EnumerateFiles(_layout.AnalyticsDirectory, "agent_metrics.db*")) File.Delete(file);
+
+        var outcome = ClaudeHookRecorder.TryRecordWithoutWorkspace(_temp.Workspace, null, Payload("PostToolUse"), DateTimeOffset.UtcNow, null, CancellationToken.None);
+
+        Assert.Null(outcome);
+        Assert.Equal(before, CurrentLog);
+    }
+
+    [Fact]
     public async Task Without_an_active_session_the_engine_declines_and_changes_nothing()
     {
         CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
