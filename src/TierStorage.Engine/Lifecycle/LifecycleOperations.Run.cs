@@ -18,7 +18,8 @@ public sealed record PolicyRunOptions
 public sealed partial class LifecycleOperations
 {
     /// <summary>
-    /// The scheduled job (Invoke-TierPolicy, tierstorage run): back up every completed session not yet verified and
+    /// The scheduled job (Invoke-TierPolicy, tierstorage run): finish imported transcripts that went idle, back up every
+    /// completed session not yet verified and
     /// drain the queue, run Move-DataTier, abort abandoned S3 uploads, and report usage with alerts. One run at a time:
     /// an OS lock on logs/.policy-run.lock, which dies with its process, so a crashed run never blocks the next; its
     /// lease file names the holder in the refusal.
@@ -51,6 +52,11 @@ public sealed partial class LifecycleOperations
                 pid = Environment.ProcessId, host = Environment.MachineName, started = startedAt,
             }), overwrite: true, cancellationToken).ConfigureAwait(false);
             var alerts = new List<string>();
+
+            // Transcripts imported once and not since: those idle past Import-ClaudeSession's default are finished here, so
+            // they are backed up even when nobody imports again.
+            foreach (var unfinished in (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.IsUnfinishedImport))
+                await Ingest.ClaudeImporter.CompleteIfFinishedAsync(_workspace, unfinished.SessionId, new Ingest.CompletionOptions(), changed: false, cancellationToken).ConfigureAwait(false);
 
             var backups = new List<BackupResult>();
             var completed = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false))

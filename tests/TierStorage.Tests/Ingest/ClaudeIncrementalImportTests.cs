@@ -143,6 +143,7 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
     public async Task A_transcript_still_being_imported_is_not_backed_up_or_moved_until_it_is_finished()
     {
         await using var bed = await Backup.BackupTestBed.CreateAsync(localSessions: 1);
+        bed.Time.Now = DateTimeOffset.Parse("2026-11-20T10:05:00Z", System.Globalization.CultureInfo.InvariantCulture); // 5 minutes after its last line
         var ws = await bed.OpenAsync();
         Write(MainPath, ClaudeFixtures.Main[..5]);
         await ImportPathAsync(ws, MainPath, Waiting);
@@ -162,6 +163,30 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
         var after = await ws.Lifecycle.RunPolicyAsync(new Engine.Lifecycle.PolicyRunOptions(), null, None);
         Assert.Equal(BackupStatus.Succeeded, Assert.Single(after.Backups, b => b.SessionId == SessionId).Status);
         Assert.Equal(SessionState.BackedUp, (await SessionAsync(ws)).State);
+    }
+
+    [Fact]
+    public async Task The_policy_run_finishes_an_imported_transcript_that_went_idle_and_backs_it_up_without_another_import()
+    {
+        await using var bed = await Backup.BackupTestBed.CreateAsync();
+        var lastLine = DateTimeOffset.Parse("2026-11-20T10:00:10Z", System.Globalization.CultureInfo.InvariantCulture);
+        bed.Time.Now = lastLine + TimeSpan.FromMinutes(10);
+        var ws = await bed.OpenAsync();
+        Write(MainPath, ClaudeFixtures.Main);
+        await ImportPathAsync(ws, MainPath, Waiting);
+
+        var early = await ws.Lifecycle.RunPolicyAsync(new Engine.Lifecycle.PolicyRunOptions(), null, None);
+        Assert.DoesNotContain(early.Backups, b => b.SessionId == SessionId);
+        Assert.Null((await SessionAsync(ws)).HandoffPath);
+
+        bed.Time.Now = lastLine + CompletionOptions.DefaultIdleTime + TimeSpan.FromMinutes(1);
+        var later = await ws.Lifecycle.RunPolicyAsync(new Engine.Lifecycle.PolicyRunOptions(), null, None);
+
+        Assert.Equal(BackupStatus.Succeeded, Assert.Single(later.Backups, b => b.SessionId == SessionId).Status);
+        var session = await SessionAsync(ws);
+        Assert.Equal((SessionState.BackedUp, lastLine), (session.State, session.EndedAt));
+        Assert.NotNull(session.HandoffPath);
+        Assert.Single(await EventsAsync(ws), e => e.Type == SessionEventType.SessionEnd);
     }
 
     [Fact]
