@@ -57,8 +57,12 @@ public sealed partial class CatalogDatabase
             copy.Transaction = transaction;
             added = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using (var update = Command("""
-            UPDATE sessions SET event_count = $added,
+        // Lines its log had that were not events (migration 9): an extract made before that knows none.
+        var rejected = sessionColumns.Contains("rejected_lines")
+            ? "rejected_lines = rejected_lines + COALESCE((SELECT rejected_lines FROM extract.sessions WHERE session_id = $id), 0),"
+            : "";
+        await using (var update = Command($"""
+            UPDATE sessions SET event_count = $added, {rejected}
                 log_indexed_bytes = COALESCE((SELECT log_indexed_bytes FROM extract.sessions WHERE session_id = $id), log_indexed_bytes),
                 started_at = COALESCE((SELECT started_at FROM extract.sessions WHERE session_id = $id), started_at),
                 ended_at = COALESCE((SELECT ended_at FROM extract.sessions WHERE session_id = $id), ended_at)

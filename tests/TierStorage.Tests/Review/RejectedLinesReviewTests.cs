@@ -32,7 +32,14 @@ public sealed class RejectedLinesReviewTests
         Assert.StartsWith("2 line(s) in the logs or transcripts of 1 session(s)", warning, StringComparison.Ordinal);
         Assert.Equal(["Edit", "Read"], review.Tools.Select(t => t.Tool).Order(StringComparer.Ordinal));
         Assert.Contains(warning, File.ReadAllText(review.ReportPaths.Single(p => p.EndsWith(".md", StringComparison.Ordinal))));
-        Assert.Equal(session.SessionId, (await BackupTestBed.SessionAsync(ws, session.SessionId)).SessionId);
+
+        // The count travels with the backup: a catalog rebuilt from the tier still says so.
+        Assert.True(Assert.Single(await BackupTestBed.BackupAsync(ws, session.SessionId)).Verified);
+        await bed.CloseAsync(ws);
+        foreach (var file in Directory.EnumerateFiles(bed.Layout.AnalyticsDirectory, "agent_metrics.db*")) File.Delete(file);
+        ws = await bed.OpenAsync();
+        await BackupTestBed.ToListAsync(ws.Backups.RebuildCatalogAsync(null, None));
+        Assert.Equal(2, (await ws.ReviewPhaseAsync(1, None)).RejectedLines);
     }
 
     [Fact]
