@@ -9,7 +9,8 @@ public sealed partial class BackupOperations
     /// <summary>
     /// Downloads one file of a session's backup (not the whole package) into <paramref name="directory"/>, verified
     /// against the session's manifest. Null when no backup tier holds the session (it may be archived) or its package has
-    /// no such file. ErrorIds.ChecksumMismatch when the tier's copy is damaged (nothing of it is kept).
+    /// no such file. ErrorIds.ChecksumMismatch when the tier's copy is damaged (nothing of it is kept), ErrorIds.InvalidManifest
+    /// when the manifest is malformed or describes another session.
     /// </summary>
     public async Task<(string Path, PackagedFile File)?> FetchBackupFileAsync(string sessionId, string fileName, string directory, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
@@ -18,10 +19,8 @@ public sealed partial class BackupOperations
         if (located is not { } found || found.Tier.Level == TierLevel.Archive) return null;
         var (tier, manifestKey) = found;
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
-        var manifestBytes = new MemoryStream();
-        await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
-        var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
-        if (manifest.SessionId != sessionId || manifest.Find(fileName) is not { } file) return null;
+        var manifest = await ReadSessionManifestAsync(store, tier, manifestKey, sessionId, cancellationToken).ConfigureAwait(false);
+        if (manifest.Find(fileName) is not { } file) return null;
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, sessionId + "_" + file.Name);
         await DownloadVerifiedAsync(store, manifestKey[..^SessionManifest.FileName.Length] + file.Name, file, path, bytes =>

@@ -58,12 +58,7 @@ public sealed partial class BackupOperations
         var (tier, manifestKey) = located.Value;
         var prefix = manifestKey[..^SessionManifest.FileName.Length];
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
-        var manifestBytes = new MemoryStream();
-        await store.GetAsync(manifestKey, manifestBytes, 0, null, cancellationToken).ConfigureAwait(false);
-        var manifest = SessionManifest.Parse(manifestBytes.ToArray(), $"{tier.Name}:{manifestKey}");
-        if (manifest.SessionId != sessionId)
-            throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
-                $"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}', not '{sessionId}'.", manifestKey);
+        var manifest = await ReadSessionManifestAsync(store, tier, manifestKey, sessionId, cancellationToken).ConfigureAwait(false);
         // Refused before the first byte is downloaded: a restore that cannot be unpacked changes nothing, not even staging/.
         var destinationPath = request.Destination is null ? null : Path.GetFullPath(request.Destination);
         if (destinationPath is null) await RequireWorkspaceTargetAsync(manifest, request.Force, cancellationToken).ConfigureAwait(false);
@@ -93,6 +88,20 @@ public sealed partial class BackupOperations
             SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination,
             Files = files, BytesReceived = received, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
         };
+    }
+
+    /// <summary>The manifest of <paramref name="sessionId"/>'s backup, strictly parsed; ErrorIds.InvalidManifest when it
+    /// describes another session.</summary>
+    private static async Task<SessionManifest> ReadSessionManifestAsync(IObjectStore store, TierDefinition tier, string manifestKey, string sessionId,
+        CancellationToken cancellationToken)
+    {
+        var bytes = new MemoryStream();
+        await store.GetAsync(manifestKey, bytes, 0, null, cancellationToken).ConfigureAwait(false);
+        var manifest = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{manifestKey}");
+        if (manifest.SessionId != sessionId)
+            throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
+                $"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}', not '{sessionId}'.", manifestKey);
+        return manifest;
     }
 
     /// <summary>Downloads one packaged file to <paramref name="path"/> and verifies its size, MD5 and SHA-256. A download

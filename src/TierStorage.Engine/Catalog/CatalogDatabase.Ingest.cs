@@ -27,10 +27,13 @@ public sealed partial class CatalogDatabase
         return new IngestOffset(path, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromUnixMs(reader.GetInt64(3)));
     }
 
-    /// <summary>Saves how far a transcript was imported together with what it leaves open and the Task calls it started,
-    /// in one transaction, so a crash leaves either the old state or the new one.</summary>
-    public async Task SaveIngestStateAsync(IngestOffset offset, IReadOnlyList<PendingRow> pending, IReadOnlyList<AgentLink> links, CancellationToken cancellationToken)
+    /// <summary>Saves how far a transcript was imported together with what it leaves open, the Task calls it started and
+    /// the count of its lines read now that were not valid events (<paramref name="rejectedLines"/>), in one transaction,
+    /// so a crash leaves either the old state or the new one.</summary>
+    public async Task SaveIngestStateAsync(IngestOffset offset, IReadOnlyList<PendingRow> pending, IReadOnlyList<AgentLink> links, long rejectedLines,
+        CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(rejectedLines);
         ArgumentNullException.ThrowIfNull(offset);
         ArgumentNullException.ThrowIfNull(pending);
         ArgumentNullException.ThrowIfNull(links);
@@ -48,6 +51,9 @@ public sealed partial class CatalogDatabase
                 session_id = excluded.session_id, imported_at = excluded.imported_at
             """, ("$path", offset.Path), ("$offset", offset.Offset), ("$head", offset.HeadHash), ("$session", offset.SessionId),
             ("$at", ToUnixMs(offset.ImportedAt)));
+        if (rejectedLines > 0)
+            await RunAsync("UPDATE sessions SET rejected_lines = rejected_lines + $count WHERE session_id = $session",
+                ("$count", rejectedLines), ("$session", offset.SessionId));
         await RunAsync("DELETE FROM ingest_pending WHERE path = $path", ("$path", offset.Path));
         foreach (var row in pending)
             await RunAsync("INSERT INTO ingest_pending(path, item, session_id, state) VALUES ($path, $item, $session, $state)",

@@ -76,14 +76,6 @@ public sealed partial class CatalogDatabase
         return added;
     }
 
-    /// <summary>Counts lines of a session's transcript that were not valid events (Import-ClaudeSession's malformed lines).</summary>
-    public async Task AddRejectedLinesAsync(string sessionId, long count, CancellationToken cancellationToken)
-    {
-        if (count <= 0) return;
-        await using var command = Command("UPDATE sessions SET rejected_lines = rejected_lines + $count WHERE session_id = $id", ("$count", count), ("$id", sessionId));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a
     /// temporary file and moved into place.</summary>
     public async Task ExportPhaseAsync(int phase, string target, CancellationToken cancellationToken)

@@ -112,11 +112,7 @@ public static class ClaudeImporter
             return fresh = notStored;
         }
         await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
-            async ct =>
-            {
-                await workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, ct).ConfigureAwait(false);
-                await workspace.Catalog.AddRejectedLinesAsync(sessionId, parser.Malformed.Count, ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+            ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, parser.Malformed.Count, ct), cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
         {

@@ -56,7 +56,7 @@ public sealed partial class TierWorkspace
                 {
                     manifest = await Backups.ReadPhaseArchiveManifestAsync(phase, cancellationToken).ConfigureAwait(false);
                 }
-                catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex))
+                catch (TierStorageException ex) when (CannotReachNow(ex))
                 {
                     notes.Add($"The archive tier cannot be read now ({ex.ErrorId}: {ex.Message}).");
                 }
@@ -90,7 +90,7 @@ public sealed partial class TierWorkspace
                     await store.PutAsync($"{folder}/{Path.GetFileName(path)}", content, new PutOptions(), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex))
+            catch (TierStorageException ex) when (CannotReachNow(ex))
             {
                 Warn($"The review of phase {phase} was written to '{directory}' but not copied to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
             }
@@ -98,4 +98,8 @@ public sealed partial class TierWorkspace
         if (review.EventCount > 0 && unreadable == 0 && (missing.Count == 0 || stored is not null)) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
         return review;
     }
+
+    /// <summary>A tier that cannot be reached or used now: the review still comes out, with a warning.</summary>
+    private static bool CannotReachNow(TierStorageException ex) =>
+        ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex);
 }
