@@ -1,28 +1,48 @@
 #requires -Version 7.4
 <#
 .SYNOPSIS
-    Runs the Pester 5 tests against the assembled module (out/TierStorage), assembling it first when missing.
+    Runs the Pester tests against the assembled module (out/TierStorage), assembling it first when missing.
+.DESCRIPTION
+    Pester is the version pinned in build/Pester.proj, restored from NuGet and staged under artifacts/modules,
+    which goes first on PSModulePath for this process: nothing is installed into the user's module folders.
+    The last line is machine-readable for .ci/run: "PESTER <passed> <failed> <skipped>".
 #>
 [CmdletBinding()]
 param(
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Run only the test files whose name matches (for example 'Session*').
+    [string[]] $Path = @('*'),
+
+    # Pester's output verbosity.
+    [ValidateSet('None', 'Normal', 'Detailed', 'Diagnostic')]
+    [string] $Verbosity = 'Normal'
 )
 
 $ErrorActionPreference = 'Stop'
-$repoRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
+$repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $repoRoot 'out/TierStorage/TierStorage.psd1'
 if (-not (Test-Path $manifest)) {
     dotnet msbuild (Join-Path $repoRoot 'build/TierStorage.Module.proj') "-p:Configuration=$Configuration" -nologo -v:m
     if ($LASTEXITCODE -ne 0) { throw "Assembling the module failed (exit code $LASTEXITCODE)." }
 }
 
-Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
+$pesterVersion = ([xml](Get-Content -Raw (Join-Path $repoRoot 'build/Pester.proj'))).Project.PropertyGroup.PesterVersion | Where-Object { $_ } | Select-Object -First 1
+$modules = Join-Path $repoRoot 'artifacts/modules'
+if (-not (Test-Path (Join-Path $modules "Pester/$pesterVersion/Pester.psd1"))) {
+    dotnet msbuild (Join-Path $repoRoot 'build/Pester.proj') -restore -t:StagePester -nologo -v:q
+    if ($LASTEXITCODE -ne 0) { throw "Restoring Pester $pesterVersion from NuGet failed (exit code $LASTEXITCODE)." }
+}
+$env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+
+Import-Module Pester -RequiredVersion $pesterVersion -ErrorAction Stop
 $config = New-PesterConfiguration
-$config.Run.Path = $PSScriptRoot
+$config.Run.Path = @(foreach ($pattern in $Path) { Get-ChildItem -Path $PSScriptRoot -Filter "$pattern.Tests.ps1" | ForEach-Object FullName })
 $config.Run.PassThru = $true
-$config.Output.Verbosity = 'Detailed'
+$config.Output.Verbosity = $Verbosity
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputPath = Join-Path $repoRoot 'artifacts/pester-results.xml'
 $result = Invoke-Pester -Configuration $config
-# One machine-readable line for .ci/run, which adds these counts to the xunit ones.
 "PESTER $($result.PassedCount) $($result.FailedCount) $($result.SkippedCount)"
-exit ([int]($result.FailedCount -gt 0))
+exit ([int]($result.FailedCount -gt 0 -or $result.PassedCount -eq 0))

@@ -1,0 +1,54 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force
+}
+
+Describe 'Backup-Session' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace -Name ([guid]::NewGuid()) -LocalSessions 1
+    }
+
+    It 'backs up what Get-Session pipes in, verified, with the files and their checksums' {
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        $result = Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws | Backup-Session -WorkspacePath $ws -Confirm:$false
+        $result | Should -BeOfType ([TierStorage.Contracts.BackupResult])
+        $result.Status | Should -Be ([TierStorage.Contracts.BackupStatus]::Succeeded)
+        $result.Verified | Should -BeTrue
+        $result.Files.Name | Should -Contain 'activity.jsonl.gz'
+        (Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws).State | Should -Be 'BackedUp'
+    }
+
+    It 'sends nothing the second time' {
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false | Out-Null
+        (Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false).BytesSent | Should -Be 0
+    }
+
+    It 'prunes older local sessions only once they are verified elsewhere' {
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_100000' | Out-Null
+        (Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws).LogPath | Should -Not -BeNullOrEmpty
+        $results = Backup-Session -WorkspacePath $ws -Confirm:$false
+        $results.PrunedSessions | Should -Contain 'session_20260101_090000'
+        (Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws).LogPath | Should -BeNullOrEmpty
+    }
+
+    It 'refuses an active session with a stable error id and goes on' {
+        Start-Session -Phase 1 -SessionId 'session_20260101_090000' -WorkspacePath $ws | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'SessionStillActive,TierStorage.PowerShell.Commands.BackupSessionCommand'
+    }
+
+    It '-WhatIf changes nothing' {
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -WhatIf | Out-Null
+        (Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws).State | Should -Be 'Completed'
+        Get-ChildItem -Path "$ws-backup" -Recurse -File | Should -BeNullOrEmpty
+    }
+
+    It 'mends what Test-Backup finds missing' {
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Test-Backup -WorkspacePath $ws | Where-Object Status -ne Ok | Backup-Session -WorkspacePath $ws -Confirm:$false | Out-Null
+        (Test-Backup -WorkspacePath $ws).Status | Should -Be 'Ok'
+    }
+}

@@ -1,0 +1,24 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force
+}
+
+Describe 'Invoke-PhaseReview' {
+    It 'reviews a phase piped from Get-Phase and its recommendations expand' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        Start-Phase 1 -Name setup -WorkspacePath $ws -Confirm:$false | Out-Null
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        $review = Get-Phase 1 -WorkspacePath $ws | Invoke-PhaseReview -WorkspacePath $ws -Confirm:$false
+        $review | Should -BeOfType ([TierStorage.Contracts.PhaseReview])
+        $review.ReportPaths | ForEach-Object { $_ | Should -Exist }
+        { $review | Select-Object -ExpandProperty Recommendations } | Should -Not -Throw
+        (Get-Phase 1 -WorkspacePath $ws).Reviewed | Should -BeTrue
+        $review.ReportPaths | Split-Path -Leaf | Should -Contain 'phase_analytics.db'
+    }
+
+    It 'takes -Full and -Retrieval for an archived phase' {
+        $command = Get-Command Invoke-PhaseReview
+        $command.Parameters['Full'].ParameterType | Should -Be ([switch])
+        $command.Parameters['Retrieval'].ParameterType | Should -Be ([TierStorage.Contracts.ArchiveRetrievalTier])
+    }
+}
