@@ -1,13 +1,32 @@
 #requires -Version 7.4
 <#
 .SYNOPSIS
-    Builds TierStorage, assembles the PowerShell module folder (out/TierStorage) and runs the tests.
+    Builds TierStorage, assembles the PowerShell module folder (out/TierStorage) and runs every test: xUnit and Pester.
 .DESCRIPTION
-    The module folder is assembled by build/TierStorage.Module.proj, the same target `dotnet test` and .ci/run use,
-    so every route produces the same layout: the manifest, the cmdlet assembly and the contracts at the root,
-    the engine and every third-party dll under Dependencies/.
+    The README's test command: `dotnet tool restore && dotnet pwsh ./build.ps1`. It needs only the .NET SDK: PowerShell
+    is the dotnet tool pinned in .config/dotnet-tools.json and Pester the NuGet package pinned in build/Pester.proj.
+
+    1. dotnet build TierStorage.sln (the test project's post-build assembles out/TierStorage through
+       build/TierStorage.Module.proj, the one mechanism every route uses).
+    2. dotnet test TierStorage.sln: the engine, the CLI, the static cmdlet contract and the module layout (the S3 tests
+       start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake).
+    3. The Pester suite in tests/pester, in a separate PowerShell process (a binary module cannot be unloaded, so the
+       tests never share a session with an older build).
+
+    The last line counts both: "N passed, N failed[, N skipped]". The exit code is 0 only when nothing failed and
+    both suites ran tests.
 .EXAMPLE
-    ./build.ps1 -Pester
+    dotnet tool restore && dotnet pwsh ./build.ps1
+
+    Build, then run the xUnit and Pester tests.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -SkipXunit -PesterPath Add-SessionEvent, Get-Session
+
+    Build, then run two Pester files only.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Package
+
+    Build, run the tests, then pack the module into out/packages/TierStorage.<version>.nupkg for Publish-PSResource.
 #>
 [CmdletBinding()]
 param(
@@ -17,46 +36,94 @@ param(
     # Build and assemble only.
     [switch] $SkipTests,
 
-    # Also run the Pester 5 tests in tests/pester.
-    [switch] $Pester
+    # Leave out the xUnit tests.
+    [switch] $SkipXunit,
+
+    # Leave out the Pester tests.
+    [switch] $SkipPester,
+
+    # Pester files to run (names of tests/pester/<Name>.Tests.ps1, wildcards allowed); default all.
+    [string[]] $PesterPath = @('*'),
+
+    # Also pack the assembled module as a .nupkg (out/packages) that PSResourceGet can publish and install.
+    [switch] $Package
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $repoRoot = $PSScriptRoot
 
+# A plain function: an advanced one would bind dotnet's "-v:m" to its own -Verbose.
 function Invoke-Dotnet {
-    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-    Write-Host "dotnet $Arguments" -ForegroundColor Cyan
-    & dotnet @Arguments
+    Write-Host "dotnet $args" -ForegroundColor Cyan
+    & dotnet @args
     if ($LASTEXITCODE -ne 0) {
-        throw "dotnet $($Arguments[0]) failed with exit code $LASTEXITCODE."
+        throw "dotnet $($args[0]) failed with exit code $LASTEXITCODE."
     }
 }
 
+# This PowerShell again, as a new process: pwsh itself, or `dotnet pwsh.dll` when run as the dotnet tool.
+function Get-PowerShellCommand {
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return $process, (Join-Path $PSHOME 'pwsh.dll') }
+    return , $process
+}
+
 Invoke-Dotnet build (Join-Path $repoRoot 'TierStorage.sln') -c $Configuration -nologo
-Invoke-Dotnet msbuild (Join-Path $repoRoot 'build/TierStorage.Module.proj') "-p:Configuration=$Configuration" -nologo -v:m
+Invoke-Dotnet msbuild (Join-Path $repoRoot 'build/TierStorage.Module.proj') "-p:Configuration=$Configuration" -nologo '-v:m'
+if ($Package) {
+    $nupkg = & (Join-Path $repoRoot 'build/New-ModulePackage.ps1') -DestinationPath (Join-Path $repoRoot 'out/packages')
+    Write-Host "Module package: $nupkg"
+}
 
 if ($SkipTests) {
     Write-Host 'Tests skipped (-SkipTests).'
     return
 }
 
-Invoke-Dotnet test (Join-Path $repoRoot 'TierStorage.sln') -c $Configuration --no-build --nologo
+$counts = [ordered]@{ passed = 0; failed = 0; skipped = 0 }
+$problems = [Collections.Generic.List[string]]::new()
 
-if (-not $Pester) {
-    Write-Host 'Pester tests skipped: run ./build.ps1 -Pester to include them.'
-    return
+if (-not $SkipXunit) {
+    Write-Host "dotnet test TierStorage.sln -c $Configuration --no-build" -ForegroundColor Cyan
+    $xunitTotal = 0
+    # One summary line per test assembly: "Passed!  - Failed: 0, Passed: 120, Skipped: 0, Total: 120, ..."
+    & dotnet test (Join-Path $repoRoot 'TierStorage.sln') -c $Configuration --no-build --nologo 2>&1 | ForEach-Object {
+        $line = "$_"
+        Write-Host $line
+        if ($line -match '(Passed|Failed)! +- Failed: +(\d+), Passed: +(\d+), Skipped: +(\d+)') {
+            $counts.failed += [int]$Matches[2]; $counts.passed += [int]$Matches[3]; $counts.skipped += [int]$Matches[4]
+            $xunitTotal += [int]$Matches[2] + [int]$Matches[3]
+        }
+    }
+    if ($LASTEXITCODE -ne 0) { $problems.Add("dotnet test exited $LASTEXITCODE") }
+    if ($xunitTotal -eq 0) { $problems.Add('dotnet test ran no test'); $counts.failed++ }
 }
 
-$pesterModule = Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1
-if (-not $pesterModule) {
-    Write-Warning 'Pester tests skipped: Pester 5 is not installed (Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser).'
-    return
+if (-not $SkipPester) {
+    $powershell = @(Get-PowerShellCommand)
+    $runner = Join-Path $repoRoot 'tests/pester/Invoke-Pester.ps1'
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-Configuration', $Configuration, '-Path', ($PesterPath -join ','))
+    Write-Host "Pester: $runner" -ForegroundColor Cyan
+    $pesterCounts = $null
+    & $powershell[0] @($powershell | Select-Object -Skip 1) @arguments 2>&1 | ForEach-Object {
+        $line = "$_"
+        Write-Host $line
+        if ($line -match '^PESTER (\d+) (\d+) (\d+)$') { $pesterCounts = $Matches }
+    }
+    $pesterExit = $LASTEXITCODE
+    if (-not $pesterCounts -or [int]$pesterCounts[1] -eq 0) {
+        $problems.Add("the Pester suite did not run (exit code $pesterExit)"); $counts.failed++
+    }
+    else {
+        $counts.passed += [int]$pesterCounts[1]; $counts.failed += [int]$pesterCounts[2]; $counts.skipped += [int]$pesterCounts[3]
+        Write-Host "Pester: $($pesterCounts[1]) passed, $($pesterCounts[2]) failed, $($pesterCounts[3]) skipped"
+        if ($pesterExit -ne 0) { $problems.Add("Pester exited $pesterExit") }
+    }
 }
 
-# A separate pwsh: the binary module cannot be unloaded, so tests must not share a session with an older build.
-& (Get-Process -Id $PID).Path -NoProfile -Command "Import-Module Pester -RequiredVersion $($pesterModule.Version); & '$(Join-Path $repoRoot 'tests/pester/Invoke-Pester.ps1')' -Configuration $Configuration"
-if ($LASTEXITCODE -ne 0) {
-    throw "Pester reported failures (exit code $LASTEXITCODE)."
-}
+foreach ($problem in $problems) { Write-Warning $problem }
+$summary = "$($counts.passed) passed, $($counts.failed) failed"
+if ($counts.skipped -gt 0) { $summary += ", $($counts.skipped) skipped" }
+$summary
+exit ([int]($counts.failed -gt 0 -or $problems.Count -gt 0))

@@ -36,9 +36,16 @@ if (-not (Test-Path (Join-Path $modules "Pester/$pesterVersion/Pester.psd1"))) {
 }
 $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
 
+# Plain text everywhere, children included: escape sequences in a failure message are not valid in the XML report.
+$PSStyle.OutputRendering = 'PlainText'
+$env:NO_COLOR = '1'
+
 Import-Module Pester -RequiredVersion $pesterVersion -ErrorAction Stop
 $config = New-PesterConfiguration
-$config.Run.Path = @(foreach ($pattern in $Path) { Get-ChildItem -Path $PSScriptRoot -Filter "$pattern.Tests.ps1" | ForEach-Object FullName })
+# `pwsh -File` passes "A,B" as one string: split it here.
+$files = @(foreach ($pattern in $Path -split ',') { Get-ChildItem -Path $PSScriptRoot -Filter "$($pattern.Trim()).Tests.ps1" | ForEach-Object FullName })
+if ($files.Count -eq 0) { throw "No Pester file matches $($Path -join ', ') in $PSScriptRoot." }
+$config.Run.Path = $files
 $config.Run.PassThru = $true
 $config.Output.Verbosity = $Verbosity
 $config.TestResult.Enabled = $true

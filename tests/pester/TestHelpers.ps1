@@ -36,3 +36,10 @@ function New-CompletedSession {
     Save-SessionSnapshot -Json '{"tasks":["backup"]}' -WorkspacePath $WorkspacePath -Confirm:$false | Out-Null
     Complete-Session -NoBackup -WorkspacePath $WorkspacePath -Confirm:$false
 }
+
+# This PowerShell again as a new process: pwsh itself, or `dotnet pwsh.dll` when it runs as the dotnet tool.
+function Get-PowerShellCommand {
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return $process, (Join-Path $PSHOME 'pwsh.dll') }
+    return , $process
+}
