@@ -513,7 +513,7 @@ internal sealed partial class PolicyReader
     {
         try
         {
-            var regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+            var regex = Redactor.CreateUserRegex(pattern, TimeSpan.FromMilliseconds(100));
             // A pattern that matches nothing-at-all would stamp [REDACTED] between every character of every event.
             if (!regex.Match("").Success) return true;
             Add(FindingSeverity.Error, PolicyFindingCodes.InvalidRegex, node, path, "The pattern matches empty text; it would redact between every character.");
@@ -521,6 +521,12 @@ internal sealed partial class PolicyReader
         catch (ArgumentException ex)
         {
             Add(FindingSeverity.Error, PolicyFindingCodes.InvalidRegex, node, path, $"Not a valid .NET regular expression: {ex.Message}");
+        }
+        catch (NotSupportedException)
+        {
+            Add(FindingSeverity.Error, PolicyFindingCodes.InvalidRegex, node, path,
+                "Redaction patterns run on .NET's linear-time engine (RegexOptions.NonBacktracking), so no text can stall a hook; "
+                + "it has no lookarounds ((?=, (?!, (?<=, (?<!), backreferences, atomic groups or conditionals. Rewrite the pattern without them.");
         }
         catch (RegexMatchTimeoutException)
         {

@@ -30,6 +30,22 @@ public sealed class Redactor
         new() { Name = "password_pair", Pattern = """(?i)(?<![A-Za-z0-9])[A-Za-z0-9_\-]*?(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|client[_\-]?secret)["']?\s*[=:]\s*""" + PairValue },
         // A truncated key (no END line) is still redacted, to the end of the text.
         new() { Name = "private_key", Pattern = @"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\z)" },
+        // Token formats with a fixed prefix, after the secret scanners' rule sets (gitleaks, GitHub secret scanning):
+        // the prefix is what makes them safe to match anywhere, so each keeps its full length requirement.
+        new() { Name = "github_token", Pattern = @"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])" },
+        new() { Name = "gitlab_token", Pattern = @"\bgl(?:pat|ptt|dt|rt)-[A-Za-z0-9_\-]{20,}" },
+        new() { Name = "slack_token", Pattern = @"\bxox[abposr]-[A-Za-z0-9\-]{10,}" },
+        new() { Name = "slack_webhook", Pattern = @"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{20,}" },
+        // Before openai_api_key, which would otherwise claim sk-ant- keys under its own name.
+        new() { Name = "anthropic_api_key", Pattern = @"\bsk-ant-[A-Za-z0-9_\-]{20,}" },
+        new() { Name = "openai_api_key", Pattern = @"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}" },
+        new() { Name = "stripe_key", Pattern = @"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}" },
+        new() { Name = "npm_token", Pattern = @"\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])" },
+        new() { Name = "huggingface_token", Pattern = @"\bhf_[A-Za-z0-9]{34,}" },
+        // Three base64url parts, the first two JSON objects ({" encodes as eyJ).
+        new() { Name = "jwt", Pattern = @"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" },
+        // scheme://user:password@host: only the password goes, the reader still sees where it pointed.
+        new() { Name = "url_password", Pattern = @"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@""']{1,256}:(?!\[REDACTED:)(?<value>[^\s@/""']{1,256})@" },
     ];
 
     private static readonly string[] SensitiveKeys =
@@ -51,20 +67,30 @@ public sealed class Redactor
     }
 
     /// <summary>Tests pass a short timeout to prove hostile input cannot hang a hook.</summary>
+    /// <remarks>The user's patterns run on the linear-time engine (<see cref="RegexOptions.NonBacktracking"/>): a pattern
+    /// such as <c>(a+)+$</c> costs microseconds per field instead of a timeout per field. The built-ins are ours and
+    /// need lookarounds, so they keep the backtracking engine, each written to scan in linear time.</remarks>
     internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout, bool compiled = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var patterns = policy.UseDefaults ? BuiltIn.Concat(policy.Patterns) : policy.Patterns;
         var options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
-        _patterns = patterns.Select(p => (p.Name, new Regex(p.Pattern, options, matchTimeout))).ToArray();
+        var builtIn = policy.UseDefaults ? BuiltIn.Select(p => (p.Name, new Regex(p.Pattern, options, matchTimeout))) : [];
+        var user = policy.Patterns.Select(p => (p.Name, CreateUserRegex(p.Pattern, matchTimeout)));
+        _patterns = builtIn.Concat(user).ToArray();
     }
+
+    /// <summary>A user's pattern on the linear-time engine; throws <see cref="NotSupportedException"/> for what that
+    /// engine cannot run (lookarounds, backreferences, atomic groups, conditionals), which policy validation reports.</summary>
+    internal static Regex CreateUserRegex(string pattern, TimeSpan matchTimeout) =>
+        new(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, matchTimeout);
 
     /// <summary>For a process that redacts one event and exits (a hook call): the same patterns, interpreted. Compiling
     /// them costs the process more start-up time than it could ever save on one event.</summary>
     public static Redactor ForOneEvent(RedactionPolicy policy) => new(policy, DefaultMatchTimeout, compiled: false);
 
-    /// <summary>Built-in patterns: AWS access key ids and secret keys, Google OAuth access/refresh tokens,
-    /// bearer tokens, password=/secret=/token=/api_key= pairs, PEM private keys.</summary>
+    /// <summary>Built-in patterns: AWS access key ids and secret keys, Google OAuth access/refresh tokens and API keys,
+    /// bearer tokens, password=/secret=/token=/api_key= pairs, PEM private keys, GitHub, GitLab, Slack, Anthropic, OpenAI,
+    /// Stripe, npm and Hugging Face tokens, Slack webhooks, JWTs and passwords in URLs.</summary>
     public static IReadOnlyList<RedactionPattern> DefaultPatterns { get; } =
         Array.AsReadOnly(BuiltIn.Select(p => new RedactionPattern { Name = p.Name, Pattern = p.Pattern }).ToArray());
 

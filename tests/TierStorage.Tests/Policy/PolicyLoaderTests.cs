@@ -39,7 +39,7 @@ public sealed class PolicyLoaderTests : IDisposable
         var archive = policy.GetTier(TierLevel.Archive)!;
         Assert.Equal((TierKind.S3, "DEEP_ARCHIVE", "us-east-1", "AES256"), (archive.Kind, archive.StorageClass, archive.Region, archive.ServerSideEncryption));
         Assert.Equal(0.00099m, archive.PricePerGbMonth);
-        Assert.Equal(["github_token", "jira_token"], policy.Redaction.Patterns.Select(p => p.Name));
+        Assert.Equal(["acme_deploy_key", "jira_token"], policy.Redaction.Patterns.Select(p => p.Name));
         Assert.Equal(200_000, policy.Pricing.Models["claude-sonnet-4-5"].LongContextThreshold);
         Assert.Null(policy.Lifecycle.Single(r => r.DataClass == "analytics").CoreDays);
         Assert.Equal(5_000, policy.Review.LatencyTargetsMs["tool_call"]);

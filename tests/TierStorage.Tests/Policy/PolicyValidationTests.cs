@@ -272,6 +272,15 @@ public sealed class PolicyValidationTests : IDisposable
     }
 
     [Fact]
+    public void Redaction_pattern_the_linear_time_engine_cannot_run_is_reported()
+    {
+        var finding = Only(_files.Test(ValidTiers + "redaction:\n  patterns:\n    - { name: lookbehind, pattern: '(?<=key=)\\w+' }\n"), PolicyFindingCodes.InvalidRegex);
+
+        AssertAt(finding, 19, 36, "redaction.patterns[0].pattern");
+        Assert.Contains("NonBacktracking", finding.Message);
+    }
+
+    [Fact]
     public void Redaction_regex_that_matches_empty_text_is_reported()
     {
         AssertAt(Only(_files.Test(ValidTiers + "redaction:\n  patterns:\n    - { name: all, pattern: 'x*' }\n"), PolicyFindingCodes.InvalidRegex),

@@ -70,12 +70,12 @@ public sealed class RedactorTests
         {
             Patterns =
             [
-                new RedactionPattern { Name = "github_token", Pattern = @"\bghp_[A-Za-z0-9]{36}\b" },
+                new RedactionPattern { Name = "acme_token", Pattern = @"\bacme_[A-Za-z0-9]{36}\b" },
                 new RedactionPattern { Name = "jira_token", Pattern = @"jira_token\s*=\s*(?<value>\S+)" },
             ],
         });
 
-        Assert.Equal("push [REDACTED:github_token] ok", redactor.Redact("push ghp_" + new string('a', 36) + " ok"));
+        Assert.Equal("push [REDACTED:acme_token] ok", redactor.Redact("push acme_" + new string('a', 36) + " ok"));
         Assert.Equal("jira_token = [REDACTED:jira_token]", redactor.Redact("jira_token = XyZ"));
     }
 
@@ -88,23 +88,63 @@ public sealed class RedactorTests
     }
 
     [Fact]
-    public void Catastrophic_pattern_times_out_and_redacts_everything()
+    public void Catastrophic_user_pattern_runs_in_linear_time_instead_of_timing_out()
     {
-        var redactor = new Redactor(new RedactionPolicy { UseDefaults = false, Patterns = [new RedactionPattern { Name = "evil", Pattern = "^(a+)+$" }] }, TimeSpan.FromMilliseconds(50));
-        var hostile = new string('a', 40) + "!";
+        // Issue 11 #15: on the backtracking engine "(a+)+$" timed out on every such field (1 s each, 30 s for one event);
+        // the match timeout then replaced the whole text. On the linear-time engine it simply does not match.
+        var redactor = new Redactor(new RedactionPolicy { UseDefaults = false, Patterns = [new RedactionPattern { Name = "evil", Pattern = "(a+)+$" }] }, TimeSpan.FromMilliseconds(50));
+        var hostile = new string('a', 5_000) + "!";
 
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var redacted = redactor.Redact(hostile);
+        for (var field = 0; field < 30; field++)
+        {
+            Assert.Same(hostile, redactor.Redact(hostile));
+        }
+        Assert.Equal("x [REDACTED:evil]", redactor.Redact("x aaaa"));
+    }
 
-        Assert.Equal("[REDACTED:evil]", redacted);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    [Theory]
+    [InlineData("ghp_" + "1234567890abcdefghijABCDEFGHIJ123456", "github_token")]
+    [InlineData("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijk", "github_token")]
+    [InlineData("glpat-" + "abcdefghijklmnopqrst", "gitlab_token")]
+    [InlineData("xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "slack_token")]
+    [InlineData("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "slack_webhook")]
+    [InlineData("sk-ant-api03-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH", "anthropic_api_key")]
+    [InlineData("sk-proj-" + "abcdefghijklmnopqrstuvwxyz0123456789", "openai_api_key")]
+    [InlineData("sk-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCD", "openai_api_key")]
+    [InlineData("sk_live_" + "abcdefghijklmnop1234", "stripe_key")]
+    [InlineData("npm_" + "abcdefghijklmnopqrstuvwxyz0123456789", "npm_token")]
+    [InlineData("hf_" + "abcdefghijklmnopqrstuvwxyzABCDEFGH", "huggingface_token")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt")]
+    public void Common_token_formats_are_redacted_by_default(string secret, string name)
+    {
+        var redacted = Defaults.Redact($"before {secret} after");
+
+        Assert.Equal($"before [REDACTED:{name}] after", redacted);
+    }
+
+    [Theory]
+    [InlineData("git clone https://alice:s3cretPass@github.com/x/y.git", "git clone https://alice:[REDACTED:url_password]@github.com/x/y.git")]
+    [InlineData("{\"url\":\"postgres://app:hunter22@db:5432/x\"}", "{\"url\":\"postgres://app:[REDACTED:url_password]@db:5432/x\"}")]
+    public void Password_in_a_url_is_redacted_and_the_rest_of_the_url_kept(string input, string expected)
+    {
+        Assert.Equal(expected, Defaults.Redact(input));
+    }
+
+    [Theory]
+    [InlineData("the task-based skeleton was ok")]
+    [InlineData("https://example.com/path@v2")]
+    [InlineData("see ghp_short and sk-nope")]
+    public void Ordinary_text_is_left_alone(string text)
+    {
+        Assert.Same(text, Defaults.Redact(text));
     }
 
     [Fact]
     public void Default_patterns_are_named_and_exposed()
     {
         Assert.Equal(
-            ["aws_access_key_id", "aws_secret_access_key", "google_oauth_access_token", "google_refresh_token", "google_api_key", "bearer_token", "password_pair", "private_key"],
+            ["aws_access_key_id", "aws_secret_access_key", "google_oauth_access_token", "google_refresh_token", "google_api_key", "bearer_token", "password_pair", "private_key",
+             "github_token", "gitlab_token", "slack_token", "slack_webhook", "anthropic_api_key", "openai_api_key", "stripe_key", "npm_token", "huggingface_token", "jwt", "url_password"],
             Redactor.DefaultPatterns.Select(p => p.Name));
     }
 
