@@ -24,6 +24,10 @@ public sealed class EventRedaction
 
     private string? Text(string? value) => value is null ? null : _redactor.Redact(value);
 
+    /// <summary>A whole document (a snapshot's JSON, a handoff note) with every secret the patterns know replaced;
+    /// quoted JSON values are redacted inside their quotes, so JSON stays JSON.</summary>
+    public string Document(string text) => _redactor.Redact(text);
+
     private Dictionary<string, object?> Map(IReadOnlyDictionary<string, object?> data)
     {
         var result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);

@@ -11,9 +11,12 @@ namespace TierStorage.Engine.Workspace;
 
 public sealed partial class TierWorkspace
 {
-    /// <summary>Writes state/&lt;session&gt;_snapNNN.json.gz through a temp file and an atomic rename. The JSON must parse.</summary>
+    /// <summary>Writes state/&lt;session&gt;_snapNNN.json.gz, redacted, through a temp file and an atomic rename. The JSON must parse.</summary>
     public async Task<SnapshotInfo> SaveSnapshotAsync(string? sessionId, string json, CancellationToken cancellationToken)
     {
+        // Agents keep tokens and connection strings in their state as readily as in their events: a snapshot is
+        // redacted by the same patterns before it is written (and so before it reaches any tier).
+        json = _redaction.Document(json);
         // A pooled buffer: a fresh 5 MB array per save lands on the large-object heap, and the gen-2 collections that
         // follow were the slowest saves.
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(json));

@@ -40,6 +40,31 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public async Task Secrets_in_a_snapshot_are_redacted_before_it_is_written_and_the_json_stays_valid()
+    {
+        // Issue 11 #19: snapshots were stored as given, tokens included, and travelled to every tier.
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        await ws.StartSessionAsync(new StartSessionRequest(), None);
+        var github = "ghp_" + new string('x', 36);
+        var json = $$"""{"env":{"GITHUB_TOKEN":"{{github}}","db":"postgres://app:hunter22@db/x"},"password":"s3cret!","step":3}""";
+
+        var saved = await ws.SaveSnapshotAsync(null, json, None);
+
+        string stored;
+        await using (var gz = new GZipStream(File.OpenRead(saved.Path), CompressionMode.Decompress))
+        using (var reader = new StreamReader(gz))
+            stored = await reader.ReadToEndAsync();
+        Assert.DoesNotContain(github, stored);
+        Assert.DoesNotContain("hunter22", stored);
+        Assert.DoesNotContain("s3cret!", stored);
+        using var document = System.Text.Json.JsonDocument.Parse(stored);
+        Assert.Equal(3, document.RootElement.GetProperty("step").GetInt32());
+        Assert.Equal("[REDACTED:password_pair]", document.RootElement.GetProperty("password").GetString());
+        Assert.Equal(stored, (await ws.ReadSnapshotAsync(null, null, null, None)).Json);
+    }
+
+    [Fact]
     public async Task A_snapshot_that_is_not_json_is_refused_and_nothing_is_written()
     {
         await using var t = await TestWorkspace.CreateAsync();
