@@ -22,7 +22,9 @@ public static class CliApp
             {
                 foreach (var error in parseResult.Errors) context.WriteError("Usage", error.Message);
                 stderr.WriteLine($"Run '{UsageHint(parseResult)} --help' for usage.");
-                return ExitCodes.Usage;
+                // Claude Code reads exit code 2 from a hook as "block this tool call": a mistake in the hook's command
+                // line in settings.json must not stop the agent's every tool call.
+                return parseResult.CommandResult.Command.Name == HookCommand.Name ? ExitCodes.Failed : ExitCodes.Usage;
             }
 
             var configuration = new InvocationConfiguration

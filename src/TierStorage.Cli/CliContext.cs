@@ -12,19 +12,33 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
     public TextWriter Stdout { get; } = stdout;
     public TextWriter Stderr { get; } = stderr;
 
-    public Option<string?> Workspace { get; } = new("--workspace")
+    public Option<string?> Workspace { get; } = NotEmpty(new("--workspace")
     {
         Description = "Workspace directory (default: $TIERSTORAGE_WORKSPACE, else ./.tierstorage)",
         HelpName = "DIR",
         Recursive = true,
-    };
+    });
 
-    public Option<string?> Policy { get; } = new("--policy")
+    public Option<string?> Policy { get; } = NotEmpty(new("--policy")
     {
         Description = "Policy file (default: $TIERSTORAGE_POLICY, else <workspace>/tierstorage.yaml, else the embedded default)",
         HelpName = "FILE",
         Recursive = true,
-    };
+    });
+
+    /// <summary>An empty value would silently mean "the default" (for a hook: another project's workspace): refuse it.</summary>
+    private static Option<string?> NotEmpty(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+                result.AddError($"{option.Name} needs a value; leave the option out to use the default.");
+        });
+        return option;
+    }
+
+    /// <summary>The workspace directory this command line names, as the engine resolves it.</summary>
+    public string ResolveWorkspacePath(ParseResult parseResult) => TierWorkspace.ResolveWorkspacePath(parseResult.GetValue(Workspace));
 
     public Option<bool> Json { get; } = new("--json")
     {

@@ -10,9 +10,11 @@ namespace TierStorage.Cli.Commands;
 /// conversation; a failure is reported on stderr with exit 1, never 2, which Claude Code would take as "block this tool call".</summary>
 internal static class HookCommand
 {
+    public const string Name = "hook";
+
     public static Command Create(CliContext context)
     {
-        var command = new Command("hook", "Record a Claude Code hook payload from standard input (SessionStart, PreToolUse, PostToolUse, SubagentStop, Stop, SessionEnd)");
+        var command = new Command(Name, "Record a Claude Code hook payload from standard input (SessionStart, PreToolUse, PostToolUse, SubagentStop, Stop, SessionEnd)");
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
@@ -25,6 +27,13 @@ internal static class HookCommand
                     {
                     }
                 return ExitCodes.Success;
+            }
+            catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.InvalidEvent)
+            {
+                // Silent, as the README promises (Claude Code would show stderr to the user mid-conversation): a payload
+                // that is not a hook event is noted in the workspace's logs instead, and the exit code says it failed.
+                ClaudeHookRecorder.NoteRejectedPayload(context.ResolveWorkspacePath(parseResult), ex.Message, DateTimeOffset.UtcNow);
+                return ExitCodes.Failed;
             }
             catch (TierStorageException ex)
             {
@@ -77,10 +86,11 @@ internal static class HookCommand
                 case "hook" when !sawHook:
                     sawHook = true;
                     break;
-                case "--workspace" when i + 1 < args.Length && workspacePath is null:
+                // An empty value goes to the parser, which reports it (with exit 1 for the hook).
+                case "--workspace" when i + 1 < args.Length && workspacePath is null && args[i + 1].Length > 0:
                     workspacePath = args[++i];
                     break;
-                case "--policy" when i + 1 < args.Length && policyPath is null:
+                case "--policy" when i + 1 < args.Length && policyPath is null && args[i + 1].Length > 0:
                     policyPath = args[++i];
                     break;
                 default:

@@ -24,6 +24,29 @@ public static class ClaudeHookRecorder
     private const string SessionStart = "SessionStart";
     private const string SessionEnd = "SessionEnd";
 
+    /// <summary>Where a payload that is not a hook event is noted (time and reason, never the payload), since a hook may
+    /// print nothing; bounded so a misconfigured hook cannot fill the disk.</summary>
+    public const string RejectedLogName = "hook_rejected.log";
+
+    private const long MaxRejectedLogBytes = 1024 * 1024;
+
+    /// <summary>Appends one line to logs/hook_rejected.log of an existing workspace; never creates a workspace, never throws.</summary>
+    public static void NoteRejectedPayload(string workspaceRoot, string reason, DateTimeOffset now)
+    {
+        try
+        {
+            var logs = new WorkspaceLayout(workspaceRoot).LogsDirectory;
+            if (!Directory.Exists(logs)) return;
+            var path = Path.Combine(logs, RejectedLogName);
+            if (File.Exists(path) && new FileInfo(path).Length >= MaxRejectedLogBytes) return;
+            File.AppendAllText(path, $"{now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} {ErrorIds.InvalidEvent} {reason.ReplaceLineEndings(" ")}{Environment.NewLine}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing else may be said: the hook is silent by contract.
+        }
+    }
+
     public static async Task<HookOutcome> RecordAsync(TierWorkspace workspace, string payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workspace);

@@ -69,8 +69,38 @@ public sealed class ClaudeHookRecorderTests
 
         CliRunner.AssertExit(ExitCodes.Success, ok);
         Assert.Equal("", ok.Stdout);
+        // Issue 11 #13: bad payloads are silent (Claude Code would show stderr mid-conversation); the workspace notes why.
         CliRunner.AssertExit(ExitCodes.Failed, bad);
         CliRunner.AssertExit(ExitCodes.Failed, noHook);
-        Assert.Contains(ErrorIds.InvalidEvent, bad.Stderr);
+        Assert.Equal("", bad.Stderr + bad.Stdout + noHook.Stderr + noHook.Stdout);
+        var rejected = File.ReadAllLines(Path.Combine(temp.Workspace, "logs", ClaudeHookRecorder.RejectedLogName));
+        Assert.Equal(2, rejected.Length);
+        Assert.All(rejected, line => Assert.Contains(ErrorIds.InvalidEvent, line));
+        Assert.DoesNotContain("not json", string.Join("\n", rejected));
+    }
+
+    [Theory]
+    [InlineData("hook", "--bogus")]
+    [InlineData("hook", "extra-argument")]
+    [InlineData("hook", "--workspace")]
+    [InlineData("hook", "--workspace", "")]
+    [InlineData("hook", "--policy", " ")]
+    [InlineData("--bogus", "hook")]
+    public async Task A_mistake_in_the_hook_command_line_exits_1_not_2_which_would_block_every_tool_call(params string[] args)
+    {
+        // Issue 11 #13: each of these exited 2 ("usage"), which Claude Code reads as "block this tool call".
+        using var temp = new TempWorkspace();
+
+        var run = await CliRunner.RunWithInputAsync(Payload("PreToolUse"), args);
+
+        CliRunner.AssertExit(ExitCodes.Failed, run);
+        Assert.Contains("Usage", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Other_commands_still_exit_2_on_a_usage_mistake()
+    {
+        CliRunner.AssertExit(ExitCodes.Usage, await CliRunner.RunAsync("session", "list", "--bogus"));
+        CliRunner.AssertExit(ExitCodes.Usage, await CliRunner.RunAsync("session", "list", "--workspace", ""));
     }
 }
