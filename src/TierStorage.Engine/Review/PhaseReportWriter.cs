@@ -108,11 +108,13 @@ public static class PhaseReportWriter
 
     public static string RenderMarkdown(PhaseReview review)
     {
-        var md = new StringBuilder().Append("# ").Append(Title(review)).Append("\n\n");
+        // Every text below may carry names from events, transcripts or the policy: each is escaped, so the file stays
+        // the report it claims to be (the HTML report is escaped the same way by HtmlEncode).
+        var md = new StringBuilder().Append("# ").Append(MarkdownText.Escape(Title(review))).Append("\n\n");
         foreach (var section in BuildSections(review))
         {
             md.Append("## ").Append(section.Title).Append("\n\n");
-            foreach (var p in section.Paragraphs) md.Append(p).Append("\n\n");
+            foreach (var p in section.Paragraphs) md.Append(MarkdownText.Escape(p)).Append("\n\n");
             if (section.Headers is { } headers && section.Rows is { Count: > 0 } rows)
             {
                 md.Append("| ").Append(string.Join(" | ", headers.Select(Cell))).Append(" |\n");
@@ -122,18 +124,18 @@ public static class PhaseReportWriter
             }
             if (section.Bullets is { Count: > 0 } bullets)
             {
-                foreach (var b in bullets) md.Append("- ").Append(b).Append('\n');
+                foreach (var b in bullets) md.Append("- ").Append(MarkdownText.Escape(b)).Append('\n');
                 md.Append('\n');
             }
         }
         return md.ToString();
     }
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    private static string Cell(string text) => MarkdownText.Escape(text);
 
     public static string RenderHtml(PhaseReview review)
     {
-        static string E(string s) => WebUtility.HtmlEncode(s);
+        static string E(string s) => WebUtility.HtmlEncode(MarkdownText.WithoutControlCharacters(s));
         var html = new StringBuilder()
             .Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(Title(review))).Append("</title>")
             .Append("<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}</style>")

@@ -56,7 +56,7 @@ public sealed class ReportWriterTests : IDisposable
         Assert.Contains("⚠️", md, StringComparison.Ordinal);
         Assert.Contains("✅", md, StringComparison.Ordinal);
         Assert.Contains("| Total (unpriced) | 4 | 161,100 | 3,500 | 1,400 | 62,000 | $0.9931 |", md, StringComparison.Ordinal);
-        foreach (var r in written.Recommendations) Assert.Contains("- " + r, md, StringComparison.Ordinal);
+        foreach (var r in written.Recommendations) Assert.Contains("- " + MarkdownText.Escape(r), md, StringComparison.Ordinal);
 
         var html = await File.ReadAllTextAsync(Path.Combine(outDir, PhaseReportWriter.HtmlFile));
         Assert.Equal(5, CountOf(html, "<svg "));
@@ -67,6 +67,42 @@ public sealed class ReportWriterTests : IDisposable
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, PhaseReportWriter.MetadataFile)));
         Assert.Equal(1, json.RootElement.GetProperty("phase").GetInt32());
         Assert.Equal(19, json.RootElement.GetProperty("event_count").GetInt64());
+    }
+
+    [Fact]
+    public void Names_from_events_are_literal_text_in_the_markdown_report_and_carry_no_control_characters()
+    {
+        // Issue 11 #16: raw <script>, javascript: links, remote images, a heading injected through a newline and NUL
+        // bytes all reached phase_insights.md (the HTML was escaped already; it loses the NULs here).
+        string[] hostile =
+        [
+            "<script>alert(1)</script>", "[click](javascript:alert(1))", "![x](https://evil.example/p.png)",
+            "model\n# Injected heading", "nul\0byte", "<https://evil.example>", "`code` & *bold*",
+        ];
+        var review = new TierStorage.Contracts.PhaseReview
+        {
+            Phase = 2,
+            PhaseName = "build\n# Owned",
+            Tokens = hostile.Select(h => new TierStorage.Contracts.ModelCostRow { Model = h, Calls = 1 }).ToList(),
+            Tools = [new TierStorage.Contracts.ToolRow { Tool = "<img src=x onerror=alert(1)>", Count = 1 }],
+            Warnings = ["- [see](javascript:void(0))"],
+            Recommendations = ["# Heading <b>bold</b>"],
+            ExecutiveSummary = "1. not a list <i>",
+        };
+
+        var md = PhaseReportWriter.RenderMarkdown(review);
+        var html = PhaseReportWriter.RenderHtml(review);
+
+        // No tag, autolink, link, image or code span can open: each of < [ ] ` is escaped wherever it appears.
+        Assert.Empty(System.Text.RegularExpressions.Regex.Matches(md, @"(?<!\\)[<\[\]`]"));
+        foreach (var raw in new[] { "\n# Injected", "\n# Owned", "\n# Heading", "\0" })
+            Assert.DoesNotContain(raw, md, StringComparison.Ordinal);
+        Assert.Contains("\\<script\\>alert(1)\\</script\\>", md, StringComparison.Ordinal);
+        Assert.Contains("- \\- \\[see\\](javascript:void(0))", md, StringComparison.Ordinal);
+        Assert.Contains("\n1\\. not a list", md, StringComparison.Ordinal);
+        Assert.Single(md.Split('\n'), line => line.StartsWith("# ", StringComparison.Ordinal));
+        Assert.DoesNotContain("\0", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
     }
 
     private static int CountOf(string text, string value) => AllIndexes(text, value).Count();
