@@ -22,7 +22,7 @@ Describe 'Move-DataTier' {
     It 'runs the plan: sessions backed up, the two old phases archived' {
         $done = Move-DataTier -WorkspacePath $ws -Confirm:$false
         $done.State | Should -Not -Contain 'Failed'
-        ($done | Where-Object Action -eq Archive).Item | Should -Be @('Phase_0', 'Phase_1')
+        ($done | Where-Object Action -eq Archive).Subject | Should -Be @('Phase_0', 'Phase_1')
         Join-Path $TestDrive "$(Split-Path $ws -Leaf)-archive/Phase_0.tar.gz" | Should -Exist
         Move-DataTier -WorkspacePath $ws -Confirm:$false | Should -BeNullOrEmpty
     }
