@@ -8,9 +8,9 @@ public sealed class TierPolicy
     public int Version { get; set; } = 1;
     /// <summary>File the policy came from, or "(embedded default)".</summary>
     public string Source { get; set; } = "";
-    public List<TierDefinition> Tiers { get; set; } = [];
+    public List<TierDefinition> Tiers { get; set => field = PolicyList<TierDefinition>.Of(value); } = new PolicyList<TierDefinition>();
     public RetentionPolicy Retention { get; set; } = new();
-    public List<LifecycleRule> Lifecycle { get; set; } = [];
+    public List<LifecycleRule> Lifecycle { get; set => field = PolicyList<LifecycleRule>.Of(value); } = new PolicyList<LifecycleRule>();
     public BackupPolicy Backup { get; set; } = new();
     public RedactionPolicy Redaction { get; set; } = new();
     public PricingPolicy Pricing { get; set; } = new();
@@ -105,7 +105,7 @@ public sealed class RedactionPolicy
 {
     /// <summary>Apply the built-in patterns (AWS keys, Google OAuth tokens, bearer tokens, password= pairs, private keys).</summary>
     public bool UseDefaults { get; set; } = true;
-    public List<RedactionPattern> Patterns { get; set; } = [];
+    public List<RedactionPattern> Patterns { get; set => field = PolicyList<RedactionPattern>.Of(value); } = new PolicyList<RedactionPattern>();
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{(UseDefaults ? "built-in patterns" : "no built-in patterns")} + {Patterns.Count} custom");
@@ -174,4 +174,21 @@ public sealed class BudgetPolicy
 
     public override string ToString() => string.Join(", ", new[] { ("phase", PhaseUsd), ("task", TaskUsd), ("day", DailyUsd) }
         .Where(b => b.Item2 is not null).Select(b => $"{b.Item1} {Readable.Usd(b.Item2!.Value)}"));
+}
+
+/// <summary>A policy's list that reads as its items ("local (Local, Folder); backup (Backup, GoogleDrive)") in Export-Csv and
+/// string conversion, where a plain List shows its type name. Still a List: the loader builds and edits it as one.</summary>
+public sealed class PolicyList<T> : List<T>
+{
+    public PolicyList()
+    {
+    }
+
+    public PolicyList(IEnumerable<T> items) : base(items)
+    {
+    }
+
+    internal static PolicyList<T> Of(List<T>? items) => items as PolicyList<T> ?? new PolicyList<T>(items ?? []);
+
+    public override string ToString() => string.Join("; ", this);
 }

@@ -16,6 +16,8 @@ Describe 'Move-DataTier' {
         $plan | Should -BeOfType ([TierStorage.Contracts.TierMove])
         $plan.State | Should -Not -Contain 'Done'
         ($plan | Where-Object Action -eq Copy).Count | Should -Be 4
+        # Member enumeration reaches each step's Subject (a property named Item would return IList.Item instead).
+        ($plan | Where-Object Action -eq Copy).Subject | Should -Be @(0..3 | ForEach-Object { "session_2026010$($_)_090000" })
         (Get-Session -WorkspacePath $ws).State | Should -Not -Contain 'BackedUp'
     }
 
