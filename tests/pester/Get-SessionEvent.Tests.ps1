@@ -60,4 +60,17 @@ Describe 'Get-SessionEvent' {
     It 'shows event types as the log and -Type spell them' {
         Get-SessionEvent -Type tool_call -First 1 -WorkspacePath $ws | Format-Table | Out-String -Width 80 | Should -Match '\btool_call\b'
     }
+
+    It 'exports to CSV as text: tokens and data read as values, not type names or record dumps' {
+        Add-SessionEvent -Type llm_call -Model 'claude-sonnet-4-5' -DurationMs 900 -InputTokens 1200 -OutputTokens 340 -Success $true `
+            -Data @{ stop_reason = 'end_turn'; blocks = @('text', 'tool_use') } -WorkspacePath $ws -Confirm:$false | Out-Null
+        $csv = Join-Path $TestDrive 'events.csv'
+        Get-SessionEvent -WorkspacePath $ws | Export-Csv -Path $csv
+        $text = Get-Content -Raw $csv
+        $text | Should -Not -Match 'System\.Collections'
+        $text | Should -Not -BeLike '* { *'
+        $row = Import-Csv $csv | Where-Object Model -eq 'claude-sonnet-4-5'
+        $row.Tokens | Should -Be 'in 1200 / out 340 / cache r 0 w 0'
+        $row.Data | ConvertFrom-Json | ForEach-Object stop_reason | Should -Be 'end_turn'
+    }
 }

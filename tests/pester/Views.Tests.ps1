@@ -3,7 +3,8 @@ BeforeDiscovery {
     $script:ViewTypes = @(
         'SessionInfo', 'SessionEvent', 'SnapshotInfo', 'WorkspaceInfo', 'PolicyFinding', 'TierPolicy', 'BackupResult',
         'RestoreResult', 'BackupCheck', 'TierConnectionStep', 'CatalogRebuildResult', 'TierUsage', 'TierMove',
-        'PolicyRunResult', 'PhaseInfo', 'PhaseReview', 'ClaudeImportResult', 'TierDefinition', 'LatencyRow', 'ModelCostRow'
+        'PolicyRunResult', 'PhaseInfo', 'PhaseReview', 'ClaudeImportResult', 'TierDefinition', 'LatencyRow', 'ModelCostRow',
+        'AgentRow', 'ToolRow', 'ErrorRow'
     )
     $script:TableTypes = $ViewTypes | Where-Object { $_ -ne 'TierPolicy' }
 }
@@ -45,6 +46,9 @@ BeforeAll {
     Add-Output $review
     Add-Output $review.Latency
     Add-Output $review.Tokens
+    Add-Output $review.Agents
+    Add-Output $review.Tools
+    Add-Output $review.Errors
     Add-Output (Restore-Session -SessionId $session -Destination (Join-Path $TestDrive 'restored') -WorkspacePath $ws -Confirm:$false)
     Start-Phase 2 -Name 'lifecycle' -WorkspacePath $ws -Confirm:$false | Out-Null
     New-CompletedSession -WorkspacePath $ws -SessionId 'session_20261204_101500' -Phase 2 | Out-Null
