@@ -61,11 +61,13 @@ public static class Readable
         "$" + amount.ToString(amount != 0 && Math.Abs(amount) < 0.01m ? "0.0000" : "#,0.00", CultureInfo.InvariantCulture);
 
     /// <summary>Wraps a record's list so that it converts to text (Export-Csv, string conversion) as its items
-    /// separated by "; ", not as the list's type name.</summary>
+    /// separated by "; ", not as the list's type name. A view over the list it is given, not a copy: the record still
+    /// holds what its producer built.</summary>
     public static IReadOnlyList<T> List<T>(IReadOnlyList<T>? items) => items switch
     {
         null => ReadableList<T>.None,
         ReadableList<T> readable => readable,
+        IList<T> list => new ReadableList<T>(list),
         _ => new ReadableList<T>([.. items]),
     };
 
