@@ -29,6 +29,8 @@ public sealed record BackupFile
     /// <summary>False when the tier already held the same bytes (same MD5) and nothing was sent.</summary>
     public bool Transferred { get; init; }
     public bool Verified { get; init; }
+
+    public override string ToString() => $"{Name} {Readable.Bytes(SizeBytes)}{(Verified ? " verified" : " unverified")}";
 }
 
 /// <summary>Returned by Backup-Session and Sync-BackupQueue, one per session.</summary>
@@ -40,14 +42,16 @@ public sealed record BackupResult
     public BackupStatus Status { get; init; }
     /// <summary>Where the session's folder is on the tier.</summary>
     public string Location { get; init; } = "";
-    public IReadOnlyList<BackupFile> Files { get; init; } = [];
+    public IReadOnlyList<BackupFile> Files { get; init => field = Readable.List(value); } = ReadableList<BackupFile>.None;
     public long BytesSent { get; init; }
     public bool Verified { get; init; }
     /// <summary>Sessions whose local copies were removed after this backup (beyond retention, verified elsewhere).</summary>
-    public IReadOnlyList<string> PrunedSessions { get; init; } = [];
+    public IReadOnlyList<string> PrunedSessions { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     public TimeSpan Duration { get; init; }
     /// <summary>Why it was queued, skipped or failed.</summary>
     public string? Message { get; init; }
+
+    public override string ToString() => $"{SessionId} -> {Tier}: {Status}, {Readable.Bytes(BytesSent)} sent";
 }
 
 /// <summary>How fast, and so how dearly, cold storage brings an object back (Deep Archive: Standard within 12 hours,
@@ -79,7 +83,7 @@ public sealed record RestoreResult
     public string Tier { get; init; } = "";
     /// <summary>The workspace, or the -Destination directory.</summary>
     public string Destination { get; init; } = "";
-    public IReadOnlyList<BackupFile> Files { get; init; } = [];
+    public IReadOnlyList<BackupFile> Files { get; init => field = Readable.List(value); } = ReadableList<BackupFile>.None;
     public long BytesReceived { get; init; }
     public bool Verified { get; init; }
     public TimeSpan Duration { get; init; }

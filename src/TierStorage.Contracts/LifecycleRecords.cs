@@ -25,7 +25,7 @@ public enum TierMoveState
 public sealed record TierMove
 {
     /// <summary>What moves: a session id, "Phase_2_build" for an archive, or "session_x/snapshots" for one data class.</summary>
-    public string Item { get; init; } = "";
+    public string Subject { get; init; } = "";
     public string? SessionId { get; init; }
     public int? Phase { get; init; }
     /// <summary>Data class (activity_logs, snapshots, handoffs, analytics, insights), or null for a whole session or phase.</summary>
@@ -40,6 +40,8 @@ public sealed record TierMove
     public TierMoveState State { get; init; } = TierMoveState.Planned;
     public long Bytes { get; init; }
     public string? Message { get; init; }
+
+    public override string ToString() => $"{Action} {Subject} {From}{(To is null ? "" : " -> " + To)} ({State})";
 }
 
 public enum TierHealth
@@ -70,6 +72,9 @@ public sealed record TierUsage
     /// <summary>Where the figure comes from: disk, drive quota, catalog, listing.</summary>
     public string Source { get; init; } = "";
     public string? Message { get; init; }
+
+    public override string ToString() =>
+        $"{Tier}: {Readable.Bytes(UsedBytes)}{(CapacityBytes is { } capacity ? " of " + Readable.Bytes(capacity) : "")} ({Status})";
 }
 
 /// <summary>How an archive of one phase ended (Move-DataTier's Archive step, or archiving by hand).</summary>
@@ -80,7 +85,7 @@ public sealed record PhaseArchiveResult
     public string Tier { get; init; } = "";
     public string Key { get; init; } = "";
     public string ManifestKey { get; init; } = "";
-    public IReadOnlyList<string> Sessions { get; init; } = [];
+    public IReadOnlyList<string> Sessions { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     public long SizeBytes { get; init; }
     public string Md5 { get; init; } = "";
     public string Sha256 { get; init; } = "";
@@ -106,13 +111,13 @@ public sealed record PolicyRunResult
     public PolicyRunStatus Status { get; init; }
     public DateTimeOffset StartedAt { get; init; }
     public TimeSpan Duration { get; init; }
-    public IReadOnlyList<BackupResult> Backups { get; init; } = [];
-    public IReadOnlyList<TierMove> Moves { get; init; } = [];
-    public IReadOnlyList<TierUsage> Usage { get; init; } = [];
+    public IReadOnlyList<BackupResult> Backups { get; init => field = Readable.List(value); } = ReadableList<BackupResult>.None;
+    public IReadOnlyList<TierMove> Moves { get; init => field = Readable.List(value); } = ReadableList<TierMove>.None;
+    public IReadOnlyList<TierUsage> Usage { get; init => field = Readable.List(value); } = ReadableList<TierUsage>.None;
     /// <summary>Interrupted multipart uploads left on S3 tiers by crashed processes, now aborted.</summary>
     public int AbortedUploads { get; init; }
     /// <summary>What a person should look at: failures, queued work, tiers at their thresholds.</summary>
-    public IReadOnlyList<string> Alerts { get; init; } = [];
+    public IReadOnlyList<string> Alerts { get; init => field = Readable.List(value); } = ReadableList<string>.None;
 }
 
 /// <summary>A phase of the project (Start-Phase, Get-Phase): its dates, sessions and where they live.</summary>
@@ -150,7 +155,7 @@ public sealed record ClaudeImportResult
     public long EventsImported { get; init; }
     public long DuplicatesSkipped { get; init; }
     /// <summary>"line N (byte B): reason" for every line that could not be read; never fatal.</summary>
-    public IReadOnlyList<string> MalformedLines { get; init; } = [];
+    public IReadOnlyList<string> MalformedLines { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     public long BytesRead { get; init; }
     /// <summary>Lines read by this import: only those appended since the previous one.</summary>
     public long LinesRead { get; init; }

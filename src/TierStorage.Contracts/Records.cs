@@ -47,7 +47,7 @@ public sealed record WorkspaceInfo
     public string CatalogPath { get; init; } = "";
     /// <summary>True when this call wrote the policy file (new workspace or -Force).</summary>
     public bool PolicyWritten { get; init; }
-    public IReadOnlyList<string> CreatedDirectories { get; init; } = [];
+    public IReadOnlyList<string> CreatedDirectories { get; init => field = Readable.List(value); } = ReadableList<string>.None;
 }
 
 /// <summary>One result of Test-TierPolicy: a problem (or a note) with where it is.</summary>

@@ -1,10 +1,12 @@
+using System.Globalization;
+
 namespace TierStorage.Contracts;
 
 /// <summary>Latency of one operation type (event type with a duration). Percentiles are nearest-rank over the exact durations.</summary>
 public sealed record LatencyRow
 {
     public string Operation { get; init; } = "";
-    public long Count { get; init; }
+    public long EventCount { get; init; }
     public double AverageMs { get; init; }
     public long P50Ms { get; init; }
     public long P95Ms { get; init; }
@@ -12,6 +14,10 @@ public sealed record LatencyRow
     public long? TargetMs { get; init; }
     /// <summary>P95 within the target; null when the operation has no target.</summary>
     public bool? Met { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Operation}: {EventCount} events, p95 {P95Ms} ms") +
+        (TargetMs is { } target ? string.Create(CultureInfo.InvariantCulture, $" (target {target} ms, {(Met == true ? "met" : "missed")})") : "");
 }
 
 /// <summary>Tokens and their price for one model (Model = "Total" for the sum row).</summary>
@@ -26,6 +32,10 @@ public sealed record ModelCostRow
     public decimal CostUsd { get; init; }
     /// <summary>False when no price in the policy matched the model: its tokens are counted, its cost is not.</summary>
     public bool Priced { get; init; } = true;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Model}: {Calls} calls, in {InputTokens} / out {OutputTokens} tokens, ") +
+        (Priced ? Readable.Usd(CostUsd) : "unpriced");
 }
 
 /// <summary>One agent: its agent_invocation events (count, duration, outcome) and the tokens of every event carrying its
@@ -38,32 +48,47 @@ public sealed record AgentRow
     public double? SuccessRate { get; init; }
     public long Tokens { get; init; }
     public double? TokensPerTask { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Agent}: {Tasks} tasks, {Tokens} tokens") +
+        (SuccessRate is null ? "" : $", {Readable.Percent(SuccessRate)} success");
 }
 
 public sealed record ErrorRow
 {
     public string ErrorType { get; init; } = "";
-    public long Count { get; init; }
-    public IReadOnlyList<string> Files { get; init; } = [];
+    public long Occurrences { get; init; }
+    public IReadOnlyList<string> Files { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     /// <summary>Share of the occurrences with a file after which the same task or tool succeeded on that file; null when none had a file.</summary>
     public double? FixSuccessRate { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{ErrorType}: {Occurrences} times") +
+        (FixSuccessRate is null ? "" : $", fixed {Readable.Percent(FixSuccessRate)}");
 }
 
 public sealed record BottleneckRow
 {
     public string Operation { get; init; } = "";
     public string? Tool { get; init; }
-    public long Count { get; init; }
+    public long EventCount { get; init; }
     public double AverageMs { get; init; }
     public long P95Ms { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Operation}{(Tool is null ? "" : " " + Tool)}: {EventCount} slow events, p95 {P95Ms} ms");
 }
 
 public sealed record ToolRow
 {
     public string Tool { get; init; } = "";
-    public long Count { get; init; }
+    public long Calls { get; init; }
     public double? AverageDurationMs { get; init; }
     public double? SuccessRate { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Tool}: {Calls} calls") +
+        (SuccessRate is null ? "" : $", {Readable.Percent(SuccessRate)} success");
 }
 
 public sealed record DailyUsageRow
@@ -71,6 +96,9 @@ public sealed record DailyUsageRow
     public DateOnly Day { get; init; }
     public long Tokens { get; init; }
     public decimal CostUsd { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Day:yyyy-MM-dd}: {Tokens} tokens, {Readable.Usd(CostUsd)}");
 }
 
 /// <summary>Spend against one budget of the policy.</summary>
@@ -84,6 +112,10 @@ public sealed record BudgetRow
     public decimal? ActualUsd { get; init; }
     /// <summary>Actual at or below the limit; null when there is no actual.</summary>
     public bool? Within { get; init; }
+
+    public override string ToString() =>
+        $"{Budget}: {(ActualUsd is { } actual ? Readable.Usd(actual) : "n/a")} of {Readable.Usd(LimitUsd)}" +
+        (Within is { } within ? (within ? " (within)" : " (over)") : "");
 }
 
 /// <summary>The end-of-phase review: every table of phase_insights.md, and where the reports were written.</summary>
@@ -95,21 +127,21 @@ public sealed record PhaseReview
     public long EventCount { get; init; }
     public DateTimeOffset? FirstEventAt { get; init; }
     public DateTimeOffset? LastEventAt { get; init; }
-    public IReadOnlyList<LatencyRow> Latency { get; init; } = [];
+    public IReadOnlyList<LatencyRow> Latency { get; init => field = Readable.List(value); } = ReadableList<LatencyRow>.None;
     /// <summary>Latency histogram of every operation: bucket upper bounds in ms and counts (for the chart).</summary>
-    public IReadOnlyList<LatencyBucket> LatencyHistogram { get; init; } = [];
-    public IReadOnlyList<ModelCostRow> Tokens { get; init; } = [];
+    public IReadOnlyList<LatencyBucket> LatencyHistogram { get; init => field = Readable.List(value); } = ReadableList<LatencyBucket>.None;
+    public IReadOnlyList<ModelCostRow> Tokens { get; init => field = Readable.List(value); } = ReadableList<ModelCostRow>.None;
     public ModelCostRow Total { get; init; } = new() { Model = "Total" };
     public long TaskCount { get; init; }
     public decimal? CostPerTask { get; init; }
-    public IReadOnlyList<DailyUsageRow> Daily { get; init; } = [];
-    public IReadOnlyList<AgentRow> Agents { get; init; } = [];
-    public IReadOnlyList<ErrorRow> Errors { get; init; } = [];
+    public IReadOnlyList<DailyUsageRow> Daily { get; init => field = Readable.List(value); } = ReadableList<DailyUsageRow>.None;
+    public IReadOnlyList<AgentRow> Agents { get; init => field = Readable.List(value); } = ReadableList<AgentRow>.None;
+    public IReadOnlyList<ErrorRow> Errors { get; init => field = Readable.List(value); } = ReadableList<ErrorRow>.None;
     public long ErrorCount { get; init; }
-    public IReadOnlyList<BottleneckRow> Bottlenecks { get; init; } = [];
+    public IReadOnlyList<BottleneckRow> Bottlenecks { get; init => field = Readable.List(value); } = ReadableList<BottleneckRow>.None;
     /// <summary>Duration from which an operation counts among the slowest 20%.</summary>
     public long? BottleneckThresholdMs { get; init; }
-    public IReadOnlyList<ToolRow> Tools { get; init; } = [];
+    public IReadOnlyList<ToolRow> Tools { get; init => field = Readable.List(value); } = ReadableList<ToolRow>.None;
     /// <summary>Successes over events whose outcome is known; null when none is.</summary>
     public double? SuccessRate { get; init; }
     public long SkewedEvents { get; init; }
@@ -117,12 +149,18 @@ public sealed record PhaseReview
     /// <summary>Lines of the phase's logs and transcripts that were not valid events, left out of every figure.</summary>
     public long RejectedLines { get; init; }
     /// <summary>Data problems found while reading (no sessions, clock skew, unknown types, unpriced models).</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     public string ExecutiveSummary { get; init; } = "";
-    public IReadOnlyList<string> Recommendations { get; init; } = [];
-    public IReadOnlyList<string> ReportPaths { get; init; } = [];
+    public IReadOnlyList<string> Recommendations { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    public IReadOnlyList<string> ReportPaths { get; init => field = Readable.List(value); } = ReadableList<string>.None;
     /// <summary>One row per budget the policy sets (review.budget); empty when it sets none.</summary>
-    public IReadOnlyList<BudgetRow> Budget { get; init; } = [];
+    public IReadOnlyList<BudgetRow> Budget { get; init => field = Readable.List(value); } = ReadableList<BudgetRow>.None;
 }
 
-public sealed record LatencyBucket(long UpperMs, long Count);
+/// <summary>One bar of the latency histogram: events at or below UpperMs (and above the previous bucket's bound).</summary>
+public sealed record LatencyBucket(long UpperMs, long EventCount)
+{
+    public override string ToString() => UpperMs == long.MaxValue
+        ? string.Create(CultureInfo.InvariantCulture, $"slower: {EventCount}")
+        : string.Create(CultureInfo.InvariantCulture, $"<= {UpperMs} ms: {EventCount}");
+}

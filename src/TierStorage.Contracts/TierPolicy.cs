@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace TierStorage.Contracts;
 
 /// <summary>The effective lifecycle policy (tierstorage.yaml with every default filled in).</summary>
@@ -6,9 +8,9 @@ public sealed class TierPolicy
     public int Version { get; set; } = 1;
     /// <summary>File the policy came from, or "(embedded default)".</summary>
     public string Source { get; set; } = "";
-    public List<TierDefinition> Tiers { get; set; } = [];
+    public List<TierDefinition> Tiers { get; set => field = PolicyList<TierDefinition>.Of(value); } = new PolicyList<TierDefinition>();
     public RetentionPolicy Retention { get; set; } = new();
-    public List<LifecycleRule> Lifecycle { get; set; } = [];
+    public List<LifecycleRule> Lifecycle { get; set => field = PolicyList<LifecycleRule>.Of(value); } = new PolicyList<LifecycleRule>();
     public BackupPolicy Backup { get; set; } = new();
     public RedactionPolicy Redaction { get; set; } = new();
     public PricingPolicy Pricing { get; set; } = new();
@@ -52,6 +54,8 @@ public sealed class TierDefinition
     public string? ServerSideEncryption { get; set; }
     /// <summary>s3: AWS profile name for the SDK's credential chain (never keys).</summary>
     public string? Profile { get; set; }
+
+    public override string ToString() => $"{Name} ({Level}, {Kind})";
 }
 
 public sealed class RetentionPolicy
@@ -62,6 +66,10 @@ public sealed class RetentionPolicy
     public int BackupPhases { get; set; } = 2;
     /// <summary>Days an archive is kept; null = forever.</summary>
     public int? ArchiveDays { get; set; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"local {LocalSessions} sessions, backup {BackupPhases} phases, archive ") +
+        (ArchiveDays is { } days ? string.Create(CultureInfo.InvariantCulture, $"{days} days") : "forever");
 }
 
 /// <summary>Age-based rule for one data class, evaluated by Move-DataTier.</summary>
@@ -73,6 +81,14 @@ public sealed class LifecycleRule
     public int? MainDays { get; set; }
     public int? ArchiveAfterDays { get; set; }
     public int? DeleteAfterDays { get; set; }
+
+    public override string ToString()
+    {
+        var ages = new[] { ("core", CoreDays), ("main", MainDays), ("archive after", ArchiveAfterDays), ("delete after", DeleteAfterDays) }
+            .Where(a => a.Item2 is not null)
+            .Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Item1} {a.Item2}d"));
+        return $"{DataClass}: {string.Join(", ", ages)}";
+    }
 }
 
 public sealed class BackupPolicy
@@ -80,13 +96,19 @@ public sealed class BackupPolicy
     public bool OnSessionComplete { get; set; } = true;
     /// <summary>gzip level 1 (fastest) .. 9 (smallest).</summary>
     public int CompressionLevel { get; set; } = 6;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{(OnSessionComplete ? "on session complete" : "on demand")}, gzip level {CompressionLevel}");
 }
 
 public sealed class RedactionPolicy
 {
     /// <summary>Apply the built-in patterns (AWS keys, Google OAuth tokens, bearer tokens, password= pairs, private keys).</summary>
     public bool UseDefaults { get; set; } = true;
-    public List<RedactionPattern> Patterns { get; set; } = [];
+    public List<RedactionPattern> Patterns { get; set => field = PolicyList<RedactionPattern>.Of(value); } = new PolicyList<RedactionPattern>();
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{(UseDefaults ? "built-in patterns" : "no built-in patterns")} + {Patterns.Count} custom");
 }
 
 public sealed class RedactionPattern
@@ -94,6 +116,8 @@ public sealed class RedactionPattern
     public string Name { get; set; } = "";
     /// <summary>.NET regular expression.</summary>
     public string Pattern { get; set; } = "";
+
+    public override string ToString() => Name;
 }
 
 public sealed class PricingPolicy
@@ -104,6 +128,9 @@ public sealed class PricingPolicy
     /// <summary>Deep Archive retrieval, USD per GB.</summary>
     public decimal ArchiveStandardRetrievalPerGb { get; set; } = 0.02m;
     public decimal ArchiveBulkRetrievalPerGb { get; set; } = 0.0025m;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Models.Count} models ({Currency})");
 }
 
 public sealed class ModelPrice
@@ -117,6 +144,9 @@ public sealed class ModelPrice
     public long? LongContextThreshold { get; set; }
     public decimal? LongContextInput { get; set; }
     public decimal? LongContextOutput { get; set; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"in {Input} / out {Output} / cache r {CacheRead} per million tokens");
 }
 
 /// <summary>What the end-of-phase review measures the phase against.</summary>
@@ -126,6 +156,10 @@ public sealed class ReviewPolicy
     /// merges the policy's entries over the built-in targets; empty means the built-in targets.</summary>
     public Dictionary<string, long> LatencyTargetsMs { get; set; } = new(StringComparer.Ordinal);
     public BudgetPolicy Budget { get; set; } = new();
+
+    public override string ToString() =>
+        string.Join(", ", LatencyTargetsMs.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} p95 <= {t.Value} ms")))
+        + (Budget.ToString() is { Length: > 0 } budget ? "; " + budget : "");
 }
 
 /// <summary>Spending limits, in the currency of the prices; null means no limit (and no row in the review).</summary>
@@ -137,4 +171,24 @@ public sealed class BudgetPolicy
     public decimal? TaskUsd { get; set; }
     /// <summary>Spend of any one day (UTC).</summary>
     public decimal? DailyUsd { get; set; }
+
+    public override string ToString() => string.Join(", ", new[] { ("phase", PhaseUsd), ("task", TaskUsd), ("day", DailyUsd) }
+        .Where(b => b.Item2 is not null).Select(b => $"{b.Item1} {Readable.Usd(b.Item2!.Value)}"));
+}
+
+/// <summary>A policy's list that reads as its items ("local (Local, Folder); backup (Backup, GoogleDrive)") in Export-Csv and
+/// string conversion, where a plain List shows its type name. Still a List: the loader builds and edits it as one.</summary>
+public sealed class PolicyList<T> : List<T>
+{
+    public PolicyList()
+    {
+    }
+
+    public PolicyList(IEnumerable<T> items) : base(items)
+    {
+    }
+
+    internal static PolicyList<T> Of(List<T>? items) => items as PolicyList<T> ?? new PolicyList<T>(items ?? []);
+
+    public override string ToString() => string.Join("; ", this);
 }

@@ -36,4 +36,41 @@ Describe 'Get-SessionEvent' {
         { Get-SessionEvent -Type nonsense -WorkspacePath $ws -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidEvent,TierStorage.PowerShell.Commands.GetSessionEventCommand'
     }
+
+    It 'round-trips through ConvertTo-Json -EnumsAsStrings into Add-SessionEvent, stored in the log spelling' {
+        $copy = New-TestWorkspace -Name 'events-copy'
+        Start-Session -Phase 1 -SessionId 'session_20260101_090000' -WorkspacePath $copy | Out-Null
+        $original = Get-SessionEvent -Type tool_call -First 3 -WorkspacePath $ws
+        $json = $original | ConvertTo-Json -EnumsAsStrings
+        $json | Should -Match '"Type": "ToolCall"'
+        $json | ConvertFrom-Json | Add-SessionEvent -WorkspacePath $copy -Confirm:$false
+        $stored = Get-SessionEvent -Type tool_call -WorkspacePath $copy
+        $stored.Count | Should -Be 3
+        foreach ($i in 0..2) {
+            $stored[$i].Type | Should -Be $original[$i].Type
+            $stored[$i].Tool | Should -Be $original[$i].Tool
+            $stored[$i].DurationMs | Should -Be $original[$i].DurationMs
+            $stored[$i].Timestamp | Should -Be $original[$i].Timestamp
+        }
+        $log = Get-Content (Join-Path $copy 'logs/session_current.jsonl') | Where-Object { $_ -match '"tool":' }
+        $log | Should -HaveCount 3
+        $log | ForEach-Object { $_ | Should -Match '"type":"tool_call"' }
+    }
+
+    It 'shows event types as the log and -Type spell them' {
+        Get-SessionEvent -Type tool_call -First 1 -WorkspacePath $ws | Format-Table | Out-String -Width 80 | Should -Match '\btool_call\b'
+    }
+
+    It 'exports to CSV as text: tokens and data read as values, not type names or record dumps' {
+        Add-SessionEvent -Type llm_call -Model 'claude-sonnet-4-5' -DurationMs 900 -InputTokens 1200 -OutputTokens 340 -Success $true `
+            -Data @{ stop_reason = 'end_turn'; blocks = @('text', 'tool_use') } -WorkspacePath $ws -Confirm:$false | Out-Null
+        $csv = Join-Path $TestDrive 'events.csv'
+        Get-SessionEvent -WorkspacePath $ws | Export-Csv -Path $csv
+        $text = Get-Content -Raw $csv
+        $text | Should -Not -Match 'System\.Collections'
+        $text | Should -Not -BeLike '* { *'
+        $row = Import-Csv $csv | Where-Object Model -eq 'claude-sonnet-4-5'
+        $row.Tokens | Should -Be 'in 1200 / out 340 / cache r 0 w 0'
+        $row.Data | ConvertFrom-Json | ForEach-Object stop_reason | Should -Be 'end_turn'
+    }
 }

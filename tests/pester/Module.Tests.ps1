@@ -43,4 +43,32 @@ Describe 'TierStorage module' {
             }
         }
     }
+
+    It 'has a table view within 80 columns for every output type' {
+        # TierPolicy is one document per workspace: a list, not a row.
+        $types = (Get-Command -Module TierStorage).OutputType.Type | Where-Object Name -ne 'TierPolicy' | Sort-Object FullName -Unique
+        foreach ($type in $types) {
+            $table = (Get-FormatData -TypeName $type.FullName).FormatViewDefinition |
+                Where-Object { $_.Control -is [System.Management.Automation.TableControl] } | Select-Object -First 1
+            $table | Should -Not -BeNullOrEmpty -Because "$($type.Name) needs a table view"
+            $headers = $table.Control.Headers
+            $table.Control.Rows[0].Columns.Count | Should -Be $headers.Count -Because "$($type.Name) has one item per header"
+            # Fixed widths for every column but the last, which takes the rest of the line: at least its label's width.
+            $fixed = $headers | Select-Object -SkipLast 1
+            $fixed | Where-Object Width -le 0 | Should -BeNullOrEmpty -Because "$($type.Name) gives every column but the last a width"
+            $last = $headers[-1]
+            $lastWidth = if ($last.Width -gt 0) { $last.Width } else { $last.Label.Length }
+            ($fixed | Measure-Object Width -Sum).Sum + $headers.Count - 1 + $lastWidth | Should -BeLessOrEqual 80 -Because "$($type.Name) fits 80 columns"
+        }
+    }
+
+    It 'names no record property after a member PowerShell puts on arrays or dictionaries' {
+        # Member enumeration loses to these: ($moves | Where-Object ...).Item would be IList.Item, not the items' values.
+        $shadowed = 'Item', 'Count', 'Length', 'Keys', 'Values', 'Rank', 'SyncRoot'
+        $types = [TierStorage.Contracts.SessionInfo].Assembly.GetExportedTypes() | Where-Object { $_.IsClass -and -not $_.IsGenericType -and $_.Namespace -eq 'TierStorage.Contracts' -and -not [Exception].IsAssignableFrom($_) -and -not [System.Collections.IEnumerable].IsAssignableFrom($_) }
+        $clashes = foreach ($type in $types) {
+            $type.GetProperties() | Where-Object Name -in $shadowed | ForEach-Object { "$($type.Name).$($_.Name)" }
+        }
+        $clashes | Should -BeNullOrEmpty
+    }
 }

@@ -40,7 +40,7 @@ internal static class RunCommand
         output.WriteLine($"  backups: {result.Backups.Count(b => b.Status == BackupStatus.Succeeded)} sent, {result.Backups.Count(b => b.Status == BackupStatus.Skipped)} already there, " +
                          $"{result.Backups.Count(b => b.Status == BackupStatus.Queued)} queued, {result.Backups.Count(b => b.Status == BackupStatus.Failed)} failed");
         foreach (var m in result.Moves)
-            output.WriteLine($"  {m.State,-7} {m.Action,-7} {m.Item} {m.From}{(m.To is null ? "" : " -> " + m.To)}  ({m.Rule}){(m.Message is null ? "" : ": " + m.Message)}");
+            output.WriteLine($"  {m.State,-7} {m.Action,-7} {m.Subject} {m.From}{(m.To is null ? "" : " -> " + m.To)}  ({m.Rule}){(m.Message is null ? "" : ": " + m.Message)}");
         if (result.AbortedUploads > 0) output.WriteLine($"  aborted {result.AbortedUploads} abandoned upload(s)");
         new TableFormatter(new TableColumn("TIER"), new TableColumn("USED", ColumnAlignment.Right), new TableColumn("CAPACITY", ColumnAlignment.Right),
                 new TableColumn("PCT", ColumnAlignment.Right), new TableColumn("STATUS"), new TableColumn("OBJECTS", ColumnAlignment.Right), new TableColumn("USD/MO", ColumnAlignment.Right))
@@ -67,12 +67,12 @@ internal static class RunCommand
                 var move = parseResult.GetValue(whatIf) ? planned : await workspace.Lifecycle.ExecuteAsync(planned, parseResult.GetValue(force), null, cancellationToken).ConfigureAwait(false);
                 if (move.State == TierMoveState.Failed) exit = ExitCodes.Failed;
                 if (context.IsJson(parseResult)) context.WriteJson(move);
-                else rows.Add([move.State.ToString(), move.Action.ToString(), move.Item, move.From, move.To ?? "", move.Rule, move.Message ?? ""]);
+                else rows.Add([move.State.ToString(), move.Action.ToString(), move.Subject, move.From, move.To ?? "", move.Rule, move.Message ?? ""]);
             }
             if (!context.IsJson(parseResult))
             {
                 if (rows.Count == 0) context.Stdout.WriteLine("Nothing to move: every tier holds what the policy asks.");
-                else new TableFormatter(new TableColumn("STATE"), new TableColumn("ACTION"), new TableColumn("ITEM"), new TableColumn("FROM"), new TableColumn("TO"),
+                else new TableFormatter(new TableColumn("STATE"), new TableColumn("ACTION"), new TableColumn("SUBJECT"), new TableColumn("FROM"), new TableColumn("TO"),
                     new TableColumn("RULE"), new TableColumn("MESSAGE")).Write(context.Stdout, rows);
             }
             return exit;

@@ -34,10 +34,10 @@ public sealed record LifecycleModel
     public bool IsActive(LifecycleItem item) =>
         item.SessionId is null ? HasActiveSession(item.Phase) : FindSession(item.SessionId)?.State == SessionState.Active;
 
-    /// <summary>Name used in <see cref="TierMove.Item"/> for a phase and its archive: Phase_2_build.</summary>
+    /// <summary>Name used in <see cref="TierMove.Subject"/> for a phase and its archive: Phase_2_build.</summary>
     public string PhaseName(int phase) => BackupLayout.PhaseFolder(phase, FindPhase(phase)?.Name);
 
-    /// <summary>Name used in <see cref="TierMove.Item"/> for one data class: "session_x/snapshots" or
+    /// <summary>Name used in <see cref="TierMove.Subject"/> for one data class: "session_x/snapshots" or
     /// "Phase_2_build/insights".</summary>
     public string ItemName(LifecycleItem item) => $"{item.SessionId ?? PhaseName(item.Phase)}/{item.DataClass}";
 }

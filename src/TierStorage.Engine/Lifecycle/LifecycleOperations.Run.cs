@@ -81,7 +81,7 @@ public sealed partial class LifecycleOperations
             {
                 var done = await ExecuteAsync(move, options.Force, progress, cancellationToken).ConfigureAwait(false);
                 moves.Add(done);
-                if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Item} failed: {done.Message}");
+                if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Subject} failed: {done.Message}");
             }
 
             var aborted = 0;
@@ -109,7 +109,7 @@ public sealed partial class LifecycleOperations
                 {
                     var done = await ExecuteAsync(move with { Rule = "migrate_on_critical: " + move.Rule }, options.Force, progress, cancellationToken).ConfigureAwait(false);
                     moves.Add(done);
-                    if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Item} failed: {done.Message}");
+                    if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Subject} failed: {done.Message}");
                 }
                 alerts.Add($"Tier(s) {string.Join(", ", critical.Select(u => $"'{u.Tier}'"))} reached critical; data was moved off early (migrate_on_critical).");
                 usage = await UsageAsync(cancellationToken).ConfigureAwait(false);

@@ -73,7 +73,7 @@ public sealed partial class LifecycleOperations
         if (move.SessionId is null && level == TierLevel.Archive)
             return await _workspace.Backups.DeleteArchiveAsync(move.Phase!.Value, force, cancellationToken).ConfigureAwait(false);
         if (move.SessionId is null)
-            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidOperation, $"'{move.Item}' names no session to delete from '{move.From}'.", move.Item);
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidOperation, $"'{move.Subject}' names no session to delete from '{move.From}'.", move.Subject);
         return level == TierLevel.Local
             ? await _workspace.DeleteLocalClassAsync(move.SessionId, move.DataClass, cancellationToken).ConfigureAwait(false)
             : await _workspace.Backups.DeleteClassCopyAsync(move.SessionId, move.DataClass, move.From, cancellationToken).ConfigureAwait(false);

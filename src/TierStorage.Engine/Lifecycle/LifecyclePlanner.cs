@@ -111,7 +111,7 @@ public static class LifecyclePlanner
                 var wholeSession = first.SessionId is not null;
                 _steps.Add(new TierMove
                 {
-                    Item = wholeSession ? first.SessionId! : model.ItemName(first),
+                    Subject = wholeSession ? first.SessionId! : model.ItemName(first),
                     SessionId = first.SessionId,
                     Phase = first.Phase,
                     DataClass = wholeSession ? null : first.DataClass,
@@ -149,7 +149,7 @@ public static class LifecyclePlanner
             var sessions = held.Select(i => _items[i].SessionId).Distinct().Count();
             _steps.Add(new TierMove
             {
-                Item = model.PhaseName(number),
+                Subject = model.PhaseName(number),
                 Phase = number,
                 Action = TierMoveAction.Archive,
                 From = _backup,
@@ -217,7 +217,7 @@ public static class LifecyclePlanner
             _phases[phase.Number] = phase with { ArchivedAt = null, ArchiveExpired = true };
             _steps.Add(new TierMove
             {
-                Item = model.PhaseName(phase.Number),
+                Subject = model.PhaseName(phase.Number),
                 Phase = phase.Number,
                 Action = TierMoveAction.Delete,
                 From = _archive,
@@ -242,7 +242,7 @@ public static class LifecyclePlanner
             _items[i] = WithCopy(item, level, false);
             _steps.Add(new TierMove
             {
-                Item = model.ItemName(item),
+                Subject = model.ItemName(item),
                 SessionId = item.SessionId,
                 Phase = item.Phase,
                 DataClass = item.DataClass,

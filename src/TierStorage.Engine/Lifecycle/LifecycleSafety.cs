@@ -15,14 +15,14 @@ public static class LifecycleSafety
     {
         ArgumentNullException.ThrowIfNull(move);
         ArgumentNullException.ThrowIfNull(current);
-        if (move.Action != TierMoveAction.Delete) throw new ArgumentException($"{move.Item}: {move.Action} is not a Delete.", nameof(move));
-        if (LevelOf(current.Policy, move.From) is not TierLevel level) return $"{move.Item}: tier '{move.From}' is not in the policy";
+        if (move.Action != TierMoveAction.Delete) throw new ArgumentException($"{move.Subject}: {move.Action} is not a Delete.", nameof(move));
+        if (LevelOf(current.Policy, move.From) is not TierLevel level) return $"{move.Subject}: tier '{move.From}' is not in the policy";
         return move.SessionId is null && move.DataClass is null ? CheckArchiveDelete(move, level, current) : CheckItemDelete(move, level, current);
     }
 
     private static string? CheckArchiveDelete(TierMove move, TierLevel level, LifecycleModel current)
     {
-        if (level != TierLevel.Archive || move.Phase is not int number) return $"{move.Item}: only a phase archive is deleted whole";
+        if (level != TierLevel.Archive || move.Phase is not int number) return $"{move.Subject}: only a phase archive is deleted whole";
         var phase = current.FindPhase(number);
         var name = current.PhaseName(number);
         if (phase?.ArchivedAt is null) return $"{name} has no verified archive on {move.From}";
@@ -37,7 +37,7 @@ public static class LifecycleSafety
     private static string? CheckItemDelete(TierMove move, TierLevel level, LifecycleModel current)
     {
         var item = current.Items.FirstOrDefault(i => i.Matches(move.SessionId, move.Phase, move.DataClass));
-        if (item is null) return $"{move.Item} is not in the catalog";
+        if (item is null) return $"{move.Subject} is not in the catalog";
         var name = current.ItemName(item);
         if (current.IsActive(item)) return $"{name} belongs to an active session";
         if (!HasCopy(item, level)) return $"{name} has no copy on {move.From}";

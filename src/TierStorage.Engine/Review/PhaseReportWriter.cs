@@ -61,7 +61,7 @@ public static class PhaseReportWriter
             new(SectionTitles[0], r.Warnings.Count == 0 ? [none] : [], Bullets: r.Warnings),
             new(SectionTitles[1], r.Latency.Count == 0 ? ["No timed operations."] : ["Percentiles are nearest-rank over every duration; targets (review.latency_targets_ms in the policy) apply to p95."],
                 ["Operation", "Count", "Average", "P50", "P95", "P99", "Target", "Status"],
-                r.Latency.Select(l => (IReadOnlyList<string>)[l.Operation, N(l.Count), ReviewNarrative.Ms(l.AverageMs), ReviewNarrative.Ms(l.P50Ms),
+                r.Latency.Select(l => (IReadOnlyList<string>)[l.Operation, N(l.EventCount), ReviewNarrative.Ms(l.AverageMs), ReviewNarrative.Ms(l.P50Ms),
                     ReviewNarrative.Ms(l.P95Ms), ReviewNarrative.Ms(l.P99Ms), l.TargetMs is { } t ? ReviewNarrative.Ms(t) : "—", Mark(l.Met)]).ToList()),
             new(SectionTitles[2],
                 [r.CostPerTask is { } perTask ? $"Cost per task: {ReviewNarrative.Usd(perTask)} over {r.TaskCount} tasks." : "Cost per task: n/a (no tasks recorded)."],
@@ -77,15 +77,15 @@ public static class PhaseReportWriter
                     a.TokensPerTask is { } tpt ? tpt.ToString("#,0", Invariant) : "n/a"]).ToList()),
             new(SectionTitles[5], [$"{N(r.ErrorCount)} error(s) in total; top {r.Errors.Count} by occurrences. Fix rate: the same task or tool later succeeding on the same file."],
                 ["Error", "Count", "Files", "Fix success rate"],
-                r.Errors.Select(e => (IReadOnlyList<string>)[e.ErrorType, N(e.Count), e.Files.Count == 0 ? "—" : string.Join(", ", e.Files),
+                r.Errors.Select(e => (IReadOnlyList<string>)[e.ErrorType, N(e.Occurrences), e.Files.Count == 0 ? "—" : string.Join(", ", e.Files),
                     ReviewNarrative.Percent(e.FixSuccessRate)]).ToList()),
             new(SectionTitles[6],
                 [r.BottleneckThresholdMs is { } th ? $"Slowest 20% of operations: {ReviewNarrative.Ms(th)} and above." : "No timed operations."],
                 ["Operation", "Tool", "Count", "Average", "P95"],
-                r.Bottlenecks.Select(b => (IReadOnlyList<string>)[b.Operation, b.Tool ?? "—", N(b.Count), ReviewNarrative.Ms(b.AverageMs), ReviewNarrative.Ms(b.P95Ms)]).ToList()),
+                r.Bottlenecks.Select(b => (IReadOnlyList<string>)[b.Operation, b.Tool ?? "—", N(b.EventCount), ReviewNarrative.Ms(b.AverageMs), ReviewNarrative.Ms(b.P95Ms)]).ToList()),
             new(SectionTitles[7], r.Tools.Count == 0 ? ["No tool calls."] : [],
                 ["Tool", "Count", "Avg duration", "Success rate"],
-                r.Tools.Select(t => (IReadOnlyList<string>)[t.Tool, N(t.Count), Avg(t.AverageDurationMs), ReviewNarrative.Percent(t.SuccessRate)]).ToList()),
+                r.Tools.Select(t => (IReadOnlyList<string>)[t.Tool, N(t.Calls), Avg(t.AverageDurationMs), ReviewNarrative.Percent(t.SuccessRate)]).ToList()),
             new(SectionTitles[8], [],
                 ["Metric", "Value"],
                 [
@@ -163,7 +163,7 @@ public static class PhaseReportWriter
     {
         var buckets = r.LatencyHistogram.Select((b, i) => (b.UpperMs == long.MaxValue
             ? $">{(i > 0 ? r.LatencyHistogram[i - 1].UpperMs : 0).ToString("#,0", Invariant)} ms"
-            : $"≤{b.UpperMs.ToString("#,0", Invariant)} ms", b.Count)).ToList();
+            : $"≤{b.UpperMs.ToString("#,0", Invariant)} ms", b.EventCount)).ToList();
         return new Dictionary<string, List<string>>(StringComparer.Ordinal)
         {
             [SectionTitles[1]] = [SvgChart.Histogram("Latency histogram (all operations)", buckets)],
@@ -174,7 +174,7 @@ public static class PhaseReportWriter
                     v => "$" + v.ToString("#,0.00", Invariant)),
             ],
             [SectionTitles[4]] = [SvgChart.BarChart("Agent success rate (%)", r.Agents.Select(a => (a.Agent, (a.SuccessRate ?? 0) * 100)).ToList(), v => v.ToString("0.#", Invariant) + "%")],
-            [SectionTitles[7]] = [SvgChart.BarChart("Tool usage (calls)", r.Tools.Select(t => (t.Tool, (double)t.Count)).ToList())],
+            [SectionTitles[7]] = [SvgChart.BarChart("Tool usage (calls)", r.Tools.Select(t => (t.Tool, (double)t.Calls)).ToList())],
         };
     }
 

@@ -399,14 +399,14 @@ public static class PhaseReviewer
             var tools = _tools.OrderByDescending(t => t.Value.Count).ThenBy(t => t.Key, StringComparer.Ordinal).Select(t => new ToolRow
             {
                 Tool = t.Key,
-                Count = t.Value.Count,
+                Calls = t.Value.Count,
                 AverageDurationMs = t.Value.Durations.Count == 0 ? null : t.Value.Durations.Average,
                 SuccessRate = t.Value.Known == 0 ? null : (double)t.Value.Succeeded / t.Value.Known,
             }).ToList();
             var errors = _errors.OrderByDescending(e => e.Value.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(TopErrors).Select(e => new ErrorRow
             {
                 ErrorType = e.Key,
-                Count = e.Value.Count,
+                Occurrences = e.Value.Count,
                 Files = e.Value.Files.ToList(),
                 FixSuccessRate = e.Value.WithFile == 0 ? null : (double)e.Value.Fixed / e.Value.WithFile,
             }).ToList();
@@ -491,7 +491,7 @@ public static class PhaseReviewer
                 rows.Add(new LatencyRow
                 {
                     Operation = type,
-                    Count = column.Count,
+                    EventCount = column.Count,
                     AverageMs = column.Average,
                     P50Ms = column.Percentile(50),
                     P95Ms = p95,
@@ -529,10 +529,10 @@ public static class PhaseReviewer
                 var slow = new DurationColumn();
                 foreach (var value in pair.Value.Values) if (value >= threshold) slow.Add(value);
                 if (slow.Count == 0) continue;
-                rows.Add(new BottleneckRow { Operation = pair.Key.Type, Tool = pair.Key.Tool, Count = slow.Count, AverageMs = slow.Average, P95Ms = slow.Percentile(95) });
+                rows.Add(new BottleneckRow { Operation = pair.Key.Type, Tool = pair.Key.Tool, EventCount = slow.Count, AverageMs = slow.Average, P95Ms = slow.Percentile(95) });
             }
-            rows.Sort((a, b) => b.Count * b.AverageMs != a.Count * a.AverageMs
-                ? (b.Count * b.AverageMs).CompareTo(a.Count * a.AverageMs)
+            rows.Sort((a, b) => b.EventCount * b.AverageMs != a.EventCount * a.AverageMs
+                ? (b.EventCount * b.AverageMs).CompareTo(a.EventCount * a.AverageMs)
                 : string.CompareOrdinal(a.Operation + a.Tool, b.Operation + b.Tool));
             return (rows, threshold);
         }

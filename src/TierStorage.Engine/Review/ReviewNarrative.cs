@@ -30,12 +30,12 @@ internal static class ReviewNarrative
         foreach (var row in review.Latency.Where(r => r.Met == false))
             list.Add($"{row.Operation} p95 is {Ms(row.P95Ms)}, above its {Ms(row.TargetMs!.Value)} target: look at the bottleneck table for the slowest {row.Operation} operations.");
         foreach (var row in review.Budget.Where(b => b.Within == false)) list.Add(OverBudget(review, row));
-        foreach (var tool in review.Tools.Where(t => t.Count >= MinimumSample && t.SuccessRate < ToolSuccessFloor))
-            list.Add($"Tool {tool.Tool} succeeds in {Percent(tool.SuccessRate)} of {tool.Count} calls (below {Percent(ToolSuccessFloor)}): review how it is invoked.");
+        foreach (var tool in review.Tools.Where(t => t.Calls >= MinimumSample && t.SuccessRate < ToolSuccessFloor))
+            list.Add($"Tool {tool.Tool} succeeds in {Percent(tool.SuccessRate)} of {tool.Calls} calls (below {Percent(ToolSuccessFloor)}): review how it is invoked.");
         foreach (var agent in review.Agents.Where(a => a.Tasks >= MinimumSample && a.SuccessRate < AgentSuccessFloor))
             list.Add($"Agent {agent.Agent} succeeds in {Percent(agent.SuccessRate)} of {agent.Tasks} tasks (below {Percent(AgentSuccessFloor)}): refine its instructions or split its tasks.");
         foreach (var error in review.Errors.Where(e => e.FixSuccessRate < FixRateFloor))
-            list.Add($"Error {error.ErrorType} occurred {error.Count} times and was fixed afterwards in only {Percent(error.FixSuccessRate)} of cases (below {Percent(FixRateFloor)}).");
+            list.Add($"Error {error.ErrorType} occurred {error.Occurrences} times and was fixed afterwards in only {Percent(error.FixSuccessRate)} of cases (below {Percent(FixRateFloor)}).");
         var prompt = review.Total.InputTokens + review.Total.CacheReadTokens;
         if (prompt > 0)
         {
@@ -46,7 +46,7 @@ internal static class ReviewNarrative
         if (review.Bottlenecks.Count > 0)
         {
             var top = review.Bottlenecks[0];
-            list.Add($"The largest bottleneck is {top.Operation}{(top.Tool is null ? "" : " " + top.Tool)}: {top.Count} of the slowest 20% of operations, average {Ms(top.AverageMs)}, p95 {Ms(top.P95Ms)}.");
+            list.Add($"The largest bottleneck is {top.Operation}{(top.Tool is null ? "" : " " + top.Tool)}: {top.EventCount} of the slowest 20% of operations, average {Ms(top.AverageMs)}, p95 {Ms(top.P95Ms)}.");
         }
         if (review.SkewedEvents > 0)
             list.Add($"{review.SkewedEvents} event(s) have negative durations (clock skew): fix the clock or the recorder before trusting latency figures.");

@@ -25,7 +25,7 @@ public sealed class MoveDataTierCommand : WorkspaceCmdlet
             foreach (var move in plan)
             {
                 var action = move.To is null ? $"{move.Action} from '{move.From}' ({move.Rule})" : $"{move.Action} from '{move.From}' to '{move.To}' ({move.Rule})";
-                if (!ShouldProcess(move.Item, action))
+                if (!ShouldProcess(move.Subject, action))
                 {
                     WriteObject(move);
                     continue;
@@ -34,7 +34,7 @@ public sealed class MoveDataTierCommand : WorkspaceCmdlet
                 var done = Await(Workspace.Lifecycle.ExecuteAsync(move, Force, progress, CancellationToken));
                 if (done.State == TierMoveState.Failed)
                 {
-                    WriteWarning($"{done.Action} {done.Item} failed: {done.Message}");
+                    WriteWarning($"{done.Action} {done.Subject} failed: {done.Message}");
                 }
 
                 WriteObject(done);

@@ -168,7 +168,7 @@ public sealed class CliBackupTests : IDisposable
 
         CliRunner.AssertExit(ExitCodes.Success, review);
         var after = CliJson.Deserialize<PhaseReview>(review.StdoutLines[0])!;
-        Assert.Equal((before.EventCount, before.Tools.Single().Count), (after.EventCount, after.Tools.Single().Count));
+        Assert.Equal((before.EventCount, before.Tools.Single().Calls), (after.EventCount, after.Tools.Single().Calls));
         Assert.True(after.EventCount >= 3, $"{after.EventCount} events");
         Assert.Contains(after.ReportPaths, p => p.EndsWith("phase_analytics.db", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(BackupTier, "Phase_1", "phase_analytics.db")));

@@ -15,7 +15,7 @@ public sealed class LifecyclePlannerTests
         var plan = LifecyclePlanner.Plan(Seed());
 
         var archives = plan.Where(m => m.Action == TierMoveAction.Archive).ToArray();
-        Assert.Equal(["Phase_0_setup", "Phase_1_core"], archives.Select(m => m.Item));
+        Assert.Equal(["Phase_0_setup", "Phase_1_core"], archives.Select(m => m.Subject));
         Assert.All(archives, m => Assert.Equal(("drive", "s3", "retention.backup_phases = 2"), (m.From, m.To!, m.Rule)));
 
         var backupDeletes = plan.Where(m => m.Action == TierMoveAction.Delete && m.From == "drive").ToArray();
@@ -34,13 +34,13 @@ public sealed class LifecyclePlannerTests
         var plan = LifecyclePlanner.Plan(Seed());
 
         var copy = Assert.Single(plan, m => m.Action == TierMoveAction.Copy);
-        Assert.Equal(("s3a", "local", "drive", LifecyclePlanner.SessionBackupRule, 3000L), (copy.Item, copy.From, copy.To!, copy.Rule, copy.Bytes));
+        Assert.Equal(("s3a", "local", "drive", LifecyclePlanner.SessionBackupRule, 3000L), (copy.Subject, copy.From, copy.To!, copy.Rule, copy.Bytes));
         Assert.Equal(0, plan.ToList().IndexOf(copy));
 
         var localDeletes = plan.Where(m => m.Action == TierMoveAction.Delete && m.From == "local").ToArray();
         Assert.Equal(["s0a", "s0b", "s1a", "s2a"], localDeletes.Select(m => m.SessionId!).Distinct());
         Assert.All(localDeletes, m => Assert.Equal("retention.local_sessions = 2", m.Rule));
-        Assert.Equal("s0a/activity_logs", localDeletes[0].Item);
+        Assert.Equal("s0a/activity_logs", localDeletes[0].Subject);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class LifecyclePlannerTests
 
         var plan = LifecyclePlanner.Plan(model);
         var delete = Assert.Single(plan, m => m.SessionId == "s3a" && m.Action == TierMoveAction.Delete);
-        Assert.Equal(("s3a/snapshots", "local", "lifecycle[snapshots].core_days = 2"), (delete.Item, delete.From, delete.Rule));
+        Assert.Equal(("s3a/snapshots", "local", "lifecycle[snapshots].core_days = 2"), (delete.Subject, delete.From, delete.Rule));
         Assert.True(plan.ToList().IndexOf(delete) > plan.ToList().FindIndex(m => m.Action == TierMoveAction.Copy && m.SessionId == "s3a"));
 
         var copyFails = Execute(model, plan, fails: step => plan[step].Action == TierMoveAction.Copy).Model;
@@ -118,7 +118,7 @@ public sealed class LifecyclePlannerTests
 
         var deletes = LifecyclePlanner.Plan(model).Where(m => m.Action == TierMoveAction.Delete).ToArray();
 
-        Assert.Equal(["s0a/handoffs", "s0b/handoffs"], deletes.Select(m => m.Item));
+        Assert.Equal(["s0a/handoffs", "s0b/handoffs"], deletes.Select(m => m.Subject));
         Assert.All(deletes, m => Assert.Equal(("drive", "lifecycle[handoffs].main_days = 15"), (m.From, m.Rule)));
     }
 
@@ -130,7 +130,7 @@ public sealed class LifecyclePlannerTests
         var plan = LifecyclePlanner.Plan(model);
 
         var delete = plan.First();
-        Assert.Equal(("s2a/snapshots", TierMoveAction.Delete, "local", "lifecycle[snapshots].delete_after_days = 365"), (delete.Item, delete.Action, delete.From, delete.Rule));
+        Assert.Equal(("s2a/snapshots", TierMoveAction.Delete, "local", "lifecycle[snapshots].delete_after_days = 365"), (delete.Subject, delete.Action, delete.From, delete.Rule));
         Assert.Null(LifecycleSafety.CheckDelete(delete, model));
         Assert.DoesNotContain(plan, m => m.Action == TierMoveAction.Copy && m.SessionId == "s2a");
         Assert.False(Item(Execute(model, plan).Model, "s2a", "snapshots").Exists);
@@ -146,7 +146,7 @@ public sealed class LifecyclePlannerTests
         var plan = LifecyclePlanner.Plan(model);
 
         var delete = Assert.Single(plan, m => m.Phase == 0);
-        Assert.Equal(("Phase_0_setup", TierMoveAction.Delete, "s3", "retention.archive_days = 400"), (delete.Item, delete.Action, delete.From, delete.Rule));
+        Assert.Equal(("Phase_0_setup", TierMoveAction.Delete, "s3", "retention.archive_days = 400"), (delete.Subject, delete.Action, delete.From, delete.Rule));
         Assert.Contains("450 days old", delete.Message, StringComparison.Ordinal);
         Assert.Same(delete, plan[^1]);
 

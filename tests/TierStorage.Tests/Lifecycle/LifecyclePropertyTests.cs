@@ -159,7 +159,7 @@ public sealed class LifecyclePropertyTests
         foreach (var move in LifecyclePlanner.Plan(partial))
         {
             var next = LifecycleSimulator.Apply(model, move).Model;
-            Assert.False(SameState(model, next), $"{move.Action} {move.Item} ({move.Rule}) had nothing left to do");
+            Assert.False(SameState(model, next), $"{move.Action} {move.Subject} ({move.Rule}) had nothing left to do");
             model = next;
         }
         Assert.Empty(LifecyclePlanner.Plan(model));

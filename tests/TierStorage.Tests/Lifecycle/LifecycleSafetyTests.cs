@@ -10,7 +10,7 @@ public sealed class LifecycleSafetyTests
 {
     private static TierMove DeleteOf(string sessionId, int phase, string dataClass, string from, string rule = "retention.local_sessions = 2") => new()
     {
-        Item = $"{sessionId}/{dataClass}", SessionId = sessionId, Phase = phase, DataClass = dataClass,
+        Subject = $"{sessionId}/{dataClass}", SessionId = sessionId, Phase = phase, DataClass = dataClass,
         Action = TierMoveAction.Delete, From = from, Rule = rule,
     };
 
@@ -46,7 +46,7 @@ public sealed class LifecycleSafetyTests
     {
         var model = Replace(Seed(PolicyWith(archiveDays: 400)), i => i.SessionId == "s0a", i => i with { InArchive = true, OnBackup = false, OnLocal = false });
         model = model with { Phases = model.Phases.Select(p => p.Number == 0 ? p with { ArchivedAt = Now.AddDays(-100) } : p).ToArray() };
-        var move = new TierMove { Item = "Phase_0_setup", Phase = 0, Action = TierMoveAction.Delete, From = "s3", Rule = "retention.archive_days = 400" };
+        var move = new TierMove { Subject = "Phase_0_setup", Phase = 0, Action = TierMoveAction.Delete, From = "s3", Rule = "retention.archive_days = 400" };
 
         Assert.Equal("Phase_0_setup: the archive holds the only verified copy of s0a/activity_logs and 2 more, and retention.archive_days has not passed",
             LifecycleSafety.CheckDelete(move, model));

@@ -57,9 +57,9 @@ public sealed class MoveDataTierTests
 
             var moves = await RunAsync(ws);
 
-            Assert.All(moves, m => Assert.True(m.State == TierMoveState.Done, $"{m.Action} {m.Item}: {m.State} {m.Message}"));
-            Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Item == "Phase_0");
-            Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Item == "Phase_1");
+            Assert.All(moves, m => Assert.True(m.State == TierMoveState.Done, $"{m.Action} {m.Subject}: {m.State} {m.Message}"));
+            Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Subject == "Phase_0");
+            Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Subject == "Phase_1");
             Assert.DoesNotContain(moves, m => m.Action == TierMoveAction.Archive && m.Phase >= 2);
             Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_0.tar.gz")));
             Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_1.tar.gz")));

@@ -116,7 +116,7 @@ public sealed class PhaseReviewSourcesTests
         Assert.Equal(expected.Total, actual.Total);
         Assert.Equal(expected.Tools, actual.Tools);
         Assert.Equal((expected.ErrorCount, expected.SuccessRate), (actual.ErrorCount, actual.SuccessRate));
-        Assert.Equal(expected.Errors.Select(e => (e.ErrorType, e.Count, e.FixSuccessRate)), actual.Errors.Select(e => (e.ErrorType, e.Count, e.FixSuccessRate)));
+        Assert.Equal(expected.Errors.Select(e => (e.ErrorType, e.Occurrences, e.FixSuccessRate)), actual.Errors.Select(e => (e.ErrorType, e.Occurrences, e.FixSuccessRate)));
         Assert.Equal(expected.Recommendations, actual.Recommendations);
     }
 

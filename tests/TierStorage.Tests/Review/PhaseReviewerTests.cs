@@ -41,7 +41,7 @@ public sealed class PhaseReviewerTests : IDisposable
         var review = await ReviewAsync();
         var tool = review.Latency.Single(l => l.Operation == "tool_call");
         // By hand: 100,150,200,300,400,500,1000,8000 (the -50 is skew and left out): p50 = 4th = 300, p95 = p99 = 8th.
-        Assert.Equal(8, tool.Count);
+        Assert.Equal(8, tool.EventCount);
         Assert.Equal(300, tool.P50Ms);
         Assert.Equal(8000, tool.P95Ms);
         Assert.Equal(10650 / 8.0, tool.AverageMs);
@@ -144,7 +144,7 @@ public sealed class PhaseReviewerTests : IDisposable
             """))
         {
             var tool = review.Tools.Single(t => t.Tool == (string)row[0]!);
-            Assert.Equal(Convert.ToInt64(row[1]), tool.Count);
+            Assert.Equal(Convert.ToInt64(row[1]), tool.Calls);
             Assert.Equal(Convert.ToDouble(row[2]), tool.AverageDurationMs!.Value, 6);
             Assert.Equal(Convert.ToDouble(row[3]), tool.SuccessRate!.Value, 6);
         }
@@ -159,7 +159,7 @@ public sealed class PhaseReviewerTests : IDisposable
         var review = await ReviewAsync();
         Assert.Equal(["CompileError", "AgentFailed", "Timeout"], review.Errors.Select(e => e.ErrorType));
         var compile = review.Errors[0];
-        Assert.Equal(2, compile.Count);
+        Assert.Equal(2, compile.Occurrences);
         Assert.Equal(["b.cs", "c.cs"], compile.Files);
         // b.cs: Bash fails, then Bash (same tool, same task) succeeds on b.cs → fixed. c.cs: Edit fails, only a Read with
         // another task succeeds later → not fixed. 1 of 2.
@@ -186,7 +186,7 @@ public sealed class PhaseReviewerTests : IDisposable
         {
             Assert.Equal((string)sql[i][0]!, review.Bottlenecks[i].Operation);
             Assert.Equal((string?)sql[i][1], review.Bottlenecks[i].Tool);
-            Assert.Equal(Convert.ToInt64(sql[i][2]), review.Bottlenecks[i].Count);
+            Assert.Equal(Convert.ToInt64(sql[i][2]), review.Bottlenecks[i].EventCount);
             Assert.Equal(Convert.ToDouble(sql[i][3]), review.Bottlenecks[i].AverageMs, 6);
         }
         Assert.Equal(20000, review.Bottlenecks.Single(b => b.Operation == "agent_invocation").P95Ms);

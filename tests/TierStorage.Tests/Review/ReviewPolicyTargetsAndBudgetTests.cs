@@ -60,7 +60,7 @@ public sealed class ReviewPolicyTargetsAndBudgetTests : IDisposable
 
         // 200, 700, 1200: p95 is the 3rd (ceil(0.95 * 3) = 3).
         var deploy = review.Latency.Single(l => l.Operation == "deploy_step");
-        Assert.Equal((3L, 1200L, (long?)target, (bool?)met), (deploy.Count, deploy.P95Ms, deploy.TargetMs, deploy.Met));
+        Assert.Equal((3L, 1200L, (long?)target, (bool?)met), (deploy.EventCount, deploy.P95Ms, deploy.TargetMs, deploy.Met));
         Assert.Equal(5_000, review.Latency.Single(l => l.Operation == "tool_call").TargetMs);
     }
 
