@@ -84,7 +84,7 @@ public sealed class ReportWriterTests : IDisposable
             Phase = 2,
             PhaseName = "build\n# Owned",
             Tokens = hostile.Select(h => new TierStorage.Contracts.ModelCostRow { Model = h, Calls = 1 }).ToList(),
-            Tools = [new TierStorage.Contracts.ToolRow { Tool = "<img src=x onerror=alert(1)>", Count = 1 }],
+            Tools = [new TierStorage.Contracts.ToolRow { Tool = "<img src=x onerror=alert(1)>", Calls = 1 }],
             Warnings = ["- [see](javascript:void(0))"],
             Recommendations = ["# Heading <b>bold</b>"],
             ExecutiveSummary = "1. not a list <i>",
