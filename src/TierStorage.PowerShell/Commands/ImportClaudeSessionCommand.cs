@@ -4,9 +4,19 @@ using TierStorage.Engine.Ingest;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Imports Claude Code transcripts (~/.claude/projects/&lt;project&gt;/*.jsonl, honouring CLAUDE_CONFIG_DIR) as
-/// sessions of the workspace, incrementally: a rerun reads only the lines added since. Sessions idle for -IdleMinutes, or all of
-/// them with -Complete, are completed as Complete-Session completes a native one.</summary>
+/// <summary>Imports Claude Code transcripts as sessions of the workspace, incrementally.</summary>
+/// <remarks>
+/// <para>Import-ClaudeSession reads the transcripts Claude Code keeps for a project (~/.claude/projects/&lt;project&gt;/*.jsonl, honouring CLAUDE_CONFIG_DIR) and turns each into a session with its events. A rerun reads only the lines added since the last import.</para>
+/// <para>Imported sessions stay on the local tier until they are finished: those idle for -IdleMinutes (default 30), or all of them with -Complete, get their session_end and handoff note as Complete-Session would write them, and are then backed up like any other session.</para>
+/// </remarks>
+/// <example>
+/// <code>Import-ClaudeSession</code>
+/// <para>Imports this project's Claude Code transcripts, completing sessions idle for 30 minutes.</para>
+/// </example>
+/// <example>
+/// <code>Get-ChildItem ~/.claude/projects/myproject/*.jsonl | Import-ClaudeSession -Complete</code>
+/// <para>Imports the given transcript files and completes their sessions now.</para>
+/// </example>
 [Cmdlet(VerbsData.Import, "ClaudeSession", DefaultParameterSetName = ProjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(ClaudeImportResult))]
 public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
