@@ -42,6 +42,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     /// <summary>Event type in its log spelling (tool_call, llm_call, ...).</summary>
     [Parameter(ParameterSetName = PropertySet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.EventTypeCompleter))]
     public string? Type { get; set; }
 
     /// <summary>Agent that produced the event (for example the sub-agent's name).</summary>
@@ -123,6 +124,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     /// <summary>Session to append to; default the active one (or the session named by the event itself).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Write each event as it will be stored (redacted, session filled in).</summary>

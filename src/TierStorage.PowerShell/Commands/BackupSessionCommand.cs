@@ -37,6 +37,7 @@ public sealed class BackupSessionCommand : WorkspaceCmdlet
     /// <summary>Sessions to back up; binds SessionId from Get-Session and Test-Backup output. Default: every completed session.</summary>
     [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string[]? SessionId { get; set; }
 
     /// <summary>Sessions to back up, as SessionInfo objects from Get-Session.</summary>
@@ -46,6 +47,7 @@ public sealed class BackupSessionCommand : WorkspaceCmdlet
     /// <summary>Tier to back up to; default the policy's level-2 tier.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     protected override void ProcessRecord()

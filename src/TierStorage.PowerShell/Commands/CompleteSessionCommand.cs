@@ -33,6 +33,7 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
     /// <summary>Session to complete; default the active one.</summary>
     [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Sessions to complete, as SessionInfo objects from Get-Session.</summary>

@@ -22,6 +22,7 @@ public sealed class DisconnectTierDriveCommand : WorkspaceCmdlet
     /// <summary>The google-drive tier; default the policy's first.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     protected override void ProcessRecord()

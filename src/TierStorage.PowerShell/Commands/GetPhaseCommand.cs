@@ -22,6 +22,7 @@ public sealed class GetPhaseCommand : WorkspaceCmdlet
     /// <summary>Only this phase.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     protected override void ProcessRecord() =>

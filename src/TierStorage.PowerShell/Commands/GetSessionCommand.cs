@@ -27,11 +27,13 @@ public sealed class GetSessionCommand : WorkspaceCmdlet
     /// <summary>Only this session.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Only the sessions of this phase.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Only the sessions in this state: Active, Completed, BackedUp or Archived.</summary>

@@ -31,16 +31,19 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
     /// <summary>Only the events of this session; binds SessionId from Get-Session output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Only the events of sessions in this phase.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Event type in its log spelling (tool_call, llm_call, ...).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.EventTypeCompleter))]
     public string? Type { get; set; }
 
     /// <summary>Only the events of this agent.</summary>

@@ -26,6 +26,7 @@ public sealed class GetSessionSnapshotCommand : WorkspaceCmdlet
     /// <summary>Session; default the active one (for -List: every session).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>The newest snapshot that reads back intact; a corrupt newer one is skipped with a warning.</summary>

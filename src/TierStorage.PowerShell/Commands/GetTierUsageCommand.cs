@@ -22,6 +22,7 @@ public sealed class GetTierUsageCommand : WorkspaceCmdlet
     /// <summary>Only this tier; default every tier of the policy.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     /// <summary>List Drive and S3 tiers instead of reading the catalog.</summary>

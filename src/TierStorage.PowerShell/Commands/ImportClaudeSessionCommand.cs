@@ -43,6 +43,7 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
     /// <summary>Phase of sessions the import creates; default the current phase.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Complete the imported sessions now (session_end, handoff note) instead of waiting until they are idle.</summary>

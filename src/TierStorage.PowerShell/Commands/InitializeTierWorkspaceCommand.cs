@@ -29,6 +29,7 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
     /// <summary>Policy file copied into the workspace instead of the embedded default.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.PolicyPathCompleter))]
     public string? PolicyTemplate { get; set; }
 
     /// <summary>Overwrite an existing policy.</summary>

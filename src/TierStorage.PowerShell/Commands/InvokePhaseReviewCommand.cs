@@ -25,6 +25,7 @@ public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
     /// <summary>Phase to review; binds Phase from Get-Phase output.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int Phase { get; set; }
 
     /// <summary>For an archived phase: read every event out of the archive (thawed first when cold) instead of the

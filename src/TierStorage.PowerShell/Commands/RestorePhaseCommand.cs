@@ -24,6 +24,7 @@ public sealed class RestorePhaseCommand : WorkspaceCmdlet
     /// <summary>Archived phase to restore; binds Phase from Get-Phase output.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int Phase { get; set; }
 
     /// <summary>Restore as plain files under this directory (one folder per session) instead of into the workspace.</summary>

@@ -29,6 +29,7 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
     /// <summary>Session to restore; binds SessionId from Get-Session output.</summary>
     [Parameter(ParameterSetName = ByIdSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Sessions to restore, as SessionInfo objects from Get-Session.</summary>
@@ -38,6 +39,7 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
     /// <summary>Tier to restore from; default the tier the catalog (or the tiers' manifests) show holding it.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     /// <summary>Restore as plain files into this directory; the workspace and its catalog are left alone.</summary>

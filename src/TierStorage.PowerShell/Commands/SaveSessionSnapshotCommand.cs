@@ -26,6 +26,7 @@ public sealed class SaveSessionSnapshotCommand : WorkspaceCmdlet
     /// <summary>Session to snapshot; default the active one.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>The state document; SnapshotInfo.Json binds here, so a read snapshot can be saved again.</summary>

@@ -23,6 +23,7 @@ public sealed class StartSessionCommand : WorkspaceCmdlet
     /// <summary>Phase number; default the phase of the most recent session, else 0.</summary>
     [Parameter(Position = 0)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Explicit id (session_YYYYMMDD_HHMMSS); default generated from the clock.</summary>

@@ -25,6 +25,7 @@ public sealed class SyncBackupQueueCommand : WorkspaceCmdlet
     /// <summary>Tier whose queue to drain; default the policy's level-2 tier.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     protected override void ProcessRecord()

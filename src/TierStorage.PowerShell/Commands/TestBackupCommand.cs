@@ -24,11 +24,13 @@ public sealed class TestBackupCommand : WorkspaceCmdlet
     /// <summary>Tier to check; default the policy's level-2 tier.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     /// <summary>Only the objects of this session.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Download and re-hash the data instead of trusting the tier's checksums.</summary>

@@ -22,6 +22,7 @@ public sealed class TestTierConnectionCommand : WorkspaceCmdlet
     /// <summary>Tier to check; default the policy's level-2 tier.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     protected override void ProcessRecord() =>

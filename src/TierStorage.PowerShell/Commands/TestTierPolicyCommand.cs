@@ -24,6 +24,7 @@ public sealed class TestTierPolicyCommand : WorkspaceCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.PolicyPathCompleter))]
     public string[]? Path { get; set; }
 
     protected override void ProcessRecord()

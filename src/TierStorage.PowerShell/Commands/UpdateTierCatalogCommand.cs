@@ -23,6 +23,7 @@ public sealed class UpdateTierCatalogCommand : WorkspaceCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Tier")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? FromTier { get; set; }
 
     protected override void ProcessRecord()
