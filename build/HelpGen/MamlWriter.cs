@@ -50,7 +50,8 @@ internal static class MamlWriter
                 cmdlet.Examples.Select((example, index) => new XElement(Command + "example",
                     new XElement(Maml + "title", $"-------------------------- Example {index + 1} --------------------------"),
                     new XElement(Dev + "code", example.Code),
-                    new XElement(Dev + "remarks", example.Remarks.Select(Para))))),
+                    // The trailing empty paragraph is the blank line Get-Help otherwise leaves out before the next example.
+                    new XElement(Dev + "remarks", example.Remarks.Select(Para), new XElement(Maml + "para"))))),
             new XElement(Command + "relatedLinks",
                 new XElement(Maml + "navigationLink",
                     new XElement(Maml + "linkText", "about_TierStorage"),

@@ -51,6 +51,7 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
     public SwitchParameter Complete { get; set; }
 
     /// <summary>Minutes after its last transcript line at which a session counts as finished and is completed; default 30.</summary>
+    /// <value>30</value>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int IdleMinutes { get; set; } = (int)CompletionOptions.DefaultIdleTime.TotalMinutes;

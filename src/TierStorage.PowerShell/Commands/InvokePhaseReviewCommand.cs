@@ -34,6 +34,7 @@ public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
     public SwitchParameter Full { get; set; }
 
     /// <summary>With -Full, from a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    /// <value>Standard</value>
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 

@@ -37,6 +37,7 @@ public sealed class RestorePhaseCommand : WorkspaceCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>For a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    /// <value>Standard</value>
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 

@@ -52,6 +52,7 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>For a session in a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    /// <value>Standard</value>
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 

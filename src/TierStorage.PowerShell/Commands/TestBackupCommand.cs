@@ -38,6 +38,7 @@ public sealed class TestBackupCommand : WorkspaceCmdlet
     public SwitchParameter ReadData { get; set; }
 
     /// <summary>With -ReadData: the percentage of objects to read.</summary>
+    /// <value>100</value>
     [Parameter]
     [ValidateRange(1, 100)]
     public int Sample { get; set; } = 100;
