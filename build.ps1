@@ -5,7 +5,7 @@
 .DESCRIPTION
     The module folder is assembled by build/TierStorage.Module.proj, the same target `dotnet test` and .ci/run use,
     so every route produces the same layout: the manifest, the cmdlet assembly and the contracts at the root,
-    the engine and every third-party dll under Dependencies/.
+    the engine and every third-party dll under Dependencies/, the help (MAML from build/HelpGen, about topics) under en-US/.
 .EXAMPLE
     ./build.ps1 -Pester
 #>
