@@ -7,7 +7,9 @@
     is the dotnet tool pinned in .config/dotnet-tools.json and Pester the NuGet package pinned in build/Pester.proj.
 
     1. dotnet build TierStorage.sln (the test project's post-build assembles out/TierStorage through
-       build/TierStorage.Module.proj, the one mechanism every route uses).
+       build/TierStorage.Module.proj, the one mechanism every route uses: the manifest, the cmdlet assembly and the
+       contracts at the root, the engine and every third-party dll under Dependencies/, the help (MAML from
+       build/HelpGen, about topics) under en-US/).
     2. dotnet test TierStorage.sln: the engine, the CLI, the static cmdlet contract and the module layout (the S3 tests
        start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake).
     3. The Pester suite in tests/pester, in a separate PowerShell process (a binary module cannot be unloaded, so the

@@ -22,6 +22,7 @@ public abstract class WorkspaceCmdlet : TierCmdlet
     /// <summary>Policy file; default $env:TIERSTORAGE_POLICY, else the workspace's tierstorage.yaml, else the embedded default.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.PolicyPathCompleter))]
     public string? PolicyPath { get; set; }
 
     /// <summary>Opened on first use; a workspace that cannot be opened ends the command.</summary>

@@ -5,10 +5,24 @@ using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>
-/// Appends events to a session's activity log and the catalog. Built for bulk pipelines: one appender per
-/// session for the whole pipeline, which batches writes; flushed when the pipeline ends.
-/// </summary>
+/// <summary>Appends events to a session's activity log and the catalog.</summary>
+/// <remarks>
+/// <para>Add-SessionEvent records what an agent did (a tool call, an LLM call, an error, a decision...) in the session's append-only activity log and in the catalog. The event type is given in its log spelling (tool_call, llm_call, agent_invocation, file_operation, error, decision, snapshot, session_start, session_end); the enum name (ToolCall) is accepted too.</para>
+/// <para>It is built for bulk pipelines: events come from parameters (or objects such as Import-Csv rows whose properties bind by name), from SessionEvent objects, or from activity-log JSON lines; one appender per session batches the writes for the whole pipeline and is flushed when the pipeline ends. Secrets matching the policy's redaction patterns are redacted before anything is written.</para>
+/// <para>Without -SessionId, events go to the active session (or to the session the event itself names).</para>
+/// </remarks>
+/// <example>
+/// <code>Add-SessionEvent -Type tool_call -Tool Read -DurationMs 12</code>
+/// <para>Records a 12 ms Read tool call in the active session.</para>
+/// </example>
+/// <example>
+/// <code>Import-Csv calls.csv | Add-SessionEvent</code>
+/// <para>Records one event per CSV row; the columns (Type, Tool, DurationMs, duration_ms, ...) bind to the parameters of the same names.</para>
+/// </example>
+/// <example>
+/// <code>Get-Content ./events.jsonl | Add-SessionEvent -SessionId session_20260101_090000</code>
+/// <para>Appends activity-log lines, one JSON object per line, to the named session.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Add, "SessionEvent", DefaultParameterSetName = PropertySet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SessionEvent))]
@@ -28,52 +42,65 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     /// <summary>Event type in its log spelling (tool_call, llm_call, ...).</summary>
     [Parameter(ParameterSetName = PropertySet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.EventTypeCompleter))]
     public string? Type { get; set; }
 
+    /// <summary>Agent that produced the event (for example the sub-agent's name).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public string? Agent { get; set; }
 
+    /// <summary>Tool the event is about (Read, Edit, Bash, ...).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public string? Tool { get; set; }
 
+    /// <summary>Task or ticket the work belongs to.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public string? Task { get; set; }
 
+    /// <summary>How long the call took, in milliseconds.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("Duration", "duration_ms")]
     [ValidateRange(0, long.MaxValue)]
     public long? DurationMs { get; set; }
 
+    /// <summary>Input tokens of an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("input_tokens")]
     [ValidateRange(0, long.MaxValue)]
     public long? InputTokens { get; set; }
 
+    /// <summary>Output tokens of an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("output_tokens")]
     [ValidateRange(0, long.MaxValue)]
     public long? OutputTokens { get; set; }
 
+    /// <summary>Prompt-cache tokens read by an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("cache_read_tokens")]
     [ValidateRange(0, long.MaxValue)]
     public long? CacheReadTokens { get; set; }
 
+    /// <summary>Prompt-cache tokens written by an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("cache_write_tokens")]
     [ValidateRange(0, long.MaxValue)]
     public long? CacheWriteTokens { get; set; }
 
+    /// <summary>Model that served an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public string? Model { get; set; }
 
+    /// <summary>Whether the call succeeded; $false counts as a failure in reviews.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public bool? Success { get; set; }
 
+    /// <summary>Kind of error, for failed calls and error events.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("error_type")]
     public string? ErrorType { get; set; }
 
+    /// <summary>File the event is about (for file operations).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public string? File { get; set; }
 
@@ -85,6 +112,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     public DateTimeOffset? Timestamp { get; set; }
 
+    /// <summary>Events to append as they are, for example the output of Get-SessionEvent from another workspace.</summary>
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionEvent? InputObject { get; set; }
 
@@ -96,6 +124,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     /// <summary>Session to append to; default the active one (or the session named by the event itself).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>Write each event as it will be stored (redacted, session filled in).</summary>

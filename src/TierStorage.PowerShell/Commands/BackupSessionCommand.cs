@@ -5,8 +5,23 @@ using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Packages, uploads, verifies and records sessions on the backup tier, then prunes local copies beyond
-/// retention. Queued sessions go first; an unreachable tier queues the backup (Status Queued).</summary>
+/// <summary>Backs up sessions to the backup tier and verifies every file there.</summary>
+/// <remarks>
+/// <para>Backup-Session packages each session (activity.jsonl.gz, snapshots.tar.gz, handoff.md, analytics_snapshot.db and a manifest with sizes, MD5 and SHA-256), uploads what the tier does not already hold, checks each file against the MD5 the tier reports, stores the manifest last and records everything in the catalog. Only then are local sessions beyond retention.local_sessions pruned.</para>
+/// <para>Sessions queued earlier go first. A tier that cannot be reached queues the backup instead (Status Queued); Sync-BackupQueue or the next policy run sends it. Without -SessionId every completed session is backed up.</para>
+/// </remarks>
+/// <example>
+/// <code>Get-Session -Phase 1 | Backup-Session</code>
+/// <para>Backs up every session of phase 1.</para>
+/// </example>
+/// <example>
+/// <code>Backup-Session</code>
+/// <para>Backs up every completed session not yet on the backup tier, queued ones first.</para>
+/// </example>
+/// <example>
+/// <code>Test-Backup | Where-Object Status -ne Ok | Backup-Session</code>
+/// <para>Backs up again every session whose backup is missing or damaged.</para>
+/// </example>
 [Cmdlet(VerbsData.Backup, "Session", DefaultParameterSetName = ByIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(BackupResult))]
 public sealed class BackupSessionCommand : WorkspaceCmdlet
@@ -22,14 +37,17 @@ public sealed class BackupSessionCommand : WorkspaceCmdlet
     /// <summary>Sessions to back up; binds SessionId from Get-Session and Test-Backup output. Default: every completed session.</summary>
     [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string[]? SessionId { get; set; }
 
+    /// <summary>Sessions to back up, as SessionInfo objects from Get-Session.</summary>
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionInfo[]? InputObject { get; set; }
 
     /// <summary>Tier to back up to; default the policy's level-2 tier.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? Tier { get; set; }
 
     protected override void ProcessRecord()

@@ -4,8 +4,23 @@ using TierStorage.Engine.Backup;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Writes the handoff note and marks the session Completed; with the policy's backup.on_session_complete on, the
-/// backup is handed to a background `tierstorage` process (or, with -Wait, run here and its BackupResult written too).</summary>
+/// <summary>Completes a session: writes its handoff note and marks it Completed.</summary>
+/// <remarks>
+/// <para>Complete-Session appends the session_end event, writes the handoff note under handoffs/ and marks the session Completed in the catalog.</para>
+/// <para>When the policy's backup.on_session_complete is on, the backup is handed to a detached background process so that the agent is not blocked; -Wait runs it here instead and writes its BackupResult too, and -NoBackup skips it this once.</para>
+/// </remarks>
+/// <example>
+/// <code>Complete-Session</code>
+/// <para>Completes the active session and starts its backup in the background.</para>
+/// </example>
+/// <example>
+/// <code>Get-Session -Phase 1 | Complete-Session -Wait</code>
+/// <para>Completes the sessions of phase 1 and backs each up before returning.</para>
+/// </example>
+/// <example>
+/// <code>Complete-Session -SessionId session_20260101_090000 -NoBackup</code>
+/// <para>Completes one session without starting its backup.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Complete, "Session", DefaultParameterSetName = ByIdSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(SessionInfo), typeof(BackupResult))]
@@ -18,8 +33,10 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
     /// <summary>Session to complete; default the active one.</summary>
     [Parameter(ParameterSetName = ByIdSet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
+    /// <summary>Sessions to complete, as SessionInfo objects from Get-Session.</summary>
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionInfo? InputObject { get; set; }
 

@@ -4,9 +4,19 @@ using TierStorage.Engine.Ingest;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Imports Claude Code transcripts (~/.claude/projects/&lt;project&gt;/*.jsonl, honouring CLAUDE_CONFIG_DIR) as
-/// sessions of the workspace, incrementally: a rerun reads only the lines added since. Sessions idle for -IdleMinutes, or all of
-/// them with -Complete, are completed as Complete-Session completes a native one.</summary>
+/// <summary>Imports Claude Code transcripts as sessions of the workspace, incrementally.</summary>
+/// <remarks>
+/// <para>Import-ClaudeSession reads the transcripts Claude Code keeps for a project (~/.claude/projects/&lt;project&gt;/*.jsonl, honouring CLAUDE_CONFIG_DIR) and turns each into a session with its events. A rerun reads only the lines added since the last import.</para>
+/// <para>Imported sessions stay on the local tier until they are finished: those idle for -IdleMinutes (default 30), or all of them with -Complete, get their session_end and handoff note as Complete-Session would write them, and are then backed up like any other session.</para>
+/// </remarks>
+/// <example>
+/// <code>Import-ClaudeSession</code>
+/// <para>Imports this project's Claude Code transcripts, completing sessions idle for 30 minutes.</para>
+/// </example>
+/// <example>
+/// <code>Get-ChildItem ~/.claude/projects/myproject/*.jsonl | Import-ClaudeSession -Complete</code>
+/// <para>Imports the given transcript files and completes their sessions now.</para>
+/// </example>
 [Cmdlet(VerbsData.Import, "ClaudeSession", DefaultParameterSetName = ProjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(ClaudeImportResult))]
 public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
@@ -33,6 +43,7 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
     /// <summary>Phase of sessions the import creates; default the current phase.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Complete the imported sessions now (session_end, handoff note) instead of waiting until they are idle.</summary>
@@ -40,6 +51,7 @@ public sealed class ImportClaudeSessionCommand : WorkspaceCmdlet
     public SwitchParameter Complete { get; set; }
 
     /// <summary>Minutes after its last transcript line at which a session counts as finished and is completed; default 30.</summary>
+    /// <value>30</value>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int IdleMinutes { get; set; } = (int)CompletionOptions.DefaultIdleTime.TotalMinutes;

@@ -4,7 +4,18 @@ using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Creates the workspace layout and its policy; refuses to overwrite a policy without -Force.</summary>
+/// <summary>Creates a workspace's folder layout and its policy file.</summary>
+/// <remarks>
+/// <para>Initialize-TierWorkspace creates the local tier's layout (logs/, state/, analytics/, handoffs/, credentials/) and writes tierstorage.yaml: the embedded default policy, or a copy of -PolicyTemplate after it was validated. An existing policy is never overwritten without -Force.</para>
+/// </remarks>
+/// <example>
+/// <code>Initialize-TierWorkspace -Path .tierstorage</code>
+/// <para>Creates the workspace .tierstorage in the current directory with the default policy.</para>
+/// </example>
+/// <example>
+/// <code>Initialize-TierWorkspace -PolicyTemplate ./examples/tierstorage.yaml -Force</code>
+/// <para>Replaces the policy of the default workspace with a copy of the example policy.</para>
+/// </example>
 [Cmdlet(VerbsData.Initialize, "TierWorkspace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(WorkspaceInfo))]
 public sealed class InitializeTierWorkspaceCommand : TierCmdlet
@@ -18,6 +29,7 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
     /// <summary>Policy file copied into the workspace instead of the embedded default.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.PolicyPathCompleter))]
     public string? PolicyTemplate { get; set; }
 
     /// <summary>Overwrite an existing policy.</summary>

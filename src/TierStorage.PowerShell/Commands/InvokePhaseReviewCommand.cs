@@ -3,16 +3,29 @@ using TierStorage.Contracts;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>The end-of-phase review: latency, tokens and cost, agents, errors, bottlenecks, tools and recommendations
-/// from every event of the phase, written as phase_insights.md / .html (with charts) and copied to the backup tier.</summary>
+/// <summary>Reviews a phase: latency, tokens and cost, agents, errors, tools and recommendations.</summary>
+/// <remarks>
+/// <para>Invoke-PhaseReview reads every event of the phase wherever its sessions live and writes phase_insights.md, phase_insights.html (with charts), phase_analytics.db and phase_metadata.json under reviews/Phase_&lt;n&gt;_&lt;name&gt;/ and to the phase folder on the backup tier. Latency targets and budgets come from the policy's review section.</para>
+/// <para>An archived phase is reviewed from the review stored in its archive manifest, or with -Full from the archive itself (thawed first when cold). A session that cannot be read is named in the report's Data Warnings and the phase is left unreviewed.</para>
+/// </remarks>
+/// <example>
+/// <code>Get-Phase 1 | Invoke-PhaseReview | Select-Object -ExpandProperty Recommendations</code>
+/// <para>Reviews phase 1 and prints its recommendations.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-PhaseReview -Phase 0 -Full -Retrieval Bulk</code>
+/// <para>Reviews archived phase 0 from its archive, thawing it with the cheaper Bulk retrieval.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "PhaseReview", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(PhaseReview))]
 public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
 {
     private const int ActivityId = 44;
 
+    /// <summary>Phase to review; binds Phase from Get-Phase output.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int Phase { get; set; }
 
     /// <summary>For an archived phase: read every event out of the archive (thawed first when cold) instead of the
@@ -21,6 +34,7 @@ public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
     public SwitchParameter Full { get; set; }
 
     /// <summary>With -Full, from a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper).</summary>
+    /// <value>Standard</value>
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 

@@ -4,8 +4,19 @@ using TierStorage.Engine.Lifecycle;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>The scheduled job: back up completed sessions and drain the queue, run Move-DataTier, abort abandoned
-/// uploads, report usage and alerts. One run at a time per workspace. -WhatIf writes the lifecycle plan instead.</summary>
+/// <summary>Runs the scheduled policy job: backups, queue, lifecycle moves, cleanup, usage and alerts.</summary>
+/// <remarks>
+/// <para>Invoke-TierPolicy is what a scheduled task runs: it finishes imported transcripts idle for 30 minutes, backs up completed sessions and drains the backup queue, runs the Move-DataTier plan, aborts abandoned uploads, and reports usage and alerts. Only one run at a time per workspace; a second run finds nothing to do.</para>
+/// <para>-WhatIf writes the lifecycle plan as TierMove objects and changes nothing.</para>
+/// </remarks>
+/// <example>
+/// <code>Invoke-TierPolicy</code>
+/// <para>Runs the nightly job on the workspace of the current directory.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-TierPolicy -WhatIf</code>
+/// <para>Shows what the run would move, archive and delete.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "TierPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PolicyRunResult), typeof(TierMove))]
 public sealed class InvokeTierPolicyCommand : WorkspaceCmdlet

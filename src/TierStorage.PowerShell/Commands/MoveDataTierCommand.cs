@@ -3,9 +3,19 @@ using TierStorage.Contracts;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Evaluates every lifecycle rule of the policy into a plan of TierMove steps and executes them in order (copy,
-/// verify, delete), asking for each; -WhatIf prints the plan and changes nothing. A delete runs only while another tier
-/// holds a verified copy, checked again right before it.</summary>
+/// <summary>Moves data between tiers as the policy's lifecycle rules ask.</summary>
+/// <remarks>
+/// <para>Move-DataTier turns every rule of the policy into ordered TierMove steps: copy a completed session to the backup tier, archive a phase older than retention.backup_phases into one tar.gz with a manifest, and delete what a tier no longer keeps. It asks before each step (ConfirmImpact High) and checks again right before each delete that another tier holds a verified copy.</para>
+/// <para>-WhatIf prints the plan and changes nothing. Deleting or replacing a Deep Archive object younger than 180 days needs -Force and shows the prorated charge.</para>
+/// </remarks>
+/// <example>
+/// <code>Move-DataTier -WhatIf</code>
+/// <para>Prints the plan as TierMove objects.</para>
+/// </example>
+/// <example>
+/// <code>Move-DataTier -Confirm:$false</code>
+/// <para>Runs the plan without asking for each step.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Move, "DataTier", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(TierMove))]
 public sealed class MoveDataTierCommand : WorkspaceCmdlet

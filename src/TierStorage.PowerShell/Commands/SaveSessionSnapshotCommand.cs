@@ -3,7 +3,18 @@ using TierStorage.Contracts;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Saves a JSON snapshot of a session's state (gzip, written to a temp file and renamed).</summary>
+/// <summary>Saves a JSON snapshot of a session's state.</summary>
+/// <remarks>
+/// <para>Save-SessionSnapshot stores a JSON state document as the session's next snapshot (state/&lt;session&gt;_snapNNN.json.gz), written to a temporary file and renamed so a crash never leaves half a snapshot. Get-SessionSnapshot -Latest reads it back.</para>
+/// </remarks>
+/// <example>
+/// <code>$state | ConvertTo-Json -Depth 20 | Save-SessionSnapshot</code>
+/// <para>Saves the object in $state as a snapshot of the active session.</para>
+/// </example>
+/// <example>
+/// <code>Save-SessionSnapshot -Path ./state.json -SessionId session_20260101_090000</code>
+/// <para>Saves the document in state.json as a snapshot of the named session.</para>
+/// </example>
 [Cmdlet(VerbsData.Save, "SessionSnapshot", DefaultParameterSetName = JsonSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SnapshotInfo))]
@@ -15,6 +26,7 @@ public sealed class SaveSessionSnapshotCommand : WorkspaceCmdlet
     /// <summary>Session to snapshot; default the active one.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
     /// <summary>The state document; SnapshotInfo.Json binds here, so a read snapshot can be saved again.</summary>

@@ -4,7 +4,18 @@ using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Starts a session; the current log rotates to previous. An active session is refused unless -CompleteActive.</summary>
+/// <summary>Starts a new session in the workspace.</summary>
+/// <remarks>
+/// <para>Start-Session registers a new session (session_YYYYMMDD_HHMMSS) in the catalog and rotates the current activity log to the previous one. A session still active is refused unless -CompleteActive completes it first.</para>
+/// </remarks>
+/// <example>
+/// <code>Start-Session -Phase 1 -CompleteActive</code>
+/// <para>Completes the active session, if any, and starts a session in phase 1.</para>
+/// </example>
+/// <example>
+/// <code>Start-Session -SessionId session_20260101_090000 -Phase 0</code>
+/// <para>Starts a session with an explicit id.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Start, "Session", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SessionInfo))]
 public sealed class StartSessionCommand : WorkspaceCmdlet
@@ -12,6 +23,7 @@ public sealed class StartSessionCommand : WorkspaceCmdlet
     /// <summary>Phase number; default the phase of the most recent session, else 0.</summary>
     [Parameter(Position = 0)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(Completion.PhaseCompleter))]
     public int? Phase { get; set; }
 
     /// <summary>Explicit id (session_YYYYMMDD_HHMMSS); default generated from the clock.</summary>

@@ -3,14 +3,27 @@ using TierStorage.Contracts;
 
 namespace TierStorage.PowerShell.Commands;
 
-/// <summary>Rebuilds the catalog's sessions and objects from a tier's manifests, after the local disk was lost.</summary>
+/// <summary>Rebuilds the catalog from a tier's manifests after the local disk was lost.</summary>
+/// <remarks>
+/// <para>Update-TierCatalog reads the manifests that travel with the data on a tier and rebuilds the catalog's sessions and objects from them, so that Get-Session, Restore-Session and the policy run work again on a new machine. Anything read back from the tier is checked and bounded before it is trusted.</para>
+/// </remarks>
+/// <example>
+/// <code>Update-TierCatalog -FromTier drive</code>
+/// <para>Rebuilds the catalog from the drive tier.</para>
+/// </example>
+/// <example>
+/// <code>Update-TierCatalog archive -WhatIf</code>
+/// <para>Shows what rebuilding from the archive tier would change.</para>
+/// </example>
 [Cmdlet(VerbsData.Update, "TierCatalog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(CatalogRebuildResult))]
 public sealed class UpdateTierCatalogCommand : WorkspaceCmdlet
 {
+    /// <summary>Tier whose manifests rebuild the catalog.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Tier")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? FromTier { get; set; }
 
     protected override void ProcessRecord()

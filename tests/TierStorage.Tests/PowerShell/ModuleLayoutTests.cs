@@ -6,12 +6,15 @@ namespace TierStorage.Tests.PowerShell;
 
 /// <summary>
 /// The assembled module folder keeps every dependency out of PowerShell's default load context:
-/// only the manifest, the cmdlet assembly, Contracts and the views at the root; the rest under Dependencies/.
+/// only the manifest, the cmdlet assembly, Contracts and the views at the root; the rest under Dependencies/; help under en-US/.
 /// </summary>
 public sealed class ModuleLayoutTests
 {
     private static readonly string[] RootFiles =
         ["TierStorage.psd1", "TierStorage.PowerShell.dll", "TierStorage.Contracts.dll", "TierStorage.format.ps1xml"];
+
+    private static readonly string[] HelpFiles =
+        ["TierStorage.PowerShell.dll-Help.xml", "about_TierStorage.help.txt", "about_TierStorage_Policy.help.txt"];
 
     private static readonly string[] NativeSqlite =
     [
@@ -27,7 +30,15 @@ public sealed class ModuleLayoutTests
         var directories = Directory.GetDirectories(ModulePaths.ModuleDir).Select(Path.GetFileName).ToList();
 
         Assert.Equal(RootFiles.Order(), files);
-        Assert.Equal(["Dependencies"], directories);
+        Assert.Equal(["Dependencies", "en-US"], directories.Order());
+    }
+
+    [Fact]
+    public void En_US_holds_the_cmdlet_help_and_the_about_topics_only()
+    {
+        var files = Directory.GetFiles(Path.Combine(ModulePaths.ModuleDir, "en-US")).Select(Path.GetFileName).Order().ToList();
+
+        Assert.Equal(HelpFiles.Order(), files);
     }
 
     [Fact]

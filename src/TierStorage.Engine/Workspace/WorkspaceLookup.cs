@@ -1,0 +1,78 @@
+using Microsoft.Data.Sqlite;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Policy;
+
+namespace TierStorage.Engine.Workspace;
+
+/// <summary>
+/// Quick read-only answers for tab completion. A lookup opens nothing for writing: it never creates a workspace, a
+/// catalog or a directory, never migrates, and waits for a busy catalog only briefly. It never throws either, because
+/// a completer that fails must offer nothing rather than an error in the middle of typing.
+/// </summary>
+public static class WorkspaceLookup
+{
+    /// <summary>The event types in their log spelling (tool_call, llm_call, ...).</summary>
+    public static IReadOnlyList<string> EventTypes => EventJson.TypeNames;
+
+    /// <summary>Session ids of the catalog in <paramref name="workspaceRoot"/> (a full path), newest first.</summary>
+    public static IReadOnlyList<string> SessionIds(string workspaceRoot) =>
+        Query(workspaceRoot, "SELECT session_id FROM sessions ORDER BY started_at DESC, session_id DESC;", r => r.GetString(0));
+
+    /// <summary>Phase numbers the catalog knows, started or holding sessions, in order.</summary>
+    public static IReadOnlyList<int> Phases(string workspaceRoot) =>
+        Query(workspaceRoot, "SELECT number FROM phases UNION SELECT phase FROM sessions ORDER BY 1;", r => r.GetInt32(0));
+
+    /// <summary>Tier names of the policy the workspace would use (<paramref name="policyPath"/> a full path or null);
+    /// the embedded default's when there is no policy file.</summary>
+    public static IReadOnlyList<string> TierNames(string workspaceRoot, string? policyPath)
+    {
+        try
+        {
+            return PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath)).Tiers.Select(t => t.Name).ToList();
+        }
+        catch (Exception)
+        {
+            // An invalid or unreadable policy: Test-TierPolicy says why; completion offers nothing.
+            return [];
+        }
+    }
+
+    private static List<T> Query<T>(string workspaceRoot, string sql, Func<SqliteDataReader, T> read)
+    {
+        var catalogPath = new WorkspaceLayout(workspaceRoot).CatalogPath;
+        if (!File.Exists(catalogPath))
+        {
+            return [];
+        }
+
+        try
+        {
+            SqliteNative.EnsureInitialized();
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = catalogPath,
+                Mode = SqliteOpenMode.ReadOnly,
+                Pooling = false,
+                // Seconds Microsoft.Data.Sqlite retries a busy catalog: a completer must not hang the prompt.
+                DefaultTimeout = 1,
+            }.ToString();
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var values = new List<T>();
+            while (reader.Read())
+            {
+                values.Add(read(reader));
+            }
+
+            return values;
+        }
+        catch (Exception)
+        {
+            // Busy, locked, corrupt, from a newer version, not a catalog at all: nothing to offer.
+            return [];
+        }
+    }
+}
