@@ -54,6 +54,7 @@ public static class ErrorIds
     public const string NoActiveSession = "NoActiveSession";
     public const string SessionNotActive = "SessionNotActive";
     public const string InvalidEvent = "InvalidEvent";
+    public const string InvalidTranscript = "InvalidTranscript";
     public const string SnapshotNotFound = "SnapshotNotFound";
     public const string SnapshotCorrupt = "SnapshotCorrupt";
     public const string InvalidSnapshot = "InvalidSnapshot";

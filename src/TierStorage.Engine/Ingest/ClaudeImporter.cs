@@ -60,6 +60,11 @@ public static class ClaudeImporter
         var path = Path.GetFullPath(transcriptPath);
         if (!File.Exists(path))
             throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound, $"No Claude Code transcript at '{path}'.", path);
+        // Pipes and devices report no length, and opening a pipe waits for a writer that may never come: only a regular
+        // file with content is read.
+        if (new FileInfo(path).Length == 0)
+            throw new TierStorageException(ErrorIds.InvalidTranscript, TierErrorKind.InvalidData,
+                $"'{path}' is empty or is not a regular file (a pipe or a device); nothing was imported.", path);
 
         var headHash = HeadHash(path);
         var previous = await workspace.Catalog.GetIngestOffsetAsync(path, cancellationToken).ConfigureAwait(false);
@@ -68,6 +73,10 @@ public static class ClaudeImporter
         var start = previous is null || restarted ? 0 : previous.Offset;
 
         var head = Peek(path);
+        // Any other file (a --path typo such as /etc/passwd) would otherwise become a session of malformed lines.
+        if (head.Entries == 0 && start == 0)
+            throw new TierStorageException(ErrorIds.InvalidTranscript, TierErrorKind.InvalidData,
+                $"'{path}' is not a Claude Code transcript: none of its first lines is a JSON object with a \"type\"; nothing was imported.", path);
         var sessionId = options.SessionId ?? previous?.SessionId ?? SessionFor(head.SessionId ?? Path.GetFileNameWithoutExtension(path));
         var exists = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null;
         var linked = options.AgentName is null && exists ? await LinkedAgentAsync(workspace, sessionId, path, head, cancellationToken).ConfigureAwait(false) : null;
@@ -210,11 +219,13 @@ public static class ClaudeImporter
 
     /// <summary>What the first lines of a transcript say: the Claude session id (subagent files name their parent's session), the
     /// subagent's agent id, and the first user prompt.</summary>
-    private sealed record TranscriptHead(string? SessionId, string? AgentId, string? Prompt);
+    /// <param name="Entries">Lines of the head that are JSON objects with a "type", as every transcript line is.</param>
+    private sealed record TranscriptHead(string? SessionId, string? AgentId, string? Prompt, int Entries);
 
     private static TranscriptHead Peek(string path)
     {
         string? sessionId = null, agentId = null, prompt = null;
+        var entries = 0;
         foreach (var (line, _) in ActivityLog.ReadLines(path, 0).Take(50))
         {
             try
@@ -222,6 +233,7 @@ public static class ClaudeImporter
                 using var document = JsonDocument.Parse(line);
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) continue;
+                if (JsonFields.String(root, "type") is not null) entries++;
                 sessionId ??= JsonFields.String(root, "sessionId");
                 agentId ??= JsonFields.String(root, "agentId");
                 if (prompt is null && JsonFields.String(root, "type") == "user" && root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
@@ -241,7 +253,7 @@ public static class ClaudeImporter
         }
         var name = Path.GetFileNameWithoutExtension(path);
         if (agentId is null && name.StartsWith("agent-", StringComparison.Ordinal)) agentId = name["agent-".Length..];
-        return new TranscriptHead(sessionId, agentId, prompt);
+        return new TranscriptHead(sessionId, agentId, prompt, entries);
     }
 
     /// <summary>Agent ids of Claude Code's automatic context compaction (subagents/agent-acompact-&lt;id&gt;.jsonl).</summary>

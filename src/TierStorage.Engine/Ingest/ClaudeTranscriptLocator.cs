@@ -30,21 +30,24 @@ public static class ClaudeTranscriptLocator
         Path.Combine(ConfigDirectory(configDirectory), "projects", EscapeProjectPath(projectPath));
 
     /// <summary>The project's transcripts, main files first (by name), each followed by its nested subagent files.
-    /// A project Claude Code never ran in has none.</summary>
+    /// A project Claude Code never ran in has none. Files with no content are left out: a pipe or a device named
+    /// *.jsonl reports no length, and opening a pipe would wait for a writer forever.</summary>
     public static IReadOnlyList<ClaudeTranscript> Find(string projectPath, string? configDirectory = null)
     {
         var directory = ProjectDirectory(projectPath, configDirectory);
         var found = new List<ClaudeTranscript>();
         if (!Directory.Exists(directory)) return found;
-        foreach (var main in Directory.EnumerateFiles(directory, "*.jsonl").Order(StringComparer.Ordinal))
+        foreach (var main in Directory.EnumerateFiles(directory, "*.jsonl").Where(HasContent).Order(StringComparer.Ordinal))
         {
             var sessionId = Path.GetFileNameWithoutExtension(main);
             found.Add(new ClaudeTranscript(main, sessionId, IsSubagent: false));
             var nested = Path.Combine(directory, sessionId);
             if (!Directory.Exists(nested)) continue;
-            foreach (var sub in Directory.EnumerateFiles(nested, "*.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var sub in Directory.EnumerateFiles(nested, "*.jsonl", SearchOption.AllDirectories).Where(HasContent).Order(StringComparer.Ordinal))
                 found.Add(new ClaudeTranscript(sub, sessionId, IsSubagent: true));
         }
         return found;
     }
+
+    private static bool HasContent(string path) => new FileInfo(path).Length > 0;
 }

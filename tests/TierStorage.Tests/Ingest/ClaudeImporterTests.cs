@@ -1,6 +1,7 @@
 using Xunit;
 using TierStorage.Contracts;
 using TierStorage.Engine.Ingest;
+using TierStorage.Engine.Workspace;
 using TierStorage.Tests.Ingest.Fixtures;
 using TierStorage.Tests.Workspace;
 
@@ -43,6 +44,47 @@ public sealed class ClaudeImporterTests : IDisposable
         // + 2,000 cache reads x $0.30 = $0.005355.
         Assert.Equal(1, imported.EventsImported);
         Assert.Equal(0.005355m, review.Total.CostUsd);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_transcript_is_refused_and_creates_no_session()
+    {
+        // Issue 11 #17: `import claude --path /etc/passwd` created a session of malformed lines.
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var path = Path.Combine(_dir, "passwd");
+        File.WriteAllText(path, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+
+        var error = await Assert.ThrowsAsync<TierStorageException>(() => ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None));
+
+        Assert.Equal(ErrorIds.InvalidTranscript, error.ErrorId);
+        Assert.Equal(TierErrorKind.InvalidData, error.Kind);
+        var sessions = 0;
+        await foreach (var _ in ws.GetSessionsAsync(new SessionFilter(), None)) sessions++;
+        Assert.Equal(0, sessions);
+    }
+
+    [Fact]
+    public async Task A_pipe_or_an_empty_file_given_as_the_transcript_is_refused_without_waiting_for_a_writer()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var empty = Path.Combine(_dir, "empty.jsonl");
+        File.WriteAllText(empty, "");
+        var paths = new List<string> { empty };
+        if (!OperatingSystem.IsWindows())
+        {
+            var pipe = Path.Combine(_dir, "pipe.jsonl");
+            ClaudeTranscriptLocatorTests.MakeFifo(pipe);
+            paths.Add(pipe);
+        }
+
+        foreach (var path in paths)
+        {
+            var error = await Assert.ThrowsAsync<TierStorageException>(
+                () => ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(ErrorIds.InvalidTranscript, error.ErrorId);
+        }
     }
 
     [Fact]

@@ -24,10 +24,10 @@ public sealed class ClaudeTranscriptLocatorTests : IDisposable
     {
         var project = Path.Combine(_config, "projects", "-home-me-my-app");
         Directory.CreateDirectory(Path.Combine(project, "bbb", "subagents"));
-        File.WriteAllText(Path.Combine(project, "aaa.jsonl"), "");
-        File.WriteAllText(Path.Combine(project, "bbb.jsonl"), "");
-        File.WriteAllText(Path.Combine(project, "bbb", "subagents", "agent-7c1d.jsonl"), "");
-        File.WriteAllText(Path.Combine(project, "notes.txt"), "");
+        File.WriteAllText(Path.Combine(project, "aaa.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "bbb.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "bbb", "subagents", "agent-7c1d.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "notes.txt"), "{}\n");
 
         var found = ClaudeTranscriptLocator.Find("/home/me/my_app", _config);
 
@@ -35,6 +35,29 @@ public sealed class ClaudeTranscriptLocatorTests : IDisposable
             [("aaa.jsonl", "aaa", false), ("bbb.jsonl", "bbb", false), ("agent-7c1d.jsonl", "bbb", true)],
             found.Select(f => (Path.GetFileName(f.Path), f.ClaudeSessionId, f.IsSubagent)));
         Assert.Empty(ClaudeTranscriptLocator.Find("/home/me/other", _config));
+    }
+
+    [Fact]
+    public async Task A_pipe_named_like_a_transcript_is_left_out_instead_of_hanging_the_import()
+    {
+        // Issue 11 #17: a FIFO named *.jsonl made `import claude` wait forever for a writer.
+        var project = Path.Combine(_config, "projects", "-home-me-my-app");
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, "real.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "empty.jsonl"), "");
+        var pipe = Path.Combine(project, "pipe.jsonl");
+        if (!OperatingSystem.IsWindows()) MakeFifo(pipe);
+
+        var found = await Task.Run(() => ClaudeTranscriptLocator.Find("/home/me/my_app", _config)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["real.jsonl"], found.Select(f => Path.GetFileName(f.Path)));
+    }
+
+    internal static void MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
     }
 
     [Fact]
