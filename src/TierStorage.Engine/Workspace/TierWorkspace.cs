@@ -341,21 +341,23 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     /// <summary>Buffers events for a session (null = the active one) and writes them in batches:
     /// log lines under the session's lock, then one catalog transaction per batch.</summary>
-    public EventAppender OpenEventAppender(string? sessionId)
+    public EventAppender OpenEventAppender(string? sessionId) => OpenEventAppender(sessionId, keepWritten: false);
+
+    /// <param name="keepWritten">Keep each written event, with its catalog id, for <see cref="EventAppender.TakeWritten"/>.</param>
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten)
     {
         if (sessionId is not null) SessionIds.Validate(sessionId);
-        return new EventAppender(this, sessionId);
+        return new EventAppender(this, sessionId, keepWritten);
     }
 
-    /// <summary>Appends events and returns them as written (redacted, session filled in).</summary>
+    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids).</summary>
     public async Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
     {
-        var written = new List<SessionEvent>();
-        await using var appender = OpenEventAppender(sessionId);
+        await using var appender = OpenEventAppender(sessionId, keepWritten: true);
         foreach (var e in events)
-            written.Add(await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false));
+            await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false);
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return written;
+        return appender.TakeWritten();
     }
 
     public IAsyncEnumerable<SessionEvent> GetEventsAsync(SessionEventQuery query, CancellationToken cancellationToken)
@@ -367,7 +369,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
-    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken)
+    internal Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
+        AppendLockedAsync(record, events, eventIds: null, cancellationToken);
+
+    /// <param name="eventIds">Receives each event's catalog id, in order, once the batch is stored.</param>
+    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, List<long>? eventIds, CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
         record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
@@ -376,7 +382,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
         try
         {
-            await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
+            var ids = await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
+            eventIds?.AddRange(ids);
         }
         catch
         {
