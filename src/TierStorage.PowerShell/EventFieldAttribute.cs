@@ -6,7 +6,7 @@ using TierStorage.Engine.Workspace;
 namespace TierStorage.PowerShell;
 
 /// <summary>What an event field parameter holds, for <see cref="EventFieldAttribute"/>.</summary>
-public enum EventFieldKind
+internal enum EventFieldKind
 {
     Text,
     Count,
@@ -22,7 +22,7 @@ public enum EventFieldKind
 /// that pipeline item with an error naming the field, instead of PowerShell silently leaving the parameter unbound.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-public sealed class EventFieldAttribute(string field, EventFieldKind kind) : ArgumentTransformationAttribute
+internal sealed class EventFieldAttribute(string field, EventFieldKind kind) : ArgumentTransformationAttribute
 {
     /// <summary>The field's log name (duration_ms, success, ...), used in error messages.</summary>
     public string Field { get; } = field;

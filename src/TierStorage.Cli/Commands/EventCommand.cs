@@ -94,7 +94,7 @@ internal static class EventCommand
     /// A bad line is reported and skipped; the rest still go in.</summary>
     private static async Task<int> AddFromStdinAsync(CliContext context, TierWorkspace workspace, string? sessionId, bool json, CancellationToken cancellationToken)
     {
-        // Resolved first so that the summary line can name the session.
+        // EventJson.Parse needs the session for lines that do not name one, before the appender has resolved it.
         sessionId ??= await ActiveSessionIdAsync(workspace, cancellationToken).ConfigureAwait(false);
         var appender = workspace.OpenEventAppender(sessionId, keepWritten: json);
         await using var _ = appender.ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal static class EventCommand
 
             try
             {
-                await appender.AppendAsync(EventJson.ParseInput(line), cancellationToken).ConfigureAwait(false);
+                await appender.AppendAsync(EventJson.Parse(line, sessionId), cancellationToken).ConfigureAwait(false);
             }
             catch (TierStorageException e) when (e.ErrorId == ErrorIds.InvalidEvent)
             {
