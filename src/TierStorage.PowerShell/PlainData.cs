@@ -26,6 +26,9 @@ internal static class PlainData
         return result;
     }
 
+    /// <summary>A [pscustomobject]'s properties as a plain dictionary, nested values converted too.</summary>
+    public static Dictionary<string, object?> FromObject(PSObject custom) => FromProperties(custom);
+
     private static object? FromValue(object? value) => Unwrap(value) switch
     {
         null => null,

@@ -125,6 +125,10 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The PowerShell location's file-system directory (the last one visited when the location is in another provider):
+    /// what the engine resolves relative defaults and environment values against instead of the process directory.</summary>
+    protected string CurrentDirectory => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+
     /// <summary>Relative paths are relative to the PowerShell location, not the process directory.</summary>
     protected string? ResolvePath(string? path) =>
         path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

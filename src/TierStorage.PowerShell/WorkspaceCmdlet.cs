@@ -27,12 +27,15 @@ public abstract class WorkspaceCmdlet : TierCmdlet
 
     /// <summary>Opened on first use; a workspace that cannot be opened ends the command.</summary>
     protected TierWorkspace Workspace => _workspace ??= RunTerminating(WorkspacePath, () => Await(TierWorkspace.OpenAsync(
-        new WorkspaceOptions { WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), Warning = DeferredWarning },
+        new WorkspaceOptions
+        {
+            WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), BaseDirectory = CurrentDirectory, Warning = DeferredWarning,
+        },
         CancellationToken)));
 
     /// <summary>The policy file the workspace would use, or null for the embedded default. Needs no initialized workspace.</summary>
     protected string? ResolveEffectivePolicyPath() =>
-        TierWorkspace.ResolvePolicyPath(TierWorkspace.ResolveWorkspacePath(ResolvePath(WorkspacePath)), ResolvePath(PolicyPath));
+        TierWorkspace.ResolvePolicyPath(TierWorkspace.ResolveWorkspacePath(ResolvePath(WorkspacePath), CurrentDirectory), ResolvePath(PolicyPath), CurrentDirectory);
 
     /// <summary>A backup or restore's progress as one Write-Progress bar: "Backing up session_x", the stage and file, percent of bytes.</summary>
     protected IProgress<BackupProgress> BackupProgressBar(int activityId, string verb) =>

@@ -35,12 +35,88 @@ Describe 'Add-SessionEvent' {
     }
 
     It 'reports a bad event per item, naming the field, and keeps going' {
-        $lines = '{"type":"tool_call","tool":"Read"}', 'not json', '{"timestamp":"2026-01-01T09:00:00Z","type":"tool_call"}'
+        $lines = '{"tool":"Read"}', 'not json', '{"timestamp":"2026-01-01T09:00:00Z","type":"tool_call"}'
         $stored = $lines | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorVariable failures -ErrorAction SilentlyContinue
         $stored.Count | Should -Be 1
         $failures.Count | Should -Be 2
-        $failures.FullyQualifiedErrorId | Should -Be @('InvalidEvent,TierStorage.PowerShell.Commands.AddSessionEventCommand') * 2
-        $failures[0].Exception.Message | Should -Match 'timestamp'
+        $failures | ForEach-Object { $_.FullyQualifiedErrorId | Should -Be 'InvalidEvent,TierStorage.PowerShell.Commands.AddSessionEventCommand' }
+        $failures[0].Exception.Message | Should -Match "'type'"
+    }
+
+    It 'binds a JSON line piped as a string to -Json, defaulting to now and the active session' {
+        $stored = '{"type":"tool_call","tool":"Read"}' | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorAction Stop
+        $stored.Tool | Should -Be 'Read'
+        $stored.SessionId | Should -Be $session.SessionId
+        $stored.Timestamp | Should -BeGreaterThan $session.StartedAt.AddSeconds(-1)
+    }
+
+    It 'appends -Json to the active session' {
+        $stored = Add-SessionEvent -Json '{"type":"tool_call","tool":"Grep"}' -WorkspacePath $ws -PassThru -ErrorAction Stop
+        $stored.SessionId | Should -Be $session.SessionId
+        (Get-SessionEvent -Tool Grep -WorkspacePath $ws).Count | Should -Be 1
+    }
+
+    It '-PassThru writes each event with its catalog EventId' {
+        $stored = @(
+            Add-SessionEvent -Type decision -Task 'a' -WorkspacePath $ws -PassThru
+            1..3 | ForEach-Object { [pscustomobject]@{ Type = 'tool_call'; DurationMs = $_ } } | Add-SessionEvent -WorkspacePath $ws -PassThru
+        )
+        $stored.EventId | Should -Not -Contain 0
+        $catalog = Get-SessionEvent -WorkspacePath $ws | Where-Object Type -ne SessionStart
+        ($stored.EventId -join ',') | Should -Be ($catalog.EventId -join ',')
+    }
+
+    It 'converts the strings of Import-Csv: booleans, numbers, timestamps, blanks as absent' {
+        $csv = Join-Path $TestDrive "$([guid]::NewGuid()).csv"
+        @(
+            'Type,Tool,Success,DurationMs,InputTokens,Timestamp,ErrorType'
+            'tool_call,Edit,True,,,2026-01-01T09:00:00Z,'
+            'tool_call,Edit,false,12,5,,Timeout'
+            'tool_call,Edit,YES,0,,,'
+            'tool_call,Edit,0,,,,'
+        ) | Set-Content -Path $csv
+        $stored = Import-Csv $csv | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorAction Stop
+        ($stored.Success -join ',') | Should -Be 'True,False,True,False'
+        $stored[0].DurationMs | Should -BeNullOrEmpty
+        $stored[0].ErrorType | Should -BeNullOrEmpty
+        $stored[0].Tokens | Should -BeNullOrEmpty
+        $stored[0].Timestamp | Should -Be ([datetimeoffset]'2026-01-01T09:00:00Z')
+        $stored[1].DurationMs | Should -Be 12
+        $stored[1].Tokens.Input | Should -Be 5
+        $stored[1].ErrorType | Should -Be 'Timeout'
+        $stored[2].DurationMs | Should -Be 0
+    }
+
+    It 'fails a CSV row whose value does not convert, naming the field, and keeps the others' {
+        $rows = [pscustomobject]@{ Type = 'tool_call'; Success = 'maybe' },
+                [pscustomobject]@{ Type = 'tool_call'; DurationMs = '12ms' },
+                [pscustomobject]@{ Type = 'tool_call'; Success = 'no' }
+        # Binding errors are per item and non-terminating; -ErrorVariable does not see them (PowerShell writes them before the
+        # cmdlet runs), the error stream does.
+        $output = & { $ErrorActionPreference = 'Continue'; $rows | Add-SessionEvent -WorkspacePath $ws -PassThru 2>&1 }
+        $failures = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $failures.Count | Should -Be 2
+        $failures[0].Exception.Message | Should -Match "'success'"
+        $failures[1].Exception.Message | Should -Match "'duration_ms'"
+        $added = @($output | Where-Object { $_ -is [TierStorage.Contracts.SessionEvent] })
+        $added.Count | Should -Be 1
+        $added[0].Success | Should -BeFalse
+    }
+
+    It 'keeps nested tokens and data from ConvertFrom-Json, with snake_case names' {
+        $log = Join-Path $TestDrive "$([guid]::NewGuid()).jsonl"
+        '{"type":"llm_call","model":"m","tokens":{"input":5,"output":6,"cache_read":7,"cache_write":8},"data":{"a":1,"b":{"c":"x"},"l":[1,{"d":2}]},"error_type":"E","duration_ms":4}' |
+            Set-Content -Path $log
+        $stored = Get-Content $log | ConvertFrom-Json | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorAction Stop
+        $stored.Tokens.Total | Should -Be 26
+        $stored.Tokens.CacheWrite | Should -Be 8
+        $stored.Data['b']['c'] | Should -Be 'x'
+        $stored.Data['l'][1]['d'] | Should -Be 2
+        $stored.ErrorType | Should -Be 'E'
+        $stored.DurationMs | Should -Be 4
+        $back = Get-SessionEvent -Type llm_call -WorkspacePath $ws
+        $back.Tokens.Total | Should -Be 26
+        $back.Data['b']['c'] | Should -Be 'x'
     }
 
     It 'rejects an unknown type' {
@@ -53,10 +129,22 @@ Describe 'Add-SessionEvent' {
         $stored.Data['cmd'] | Should -Not -Match 'abcdefghijklmnopqrstuvwxyz0123456789'
     }
 
-    It 're-appends events piped from Get-SessionEvent by value' {
+    It 're-appends events piped from Get-SessionEvent by value, nulls included, as new events' {
         Add-SessionEvent -Type decision -Task 'a' -WorkspacePath $ws
-        $copied = Get-SessionEvent -WorkspacePath $ws | Add-SessionEvent -WorkspacePath $ws -PassThru
+        $original = Get-SessionEvent -Type decision -WorkspacePath $ws
+        $original.DurationMs | Should -BeNullOrEmpty
+        $copied = $original | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorAction Stop
         $copied.Task | Should -Be 'a'
+        $copied.EventId | Should -BeGreaterThan $original.EventId
+        (Get-SessionEvent -Type decision -WorkspacePath $ws).Count | Should -Be 2
+    }
+
+    It 'reports the session_start of a piped session per item and appends the rest' {
+        Add-SessionEvent -Type decision -Task 'a' -WorkspacePath $ws
+        $copied = Get-SessionEvent -WorkspacePath $ws | Add-SessionEvent -WorkspacePath $ws -PassThru -ErrorVariable failures -ErrorAction SilentlyContinue
+        $copied.Task | Should -Be 'a'
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -Be 'InvalidEvent,TierStorage.PowerShell.Commands.AddSessionEventCommand'
     }
 
     It '-WhatIf changes nothing' {

@@ -10,6 +10,19 @@ Describe 'Complete-Session -Wait' {
         $out = Complete-Session -Wait -WorkspacePath $ws -Confirm:$false
         ($out | Where-Object { $_ -is [TierStorage.Contracts.BackupResult] }).Status | Should -Be 'Succeeded'
     }
+
+    It 'writes the session once, as it is after the backup, then the backup result' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        Start-Session -Phase 1 -SessionId 'session_20260101_090000' -WorkspacePath $ws | Out-Null
+        $out = @(Complete-Session -Wait -WorkspacePath $ws -Confirm:$false)
+        $out.Count | Should -Be 2
+        $out[0] | Should -BeOfType ([TierStorage.Contracts.SessionInfo])
+        $out[1] | Should -BeOfType ([TierStorage.Contracts.BackupResult])
+        $now = Get-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws
+        $out[0].State | Should -Be $now.State
+        $out[0].State | Should -Be 'BackedUp'
+        $out[0].Verified | Should -Be $now.Verified
+    }
 }
 
 Describe 'Complete-Session' {

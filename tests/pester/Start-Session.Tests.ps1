@@ -15,6 +15,14 @@ Describe 'Start-Session' {
         $session.Phase | Should -Be 1
     }
 
+    It 'gives sessions started within the same second unique ids that sort in start order' {
+        $ids = 1..3 | ForEach-Object { (Start-Session -Phase 1 -CompleteActive -WorkspacePath $ws -ErrorAction Stop).SessionId }
+        $ids | Select-Object -Unique | Should -HaveCount 3
+        [string[]] $sorted = $ids | Sort-Object -CaseSensitive
+        $sorted | Should -Be $ids
+        $ids | ForEach-Object { $_ | Should -Match '^session_\d{8}_\d{6}(_\d{3})?$' }
+    }
+
     It 'refuses to start while a session is active' {
         Start-Session -Phase 1 -WorkspacePath $ws | Out-Null
         { Start-Session -Phase 1 -SessionId 'session_20260101_100000' -WorkspacePath $ws -ErrorAction Stop } |

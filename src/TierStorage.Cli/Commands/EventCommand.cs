@@ -96,7 +96,7 @@ internal static class EventCommand
     {
         // EventJson.Parse needs the session for lines that do not name one, before the appender has resolved it.
         sessionId ??= await ActiveSessionIdAsync(workspace, cancellationToken).ConfigureAwait(false);
-        var appender = workspace.OpenEventAppender(sessionId);
+        var appender = workspace.OpenEventAppender(sessionId, keepWritten: json);
         await using var _ = appender.ConfigureAwait(false);
         long lineNumber = 0, added = 0, failed = 0;
         while (await context.Stdin.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -104,10 +104,9 @@ internal static class EventCommand
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
 
-            SessionEvent stored;
             try
             {
-                stored = await appender.AppendAsync(EventJson.Parse(line, sessionId), cancellationToken).ConfigureAwait(false);
+                await appender.AppendAsync(EventJson.Parse(line, sessionId), cancellationToken).ConfigureAwait(false);
             }
             catch (TierStorageException e) when (e.ErrorId == ErrorIds.InvalidEvent)
             {
@@ -117,10 +116,12 @@ internal static class EventCommand
             }
 
             added++;
-            if (json) context.WriteJson(stored);
+            // Events are written with their catalog ids once their batch is stored.
+            foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
         }
 
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
         if (!json) context.Stdout.WriteLine($"Added {added} events to {sessionId}.");
         if (failed == 0) return ExitCodes.Success;
 

@@ -68,7 +68,7 @@ public sealed partial class BackupOperations
         var download = Path.Combine(_workspace.Layout.StagingDirectory, "thaw-" + Path.GetFileNameWithoutExtension(Path.GetFileNameWithoutExtension(archiveKey)));
         Directory.CreateDirectory(download);
         var archivePath = Path.Combine(download, Path.GetFileName(archiveKey));
-        var received = await DownloadVerifiedAsync(store, archiveKey, new PackagedFile
+        await DownloadVerifiedAsync(store, archiveKey, new PackagedFile
         {
             Name = archiveKey, Size = phaseManifest.ArchiveSize, Md5 = phaseManifest.ArchiveMd5, Sha256 = phaseManifest.ArchiveSha256,
         }, archivePath, bytes => progress?.Report(new BackupProgress
@@ -110,7 +110,10 @@ public sealed partial class BackupOperations
         {
             SessionId = sessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Destination = destination, Status = RestoreStatus.Restored,
             Files = manifest.Files.Select(f => new BackupFile { Name = f.Name, Key = archiveKey + ArchiveMemberSeparator + prefix + f.Name, SizeBytes = f.Size, Md5 = f.Md5, Sha256 = f.Sha256, Transferred = true, Verified = true }).ToList(),
-            BytesReceived = received, Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+            // The session's own files in the archive, as a restore from a backup tier counts the files it fetches: the
+            // archive itself is downloaded once for a whole phase (or was already, on a resumed run), so what that one
+            // download received says nothing about this session (and was 0 for every session of a phase but the first).
+            BytesReceived = manifest.Files.Sum(f => f.Size), Verified = true, Duration = Stopwatch.GetElapsedTime(started),
         };
     }
 

@@ -232,12 +232,13 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Inserts a batch in one transaction and sets the session's LogIndexedBytes and EventCount in the same transaction.</summary>
-    public Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken) =>
+    /// <returns>Each event's event_id, in the order given.</returns>
+    public Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, CancellationToken cancellationToken) =>
         AddEventsAsync(sessionId, events, logIndexedBytes, 0, cancellationToken);
 
     /// <summary>As <see cref="AddEventsAsync(string, IReadOnlyList{SessionEvent}, long, CancellationToken)"/>, also counting
     /// <paramref name="rejectedLines"/> lines of the log up to <paramref name="logIndexedBytes"/> that were not valid events.</summary>
-    public async Task AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, long rejectedLines, CancellationToken cancellationToken)
+    public async Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, long rejectedLines, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
@@ -253,6 +254,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         }
 
         var inserter = _eventInserter ??= new EventInserter(_connection);
+        var ids = new long[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -262,9 +264,10 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                 throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
                     $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
             }
-            inserter.Insert(sessionId, e);
+            ids[i] = inserter.Insert(sessionId, e);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
     }
 
     /// <summary>Streams matching events (oldest first unless Descending), each with its EventId.

@@ -28,7 +28,8 @@ internal sealed class EventInserter : IDisposable
         Check(raw.sqlite3_prepare_v2(_db, Sql, out _statement));
     }
 
-    public void Insert(string sessionId, SessionEvent e)
+    /// <summary>Inserts one event and returns its event_id.</summary>
+    public long Insert(string sessionId, SessionEvent e)
     {
         var s = _statement;
         // Serialized first: if the data cannot be stored, nothing is left bound to the statement.
@@ -53,6 +54,7 @@ internal sealed class EventInserter : IDisposable
         // Reset even on failure so the statement can be reused by the next batch; the step's error wins.
         var resetRc = raw.sqlite3_reset(s);
         if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(resetRc != raw.SQLITE_OK ? resetRc : rc, _db);
+        return raw.sqlite3_last_insert_rowid(_db);
     }
 
     public void Dispose() => _statement.Dispose();

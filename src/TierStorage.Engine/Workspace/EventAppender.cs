@@ -18,21 +18,25 @@ public sealed class EventAppender : IAsyncDisposable
     private List<SessionEvent> _pending = new(BatchSize);
     private Task _inFlight = Task.CompletedTask;
     private string? _sessionId;
+    // Written events with their catalog ids, when the caller asked for them; filled by the batch writer (maybe a pool thread).
+    private readonly List<SessionEvent>? _written;
 
-    internal EventAppender(TierWorkspace workspace, string? sessionId)
+    internal EventAppender(TierWorkspace workspace, string? sessionId, bool keepWritten = false)
     {
         _workspace = workspace;
         _sessionId = sessionId;
+        _written = keepWritten ? [] : null;
     }
 
     /// <summary>The session written to; for an appender opened on the active session, known after the first append.</summary>
     public string? SessionId => _sessionId;
 
-    /// <summary>Validates, redacts and buffers one event; flushes when the batch is full. Returns the event as it will be written.</summary>
+    /// <summary>Validates, redacts and buffers one event; flushes when the batch is full. Returns the event as it will be written,
+    /// whose EventId is still 0: the catalog assigns ids when the batch is stored (see <see cref="TakeWritten"/>).</summary>
     public async ValueTask<SessionEvent> AppendAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
     {
         _sessionId ??= (await _workspace.ResolveSessionAsync(null, requireActive: true, cancellationToken).ConfigureAwait(false)).SessionId;
-        var e = _workspace.Redaction.Apply(Validate(sessionEvent));
+        var e = _workspace.Redaction.Apply(Validate(sessionEvent)) with { EventId = 0 };
         _pending.Add(e);
         if (_pending.Count >= BatchSize)
         {
@@ -90,12 +94,34 @@ public sealed class EventAppender : IAsyncDisposable
         }
     }
 
+    /// <summary>The events stored since the last call, in append order, each with its catalog EventId. Empty unless the
+    /// appender was opened to keep them; an event appears once its batch is written (after a full batch or FlushAsync).</summary>
+    public IReadOnlyList<SessionEvent> TakeWritten()
+    {
+        if (_written is null) return [];
+        lock (_written)
+        {
+            var taken = _written.ToList();
+            _written.Clear();
+            return taken;
+        }
+    }
+
     private async Task WriteAsync(List<SessionEvent> batch, CancellationToken cancellationToken)
     {
+        var ids = _written is null ? null : new List<long>(batch.Count);
         using (await _workspace.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = await _workspace.ResolveSessionAsync(_sessionId, requireActive: true, cancellationToken).ConfigureAwait(false);
-            await _workspace.AppendLockedAsync(record, batch, cancellationToken).ConfigureAwait(false);
+            await _workspace.AppendLockedAsync(record, batch, ids, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_written is not null)
+        {
+            lock (_written)
+            {
+                for (var i = 0; i < batch.Count; i++) _written.Add(batch[i] with { EventId = ids![i] });
+            }
         }
     }
 

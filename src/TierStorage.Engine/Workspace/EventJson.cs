@@ -56,7 +56,32 @@ public static class EventJson
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw Invalid($"event must be a JSON object, not {Describe(root.ValueKind)}");
-            return ParseObject(root, defaultSessionId);
+            return ParseObject(root, defaultSessionId, forAppend: false);
+        }
+    }
+
+    /// <summary>Parses one line given to be appended (Add-SessionEvent -Json, tierstorage event add): as
+    /// <see cref="Parse"/>, but a missing timestamp means now and a missing session the one appended to, both filled in by the
+    /// <see cref="EventAppender"/> (the event comes back with a default Timestamp and an empty SessionId).</summary>
+    public static SessionEvent ParseInput(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid($"event is not valid JSON ({ex.Message})", ex);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw Invalid($"event must be a JSON object, not {Describe(root.ValueKind)}");
+            return ParseObject(root, defaultSessionId: null, forAppend: true);
         }
     }
 
@@ -159,7 +184,7 @@ public static class EventJson
     public static bool TryParseType(string name, out SessionEventType type) =>
         ReadNames.TypesByName.TryGetValue(name ?? "", out type);
 
-    private static SessionEvent ParseObject(JsonElement root, string? defaultSessionId)
+    private static SessionEvent ParseObject(JsonElement root, string? defaultSessionId, bool forAppend)
     {
         var seen = new bool[FieldCount];
         DateTimeOffset? timestamp = null;
@@ -209,23 +234,26 @@ public static class EventJson
             }
         }
 
-        if (timestamp is null) throw Invalid("field 'timestamp' is missing");
+        if (timestamp is null && !forAppend) throw Invalid("field 'timestamp' is missing");
         if (type is null) throw Invalid($"field 'type' is missing (valid types: {ValidTypeList})");
         session ??= defaultSessionId;
-        if (session is null) throw Invalid("field 'session' is missing and there is no current session to default to");
-        try
+        if (session is null && !forAppend) throw Invalid("field 'session' is missing and there is no current session to default to");
+        if (session is not null)
         {
-            SessionIds.Validate(session);
-        }
-        catch (TierStorageException ex)
-        {
-            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, $"Invalid event: field 'session': {ex.Message}", session, ex);
+            try
+            {
+                SessionIds.Validate(session);
+            }
+            catch (TierStorageException ex)
+            {
+                throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, $"Invalid event: field 'session': {ex.Message}", session, ex);
+            }
         }
 
         return new SessionEvent
         {
-            Timestamp = timestamp.Value,
-            SessionId = session,
+            Timestamp = timestamp ?? default,
+            SessionId = session ?? "",
             Type = type.Value,
             Agent = agent,
             Tool = tool,
@@ -238,6 +266,29 @@ public static class EventJson
             File = file,
             Data = data,
         };
+    }
+
+    /// <summary>Token counts from named values (a PowerShell object's properties, a hashtable's entries): input, output,
+    /// cache_read and cache_write in any case, with or without underscores; each a whole number 0 or more, or a string of one.
+    /// Null when there are no entries. Throws ErrorIds.InvalidEvent naming the entry at fault.</summary>
+    public static TokenUsage? TokensFrom(IEnumerable<KeyValuePair<string, object?>> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var counts = new long[4];
+        var any = false;
+        foreach (var (name, value) in entries)
+        {
+            if (!ReadNames.TokenFields.TryGetValue(name, out var field))
+                throw Invalid($"unknown field 'tokens.{name}' (valid fields: input, output, cache_read, cache_write)");
+            var count = EventFieldText.ToCount("tokens." + name, value);
+            if (count is null) continue;
+            if (count < 0) throw Invalid($"field 'tokens.{name}' must be 0 or more, not {count}");
+            counts[(int)field] = count.Value;
+            any = true;
+        }
+        return any
+            ? new TokenUsage { Input = counts[0], Output = counts[1], CacheRead = counts[2], CacheWrite = counts[3] }
+            : null;
     }
 
     private static DateTimeOffset ReadTimestamp(JsonElement value)

@@ -24,9 +24,31 @@ public static class SessionIds
         }
     }
 
+    /// <summary>Sessions one second can start: the first takes the plain id, the others a three-digit ordinal.</summary>
+    public const int MaxPerSecond = 999;
+
     /// <summary>session_YYYYMMDD_HHMMSS in UTC, so ids sort by start time whatever the machine's zone.</summary>
     public static string NewId(DateTimeOffset now) =>
         "session_" + now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The id for a session started at <paramref name="now"/> that no existing session has: <see cref="NewId(DateTimeOffset)"/>
+    /// for the first of its second, then session_YYYYMMDD_HHMMSS_002, _003, ... The ordinal is zero-padded so that ids still
+    /// sort lexically in start order (a plain id sorts before its own suffixed ones, and any suffix before the next second).
+    /// Null when the second already has <see cref="MaxPerSecond"/> sessions.
+    /// </summary>
+    public static string? NewId(DateTimeOffset now, Func<string, bool> isTaken)
+    {
+        ArgumentNullException.ThrowIfNull(isTaken);
+        var plain = NewId(now);
+        if (!isTaken(plain)) return plain;
+        for (var ordinal = 2; ordinal <= MaxPerSecond; ordinal++)
+        {
+            var candidate = plain + "_" + ordinal.ToString("D3", CultureInfo.InvariantCulture);
+            if (!isTaken(candidate)) return candidate;
+        }
+        return null;
+    }
 
     private static string? Problem(string? id)
     {

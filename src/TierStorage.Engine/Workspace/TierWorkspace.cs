@@ -19,6 +19,9 @@ public sealed record WorkspaceOptions
     /// <summary>Receives warnings (e.g. a quarantined partial log line). Called on the thread doing the work,
     /// which in async code may be a pool thread: fronts queue them and write them on their own thread.</summary>
     public Action<string>? Warning { get; init; }
+    /// <summary>What relative paths (the default ./.tierstorage and relative $env:TIERSTORAGE_WORKSPACE / $env:TIERSTORAGE_POLICY
+    /// values) are relative to; default the process directory. PowerShell passes its current location.</summary>
+    public string? BaseDirectory { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
 }
@@ -91,30 +94,38 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     internal DateTimeOffset Now => _time.GetUtcNow();
     internal TimeProvider Time => _time;
 
-    /// <summary>Workspace directory to use: the argument, else $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage (full path).</summary>
-    public static string ResolveWorkspacePath(string? workspacePath)
+    /// <summary>Workspace directory to use: the argument, else $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage (full path).
+    /// Relative paths are relative to <paramref name="baseDirectory"/>, default the process directory.</summary>
+    public static string ResolveWorkspacePath(string? workspacePath, string? baseDirectory = null)
     {
         var chosen = !string.IsNullOrWhiteSpace(workspacePath) ? workspacePath
             : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
             : DefaultDirectoryName;
-        return Path.GetFullPath(PathExpander.Expand(chosen, Environment.CurrentDirectory));
+        return Path.GetFullPath(PathExpander.Expand(chosen, baseDirectory ?? Environment.CurrentDirectory));
     }
 
-    /// <summary>Policy file to use for a workspace, or null for the embedded default.</summary>
-    public static string? ResolvePolicyPath(string workspaceRoot, string? policyPath)
+    /// <summary>Policy file to use for a workspace, or null for the embedded default. Relative paths are relative to
+    /// <paramref name="baseDirectory"/>, default the process directory.</summary>
+    public static string? ResolvePolicyPath(string workspaceRoot, string? policyPath, string? baseDirectory = null)
     {
-        if (!string.IsNullOrWhiteSpace(policyPath)) return Path.GetFullPath(PathExpander.Expand(policyPath, Environment.CurrentDirectory));
+        baseDirectory ??= Environment.CurrentDirectory;
+        if (!string.IsNullOrWhiteSpace(policyPath)) return Path.GetFullPath(PathExpander.Expand(policyPath, baseDirectory));
         if (Environment.GetEnvironmentVariable(PolicyVariable) is { Length: > 0 } fromEnvironment)
-            return Path.GetFullPath(PathExpander.Expand(fromEnvironment, Environment.CurrentDirectory));
+            return Path.GetFullPath(PathExpander.Expand(fromEnvironment, baseDirectory));
         var inWorkspace = new WorkspaceLayout(workspaceRoot).PolicyPath;
         return File.Exists(inWorkspace) ? inWorkspace : null;
     }
 
     /// <summary>Creates the layout and writes a policy (the embedded default, or a copy of <paramref name="policyTemplatePath"/>).
     /// Refuses (ErrorIds.PolicyExists) to overwrite an existing policy unless <paramref name="force"/>.</summary>
-    public static async Task<WorkspaceInfo> InitializeAsync(string? workspacePath, string? policyTemplatePath, bool force, CancellationToken cancellationToken)
+    public static Task<WorkspaceInfo> InitializeAsync(string? workspacePath, string? policyTemplatePath, bool force, CancellationToken cancellationToken) =>
+        InitializeAsync(workspacePath, policyTemplatePath, force, baseDirectory: null, cancellationToken);
+
+    /// <inheritdoc cref="InitializeAsync(string?, string?, bool, CancellationToken)"/>
+    /// <param name="baseDirectory">What relative paths are relative to; null = the process directory.</param>
+    public static async Task<WorkspaceInfo> InitializeAsync(string? workspacePath, string? policyTemplatePath, bool force, string? baseDirectory, CancellationToken cancellationToken)
     {
-        var layout = new WorkspaceLayout(ResolveWorkspacePath(workspacePath));
+        var layout = new WorkspaceLayout(ResolveWorkspacePath(workspacePath, baseDirectory));
         if (File.Exists(layout.PolicyPath) && !force)
             throw new TierStorageException(ErrorIds.PolicyExists, TierErrorKind.ResourceExists,
                 $"'{layout.PolicyPath}' already exists; nothing was changed. Use -Force (--force) to replace it with {(policyTemplatePath is null ? "the default policy" : $"'{policyTemplatePath}'")}.",
@@ -128,7 +139,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         }
         else
         {
-            var templatePath = Path.GetFullPath(policyTemplatePath);
+            var templatePath = Path.GetFullPath(policyTemplatePath, baseDirectory ?? Environment.CurrentDirectory);
             PolicyLoader.Load(templatePath);
             yaml = await File.ReadAllTextAsync(templatePath, cancellationToken).ConfigureAwait(false);
         }
@@ -163,12 +174,12 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Opens an initialized workspace (ErrorIds.WorkspaceNotFound otherwise), loads its policy and catalog.</summary>
     public static async Task<TierWorkspace> OpenAsync(WorkspaceOptions options, CancellationToken cancellationToken)
     {
-        var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath));
+        var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath, options.BaseDirectory));
         if (!Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory))
             throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
                 $"No TierStorage workspace at '{layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath or ${WorkspaceVariable}.",
                 layout.Root);
-        var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath));
+        var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath, options.BaseDirectory));
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         var workspace = new TierWorkspace(layout, policy, catalog, options);
         try
@@ -193,19 +204,22 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     public async Task<SessionInfo> StartSessionAsync(StartSessionRequest request, CancellationToken cancellationToken)
     {
         var now = Now;
-        var sessionId = request.SessionId ?? SessionIds.NewId(now);
-        SessionIds.Validate(sessionId);
+        if (request.SessionId is not null) SessionIds.Validate(request.SessionId);
         if (request.Phase is < 0)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Phase must be 0 or more, not {request.Phase}.", request.Phase);
 
+        string sessionId;
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not null)
-                throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
-                    $"Session '{sessionId}' already exists.{(request.SessionId is null ? " Sessions started within the same second get the same id; wait a second or pass -SessionId." : "")}",
-                    sessionId);
-
             var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+            // Chosen under the lock: two processes starting sessions in the same second get different ids.
+            var taken = sessions.Select(s => s.SessionId).ToHashSet(StringComparer.Ordinal);
+            sessionId = request.SessionId ?? SessionIds.NewId(now, taken.Contains)
+                ?? throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
+                    $"{SessionIds.MaxPerSecond} sessions were already started in the second of {SessionIds.NewId(now)}; pass -SessionId.", SessionIds.NewId(now));
+            if (taken.Contains(sessionId))
+                throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists, $"Session '{sessionId}' already exists.", sessionId);
+
             if (sessions.FirstOrDefault(s => s.State == SessionState.Active) is { } active)
             {
                 if (!request.CompleteActive)
@@ -327,21 +341,23 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     /// <summary>Buffers events for a session (null = the active one) and writes them in batches:
     /// log lines under the session's lock, then one catalog transaction per batch.</summary>
-    public EventAppender OpenEventAppender(string? sessionId)
+    public EventAppender OpenEventAppender(string? sessionId) => OpenEventAppender(sessionId, keepWritten: false);
+
+    /// <param name="keepWritten">Keep each written event, with its catalog id, for <see cref="EventAppender.TakeWritten"/>.</param>
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten)
     {
         if (sessionId is not null) SessionIds.Validate(sessionId);
-        return new EventAppender(this, sessionId);
+        return new EventAppender(this, sessionId, keepWritten);
     }
 
-    /// <summary>Appends events and returns them as written (redacted, session filled in).</summary>
+    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids).</summary>
     public async Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
     {
-        var written = new List<SessionEvent>();
-        await using var appender = OpenEventAppender(sessionId);
+        await using var appender = OpenEventAppender(sessionId, keepWritten: true);
         foreach (var e in events)
-            written.Add(await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false));
+            await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false);
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return written;
+        return appender.TakeWritten();
     }
 
     public IAsyncEnumerable<SessionEvent> GetEventsAsync(SessionEventQuery query, CancellationToken cancellationToken)
@@ -353,7 +369,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
-    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken)
+    internal Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
+        AppendLockedAsync(record, events, eventIds: null, cancellationToken);
+
+    /// <param name="eventIds">Receives each event's catalog id, in order, once the batch is stored.</param>
+    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, List<long>? eventIds, CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
         record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
@@ -362,7 +382,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
         try
         {
-            await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
+            var ids = await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
+            eventIds?.AddRange(ids);
         }
         catch
         {

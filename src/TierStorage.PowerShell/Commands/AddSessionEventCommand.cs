@@ -9,7 +9,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <remarks>
 /// <para>Add-SessionEvent records what an agent did (a tool call, an LLM call, an error, a decision...) in the session's append-only activity log and in the catalog. The event type is given in its log spelling (tool_call, llm_call, agent_invocation, file_operation, error, decision, snapshot, session_start, session_end); the enum name (ToolCall) is accepted too.</para>
 /// <para>It is built for bulk pipelines: events come from parameters (or objects such as Import-Csv rows whose properties bind by name), from SessionEvent objects, or from activity-log JSON lines; one appender per session batches the writes for the whole pipeline and is flushed when the pipeline ends. Secrets matching the policy's redaction patterns are redacted before anything is written.</para>
-/// <para>Without -SessionId, events go to the active session (or to the session the event itself names).</para>
+/// <para>Without -SessionId, events go to the active session (or to the session the event itself names). Strings from Import-Csv convert ("true"/"1"/"yes", numbers, ISO timestamps; a blank cell is no value) or fail that item naming the field.</para>
 /// </remarks>
 /// <example>
 /// <code>Add-SessionEvent -Type tool_call -Tool Read -DurationMs 12</code>
@@ -23,7 +23,9 @@ namespace TierStorage.PowerShell.Commands;
 /// <code>Get-Content ./events.jsonl | Add-SessionEvent -SessionId session_20260101_090000</code>
 /// <para>Appends activity-log lines, one JSON object per line, to the named session.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Add, "SessionEvent", DefaultParameterSetName = PropertySet, SupportsShouldProcess = true,
+// The JSON set is the default: with the property set as default, PowerShell binds a piped string to none of the sets
+// (its mandatory -Type cannot come from a string) instead of to -Json. Objects with a Type property still bind by name.
+[Cmdlet(VerbsCommon.Add, "SessionEvent", DefaultParameterSetName = JsonSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SessionEvent))]
 public sealed class AddSessionEventCommand : WorkspaceCmdlet
@@ -47,87 +49,108 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
 
     /// <summary>Agent that produced the event (for example the sub-agent's name).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("agent", EventFieldKind.Text)]
     public string? Agent { get; set; }
 
     /// <summary>Tool the event is about (Read, Edit, Bash, ...).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("tool", EventFieldKind.Text)]
     public string? Tool { get; set; }
 
     /// <summary>Task or ticket the work belongs to.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("task", EventFieldKind.Text)]
     public string? Task { get; set; }
 
     /// <summary>How long the call took, in milliseconds.</summary>
+    // No ValidateRange on the optional numbers: PowerShell validates a null bound from a null property and fails the
+    // item; the engine rejects negative values naming the field.
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("Duration", "duration_ms")]
-    [ValidateRange(0, long.MaxValue)]
+    [EventField("duration_ms", EventFieldKind.Count)]
     public long? DurationMs { get; set; }
+
+    /// <summary>Token counts as one object (input, output, cache_read, cache_write), as a log line or ConvertFrom-Json has them;
+    /// -InputTokens and the other counts override its parts.</summary>
+    [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("tokens", EventFieldKind.Tokens)]
+    public TokenUsage? Tokens { get; set; }
 
     /// <summary>Input tokens of an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("input_tokens")]
-    [ValidateRange(0, long.MaxValue)]
+    [EventField("input_tokens", EventFieldKind.Count)]
     public long? InputTokens { get; set; }
 
     /// <summary>Output tokens of an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("output_tokens")]
-    [ValidateRange(0, long.MaxValue)]
+    [EventField("output_tokens", EventFieldKind.Count)]
     public long? OutputTokens { get; set; }
 
     /// <summary>Prompt-cache tokens read by an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("cache_read_tokens")]
-    [ValidateRange(0, long.MaxValue)]
+    [EventField("cache_read_tokens", EventFieldKind.Count)]
     public long? CacheReadTokens { get; set; }
 
     /// <summary>Prompt-cache tokens written by an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("cache_write_tokens")]
-    [ValidateRange(0, long.MaxValue)]
+    [EventField("cache_write_tokens", EventFieldKind.Count)]
     public long? CacheWriteTokens { get; set; }
 
     /// <summary>Model that served an LLM call.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("model", EventFieldKind.Text)]
     public string? Model { get; set; }
 
-    /// <summary>Whether the call succeeded; $false counts as a failure in reviews.</summary>
+    /// <summary>Whether the call succeeded; $false counts as a failure in reviews. From text also "true"/"false", "1"/"0", "yes"/"no" in any case.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("success", EventFieldKind.Boolean)]
     public bool? Success { get; set; }
 
     /// <summary>Kind of error, for failed calls and error events.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
     [Alias("error_type")]
+    [EventField("error_type", EventFieldKind.Text)]
     public string? ErrorType { get; set; }
 
     /// <summary>File the event is about (for file operations).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("file", EventFieldKind.Text)]
     public string? File { get; set; }
 
-    /// <summary>Free payload; nested hashtables and arrays are kept as nested dictionaries and lists.</summary>
+    /// <summary>Free payload (a hashtable, or an object such as ConvertFrom-Json gives); nested values are kept as nested
+    /// dictionaries and lists.</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("data", EventFieldKind.Data)]
     public IDictionary? Data { get; set; }
 
-    /// <summary>When the event happened; default now.</summary>
+    /// <summary>When the event happened; default now. Text is read as ISO-8601 (UTC when it has no offset).</summary>
     [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("timestamp", EventFieldKind.Timestamp)]
     public DateTimeOffset? Timestamp { get; set; }
 
     /// <summary>Events to append as they are, for example the output of Get-SessionEvent from another workspace.</summary>
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionEvent? InputObject { get; set; }
 
-    /// <summary>Activity-log lines, one JSON object each.</summary>
+    /// <summary>Activity-log lines, one JSON object each; a line without timestamp or session means now and the session
+    /// appended to.</summary>
     [Parameter(ParameterSetName = JsonSet, Mandatory = true, ValueFromPipeline = true)]
     [AllowEmptyString]
     public string[]? Json { get; set; }
 
     /// <summary>Session to append to; default the active one (or the session named by the event itself).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [Alias("session_id", "session")]
+    [EventField("session", EventFieldKind.Text)]
     [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
-    /// <summary>Write each event as it will be stored (redacted, session filled in).</summary>
+    /// <summary>Write each event as stored (redacted, session filled in, with its catalog EventId). Events are written when
+    /// their batch is stored, so they may come some items later, and at the latest when the pipeline ends.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -136,12 +159,24 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
         switch (ParameterSetName)
         {
             case InputObjectSet:
-                Append(InputObject!, SessionId ?? NullIfEmpty(InputObject!.SessionId));
+                // A stored event (from Get-SessionEvent) is appended as a new one: its old id is dropped, and -SessionId
+                // (given, or bound from the event's own SessionId) says where it goes.
+                var source = InputObject!;
+                Append(source with { SessionId = "", EventId = 0 }, SessionId ?? NullIfEmpty(source.SessionId));
                 break;
             case JsonSet:
                 foreach (var line in Json!)
                 {
-                    ProcessItem(line, () => Append(EventJson.Parse(line, SessionId), SessionId));
+                    if (string.IsNullOrWhiteSpace(line))
+                    {
+                        continue;
+                    }
+
+                    ProcessItem(line, () =>
+                    {
+                        var parsed = EventJson.ParseInput(line);
+                        Append(parsed, SessionId ?? NullIfEmpty(parsed.SessionId));
+                    });
                 }
 
                 break;
@@ -159,19 +194,30 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
                 $"Field 'type': '{Type}' is not an event type.", Type);
         }
 
-        var hasTokens = InputTokens is not null || OutputTokens is not null || CacheReadTokens is not null || CacheWriteTokens is not null;
+        var hasCounts = InputTokens is not null || OutputTokens is not null || CacheReadTokens is not null || CacheWriteTokens is not null;
+        var tokens = Tokens;
+        if (hasCounts)
+        {
+            tokens = (tokens ?? new TokenUsage()) with
+            {
+                Input = InputTokens ?? tokens?.Input ?? 0,
+                Output = OutputTokens ?? tokens?.Output ?? 0,
+                CacheRead = CacheReadTokens ?? tokens?.CacheRead ?? 0,
+                CacheWrite = CacheWriteTokens ?? tokens?.CacheWrite ?? 0,
+            };
+        }
+
         return new SessionEvent
         {
-            Timestamp = Timestamp ?? DateTimeOffset.Now,
-            SessionId = SessionId ?? "",
+            // Default (not now) lets the appender stamp the time it takes the event, as for a JSON line without one.
+            Timestamp = Timestamp ?? default,
+            SessionId = "",
             Type = type,
             Agent = Agent,
             Tool = Tool,
             Task = Task,
             DurationMs = DurationMs,
-            Tokens = hasTokens
-                ? new TokenUsage { Input = InputTokens ?? 0, Output = OutputTokens ?? 0, CacheRead = CacheReadTokens ?? 0, CacheWrite = CacheWriteTokens ?? 0 }
-                : null,
+            Tokens = tokens,
             Model = Model,
             Success = Success,
             ErrorType = ErrorType,
@@ -190,12 +236,9 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
 
         ProcessItem(sessionEvent, () =>
         {
-            var stored = Await(AppenderFor(sessionId).AppendAsync(sessionEvent, CancellationToken));
-            if (PassThru)
-            {
-                WriteObject(stored);
-            }
-
+            var appender = AppenderFor(sessionId);
+            Await(appender.AppendAsync(sessionEvent, CancellationToken));
+            WriteStored(appender);
             if (++_appended % ProgressInterval == 0)
             {
                 WriteProgress(new ProgressRecord(ProgressActivityId, "Add-SessionEvent", $"{_appended:N0} events appended"));
@@ -203,12 +246,21 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
         });
     }
 
+    /// <summary>With -PassThru, the events whose batch has been stored, with their catalog ids.</summary>
+    private void WriteStored(EventAppender appender)
+    {
+        if (PassThru)
+        {
+            WriteObject(appender.TakeWritten(), enumerateCollection: true);
+        }
+    }
+
     private EventAppender AppenderFor(string? sessionId)
     {
         var key = sessionId ?? "";
         if (!_appenders.TryGetValue(key, out var appender))
         {
-            appender = Workspace.OpenEventAppender(sessionId);
+            appender = Workspace.OpenEventAppender(sessionId, keepWritten: PassThru);
             _appenders.Add(key, appender);
         }
 
@@ -224,6 +276,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
             ProcessItem(key.Length == 0 ? "active session" : key, () =>
             {
                 Await(appender.FlushAsync(CancellationToken));
+                WriteStored(appender);
                 Await(appender.DisposeAsync());
             });
         }

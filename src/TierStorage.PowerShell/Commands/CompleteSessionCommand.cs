@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 using TierStorage.Engine.Backup;
 
 namespace TierStorage.PowerShell.Commands;
@@ -72,8 +73,15 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
         ProcessItem(target, () =>
         {
             var completed = Await(Workspace.CompleteSessionAsync(sessionId, CancellationToken));
-            WriteObject(completed);
+            var backingUpHere = Wait && !NoBackup;
+            if (!backingUpHere)
+            {
+                // The backup, if any, runs in the background: the session as completed is all there is to say now.
+                WriteObject(completed);
+            }
+
             var progress = BackupProgressBar(ActivityId, "Backing up");
+            var results = new List<BackupResult>();
             var backups = Workspace.Backups.AfterSessionCompletedAsync(completed.SessionId, Wait, NoBackup, BackgroundBackupCommand, progress, CancellationToken).GetAsyncEnumerator(CancellationToken);
             try
             {
@@ -86,7 +94,7 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
                     }
                     else
                     {
-                        WriteObject(backups.Current);
+                        results.Add(backups.Current);
                     }
                 }
             }
@@ -94,6 +102,15 @@ public sealed class CompleteSessionCommand : WorkspaceCmdlet
             {
                 Await(backups.DisposeAsync());
             }
+
+            if (backingUpHere)
+            {
+                // With -Wait the session is written once the backup is done, as it is then (verified, where it lives),
+                // followed by the backup's results; the state before the backup is no longer true.
+                WriteStream(Workspace.GetSessionsAsync(new SessionFilter { SessionId = completed.SessionId }, CancellationToken));
+            }
+
+            WriteObject(results, enumerateCollection: true);
 
             if (Wait)
             {

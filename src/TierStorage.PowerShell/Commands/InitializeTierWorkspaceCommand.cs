@@ -39,7 +39,7 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
     protected override void ProcessRecord()
     {
         var path = ResolvePath(Path);
-        var target = path ?? TierWorkspace.ResolveWorkspacePath(null);
+        var target = TierWorkspace.ResolveWorkspacePath(path, CurrentDirectory);
         // The attribute's impact is Medium; overwriting the policy is said in the prompt so -Confirm shows it.
         var action = Force ? "Initialize workspace, overwriting its policy" : "Initialize workspace";
         if (!ShouldProcess(target, action))
@@ -48,6 +48,6 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
         }
 
         ProcessItem(target, () => WriteObject(Await(
-            TierWorkspace.InitializeAsync(path, ResolvePath(PolicyTemplate), Force, CancellationToken))));
+            TierWorkspace.InitializeAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken))));
     }
 }

@@ -8,6 +8,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Restores a session from the tier that holds it, verified against its manifest.</summary>
 /// <remarks>
 /// <para>Restore-Session downloads the session from the tier the catalog shows holding it (or -Tier), verifies MD5 and SHA-256 against its manifest and unpacks it into the workspace, or with -Destination into another directory, never outside it.</para>
+/// <para>With -Destination, one session is unpacked straight into it, and several sessions (piped in) each into &lt;Destination&gt;/&lt;session id&gt;, as Restore-Phase lays them out, since their files have the same names: the sessions are gathered first and restored when the input ends.</para>
 /// <para>A session in a cold archive is priced (Standard about 12 h, Bulk about 48 h and cheaper), the thaw is requested once and the result says when to come back; -Wait polls and restores.</para>
 /// </remarks>
 /// <example>
@@ -60,10 +61,38 @@ public sealed class RestoreSessionCommand : WorkspaceCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    // With -Destination, the session ids in input order (once each): the layout depends on how many there are.
+    private readonly List<string> _pending = [];
+
     protected override void ProcessRecord()
     {
         var sessionId = ParameterSetName == InputObjectSet ? InputObject!.SessionId : SessionId!;
-        var destination = ResolvePath(Destination);
+        if (Destination is null)
+        {
+            Restore(sessionId, null);
+        }
+        else if (!_pending.Contains(sessionId, StringComparer.Ordinal))
+        {
+            _pending.Add(sessionId);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_pending.Count > 0)
+        {
+            var destination = ResolvePath(Destination)!;
+            foreach (var sessionId in _pending)
+            {
+                Restore(sessionId, _pending.Count == 1 ? destination : System.IO.Path.Combine(destination, sessionId));
+            }
+        }
+
+        base.EndProcessing();
+    }
+
+    private void Restore(string sessionId, string? destination)
+    {
         if (!ShouldProcess(sessionId, $"Restore into '{destination ?? "the workspace"}'"))
         {
             return;

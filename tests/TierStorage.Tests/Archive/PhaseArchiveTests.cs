@@ -196,6 +196,26 @@ public sealed class PhaseArchiveTests
     }
 
     [Fact]
+    public async Task Restore_phase_counts_the_bytes_of_every_session_not_only_the_first()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 3);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+
+            var restored = await ToListAsync(ws.Backups.RestorePhaseAsync(1, Path.Combine(root, "out"), force: false, ArchiveRetrievalTier.Standard, wait: false, null, None));
+
+            Assert.All(restored, r => Assert.True(r.BytesReceived > 0, r.SessionId));
+            // Each session counts the files it brought back, as a restore from a backup tier does.
+            Assert.All(restored, r => Assert.Equal(r.Files.Sum(f => f.SizeBytes), r.BytesReceived));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task The_catalog_is_rebuilt_from_the_archive_tier_alone_and_an_archived_session_restores_from_it()
     {
         var (bed, root) = await BedAsync();

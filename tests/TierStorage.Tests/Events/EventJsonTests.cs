@@ -184,4 +184,59 @@ public sealed class EventJsonTests
         Assert.Throws<TierStorageException>(() => EventJson.SerializeData(new Dictionary<string, object?> { ["nan"] = double.NaN }));
         Assert.Throws<TierStorageException>(() => EventJson.ParseData("[1]"));
     }
+
+    [Fact]
+    public void A_line_to_append_may_leave_out_timestamp_and_session()
+    {
+        var e = EventJson.ParseInput("""{"type":"tool_call","tool":"Read"}""");
+        Assert.Equal(SessionEventType.ToolCall, e.Type);
+        Assert.Equal(default, e.Timestamp);
+        Assert.Equal("", e.SessionId);
+        Assert.Contains("'type'", Assert.Throws<TierStorageException>(() => EventJson.ParseInput("""{"tool":"Read"}""")).Message);
+        // A stored log line still needs both.
+        Assert.Contains("timestamp", Assert.Throws<TierStorageException>(() => EventJson.Parse("""{"type":"tool_call"}""", "s1")).Message);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("False", false)]
+    [InlineData("1", true)]
+    [InlineData("0", false)]
+    [InlineData("YES", true)]
+    [InlineData("no", false)]
+    [InlineData("", null)]
+    [InlineData("  ", null)]
+    public void Boolean_text_converts(string text, bool? expected) =>
+        Assert.Equal(expected, EventFieldText.ToBoolean("success", text));
+
+    [Fact]
+    public void Text_that_does_not_convert_fails_naming_the_field()
+    {
+        Assert.Contains("'success'", Assert.Throws<TierStorageException>(() => EventFieldText.ToBoolean("success", "maybe")).Message);
+        Assert.Contains("'duration_ms'", Assert.Throws<TierStorageException>(() => EventFieldText.ToCount("duration_ms", "12ms")).Message);
+        Assert.Contains("'duration_ms'", Assert.Throws<TierStorageException>(() => EventFieldText.ToCount("duration_ms", 1.5)).Message);
+        Assert.Contains("'timestamp'", Assert.Throws<TierStorageException>(() => EventFieldText.ToTimestamp("timestamp", "yesterday")).Message);
+    }
+
+    [Fact]
+    public void Counts_and_timestamps_convert_from_text_and_blank_is_absent()
+    {
+        Assert.Equal(12, EventFieldText.ToCount("duration_ms", "12"));
+        Assert.Equal(12, EventFieldText.ToCount("duration_ms", 12.0));
+        Assert.Null(EventFieldText.ToCount("duration_ms", ""));
+        Assert.Null(EventFieldText.ToText(""));
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero), EventFieldText.ToTimestamp("timestamp", "2026-01-01T09:00:00Z"));
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero), EventFieldText.ToTimestamp("timestamp", "2026-01-01T09:00:00"));
+        Assert.Null(EventFieldText.ToTimestamp("timestamp", ""));
+    }
+
+    [Fact]
+    public void Tokens_come_from_named_values_in_log_or_PowerShell_spelling()
+    {
+        var tokens = EventJson.TokensFrom([new("input", 5L), new("Output", "6"), new("cache_read", 7), new("CacheWrite", null)]);
+        Assert.Equal(new TokenUsage { Input = 5, Output = 6, CacheRead = 7 }, tokens);
+        Assert.Null(EventJson.TokensFrom([]));
+        Assert.Contains("tokens.bogus", Assert.Throws<TierStorageException>(() => EventJson.TokensFrom([new("bogus", 1)])).Message);
+        Assert.Contains("tokens.input", Assert.Throws<TierStorageException>(() => EventJson.TokensFrom([new("input", -1)])).Message);
+    }
 }

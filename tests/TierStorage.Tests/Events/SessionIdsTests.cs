@@ -52,4 +52,26 @@ public sealed class SessionIdsTests
         Assert.Equal("session_20261122_053250", SessionIds.NewId(new DateTimeOffset(2026, 11, 22, 7, 32, 50, TimeSpan.FromHours(2))));
         Assert.True(SessionIds.IsValid(SessionIds.NewId(DateTimeOffset.Now)));
     }
+
+    [Fact]
+    public void Later_ids_of_one_second_get_a_zero_padded_ordinal_that_sorts_in_start_order()
+    {
+        var at = new DateTimeOffset(2026, 11, 22, 5, 32, 50, TimeSpan.Zero);
+        var taken = new List<string>();
+        for (var i = 0; i < 12; i++) taken.Add(SessionIds.NewId(at, taken.Contains)!);
+        taken.Add(SessionIds.NewId(at.AddSeconds(1)));
+
+        Assert.Equal("session_20261122_053250", taken[0]);
+        Assert.Equal("session_20261122_053250_002", taken[1]);
+        Assert.Equal("session_20261122_053250_012", taken[11]);
+        Assert.Equal(taken, taken.Order(StringComparer.Ordinal));
+        Assert.Equal(taken.Count, taken.Distinct().Count());
+        Assert.All(taken, id => Assert.True(SessionIds.IsValid(id)));
+    }
+
+    [Fact]
+    public void A_second_with_its_last_ordinal_taken_gives_no_id()
+    {
+        Assert.Null(SessionIds.NewId(DateTimeOffset.UnixEpoch, _ => true));
+    }
 }

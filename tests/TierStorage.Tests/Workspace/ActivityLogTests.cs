@@ -50,6 +50,43 @@ public sealed class ActivityLogTests
     }
 
     [Fact]
+    public async Task An_appender_that_keeps_written_events_gives_them_their_catalog_ids_across_batches()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        await ws.StartSessionAsync(new StartSessionRequest(), None);
+        var count = EventAppender.BatchSize + 10;
+        var written = new List<SessionEvent>();
+        await using (var appender = ws.OpenEventAppender(null, keepWritten: true))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var returned = await appender.AppendAsync(Tool(i) with { EventId = 99 }, None);
+                Assert.Equal(0, returned.EventId);
+                written.AddRange(appender.TakeWritten());
+            }
+            await appender.FlushAsync(None);
+            written.AddRange(appender.TakeWritten());
+            Assert.Empty(appender.TakeWritten());
+        }
+
+        var stored = await EventsAsync(ws, new SessionEventQuery { Type = SessionEventType.ToolCall });
+        Assert.Equal(stored.Select(e => (e.EventId, e.DurationMs)), written.Select(e => (e.EventId, e.DurationMs)));
+        Assert.All(written, e => Assert.NotEqual(0, e.EventId));
+    }
+
+    [Fact]
+    public async Task AppendEventsAsync_returns_the_events_with_their_catalog_ids()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        await ws.StartSessionAsync(new StartSessionRequest(), None);
+        var written = await ws.AppendEventsAsync([Tool(1), Tool(2)], null, None);
+        var stored = await EventsAsync(ws, new SessionEventQuery { Type = SessionEventType.ToolCall });
+        Assert.Equal(stored.Select(e => e.EventId), written.Select(e => e.EventId));
+    }
+
+    [Fact]
     public async Task Secrets_are_redacted_before_the_line_is_written()
     {
         await using var t = await TestWorkspace.CreateAsync();

@@ -223,6 +223,30 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task Sessions_started_within_the_same_second_get_unique_ids_in_start_order()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+            ids.Add((await ws.StartSessionAsync(new StartSessionRequest { CompleteActive = true }, None)).SessionId);
+
+        Assert.Equal(["session_20261122_090000", "session_20261122_090000_002", "session_20261122_090000_003"], ids);
+        Assert.Equal(ids, (await SessionsAsync(ws)).OrderBy(s => s.StartedAt).ThenBy(s => s.SessionId, StringComparer.Ordinal).Select(s => s.SessionId));
+    }
+
+    [Fact]
+    public async Task Starting_a_session_with_an_explicit_id_that_exists_still_fails()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var first = await ws.StartSessionAsync(new StartSessionRequest(), None);
+        await ws.CompleteSessionAsync(null, None);
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.StartSessionAsync(new StartSessionRequest { SessionId = first.SessionId }, None));
+        Assert.Equal(ErrorIds.SessionExists, ex.ErrorId);
+    }
+
+    [Fact]
     public async Task A_crash_between_log_rotation_and_the_catalog_update_loses_no_log()
     {
         await using var t = await TestWorkspace.CreateAsync();
