@@ -36,4 +36,9 @@ Describe 'Get-SessionEvent' {
         { Get-SessionEvent -Type nonsense -WorkspacePath $ws -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidEvent,TierStorage.PowerShell.Commands.GetSessionEventCommand'
     }
+
+    It 'reports a session that does not exist as SessionNotFound, not as a session without events' {
+        { Get-SessionEvent -SessionId nope -WorkspacePath $ws -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SessionNotFound,TierStorage.PowerShell.Commands.GetSessionEventCommand'
+    }
 }

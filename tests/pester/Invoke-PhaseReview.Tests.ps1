@@ -21,4 +21,12 @@ Describe 'Invoke-PhaseReview' {
         $command.Parameters['Full'].ParameterType | Should -Be ([switch])
         $command.Parameters['Retrieval'].ParameterType | Should -Be ([TierStorage.Contracts.ArchiveRetrievalTier])
     }
+
+    It 'refuses a phase that does not exist with PhaseNotFound and writes no report' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        { Invoke-PhaseReview 99 -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PhaseNotFound,TierStorage.PowerShell.Commands.InvokePhaseReviewCommand'
+        Join-Path $ws 'reviews' | Should -Not -Exist
+    }
 }

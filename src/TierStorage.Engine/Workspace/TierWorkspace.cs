@@ -35,9 +35,14 @@ public sealed record StartSessionRequest
 
 public sealed record SessionFilter
 {
+    /// <summary>A literal id (ErrorIds.SessionNotFound when the catalog has no such session) or a wildcard pattern
+    /// (<see cref="SessionIdPattern"/>; matching nothing is not an error).</summary>
     public string? SessionId { get; init; }
     public int? Phase { get; init; }
     public SessionState? State { get; init; }
+    /// <summary>Only sessions that have ended: Completed, BackedUp or Archived (every state but Active), so a filter
+    /// for "done" keeps matching a session after its backup or archive moves it on.</summary>
+    public bool Finished { get; init; }
 }
 
 /// <summary>
@@ -272,13 +277,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     public async IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         var all = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        var pattern = filter.SessionId is { } text ? SessionIdPattern.Parse(text) : null;
+        if (pattern is { IsWildcard: false } literal && !all.Any(r => literal.Matches(r.SessionId))) throw SessionNotFound(literal.Text);
         var newestFirst = all.OrderByDescending(s => s.StartedAt).Select(s => s.SessionId).ToList();
         foreach (var record in all)
         {
-            if (filter.SessionId is { } id && !string.Equals(record.SessionId, id, StringComparison.Ordinal)) continue;
+            if (pattern is not null && !pattern.Matches(record.SessionId)) continue;
             if (filter.Phase is { } phase && record.Phase != phase) continue;
             if (filter.State is { } state && record.State != state) continue;
+            if (filter.Finished && record.State == SessionState.Active) continue;
             yield return await ToInfoAsync(record, newestFirst.IndexOf(record.SessionId), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -344,12 +353,21 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return written;
     }
 
+    /// <summary>Get-SessionEvent: ErrorIds.SessionNotFound for a session the catalog does not know (a typo must not look
+    /// like a session without events).</summary>
     public IAsyncEnumerable<SessionEvent> GetEventsAsync(SessionEventQuery query, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
         if (query.SessionId is { } id) SessionIds.Validate(id);
         if (query.Limit is <= 0)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Limit must be positive, not {query.Limit}.", query.Limit);
-        return _catalog.QueryEventsAsync(query, cancellationToken);
+        return QueryEventsOfKnownSessionAsync(query, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SessionEvent> QueryEventsOfKnownSessionAsync(SessionEventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (query.SessionId is { } id && await _catalog.GetSessionAsync(id, cancellationToken).ConfigureAwait(false) is null) throw SessionNotFound(id);
+        await foreach (var e in _catalog.QueryEventsAsync(query, cancellationToken).ConfigureAwait(false)) yield return e;
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
@@ -526,7 +544,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     internal static TierStorageException SessionNotFound(string sessionId) =>
-        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound, $"No session '{sessionId}' in the catalog.", sessionId);
+        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound,
+            $"No session '{sessionId}' in the catalog. Get-Session (tierstorage session list) lists the sessions; Update-TierCatalog rebuilds the catalog from the tiers.", sessionId);
 
     public ValueTask DisposeAsync() => _catalog.DisposeAsync();
 }
