@@ -92,4 +92,6 @@ public static class ErrorIds
     public const string IOError = "IOError";
     /// <summary>The operating system refused access to a file or folder.</summary>
     public const string AccessDenied = "AccessDenied";
+    /// <summary>The catalog database failed in a way the engine did not classify (locked, I/O error).</summary>
+    public const string CatalogError = "CatalogError";
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell;
 
@@ -131,7 +132,8 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// Runs one item's work. Engine failures become a non-terminating error targeted at the item,
-    /// except a bad policy, which no later item could get past.
+    /// except a bad policy, which no later item could get past. I/O, access and catalog failures that escaped the
+    /// engine become the same kind of error with a stable id (never a bare .NET exception).
     /// </summary>
     protected void ProcessItem(object? target, Action action)
     {
@@ -146,6 +148,10 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         catch (TierStorageException exception)
         {
             ThrowTerminatingError(CreateErrorRecord(exception, target));
+        }
+        catch (Exception exception) when (IoErrors.Unexpected(exception, target) is { } error)
+        {
+            WriteError(CreateErrorRecord(error, target));
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
@@ -164,6 +170,11 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(CreateErrorRecord(exception, target));
             throw; // ThrowTerminatingError never returns.
+        }
+        catch (Exception exception) when (IoErrors.Unexpected(exception, target) is { } error)
+        {
+            ThrowTerminatingError(CreateErrorRecord(error, target));
+            throw;
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {

@@ -29,4 +29,12 @@ Describe 'Invoke-PhaseReview' {
             Should -Throw -ErrorId 'PhaseNotFound,TierStorage.PowerShell.Commands.InvokePhaseReviewCommand'
         Join-Path $ws 'reviews' | Should -Not -Exist
     }
+
+    It 'reports a review folder it cannot write as an IOError record, not a bare .NET exception' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Set-Content -Path (Join-Path $ws 'reviews') -Value 'a file where the reviews folder belongs'
+        { Invoke-PhaseReview 1 -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'IOError,TierStorage.PowerShell.Commands.InvokePhaseReviewCommand'
+    }
 }

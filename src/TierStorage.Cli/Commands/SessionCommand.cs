@@ -81,7 +81,7 @@ internal static class SessionCommand
         var command = new Command("list", "List sessions with their state and where they live") { id, phase, state, finished };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(state) is not null && result.GetValue(finished)) result.AddError("--state and --finished cannot be combined.");
+            if (ValueParsers.IsGiven(result, state) && ValueParsers.IsGiven(result, finished)) result.AddError("--state and --finished cannot be combined.");
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {

@@ -285,8 +285,10 @@ public sealed partial class BackupOperations
 
     /// <summary>Failures that say "not now" rather than "not this": the tier is unreachable, over its daily limit, or
     /// waiting for its account to be set up (client file, sign-in). The backup waits in the queue, with the reason.</summary>
+    /// <summary>A tier that cannot be used now but may be later (offline, over quota, not authorized, a folder tier
+    /// whose share denies access): the backup is queued, as the README promises, instead of failing.</summary>
     internal static bool IsQueueable(TierStorageException ex) =>
-        ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound;
+        ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound or ErrorIds.TierAccessDenied;
 
     private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, string location, string reason, long started, CancellationToken cancellationToken)
     {

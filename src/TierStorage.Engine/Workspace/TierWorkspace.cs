@@ -84,8 +84,16 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
 
-    /// <summary>Opens the store behind a policy tier.</summary>
-    internal Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken) => _storeFactory(tier, StoreContext, cancellationToken);
+    /// <summary>Opens the store behind a policy tier; a folder tier the catalog says holds data is not re-created when its root is gone.</summary>
+    internal async Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken)
+    {
+        var context = StoreContext with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
+        return await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The catalog records objects stored on the tier (it was reachable and used before).</summary>
+    internal async Task<bool> TierHoldsDataAsync(TierDefinition tier, CancellationToken cancellationToken) =>
+        (await _catalog.SumObjectsAsync(tier.Name, DateTimeOffset.MaxValue, cancellationToken).ConfigureAwait(false)).Count > 0;
 
     public string Root => Layout.Root;
     public TierPolicy Policy { get; }
