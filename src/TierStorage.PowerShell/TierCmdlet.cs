@@ -35,15 +35,28 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Avoids a Task allocation when the engine completed synchronously (the common case for buffered appends).</summary>
-    protected T Await<T>(ValueTask<T> task) => task.IsCompletedSuccessfully ? task.Result : Await(task.AsTask());
+    /// <summary>Avoids a Task allocation when the engine completed synchronously (the common case for buffered appends);
+    /// what the engine posted meanwhile (warnings, verbose text) is still written before the result.</summary>
+    protected T Await<T>(ValueTask<T> task)
+    {
+        if (!task.IsCompletedSuccessfully)
+        {
+            return Await(task.AsTask());
+        }
+
+        DrainPipelineWrites();
+        return task.Result;
+    }
 
     protected void Await(ValueTask task)
     {
         if (!task.IsCompletedSuccessfully)
         {
             Await(task.AsTask());
+            return;
         }
+
+        DrainPipelineWrites();
     }
 
     private void Pump(Task task)
@@ -97,6 +110,12 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
 
     /// <summary>A callback the engine may call from any thread; the text is written as a warning on the pipeline thread.</summary>
     protected Action<string> DeferredWarning => message => Post(() => WriteWarning(message));
+
+    /// <summary>A callback the engine may call from any thread; the text is written with WriteVerbose on the pipeline thread.</summary>
+    protected Action<string> DeferredVerbose => message => Post(() => WriteVerbose(message));
+
+    /// <summary>A callback the engine may call from any thread; the text is written with WriteDebug on the pipeline thread.</summary>
+    protected Action<string> DeferredDebug => message => Post(() => WriteDebug(message));
 
     /// <summary>Engine progress as Write-Progress records, at most ten a second (plus the last one), written on the pipeline thread.</summary>
     protected IProgress<T> PipelineProgress<T>(Func<T, ProgressRecord> toRecord) => new ThrottledProgress<T>(this, toRecord);

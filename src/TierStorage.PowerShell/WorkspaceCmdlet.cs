@@ -26,7 +26,11 @@ public abstract class WorkspaceCmdlet : TierCmdlet
 
     /// <summary>Opened on first use; a workspace that cannot be opened ends the command.</summary>
     protected TierWorkspace Workspace => _workspace ??= RunTerminating(WorkspacePath, () => Await(TierWorkspace.OpenAsync(
-        new WorkspaceOptions { WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), Warning = DeferredWarning },
+        new WorkspaceOptions
+        {
+            WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath),
+            Warning = DeferredWarning, Verbose = DeferredVerbose, Debug = DeferredDebug,
+        },
         CancellationToken)));
 
     /// <summary>The policy file the workspace would use, or null for the embedded default. Needs no initialized workspace.</summary>

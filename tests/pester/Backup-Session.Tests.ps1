@@ -79,4 +79,13 @@ Describe 'Backup-Session' {
         $errors[0].Exception | Should -BeOfType ([TierStorage.Contracts.TierStorageException])
         $errors[0].Exception.Message | Should -Match 'run the command again'
     }
+
+    It '-Verbose says what was skipped and why' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false | Out-Null
+        $verbose = Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Should -Contain "Backup of 'session_20260101_090000' to tier 'backup': Skipped: Tier 'backup' already holds a verified copy of every file."
+    }
 }

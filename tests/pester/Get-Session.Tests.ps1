@@ -50,4 +50,16 @@ Describe 'Get-Session -Finished' {
         (Get-Session -Finished -WorkspacePath $ws).SessionId | Should -Be 'session_20260101_090000', 'session_20260102_090000'
         { Get-Session -Finished -State Active -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet,TierStorage.PowerShell.Commands.GetSessionCommand'
     }
+
+    It '-Verbose says where the default workspace came from' {
+        $ws = New-TestWorkspace -Name 'get-session-verbose'
+        $env:TIERSTORAGE_WORKSPACE = $ws
+        try {
+            $verbose = Get-Session -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        }
+        finally {
+            Remove-Item Env:TIERSTORAGE_WORKSPACE
+        }
+        $verbose | Should -Contain "Workspace '$ws' (from `$TIERSTORAGE_WORKSPACE)."
+    }
 }

@@ -92,6 +92,7 @@ public sealed partial class BackupOperations
         {
             // A Drive tier nobody has signed in to yet (or whose token was revoked) cannot be reached: the background backup
             // after Complete-Session must leave a trace, and be sent once Connect-TierDrive has run.
+            _workspace.Inform($"Tier '{tier.Name}' cannot be used now; the backups are queued: {notNow!.Message}");
             foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
                 yield return await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, tier.Name, notNow!.Message,
                     Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
@@ -118,6 +119,9 @@ public sealed partial class BackupOperations
                 result = await QueuedFailureAsync(sessionId, tier, ex, cancellationToken).ConfigureAwait(false);
             }
             unreachable |= result.Status == BackupStatus.Queued;
+            _workspace.Inform($"Backup of '{sessionId}' to tier '{tier.Name}': {result.Status}{(result.Message is null ? "" : $": {result.Message}")}");
+            if (result.PrunedSessions.Count > 0) _workspace.Inform($"Pruned from the local tier (verified elsewhere, beyond retention): {string.Join(", ", result.PrunedSessions)}.");
+            _workspace.Detail($"Backup of '{sessionId}': {result.BytesSent:N0} bytes sent in {result.Duration.TotalMilliseconds:0} ms.");
             yield return result;
         }
     }

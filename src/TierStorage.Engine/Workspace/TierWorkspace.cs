@@ -19,6 +19,12 @@ public sealed record WorkspaceOptions
     /// <summary>Receives warnings (e.g. a quarantined partial log line). Called on the thread doing the work,
     /// which in async code may be a pool thread: fronts queue them and write them on their own thread.</summary>
     public Action<string>? Warning { get; init; }
+    /// <summary>Receives what the operation decided and why (which workspace and policy, which rule asked for a move,
+    /// what was skipped): PowerShell's -Verbose. Called from any thread, like <see cref="Warning"/>. Never holds secrets.</summary>
+    public Action<string>? Verbose { get; init; }
+    /// <summary>Receives detail for diagnosis (catalog path and schema version, tier roots, timings): PowerShell's -Debug.
+    /// Called from any thread. Never holds secrets.</summary>
+    public Action<string>? Debug { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
 }
@@ -59,6 +65,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     private readonly CatalogDatabase _catalog;
     private readonly TimeProvider _time;
     private readonly Action<string>? _warning;
+    private readonly Action<string>? _verbose;
+    private readonly Action<string>? _debug;
     private readonly EventRedaction _redaction;
 
     private TierWorkspace(WorkspaceLayout layout, TierPolicy policy, CatalogDatabase catalog, WorkspaceOptions options)
@@ -68,6 +76,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _catalog = catalog;
         _time = options.Time;
         _warning = options.Warning;
+        _verbose = options.Verbose;
+        _debug = options.Debug;
         _redaction = new EventRedaction(new Redactor(policy.Redaction));
         _storeFactory = options.StoreFactory ?? TierStoreFactory.CreateAsync;
         Backups = new BackupOperations(this);
@@ -176,12 +186,19 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Opens an initialized workspace (ErrorIds.WorkspaceNotFound otherwise), loads its policy and catalog.</summary>
     public static async Task<TierWorkspace> OpenAsync(WorkspaceOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath));
+        options.Verbose?.Invoke($"Workspace '{layout.Root}' ({WorkspaceOrigin(options.WorkspacePath)}).");
         if (!Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory))
             throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
                 $"No TierStorage workspace at '{layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath or ${WorkspaceVariable}.",
                 layout.Root);
-        var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath));
+        var policyPath = ResolvePolicyPath(layout.Root, options.PolicyPath);
+        options.Verbose?.Invoke(policyPath is null
+            ? $"Policy: the embedded default (no -PolicyPath, no ${PolicyVariable}, no {Path.GetFileName(layout.PolicyPath)} in the workspace)."
+            : $"Policy '{policyPath}' ({PolicyOrigin(options.PolicyPath, policyPath, layout)}).");
+        var policy = PolicyLoader.Load(policyPath);
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         var workspace = new TierWorkspace(layout, policy, catalog, options);
         try
@@ -193,8 +210,31 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             await workspace.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        if (options.Debug is { } debug)
+        {
+            debug($"Catalog '{layout.CatalogPath}', schema version {catalog.SchemaVersion}.");
+            foreach (var tier in policy.Tiers.OrderBy(t => t.Level))
+                debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContext)}'" : "")}.");
+            debug($"Workspace opened in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");
+        }
         return workspace;
     }
+
+    private static string WorkspaceOrigin(string? workspacePath) =>
+        !string.IsNullOrWhiteSpace(workspacePath) ? "given with -WorkspacePath (--workspace)"
+        : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } ? $"from ${WorkspaceVariable}"
+        : $"the default: {DefaultDirectoryName} in the current directory '{Environment.CurrentDirectory}'";
+
+    private static string PolicyOrigin(string? policyPath, string resolved, WorkspaceLayout layout) =>
+        !string.IsNullOrWhiteSpace(policyPath) ? "given with -PolicyPath (--policy)"
+        : string.Equals(resolved, layout.PolicyPath, StringComparison.Ordinal) ? "the workspace's policy"
+        : $"from ${PolicyVariable}";
+
+    /// <summary>Says what an operation decided and why (-Verbose); safe from any thread.</summary>
+    internal void Inform(string message) => _verbose?.Invoke(message);
+
+    /// <summary>Detail for diagnosis (-Debug); safe from any thread.</summary>
+    internal void Detail(string message) => _debug?.Invoke(message);
 
     internal Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
         IoErrors.GuardAsync("locking", Layout.WriteLockPath, () => FileLock.AcquireAsync(Layout.WriteLockPath, LockTimeout, cancellationToken));
