@@ -250,6 +250,31 @@ public sealed class CliFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task Tier_usage_exits_unavailable_when_a_folder_tier_is_not_connected()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        var notAFolder = Path.Combine(_temp.Root, "unmounted");
+        await File.WriteAllTextAsync(notAFolder, "a file where the mount point should be");
+        await File.WriteAllTextAsync(Path.Combine(_temp.Workspace, "tierstorage.yaml"), $"""
+            version: 1
+            tiers:
+              - name: local
+                level: 1
+                kind: folder
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(notAFolder, "tier")}
+
+            """);
+
+        var run = await Run("tier", "usage", "--json");
+
+        CliRunner.AssertExit(ExitCodes.Unavailable, run);
+        Assert.Equal(TierHealth.Unavailable, ParseJsonLines<TierUsage>(run).Single(u => u.Tier == "backup").Status);
+    }
+
+    [Fact]
     public async Task A_workspace_that_was_never_initialized_is_not_found()
     {
         var run = await Run("session", "list");
