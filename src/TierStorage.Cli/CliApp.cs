@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TierStorage.Cli.Commands;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli;
 
@@ -48,15 +49,11 @@ public static class CliApp
             foreach (var finding in e.Findings) stderr.WriteLine(CliContext.FormatFinding(finding));
             return ExitCodes.FromErrorKind(e.Kind);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (IoErrors.Unexpected(e, null) is { } error)
         {
-            context.WriteError("NotFound", e.Message);
-            return ExitCodes.NotFound;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            context.WriteError("Unavailable", e.Message);
-            return ExitCodes.Unavailable;
+            // The same ids and advice as the cmdlets give for a file-system or catalog failure the engine did not classify.
+            context.WriteError(error.ErrorId, error.Message);
+            return ExitCodes.FromErrorKind(error.Kind);
         }
         catch (Exception e)
         {

@@ -49,6 +49,8 @@ public enum TierHealth
     Healthy,
     Warning,
     Critical,
+    /// <summary>The tier cannot be reached now: a folder tier's directory is gone (a disk or share not connected).</summary>
+    Unavailable,
 }
 
 /// <summary>One tier's usage (Get-TierUsage).</summary>

@@ -49,6 +49,7 @@ public static class ErrorIds
     public const string DiskFull = "DiskFull";
     public const string InvalidSessionId = "InvalidSessionId";
     public const string SessionNotFound = "SessionNotFound";
+    public const string PhaseNotFound = "PhaseNotFound";
     public const string SessionExists = "SessionExists";
     public const string SessionStillActive = "SessionStillActive";
     public const string NoActiveSession = "NoActiveSession";
@@ -88,4 +89,10 @@ public static class ErrorIds
     public const string AuthorizationFailed = "AuthorizationFailed";
     public const string ArchiveNotRestored = "ArchiveNotRestored";
     public const string RestoreInProgress = "RestoreInProgress";
+    /// <summary>A file-system failure the engine did not classify more precisely (the safety net of the fronts).</summary>
+    public const string IOError = "IOError";
+    /// <summary>The operating system refused access to a file or folder.</summary>
+    public const string AccessDenied = "AccessDenied";
+    /// <summary>The catalog database failed in a way the engine did not classify (locked, I/O error).</summary>
+    public const string CatalogError = "CatalogError";
 }

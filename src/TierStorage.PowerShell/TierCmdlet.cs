@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell;
 
@@ -34,15 +35,28 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Avoids a Task allocation when the engine completed synchronously (the common case for buffered appends).</summary>
-    protected T Await<T>(ValueTask<T> task) => task.IsCompletedSuccessfully ? task.Result : Await(task.AsTask());
+    /// <summary>Avoids a Task allocation when the engine completed synchronously (the common case for buffered appends);
+    /// what the engine posted meanwhile (warnings, verbose text) is still written before the result.</summary>
+    protected T Await<T>(ValueTask<T> task)
+    {
+        if (!task.IsCompletedSuccessfully)
+        {
+            return Await(task.AsTask());
+        }
+
+        DrainPipelineWrites();
+        return task.Result;
+    }
 
     protected void Await(ValueTask task)
     {
         if (!task.IsCompletedSuccessfully)
         {
             Await(task.AsTask());
+            return;
         }
+
+        DrainPipelineWrites();
     }
 
     private void Pump(Task task)
@@ -97,6 +111,12 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
     /// <summary>A callback the engine may call from any thread; the text is written as a warning on the pipeline thread.</summary>
     protected Action<string> DeferredWarning => message => Post(() => WriteWarning(message));
 
+    /// <summary>A callback the engine may call from any thread; the text is written with WriteVerbose on the pipeline thread.</summary>
+    protected Action<string> DeferredVerbose => message => Post(() => WriteVerbose(message));
+
+    /// <summary>A callback the engine may call from any thread; the text is written with WriteDebug on the pipeline thread.</summary>
+    protected Action<string> DeferredDebug => message => Post(() => WriteDebug(message));
+
     /// <summary>Engine progress as Write-Progress records, at most ten a second (plus the last one), written on the pipeline thread.</summary>
     protected IProgress<T> PipelineProgress<T>(Func<T, ProgressRecord> toRecord) => new ThrottledProgress<T>(this, toRecord);
 
@@ -135,7 +155,8 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// Runs one item's work. Engine failures become a non-terminating error targeted at the item,
-    /// except a bad policy, which no later item could get past.
+    /// except a bad policy, which no later item could get past. I/O, access and catalog failures that escaped the
+    /// engine become the same kind of error with a stable id (never a bare .NET exception).
     /// </summary>
     protected void ProcessItem(object? target, Action action)
     {
@@ -150,6 +171,10 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         catch (TierStorageException exception)
         {
             ThrowTerminatingError(CreateErrorRecord(exception, target));
+        }
+        catch (Exception exception) when (IoErrors.Unexpected(exception, target) is { } error)
+        {
+            WriteError(CreateErrorRecord(error, target));
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
@@ -168,6 +193,11 @@ public abstract class TierCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(CreateErrorRecord(exception, target));
             throw; // ThrowTerminatingError never returns.
+        }
+        catch (Exception exception) when (IoErrors.Unexpected(exception, target) is { } error)
+        {
+            ThrowTerminatingError(CreateErrorRecord(error, target));
+            throw;
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {

@@ -29,7 +29,8 @@ public abstract class WorkspaceCmdlet : TierCmdlet
     protected TierWorkspace Workspace => _workspace ??= RunTerminating(WorkspacePath, () => Await(TierWorkspace.OpenAsync(
         new WorkspaceOptions
         {
-            WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), BaseDirectory = CurrentDirectory, Warning = DeferredWarning,
+            WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), BaseDirectory = CurrentDirectory,
+            Warning = DeferredWarning, Verbose = DeferredVerbose, Debug = DeferredDebug,
         },
         CancellationToken)));
 

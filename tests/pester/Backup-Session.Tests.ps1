@@ -51,4 +51,41 @@ Describe 'Backup-Session' {
         Test-Backup -WorkspacePath $ws | Where-Object Status -ne Ok | Backup-Session -WorkspacePath $ws -Confirm:$false | Out-Null
         (Test-Backup -WorkspacePath $ws).Status | Should -Be 'Ok'
     }
+
+    It 'queues the backup when the folder tier is not connected, and creates nothing there' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        Set-Content -Path (Join-Path $TestDrive 'unmounted') -Value 'a file where the mount point should be'
+        (Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw) -replace [regex]::Escape("$ws-backup"), (Join-Path $TestDrive 'unmounted/tier') |
+            Set-Content (Join-Path $ws 'tierstorage.yaml')
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+
+        $result = Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -ErrorAction Stop
+        $result.Status | Should -Be ([TierStorage.Contracts.BackupStatus]::Queued)
+        $result.Message | Should -Match 'cannot be reached'
+        Test-Path (Join-Path $TestDrive 'unmounted') -PathType Leaf | Should -BeTrue
+    }
+
+    It 'reports a file-system failure on the tier as an IOError record targeted at the session, not a bare .NET exception' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        Start-Phase 0 -WorkspacePath $ws -Confirm:$false | Out-Null
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' -Phase 0 | Out-Null
+        Set-Content -Path "$ws-backup/Phase_0" -Value 'a file where the phase folder belongs'
+
+        { Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'IOError,TierStorage.PowerShell.Commands.BackupSessionCommand'
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -ErrorVariable errors -ErrorAction SilentlyContinue | Out-Null
+        $errors[0].CategoryInfo.Category | Should -Be 'WriteError'
+        $errors[0].TargetObject | Should -Be 'session_20260101_090000'
+        $errors[0].Exception | Should -BeOfType ([TierStorage.Contracts.TierStorageException])
+        $errors[0].Exception.Message | Should -Match 'run the command again'
+    }
+
+    It '-Verbose says what was skipped and why' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false | Out-Null
+        $verbose = Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Should -Contain "Backup of 'session_20260101_090000' to tier 'backup': Skipped: Tier 'backup' already holds a verified copy of every file."
+    }
 }

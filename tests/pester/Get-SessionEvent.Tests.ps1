@@ -73,4 +73,9 @@ Describe 'Get-SessionEvent' {
         $row.Tokens | Should -Be 'in 1200 / out 340 / cache r 0 w 0'
         $row.Data | ConvertFrom-Json | ForEach-Object stop_reason | Should -Be 'end_turn'
     }
+
+    It 'reports a session that does not exist as SessionNotFound, not as a session without events' {
+        { Get-SessionEvent -SessionId nope -WorkspacePath $ws -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SessionNotFound,TierStorage.PowerShell.Commands.GetSessionEventCommand'
+    }
 }

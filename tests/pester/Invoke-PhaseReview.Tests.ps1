@@ -21,4 +21,20 @@ Describe 'Invoke-PhaseReview' {
         $command.Parameters['Full'].ParameterType | Should -Be ([switch])
         $command.Parameters['Retrieval'].ParameterType | Should -Be ([TierStorage.Contracts.ArchiveRetrievalTier])
     }
+
+    It 'refuses a phase that does not exist with PhaseNotFound and writes no report' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        { Invoke-PhaseReview 99 -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PhaseNotFound,TierStorage.PowerShell.Commands.InvokePhaseReviewCommand'
+        Join-Path $ws 'reviews' | Should -Not -Exist
+    }
+
+    It 'reports a review folder it cannot write as an IOError record, not a bare .NET exception' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Set-Content -Path (Join-Path $ws 'reviews') -Value 'a file where the reviews folder belongs'
+        { Invoke-PhaseReview 1 -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'IOError,TierStorage.PowerShell.Commands.InvokePhaseReviewCommand'
+    }
 }

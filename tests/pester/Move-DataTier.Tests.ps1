@@ -28,4 +28,22 @@ Describe 'Move-DataTier' {
         Join-Path $TestDrive "$(Split-Path $ws -Leaf)-archive/Phase_0.tar.gz" | Should -Exist
         Move-DataTier -WorkspacePath $ws -Confirm:$false | Should -BeNullOrEmpty
     }
+
+    It '-Verbose says which workspace and policy were opened and which rule asked for each move' {
+        $verbose = Move-DataTier -WorkspacePath $ws -Confirm:$false -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Should -Contain "Workspace '$ws' (given with -WorkspacePath (--workspace))."
+        $verbose | Should -Contain "Policy '$(Join-Path $ws 'tierstorage.yaml')' (the workspace's policy)."
+        $verbose | Should -Contain "Copy session 'session_20260100_090000' from 'local' to 'backup': asked for by rule 'completed session not yet on backup'."
+        ($verbose | Where-Object { $_ -like "Archive phase 0 from 'backup' to 'archive': asked for by rule '*'." }) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'debug output gives the catalog, its schema version and the tier roots (any workspace cmdlet)' {
+        # -Debug on a compiled cmdlet asks before each message (Inquire); the preference variable is how a script collects them.
+        $DebugPreference = 'Continue'
+        $debug = Get-TierUsage -WorkspacePath $ws 5>&1 |
+            Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message
+        $debug | Should -Contain "Tier 'backup': level 2 (Backup), Folder, root '$ws-backup'."
+        ($debug | Where-Object { $_ -like "Catalog '$(Join-Path $ws 'analytics/agent_metrics.db')', schema version *." }) | Should -Not -BeNullOrEmpty
+    }
 }

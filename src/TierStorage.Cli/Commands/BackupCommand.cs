@@ -212,6 +212,7 @@ internal static class BackupCommand
             await foreach (var u in workspace.Backups.GetUsageAsync(parseResult.GetValue(tier), parseResult.GetValue(refresh), cancellationToken).ConfigureAwait(false))
             {
                 if (u.Status == TierHealth.Critical) exit = ExitCodes.Failed;
+                else if (u.Status == TierHealth.Unavailable && exit == ExitCodes.Success) exit = ExitCodes.Unavailable;
                 if (context.IsJson(parseResult)) context.WriteJson(u);
                 else rows.Add([u.Tier, ((int)u.Level).ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(u.UsedBytes),
                     u.CapacityBytes is { } c ? Display.Bytes(c) : "unlimited", u.Percent is { } p ? $"{p:0.#}%" : "", u.Status.ToString(),

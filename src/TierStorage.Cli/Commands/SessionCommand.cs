@@ -73,16 +73,21 @@ internal static class SessionCommand
 
     private static Command CreateList(CliContext context)
     {
-        var id = new Option<string?>("--id") { Description = "Only this session", HelpName = "ID" };
+        var id = new Option<string?>("--id") { Description = "Only this session (exit 3 when there is none), or a wildcard pattern such as 'session_2026*'", HelpName = "ID" };
         var phase = ValueParsers.Count("--phase", "Only sessions of this phase", minimum: 0);
         var state = ValueParsers.Enum<SessionState>("--state", "Only sessions in this state");
+        var finished = new Option<bool>("--finished") { Description = "Only sessions that have ended: completed, backed up or archived" };
 
-        var command = new Command("list", "List sessions with their state and where they live") { id, phase, state };
+        var command = new Command("list", "List sessions with their state and where they live") { id, phase, state, finished };
+        command.Validators.Add(result =>
+        {
+            if (ValueParsers.IsGiven(result, state) && ValueParsers.IsGiven(result, finished)) result.AddError("--state and --finished cannot be combined.");
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var sessions = workspace.GetSessionsAsync(
-                new SessionFilter { SessionId = parseResult.GetValue(id), Phase = parseResult.GetValue(phase), State = parseResult.GetValue(state) },
+                new SessionFilter { SessionId = parseResult.GetValue(id), Phase = parseResult.GetValue(phase), State = parseResult.GetValue(state), Finished = parseResult.GetValue(finished) },
                 cancellationToken);
 
             if (context.IsJson(parseResult))

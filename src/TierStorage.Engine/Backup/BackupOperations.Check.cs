@@ -5,6 +5,7 @@ using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Backup;
 
@@ -32,6 +33,8 @@ public sealed partial class BackupOperations
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"The sample must be more than 0% and at most 100%, not {request.SamplePercent}%.", request.SamplePercent);
         var tier = ResolveTier(request.Tier);
+        if (request.SessionId is { } sessionId && await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null)
+            throw TierWorkspace.SessionNotFound(sessionId);
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;

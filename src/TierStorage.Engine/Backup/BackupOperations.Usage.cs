@@ -38,13 +38,22 @@ public sealed partial class BackupOperations
         long? capacity = tier.CapacityBytes;
         string source;
         string? message = null;
+        var unavailable = false;
         var isLocal = string.Equals(tier.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase);
         if (isLocal || tier.Kind == TierKind.Folder)
         {
             var root = isLocal ? _workspace.Root : TierStoreFactory.FolderPath(tier, _workspace.StoreContext);
             (count, used, recent) = MeasureDirectory(root, since, skipMetadata: !isLocal);
             source = "disk";
-            if (!Directory.Exists(root)) message = $"'{root}' is not there (not created yet, or a disk or share not connected).";
+            if (!Directory.Exists(root))
+            {
+                var parentMissing = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root)) is not { } parent || !Directory.Exists(parent);
+                var heldData = !isLocal && await _workspace.TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false);
+                unavailable = isLocal || parentMissing || heldData;
+                message = !unavailable ? $"'{root}' is not there yet; the first backup to the tier creates it."
+                    : heldData ? $"'{root}' is gone although the catalog records backups on it: a disk or share not connected? Connect it; nothing will be stored there until then."
+                    : $"'{root}' and its parent folder are not there: a disk or share not connected? Connect it; nothing will be stored there until then.";
+            }
         }
         else if (refresh)
         {
@@ -76,7 +85,7 @@ public sealed partial class BackupOperations
         }
 
         double? percent = capacity is > 0 ? Math.Round(used * 100.0 / capacity.Value, 2) : null;
-        var status = percent is not { } p ? TierHealth.Healthy : p >= tier.CriticalPercent ? TierHealth.Critical : p >= tier.WarnPercent ? TierHealth.Warning : TierHealth.Healthy;
+        var status = unavailable ? TierHealth.Unavailable : percent is not { } p ? TierHealth.Healthy : p >= tier.CriticalPercent ? TierHealth.Critical : p >= tier.WarnPercent ? TierHealth.Warning : TierHealth.Healthy;
         var billed = used + (IsColdStorage(tier) ? count * ArchiveOverheadBytesPerObject : 0);
         var growthPerWeek = (long)(recent / (GrowthWindow.TotalDays / 7));
         DateTimeOffset? full = capacity is { } cap && growthPerWeek > 0 && used < cap

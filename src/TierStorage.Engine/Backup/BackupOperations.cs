@@ -92,6 +92,7 @@ public sealed partial class BackupOperations
         {
             // A Drive tier nobody has signed in to yet (or whose token was revoked) cannot be reached: the background backup
             // after Complete-Session must leave a trace, and be sent once Connect-TierDrive has run.
+            _workspace.Inform($"Tier '{tier.Name}' cannot be used now; the backups are queued: {notNow!.Message}");
             foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
                 yield return await QueueAsync(await RequireBackupableAsync(sessionId, cancellationToken).ConfigureAwait(false), tier, tier.Name, notNow!.Message,
                     Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
@@ -118,6 +119,9 @@ public sealed partial class BackupOperations
                 result = await QueuedFailureAsync(sessionId, tier, ex, cancellationToken).ConfigureAwait(false);
             }
             unreachable |= result.Status == BackupStatus.Queued;
+            _workspace.Inform($"Backup of '{sessionId}' to tier '{tier.Name}': {result.Status}{(result.Message is null ? "" : $": {result.Message}")}");
+            if (result.PrunedSessions.Count > 0) _workspace.Inform($"Pruned from the local tier (verified elsewhere, beyond retention): {string.Join(", ", result.PrunedSessions)}.");
+            _workspace.Detail($"Backup of '{sessionId}': {result.BytesSent:N0} bytes sent in {result.Duration.TotalMilliseconds:0} ms.");
             yield return result;
         }
     }
@@ -285,8 +289,10 @@ public sealed partial class BackupOperations
 
     /// <summary>Failures that say "not now" rather than "not this": the tier is unreachable, over its daily limit, or
     /// waiting for its account to be set up (client file, sign-in). The backup waits in the queue, with the reason.</summary>
+    /// <summary>A tier that cannot be used now but may be later (offline, over quota, not authorized, a folder tier
+    /// whose share denies access): the backup is queued, as the README promises, instead of failing.</summary>
     internal static bool IsQueueable(TierStorageException ex) =>
-        ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound;
+        ex.ErrorId is ErrorIds.TierUnreachable or ErrorIds.TierQuotaExceeded or ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound or ErrorIds.TierAccessDenied;
 
     private async Task<BackupResult> QueueAsync(SessionRecord record, TierDefinition tier, string location, string reason, long started, CancellationToken cancellationToken)
     {

@@ -23,14 +23,31 @@ public sealed partial class LifecycleOperations
     private CatalogDatabase Catalog => _workspace.Catalog;
 
     /// <summary>The ordered plan (Move-DataTier -WhatIf prints it).</summary>
-    public async Task<IReadOnlyList<TierMove>> PlanAsync(CancellationToken cancellationToken) =>
-        LifecyclePlanner.Plan(await BuildModelAsync(cancellationToken).ConfigureAwait(false));
+    public async Task<IReadOnlyList<TierMove>> PlanAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var plan = LifecyclePlanner.Plan(await BuildModelAsync(cancellationToken).ConfigureAwait(false));
+        _workspace.Inform(plan.Count == 0 ? "The policy asks for no move now." : $"The policy asks for {plan.Count} step(s).");
+        _workspace.Detail($"Planned in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");
+        return plan;
+    }
 
     /// <summary>Runs one planned step and returns it Done, Skipped (its safety check no longer holds) or Failed (with the
     /// reason; nothing was removed). <paramref name="force"/> accepts Deep Archive's early-deletion charge.</summary>
     public async Task<TierMove> ExecuteAsync(TierMove move, bool force, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(move);
+        var what = $"{move.Action} {(move.SessionId is { } id ? $"session '{id}'" : $"phase {move.Phase}")} from '{move.From}'{(move.To is null ? "" : $" to '{move.To}'")}";
+        _workspace.Inform($"{what}: asked for by rule '{move.Rule}'.");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var done = await ExecuteStepAsync(move, force, progress, cancellationToken).ConfigureAwait(false);
+        if (done.State != TierMoveState.Done) _workspace.Inform($"{what}: {done.State}{(done.Message is null ? "" : $": {done.Message}")}");
+        _workspace.Detail($"{what}: {done.State} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms, {done.Bytes:N0} bytes.");
+        return done;
+    }
+
+    private async Task<TierMove> ExecuteStepAsync(TierMove move, bool force, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         try
         {
             switch (move.Action)

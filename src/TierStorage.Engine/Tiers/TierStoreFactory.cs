@@ -12,6 +12,9 @@ public sealed record TierStoreContext
     /// <summary>The workspace directory: relative folder paths and credentials/ are resolved against it.</summary>
     public string WorkspaceRoot { get; init; } = "";
     public string CredentialsDirectory { get; init; } = "";
+    /// <summary>The catalog records objects on this tier, so a missing folder root means a disk or share that is not
+    /// connected (or data that was removed): the store must not create an empty root in its place.</summary>
+    public bool TierHoldsData { get; init; }
 }
 
 /// <summary>Opens the object store behind a policy tier (the ServerFactory of PSResourceGet, the backend registry of Duplicati).</summary>
@@ -25,7 +28,7 @@ public static class TierStoreFactory
         ArgumentNullException.ThrowIfNull(context);
         return tier.Kind switch
         {
-            TierKind.Folder => new FolderObjectStore(tier.Name, PrepareFolder(FolderPath(tier, context))),
+            TierKind.Folder => new FolderObjectStore(tier.Name, PrepareFolder(FolderPath(tier, context)), createMissingRoot: !context.TierHoldsData),
             TierKind.GoogleDrive => new GoogleDriveStore(await DriveAuthorization.StoreOptionsAsync(tier, context.CredentialsDirectory, cancellationToken).ConfigureAwait(false)),
             // Credentials come from the AWS SDK's chain (the tier's profile, the environment, SSO), never from the workspace.
             TierKind.S3 => S3ObjectStore.FromTier(tier),

@@ -34,14 +34,50 @@ public static class IoErrors
         _ => null,
     };
 
-    /// <summary>Runs an I/O action and rethrows classified failures as TierStorageException.</summary>
+    /// <summary>Every I/O failure as an engine error: <see cref="Classify"/>'s, else ErrorIds.IOError that names the path
+    /// and says what to check. Null for anything that is not an I/O failure (bugs stay visible as what they are).</summary>
+    public static TierStorageException? Describe(Exception ex, string action, string path) => ex switch
+    {
+        TierStorageException => null,
+        _ when Classify(ex, action, path) is { } classified => classified,
+        IOException => new TierStorageException(ErrorIds.IOError, action.StartsWith("read", StringComparison.Ordinal) ? TierErrorKind.ReadError : TierErrorKind.WriteError,
+            $"Could not finish {action} '{path}': {ex.Message} Check that the folder exists, is a folder (not a file) and is not in use by another program, then run the command again.", path, ex),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The fronts' safety net for an I/O, access or database failure that escaped the engine without an error id:
+    /// an engine error with a stable id (IOError, AccessDenied, CatalogError), a kind, the item and a message that says
+    /// what to do, the original kept as the inner exception. Null for anything else.
+    /// </summary>
+    public static TierStorageException? Unexpected(Exception ex, object? target)
+    {
+        var where = target is null ? "" : $" for '{target}'";
+        return ex switch
+        {
+            TierStorageException => null,
+            FileNotFoundException or DirectoryNotFoundException => new TierStorageException(ErrorIds.IOError, TierErrorKind.ObjectNotFound,
+                $"A file or folder was missing{where}: {ex.Message} Check that the workspace and the tier folders exist (Get-TierUsage, Test-TierConnection), then run the command again.", target, ex),
+            IOException io when IsDiskFull(io) => new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
+                $"The disk is full{where}: {ex.Message} Free some space and run the command again.", target, ex),
+            IOException => new TierStorageException(ErrorIds.IOError, TierErrorKind.WriteError,
+                $"A file-system operation failed{where}: {ex.Message} Check that the path is a folder (not a file), is connected and is not in use by another program, then run the command again.", target, ex),
+            UnauthorizedAccessException => new TierStorageException(ErrorIds.AccessDenied, TierErrorKind.PermissionDenied,
+                $"Access was denied{where}: {ex.Message} Check the permissions of the workspace and the tier folders, then run the command again.", target, ex),
+            System.Data.Common.DbException => new TierStorageException(ErrorIds.CatalogError, TierErrorKind.ResourceUnavailable,
+                $"The catalog database failed{where}: {ex.Message} Run the command again when no other TierStorage command is running; if it keeps failing, Update-TierCatalog rebuilds the catalog from the tiers.", target, ex),
+            _ => null,
+        };
+    }
+
+    /// <summary>Runs an I/O action and rethrows its I/O failures as TierStorageException (<see cref="Describe"/>).</summary>
     public static async Task<T> GuardAsync<T>(string action, string path, Func<Task<T>> operation)
     {
         try
         {
             return await operation().ConfigureAwait(false);
         }
-        catch (Exception ex) when (Classify(ex, action, path) is { } classified)
+        catch (Exception ex) when (Describe(ex, action, path) is { } classified)
         {
             throw classified;
         }
@@ -60,7 +96,7 @@ public static class IoErrors
         {
             return operation();
         }
-        catch (Exception ex) when (Classify(ex, action, path) is { } classified)
+        catch (Exception ex) when (Describe(ex, action, path) is { } classified)
         {
             throw classified;
         }
@@ -72,7 +108,7 @@ public static class IoErrors
         {
             operation();
         }
-        catch (Exception ex) when (Classify(ex, action, path) is { } classified)
+        catch (Exception ex) when (Describe(ex, action, path) is { } classified)
         {
             throw classified;
         }

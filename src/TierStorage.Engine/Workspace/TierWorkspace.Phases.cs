@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers;
 
@@ -66,7 +67,19 @@ public sealed partial class TierWorkspace
         }
     }
 
-    /// <summary>Get-Phase: every phase (or one), with its sessions and where they live.</summary>
+    /// <summary>ErrorIds.PhaseNotFound unless the catalog knows the phase (started with Start-Phase, or holding a session).</summary>
+    internal async Task RequirePhaseAsync(int number, CancellationToken cancellationToken)
+    {
+        var phases = await _catalog.ListPhasesAsync(cancellationToken).ConfigureAwait(false);
+        if (phases.Any(p => p.Number == number) || (await ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.Phase == number)) return;
+        throw PhaseNotFound(number, phases);
+    }
+
+    private static TierStorageException PhaseNotFound(int number, IReadOnlyList<PhaseRecord> known) =>
+        new(ErrorIds.PhaseNotFound, TierErrorKind.ObjectNotFound,
+            $"No phase {number} in the catalog{(known.Count == 0 ? "" : $" (phases: {string.Join(", ", known.Select(p => p.Number))})")}. Get-Phase (tierstorage phase list) lists the phases; Start-Phase starts one.", number);
+
+    /// <summary>Get-Phase: every phase (or one: ErrorIds.PhaseNotFound when the catalog does not know it), with its sessions and where they live.</summary>
     public async IAsyncEnumerable<PhaseInfo> GetPhasesAsync(int? number, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var phases = await _catalog.ListPhasesAsync(cancellationToken).ConfigureAwait(false);
@@ -78,6 +91,7 @@ public sealed partial class TierWorkspace
         if (archiveTier is not null)
             await foreach (var o in _catalog.ListObjectsAsync(archiveTier, null, cancellationToken).ConfigureAwait(false))
                 if (o.VerifiedAt is not null) verifiedArchives.Add(o.Key);
+        if (number is { } wanted && phases.All(p => p.Number != wanted)) throw PhaseNotFound(wanted, phases);
         foreach (var phase in phases)
         {
             if (number is { } only && phase.Number != only) continue;

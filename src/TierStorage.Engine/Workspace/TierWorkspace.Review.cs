@@ -17,7 +17,7 @@ public sealed partial class TierWorkspace
         ReviewPhaseAsync(phase, full: false, ArchiveRetrievalTier.Standard, null, cancellationToken);
 
     /// <summary>
-    /// Invoke-PhaseReview: the phase's figures from every event of its sessions, wherever they live. The catalog holds the
+    /// Invoke-PhaseReview: the phase's figures (ErrorIds.PhaseNotFound, with nothing written, for a phase the catalog does not know) from every event of its sessions, wherever they live. The catalog holds the
     /// events of every session it indexed, local or not; a session it knows without events (a catalog rebuilt from the
     /// tiers) gets them back from its backup's analytics snapshot; for a session only in the phase archive, the review
     /// stored in the archive's manifest (computed from every event when the phase was archived) is used, unless
@@ -29,6 +29,7 @@ public sealed partial class TierWorkspace
     public async Task<PhaseReview> ReviewPhaseAsync(int phase, bool full, ArchiveRetrievalTier retrieval, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
+        await RequirePhaseAsync(phase, cancellationToken).ConfigureAwait(false);
         var missing = (await ListRecordsAsync(cancellationToken).ConfigureAwait(false))
             .Where(s => s.Phase == phase && s.EventCount == 0 && s.State is SessionState.BackedUp or SessionState.Archived && LocateLog(s) is null)
             .ToList();

@@ -22,6 +22,12 @@ public sealed record WorkspaceOptions
     /// <summary>What relative paths (the default ./.tierstorage and relative $env:TIERSTORAGE_WORKSPACE / $env:TIERSTORAGE_POLICY
     /// values) are relative to; default the process directory. PowerShell passes its current location.</summary>
     public string? BaseDirectory { get; init; }
+    /// <summary>Receives what the operation decided and why (which workspace and policy, which rule asked for a move,
+    /// what was skipped): PowerShell's -Verbose. Called from any thread, like <see cref="Warning"/>. Never holds secrets.</summary>
+    public Action<string>? Verbose { get; init; }
+    /// <summary>Receives detail for diagnosis (catalog path and schema version, tier roots, timings): PowerShell's -Debug.
+    /// Called from any thread. Never holds secrets.</summary>
+    public Action<string>? Debug { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
 }
@@ -38,9 +44,14 @@ public sealed record StartSessionRequest
 
 public sealed record SessionFilter
 {
+    /// <summary>A literal id (ErrorIds.SessionNotFound when the catalog has no such session) or a wildcard pattern
+    /// (<see cref="SessionIdPattern"/>; matching nothing is not an error).</summary>
     public string? SessionId { get; init; }
     public int? Phase { get; init; }
     public SessionState? State { get; init; }
+    /// <summary>Only sessions that have ended: Completed, BackedUp or Archived (every state but Active), so a filter
+    /// for "done" keeps matching a session after its backup or archive moves it on.</summary>
+    public bool Finished { get; init; }
 }
 
 /// <summary>
@@ -57,6 +68,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     private readonly CatalogDatabase _catalog;
     private readonly TimeProvider _time;
     private readonly Action<string>? _warning;
+    private readonly Action<string>? _verbose;
+    private readonly Action<string>? _debug;
     private readonly EventRedaction _redaction;
 
     private TierWorkspace(WorkspaceLayout layout, TierPolicy policy, CatalogDatabase catalog, WorkspaceOptions options)
@@ -66,6 +79,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _catalog = catalog;
         _time = options.Time;
         _warning = options.Warning;
+        _verbose = options.Verbose;
+        _debug = options.Debug;
         _redaction = new EventRedaction(new Redactor(policy.Redaction));
         _storeFactory = options.StoreFactory ?? TierStoreFactory.CreateAsync;
         Backups = new BackupOperations(this);
@@ -82,8 +97,16 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
 
-    /// <summary>Opens the store behind a policy tier.</summary>
-    internal Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken) => _storeFactory(tier, StoreContext, cancellationToken);
+    /// <summary>Opens the store behind a policy tier; a folder tier the catalog says holds data is not re-created when its root is gone.</summary>
+    internal async Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken)
+    {
+        var context = StoreContext with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
+        return await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The catalog records objects stored on the tier (it was reachable and used before).</summary>
+    internal async Task<bool> TierHoldsDataAsync(TierDefinition tier, CancellationToken cancellationToken) =>
+        (await _catalog.SumObjectsAsync(tier.Name, DateTimeOffset.MaxValue, cancellationToken).ConfigureAwait(false)).Count > 0;
 
     public string Root => Layout.Root;
     public TierPolicy Policy { get; }
@@ -174,12 +197,19 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Opens an initialized workspace (ErrorIds.WorkspaceNotFound otherwise), loads its policy and catalog.</summary>
     public static async Task<TierWorkspace> OpenAsync(WorkspaceOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath, options.BaseDirectory));
+        options.Verbose?.Invoke($"Workspace '{layout.Root}' ({WorkspaceOrigin(options.WorkspacePath)}).");
         if (!Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory))
             throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
                 $"No TierStorage workspace at '{layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath or ${WorkspaceVariable}.",
                 layout.Root);
-        var policy = PolicyLoader.Load(ResolvePolicyPath(layout.Root, options.PolicyPath, options.BaseDirectory));
+        var policyPath = ResolvePolicyPath(layout.Root, options.PolicyPath, options.BaseDirectory);
+        options.Verbose?.Invoke(policyPath is null
+            ? $"Policy: the embedded default (no -PolicyPath, no ${PolicyVariable}, no {Path.GetFileName(layout.PolicyPath)} in the workspace)."
+            : $"Policy '{policyPath}' ({PolicyOrigin(options.PolicyPath, policyPath, layout)}).");
+        var policy = PolicyLoader.Load(policyPath);
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         var workspace = new TierWorkspace(layout, policy, catalog, options);
         try
@@ -191,8 +221,31 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             await workspace.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        if (options.Debug is { } debug)
+        {
+            debug($"Catalog '{layout.CatalogPath}', schema version {catalog.SchemaVersion}.");
+            foreach (var tier in policy.Tiers.OrderBy(t => t.Level))
+                debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContext)}'" : "")}.");
+            debug($"Workspace opened in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");
+        }
         return workspace;
     }
+
+    private static string WorkspaceOrigin(string? workspacePath) =>
+        !string.IsNullOrWhiteSpace(workspacePath) ? "given with -WorkspacePath (--workspace)"
+        : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } ? $"from ${WorkspaceVariable}"
+        : $"the default: {DefaultDirectoryName} in the current directory '{Environment.CurrentDirectory}'";
+
+    private static string PolicyOrigin(string? policyPath, string resolved, WorkspaceLayout layout) =>
+        !string.IsNullOrWhiteSpace(policyPath) ? "given with -PolicyPath (--policy)"
+        : string.Equals(resolved, layout.PolicyPath, StringComparison.Ordinal) ? "the workspace's policy"
+        : $"from ${PolicyVariable}";
+
+    /// <summary>Says what an operation decided and why (-Verbose); safe from any thread.</summary>
+    internal void Inform(string message) => _verbose?.Invoke(message);
+
+    /// <summary>Detail for diagnosis (-Debug); safe from any thread.</summary>
+    internal void Detail(string message) => _debug?.Invoke(message);
 
     internal Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
         IoErrors.GuardAsync("locking", Layout.WriteLockPath, () => FileLock.AcquireAsync(Layout.WriteLockPath, LockTimeout, cancellationToken));
@@ -286,13 +339,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     public async IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         var all = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        var pattern = filter.SessionId is { } text ? SessionIdPattern.Parse(text) : null;
+        if (pattern is { IsWildcard: false } literal && !all.Any(r => literal.Matches(r.SessionId))) throw SessionNotFound(literal.Text);
         var newestFirst = all.OrderByDescending(s => s.StartedAt).Select(s => s.SessionId).ToList();
         foreach (var record in all)
         {
-            if (filter.SessionId is { } id && !string.Equals(record.SessionId, id, StringComparison.Ordinal)) continue;
+            if (pattern is not null && !pattern.Matches(record.SessionId)) continue;
             if (filter.Phase is { } phase && record.Phase != phase) continue;
             if (filter.State is { } state && record.State != state) continue;
+            if (filter.Finished && record.State == SessionState.Active) continue;
             yield return await ToInfoAsync(record, newestFirst.IndexOf(record.SessionId), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -360,12 +417,21 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return appender.TakeWritten();
     }
 
+    /// <summary>Get-SessionEvent: ErrorIds.SessionNotFound for a session the catalog does not know (a typo must not look
+    /// like a session without events).</summary>
     public IAsyncEnumerable<SessionEvent> GetEventsAsync(SessionEventQuery query, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
         if (query.SessionId is { } id) SessionIds.Validate(id);
         if (query.Limit is <= 0)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Limit must be positive, not {query.Limit}.", query.Limit);
-        return _catalog.QueryEventsAsync(query, cancellationToken);
+        return QueryEventsOfKnownSessionAsync(query, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SessionEvent> QueryEventsOfKnownSessionAsync(SessionEventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (query.SessionId is { } id && await _catalog.GetSessionAsync(id, cancellationToken).ConfigureAwait(false) is null) throw SessionNotFound(id);
+        await foreach (var e in _catalog.QueryEventsAsync(query, cancellationToken).ConfigureAwait(false)) yield return e;
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
@@ -547,7 +613,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     internal static TierStorageException SessionNotFound(string sessionId) =>
-        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound, $"No session '{sessionId}' in the catalog.", sessionId);
+        new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound,
+            $"No session '{sessionId}' in the catalog. Get-Session (tierstorage session list) lists the sessions; Update-TierCatalog rebuilds the catalog from the tiers.", sessionId);
 
     public ValueTask DisposeAsync() => _catalog.DisposeAsync();
 }

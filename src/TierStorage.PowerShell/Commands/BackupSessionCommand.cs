@@ -59,6 +59,7 @@ public sealed class BackupSessionCommand : WorkspaceCmdlet
             // Test-Backup writes one finding per object and Orphans without a session: each session is backed up once.
             if (string.IsNullOrEmpty(id) || !_seen.Add(id))
             {
+                WriteVerbose(string.IsNullOrEmpty(id) ? "Skipped an input without a session id (an orphan object of Test-Backup)." : $"Skipped '{id}': already backed up by this command.");
                 continue;
             }
 
@@ -79,6 +80,9 @@ public sealed class BackupSessionCommand : WorkspaceCmdlet
                     completed.Add(sessions.Current.SessionId);
                 }
             });
+            WriteVerbose(completed.Count == 0
+                ? "No session given and none is Completed: only the backup queue is sent."
+                : $"No session given: backing up the {completed.Count} Completed session(s); BackedUp and Archived ones are skipped.");
             foreach (var id in completed)
             {
                 BackUp(id);

@@ -9,8 +9,8 @@ namespace TierStorage.PowerShell.Commands;
 /// <para>Get-Session reads the catalog and writes one SessionInfo per session, oldest first: its phase, start and end, state (Active, Completed, BackedUp, Archived), the tiers that hold it and its sizes. Its SessionId property binds to Backup-Session, Complete-Session, Get-SessionEvent and Restore-Session.</para>
 /// </remarks>
 /// <example>
-/// <code>Get-Session -State Completed</code>
-/// <para>Lists the completed sessions that are not backed up yet.</para>
+/// <code>Get-Session -Finished | Get-SessionEvent -Type error</code>
+/// <para>The errors of every session that has ended, whether or not it is backed up or archived since.</para>
 /// </example>
 /// <example>
 /// <code>Get-Session -Phase 1 | Backup-Session</code>
@@ -18,15 +18,19 @@ namespace TierStorage.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>Get-Session session_20260101_090000</code>
-/// <para>Gets one session by id.</para>
+/// <para>Gets one session by id; an id that does not exist is a SessionNotFound error. Wildcards (session_2026*) match any number of sessions, none included.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "Session")]
+[Cmdlet(VerbsCommon.Get, "Session", DefaultParameterSetName = StateSet)]
 [OutputType(typeof(SessionInfo))]
 public sealed class GetSessionCommand : WorkspaceCmdlet
 {
-    /// <summary>Only this session.</summary>
+    public const string StateSet = "State";
+    public const string FinishedSet = "Finished";
+
+    /// <summary>A session id, or a wildcard pattern (session_2026*). An id that does not exist is an error; a pattern that matches nothing is not.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     [ArgumentCompleter(typeof(Completion.SessionIdCompleter))]
     public string? SessionId { get; set; }
 
@@ -37,12 +41,16 @@ public sealed class GetSessionCommand : WorkspaceCmdlet
     public int? Phase { get; set; }
 
     /// <summary>Only the sessions in this state: Active, Completed, BackedUp or Archived.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = StateSet)]
     public TierStorage.Contracts.SessionState? State { get; set; }
+
+    /// <summary>Only sessions that have ended: Completed, BackedUp or Archived.</summary>
+    [Parameter(ParameterSetName = FinishedSet, Mandatory = true)]
+    public SwitchParameter Finished { get; set; }
 
     protected override void ProcessRecord()
     {
-        var filter = new SessionFilter { SessionId = SessionId, Phase = Phase, State = State };
+        var filter = new SessionFilter { SessionId = SessionId, Phase = Phase, State = State, Finished = Finished };
         ProcessItem(SessionId, () => WriteStream(Workspace.GetSessionsAsync(filter, CancellationToken)));
     }
 }

@@ -76,7 +76,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
             Time = Time,
             StoreFactory = (tier, context, ct) => StoreFactory is { } factory
                 ? factory(tier, context, ct)
-                : Task.FromResult<IObjectStore>(new FaultyStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)), Faults)),
+                : Task.FromResult<IObjectStore>(new FaultyStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context), createMissingRoot: !context.TierHoldsData), Faults)),
         }, CancellationToken.None);
         _opened.Add(workspace);
         return workspace;

@@ -219,6 +219,62 @@ public sealed class CliFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task A_session_or_phase_that_does_not_exist_exits_not_found_and_a_wildcard_that_matches_nothing_succeeds()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "start", "--id", SessionId, "--phase", "0"));
+
+        var session = await Run("session", "list", "--id", "nope");
+        var review = await Run("review", "99");
+        var wildcard = await Run("session", "list", "--id", "zzz*");
+
+        CliRunner.AssertExit(ExitCodes.NotFound, session);
+        Assert.Contains("SessionNotFound", session.Stderr);
+        CliRunner.AssertExit(ExitCodes.NotFound, review);
+        Assert.Contains("PhaseNotFound", review.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_temp.Workspace, "reviews")));
+        CliRunner.AssertExit(ExitCodes.Success, wildcard);
+    }
+
+    [Fact]
+    public async Task Session_list_finished_includes_completed_and_excludes_active()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "start", "--id", SessionId, "--phase", "0"));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "start", "--id", "session_20260101_110000", "--complete-active"));
+
+        var run = await Run("session", "list", "--finished", "--json");
+
+        CliRunner.AssertExit(ExitCodes.Success, run);
+        Assert.Equal([SessionId], ParseJsonLines<SessionInfo>(run).Select(s => s.SessionId));
+    }
+
+    [Fact]
+    public async Task Tier_usage_exits_unavailable_when_a_folder_tier_is_not_connected()
+    {
+        CliRunner.AssertExit(ExitCodes.Success, await Run("init"));
+        var notAFolder = Path.Combine(_temp.Root, "unmounted");
+        await File.WriteAllTextAsync(notAFolder, "a file where the mount point should be");
+        await File.WriteAllTextAsync(Path.Combine(_temp.Workspace, "tierstorage.yaml"), $"""
+            version: 1
+            tiers:
+              - name: local
+                level: 1
+                kind: folder
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(notAFolder, "tier")}
+
+            """);
+
+        var run = await Run("tier", "usage", "--json");
+
+        CliRunner.AssertExit(ExitCodes.Unavailable, run);
+        Assert.Equal(TierHealth.Unavailable, ParseJsonLines<TierUsage>(run).Single(u => u.Tier == "backup").Status);
+    }
+
+    [Fact]
     public async Task A_workspace_that_was_never_initialized_is_not_found()
     {
         var run = await Run("session", "list");

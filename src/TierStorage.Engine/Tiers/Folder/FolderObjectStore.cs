@@ -27,10 +27,14 @@ public sealed class FolderObjectStore : IQuotaStore
 
     private readonly string _root;
     private readonly string _metadataRoot;
+    private readonly bool _createMissingRoot;
 
-    public FolderObjectStore(string tierName, string rootPath)
+    /// <param name="createMissingRoot">False for a tier that already held data: its root missing is a disk or share
+    /// not connected, reported as unreachable rather than re-created empty on the bare mount point.</param>
+    public FolderObjectStore(string tierName, string rootPath, bool createMissingRoot = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootPath);
+        _createMissingRoot = createMissingRoot;
         TierName = tierName;
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootPath));
         _metadataRoot = Path.Combine(_root, MetadataDirectoryName);
@@ -180,6 +184,7 @@ public sealed class FolderObjectStore : IQuotaStore
         if (Directory.Exists(_root)) return;
         var parent = Path.GetDirectoryName(_root);
         if (parent is null || !Directory.Exists(parent)) throw Unreachable(null);
+        if (!_createMissingRoot) throw Gone();
         try
         {
             Directory.CreateDirectory(_root);
@@ -190,9 +195,14 @@ public sealed class FolderObjectStore : IQuotaStore
         }
     }
 
+    private TierStorageException Gone() =>
+        new(ErrorIds.TierUnreachable, TierErrorKind.ConnectionError,
+            $"Tier '{TierName}' cannot be reached: the folder '{_root}' held this workspace's backups and is gone (a drive not connected or a network share not mounted?). Nothing was created; connect it and run the command again.",
+            TierName);
+
     private TierStorageException Unreachable(Exception? inner) =>
         new(ErrorIds.TierUnreachable, TierErrorKind.ConnectionError,
-            $"Tier '{TierName}' cannot be reached: the folder '{_root}' and its parent are not available (a drive not connected or a network share not mounted?).",
+            $"Tier '{TierName}' cannot be reached: the folder '{_root}' and its parent are not available (a drive not connected or a network share not mounted?). Nothing was created; connect it and run the command again.",
             TierName, inner);
 
     /// <summary>Runs an operation and turns I/O failures into tier errors: a root that vanished mid-way (share
@@ -212,7 +222,9 @@ public sealed class FolderObjectStore : IQuotaStore
             if (ex is IOException io && IoErrors.IsDiskFull(io))
                 throw new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
                     $"The disk of tier '{TierName}' ({_root}) is full while {action} '{key}'; the previous object, if any, is unchanged.", key, ex);
-            throw;
+            throw new TierStorageException(ErrorIds.IOError, action == "reading" ? TierErrorKind.ReadError : TierErrorKind.WriteError,
+                $"Tier '{TierName}' ({_root}) failed while {action} '{key}': {ex.Message} Check that nothing else (a file where a folder belongs, another program) is in the way under '{_root}', then run the command again; the previous object, if any, is unchanged.",
+                key, ex);
         }
     }
 
