@@ -21,9 +21,9 @@ Describe 'README pipelines' {
         Start-Session -Phase 0 -SessionId session_20260100_090000 | Out-Null
         @'
 Type,Tool,DurationMs,Success,InputTokens
-tool_call,Read,12,True,
-tool_call,Edit,,False,
-llm_call,,900,true,1200
+tool_call,CsvRead,12,True,
+tool_call,CsvEdit,,False,
+llm_call,CsvModel,900,true,1200
 '@ | Set-Content calls.csv
         Import-Csv calls.csv | Add-SessionEvent
         Get-Content (Join-Path $Samples 'sample-events.jsonl') | Select-Object -First 5 | ConvertFrom-Json | Add-SessionEvent
@@ -31,11 +31,13 @@ llm_call,,900,true,1200
 
         $events = Get-SessionEvent -SessionId session_20260100_090000 | Where-Object Type -ne SessionStart
         $events.Count | Should -Be (3 + 60)
-        $fromCsv = $events | Select-Object -First 3
+        $fromCsv = $events | Where-Object Tool -like 'Csv*'
         $fromCsv.Success | Should -Be @($true, $false, $true)
         $fromCsv[1].DurationMs | Should -BeNullOrEmpty -Because 'a blank CSV cell is no value, not 0'
         $fromCsv[2].Tokens.Input | Should -Be 1200
-        ($events | Select-Object -Skip 3 -First 1).Tokens.CacheRead | Should -Be 31329 -Because 'nested tokens survive ConvertFrom-Json'
+        ($events | Where-Object { $_.Tokens.CacheRead -eq 31329 }) | Should -HaveCount 1 -Because 'nested tokens survive ConvertFrom-Json'
+        $withTokens = @(Get-Content (Join-Path $Samples 'sample-events.jsonl') | Select-String '"tokens"').Count
+        @($events | Where-Object Tokens).Count | Should -Be ($withTokens + 1) -Because 'every sample line with tokens, and the CSV row with InputTokens'
     }
 
     It '$state | ConvertTo-Json -Depth 20 | Save-SessionSnapshot, and Get-SessionSnapshot -Latest gives it back' {
@@ -58,21 +60,25 @@ llm_call,,900,true,1200
     }
 
     It 'Test-Backup | Where-Object Status -ne Ok | Backup-Session mends a lost backup file' {
-        Get-Session -Phase 1 | Backup-Session | Out-Null
+        # Every session backed up; retention keeps the two newest on the local tier, so those two can mend their backups.
+        Get-Session -Finished | Backup-Session | Out-Null
         $lost = Get-ChildItem -Recurse -File -Path (Join-Path $Project '.tierstorage-backup') -Filter 'handoff.md' |
-            Where-Object FullName -like '*session_20260101_090000*'
+            Where-Object FullName -like '*session_20260103_090000*'
         $lost | Should -Not -BeNullOrEmpty
         Remove-Item $lost.FullName
         $mended = Test-Backup | Where-Object Status -ne Ok | Backup-Session
-        $mended.SessionId | Should -Contain 'session_20260101_090000'
+        $mended.SessionId | Should -Be 'session_20260103_090000'
+        $mended.Status | Should -Be 'Succeeded'
         $lost.FullName | Should -Exist
-        Test-Backup -SessionId session_20260101_090000 | Where-Object Status -ne Ok | Should -BeNullOrEmpty
+        Test-Backup | Where-Object Status -ne Ok | Should -BeNullOrEmpty
     }
 
-    It 'Get-Session -State Completed | Get-SessionEvent -Type error reads the events of sessions not backed up yet' {
-        $errors = Get-Session -State Completed | Get-SessionEvent -Type error
-        $errors | Should -Not -BeNullOrEmpty -Because 'the sample events of phases 2 and 3 hold errors'
-        $errors.SessionId | Sort-Object -Unique | Should -Be @('session_20260102_090000', 'session_20260103_090000')
+    It 'Get-Session -Finished | Get-SessionEvent -Type error reads the events of every session that ended, backed up or not' {
+        $errors = Get-Session -Finished | Get-SessionEvent -Type error
+        $errors | Should -Not -BeNullOrEmpty -Because 'the sample events recorded in phase 0 hold errors'
+        $errors.SessionId | Sort-Object -Unique | Should -Be 'session_20260100_090000' -Because 'it is BackedUp now, and still finished'
+        (Get-Session session_20260100_090000).State | Should -Be 'BackedUp'
+        Get-Session -State Completed | Should -BeNullOrEmpty -Because '-State Completed misses what was backed up since'
     }
 
     It 'Get-Session | Get-SessionEvent -Type tool_call -Last 20' {
@@ -82,11 +88,11 @@ llm_call,,900,true,1200
     }
 
     It 'Move-DataTier -WhatIf prints the plan as TierMove objects and changes nothing' {
-        $before = Get-Session | Select-Object SessionId, State
+        $before = Get-Session | ForEach-Object { "$($_.SessionId) $($_.State)" }
         $plan = Move-DataTier -WhatIf
         $plan | Should -BeOfType ([TierStorage.Contracts.TierMove])
         $plan.Action | Should -Contain 'Archive'
-        Get-Session | Select-Object SessionId, State | Should -BeLike $before
+        Get-Session | ForEach-Object { "$($_.SessionId) $($_.State)" } | Should -Be $before
         Join-Path $Project '.tierstorage-archive' | Should -Not -Exist
     }
 

@@ -60,9 +60,9 @@ public sealed partial class BackupOperations
             if (finding.Status is BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)
             {
                 damagedArchives.Add(archive.Key);
-                await Catalog.UpsertObjectAsync(archive with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                await Catalog.SetObjectVerifiedIfUnchangedAsync(archive, null, cancellationToken).ConfigureAwait(false);
                 foreach (var member in members.Where(m => ArchiveOf(m) == archive.Key))
-                    await Catalog.UpsertObjectAsync(member with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                    await Catalog.SetObjectVerifiedIfUnchangedAsync(member, null, cancellationToken).ConfigureAwait(false);
             }
             yield return finding;
         }
@@ -87,25 +87,28 @@ public sealed partial class BackupOperations
                 if (objects.Count == 0) continue;
             }
 
-            var problems = 0;
+            // Every object of the session is checked, and the catalog updated, before its first finding goes down the
+            // pipeline: Test-Backup | Backup-Session backs the session up again as soon as it sees that finding.
+            var findings = new List<BackupCheck>();
             var damaged = false;
             foreach (var o in objects)
             {
                 var finding = await CheckObjectAsync(store, tier, o, onTier.GetValueOrDefault(o.Key), request, cancellationToken).ConfigureAwait(false);
                 if (finding.Status == BackupCheckStatus.Ok) continue;
-                problems++;
                 if (finding.Status is BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)
                 {
                     damaged = true;
-                    await Catalog.UpsertObjectAsync(o with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                    await Catalog.SetObjectVerifiedIfUnchangedAsync(o, null, cancellationToken).ConfigureAwait(false);
                 }
-                yield return finding;
+                findings.Add(finding);
             }
             // A copy found damaged is no longer a verified copy: without its verified manifest the local tier keeps the
             // session (no prune) and the next Backup-Session sends it again.
             if (damaged)
                 foreach (var manifest in objects.Where(o => BackupLayout.IsSessionManifest(o.Key)))
-                    await Catalog.UpsertObjectAsync(manifest with { VerifiedAt = null }, cancellationToken).ConfigureAwait(false);
+                    await Catalog.SetObjectVerifiedIfUnchangedAsync(manifest, null, cancellationToken).ConfigureAwait(false);
+            foreach (var finding in findings) yield return finding;
+            var problems = findings.Count;
             if (problems == 0 && (hasManifest || inSoundArchive))
                 yield return Check(session.SessionId, tier, BackupCheckStatus.Ok, null, request.ReadData,
                     inSoundArchive && !hasManifest
@@ -142,7 +145,7 @@ public sealed partial class BackupOperations
                 return Check(session, tier, BackupCheckStatus.Corrupt, o.Key, true,
                     $"'{o.Key}': the bytes read back ({size:N0} bytes, SHA-256 {sha256}) differ from the catalog's ({o.SizeBytes:N0} bytes, SHA-256 {o.Sha256}).");
             if (o.VerifiedAt is null)
-                await Catalog.UpsertObjectAsync(o with { VerifiedAt = _workspace.Now }, cancellationToken).ConfigureAwait(false);
+                await Catalog.SetObjectVerifiedIfUnchangedAsync(o, _workspace.Now, cancellationToken).ConfigureAwait(false);
             return Check(session, tier, BackupCheckStatus.Ok, o.Key, true, "");
         }
         if (o.VerifiedAt is null)

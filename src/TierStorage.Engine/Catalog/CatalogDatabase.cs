@@ -390,6 +390,21 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sets (or clears, with null) when an object was last verified, but only while its row still holds the size
+    /// and MD5 that were checked: a check that read the row earlier must not undo a backup that replaced the object since
+    /// (Test-Backup streams its findings into Backup-Session, which rewrites objects while the check goes on).</summary>
+    /// <returns>False when the row changed (or went) in between, and nothing was written.</returns>
+    public async Task<bool> SetObjectVerifiedIfUnchangedAsync(StoredObject checkedObject, DateTimeOffset? verifiedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkedObject);
+        await using var command = Command("""
+            UPDATE objects SET verified_at = $verified
+            WHERE tier = $tier AND key = $key AND size_bytes = $size AND md5 IS $md5
+            """, ("$tier", checkedObject.Tier), ("$key", checkedObject.Key), ("$size", checkedObject.SizeBytes), ("$md5", checkedObject.Md5),
+            ("$verified", verifiedAt is { } v ? ToUnixMs(v) : null));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
     public async IAsyncEnumerable<StoredObject> ListObjectsAsync(string? tier, string? sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var command = Command("""

@@ -92,6 +92,29 @@ public sealed class BackupVerificationTests
     }
 
     [Fact]
+    public async Task Test_backup_piped_into_backup_session_leaves_the_mended_copy_verified_in_the_catalog()
+    {
+        // Regression: Test-Backup | Where-Object Status -ne Ok | Backup-Session. The backup mends the session as soon as the
+        // first finding arrives, while the check is still on that session's objects; the check then wrote its stale row
+        // of the re-sent manifest back (old MD5, unverified), and the next Test-Backup found the fresh copy Missing and Corrupt.
+        await using var bed = await CreateAsync(localSessions: 2);
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws, events: 30);
+        Assert.Single(await BackupAsync(ws, id));
+        File.Delete(bed.TierPath(ActivityKey(id)));
+
+        var mended = new List<BackupResult>();
+        await foreach (var finding in ws.Backups.CheckAsync(new BackupCheckRequest(), CancellationToken.None))
+            if (finding.Status != BackupCheckStatus.Ok && mended.Count == 0)
+                mended.AddRange(await BackupAsync(ws, finding.SessionId));
+
+        Assert.Equal(BackupStatus.Succeeded, Assert.Single(mended).Status);
+        Assert.All(await CheckAsync(ws), c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+        Assert.All(await ObjectsAsync(ws, id), o => Assert.NotNull(o.VerifiedAt));
+        Assert.True((await SessionAsync(ws, id)).Verified);
+    }
+
+    [Fact]
     public async Task Hostile_tar_on_the_tier_is_refused_and_nothing_is_written()
     {
         await using var bed = await CreateAsync(localSessions: 1);
