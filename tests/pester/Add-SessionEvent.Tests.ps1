@@ -119,6 +119,15 @@ Describe 'Add-SessionEvent' {
         $back.Data['b']['c'] | Should -Be 'x'
     }
 
+    It 'reports an object without a type per item, naming the field, and appends the others' {
+        $rows = [pscustomobject]@{ Type = 'tool_call'; Tool = 'First' }, [pscustomobject]@{ Tool = 'NoType' }, [pscustomobject]@{ Type = 'tool_call'; Tool = 'Last' }
+        $rows | Add-SessionEvent -WorkspacePath $ws -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'InvalidEvent,TierStorage.PowerShell.Commands.AddSessionEventCommand'
+        "$($problems[0])" | Should -BeLike "*'type'*required*"
+        (Get-SessionEvent -Type tool_call -WorkspacePath $ws).Tool | Should -Be @('First', 'Last')
+    }
+
     It 'rejects an unknown type' {
         [pscustomobject]@{ Type = 'nonsense' } | Add-SessionEvent -WorkspacePath $ws -ErrorVariable failures -ErrorAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -Be 'InvalidEvent,TierStorage.PowerShell.Commands.AddSessionEventCommand'

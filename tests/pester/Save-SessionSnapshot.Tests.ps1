@@ -39,7 +39,7 @@ Describe 'Save-SessionSnapshot and Get-SessionSnapshot' {
         1..3 | ForEach-Object { Save-SessionSnapshot -Json "{`"n`":$_}" -WorkspacePath $ws } | Out-Null
         $list = Get-SessionSnapshot -List -WorkspacePath $ws
         $list.Count | Should -Be 3
-        $list.Json | Should -BeNullOrEmpty
+        $list | ForEach-Object { $_.Json | Should -BeNullOrEmpty -Because "a listing does not read the snapshots" }
         ($list | Get-SessionSnapshot -WorkspacePath $ws).Json.Count | Should -Be 3
     }
 

@@ -276,8 +276,15 @@ public static class EventJson
         ArgumentNullException.ThrowIfNull(entries);
         var counts = new long[4];
         var any = false;
+        long? total = null;
         foreach (var (name, value) in entries)
         {
+            // TokenUsage's own Total, as ConvertTo-Json writes it: derived, so it must agree with the parts (checked below).
+            if (string.Equals(name, nameof(TokenUsage.Total), StringComparison.OrdinalIgnoreCase))
+            {
+                total = EventFieldText.ToCount("tokens." + name, value);
+                continue;
+            }
             if (!ReadNames.TokenFields.TryGetValue(name, out var field))
                 throw Invalid($"unknown field 'tokens.{name}' (valid fields: input, output, cache_read, cache_write)");
             var count = EventFieldText.ToCount("tokens." + name, value);
@@ -286,9 +293,10 @@ public static class EventJson
             counts[(int)field] = count.Value;
             any = true;
         }
-        return any
-            ? new TokenUsage { Input = counts[0], Output = counts[1], CacheRead = counts[2], CacheWrite = counts[3] }
-            : null;
+        var tokens = any ? new TokenUsage { Input = counts[0], Output = counts[1], CacheRead = counts[2], CacheWrite = counts[3] } : null;
+        if (total is { } stated && stated != (tokens?.Total ?? 0))
+            throw Invalid($"field 'tokens.total' is {stated}, but input, output, cache_read and cache_write add up to {tokens?.Total ?? 0}");
+        return tokens;
     }
 
     private static DateTimeOffset ReadTimestamp(JsonElement value)

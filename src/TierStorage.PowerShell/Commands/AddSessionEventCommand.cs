@@ -23,9 +23,10 @@ namespace TierStorage.PowerShell.Commands;
 /// <code>Get-Content ./events.jsonl | Add-SessionEvent -SessionId session_20260101_090000</code>
 /// <para>Appends activity-log lines, one JSON object per line, to the named session.</para>
 /// </example>
-// The JSON set is the default: with the property set as default, PowerShell binds a piped string to none of the sets
-// (its mandatory -Type cannot come from a string) instead of to -Json. Objects with a Type property still bind by name.
-[Cmdlet(VerbsCommon.Add, "SessionEvent", DefaultParameterSetName = JsonSet, SupportsShouldProcess = true,
+// -Type is not mandatory to PowerShell (a missing type is a per-item error naming the field): with a mandatory -Type in
+// the default set, a piped string bound to none of the sets; with the JSON set as default, an object from
+// ConvertFrom-Json or Import-Csv was turned into text for -Json instead of binding its properties by name.
+[Cmdlet(VerbsCommon.Add, "SessionEvent", DefaultParameterSetName = PropertySet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SessionEvent))]
 public sealed class AddSessionEventCommand : WorkspaceCmdlet
@@ -41,9 +42,8 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     private readonly Dictionary<string, EventAppender> _appenders = new(StringComparer.Ordinal);
     private long _appended;
 
-    /// <summary>Event type in its log spelling (tool_call, llm_call, ...).</summary>
-    [Parameter(ParameterSetName = PropertySet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    /// <summary>Event type in its log spelling (tool_call, llm_call, ...); required for every event given by its properties.</summary>
+    [Parameter(ParameterSetName = PropertySet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.EventTypeCompleter))]
     public string? Type { get; set; }
 
@@ -188,7 +188,13 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
 
     private SessionEvent FromParameters()
     {
-        if (!EventJson.TryParseType(Type!, out var type))
+        if (string.IsNullOrWhiteSpace(Type))
+        {
+            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidArgument,
+                "Field 'type' is required (tool_call, llm_call, agent_invocation, file_operation, error, decision, ...).", null);
+        }
+
+        if (!EventJson.TryParseType(Type, out var type))
         {
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidArgument,
                 $"Field 'type': '{Type}' is not an event type.", Type);
