@@ -38,32 +38,14 @@ public static class EventJson
 
     /// <summary>Parses one line. Throws TierStorageException(ErrorIds.InvalidEvent) naming the field at fault
     /// (not JSON, missing timestamp, unknown type, wrong field type). Session may come from <paramref name="defaultSessionId"/>.</summary>
-    public static SessionEvent Parse(string json, string? defaultSessionId)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException ex)
-        {
-            throw Invalid($"event is not valid JSON ({ex.Message})", ex);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw Invalid($"event must be a JSON object, not {Describe(root.ValueKind)}");
-            return ParseObject(root, defaultSessionId, forAppend: false);
-        }
-    }
+    public static SessionEvent Parse(string json, string? defaultSessionId) => ParseLine(json, defaultSessionId, forAppend: false);
 
     /// <summary>Parses one line given to be appended (Add-SessionEvent -Json, tierstorage event add): as
     /// <see cref="Parse"/>, but a missing timestamp means now and a missing session the one appended to, both filled in by the
     /// <see cref="EventAppender"/> (the event comes back with a default Timestamp and an empty SessionId).</summary>
-    public static SessionEvent ParseInput(string json)
+    public static SessionEvent ParseInput(string json) => ParseLine(json, defaultSessionId: null, forAppend: true);
+
+    private static SessionEvent ParseLine(string json, string? defaultSessionId, bool forAppend)
     {
         ArgumentNullException.ThrowIfNull(json);
         JsonDocument document;
@@ -81,7 +63,7 @@ public static class EventJson
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw Invalid($"event must be a JSON object, not {Describe(root.ValueKind)}");
-            return ParseObject(root, defaultSessionId: null, forAppend: true);
+            return ParseObject(root, defaultSessionId, forAppend);
         }
     }
 
