@@ -45,7 +45,7 @@ param(
     [switch] $SkipPester,
 
     # Pester files to run (names of tests/pester/<Name>.Tests.ps1, wildcards allowed); default all.
-    [string[]] $PesterPath = @('*'),
+    [string[]] $PesterPath,
 
     # Also pack the assembled module as a .nupkg (out/packages) that PSResourceGet can publish and install.
     [switch] $Package
@@ -105,7 +105,9 @@ if (-not $SkipXunit) {
 if (-not $SkipPester) {
     $powershell = @(Get-PowerShellCommand)
     $runner = Join-Path $repoRoot 'tests/pester/Invoke-Pester.ps1'
-    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-Configuration', $Configuration, '-Path', ($PesterPath -join ','))
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-Configuration', $Configuration)
+    # Only when given: on Unix PowerShell expands a bare * in a native command's arguments into the files of the directory.
+    if ($PesterPath) { $arguments += '-Path', ($PesterPath -join ',') }
     Write-Host "Pester: $runner" -ForegroundColor Cyan
     $pesterCounts = $null
     & $powershell[0] @($powershell | Select-Object -Skip 1) @arguments 2>&1 | ForEach-Object {

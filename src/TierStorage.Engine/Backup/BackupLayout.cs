@@ -33,6 +33,14 @@ public static partial class BackupLayout
     public static bool IsSessionManifest(string key) =>
         key.EndsWith("/" + ManifestName, StringComparison.Ordinal) && SessionOf(key) is not null;
 
+    /// <summary>Files the workspace itself keeps on its backup tier beside the sessions: current_phase.json at the root and
+    /// each phase's review (phase_insights.md/.html, phase_metadata.json, phase_analytics.db). Written by Start-Phase and
+    /// Invoke-PhaseReview, so never orphans to Test-Backup.</summary>
+    public static bool IsWorkspaceFile(string key) => key == "current_phase.json" || PhaseReviewFile().IsMatch(key);
+
+    [GeneratedRegex(@"^Phase_[^/]+/phase_(insights\.md|insights\.html|metadata\.json|analytics\.db)$")]
+    private static partial Regex PhaseReviewFile();
+
     [GeneratedRegex(@"[^A-Za-z0-9._\-]+")]
     private static partial Regex UnsafeCharacters();
 

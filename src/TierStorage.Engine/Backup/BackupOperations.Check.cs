@@ -26,6 +26,8 @@ public sealed partial class BackupOperations
     /// <summary>Compares the catalog with what the tier holds (Test-Backup): one BackupCheck per problem object, one Ok per
     /// healthy session, one Missing per completed session without a verified backup, one Orphan per unknown object.
     /// Objects found Missing or Corrupt lose their verified mark, and so does their session's manifest.</summary>
+    /// <remarks>Without a tier, every session is checked where it lives: on the backup tier, and an archived one on the
+    /// archive tier (the backup tier gave its copy up once the archive was verified).</remarks>
     public async IAsyncEnumerable<BackupCheck> CheckAsync(BackupCheckRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -33,8 +35,23 @@ public sealed partial class BackupOperations
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"The sample must be more than 0% and at most 100%, not {request.SamplePercent}%.", request.SamplePercent);
         var tier = ResolveTier(request.Tier);
-        if (request.SessionId is { } sessionId && await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null)
+        SessionRecord? only = null;
+        if (request.SessionId is { } sessionId && (only = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false)) is null)
             throw TierWorkspace.SessionNotFound(sessionId);
+        await foreach (var check in CheckTierAsync(tier, request, cancellationToken).ConfigureAwait(false))
+            yield return check;
+
+        if (request.Tier is not null || _workspace.Policy.GetTier(TierLevel.Archive) is not { } archiveTier) yield break;
+        var archived = only is not null
+            ? only.State == SessionState.Archived
+            : (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.State == SessionState.Archived);
+        if (!archived) yield break;
+        await foreach (var check in CheckTierAsync(archiveTier, request, cancellationToken).ConfigureAwait(false))
+            yield return check;
+    }
+
+    private async IAsyncEnumerable<BackupCheck> CheckTierAsync(TierDefinition tier, BackupCheckRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
@@ -77,8 +94,11 @@ public sealed partial class BackupOperations
             var archived = membersBySession.GetValueOrDefault(session.SessionId) ?? [];
             var inSoundArchive = archived.Any(m => m.VerifiedAt is not null && m.Key.EndsWith("/" + SessionManifest.FileName, StringComparison.Ordinal) && !damagedArchives.Contains(ArchiveOf(m)));
             var hasManifest = objects.Any(o => BackupLayout.IsSessionManifest(o.Key) && o.VerifiedAt is not null);
-            // An archive tier only holds the phases already archived: a session not archived yet is not missing there.
-            var expected = tier.Level != TierLevel.Archive || session.State == SessionState.Archived || archived.Count > 0;
+            // An archive tier only holds the phases already archived: a session not archived yet is not missing there; and
+            // an archived session's backup copy was given up once its archive was verified: it is not missing on the backup tier.
+            var expected = tier.Level == TierLevel.Archive
+                ? session.State == SessionState.Archived || archived.Count > 0
+                : session.State != SessionState.Archived;
             if (!hasManifest && !inSoundArchive)
             {
                 if (expected)
@@ -118,7 +138,7 @@ public sealed partial class BackupOperations
 
         if (request.SessionId is not null) yield break;
         var known = direct.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in onTier.Keys.Where(k => !known.Contains(k)).OrderBy(k => k, StringComparer.Ordinal))
+        foreach (var key in onTier.Keys.Where(k => !known.Contains(k) && !BackupLayout.IsWorkspaceFile(k)).OrderBy(k => k, StringComparer.Ordinal))
             yield return Check(BackupLayout.SessionOf(key) ?? "", tier, BackupCheckStatus.Orphan, key, false,
                 $"'{key}' is on tier '{tier.Name}' but not in the catalog (Update-TierCatalog -FromTier adopts the tier's sessions).");
     }

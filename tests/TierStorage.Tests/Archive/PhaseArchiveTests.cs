@@ -43,6 +43,33 @@ public sealed class PhaseArchiveTests
     }
 
     [Fact]
+    public async Task Test_backup_without_a_tier_checks_archived_sessions_on_the_archive_tier_not_as_missing_backups()
+    {
+        // Issue 11 #4: after a normal run, every archived session came out Missing on the backup tier (exit 1), and
+        // Test-Backup | Where-Object Status -ne Ok | Backup-Session failed on each.
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 2);
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+            foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+
+            var checks = await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest(), None));
+
+            Assert.All(checks, c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+            Assert.Equal(ids.Order(), checks.Where(c => c.Key is null).Select(c => c.SessionId).Order());
+            Assert.All(checks.Where(c => c.Key is null), c => Assert.Equal("archive", c.Tier));
+            Assert.Equal(BackupCheckStatus.Ok, Assert.Single(await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { SessionId = ids[0] }, None))).Status);
+
+            // Damage on the archive tier is still found without naming it.
+            File.WriteAllBytes(Path.Combine(root, "archive", "Phase_1.tar.gz"), [1, 2, 3]);
+            Assert.Contains(await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest(), None)),
+                c => (c.Tier, c.Status, c.Key) == ("archive", BackupCheckStatus.Corrupt, "Phase_1.tar.gz"));
+        }
+    }
+
+    [Fact]
     public async Task A_phase_is_archived_verified_its_backup_copies_deleted_and_a_session_restored_from_the_archive_byte_identical()
     {
         var (bed, root) = await BedAsync();

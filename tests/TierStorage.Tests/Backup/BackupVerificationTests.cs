@@ -115,6 +115,26 @@ public sealed class BackupVerificationTests
     }
 
     [Fact]
+    public async Task The_workspaces_own_phase_files_on_the_tier_are_not_orphans()
+    {
+        // Regression: after Start-Phase (current_phase.json) and Invoke-PhaseReview (the reports in the phase folder) the
+        // nightly job's Test-Backup | Where-Object Status -ne Ok listed five Orphans of our own making.
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        await ws.StartPhaseAsync(1, "build", CancellationToken.None);
+        var id = await bed.CompletedSessionAsync(ws);
+        Assert.Single(await BackupAsync(ws, id));
+        await ws.ReviewPhaseAsync(1, CancellationToken.None);
+        Assert.True(File.Exists(bed.TierPath("current_phase.json")));
+        Assert.True(File.Exists(bed.TierPath("Phase_1_build/phase_insights.md")));
+        File.WriteAllText(bed.TierPath("Phase_1_build/stray.txt"), "x");
+
+        var checks = await CheckAsync(ws);
+
+        Assert.Equal("Phase_1_build/stray.txt", Assert.Single(checks, c => c.Status != BackupCheckStatus.Ok).Key);
+    }
+
+    [Fact]
     public async Task Hostile_tar_on_the_tier_is_refused_and_nothing_is_written()
     {
         await using var bed = await CreateAsync(localSessions: 1);
