@@ -22,6 +22,7 @@ public static class PolicyFindingCodes
     public const string UnsupportedVersion = "UnsupportedVersion";
     public const string UnknownKind = "UnknownKind";
     public const string DuplicateTier = "DuplicateTier";
+    public const string UnsafeTierPath = "UnsafeTierPath";
     public const string MissingLocalTier = "MissingLocalTier";
     public const string MissingTier = "MissingTier";
     public const string ThresholdOrder = "ThresholdOrder";

@@ -198,6 +198,20 @@ internal sealed partial class PolicyReader
                 Add(FindingSeverity.Error, PolicyFindingCodes.DuplicateTier, map.Get("level"), Child(map.Path, "level"), $"Two tiers have level {(int)tier.Level}; each level has exactly one tier.");
         }
 
+        // A policy kept in a workspace (its tierstorage.yaml) is read with that workspace as the base directory.
+        var workspace = TierPathRules.IsWorkspace(_baseDirectory) ? _baseDirectory : null;
+        var folders = tiers.Where(t => t.Tier.Kind == TierKind.Folder && t.Tier.Level != TierLevel.Local && t.Tier.Path is not null).ToList();
+        foreach (var (tier, map) in folders)
+        {
+            if (TierPathRules.Refusal(tier.Path!, workspace) is { } refusal)
+                Add(FindingSeverity.Error, PolicyFindingCodes.UnsafeTierPath, map.Get("path"), Child(map.Path, "path"), refusal);
+        }
+        for (var i = 0; i < folders.Count; i++)
+            for (var j = i + 1; j < folders.Count; j++)
+                if (TierPathRules.Overlap(folders[i].Tier.Path!, folders[j].Tier.Path!))
+                    Add(FindingSeverity.Error, PolicyFindingCodes.UnsafeTierPath, folders[j].Map.Get("path"), Child(folders[j].Map.Path, "path"),
+                        $"Tiers '{folders[i].Tier.Name}' and '{folders[j].Tier.Name}' share the folder '{folders[j].Tier.Path}' (or one is inside the other); each tier needs a folder of its own.");
+
         // A tier whose level could not be read is not proof that level 1 is missing; its own finding says enough.
         var everyLevelKnown = tiers.Count == items.Children.Count && tiers.All(t => t.Tier.Level != 0);
         if (everyLevelKnown && !levels.Contains(TierLevel.Local))

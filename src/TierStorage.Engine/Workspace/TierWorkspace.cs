@@ -210,6 +210,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             ? $"Policy: the embedded default (no -PolicyPath, no ${PolicyVariable}, no {Path.GetFileName(layout.PolicyPath)} in the workspace)."
             : $"Policy '{policyPath}' ({PolicyOrigin(options.PolicyPath, policyPath, layout)}).");
         var policy = PolicyLoader.Load(policyPath);
+        // A policy kept elsewhere (-PolicyPath) cannot know which workspace it will serve: checked here as well.
+        foreach (var tier in policy.Tiers.Where(t => t.Kind == TierKind.Folder && t.Level != TierLevel.Local && t.Path is not null))
+            if (TierPathRules.Refusal(tier.Path!, layout.Root) is { } refusal)
+                throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
+                    $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         var workspace = new TierWorkspace(layout, policy, catalog, options);
         try
