@@ -160,6 +160,11 @@ public static class SafeExtractor
     private static IReadOnlyList<ExtractedFile> MoveIntoPlace(string archivePath, string staging, string destination, List<ExtractedFile> extracted, bool overwrite)
     {
         var placed = extracted.Select(f => f with { Path = Path.Combine(destination, Path.GetRelativePath(staging, f.Path)) }).ToList();
+        foreach (var file in placed)
+            if (LinkBetween(destination, file.Path) is { } link)
+                throw new TierStorageException(ErrorIds.UnsafeArchive, TierErrorKind.InvalidData,
+                    $"'{link}' inside the destination is a link (to '{new DirectoryInfo(link).LinkTarget}'): restoring through it would write outside '{destination}'. Nothing was extracted; remove the link or choose another destination.",
+                    link);
         if (!overwrite && placed.FirstOrDefault(f => File.Exists(f.Path) || Directory.Exists(f.Path)) is { } conflict)
             throw Exists(conflict.Path);
         for (var i = 0; i < placed.Count; i++)
@@ -169,6 +174,24 @@ public static class SafeExtractor
         }
         if (placed.Count == 0) Directory.CreateDirectory(destination);
         return placed;
+    }
+
+    /// <summary>The first folder below <paramref name="root"/> on the way to <paramref name="path"/> that is a symbolic link
+    /// or junction, or null. The destination itself is the user's choice; what lies inside it may have been planted.</summary>
+    private static string? LinkBetween(string root, string path)
+    {
+        var current = root;
+        var parts = Path.GetRelativePath(root, Path.GetDirectoryName(path)!).Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        foreach (var part in parts.Where(p => p != "."))
+        {
+            current = Path.Combine(current, part);
+            var info = new DirectoryInfo(current);
+            // A dangling link reports no existence but has a target: checked first.
+            if (info.LinkTarget is not null) return current;
+            if (!info.Exists) return null;
+            if (info.Attributes.HasFlag(FileAttributes.ReparsePoint)) return current;
+        }
+        return null;
     }
 
     /// <summary>A hidden sibling of the destination: on the same volume, so moving into place is a rename, and outside

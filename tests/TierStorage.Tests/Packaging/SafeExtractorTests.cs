@@ -100,6 +100,28 @@ public sealed class SafeExtractorTests : IDisposable
         Assert.False(Directory.Exists(Destination));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_symlinked_folder_inside_the_destination_is_not_followed_out_of_it(bool overwrite)
+    {
+        // Issue 11 #12: restore --destination D followed a symlinked directory already inside D and wrote outside it.
+        if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there; junctions are covered by the same check
+        var outside = _dir.Combine("outside");
+        Directory.CreateDirectory(outside);
+        Directory.CreateDirectory(Destination);
+        Directory.CreateSymbolicLink(Path.Combine(Destination, "state"), outside);
+        var archive = BuildArchive(File("state/a.json.gz", 100));
+
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() =>
+            SafeExtractor.ExtractTarGzAsync(archive, Destination, new ExtractionOptions { Overwrite = overwrite }, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.UnsafeArchive, ex.ErrorId);
+        Assert.Contains("link", ex.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(outside));
+        Assert.Equal([Path.Combine(Destination, "state")], Directory.GetFileSystemEntries(Destination));
+    }
+
     [Fact]
     public async Task Valid_archive_lands_only_when_complete_and_existing_files_need_overwrite()
     {
