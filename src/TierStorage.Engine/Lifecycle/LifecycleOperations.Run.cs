@@ -117,8 +117,10 @@ public sealed partial class LifecycleOperations
             foreach (var u in usage.Where(u => u.Status != TierHealth.Healthy))
                 alerts.Add($"Tier '{u.Tier}' is {u.Status}: {u.Message}");
 
+            // A tier near capacity is an alert for a person (the run did its work): CompletedWithAlerts, not Failed, so a
+            // scheduled job does not report failure night after night for a full disk that loses nothing.
             var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
-                         || usage.Any(u => u.Status == TierHealth.Critical) || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
+                         || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
             return new PolicyRunResult
             {
                 Status = failed ? PolicyRunStatus.Failed : alerts.Count > 0 ? PolicyRunStatus.CompletedWithAlerts : PolicyRunStatus.Succeeded,

@@ -97,6 +97,9 @@ public sealed class PolicyRunTests
 
             Assert.Contains(run.Moves, m => m.Rule.StartsWith("migrate_on_critical: retention.local_sessions = 1", StringComparison.Ordinal) && m.State == TierMoveState.Done);
             Assert.Contains(run.Alerts, a => a.Contains("migrate_on_critical", StringComparison.Ordinal));
+            // Issue 11 #5: the catalog alone keeps a 64 KB tier critical; that is an alert for a person, not a failed job.
+            Assert.Contains(run.Alerts, a => a.StartsWith("Tier 'local' is Critical", StringComparison.Ordinal));
+            Assert.Equal(PolicyRunStatus.CompletedWithAlerts, run.Status);
             Assert.Null((await SessionAsync(ws, ids[0])).LogPath);
             Assert.Null((await SessionAsync(ws, ids[1])).LogPath);
             Assert.NotNull((await SessionAsync(ws, ids[2])).LogPath);

@@ -22,7 +22,7 @@ public sealed class PolicyLoaderTests : IDisposable
         Assert.Equal(["local", "backup", "archive"], policy.Tiers.Select(t => t.Name));
         Assert.All(policy.Tiers, t => Assert.Equal(TierKind.Folder, t.Kind));
         Assert.Null(policy.GetTier(TierLevel.Local)!.Path);
-        Assert.Equal(20_000_000, policy.GetTier(TierLevel.Local)!.CapacityBytes);
+        Assert.Equal(2_000_000_000, policy.GetTier(TierLevel.Local)!.CapacityBytes);
     }
 
     [Fact]
