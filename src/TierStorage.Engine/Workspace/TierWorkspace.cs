@@ -176,8 +176,13 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 Directory.CreateDirectory(directory);
                 created.Add(directory);
             }
+            // Logs, snapshots, handoffs and the catalog hold what agents saw: the workspace is the user's alone (0700), so
+            // every file in it is too, whatever mode it was written with.
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(layout.CredentialsDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            {
+                File.SetUnixFileMode(layout.Root, Tiers.Folder.FolderObjectStore.PrivateFolder);
+                File.SetUnixFileMode(layout.CredentialsDirectory, Tiers.Folder.FolderObjectStore.PrivateFolder);
+            }
             var gitignore = Path.Combine(layout.Root, ".gitignore");
             if (!File.Exists(gitignore))
                 await AtomicFile.WriteAllTextAsync(gitignore, "# Never commit OAuth tokens or keys.\ncredentials/\n", overwrite: false, cancellationToken).ConfigureAwait(false);

@@ -179,6 +179,8 @@ public sealed class FolderObjectStore : IQuotaStore
     /// plugged in or a share that is not mounted, and creating the whole chain would quietly write the backup onto
     /// the local disk instead. That case is ErrorIds.TierUnreachable, so the caller queues the backup.
     /// </summary>
+    internal const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private void EnsureRoot()
     {
         if (Directory.Exists(_root)) return;
@@ -187,7 +189,9 @@ public sealed class FolderObjectStore : IQuotaStore
         if (!_createMissingRoot) throw Gone();
         try
         {
-            Directory.CreateDirectory(_root);
+            // The user's alone, as the workspace is: the tier holds the same sessions.
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(_root);
+            else Directory.CreateDirectory(_root, PrivateFolder);
         }
         catch (IOException ex) when (!IoErrors.IsDiskFull(ex))
         {
