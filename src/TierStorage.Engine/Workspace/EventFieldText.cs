@@ -75,23 +75,20 @@ public static class EventFieldText
     /// <summary>A date and time, or ISO-8601 text of one; text without an offset is UTC. Blank = null.</summary>
     public static DateTimeOffset? ToTimestamp(string field, object? value)
     {
-        switch (value)
+        var at = value switch
         {
-            case null:
-                return null;
-            case DateTimeOffset at:
-                return at;
-            case DateTime at:
-                return new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : at);
-            case string text:
-                if (string.IsNullOrWhiteSpace(text)) return null;
-                if (DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
-                        DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var parsed))
-                    return parsed;
-                throw Invalid(field, $"'{Shorten(text)}' is not an ISO-8601 date and time (e.g. 2026-11-22T05:32:50.123Z)");
-            default:
-                throw Invalid(field, $"a {value.GetType().Name} is not a date and time");
-        }
+            null => (DateTimeOffset?)null,
+            DateTimeOffset offset => offset,
+            DateTime time => new DateTimeOffset(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time),
+            string text when string.IsNullOrWhiteSpace(text) => null,
+            string text when DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var parsed) => parsed,
+            string text => throw Invalid(field, $"'{Shorten(text)}' is not an ISO-8601 date and time (e.g. 2026-11-22T05:32:50.123Z)"),
+            _ => throw Invalid(field, $"a {value.GetType().Name} is not a date and time"),
+        };
+        if (at is { } stamp && stamp < EventJson.EarliestTimestamp)
+            throw Invalid(field, $"{stamp:O} is before {EventJson.EarliestTimestamp:yyyy-MM-dd}; no agent recorded events then");
+        return at;
     }
 
     private static TierStorageException Invalid(string field, string problem) =>

@@ -281,6 +281,9 @@ public static class EventJson
         return tokens;
     }
 
+    /// <summary>Earlier timestamps are refused: 0001-01-01 (a default value) was taken for "no timestamp" and stored as now.</summary>
+    public static readonly DateTimeOffset EarliestTimestamp = DateTimeOffset.UnixEpoch;
+
     private static DateTimeOffset ReadTimestamp(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.String)
@@ -292,6 +295,8 @@ public static class EventJson
         // different instants on different machines.
         if (!HasOffset(text))
             throw Invalid($"field 'timestamp' value '{Truncate(text)}' has no UTC offset (end it with Z or +hh:mm)");
+        if (parsed < EarliestTimestamp)
+            throw Invalid($"field 'timestamp' value '{Truncate(text)}' is before {EarliestTimestamp:yyyy-MM-dd}; no agent recorded events then");
         return parsed;
     }
 

@@ -11,6 +11,7 @@ namespace TierStorage.Engine.Workspace;
 public sealed partial class TierWorkspace
 {
     private const string CurrentPhaseFile = "current_phase.json";
+    public const int MaxPhaseNameLength = 64;
 
     private sealed record CurrentPhase(int Phase, string? Name, DateTimeOffset StartedAt);
 
@@ -25,6 +26,10 @@ public sealed partial class TierWorkspace
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"A phase number is 0 or more, not {number}.", number);
         if (name is not null && string.IsNullOrWhiteSpace(name))
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, "A phase name must not be blank.", name);
+        // The name becomes a folder on every tier (Phase_<n>_<name>): a longer one can exceed a file name's 255 bytes there.
+        if (name is not null && (name.Trim().Length > MaxPhaseNameLength || name.Any(char.IsControl)))
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"A phase name is at most {MaxPhaseNameLength} characters without control characters; '{(name.Length > 40 ? name[..40] + "..." : name)}' has {name.Trim().Length}.", name);
         var now = Now;
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {

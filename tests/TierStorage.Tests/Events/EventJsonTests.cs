@@ -69,6 +69,17 @@ public sealed class EventJsonTests
     }
 
     [Fact]
+    public void A_timestamp_before_1970_is_refused_rather_than_stored_as_now()
+    {
+        // Issue 11 #18: 0001-01-01T00:00:00Z is the default value that means "no timestamp" to the appender.
+        var ex = Assert.Throws<TierStorageException>(() => EventJson.Parse("""{"timestamp":"0001-01-01T00:00:00Z","type":"tool_call"}""", "s"));
+        Assert.Contains("'timestamp'", ex.Message);
+        Assert.Throws<TierStorageException>(() => EventJson.ParseInput("""{"timestamp":"1969-12-31T23:59:59Z","type":"tool_call"}"""));
+        Assert.Throws<TierStorageException>(() => EventFieldText.ToTimestamp("timestamp", DateTimeOffset.MinValue));
+        Assert.Equal(DateTimeOffset.UnixEpoch, EventFieldText.ToTimestamp("timestamp", "1970-01-01T00:00:00Z"));
+    }
+
+    [Fact]
     public void Timestamps_are_normalised_to_utc_milliseconds()
     {
         var parsed = EventJson.Parse(Minimal.Replace("2026-11-22T05:32:50.123Z", "2026-11-22T07:32:50.1239+02:00", StringComparison.Ordinal), null);

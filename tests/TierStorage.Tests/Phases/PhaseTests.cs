@@ -50,10 +50,18 @@ public sealed class PhaseTests
         Assert.Equal((1, 1, false), (phase.SessionCount, phase.BackedUpSessions, phase.Archived));
     }
 
+    public static TheoryData<int, string?> BadPhases => new()
+    {
+        { -1, null },
+        { 1, "  " },
+        // Issue 11 #18: a 300-character name was accepted, and then the phase could never be backed up or reviewed.
+        { 1, new string('x', 300) },
+        { 1, "two\nlines" },
+    };
+
     [Theory]
-    [InlineData(-1, null)]
-    [InlineData(1, "  ")]
-    public async Task A_bad_phase_number_or_blank_name_changes_nothing(int number, string? name)
+    [MemberData(nameof(BadPhases))]
+    public async Task A_bad_phase_number_or_name_changes_nothing(int number, string? name)
     {
         await using var bed = await CreateAsync();
         var ws = await bed.OpenAsync();
@@ -62,6 +70,17 @@ public sealed class PhaseTests
 
         Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
         Assert.False(File.Exists(Path.Combine(bed.WorkspaceRoot, "current_phase.json")));
+    }
+
+    [Fact]
+    public async Task A_phase_with_the_longest_name_allowed_is_backed_up()
+    {
+        await using var bed = await CreateAsync();
+        var ws = await bed.OpenAsync();
+        await ws.StartPhaseAsync(1, new string('n', TierWorkspace.MaxPhaseNameLength), None);
+        var id = await bed.CompletedSessionAsync(ws);
+
+        Assert.True(Assert.Single(await BackupAsync(ws, id)).Verified);
     }
 
     [Fact]
