@@ -373,7 +373,10 @@ public static class EventJson
         JsonValueKind.Object => ReadObject(element),
         JsonValueKind.Array => ReadArray(element),
         JsonValueKind.String => element.GetString(),
-        JsonValueKind.Number => element.TryGetInt64(out var whole) ? (object)whole : element.GetDouble(),
+        JsonValueKind.Number => element.TryGetInt64(out var whole) ? (object)whole
+            : element.TryGetDouble(out var real) && double.IsFinite(real) ? real
+            // 1e400 is valid JSON but no double: refused with this line, not later by the writer with the whole batch.
+            : throw Invalid($"field 'data' holds the number {Truncate(element.GetRawText())}, which is out of range for a 64-bit floating-point value"),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,

@@ -80,6 +80,17 @@ public sealed class EventJsonTests
     }
 
     [Fact]
+    public void A_number_out_of_double_range_in_data_refuses_that_line_only()
+    {
+        // Issue 11 #18: 1e400 in one event's data made the writer fail the whole batch.
+        var ex = Assert.Throws<TierStorageException>(() =>
+            EventJson.Parse("""{"timestamp":"2026-11-22T09:00:00Z","type":"decision","data":{"nested":[1,1e400]}}""", "s"));
+        Assert.Equal(ErrorIds.InvalidEvent, ex.ErrorId);
+        Assert.Contains("1e400", ex.Message);
+        Assert.Equal(1.5e300, EventJson.Parse("""{"timestamp":"2026-11-22T09:00:00Z","type":"decision","data":{"x":1.5e300}}""", "s").Data!["x"]);
+    }
+
+    [Fact]
     public void Timestamps_are_normalised_to_utc_milliseconds()
     {
         var parsed = EventJson.Parse(Minimal.Replace("2026-11-22T05:32:50.123Z", "2026-11-22T07:32:50.1239+02:00", StringComparison.Ordinal), null);
