@@ -134,9 +134,12 @@ public sealed record CatalogRebuildResult
     public string SessionId { get; init; } = "";
     public int Phase { get; init; }
     public string Tier { get; init; } = "";
-    /// <summary>Added (the catalog did not know the session), Updated, or Unchanged.</summary>
+    /// <summary>Added (the catalog did not know the session), Updated, Unchanged, or Skipped (its manifest could not be
+    /// read; a warning says why).</summary>
     public string Action { get; init; } = "";
     public int ObjectCount { get; init; }
+    /// <summary>The manifest a Skipped result is about.</summary>
+    public string? Key { get; init; }
 }
 
 /// <summary>Returned by Connect-TierDrive and Disconnect-TierDrive. Never holds a token, only where it is kept.</summary>

@@ -184,6 +184,33 @@ public sealed partial class BackupOperations
     private static BackupCheck Check(string sessionId, TierDefinition tier, BackupCheckStatus status, string? key, bool dataRead, string message) =>
         new() { SessionId = sessionId, Tier = tier.Name, Status = status, Key = key, DataRead = dataRead, Message = message };
 
+    private async Task<(SessionManifest? Manifest, MemoryStream Bytes)> TryReadSessionManifestAsync(IObjectStore store, TierDefinition tier, string key,
+        CancellationToken cancellationToken)
+    {
+        var bytes = new MemoryStream();
+        var manifest = await TryAsync(async () =>
+        {
+            await store.GetAsync(key, bytes, 0, null, cancellationToken).ConfigureAwait(false);
+            return SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{key}");
+        }, tier, key).ConfigureAwait(false);
+        return (manifest, bytes);
+    }
+
+    /// <summary>A manifest read that failed on its own content (damaged, unreadable, gone since the listing) gives null and a
+    /// warning naming it; an unreachable tier still ends the rebuild.</summary>
+    private async Task<T?> TryAsync<T>(Func<Task<T>> read, TierDefinition tier, string key) where T : class
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId is not (ErrorIds.TierUnreachable or ErrorIds.TierAuthRequired or ErrorIds.TierAccessDenied))
+        {
+            _workspace.Warn($"'{key}' on tier '{tier.Name}' was skipped ({ex.ErrorId}): {ex.Message}");
+            return null;
+        }
+    }
+
     /// <summary>Rebuilds the catalog from a tier's manifests (Update-TierCatalog -FromTier), for when the local disk was lost:
     /// sessions the catalog lacks are added (state BackedUp, or Archived from a phase archive's manifest; no local copy), and
     /// every object is recorded, verified when the tier's size and MD5 match the manifest.</summary>
@@ -196,9 +223,13 @@ public sealed partial class BackupOperations
 
         foreach (var manifestKey in onTier.Keys.Where(BackupLayout.IsSessionManifest).OrderBy(k => k, StringComparer.Ordinal))
         {
-            var bytes = new MemoryStream();
-            await store.GetAsync(manifestKey, bytes, 0, null, cancellationToken).ConfigureAwait(false);
-            var manifest = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{manifestKey}");
+            var (manifest, bytes) = await TryReadSessionManifestAsync(store, tier, manifestKey, cancellationToken).ConfigureAwait(false);
+            if (manifest is null)
+            {
+                // One damaged manifest must not cost the intact sessions their way back: it is named and skipped.
+                yield return new CatalogRebuildResult { SessionId = BackupLayout.SessionOf(manifestKey) ?? "", Tier = tier.Name, Action = "Skipped", Key = manifestKey };
+                continue;
+            }
             if (manifest.SessionId != BackupLayout.SessionOf(manifestKey))
             {
                 _workspace.Warn($"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}'; it was left out.");
@@ -247,7 +278,12 @@ public sealed partial class BackupOperations
         foreach (var manifestKey in onTier.Keys.Where(k => k.StartsWith("metadata/", StringComparison.Ordinal) && k.EndsWith("_manifest.json", StringComparison.Ordinal))
                      .OrderBy(k => k, StringComparer.Ordinal))
         {
-            var phase = await ReadPhaseManifestAsync(store, tier, manifestKey, cancellationToken).ConfigureAwait(false);
+            var phase = await TryAsync(() => ReadPhaseManifestAsync(store, tier, manifestKey, cancellationToken), tier, manifestKey).ConfigureAwait(false);
+            if (phase is null)
+            {
+                yield return new CatalogRebuildResult { Tier = tier.Name, Action = "Skipped", Key = manifestKey };
+                continue;
+            }
             if (!onTier.TryGetValue(phase.ArchiveKey, out var archive)) continue;
             var now = _workspace.Now;
             var verified = archive.Size == phase.ArchiveSize && string.Equals(archive.Md5, phase.ArchiveMd5, StringComparison.OrdinalIgnoreCase) ? now : (DateTimeOffset?)null;

@@ -56,6 +56,28 @@ public sealed class TierCatalogAndConnectionTests
     }
 
     [Fact]
+    public async Task One_damaged_manifest_is_skipped_and_named_and_the_intact_sessions_come_back()
+    {
+        // Issue 11 #8: one bad manifest aborted the whole rebuild; the intact sessions were not recovered.
+        await using var bed = await CreateAsync(localSessions: 1);
+        var ws = await bed.OpenAsync();
+        var damaged = await bed.CompletedSessionAsync(ws, seed: 1);
+        var intact = await bed.CompletedSessionAsync(ws, seed: 2);
+        await BackupAsync(ws, damaged, intact);
+        var damagedManifest = $"Phase_1/sessions/{damaged}/manifest.json";
+        File.WriteAllText(bed.TierPath(damagedManifest), "{ not a manifest");
+        await bed.CloseAsync(ws);
+        foreach (var file in Directory.EnumerateFiles(bed.Layout.AnalyticsDirectory, "agent_metrics.db*")) File.Delete(file);
+        ws = await bed.OpenAsync();
+
+        var rebuilt = await ToListAsync(ws.Backups.RebuildCatalogAsync(null, None));
+
+        Assert.Equal((damaged, "Skipped", damagedManifest), Assert.Single(rebuilt, r => r.SessionId == damaged) is var s ? (s.SessionId, s.Action, s.Key) : default);
+        Assert.Equal("Added", Assert.Single(rebuilt, r => r.SessionId == intact).Action);
+        Assert.Equal([intact], (await ToListAsync(ws.GetSessionsAsync(new Engine.Workspace.SessionFilter(), None))).Select(x => x.SessionId));
+    }
+
+    [Fact]
     public async Task Connection_test_on_a_folder_tier_runs_every_step_and_leaves_nothing_behind()
     {
         await using var bed = await CreateAsync();
