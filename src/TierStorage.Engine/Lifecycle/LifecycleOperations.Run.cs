@@ -84,6 +84,27 @@ public sealed partial class LifecycleOperations
                 if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Subject} failed: {done.Message}");
             }
 
+            // What the run relies on for the sessions it no longer keeps anywhere else: their phase archives. Checked every
+            // night (the tier's size and MD5 against the catalog, no download), and a damaged one fails the run by name.
+            var archiveDamaged = false;
+            if (_workspace.Policy.GetTier(TierLevel.Archive) is { } archiveTier
+                && (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.State == SessionState.Archived))
+            {
+                try
+                {
+                    await foreach (var check in _workspace.Backups.CheckAsync(new BackupCheckRequest { Tier = archiveTier.Name }, cancellationToken).ConfigureAwait(false))
+                    {
+                        if (check.Status is not (BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)) continue;
+                        archiveDamaged = true;
+                        alerts.Add($"Archive check: {check.Status} {(check.Key ?? check.SessionId)} on tier '{archiveTier.Name}': {check.Message}");
+                    }
+                }
+                catch (TierStorageException ex)
+                {
+                    alerts.Add($"Archive check: tier '{archiveTier.Name}' could not be checked ({ex.ErrorId}): {ex.Message}");
+                }
+            }
+
             var aborted = 0;
             foreach (var tier in _workspace.Policy.Tiers.Where(t => t.Kind == TierKind.S3))
             {
@@ -120,7 +141,7 @@ public sealed partial class LifecycleOperations
             // A tier near capacity is an alert for a person (the run did its work): CompletedWithAlerts, not Failed, so a
             // scheduled job does not report failure night after night for a full disk that loses nothing.
             var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
-                         || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
+                         || archiveDamaged || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
             return new PolicyRunResult
             {
                 Status = failed ? PolicyRunStatus.Failed : alerts.Count > 0 ? PolicyRunStatus.CompletedWithAlerts : PolicyRunStatus.Succeeded,

@@ -46,6 +46,14 @@ public sealed class PolicyRunTests
             var again = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
             Assert.Equal((PolicyRunStatus.Succeeded, 0), (again.Status, again.Moves.Count));
             Assert.DoesNotContain(again.Backups, b => b.BytesSent > 0);
+
+            // Issue 11 #3: a torn archive, after the backup copies were deleted, left its sessions with no readable copy
+            // and the next run exited 0 without a word. Every run re-checks the archives it relies on.
+            var archive = Directory.EnumerateFiles(Path.Combine(root, "archive"), "Phase_0*.tar.gz").Single();
+            File.WriteAllBytes(archive, File.ReadAllBytes(archive)[..^100]);
+            var torn = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+            Assert.Equal(PolicyRunStatus.Failed, torn.Status);
+            Assert.Contains(torn.Alerts, a => a.StartsWith("Archive check: Corrupt " + Path.GetFileName(archive), StringComparison.Ordinal));
         }
         Directory.Delete(root, true);
     }
