@@ -64,6 +64,9 @@ public static class IoErrors
                 $"A file-system operation failed{where}: {ex.Message} Check that the path is a folder (not a file), is connected and is not in use by another program, then run the command again.", target, ex),
             UnauthorizedAccessException => new TierStorageException(ErrorIds.AccessDenied, TierErrorKind.PermissionDenied,
                 $"Access was denied{where}: {ex.Message} Check the permissions of the workspace and the tier folders, then run the command again.", target, ex),
+            // SQLITE_FULL: the catalog could not grow (issue 11 #9 saw it as "Unexpected: SqliteException 13", exit 1).
+            Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } => new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
+                $"The disk is full{where}: the catalog database could not grow. Free some space and run the command again.", target, ex),
             System.Data.Common.DbException => new TierStorageException(ErrorIds.CatalogError, TierErrorKind.ResourceUnavailable,
                 $"The catalog database failed{where}: {ex.Message} Run the command again when no other TierStorage command is running; if it keeps failing, Update-TierCatalog rebuilds the catalog from the tiers.", target, ex),
             _ => null,

@@ -138,4 +138,17 @@ public sealed class MissingTierRootTests
         Assert.Equal((errorId, kind, (object?)"session_x", inner), (error.ErrorId, error.Kind, error.Target, error.InnerException));
         Assert.Null(IoErrors.Unexpected(new InvalidOperationException("a bug"), "session_x"));
     }
+
+    [Fact]
+    public void A_full_disk_under_the_catalog_is_DiskFull_exit_5_not_an_unexpected_failure()
+    {
+        // Issue 11 #9: "Unexpected: SqliteException 13", exit 1; the documented code for a full disk is 5 (DiskFull).
+        var full = new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13);
+
+        var error = IoErrors.Unexpected(full, "session_x");
+
+        Assert.Equal((ErrorIds.DiskFull, TierErrorKind.WriteError), (error!.ErrorId, error.Kind));
+        Assert.Equal(TierStorage.Cli.ExitCodes.Unavailable, TierStorage.Cli.ExitCodes.FromErrorKind(error.Kind));
+        Assert.Equal(ErrorIds.CatalogError, IoErrors.Unexpected(new Microsoft.Data.Sqlite.SqliteException("locked", 5), null)!.ErrorId);
+    }
 }
