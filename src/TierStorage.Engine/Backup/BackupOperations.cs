@@ -27,6 +27,9 @@ public sealed record BackupRequest
     public string? Tier { get; init; }
     /// <summary>Back up queued sessions too (every Backup-Session does; Sync-BackupQueue does only this).</summary>
     public bool DrainQueue { get; init; } = true;
+    /// <summary>A session whose backup fails (a full tier, a copy the tier reports wrong) gives a Failed result and the
+    /// others are still attempted; otherwise the first failure ends the call. The policy run sets it.</summary>
+    public bool ContinueOnFailure { get; init; }
 }
 
 /// <summary>
@@ -117,6 +120,15 @@ public sealed partial class BackupOperations
                 // A queued backup that fails for reasons of its own (a copy the tier reports wrong, a lost package) must not
                 // stop the backups asked for now: it stays queued, with the error, and is reported as Failed.
                 result = await QueuedFailureAsync(sessionId, tier, ex, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException ex) when (request.ContinueOnFailure)
+            {
+                var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+                result = new BackupResult
+                {
+                    SessionId = sessionId, Phase = record?.Phase ?? 0, Tier = tier.Name, Status = BackupStatus.Failed,
+                    Message = $"{ex.ErrorId}: {ex.Message} The session stays on the local tier; the next run tries again.",
+                };
             }
             unreachable |= result.Status == BackupStatus.Queued;
             _workspace.Inform($"Backup of '{sessionId}' to tier '{tier.Name}': {result.Status}{(result.Message is null ? "" : $": {result.Message}")}");

@@ -65,7 +65,8 @@ public sealed partial class LifecycleOperations
             {
                 try
                 {
-                    await foreach (var r in _workspace.Backups.BackupAsync(new BackupRequest { SessionIds = completed }, progress, cancellationToken).ConfigureAwait(false))
+                    // One session's failure (a full backup tier) must not leave the others unattempted (issue 11 #9).
+                    await foreach (var r in _workspace.Backups.BackupAsync(new BackupRequest { SessionIds = completed, ContinueOnFailure = true }, progress, cancellationToken).ConfigureAwait(false))
                         backups.Add(r);
                 }
                 catch (TierStorageException ex)

@@ -59,6 +59,26 @@ public sealed class PolicyRunTests
     }
 
     [Fact]
+    public async Task One_sessions_failed_backup_does_not_leave_the_others_unattempted()
+    {
+        // Issue 11 #9: on a backup tier that failed the first session, the run stopped there and backed up nothing else.
+        await using var bed = await CreateAsync(localSessions: 3);
+        var ws = await bed.OpenAsync();
+        var first = await bed.CompletedSessionAsync(ws, seed: 1);
+        var second = await bed.CompletedSessionAsync(ws, seed: 2);
+        bed.Faults.WrongMd5ForSuffix = $"{first}/activity.jsonl.gz";
+
+        var run = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+
+        Assert.Equal(PolicyRunStatus.Failed, run.Status);
+        Assert.Equal(BackupStatus.Failed, Assert.Single(run.Backups, b => b.SessionId == first).Status);
+        Assert.Contains(ErrorIds.ChecksumMismatch, Assert.Single(run.Backups, b => b.SessionId == first).Message);
+        Assert.Equal(BackupStatus.Succeeded, Assert.Single(run.Backups, b => b.SessionId == second).Status);
+        Assert.Contains(run.Alerts, a => a.StartsWith($"Backup of {first} Failed", StringComparison.Ordinal));
+        Assert.Equal(SessionState.Completed, (await SessionAsync(ws, first)).State);
+    }
+
+    [Fact]
     public async Task Two_runs_never_overlap_and_a_crashed_runs_lock_does_not_block_the_next()
     {
         await using var bed = await CreateAsync();
