@@ -15,10 +15,13 @@ public sealed partial class CatalogDatabase
     public async Task<long> ImportSessionEventsAsync(string analyticsPath, string sessionId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(analyticsPath);
-        await using (var attach = Command("ATTACH DATABASE $path AS extract;", ("$path", analyticsPath)))
-            await attach.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var attached = false;
         try
         {
+            // A file read back from a tier is untrusted (ARCHITECTURE invariant 8): garbage fails the attach itself.
+            await using (var attach = Command("ATTACH DATABASE $path AS extract;", ("$path", analyticsPath)))
+                await attach.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            attached = true;
             return await ImportAttachedAsync(analyticsPath, sessionId, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
@@ -28,18 +31,35 @@ public sealed partial class CatalogDatabase
         }
         finally
         {
-            await using var detach = Command("DETACH DATABASE extract;");
-            await detach.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            if (attached)
+            {
+                await using var detach = Command("DETACH DATABASE extract;");
+                await detach.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 
     private async Task<long> ImportAttachedAsync(string analyticsPath, string sessionId, CancellationToken cancellationToken)
     {
+        // Only plain tables are read: a view (a recursive one ran the review forever) or a trigger could make a read do
+        // anything, and a table of another shape would read as "no events" without a word.
+        foreach (var table in new[] { "events", "sessions" })
+        {
+            await using var kind = Command("SELECT type FROM extract.sqlite_master WHERE name = $name COLLATE NOCASE;", ("$name", table));
+            if (await kind.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not "table")
+                throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
+                    $"'{analyticsPath}' has no '{table}' table (a view or nothing by that name): it is not an analytics snapshot of this catalog.", analyticsPath);
+        }
         var theirs = CatalogExtract.Columns(_connection, null, "events", "extract");
         var sessionColumns = CatalogExtract.Columns(_connection, null, "sessions", "extract");
-        if (theirs.Count == 0 || !sessionColumns.Contains("log_indexed_bytes"))
+        var required = new List<string>();
+        await using (var notNull = Command("""SELECT name FROM pragma_table_info('events', 'main') WHERE "notnull" = 1 AND dflt_value IS NULL AND pk = 0;"""))
+        await using (var reader = await notNull.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) required.Add(reader.GetString(0));
+        var missing = required.Where(c => !theirs.Contains(c)).ToList();
+        if (missing.Count > 0 || !sessionColumns.Contains("log_indexed_bytes"))
             throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
-                $"'{analyticsPath}' holds no events or sessions table: it is not an analytics snapshot of this catalog.", analyticsPath);
+                $"'{analyticsPath}' is not an analytics snapshot of this catalog: its events table lacks {(missing.Count > 0 ? string.Join(", ", missing) : "nothing")}{(sessionColumns.Contains("log_indexed_bytes") ? "" : " and its sessions table lacks log_indexed_bytes")}.", analyticsPath);
         // Columns are only ever added by migrations: an older extract supplies the ones it has, the rest stay NULL.
         var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c != "event_id" && theirs.Contains(c)).ToList();
         var columns = string.Join(", ", shared.Select(c => $"\"{c}\""));
