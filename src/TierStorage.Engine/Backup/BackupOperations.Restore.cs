@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers;
 
@@ -91,12 +92,25 @@ public sealed partial class BackupOperations
     }
 
     /// <summary>The manifest of <paramref name="sessionId"/>'s backup, strictly parsed; ErrorIds.InvalidManifest when it
-    /// describes another session.</summary>
-    private static async Task<SessionManifest> ReadSessionManifestAsync(IObjectStore store, TierDefinition tier, string manifestKey, string sessionId,
+    /// describes another session. Where the catalog recorded the manifest it backed up, the tier's copy must be that one
+    /// (ChecksumMismatch otherwise): the manifest carries every other file's checksums, so a tier that swapped a package and
+    /// rewrote the manifest to match would otherwise have its content restored as verified.</summary>
+    private async Task<SessionManifest> ReadSessionManifestAsync(IObjectStore store, TierDefinition tier, string manifestKey, string sessionId,
         CancellationToken cancellationToken)
     {
         var bytes = new MemoryStream();
         await store.GetAsync(manifestKey, bytes, 0, null, cancellationToken).ConfigureAwait(false);
+        StoredObject? recorded = null;
+        await foreach (var o in Catalog.ListObjectsAsync(tier.Name, sessionId, cancellationToken).ConfigureAwait(false))
+            if (o.Key == manifestKey) recorded = o;
+        if (recorded is { Sha256: { } sha256 })
+        {
+            var actual = Checksums(bytes.ToArray());
+            if (bytes.Length != recorded.SizeBytes || !string.Equals(actual.Sha256, sha256, StringComparison.OrdinalIgnoreCase))
+                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                    $"'{manifestKey}' on tier '{tier.Name}' is not the manifest this catalog backed up ({bytes.Length:N0} bytes, SHA-256 {actual.Sha256}; " +
+                    $"the catalog recorded {recorded.SizeBytes:N0} bytes, SHA-256 {sha256}). Nothing was restored; Test-Backup names what else differs.", manifestKey);
+        }
         var manifest = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{manifestKey}");
         if (manifest.SessionId != sessionId)
             throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,

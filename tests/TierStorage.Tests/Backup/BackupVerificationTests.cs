@@ -135,6 +135,34 @@ public sealed class BackupVerificationTests
     }
 
     [Fact]
+    public async Task A_swapped_package_with_a_rewritten_manifest_is_refused_against_the_catalog()
+    {
+        // Issue 11 #11: restore trusted the tier's manifest over the catalog, so a tier that swapped snapshots.tar.gz and
+        // rewrote the manifest to match had the swapped content restored as verified.
+        await using var bed = await CreateAsync(localSessions: 2);
+        var ws = await bed.OpenAsync();
+        var victim = await bed.CompletedSessionAsync(ws, seed: 1);
+        var other = await bed.CompletedSessionAsync(ws, seed: 2);
+        await BackupAsync(ws, victim, other);
+        string Key(string id, string name) => $"Phase_1/sessions/{id}/{name}";
+        File.Copy(bed.TierPath(Key(other, "snapshots.tar.gz")), bed.TierPath(Key(victim, "snapshots.tar.gz")), overwrite: true);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(bed.TierPath(Key(victim, "manifest.json"))))!;
+        var theirs = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(bed.TierPath(Key(other, "manifest.json"))))!;
+        var files = manifest["files"]!.AsArray();
+        var index = files.Select((f, i) => (f, i)).Single(x => (string?)x.f!["name"] == "snapshots.tar.gz").i;
+        files[index] = theirs["files"]!.AsArray().Single(f => (string?)f!["name"] == "snapshots.tar.gz")!.DeepClone();
+        File.WriteAllText(bed.TierPath(Key(victim, "manifest.json")), manifest.ToJsonString());
+        var destination = Path.Combine(bed.Root, "restored");
+
+        var ex = await Assert.ThrowsAsync<TierStorageException>(() =>
+            ws.Backups.RestoreAsync(new RestoreRequest { SessionId = victim, Destination = destination }, null, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.ChecksumMismatch, ex.ErrorId);
+        Assert.Contains("manifest.json", ex.Message);
+        Assert.False(Directory.Exists(destination));
+    }
+
+    [Fact]
     public async Task Hostile_tar_on_the_tier_is_refused_and_nothing_is_written()
     {
         await using var bed = await CreateAsync(localSessions: 1);
@@ -166,6 +194,9 @@ public sealed class BackupVerificationTests
             await tier.PutAsync(prefix + SessionPackager.SnapshotsFileName, new MemoryStream(hostileBytes), null, None);
             await tier.PutAsync(prefix + SessionManifest.FileName, new MemoryStream(manifest.ToUtf8Json()), null, None);
         }
+        // The catalog would refuse the rewritten manifest (A_swapped_package_with_a_rewritten_manifest_is_refused_against_the_catalog);
+        // one rebuilt from this tier knows only what the tier says, and then the extractor is what stands in the way.
+        await ToListAsync(ws.Backups.RebuildCatalogAsync(null, None));
         var before = bed.WorkspaceSnapshot();
 
         var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id }, null, None));
