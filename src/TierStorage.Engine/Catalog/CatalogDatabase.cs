@@ -105,7 +105,11 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         _connection = connection;
         Path = path;
         SchemaVersion = schemaVersion;
+        _root = WorkspacePaths.RootOfCatalog(path);
     }
+
+    /// <summary>The workspace the catalog lies in (&lt;root&gt;/analytics/agent_metrics.db): file paths are stored relative to it.</summary>
+    private readonly string _root;
 
     /// <summary>Opens (creating if needed) and migrates to the current schema. ErrorIds.CatalogCorrupt when the file is not
     /// a SQLite database, ErrorIds.CatalogTooNew when it was written by a newer version.</summary>
@@ -347,7 +351,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             ON CONFLICT(session_id, sequence) DO UPDATE SET created_at = excluded.created_at, path = excluded.path,
                 size_bytes = excluded.size_bytes, uncompressed_bytes = excluded.uncompressed_bytes, sha256 = excluded.sha256
             """, ("$id", snapshot.SessionId), ("$seq", snapshot.Sequence), ("$created", ToUnixMs(snapshot.CreatedAt)),
-            ("$path", snapshot.Path), ("$size", snapshot.SizeBytes), ("$raw", snapshot.UncompressedBytes), ("$sha", snapshot.Sha256));
+            ("$path", WorkspacePaths.ToStored(_root, snapshot.Path)), ("$size", snapshot.SizeBytes), ("$raw", snapshot.UncompressedBytes), ("$sha", snapshot.Sha256));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -367,7 +371,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                 SessionId = reader.GetString(0),
                 Sequence = reader.GetInt32(1),
                 CreatedAt = FromUnixMs(reader.GetInt64(2)),
-                Path = reader.GetString(3),
+                Path = WorkspacePaths.FromStored(_root, reader.GetString(3))!,
                 SizeBytes = reader.GetInt64(4),
                 UncompressedBytes = reader.GetInt64(5),
                 Sha256 = reader.GetString(6),
@@ -659,14 +663,21 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         return result;
     }
 
-    private static (string, object?)[] SessionParameters(SessionRecord session) =>
+    private (string, object?)[] SessionParameters(SessionRecord session) =>
     [
         ("$id", session.SessionId), ("$phase", session.Phase), ("$started", ToUnixMs(session.StartedAt)),
         ("$ended", session.EndedAt is { } ended ? ToUnixMs(ended) : null), ("$state", session.State.ToString()),
-        ("$log", session.LogPath), ("$handoff", session.HandoffPath), ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
+        ("$log", WorkspacePaths.ToStored(_root, session.LogPath)), ("$handoff", WorkspacePaths.ToStored(_root, session.HandoffPath)),
+        ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
     ];
 
-    private static SessionRecord ReadSession(SqliteDataReader reader) => new()
+    private SessionRecord ReadSession(SqliteDataReader reader) => ReadSessionRow(reader) with
+    {
+        LogPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(5) ? null : reader.GetString(5)),
+        HandoffPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(6) ? null : reader.GetString(6)),
+    };
+
+    private static SessionRecord ReadSessionRow(SqliteDataReader reader) => new()
     {
         SessionId = reader.GetString(0),
         Phase = reader.GetInt32(1),

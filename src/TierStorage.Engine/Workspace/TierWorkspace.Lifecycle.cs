@@ -24,7 +24,7 @@ public sealed partial class TierWorkspace
                     "handoffs" => record.HandoffPath is { } h && File.Exists(h) ? [h] : new List<string>(),
                     _ => throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"'{c}' is not a data class of a session.", c),
                 };
-                foreach (var file in files)
+                foreach (var file in files.Where(IsOwnFile))
                 {
                     freed += new FileInfo(file).Length;
                     IoErrors.Guard("deleting", file, () => File.Delete(file));

@@ -587,11 +587,20 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             if (logPath is null && session.HandoffPath is null) continue;
             if (!await _catalog.HasVerifiedCopyAsync(session.SessionId, LocalTierName, cancellationToken).ConfigureAwait(false)) continue;
             foreach (var file in Layout.EnumerateSnapshots(session.SessionId).Select(s => s.Path).Append(logPath).Append(session.HandoffPath))
-                if (file is not null) File.Delete(file);
+                if (file is not null && IsOwnFile(file)) File.Delete(file);
             await _catalog.UpdateSessionAsync(session with { LogPath = null, HandoffPath = null }, cancellationToken).ConfigureAwait(false);
             pruned.Add(session.SessionId);
         }
         return pruned;
+    }
+
+    /// <summary>A workspace deletes only files inside itself (ARCHITECTURE invariant 7): a path recorded by the workspace
+    /// this one was copied from is left alone, and said so.</summary>
+    internal bool IsOwnFile(string path)
+    {
+        if (TierStorage.Engine.Catalog.WorkspacePaths.IsInside(Root, path)) return true;
+        Warn($"'{path}' is outside this workspace ('{Root}'), so it is left alone: was the workspace copied or moved? Update-TierCatalog, or completing the session again here, records its files in this workspace.");
+        return false;
     }
 
     internal async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken)

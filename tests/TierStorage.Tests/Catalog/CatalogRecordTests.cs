@@ -19,7 +19,7 @@ public sealed class CatalogRecordTests : IDisposable
         var first = new SessionRecord
         {
             SessionId = "session_20261122_050000", Phase = 0, StartedAt = T0, State = SessionState.Active,
-            LogPath = "/w/logs/session_current.jsonl", LogIndexedBytes = 12, EventCount = 3,
+            LogPath = Path.Combine(_fixture.Directory, "logs", "session_current.jsonl"), LogIndexedBytes = 12, EventCount = 3,
         };
         await db.InsertSessionAsync(first, CancellationToken.None);
         await db.InsertSessionAsync(new SessionRecord { SessionId = "session_b", Phase = 1, StartedAt = T0.AddHours(1) }, CancellationToken.None);
@@ -27,7 +27,7 @@ public sealed class CatalogRecordTests : IDisposable
         Assert.Equal(first, await db.GetSessionAsync(first.SessionId, CancellationToken.None));
         Assert.Null(await db.GetSessionAsync("session_none", CancellationToken.None));
 
-        var completed = first with { State = SessionState.Completed, EndedAt = T0.AddMinutes(30), HandoffPath = "/w/handoffs/h.md", EventCount = 0, LogIndexedBytes = 0 };
+        var completed = first with { State = SessionState.Completed, EndedAt = T0.AddMinutes(30), HandoffPath = Path.Combine(_fixture.Directory, "handoffs", "h.md"), EventCount = 0, LogIndexedBytes = 0 };
         await db.UpdateSessionAsync(completed, CancellationToken.None);
         // The counters belong to AddEventsAsync: a stale record does not roll them back.
         Assert.Equal(completed with { EventCount = 3, LogIndexedBytes = 12 }, await db.GetSessionAsync(first.SessionId, CancellationToken.None));
@@ -82,7 +82,7 @@ public sealed class CatalogRecordTests : IDisposable
         await using var db = await _fixture.OpenWithSessionAsync();
         SnapshotInfo Snap(int seq, int minute, string sha) => new()
         {
-            SessionId = "session_a", Sequence = seq, CreatedAt = T0.AddMinutes(minute), Path = $"state/session_a_snap{seq:D3}.json.gz",
+            SessionId = "session_a", Sequence = seq, CreatedAt = T0.AddMinutes(minute), Path = System.IO.Path.Combine(_fixture.Directory, "state", $"session_a_snap{seq:D3}.json.gz"),
             SizeBytes = 100 * seq, UncompressedBytes = 1000 * seq, Sha256 = sha,
         };
         await db.RecordSnapshotAsync(Snap(2, 5, "bb"), CancellationToken.None);
