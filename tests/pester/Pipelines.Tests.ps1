@@ -117,6 +117,11 @@ llm_call,CsvModel,900,true,1200
         finally { Pop-Location }
     }
 
+    It '-Verbose says the default workspace was found in the PowerShell location, not the process directory' {
+        $said = Get-Session -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $said | Should -Contain "Workspace '$(Join-Path $Project '.tierstorage')' (the default: .tierstorage in the current directory '$Project')."
+    }
+
     It '(Get-TierPolicy).Tiers names the three tiers' {
         (Get-TierPolicy).Tiers.Name | Should -Be @('local', 'backup', 'archive')
     }

@@ -205,7 +205,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var layout = new WorkspaceLayout(ResolveWorkspacePath(options.WorkspacePath, options.BaseDirectory));
-        options.Verbose?.Invoke($"Workspace '{layout.Root}' ({WorkspaceOrigin(options.WorkspacePath)}).");
+        options.Verbose?.Invoke($"Workspace '{layout.Root}' ({WorkspaceOrigin(options.WorkspacePath, options.BaseDirectory)}).");
         if (!Directory.Exists(layout.LogsDirectory) || !Directory.Exists(layout.AnalyticsDirectory))
             throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
                 $"No TierStorage workspace at '{layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath or ${WorkspaceVariable}.",
@@ -241,10 +241,10 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return workspace;
     }
 
-    private static string WorkspaceOrigin(string? workspacePath) =>
+    private static string WorkspaceOrigin(string? workspacePath, string? baseDirectory) =>
         !string.IsNullOrWhiteSpace(workspacePath) ? "given with -WorkspacePath (--workspace)"
         : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } ? $"from ${WorkspaceVariable}"
-        : $"the default: {DefaultDirectoryName} in the current directory '{Environment.CurrentDirectory}'";
+        : $"the default: {DefaultDirectoryName} in the current directory '{baseDirectory ?? Environment.CurrentDirectory}'";
 
     private static string PolicyOrigin(string? policyPath, string resolved, WorkspaceLayout layout) =>
         !string.IsNullOrWhiteSpace(policyPath) ? "given with -PolicyPath (--policy)"
