@@ -220,8 +220,13 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             if (TierPathRules.Refusal(tier.Path!, layout.Root) is { } refusal)
                 throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
                     $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
+        var catalogWasMissing = !File.Exists(layout.CatalogPath);
         var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         var workspace = new TierWorkspace(layout, policy, catalog, options);
+        // A lost catalog must not read as "no sessions" while their logs sit in logs/ (issue 11 #7).
+        if (catalogWasMissing && Directory.EnumerateFiles(layout.LogsDirectory, "*.jsonl").Any())
+            workspace.Warn($"The catalog '{layout.CatalogPath}' was missing and has been created empty, but '{layout.LogsDirectory}' holds session logs: " +
+                "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog -FromTier <tier> (tierstorage catalog rebuild --from-tier <tier>) to bring back what the tiers hold.");
         try
         {
             await workspace.CatchUpActiveLogsAsync(cancellationToken).ConfigureAwait(false);

@@ -63,3 +63,26 @@ public sealed class CopiedWorkspaceTests
         Assert.False(WorkspacePaths.IsInside(root, root));
     }
 }
+
+/// <summary>Issue 11 #7: a deleted catalog gave "No sessions." and exit 0 while the logs sat in logs/.</summary>
+public sealed class LostCatalogTests
+{
+    [Fact]
+    public async Task A_workspace_whose_catalog_is_gone_says_so_loudly_when_its_logs_remain()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        await ws.StartSessionAsync(new StartSessionRequest(), CancellationToken.None);
+        await ws.CompleteSessionAsync(null, CancellationToken.None);
+        await ws.DisposeAsync();
+        Assert.Empty(t.Warnings);
+        foreach (var file in Directory.EnumerateFiles(t.Layout.AnalyticsDirectory, "agent_metrics.db*")) File.Delete(file);
+
+        await using (await t.OpenAsync())
+        {
+            Assert.Contains(t.Warnings, w => w.Contains("was missing", StringComparison.Ordinal) && w.Contains("Update-TierCatalog", StringComparison.Ordinal));
+        }
+        t.Warnings.Clear();
+        await using (await t.OpenAsync()) Assert.Empty(t.Warnings);
+    }
+}
