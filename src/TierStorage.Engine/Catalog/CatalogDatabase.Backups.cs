@@ -123,6 +123,13 @@ public sealed partial class CatalogDatabase : IUploadStateStore
 
     /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
     /// (growth). Members of an archive (key#path) are not objects of the store and are left out. One indexed aggregate.</summary>
+    /// <summary>True when the catalog records any object on the tier (one indexed probe, not a sum over all of them).</summary>
+    public async Task<bool> HasObjectsAsync(string tier, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT EXISTS (SELECT 1 FROM objects WHERE tier = $tier AND instr(key, '#') = 0)", ("$tier", tier));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
     public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, CancellationToken cancellationToken)
     {
         await using var command = Command("""

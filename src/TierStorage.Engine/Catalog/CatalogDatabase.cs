@@ -671,21 +671,15 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
     ];
 
-    private SessionRecord ReadSession(SqliteDataReader reader) => ReadSessionRow(reader) with
-    {
-        LogPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(5) ? null : reader.GetString(5)),
-        HandoffPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(6) ? null : reader.GetString(6)),
-    };
-
-    private static SessionRecord ReadSessionRow(SqliteDataReader reader) => new()
+    private SessionRecord ReadSession(SqliteDataReader reader) => new()
     {
         SessionId = reader.GetString(0),
         Phase = reader.GetInt32(1),
         StartedAt = FromUnixMs(reader.GetInt64(2)),
         EndedAt = reader.IsDBNull(3) ? null : FromUnixMs(reader.GetInt64(3)),
         State = Enum.Parse<SessionState>(reader.GetString(4)),
-        LogPath = reader.IsDBNull(5) ? null : reader.GetString(5),
-        HandoffPath = reader.IsDBNull(6) ? null : reader.GetString(6),
+        LogPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(5) ? null : reader.GetString(5)),
+        HandoffPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(6) ? null : reader.GetString(6)),
         LogIndexedBytes = reader.GetInt64(7),
         EventCount = reader.GetInt64(8),
     };

@@ -105,8 +105,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>The catalog records objects stored on the tier (it was reachable and used before).</summary>
-    internal async Task<bool> TierHoldsDataAsync(TierDefinition tier, CancellationToken cancellationToken) =>
-        (await _catalog.SumObjectsAsync(tier.Name, DateTimeOffset.MaxValue, cancellationToken).ConfigureAwait(false)).Count > 0;
+    internal Task<bool> TierHoldsDataAsync(TierDefinition tier, CancellationToken cancellationToken) =>
+        _catalog.HasObjectsAsync(tier.Name, cancellationToken);
 
     public string Root => Layout.Root;
     public TierPolicy Policy { get; }

@@ -174,13 +174,14 @@ public sealed class FolderObjectStore : IQuotaStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>A tier's folder is its user's alone (0700), as the workspace is: it holds the same sessions.</summary>
+    internal const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     /// <summary>
     /// A missing root is created, but only when its parent exists: a missing parent means a drive that is not
     /// plugged in or a share that is not mounted, and creating the whole chain would quietly write the backup onto
     /// the local disk instead. That case is ErrorIds.TierUnreachable, so the caller queues the backup.
     /// </summary>
-    internal const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     private void EnsureRoot()
     {
         if (Directory.Exists(_root)) return;
@@ -189,7 +190,6 @@ public sealed class FolderObjectStore : IQuotaStore
         if (!_createMissingRoot) throw Gone();
         try
         {
-            // The user's alone, as the workspace is: the tier holds the same sessions.
             if (OperatingSystem.IsWindows()) Directory.CreateDirectory(_root);
             else Directory.CreateDirectory(_root, PrivateFolder);
         }
