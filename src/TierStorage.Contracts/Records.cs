@@ -48,6 +48,25 @@ public sealed record WorkspaceInfo
     /// <summary>True when this call wrote the policy file (new workspace or -Force).</summary>
     public bool PolicyWritten { get; init; }
     public IReadOnlyList<string> CreatedDirectories { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    /// <summary>The workspace's folder on every backup and archive tier (&lt;project&gt;-&lt;id&gt;), so projects sharing a tier
+    /// never touch each other's objects; empty for a workspace that backed up before namespaces existed.</summary>
+    public string Namespace { get; init; } = "";
+}
+
+/// <summary>What Initialize-TierWorkspace -NewIdentity changed: a copied workspace became a project of its own.</summary>
+public sealed record WorkspaceIdentityChange
+{
+    public string Path { get; init; } = "";
+    public string WorkspaceId { get; init; } = "";
+    /// <summary>The new namespace on the tiers.</summary>
+    public string Namespace { get; init; } = "";
+    /// <summary>The namespace the workspace shared with its original, which keeps it.</summary>
+    public string PreviousNamespace { get; init; } = "";
+    /// <summary>Sessions this workspace still holds locally whose tier copies were the original's: the next backup stores
+    /// them in the new namespace.</summary>
+    public IReadOnlyList<string> SessionsToBackUp { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    /// <summary>Sessions that only the original's tiers held: no longer in this workspace's catalog.</summary>
+    public IReadOnlyList<string> SessionsLeftToOriginal { get; init => field = Readable.List(value); } = ReadableList<string>.None;
 }
 
 /// <summary>One result of Test-TierPolicy: a problem (or a note) with where it is.</summary>

@@ -46,6 +46,12 @@ public static class ErrorIds
     public const string PolicyExists = "PolicyExists";
     public const string WorkspaceNotFound = "WorkspaceNotFound";
     public const string WorkspaceNotWritable = "WorkspaceNotWritable";
+    /// <summary>workspace.json is not a workspace identity.</summary>
+    public const string WorkspaceIdentityInvalid = "WorkspaceIdentityInvalid";
+    /// <summary>The workspace is a copy of one that still exists, so the tiers' namespace belongs to the original.</summary>
+    public const string WorkspaceCopied = "WorkspaceCopied";
+    /// <summary>A workspace that stored objects in its namespace cannot take over another.</summary>
+    public const string NamespaceInUse = "NamespaceInUse";
     public const string DiskFull = "DiskFull";
     public const string InvalidSessionId = "InvalidSessionId";
     public const string SessionNotFound = "SessionNotFound";

@@ -233,10 +233,17 @@ internal static class BackupCommand
     private static Command CreateRebuild(CliContext context)
     {
         var fromTier = new Option<string>("--from-tier") { Description = "Tier whose manifests rebuild the catalog", HelpName = "NAME", Required = true };
-        var command = new Command("rebuild", "Rebuild the catalog's sessions and objects from a tier's manifests (after the local disk was lost)") { fromTier };
+        var space = new Option<string>("--namespace")
+        {
+            Description = "First take over this namespace on the tiers: the one a lost workspace of this project used (only before anything is backed up)",
+            HelpName = "NAMESPACE",
+        };
+        var command = new Command("rebuild", "Rebuild the catalog's sessions and objects from a tier's manifests (after the local disk was lost)") { fromTier, space };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            if (parseResult.GetValue(space) is { } adopted)
+                await workspace.AdoptNamespaceAsync(parseResult.GetValue(fromTier)!, adopted, cancellationToken).ConfigureAwait(false);
             var rows = new List<string[]>();
             await foreach (var r in workspace.Backups.RebuildCatalogAsync(parseResult.GetValue(fromTier), cancellationToken).ConfigureAwait(false))
             {

@@ -11,10 +11,20 @@ internal static class InitCommand
         var path = new Option<string?>("--path") { Description = "Directory to initialize (default: --workspace, $TIERSTORAGE_WORKSPACE, else ./.tierstorage)", HelpName = "DIR" };
         var template = new Option<string?>("--policy-template") { Description = "Policy file to copy in (default: the embedded default policy)", HelpName = "FILE" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing policy" };
+        var newIdentity = new Option<bool>("--new-identity")
+        {
+            Description = "Give a copied workspace its own id and namespace on the tiers (it forgets the original's tier copies; nothing on a tier changes)",
+        };
 
-        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force };
+        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force, newIdentity };
+        command.Validators.Add(result =>
+        {
+            if (ValueParsers.IsGiven(result, newIdentity) && (ValueParsers.IsGiven(result, template) || ValueParsers.IsGiven(result, force)))
+                result.AddError("--new-identity cannot be combined with --policy-template or --force.");
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (parseResult.GetValue(newIdentity)) return await NewIdentityAsync(context, parseResult, parseResult.GetValue(path), cancellationToken).ConfigureAwait(false);
             var info = await TierWorkspace.InitializeAsync(
                 parseResult.GetValue(path) ?? parseResult.GetValue(context.Workspace),
                 parseResult.GetValue(template),
@@ -30,9 +40,33 @@ internal static class InitCommand
             context.Stdout.WriteLine($"Initialized workspace {info.Path}");
             context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
             context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
+            context.Stdout.WriteLine($"  namespace on the tiers: {(info.Namespace.Length == 0 ? "(the tier root)" : info.Namespace)}");
             foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static async Task<int> NewIdentityAsync(CliContext context, ParseResult parseResult, string? path, CancellationToken cancellationToken)
+    {
+        await using var workspace = await TierWorkspace.OpenAsync(new WorkspaceOptions
+        {
+            WorkspacePath = path ?? parseResult.GetValue(context.Workspace),
+            PolicyPath = parseResult.GetValue(context.Policy),
+            // The warning that this is a copy is what the user is acting on: not repeated.
+            Warning = message => { if (!message.Contains("is a copy of", StringComparison.Ordinal)) context.Warn(message); },
+        }, cancellationToken).ConfigureAwait(false);
+        var change = await workspace.NewIdentityAsync(cancellationToken).ConfigureAwait(false);
+        if (context.IsJson(parseResult))
+        {
+            context.WriteJson(change);
+            return ExitCodes.Success;
+        }
+        context.Stdout.WriteLine($"Workspace {change.Path} has a new identity: namespace {change.Namespace} (was {(change.PreviousNamespace.Length == 0 ? "the tier root" : change.PreviousNamespace)}).");
+        if (change.SessionsToBackUp.Count > 0)
+            context.Stdout.WriteLine($"  {change.SessionsToBackUp.Count} session(s) held here go back to Completed; the next backup stores them in the new namespace.");
+        if (change.SessionsLeftToOriginal.Count > 0)
+            context.Stdout.WriteLine($"  {change.SessionsLeftToOriginal.Count} session(s) only the original's tiers held are left to the original: {string.Join(", ", change.SessionsLeftToOriginal)}");
+        return ExitCodes.Success;
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class BackupOperations
         var located = await LocateBackupAsync(sessionId, null, cancellationToken).ConfigureAwait(false);
         if (located is not { } found || found.Tier.Level == TierLevel.Archive) return null;
         var (tier, manifestKey) = found;
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var manifest = await ReadSessionManifestAsync(store, tier, manifestKey, sessionId, cancellationToken).ConfigureAwait(false);
         if (manifest.Find(fileName) is not { } file) return null;
         Directory.CreateDirectory(directory);
@@ -92,7 +92,7 @@ public sealed partial class BackupOperations
         if (_workspace.Policy.GetTier(TierLevel.Archive) is not { } tier) return null;
         var folder = BackupLayout.PhaseFolder(phase, await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
         var key = PhaseArchiveManifest.ManifestKeyFor(folder);
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         if (await store.StatAsync(key, cancellationToken).ConfigureAwait(false) is null) return null;
         return await ReadPhaseManifestAsync(store, tier, key, cancellationToken).ConfigureAwait(false);
     }

@@ -228,7 +228,7 @@ public sealed partial class BackupOperations
         {
             var otherTier = _workspace.Policy.GetTier(other.Tier);
             if (otherTier is null) continue;
-            await using var otherStore = await _workspace.OpenStoreAsync(otherTier, cancellationToken).ConfigureAwait(false);
+            await using var otherStore = await _workspace.OpenStoreForReadingAsync(otherTier, cancellationToken).ConfigureAwait(false);
             var storeKey = other.Key.Split(ArchiveMemberSeparator)[0];
             if (await otherStore.StatAsync(storeKey, cancellationToken).ConfigureAwait(false) is not null)
             {

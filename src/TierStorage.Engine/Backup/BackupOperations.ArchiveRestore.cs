@@ -26,7 +26,7 @@ public sealed partial class BackupOperations
         }
         foreach (var tier in candidates)
         {
-            await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+            await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
             await foreach (var info in store.ListAsync("metadata/", cancellationToken).ConfigureAwait(false))
             {
                 if (!info.Key.EndsWith("_manifest.json", StringComparison.Ordinal)) continue;
@@ -54,7 +54,7 @@ public sealed partial class BackupOperations
         long started, CancellationToken cancellationToken)
     {
         var sessionId = request.SessionId;
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var phaseManifest = await ReadPhaseManifestAsync(store, tier, manifestKey, cancellationToken).ConfigureAwait(false);
         var archiveKey = phaseManifest.ArchiveKey;
 
@@ -153,7 +153,7 @@ public sealed partial class BackupOperations
         var folder = BackupLayout.PhaseFolder(phase, await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
         var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
         PhaseArchiveManifest phaseManifest;
-        await using (var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false))
+        await using (var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false))
         {
             if (await store.StatAsync(manifestKey, cancellationToken).ConfigureAwait(false) is null)
                 throw new TierStorageException(ErrorIds.BackupNotFound, TierErrorKind.ObjectNotFound,

@@ -52,9 +52,18 @@ public sealed partial class BackupOperations
 
     private async IAsyncEnumerable<BackupCheck> CheckTierAsync(TierDefinition tier, BackupCheckRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
+        if (onTier.Count == 0)
+        {
+            // A workspace recreated after its disk was lost has a new namespace: say which ones the tier holds.
+            var spaces = await _workspace.ListTierNamespacesAsync(tier, cancellationToken).ConfigureAwait(false);
+            if (spaces.Count > 0)
+                _workspace.Warn($"Tier '{tier.Name}' holds nothing in this workspace's namespace '{_workspace.Identity.Namespace}'. It holds: " +
+                    $"{TierWorkspace.DescribeNamespaces(spaces)}. If one is this project's (a workspace recreated after its disk was lost), " +
+                    $"rebuild with Update-TierCatalog -FromTier {tier.Name} -Namespace <namespace> (tierstorage catalog rebuild --from-tier {tier.Name} --namespace <namespace>).");
+        }
 
         var catalogued = new List<StoredObject>();
         await foreach (var o in Catalog.ListObjectsAsync(tier.Name, request.SessionId, cancellationToken).ConfigureAwait(false)) catalogued.Add(o);
@@ -217,9 +226,18 @@ public sealed partial class BackupOperations
     public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
+        if (onTier.Count == 0)
+        {
+            // A workspace recreated after its disk was lost has a new namespace: say which ones the tier holds.
+            var spaces = await _workspace.ListTierNamespacesAsync(tier, cancellationToken).ConfigureAwait(false);
+            if (spaces.Count > 0)
+                _workspace.Warn($"Tier '{tier.Name}' holds nothing in this workspace's namespace '{_workspace.Identity.Namespace}'. It holds: " +
+                    $"{TierWorkspace.DescribeNamespaces(spaces)}. If one is this project's (a workspace recreated after its disk was lost), " +
+                    $"rebuild with Update-TierCatalog -FromTier {tier.Name} -Namespace <namespace> (tierstorage catalog rebuild --from-tier {tier.Name} --namespace <namespace>).");
+        }
 
         foreach (var manifestKey in onTier.Keys.Where(BackupLayout.IsSessionManifest).OrderBy(k => k, StringComparer.Ordinal))
         {
@@ -324,7 +342,7 @@ public sealed partial class BackupOperations
     public async IAsyncEnumerable<TierConnectionStep> TestConnectionAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var key = $"_tierstorage_connection_test/{Guid.NewGuid():N}/probe.bin";
         var probe = RandomNumberGenerator.GetBytes(256 * 1024);
         var md5 = Convert.ToHexString(MD5.HashData(probe)).ToLowerInvariant();

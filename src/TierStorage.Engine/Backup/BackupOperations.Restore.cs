@@ -58,7 +58,7 @@ public sealed partial class BackupOperations
         }
         var (tier, manifestKey) = located.Value;
         var prefix = manifestKey[..^SessionManifest.FileName.Length];
-        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var manifest = await ReadSessionManifestAsync(store, tier, manifestKey, sessionId, cancellationToken).ConfigureAwait(false);
         // Refused before the first byte is downloaded: a restore that cannot be unpacked changes nothing, not even staging/.
         var destinationPath = request.Destination is null ? null : Path.GetFullPath(request.Destination);
@@ -165,7 +165,7 @@ public sealed partial class BackupOperations
         }
         foreach (var tier in candidates.Where(t => t.Level != TierLevel.Archive))
         {
-            await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+            await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
             await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
                 if (BackupLayout.IsSessionManifest(info.Key) && BackupLayout.SessionOf(info.Key) == sessionId)
                     return (tier, info.Key);

@@ -42,12 +42,12 @@ public sealed partial class BackupOperations
         var isLocal = string.Equals(tier.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase);
         if (isLocal || tier.Kind == TierKind.Folder)
         {
-            var root = isLocal ? _workspace.Root : TierStoreFactory.FolderPath(tier, _workspace.StoreContext);
+            var root = isLocal ? _workspace.Root : TierStoreFactory.FolderPath(tier, _workspace.StoreContextFor(tier));
             (count, used, recent) = MeasureDirectory(root, since, skipMetadata: !isLocal);
             source = "disk";
             if (!Directory.Exists(root))
             {
-                var parentMissing = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root)) is not { } parent || !Directory.Exists(parent);
+                var parentMissing = isLocal || TierStoreFactory.FolderParent(tier, _workspace.StoreContextFor(tier)) is not { } parent || !Directory.Exists(parent);
                 var heldData = !isLocal && await _workspace.TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false);
                 unavailable = isLocal || parentMissing || heldData;
                 message = !unavailable ? $"'{root}' is not there yet; the first backup to the tier creates it."
@@ -60,7 +60,7 @@ public sealed partial class BackupOperations
             (count, used, recent) = (0, 0, 0);
             try
             {
-                await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+                await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
                 await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
                 {
                     count++;

@@ -121,8 +121,6 @@ public sealed partial class CatalogDatabase : IUploadStateStore
             decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
-    /// (growth). Members of an archive (key#path) are not objects of the store and are left out. One indexed aggregate.</summary>
     /// <summary>True when the catalog records any object on the tier (one indexed probe, not a sum over all of them).</summary>
     public async Task<bool> HasObjectsAsync(string tier, CancellationToken cancellationToken)
     {
@@ -130,6 +128,8 @@ public sealed partial class CatalogDatabase : IUploadStateStore
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
 
+    /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
+    /// (growth). Members of an archive (key#path) are not objects of the store and are left out. One indexed aggregate.</summary>
     public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, CancellationToken cancellationToken)
     {
         await using var command = Command("""

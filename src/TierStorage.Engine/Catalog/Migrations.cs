@@ -199,6 +199,18 @@ internal static class Migrations
         new(9, "rejected lines per session", """
             ALTER TABLE sessions ADD COLUMN rejected_lines INTEGER NOT NULL DEFAULT 0 CHECK (rejected_lines >= 0);
             """),
+
+        // Which namespace of the tiers this workspace's objects live under (invariant 7), mirrored from workspace.json so
+        // that losing either one loses nothing. One row.
+        new(10, "workspace identity", """
+            CREATE TABLE workspace_identity (
+                singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+                id         TEXT NOT NULL,
+                namespace  TEXT NOT NULL,
+                root       TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            """),
     ];
 
     /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",

@@ -91,7 +91,7 @@ public sealed partial class TierWorkspace
                     await store.PutAsync($"{folder}/{Path.GetFileName(path)}", content, new PutOptions(), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (TierStorageException ex) when (CannotReachNow(ex))
+            catch (TierStorageException ex) when (CannotReachNow(ex) || ex.ErrorId == ErrorIds.WorkspaceCopied)
             {
                 Warn($"The review of phase {phase} was written to '{directory}' but not copied to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
             }

@@ -95,12 +95,26 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Backup, restore, verification and catalog rebuild against the policy's tiers.</summary>
     public BackupOperations Backups { get; }
 
-    internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
+    /// <summary>What the store behind <paramref name="tier"/> needs: every tier but the workspace itself gets the workspace's namespace.</summary>
+    internal TierStoreContext StoreContextFor(TierDefinition tier) => new()
+    {
+        WorkspaceRoot = Root,
+        CredentialsDirectory = Layout.CredentialsDirectory,
+        Namespace = tier.Level == TierLevel.Local ? "" : Identity.Namespace,
+    };
 
-    /// <summary>Opens the store behind a policy tier; a folder tier the catalog says holds data is not re-created when its root is gone.</summary>
+    /// <summary>Opens the store behind a policy tier to store or delete objects there: refused in a copied workspace
+    /// (<see cref="EnsureOwnsTiers"/>). A folder tier the catalog says holds data is not re-created when its root is gone.</summary>
     internal async Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken)
     {
-        var context = StoreContext with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
+        if (tier.Level != TierLevel.Local) EnsureOwnsTiers(tier.Name);
+        return await OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens the store behind a policy tier only to read it (checks, restores, usage, catalog rebuilds).</summary>
+    internal async Task<IObjectStore> OpenStoreForReadingAsync(TierDefinition tier, CancellationToken cancellationToken)
+    {
+        var context = StoreContextFor(tier) with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
         return await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
     }
 
@@ -188,8 +202,13 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 await AtomicFile.WriteAllTextAsync(gitignore, "# Never commit OAuth tokens or keys.\ncredentials/\n", overwrite: false, cancellationToken).ConfigureAwait(false);
             await AtomicFile.WriteAllTextAsync(layout.PolicyPath, yaml, overwrite: true, cancellationToken).ConfigureAwait(false);
             await using (await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false)) { }
+            // Opening it gives a new workspace its identity (and keeps an existing one's): its namespace on the tiers.
+            string space;
+            await using (var opened = await OpenAsync(new WorkspaceOptions { WorkspacePath = layout.Root, PolicyPath = layout.PolicyPath }, cancellationToken).ConfigureAwait(false))
+                space = opened.Identity.Namespace;
             return new WorkspaceInfo
             {
+                Namespace = space,
                 Path = layout.Root,
                 PolicyPath = layout.PolicyPath,
                 CatalogPath = layout.CatalogPath,
@@ -229,6 +248,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog -FromTier <tier> (tierstorage catalog rebuild --from-tier <tier>) to bring back what the tiers hold.");
         try
         {
+            await workspace.EstablishIdentityAsync(cancellationToken).ConfigureAwait(false);
             await workspace.CatchUpActiveLogsAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -240,7 +260,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         {
             debug($"Catalog '{layout.CatalogPath}', schema version {catalog.SchemaVersion}.");
             foreach (var tier in policy.Tiers.OrderBy(t => t.Level))
-                debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContext)}'" : "")}.");
+                debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContextFor(tier))}'" : "")}.");
             debug($"Workspace opened in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");
         }
         return workspace;

@@ -7,6 +7,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Creates a workspace's folder layout and its policy file.</summary>
 /// <remarks>
 /// <para>Initialize-TierWorkspace creates the local tier's layout (logs/, state/, analytics/, handoffs/, credentials/) and writes tierstorage.yaml: the embedded default policy, or a copy of -PolicyTemplate after it was validated. An existing policy is never overwritten without -Force.</para>
+/// <para>A new workspace also gets its identity (workspace.json): a random id and its own namespace, the folder &lt;project&gt;-&lt;id&gt; that holds its objects on every backup and archive tier, so projects sharing a tier never see, overwrite or delete each other's objects. A moved workspace keeps its identity. A copy of a workspace that still exists reads the tiers but refuses to write there until it gets its own namespace with -NewIdentity.</para>
 /// </remarks>
 /// <example>
 /// <code>Initialize-TierWorkspace -Path .tierstorage</code>
@@ -16,10 +17,18 @@ namespace TierStorage.PowerShell.Commands;
 /// <code>Initialize-TierWorkspace -PolicyTemplate ./examples/tierstorage.yaml -Force</code>
 /// <para>Replaces the policy of the default workspace with a copy of the example policy.</para>
 /// </example>
-[Cmdlet(VerbsData.Initialize, "TierWorkspace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(WorkspaceInfo))]
+/// <example>
+/// <code>Initialize-TierWorkspace -Path ../experiment/.tierstorage -NewIdentity</code>
+/// <para>Makes a copied workspace a project of its own: a new id and namespace on the tiers. Sessions it still holds locally are backed up again into the new namespace; sessions only the original's tiers hold are left to the original.</para>
+/// </example>
+[Cmdlet(VerbsData.Initialize, "TierWorkspace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = CreateSet)]
+[OutputType(typeof(WorkspaceInfo), ParameterSetName = [CreateSet])]
+[OutputType(typeof(WorkspaceIdentityChange), ParameterSetName = [NewIdentitySet])]
 public sealed class InitializeTierWorkspaceCommand : TierCmdlet
 {
+    private const string CreateSet = "Create";
+    private const string NewIdentitySet = "NewIdentity";
+
     /// <summary>Workspace directory; default $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage.</summary>
     [Parameter(Position = 0)]
     [Alias("WorkspacePath", "Workspace")]
@@ -27,19 +36,50 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
     public string? Path { get; set; }
 
     /// <summary>Policy file copied into the workspace instead of the embedded default.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = CreateSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.PolicyPathCompleter))]
     public string? PolicyTemplate { get; set; }
 
     /// <summary>Overwrite an existing policy.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = CreateSet)]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>Give a copied workspace its own id and namespace on the tiers. It forgets the original's tier copies; nothing on any tier changes.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NewIdentitySet)]
+    public SwitchParameter NewIdentity { get; set; }
 
     protected override void ProcessRecord()
     {
         var path = ResolvePath(Path);
         var target = TierWorkspace.ResolveWorkspacePath(path, CurrentDirectory);
+        if (NewIdentity)
+        {
+            if (!ShouldProcess(target, "Give the workspace a new id and its own namespace on the tiers, forgetting the original's tier copies"))
+            {
+                return;
+            }
+
+            ProcessItem(target, () =>
+            {
+                var workspace = Await(TierWorkspace.OpenAsync(new WorkspaceOptions
+                {
+                    WorkspacePath = target, BaseDirectory = CurrentDirectory, Verbose = DeferredVerbose, Debug = DeferredDebug,
+                    // The warning that this is a copy is what the user is acting on: not repeated.
+                    Warning = message => { if (!message.Contains("is a copy of", StringComparison.Ordinal)) DeferredWarning(message); },
+                }, CancellationToken));
+                try
+                {
+                    WriteObject(Await(workspace.NewIdentityAsync(CancellationToken)));
+                }
+                finally
+                {
+                    Await(workspace.DisposeAsync());
+                }
+            });
+            return;
+        }
+
         // The attribute's impact is Medium; overwriting the policy is said in the prompt so -Confirm shows it.
         var action = Force ? "Initialize workspace, overwriting its policy" : "Initialize workspace";
         if (!ShouldProcess(target, action))

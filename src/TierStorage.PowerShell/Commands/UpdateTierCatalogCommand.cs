@@ -12,6 +12,10 @@ namespace TierStorage.PowerShell.Commands;
 /// <para>Rebuilds the catalog from the drive tier.</para>
 /// </example>
 /// <example>
+/// <code>Update-TierCatalog -FromTier backup -Namespace myproject-1a2b3c4d</code>
+/// <para>In a workspace recreated after its disk was lost, takes over the namespace the lost workspace used on the tiers (the warning of a rebuild that finds nothing lists the namespaces a tier holds), then rebuilds the catalog from it.</para>
+/// </example>
+/// <example>
 /// <code>Update-TierCatalog archive -WhatIf</code>
 /// <para>Shows what rebuilding from the archive tier would change.</para>
 /// </example>
@@ -26,13 +30,25 @@ public sealed class UpdateTierCatalogCommand : WorkspaceCmdlet
     [ArgumentCompleter(typeof(Completion.TierNameCompleter))]
     public string? FromTier { get; set; }
 
+    /// <summary>The namespace on the tiers to take over first: the one a lost workspace of this project used (its folder on
+    /// every backup and archive tier). Only for a workspace that has not backed anything up yet.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string? Namespace { get; set; }
+
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(FromTier!, "Rebuild the catalog from the tier's manifests"))
+        var action = Namespace is null ? "Rebuild the catalog from the tier's manifests"
+            : $"Take over namespace '{Namespace}' and rebuild the catalog from the tier's manifests";
+        if (!ShouldProcess(FromTier!, action))
         {
             return;
         }
 
-        ProcessItem(FromTier, () => WriteStream(Workspace.Backups.RebuildCatalogAsync(FromTier, CancellationToken)));
+        ProcessItem(FromTier, () =>
+        {
+            if (Namespace is not null) Await(Workspace.AdoptNamespaceAsync(FromTier!, Namespace, CancellationToken));
+            WriteStream(Workspace.Backups.RebuildCatalogAsync(FromTier, CancellationToken));
+        });
     }
 }

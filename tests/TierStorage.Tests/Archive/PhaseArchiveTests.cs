@@ -63,7 +63,7 @@ public sealed class PhaseArchiveTests
             Assert.Equal(BackupCheckStatus.Ok, Assert.Single(await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { SessionId = ids[0] }, None))).Status);
 
             // Damage on the archive tier is still found without naming it.
-            File.WriteAllBytes(Path.Combine(root, "archive", "Phase_1.tar.gz"), [1, 2, 3]);
+            File.WriteAllBytes(Path.Combine(root, "archive", bed.Namespace, "Phase_1.tar.gz"), [1, 2, 3]);
             Assert.Contains(await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest(), None)),
                 c => (c.Tier, c.Status, c.Key) == ("archive", BackupCheckStatus.Corrupt, "Phase_1.tar.gz"));
         }
@@ -84,13 +84,13 @@ public sealed class PhaseArchiveTests
             Assert.True(archived.Verified);
             Assert.Equal(ids, archived.Sessions);
             Assert.Equal("Phase_1.tar.gz", archived.Key);
-            Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_1.tar.gz")));
-            Assert.True(File.Exists(Path.Combine(root, "archive", "metadata", "Phase_1_manifest.json")));
+            Assert.True(File.Exists(Path.Combine(root, "archive", bed.Namespace, "Phase_1.tar.gz")));
+            Assert.True(File.Exists(Path.Combine(root, "archive", bed.Namespace, "metadata", "Phase_1_manifest.json")));
             Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Archived);
             Assert.All(ids, id => Assert.Equal(SessionState.Archived, SessionAsync(ws, id).GetAwaiter().GetResult().State));
 
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
-            Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "backup"), "*.gz", SearchOption.AllDirectories));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace), "*.gz", SearchOption.AllDirectories));
 
             // The last session is the one still kept locally: take its files away, then bring them back from the archive.
             var local = await bed.LocalFilesAsync(ws, ids[^1]);
@@ -118,7 +118,7 @@ public sealed class PhaseArchiveTests
             var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));
 
             Assert.Equal((ErrorIds.BackupNotVerified, unsaved), (ex.ErrorId, ex.Target));
-            Assert.False(Directory.Exists(Path.Combine(root, "archive")) && Directory.EnumerateFiles(Path.Combine(root, "archive"), "*.tar.gz").Any());
+            Assert.False(Directory.Exists(Path.Combine(root, "archive", bed.Namespace)) && Directory.EnumerateFiles(Path.Combine(root, "archive", bed.Namespace), "*.tar.gz").Any());
         }
         Directory.Delete(root, true);
     }
@@ -135,7 +135,7 @@ public sealed class PhaseArchiveTests
             var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None));
 
             Assert.Equal(ErrorIds.BackupNotVerified, ex.ErrorId);
-            Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(root, "backup"), "manifest.json", SearchOption.AllDirectories));
+            Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace), "manifest.json", SearchOption.AllDirectories));
         }
         Directory.Delete(root, true);
     }
@@ -150,7 +150,7 @@ public sealed class PhaseArchiveTests
             var ids = await BackedUpPhaseAsync(bed, ws, 1);
             await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             await ws.Backups.DeleteSessionCopyAsync(ids[0], "backup", None);
-            var archive = Path.Combine(root, "archive", "Phase_1.tar.gz");
+            var archive = Path.Combine(root, "archive", bed.Namespace, "Phase_1.tar.gz");
             var bytes = File.ReadAllBytes(archive);
             bytes[bytes.Length / 2] ^= 0x5A;
             File.WriteAllBytes(archive, bytes);
@@ -171,7 +171,7 @@ public sealed class PhaseArchiveTests
         var s3 = new FakeS3Client();
         bed.StoreFactory = (tier, context, ct) => Task.FromResult<IObjectStore>(tier.Kind == TierKind.S3
             ? new S3ObjectStore(new S3StoreOptions { TierName = tier.Name, Bucket = "archive-bucket", Prefix = "ts", TimeProvider = bed.Time }, s3)
-            : new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)));
+            : TierStoreFactory.FolderStore(tier, context));
         await using (bed)
         {
             var ws = await bed.OpenAsync();

@@ -82,7 +82,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
                 PartSize = 5 * S3StoreOptions.MiB,
                 MultipartThreshold = multipartThreshold,
             })
-            : new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)));
+            : TierStoreFactory.FolderStore(tier, context));
         return new Bed(test, prefix, root);
     }
 

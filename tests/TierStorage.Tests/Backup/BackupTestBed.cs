@@ -26,14 +26,19 @@ internal sealed class BackupTestBed : IAsyncDisposable
 
     public string Root { get; }
     public string WorkspaceRoot => Path.Combine(Root, "ws");
-    public string TierRoot => Path.Combine(Root, "tier");
+    /// <summary>The tier's folder as the policy names it; projects' namespaces are folders in it.</summary>
+    public string TierBase => Path.Combine(Root, "tier");
+    /// <summary>This workspace's namespace on the tiers (workspace.json, written by InitializeAsync).</summary>
+    public string Namespace => WorkspaceIdentity.Parse(File.ReadAllBytes(WorkspaceIdentity.PathIn(WorkspaceRoot)), "test").Namespace;
+    /// <summary>The workspace's own folder on the tier: where its keys live.</summary>
+    public string TierRoot => Path.Combine(TierBase, Namespace);
     public WorkspaceLayout Layout => new(WorkspaceRoot);
     public ManualTime Time { get; } = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
     public StoreFaults Faults { get; } = new();
     /// <summary>Replaces the faulty folder store (e.g. a Drive store against the fake).</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; set; }
 
-    /// <param name="tierYaml">The level-2 tier's YAML (list item); default a folder tier at <see cref="TierRoot"/>.</param>
+    /// <param name="tierYaml">The level-2 tier's YAML (list item); default a folder tier at <see cref="TierBase"/>.</param>
     public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null)
     {
         var bed = new BackupTestBed(Path.Combine(Path.GetTempPath(), "ts-backup-" + Guid.NewGuid().ToString("N")));
@@ -43,7 +48,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
               - name: {BackupTier}
                 level: 2
                 kind: folder
-                path: {bed.TierRoot}
+                path: {bed.TierBase}
                 capacity: unlimited
                 price_per_gb_month: 0
             """;
@@ -76,7 +81,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
             Time = Time,
             StoreFactory = (tier, context, ct) => StoreFactory is { } factory
                 ? factory(tier, context, ct)
-                : Task.FromResult<IObjectStore>(new FaultyStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context), createMissingRoot: !context.TierHoldsData), Faults)),
+                : Task.FromResult<IObjectStore>(new FaultyStore(TierStoreFactory.FolderStore(tier, context), Faults)),
         }, CancellationToken.None);
         _opened.Add(workspace);
         return workspace;

@@ -14,6 +14,9 @@ public sealed class CliBackupTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private string BackupTier => Path.Combine(_temp.Root, "nas", "backup");
+    /// <summary>The workspace's namespace folder in the backup tier, where its keys live.</summary>
+    private string BackupFolder => Path.Combine(BackupTier, TierStorage.Engine.Workspace.WorkspaceIdentity.Parse(
+        File.ReadAllBytes(TierStorage.Engine.Workspace.WorkspaceIdentity.PathIn(_temp.Workspace)), "test").Namespace);
 
     private Task<CliRun> Run(params string[] args) => CliRunner.RunAsync([.. args, "--workspace", _temp.Workspace]);
 
@@ -62,7 +65,7 @@ public sealed class CliBackupTests : IDisposable
         Assert.Equal(BackupStatus.Succeeded, backup.Status);
         Assert.True(backup.Verified);
         Assert.Contains(backup.Files, f => f.Name == "activity.jsonl.gz" && f.Md5.Length == 32 && f.Sha256.Length == 64);
-        Assert.True(File.Exists(Path.Combine(BackupTier, "Phase_1", "sessions", id, "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(BackupFolder, "Phase_1", "sessions", id, "manifest.json")));
 
         var check = await Run("backup", "test", "--json");
         CliRunner.AssertExit(ExitCodes.Success, check);
@@ -171,7 +174,7 @@ public sealed class CliBackupTests : IDisposable
         Assert.Equal((before.EventCount, before.Tools.Single().Calls), (after.EventCount, after.Tools.Single().Calls));
         Assert.True(after.EventCount >= 3, $"{after.EventCount} events");
         Assert.Contains(after.ReportPaths, p => p.EndsWith("phase_analytics.db", StringComparison.Ordinal));
-        Assert.True(File.Exists(Path.Combine(BackupTier, "Phase_1", "phase_analytics.db")));
+        Assert.True(File.Exists(Path.Combine(BackupFolder, "Phase_1", "phase_analytics.db")));
         Assert.Contains("--full", (await Run("review", "--help")).Stdout);
     }
 

@@ -61,11 +61,11 @@ public sealed class MoveDataTierTests
             Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Subject == "Phase_0");
             Assert.Contains(moves, m => m.Action == TierMoveAction.Archive && m.Subject == "Phase_1");
             Assert.DoesNotContain(moves, m => m.Action == TierMoveAction.Archive && m.Phase >= 2);
-            Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_0.tar.gz")));
-            Assert.True(File.Exists(Path.Combine(root, "archive", "Phase_1.tar.gz")));
-            Assert.False(Directory.Exists(Path.Combine(root, "backup", "Phase_0", "sessions", ids[0])) &&
-                         Directory.EnumerateFiles(Path.Combine(root, "backup", "Phase_0", "sessions", ids[0])).Any(f => f.EndsWith(".gz", StringComparison.Ordinal)));
-            Assert.True(File.Exists(Path.Combine(root, "backup", "Phase_3", "sessions", ids[3], "manifest.json")));
+            Assert.True(File.Exists(Path.Combine(root, "archive", bed.Namespace, "Phase_0.tar.gz")));
+            Assert.True(File.Exists(Path.Combine(root, "archive", bed.Namespace, "Phase_1.tar.gz")));
+            Assert.False(Directory.Exists(Path.Combine(root, "backup", bed.Namespace, "Phase_0", "sessions", ids[0])) &&
+                         Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace, "Phase_0", "sessions", ids[0])).Any(f => f.EndsWith(".gz", StringComparison.Ordinal)));
+            Assert.True(File.Exists(Path.Combine(root, "backup", bed.Namespace, "Phase_3", "sessions", ids[3], "manifest.json")));
             Assert.Null((await SessionAsync(ws, ids[0])).LogPath);
             Assert.NotNull((await SessionAsync(ws, ids[3])).LogPath);
             Assert.Empty(await ws.Lifecycle.PlanAsync(None));
@@ -103,7 +103,7 @@ public sealed class MoveDataTierTests
                 var info = await SessionAsync(ws, id);
                 Assert.True(info.LogPath is not null || info.Verified, $"{id} lost its last copy");
             }
-            Assert.All(ids, id => Assert.True(Directory.EnumerateFiles(Path.Combine(root, "backup"), "activity.jsonl.gz", SearchOption.AllDirectories)
+            Assert.All(ids, id => Assert.True(Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace), "activity.jsonl.gz", SearchOption.AllDirectories)
                 .Any(f => f.Contains(id, StringComparison.Ordinal)), id));
         }
         Directory.Delete(root, true);

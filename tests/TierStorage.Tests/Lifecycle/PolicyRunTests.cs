@@ -49,7 +49,7 @@ public sealed class PolicyRunTests
 
             // Issue 11 #3: a torn archive, after the backup copies were deleted, left its sessions with no readable copy
             // and the next run exited 0 without a word. Every run re-checks the archives it relies on.
-            var archive = Directory.EnumerateFiles(Path.Combine(root, "archive"), "Phase_0*.tar.gz").Single();
+            var archive = Directory.EnumerateFiles(Path.Combine(root, "archive", bed.Namespace), "Phase_0*.tar.gz").Single();
             File.WriteAllBytes(archive, File.ReadAllBytes(archive)[..^100]);
             var torn = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
             Assert.Equal(PolicyRunStatus.Failed, torn.Status);

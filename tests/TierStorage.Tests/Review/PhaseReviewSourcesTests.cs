@@ -40,7 +40,7 @@ public sealed class PhaseReviewSourcesTests
         public required BackupTestBed Test { get; init; }
         public required string Root { get; init; }
         public FakeS3Client S3 { get; } = new();
-        public string BackupRoot => Path.Combine(Root, "backup");
+        public string BackupRoot => Path.Combine(Root, "backup", Test.Namespace);
 
         public async ValueTask DisposeAsync()
         {
@@ -57,7 +57,7 @@ public sealed class PhaseReviewSourcesTests
         var bed = new Bed { Test = await CreateAsync(localSessions: 2, tierYaml: TiersYaml(root)), Root = root };
         bed.Test.StoreFactory = (tier, context, ct) => Task.FromResult<IObjectStore>(tier.Kind == TierKind.S3
             ? new S3ObjectStore(new S3StoreOptions { TierName = tier.Name, Bucket = "archive-bucket", Prefix = "ts", TimeProvider = bed.Test.Time }, bed.S3)
-            : new FaultyStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context)), bed.Test.Faults));
+            : new FaultyStore(TierStoreFactory.FolderStore(tier, context), bed.Test.Faults));
         return bed;
     }
 

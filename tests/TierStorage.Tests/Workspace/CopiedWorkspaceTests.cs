@@ -38,6 +38,9 @@ public sealed class CopiedWorkspaceTests
         {
             var sessions = await ToListAsync(copy.GetSessionsAsync(new SessionFilter(), CancellationToken.None));
             Assert.All(sessions.Where(s => s.LogPath is not null), s => Assert.StartsWith(copyRoot, s.LogPath!, StringComparison.Ordinal));
+            // The original still exists, so the copy shares its namespace on the tier until it gets its own (issue 11 #2).
+            Assert.Equal(bed.WorkspaceRoot, copy.CopyOf);
+            await copy.NewIdentityAsync(CancellationToken.None);
             var results = await ToListAsync(copy.Backups.BackupAsync(new Engine.Backup.BackupRequest { SessionIds = ids }, null, CancellationToken.None));
             Assert.All(results, r => Assert.True(r.Verified, r.Message));
             Assert.Equal(ids.Take(2), results.SelectMany(r => r.PrunedSessions).Order());

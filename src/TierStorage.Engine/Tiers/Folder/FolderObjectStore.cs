@@ -28,13 +28,18 @@ public sealed class FolderObjectStore : IQuotaStore
     private readonly string _root;
     private readonly string _metadataRoot;
     private readonly bool _createMissingRoot;
+    private readonly int _creatableLevels;
 
     /// <param name="createMissingRoot">False for a tier that already held data: its root missing is a disk or share
     /// not connected, reported as unreachable rather than re-created empty on the bare mount point.</param>
-    public FolderObjectStore(string tierName, string rootPath, bool createMissingRoot = true)
+    /// <param name="creatableLevels">How many folders at the end of <paramref name="rootPath"/> may be created: 1 for a
+    /// tier's folder, 2 for a workspace's namespace folder inside it. The folder above them must exist.</param>
+    public FolderObjectStore(string tierName, string rootPath, bool createMissingRoot = true, int creatableLevels = 1)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootPath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(creatableLevels, 1);
         _createMissingRoot = createMissingRoot;
+        _creatableLevels = creatableLevels;
         TierName = tierName;
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootPath));
         _metadataRoot = Path.Combine(_root, MetadataDirectoryName);
@@ -178,14 +183,16 @@ public sealed class FolderObjectStore : IQuotaStore
     internal const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>
-    /// A missing root is created, but only when its parent exists: a missing parent means a drive that is not
-    /// plugged in or a share that is not mounted, and creating the whole chain would quietly write the backup onto
-    /// the local disk instead. That case is ErrorIds.TierUnreachable, so the caller queues the backup.
+    /// A missing root is created, but only when the folder above the creatable levels exists (the tier folder's parent):
+    /// a missing parent means a drive that is not plugged in or a share that is not mounted, and creating the whole chain
+    /// would quietly write the backup onto the local disk instead. That case is ErrorIds.TierUnreachable, so the caller
+    /// queues the backup.
     /// </summary>
     private void EnsureRoot()
     {
         if (Directory.Exists(_root)) return;
-        var parent = Path.GetDirectoryName(_root);
+        var parent = _root;
+        for (var level = 0; level < _creatableLevels && parent is not null; level++) parent = Path.GetDirectoryName(parent);
         if (parent is null || !Directory.Exists(parent)) throw Unreachable(null);
         if (!_createMissingRoot) throw Gone();
         try

@@ -178,8 +178,12 @@ public sealed partial class GoogleDriveStore : IResumableUploadStore, IQuotaStor
     {
         if (!_folderIds.TryGetValue("", out var id))
         {
-            id = await FindOrCreateFolderAsync("root", _options.RootFolder, create, cancellationToken).ConfigureAwait(false);
-            if (id is null) return null;
+            id = "root";
+            foreach (var name in _options.RootFolder.Split('/'))
+            {
+                id = await FindOrCreateFolderAsync(id, name, create, cancellationToken).ConfigureAwait(false);
+                if (id is null) return null;
+            }
             _folderIds[""] = id;
         }
         var path = "";

@@ -9,7 +9,8 @@ public sealed record GoogleDriveStoreOptions
 
     /// <summary>Name of the tier in the policy.</summary>
     public required string TierName { get; init; }
-    /// <summary>Folder under My Drive that holds the tier's keys; found or created on first use.</summary>
+    /// <summary>Folder under My Drive that holds the tier's keys, found or created on first use: one name, or the tier's
+    /// folder and the workspace's namespace under it ("TierStorage/myproject-1a2b3c4d").</summary>
     public required string RootFolder { get; init; }
     /// <summary>Authorizes every request and refreshes the token on a 401 (a <c>UserCredential</c> from
     /// <see cref="DriveAuthorization.LoadCredentialAsync"/>).</summary>
@@ -28,8 +29,8 @@ public sealed record GoogleDriveStoreOptions
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(TierName)) throw new ArgumentException("A tier name is required.", nameof(TierName));
-        if (string.IsNullOrWhiteSpace(RootFolder) || RootFolder.Contains('/'))
-            throw new ArgumentException("The root folder must be one folder name (no '/').", nameof(RootFolder));
+        if (string.IsNullOrWhiteSpace(RootFolder) || RootFolder.Split('/').Any(s => s.Trim().Length == 0 || s is "." or ".."))
+            throw new ArgumentException("The root folder must be folder names separated by '/' (none empty, '.' or '..').", nameof(RootFolder));
         if (ChunkSize <= 0 || ChunkSize % ChunkGranularity != 0)
             throw new ArgumentException($"The chunk size must be a positive multiple of {ChunkGranularity} bytes.", nameof(ChunkSize));
         if (ResumableThreshold < 0) throw new ArgumentException("The resumable threshold cannot be negative.", nameof(ResumableThreshold));

@@ -67,12 +67,14 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
     /// <summary>Opens the store a policy's s3 tier describes. A tier the policy reader would have refused fails with
     /// ErrorIds.InvalidArgument naming the tier; an unknown profile with ErrorIds.TierAuthRequired.</summary>
     /// <param name="credentials">Explicit credentials (tests against a local server); null for the SDK's chain.</param>
-    public static S3ObjectStore FromTier(TierDefinition tier, AWSCredentials? credentials = null)
+    /// <param name="space">The workspace's namespace, a folder under the tier's prefix (TierStoreContext.Namespace).</param>
+    public static S3ObjectStore FromTier(TierDefinition tier, AWSCredentials? credentials = null, string space = "")
     {
         S3StoreOptions options;
         try
         {
             options = OptionsFromTier(tier) with { Credentials = credentials };
+            options = options with { Prefix = TierStoreFactory.Join(options.Prefix, space) };
             options.Validate();
         }
         catch (Exception e) when (e is ArgumentException or UriFormatException)
