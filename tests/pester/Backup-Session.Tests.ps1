@@ -69,7 +69,9 @@ Describe 'Backup-Session' {
         $ws = New-TestWorkspace -Name ([guid]::NewGuid())
         Start-Phase 0 -WorkspacePath $ws -Confirm:$false | Out-Null
         New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' -Phase 0 | Out-Null
-        Set-Content -Path "$ws-backup/Phase_0" -Value 'a file where the phase folder belongs'
+        $folder = Get-TierFolder -WorkspacePath $ws
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        Set-Content -Path "$folder/Phase_0" -Value 'a file where the phase folder belongs'
 
         { Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'IOError,TierStorage.PowerShell.Commands.BackupSessionCommand'

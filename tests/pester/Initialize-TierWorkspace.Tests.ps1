@@ -63,4 +63,49 @@ Describe 'Initialize-TierWorkspace' {
         Initialize-TierWorkspace -Path $path -WhatIf
         $path | Should -Not -Exist
     }
+
+    It 'gives each project its own namespace, named after the project folder, shown in the output' {
+        $project = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'my project')
+        Push-Location $project
+        try {
+            $info = Initialize-TierWorkspace -Confirm:$false
+        }
+        finally {
+            Pop-Location
+        }
+        $info.Namespace | Should -Match '^my_project-[0-9a-f]{8}$'
+        (Get-Content -Raw (Join-Path $info.Path 'workspace.json') | ConvertFrom-Json).namespace | Should -Be $info.Namespace
+        ($info | Format-Table | Out-String -Width 80) | Should -Match ([regex]::Escape($info.Namespace))
+    }
+
+    It 'a copy warns, refuses to back up into the original''s namespace, and -NewIdentity makes it a project of its own' {
+        $ws = New-TestWorkspace -Name ([guid]::NewGuid())
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false | Out-Null
+        $before = Get-ChildItem "$ws-backup" -Recurse -File | Get-FileHash | Select-Object -ExpandProperty Hash
+        $copy = "$ws-copy"
+        Copy-Item -Recurse -Path $ws -Destination $copy
+
+        $sessions = Get-Session -WorkspacePath $copy -WarningVariable warned -WarningAction SilentlyContinue
+        $sessions.SessionId | Should -Be 'session_20260101_090000'
+        "$warned" | Should -Match 'is a copy of'
+        { Get-Session -WorkspacePath $copy -WarningAction SilentlyContinue | Backup-Session -WorkspacePath $copy -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'WorkspaceCopied,TierStorage.PowerShell.Commands.BackupSessionCommand'
+
+        Initialize-TierWorkspace -Path $copy -NewIdentity -WhatIf
+        (Get-Content -Raw "$copy/workspace.json" | ConvertFrom-Json).namespace | Should -Be (Get-Content -Raw "$ws/workspace.json" | ConvertFrom-Json).namespace
+        $change = Initialize-TierWorkspace -Path $copy -NewIdentity -Confirm:$false -WarningVariable again
+        $again | Should -BeNullOrEmpty
+        $change | Should -BeOfType ([TierStorage.Contracts.WorkspaceIdentityChange])
+        $change.Namespace | Should -Not -Be $change.PreviousNamespace
+        $change.SessionsToBackUp | Should -Be @('session_20260101_090000')
+        (Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $copy -Confirm:$false -WarningVariable none).Verified | Should -BeTrue
+        $none | Should -BeNullOrEmpty
+        Join-Path "$ws-backup" $change.Namespace | Should -Exist
+        Get-ChildItem (Join-Path "$ws-backup" $change.PreviousNamespace) -Recurse -File | Get-FileHash | Select-Object -ExpandProperty Hash | Should -Be $before
+    }
+
+    It '-NewIdentity cannot be combined with -Force or -PolicyTemplate' {
+        { Initialize-TierWorkspace -NewIdentity -Force -Confirm:$false } | Should -Throw -ErrorId 'AmbiguousParameterSet,TierStorage.PowerShell.Commands.InitializeTierWorkspaceCommand'
+    }
 }

@@ -25,7 +25,7 @@ Describe 'Move-DataTier' {
         $done = Move-DataTier -WorkspacePath $ws -Confirm:$false
         $done.State | Should -Not -Contain 'Failed'
         ($done | Where-Object Action -eq Archive).Subject | Should -Be @('Phase_0', 'Phase_1')
-        Join-Path $TestDrive "$(Split-Path $ws -Leaf)-archive/Phase_0.tar.gz" | Should -Exist
+        Join-Path (Get-TierFolder -WorkspacePath $ws -Tier archive) 'Phase_0.tar.gz' | Should -Exist
         Move-DataTier -WorkspacePath $ws -Confirm:$false | Should -BeNullOrEmpty
     }
 
@@ -43,7 +43,7 @@ Describe 'Move-DataTier' {
         $DebugPreference = 'Continue'
         $debug = Get-TierUsage -WorkspacePath $ws 5>&1 |
             Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message
-        $debug | Should -Contain "Tier 'backup': level 2 (Backup), Folder, root '$ws-backup'."
+        $debug | Should -Contain "Tier 'backup': level 2 (Backup), Folder, root '$(Get-TierFolder -WorkspacePath $ws)'."
         ($debug | Where-Object { $_ -like "Catalog '$(Join-Path $ws 'analytics/agent_metrics.db')', schema version *." }) | Should -Not -BeNullOrEmpty
     }
 }

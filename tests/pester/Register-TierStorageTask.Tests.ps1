@@ -39,7 +39,9 @@ Describe 'Register-TierStorageTask.ps1' {
         $ws = New-TestWorkspace -Name ([guid]::NewGuid())
         Start-Phase 0 -WorkspacePath $ws -Confirm:$false | Out-Null
         New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' -Phase 0 | Out-Null
-        Set-Content -Path "$ws-backup/Phase_0" -Value 'a file where the phase folder belongs'
+        $folder = Get-TierFolder -WorkspacePath $ws
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        Set-Content -Path "$folder/Phase_0" -Value 'a file where the phase folder belongs'
         $run = Invoke-TaskAction (& $RegisterScript -WorkspacePath $ws -ModulePath $ModuleManifest -ActionOnly)
         $run.ExitCode | Should -Be 1
     }

@@ -29,6 +29,14 @@ retention:
 }
 
 # A completed session with one event and one snapshot; its backup is left to the caller.
+# The workspace's own folder on a folder tier of New-TestWorkspace ("$ws-backup" or "$ws-archive"): every project keeps its
+# objects in its namespace, named in the workspace's workspace.json.
+function Get-TierFolder {
+    param([Parameter(Mandatory)][string] $WorkspacePath, [ValidateSet('backup', 'archive')][string] $Tier = 'backup')
+    $identity = Get-Content -Raw (Join-Path $WorkspacePath 'workspace.json') | ConvertFrom-Json
+    Join-Path "$WorkspacePath-$Tier" $identity.namespace
+}
+
 function New-CompletedSession {
     param([string] $WorkspacePath, [string] $SessionId, [int] $Phase = 1)
     Start-Session -Phase $Phase -SessionId $SessionId -WorkspacePath $WorkspacePath | Out-Null

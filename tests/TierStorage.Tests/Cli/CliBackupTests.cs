@@ -188,4 +188,30 @@ public sealed class CliBackupTests : IDisposable
         Assert.NotEqual(ExitCodes.Success, run.ExitCode);
         Assert.Contains(ErrorIds.TierNotFound, run.Stderr);
     }
+
+    [Fact]
+    public async Task A_copied_workspace_is_told_refuses_to_back_up_and_init_new_identity_gives_it_its_own_namespace()
+    {
+        await InitAsync(BackupTier);
+        var id = await RecordSessionAsync("session_20260101_140000");
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "complete", "--wait"));
+        var copy = Path.Combine(_temp.Root, "copy", ".tierstorage");
+        Workspace.WorkspaceNamespaceTests.CopyDirectory(_temp.Workspace, copy);
+
+        var list = await CliRunner.RunAsync(["session", "list", "--workspace", copy]);
+        CliRunner.AssertExit(ExitCodes.Success, list);
+        Assert.Contains("is a copy of", list.Stderr, StringComparison.Ordinal);
+        var refused = await CliRunner.RunAsync(["backup", "run", "--workspace", copy]);
+        Assert.Equal(ExitCodes.Failed, refused.ExitCode);
+        Assert.Contains("init --new-identity", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, (await CliRunner.RunAsync(["init", "--new-identity", "--force", "--workspace", copy])).ExitCode);
+
+        var fork = await CliRunner.RunAsync(["init", "--new-identity", "--workspace", copy]);
+        CliRunner.AssertExit(ExitCodes.Success, fork);
+        Assert.Contains("has a new identity: namespace copy-", fork.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("is a copy of", fork.Stderr, StringComparison.Ordinal);
+        var backup = await CliRunner.RunAsync(["backup", "run", "--workspace", copy, "--json"]);
+        CliRunner.AssertExit(ExitCodes.Success, backup);
+        Assert.Equal(2, Directory.EnumerateFiles(BackupTier, "manifest.json", SearchOption.AllDirectories).Count(f => f.Contains(id, StringComparison.Ordinal)));
+    }
 }
