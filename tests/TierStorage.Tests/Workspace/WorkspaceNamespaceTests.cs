@@ -254,6 +254,35 @@ public sealed class WorkspaceNamespaceTests : IDisposable
         Assert.Equal(lost, bed.Namespace);
     }
 
+    [Fact]
+    public async Task A_workspace_that_backed_up_before_namespaces_keeps_its_objects_at_the_tier_root_and_is_warned()
+    {
+        await using var bed = await CreateAsync(localSessions: 1);
+        var ws = await bed.OpenAsync();
+        var id = await bed.CompletedSessionAsync(ws, seed: 1);
+        Assert.All(await BackupAsync(ws, id), r => Assert.True(r.Verified, r.Message));
+        await bed.CloseAsync(ws);
+        // What an older version left: objects at the tier's root, a catalog recording them, and no identity anywhere.
+        var space = bed.Namespace;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Path.Combine(bed.TierBase, space)))
+            Directory.Move(entry, Path.Combine(bed.TierBase, Path.GetFileName(entry)));
+        Directory.Delete(Path.Combine(bed.TierBase, space));
+        File.Delete(WorkspaceIdentity.PathIn(bed.WorkspaceRoot));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={bed.Layout.CatalogPath};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM workspace_identity";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var warnings = new List<string>();
+        await using var legacy = await TierWorkspace.OpenAsync(new WorkspaceOptions { WorkspacePath = bed.WorkspaceRoot, Warning = warnings.Add, StoreFactory = StoreFactory(bed) }, None);
+        Assert.Equal("", legacy.Identity.Namespace);
+        Assert.Contains(warnings, w => w.Contains("before workspaces had their own namespace", StringComparison.Ordinal));
+        Assert.All(await CheckAsync(legacy, readData: true), c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+    }
+
     [Theory]
     [InlineData("/home/me/my project/.tierstorage", "my_project")]
     [InlineData("/home/me/api/.TierStorage", "api")]
