@@ -19,6 +19,34 @@ public sealed class GoogleDriveStoreTests : IAsyncLifetime
     public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Fact]
+    public async Task Two_workspaces_namespaces_under_one_root_folder_hold_the_same_key_apart()
+    {
+        // Issue 11 #2: the factory gives each workspace "<root_folder>/<namespace>" as its root.
+        await using var alpha = await _bed.OpenStoreAsync(o => o with { RootFolder = RootFolder + "/alpha-11111111" });
+        await using var beta = await _bed.OpenStoreAsync(o => o with { RootFolder = RootFolder + "/beta-22222222" });
+        await alpha.PutAsync("Phase_0.tar.gz", new MemoryStream([1, 2, 3]), null, CancellationToken.None);
+        await beta.PutAsync("Phase_0.tar.gz", new MemoryStream([4, 5]), null, CancellationToken.None);
+
+        Assert.Equal([1, 2, 3], await DownloadAsync(alpha, "Phase_0.tar.gz"));
+        Assert.Equal([4, 5], await DownloadAsync(beta, "Phase_0.tar.gz"));
+        Assert.Equal(["Phase_0.tar.gz"], await ListKeysAsync(alpha));
+        Assert.True(await beta.DeleteAsync("Phase_0.tar.gz", CancellationToken.None));
+        Assert.Equal([1, 2, 3], await DownloadAsync(alpha, "Phase_0.tar.gz"));
+        var folders = _bed.Server.Files().Where(f => f.MimeType == "application/vnd.google-apps.folder").Select(f => f.Name).ToList();
+        Assert.Equal(1, folders.Count(f => f == RootFolder));
+        Assert.Contains("alpha-11111111", folders);
+        Assert.Contains("beta-22222222", folders);
+        Assert.Throws<ArgumentException>(() => new GoogleDriveStore(new GoogleDriveStoreOptions { TierName = "d", RootFolder = RootFolder + "/../x", Credential = null! }));
+    }
+
+    private static async Task<List<string>> ListKeysAsync(IObjectStore store)
+    {
+        var keys = new List<string>();
+        await foreach (var info in store.ListAsync("", CancellationToken.None)) keys.Add(info.Key);
+        return keys;
+    }
+
+    [Fact]
     public async Task Small_file_round_trips_byte_identical_through_one_multipart_request()
     {
         var data = RandomBytes(10_000, 1);
