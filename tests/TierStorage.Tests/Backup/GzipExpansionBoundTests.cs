@@ -1,7 +1,10 @@
+using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
+using TierStorage.Engine.Lifecycle;
+using TierStorage.Engine.Workspace;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers.Folder;
 using Xunit;
@@ -88,6 +91,91 @@ public sealed class GzipExpansionBoundTests
 
         Assert.Equal(("Skipped", prefix + SessionManifest.FileName), Assert.Single(rebuilt, r => r.SessionId == id) is var r ? (r.Action, r.Key) : default);
         Assert.Contains(warnings, w => w.Contains(ErrorIds.ArchiveTooLarge, StringComparison.Ordinal) && w.Contains(prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_session_in_a_phase_archive_whose_manifest_claims_6_GiB_is_refused_before_anything_is_unpacked()
+    {
+        var tiers = Path.Combine(Path.GetTempPath(), "ts-bomb-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(tiers);
+        try
+        {
+            await using var bed = await CreateAsync(localSessions: 1, tierYaml: $"""
+                  - name: backup
+                    level: 2
+                    kind: folder
+                    path: {Path.Combine(tiers, "backup")}
+                  - name: archive
+                    level: 3
+                    kind: folder
+                    path: {Path.Combine(tiers, "archive")}
+                """);
+            var ws = await bed.OpenAsync();
+            var ids = new List<string>();
+            for (var phase = 0; phase < 4; phase++)
+            {
+                bed.Time.Advance(TimeSpan.FromHours(1));
+                ids.Add((await ws.StartSessionAsync(new StartSessionRequest { Phase = phase }, None)).SessionId);
+                await ws.CompleteSessionAsync(null, None);
+            }
+            Assert.Equal(PolicyRunStatus.Succeeded, (await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None)).Status);
+            var id = ids[0];
+
+            // The phase archive is rewritten: the session's own manifest now says its log unpacks to 6 GiB, and the phase
+            // manifest's checksums match the new archive, so only the bound stands in the way.
+            var archivePath = Directory.EnumerateFiles(Path.Combine(tiers, "archive"), "Phase_0*.tar.gz").Single();
+            var phaseManifestPath = Directory.EnumerateFiles(Path.Combine(tiers, "archive", "metadata"), "Phase_0*_manifest.json").Single();
+            var memberPath = $"sessions/{id}/{SessionManifest.FileName}";
+            byte[]? newMember = null;
+            var rewritten = new MemoryStream();
+            await using (var input = new GZipStream(File.OpenRead(archivePath), CompressionMode.Decompress))
+            await using (var reader = new TarReader(input))
+            await using (var output = new GZipStream(rewritten, CompressionLevel.Fastest, leaveOpen: true))
+            await using (var writer = new TarWriter(output, TarEntryFormat.Pax))
+            {
+                while (await reader.GetNextEntryAsync(copyData: true) is { } entry)
+                {
+                    var data = new MemoryStream();
+                    if (entry.DataStream is { } stream) await stream.CopyToAsync(data);
+                    if (entry.Name == memberPath)
+                    {
+                        var manifest = SessionManifest.Parse(data.ToArray(), "test");
+                        manifest = manifest with
+                        {
+                            Files = manifest.Files.Select(f => f.Name != SessionPackager.ActivityFileName ? f : f with
+                            {
+                                SourceBytes = SixGiB, Contents = [new PackagedEntry(SessionPackager.ActivityEntryName, SixGiB)],
+                            }).ToList(),
+                        };
+                        newMember = manifest.ToUtf8Json();
+                        data = new MemoryStream(newMember);
+                    }
+                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { DataStream = new MemoryStream(data.ToArray()) });
+                }
+            }
+            Assert.NotNull(newMember);
+            var archiveBytes = rewritten.ToArray();
+            File.WriteAllBytes(archivePath, archiveBytes);
+            static string Sha(byte[] b) => Convert.ToHexStringLower(SHA256.HashData(b));
+            var phaseManifest = PhaseArchiveManifest.Parse(File.ReadAllBytes(phaseManifestPath), "test");
+            phaseManifest = phaseManifest with
+            {
+                ArchiveSize = archiveBytes.Length, ArchiveMd5 = Md5(archiveBytes), ArchiveSha256 = Sha(archiveBytes),
+                Files = phaseManifest.Files.Select(f => f.Path != memberPath ? f : f with { Size = newMember!.Length, Md5 = Md5(newMember), Sha256 = Sha(newMember) }).ToList(),
+            };
+            File.WriteAllBytes(phaseManifestPath, phaseManifest.ToUtf8Json());
+            var destination = Path.Combine(bed.Root, "restored");
+
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = destination }, null, None));
+
+            Assert.Equal((ErrorIds.ArchiveTooLarge, TierErrorKind.InvalidData), (ex.ErrorId, ex.Kind));
+            Assert.Contains(memberPath, ex.Message);
+            Assert.False(Directory.Exists(destination) && Directory.EnumerateFileSystemEntries(destination, "*", SearchOption.AllDirectories).Any());
+        }
+        finally
+        {
+            if (Directory.Exists(tiers)) Directory.Delete(tiers, recursive: true);
+        }
     }
 
     [Fact]
