@@ -82,6 +82,8 @@ public static class ErrorIds
     public const string ObjectNotFound = "ObjectNotFound";
     public const string ChecksumMismatch = "ChecksumMismatch";
     public const string UnsafeArchive = "UnsafeArchive";
+    /// <summary>Tier data the catalog cannot vouch for declares that it unpacks to more than TierStorage unpacks unvouched.</summary>
+    public const string ArchiveTooLarge = "ArchiveTooLarge";
     public const string BackupNotFound = "BackupNotFound";
     public const string BackupNotVerified = "BackupNotVerified";
     public const string InvalidManifest = "InvalidManifest";

@@ -138,6 +138,14 @@ Describe 'Add-SessionEvent' {
         $stored.Data['cmd'] | Should -Not -Match 'abcdefghijklmnopqrstuvwxyz0123456789'
     }
 
+    It 'warns, naming the session, event and field, when a field too large to scan in time is redacted whole' {
+        $huge = 'api key ' + ('-' * 20MB)
+        $stored = Add-SessionEvent -Type tool_call -Tool Bash -Data @{ output = $huge } -WorkspacePath $ws -PassThru -WarningVariable warnings -WarningAction SilentlyContinue
+        $stored.Data['output'] | Should -BeLike '`[REDACTED:*'
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "*$($session.SessionId)*tool_call event*'data.output'*"
+    }
+
     It 're-appends events piped from Get-SessionEvent by value, nulls included, as new events' {
         Add-SessionEvent -Type decision -Task 'a' -WorkspacePath $ws
         $original = Get-SessionEvent -Type decision -WorkspacePath $ws

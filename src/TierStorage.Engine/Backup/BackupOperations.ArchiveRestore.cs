@@ -93,6 +93,8 @@ public sealed partial class BackupOperations
             }, cancellationToken).ConfigureAwait(false);
 
         var manifest = await SessionManifest.ReadAsync(Path.Combine(package, SessionManifest.FileName), cancellationToken).ConfigureAwait(false);
+        // The phase manifest vouches for the package's bytes, not for what they claim to unpack to.
+        ExpansionBounds.RequireWithin(manifest, $"{tier.Name}:{archiveKey}:{prefix}{SessionManifest.FileName}");
         if (manifest.SessionId != sessionId)
             throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
                 $"The archive '{archiveKey}' holds a manifest for '{manifest.SessionId}' under '{prefix}'.", archiveKey);

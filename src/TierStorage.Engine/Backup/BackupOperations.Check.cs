@@ -200,7 +200,10 @@ public sealed partial class BackupOperations
         var manifest = await TryAsync(async () =>
         {
             await store.GetAsync(key, bytes, 0, null, cancellationToken).ConfigureAwait(false);
-            return SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{key}");
+            var parsed = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{key}");
+            // What the rebuild records is vouched for from then on, so its claims are held to the unvouched bounds here.
+            ExpansionBounds.RequireWithin(parsed, $"{tier.Name}:{key}");
+            return parsed;
         }, tier, key).ConfigureAwait(false);
         return (manifest, bytes);
     }

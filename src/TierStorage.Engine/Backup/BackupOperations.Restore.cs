@@ -112,6 +112,7 @@ public sealed partial class BackupOperations
                     $"the catalog recorded {recorded.SizeBytes:N0} bytes, SHA-256 {sha256}). Nothing was restored; Test-Backup names what else differs.", manifestKey);
         }
         var manifest = SessionManifest.Parse(bytes.ToArray(), $"{tier.Name}:{manifestKey}");
+        if (recorded?.Sha256 is null) ExpansionBounds.RequireWithin(manifest, $"{tier.Name}:{manifestKey}");
         if (manifest.SessionId != sessionId)
             throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
                 $"'{manifestKey}' on tier '{tier.Name}' describes session '{manifest.SessionId}', not '{sessionId}'.", manifestKey);

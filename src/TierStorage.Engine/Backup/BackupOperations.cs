@@ -103,6 +103,9 @@ public sealed partial class BackupOperations
         }
 
         await using var _ = store;
+        var catalogSessions = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.SessionId).ToHashSet(StringComparer.Ordinal);
+        foreach (var swept in await StagingSweep.SweepAsync(_workspace.Layout.StagingDirectory, catalogSessions, cancellationToken).ConfigureAwait(false))
+            _workspace.Inform($"Removed the partial package a stopped backup of '{swept}' left in staging.");
         var unreachable = false;
         var asked = request.SessionIds.ToHashSet(StringComparer.Ordinal);
         foreach (var sessionId in await SessionsToBackUpAsync(request, tier, cancellationToken).ConfigureAwait(false))
@@ -197,7 +200,8 @@ public sealed partial class BackupOperations
         try
         {
             Directory.CreateDirectory(_workspace.Layout.StagingDirectory);
-            sessionLock = await FileLock.AcquireAsync(staging + ".lock", TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            sessionLock = await FileLock.AcquireAsync(StagingSweep.LockPath(_workspace.Layout.StagingDirectory, sessionId), TimeSpan.FromSeconds(2),
+                removeWhenReleased: true, cancellationToken).ConfigureAwait(false);
         }
         catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.LockTimeout)
         {

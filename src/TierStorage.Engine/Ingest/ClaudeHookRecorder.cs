@@ -100,7 +100,7 @@ public static class ClaudeHookRecorder
         var recorded = EventFor(root, hook, layout.HookMarkersDirectory, now);
         if (recorded is null) return new HookOutcome(hook, null, 0, false);
         var redactor = RedactionCache.LoadForOneEvent(layout.RedactionCachePath, TierWorkspace.ResolvePolicyPath(layout.Root, policyPath));
-        var redacted = new EventRedaction(redactor).Apply(recorded);
+        var redacted = new EventRedaction(redactor).Apply(recorded, warning);
         if (TierWorkspace.TryAppendWithoutCatalog(layout, redacted, warning, cancellationToken) is not { } sessionId)
             return null;
         ForgetToolStart(root, layout.HookMarkersDirectory);

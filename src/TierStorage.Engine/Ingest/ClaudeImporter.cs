@@ -121,7 +121,11 @@ public static class ClaudeImporter
             return fresh = notStored;
         }
         await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
-            ct => workspace.Catalog.SaveIngestStateAsync(offset, pendingRows, links, parser.Malformed.Count, ct), cancellationToken).ConfigureAwait(false);
+            // What stays open between imports is transcript text too (a Task's description and subagent type, a tool's file):
+            // redacted like the events it becomes, or the catalog would keep the secrets the events do not (issue 11 #19).
+            ct => workspace.Catalog.SaveIngestStateAsync(offset,
+                [.. pendingRows.Select(r => r with { State = workspace.Redaction.Document(r.State) })],
+                [.. links.Select(l => l with { SubagentType = workspace.Redaction.Document(l.SubagentType) })], parser.Malformed.Count, ct), cancellationToken).ConfigureAwait(false);
 
         return new ImportResult
         {

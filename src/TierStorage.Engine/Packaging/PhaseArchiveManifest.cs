@@ -91,11 +91,23 @@ public sealed record PhaseArchiveManifest
         }
         if (manifest is null) throw Invalid(source, "is empty");
         if (manifest.Format > CurrentFormat) throw Invalid(source, $"has format {manifest.Format}, newer than this version reads ({CurrentFormat})");
+        // JSON null passes 'required'; everything below (and every reader after) assumes these are there.
+        if (manifest.Sessions is null || manifest.Files is null || manifest.ArchiveKey is null || manifest.ArchiveMd5 is null || manifest.ArchiveSha256 is null
+            || manifest.Totals is null || manifest.Sessions.Any(s => s?.SessionId is null)
+            || manifest.Files.Any(f => f?.SessionId is null || f.Path is null || f.Md5 is null || f.Sha256 is null))
+            throw Invalid(source, "has a null where a value is required");
+        if (ArchivePaths.Problem(manifest.ArchiveKey) is { } keyProblem) throw Invalid(source, $"names the archive '{manifest.ArchiveKey}' ({keyProblem})");
+        if (manifest.ArchiveSize < 0) throw Invalid(source, "has a negative archive size");
+        var paths = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in manifest.Files)
         {
             if (ArchivePaths.Problem(file.Path) is { } problem || !file.Path.StartsWith($"sessions/{file.SessionId}/", StringComparison.Ordinal))
                 throw Invalid(source, $"lists '{file.Path}', which is not a file of session '{file.SessionId}'");
+            if (!paths.Add(file.Path)) throw Invalid(source, $"lists '{file.Path}' twice");
         }
+        if (manifest.Sessions.GroupBy(s => s.SessionId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw Invalid(source, $"lists session '{repeated.Key}' twice");
+        if (!SessionManifest.FitsInLong(manifest.Files.Select(f => f.Size))) throw Invalid(source, "has file sizes that are negative or add up beyond 2^63 bytes");
         return manifest;
     }
 

@@ -82,6 +82,8 @@ public static class SafeExtractor
     private static async Task<List<ExtractedFile>> UnpackAsync(string archivePath, string staging, ExtractionOptions options, CancellationToken cancellationToken)
     {
         IoErrors.Guard("creating a temp directory in", staging, () => Directory.CreateDirectory(staging));
+        if (options.Expected?.GroupBy(e => e.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw Unsafe(archivePath, twice.Key, "its manifest lists this name twice");
         var expected = options.Expected?.ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var extracted = new List<ExtractedFile>();
@@ -106,6 +108,17 @@ public static class SafeExtractor
             }
             catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
             {
+                throw Corrupt(archivePath, ex);
+            }
+            catch (NotSupportedException ex)
+            {
+                // .NET reads no GNU sparse entries (and we write none): the header names a kind of entry we never restore.
+                throw Unsafe(archivePath, $"#{seen.Count + 1}", $"its header is of a kind TierStorage never writes ({ex.Message.TrimEnd('.')}); only regular files are restored");
+            }
+            catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidOperationException)
+            {
+                // A header whose size or name length is beyond any real file (a base-256 size past 2^63, a long-name record
+                // of gigabytes) fails inside the tar reader with these: the archive is damaged, not the program.
                 throw Corrupt(archivePath, ex);
             }
             if (entry is null) break;

@@ -153,9 +153,12 @@ public sealed record SessionManifest
                     {
                         var entryAt = $"{at}.contents[{e++}]";
                         if (entry.ValueKind != JsonValueKind.Object) throw Invalid(source, $"'{entryAt}' is not an object");
-                        contents.Add(new PackagedEntry(SafeName(String(entry, "name", source, entryAt + ".name"), source, entryAt + ".name"),
-                            Size(entry, source, entryAt)));
+                        var entryName = SafeName(String(entry, "name", source, entryAt + ".name"), source, entryAt + ".name");
+                        if (contents.Any(c => string.Equals(c.Name, entryName, StringComparison.OrdinalIgnoreCase)))
+                            throw Invalid(source, $"field '{entryAt}.name' repeats '{entryName}'");
+                        contents.Add(new PackagedEntry(entryName, Size(entry, source, entryAt)));
                     }
+                    if (!FitsInLong(contents.Select(c => c.Size))) throw Invalid(source, $"the sizes in '{at}.contents' add up beyond 2^63 bytes");
                 }
                 files.Add(new PackagedFile
                 {
@@ -167,6 +170,7 @@ public sealed record SessionManifest
                     Contents = contents,
                 });
             }
+            if (!FitsInLong(files.Select(f => f.Size))) throw Invalid(source, "the sizes of its files add up beyond 2^63 bytes");
             return new SessionManifest
             {
                 Format = format, SessionId = sessionId, PhaseNumber = phaseNumber, PhaseName = phaseName, CreatedAt = createdAt, Files = files,
@@ -213,6 +217,18 @@ public sealed record SessionManifest
         var problem = ArchivePaths.Problem(name) ?? (name.Contains('/') ? "it contains '/'" : null);
         if (problem is not null) throw Invalid(source, $"field '{field}' is not a plain file name ('{name}': {problem})");
         return name;
+    }
+
+    /// <summary>False when the sizes overflow a long when added: every later total (progress, bounds) adds them.</summary>
+    internal static bool FitsInLong(IEnumerable<long> sizes)
+    {
+        long total = 0;
+        foreach (var size in sizes)
+        {
+            if (size < 0 || size > long.MaxValue - total) return false;
+            total += size;
+        }
+        return true;
     }
 
     private static TierStorageException Invalid(string source, string problem, Exception? inner = null) =>

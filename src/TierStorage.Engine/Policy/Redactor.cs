@@ -10,6 +10,8 @@ namespace TierStorage.Engine.Policy;
 public sealed class Redactor
 {
     /// <summary>Generous for one activity-log line or snapshot; a pattern that needs longer is being attacked.</summary>
+    public TimeSpan MatchTimeout { get; }
+
     internal static readonly TimeSpan DefaultMatchTimeout = TimeSpan.FromSeconds(1);
 
     private const string ValueGroup = "value";
@@ -83,6 +85,7 @@ public sealed class Redactor
     internal Redactor(RedactionPolicy policy, TimeSpan matchTimeout, bool compiled = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        MatchTimeout = matchTimeout;
         var options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
         var builtIn = policy.UseDefaults
             ? BuiltIn.Select(p => (p.Name, new Regex(p.Pattern, options, matchTimeout), p.Triggers, p.IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
@@ -107,9 +110,14 @@ public sealed class Redactor
         Array.AsReadOnly(BuiltIn.Select(p => new RedactionPattern { Name = p.Name, Pattern = p.Pattern }).ToArray());
 
     /// <summary>The text with every match replaced; returns the same instance when nothing matched.</summary>
-    public string Redact(string text)
+    public string Redact(string text) => Redact(text, out _);
+
+    /// <summary>As <see cref="Redact(string)"/>; <paramref name="replacedWhole"/> names the pattern when the text could not
+    /// be scanned within the time limit and was replaced in full by its marker (the caller says so: it is data lost).</summary>
+    public string Redact(string text, out string? replacedWhole)
     {
         ArgumentNullException.ThrowIfNull(text);
+        replacedWhole = null;
         var rememberable = text.Length <= MaxRememberedLength;
         if (rememberable && _clean.ContainsKey(text)) return text;
         var result = text;
@@ -124,6 +132,7 @@ public sealed class Redactor
             catch (RegexMatchTimeoutException)
             {
                 // We cannot tell where the secret is, so nothing of the text may survive.
+                replacedWhole = name;
                 return marker;
             }
         }

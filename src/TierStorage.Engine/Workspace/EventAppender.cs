@@ -36,7 +36,7 @@ public sealed class EventAppender : IAsyncDisposable
     public async ValueTask<SessionEvent> AppendAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
     {
         _sessionId ??= (await _workspace.ResolveSessionAsync(null, requireActive: true, cancellationToken).ConfigureAwait(false)).SessionId;
-        var e = _workspace.Redaction.Apply(Validate(sessionEvent)) with { EventId = 0 };
+        var e = _workspace.Redaction.Apply(Validate(sessionEvent), _workspace.Warn, _sessionId) with { EventId = 0 };
         _pending.Add(e);
         if (_pending.Count >= BatchSize)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TierStorage.Contracts;
 using TierStorage.Engine.Policy;
 
@@ -11,36 +12,68 @@ public sealed class EventRedaction
 
     public EventRedaction(Redactor redactor) => _redactor = redactor;
 
-    public SessionEvent Apply(SessionEvent e) => e with
+    /// <param name="warning">Told, naming the session, the event and the field, when a field could not be scanned within
+    /// the redaction time limit (a huge field, such as 20 MB of tool output) and was stored as [REDACTED:...] in full.</param>
+    /// <param name="sessionId">Names the session in that warning when the event does not carry it yet.</param>
+    public SessionEvent Apply(SessionEvent e, Action<string>? warning = null, string? sessionId = null)
     {
-        Agent = Text(e.Agent),
-        Tool = Text(e.Tool),
-        Task = Text(e.Task),
-        Model = Text(e.Model),
-        ErrorType = Text(e.ErrorType),
-        File = Text(e.File),
-        Data = e.Data is null ? null : Map(e.Data),
-    };
-
-    private string? Text(string? value) => value is null ? null : _redactor.Redact(value);
+        var fields = new Fields(this, e, e.SessionId.Length > 0 ? e.SessionId : sessionId ?? "(active session)", warning);
+        return e with
+        {
+            Agent = fields.Text("agent", e.Agent),
+            Tool = fields.Text("tool", e.Tool),
+            Task = fields.Text("task", e.Task),
+            Model = fields.Text("model", e.Model),
+            ErrorType = fields.Text("errorType", e.ErrorType),
+            File = fields.Text("file", e.File),
+            Data = e.Data is null ? null : fields.Map("data", e.Data),
+        };
+    }
 
     /// <summary>A whole document (a snapshot's JSON, a handoff note) with every secret the patterns know replaced;
     /// quoted JSON values are redacted inside their quotes, so JSON stays JSON.</summary>
     public string Document(string text) => _redactor.Redact(text);
 
-    private Dictionary<string, object?> Map(IReadOnlyDictionary<string, object?> data)
+    /// <summary>As <see cref="Document(string)"/>; <paramref name="warning"/> is told, naming <paramref name="what"/>, when the
+    /// document could not be scanned in time and was replaced in full.</summary>
+    public string Document(string text, string what, Action<string>? warning)
     {
-        var result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
-        foreach (var (key, value) in data)
-            result[key] = _redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue : Value(value);
-        return result;
+        var redacted = _redactor.Redact(text, out var whole);
+        if (whole is not null)
+            warning?.Invoke($"{what} ({text.Length:N0} characters) could not be scanned for secrets within the redaction time limit of " +
+                $"{_redactor.MatchTimeout.TotalSeconds:0.#} s, so it was stored as [REDACTED:{whole}] in full.");
+        return redacted;
     }
 
-    private object? Value(object? value) => value switch
+    /// <summary>One event's redaction: knows the event, to name it when a field had to go in full.</summary>
+    private sealed class Fields(EventRedaction owner, SessionEvent e, string sessionId, Action<string>? warning)
     {
-        string s => _redactor.Redact(s),
-        IReadOnlyDictionary<string, object?> map => Map(map),
-        IEnumerable<object?> list => list.Select(Value).ToList(),
-        _ => value,
-    };
+        public string? Text(string field, string? value)
+        {
+            if (value is null) return null;
+            var redacted = owner._redactor.Redact(value, out var whole);
+            if (whole is not null && warning is not null)
+                warning(string.Create(CultureInfo.InvariantCulture,
+                    $"Session '{sessionId}', {EventJson.ToWireName(e.Type)} event at {e.Timestamp:O}: field '{field}' " +
+                    $"({value.Length:N0} characters) could not be scanned for secrets within the redaction time limit of {owner._redactor.MatchTimeout.TotalSeconds:0.#} s, " +
+                    $"so it was stored as [REDACTED:{whole}] in full. Keep such output out of events, or store it as a snapshot."));
+            return redacted;
+        }
+
+        public Dictionary<string, object?> Map(string path, IReadOnlyDictionary<string, object?> data)
+        {
+            var result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
+            foreach (var (key, value) in data)
+                result[key] = owner._redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue : Value($"{path}.{key}", value);
+            return result;
+        }
+
+        private object? Value(string path, object? value) => value switch
+        {
+            string s => Text(path, s),
+            IReadOnlyDictionary<string, object?> map => Map(path, map),
+            IEnumerable<object?> list => list.Select((item, i) => Value($"{path}[{i}]", item)).ToList(),
+            _ => value,
+        };
+    }
 }

@@ -16,7 +16,7 @@ public sealed partial class TierWorkspace
     {
         // Agents keep tokens and connection strings in their state as readily as in their events: a snapshot is
         // redacted by the same patterns before it is written (and so before it reaches any tier).
-        json = _redaction.Document(json);
+        json = _redaction.Document(json, $"The snapshot of session '{sessionId ?? "(active session)"}'", Warn);
         // A pooled buffer: a fresh 5 MB array per save lands on the large-object heap, and the gen-2 collections that
         // follow were the slowest saves.
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(json));

@@ -82,5 +82,5 @@ public sealed partial class TierWorkspace
     }
 
     private List<SessionEvent> Imported(string sessionId, IEnumerable<SessionEvent> events) =>
-        events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() })).ToList();
+        events.Select(e => Redaction.Apply(e with { SessionId = sessionId, Timestamp = e.Timestamp.ToUniversalTime() }, Warn)).ToList();
 }

@@ -368,7 +368,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         var summary = await _catalog.SummarizeSessionAsync(record.SessionId, cancellationToken).ConfigureAwait(false);
         var completed = record with { State = SessionState.Completed, EndedAt = endedAt, HandoffPath = Layout.HandoffPath(record.SessionId) };
         await IoErrors.GuardAsync("writing", completed.HandoffPath!,
-            () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, _redaction.Document(HandoffWriter.Render(completed, summary)), overwrite: true, cancellationToken)).ConfigureAwait(false);
+            () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, _redaction.Document(HandoffWriter.Render(completed, summary), $"The handoff note of session '{completed.SessionId}'", Warn), overwrite: true, cancellationToken)).ConfigureAwait(false);
         await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);
     }
 

@@ -73,11 +73,12 @@ internal sealed class BackupTestBed : IAsyncDisposable
     }
 
     /// <summary>A new TierWorkspace (own catalog connection, own stores), as a new process would open it.</summary>
-    public async Task<TierWorkspace> OpenAsync()
+    public async Task<TierWorkspace> OpenAsync(Action<string>? warning = null)
     {
         var workspace = await TierWorkspace.OpenAsync(new WorkspaceOptions
         {
             WorkspacePath = WorkspaceRoot,
+            Warning = warning,
             Time = Time,
             StoreFactory = (tier, context, ct) => StoreFactory is { } factory
                 ? factory(tier, context, ct)
