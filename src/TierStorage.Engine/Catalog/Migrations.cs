@@ -199,6 +199,14 @@ internal static class Migrations
         new(9, "rejected lines per session", """
             ALTER TABLE sessions ADD COLUMN rejected_lines INTEGER NOT NULL DEFAULT 0 CHECK (rejected_lines >= 0);
             """),
+
+        // An event's identity (its log's "id" field, SessionEvent.Id): the input that sent it may be sent again after a
+        // crash, and the unique index is what lets a rerun store only what the first run did not (issue 11 #6). Events
+        // without one (native appends stamped on arrival, catalog-free hook lines, older logs) stay out of the index.
+        new(10, "event ids", """
+            ALTER TABLE events ADD COLUMN event_key TEXT;
+            CREATE UNIQUE INDEX ux_events_session_key ON events(session_id, event_key) WHERE event_key IS NOT NULL;
+            """),
     ];
 
     /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",

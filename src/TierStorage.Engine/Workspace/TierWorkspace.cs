@@ -416,16 +416,22 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     public EventAppender OpenEventAppender(string? sessionId) => OpenEventAppender(sessionId, keepWritten: false);
 
     /// <param name="keepWritten">Keep each written event, with its catalog id, for <see cref="EventAppender.TakeWritten"/>.</param>
-    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten)
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten) => OpenEventAppender(sessionId, keepWritten, deriveIds: true);
+
+    /// <param name="deriveIds">Give each event that has its own timestamp but no Id one derived from its content, so that
+    /// sending the same input again stores nothing twice (see <see cref="EventAppender"/>); false when the caller stamps
+    /// events itself (a hook's "now"), where two identical events are two events.</param>
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten, bool deriveIds)
     {
         if (sessionId is not null) SessionIds.Validate(sessionId);
-        return new EventAppender(this, sessionId, keepWritten);
+        return new EventAppender(this, sessionId, keepWritten, deriveIds);
     }
 
-    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids).</summary>
+    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids). Ids are
+    /// not derived (events the session already holds by their own Id are still left out).</summary>
     public async Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
     {
-        await using var appender = OpenEventAppender(sessionId, keepWritten: true);
+        await using var appender = OpenEventAppender(sessionId, keepWritten: true, deriveIds: false);
         foreach (var e in events)
             await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false);
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -450,29 +456,44 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
-    internal Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
-        AppendLockedAsync(record, events, eventIds: null, cancellationToken);
+    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
+        (await AppendNewLockedAsync(record, events, cancellationToken).ConfigureAwait(false)).Record;
 
-    /// <param name="eventIds">Receives each event's catalog id, in order, once the batch is stored.</param>
-    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, List<long>? eventIds, CancellationToken cancellationToken)
+    /// <summary>As <see cref="AppendLockedAsync(SessionRecord, IReadOnlyList{SessionEvent}, CancellationToken)"/>, leaving out
+    /// events whose <see cref="SessionEvent.Id"/> the session already holds (or an earlier event of the batch has): nothing
+    /// sent again reaches the log or the catalog twice. Returns the events stored, each with its catalog EventId.</summary>
+    /// <remarks>The catalog decides what is new (its unique index, inside the batch's transaction), the stored events' lines
+    /// are appended before that transaction commits, and the log is indexed up to its end first, so lines a killed writer
+    /// left in the log but not in the catalog count as held. With the lock and the id travelling in each line, a writer
+    /// killed at any point leaves log and catalog agreeing and free of duplicates.</remarks>
+    internal async Task<(SessionRecord Record, IReadOnlyList<SessionEvent> Stored)> AppendNewLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events,
+        CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
         record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
-        var lines = EventLines.Encode(events);
         var before = record.LogIndexedBytes;
-        var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
+        var stored = new List<SessionEvent>(events.Count);
+        long after = before;
         try
         {
-            var ids = await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
-            eventIds?.AddRange(ids);
+            await _catalog.AddEventsAsync(record.SessionId, events, ids =>
+            {
+                for (var i = 0; i < ids.Length; i++)
+                    if (ids[i] != 0) stored.Add(events[i] with { EventId = ids[i] });
+                if (stored.Count == 0) return before;
+                var lines = EventLines.Encode(stored);
+                after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
+                return after;
+            }, 0, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             // Keep the log and the catalog saying the same thing: the caller sees a failure, so the lines must go too.
-            using (var stream = new FileStream(logPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) stream.SetLength(before);
+            if (after != before)
+                using (var stream = new FileStream(logPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) stream.SetLength(before);
             throw;
         }
-        return record with { LogIndexedBytes = after, EventCount = record.EventCount + events.Count };
+        return (record with { LogIndexedBytes = after, EventCount = record.EventCount + stored.Count }, stored);
     }
 
     /// <summary>Indexes a session's log found outside the workspace (a backed-up copy, unpacked) from where the catalog left off.</summary>
