@@ -30,6 +30,10 @@ public sealed record WorkspaceOptions
     public Action<string>? Debug { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
+    /// <summary>A catalog that is not a usable database is moved aside (agent_metrics.db.corrupt-&lt;UTC time&gt;, with a warning
+    /// naming it) and a new one started, instead of failing with ErrorIds.CatalogCorrupt: what Update-TierCatalog asks for,
+    /// since it rebuilds the catalog anyway.</summary>
+    public bool SetAsideCorruptCatalog { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -221,12 +225,25 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
                     $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
         var catalogWasMissing = !File.Exists(layout.CatalogPath);
-        var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        string? setAside = null;
+        CatalogDatabase catalog;
+        try
+        {
+            catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.CatalogCorrupt && options.SetAsideCorruptCatalog)
+        {
+            setAside = SetAsideCatalog(layout.CatalogPath, options.Time.GetUtcNow());
+            catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        }
         var workspace = new TierWorkspace(layout, policy, catalog, options);
+        if (setAside is not null)
+            workspace.Warn($"The catalog '{layout.CatalogPath}' was not a usable database; it was moved to '{setAside}' and a new catalog started, which the rebuild fills from the logs in '{layout.LogsDirectory}' and the tier's manifests.");
         // A lost catalog must not read as "no sessions" while their logs sit in logs/ (issue 11 #7).
-        if (catalogWasMissing && Directory.EnumerateFiles(layout.LogsDirectory, "*.jsonl").Any())
+        else if (catalogWasMissing && Directory.EnumerateFiles(layout.LogsDirectory, "*.jsonl").Any())
             workspace.Warn($"The catalog '{layout.CatalogPath}' was missing and has been created empty, but '{layout.LogsDirectory}' holds session logs: " +
-                "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog -FromTier <tier> (tierstorage catalog rebuild --from-tier <tier>) to bring back what the tiers hold.");
+                "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog (tierstorage catalog rebuild) to index the local logs again, " +
+                "with -FromTier <tier> (--from-tier <tier>) to bring back what the tiers hold as well.");
         try
         {
             await workspace.CatchUpActiveLogsAsync(cancellationToken).ConfigureAwait(false);
@@ -494,6 +511,23 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             throw;
         }
         return (record with { LogIndexedBytes = after, EventCount = record.EventCount + stored.Count }, stored);
+    }
+
+    /// <summary>Update-TierCatalog without a tier: brings back into the catalog the sessions whose logs lie in logs/ (those
+    /// it lost, and those it knows without any event), each with its events (see <see cref="LocalLogIndexer"/>).</summary>
+    public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogFromLogsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var result in await new LocalLogIndexer(this).IndexAsync(cancellationToken).ConfigureAwait(false)) yield return result;
+    }
+
+    /// <summary>Moves a damaged catalog and its WAL and shared-memory files aside, named after the time; returns the new name.</summary>
+    private static string SetAsideCatalog(string catalogPath, DateTimeOffset now)
+    {
+        var aside = $"{catalogPath}.corrupt-{now.UtcDateTime:yyyyMMddTHHmmssfffZ}";
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            if (File.Exists(catalogPath + suffix))
+                IoErrors.Guard("moving aside", catalogPath + suffix, () => File.Move(catalogPath + suffix, aside + suffix));
+        return aside;
     }
 
     /// <summary>Indexes a session's log found outside the workspace (a backed-up copy, unpacked) from where the catalog left off.</summary>
