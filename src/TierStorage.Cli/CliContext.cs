@@ -49,8 +49,16 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
     public bool IsJson(ParseResult parseResult) => parseResult.GetValue(Json);
 
     public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+        OpenWorkspaceAsync(parseResult, setAsideCorruptCatalog: false, cancellationToken);
+
+    /// <param name="setAsideCorruptCatalog">See <see cref="WorkspaceOptions.SetAsideCorruptCatalog"/> (catalog rebuild).</param>
+    public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, bool setAsideCorruptCatalog, CancellationToken cancellationToken) =>
         TierWorkspace.OpenAsync(
-            new WorkspaceOptions { WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy), Warning = Warn },
+            new WorkspaceOptions
+            {
+                WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy), Warning = Warn,
+                SetAsideCorruptCatalog = setAsideCorruptCatalog,
+            },
             cancellationToken);
 
     public void WriteJson<T>(T value) => Stdout.WriteLine(CliJson.Serialize(value));

@@ -128,17 +128,21 @@ public sealed record TierConnectionStep
     public string Message { get; init; } = "";
 }
 
-/// <summary>A session rebuilt into the catalog by Update-TierCatalog -FromTier.</summary>
+/// <summary>A session rebuilt into the catalog by Update-TierCatalog: from a tier's manifests (-FromTier), or from its
+/// activity log in the workspace's logs/ (Tier "local").</summary>
 public sealed record CatalogRebuildResult
 {
     public string SessionId { get; init; } = "";
     public int Phase { get; init; }
     public string Tier { get; init; } = "";
-    /// <summary>Added (the catalog did not know the session), Updated, Unchanged, or Skipped (its manifest could not be
-    /// read; a warning says why).</summary>
+    /// <summary>Added (the catalog did not know the session), Updated, Unchanged, Indexed (a session known without its
+    /// events got them from its local log), or Skipped (its manifest could not be read; a warning says why).</summary>
     public string Action { get; init; } = "";
     public int ObjectCount { get; init; }
-    /// <summary>The manifest a Skipped result is about.</summary>
+    /// <summary>The session's events in the catalog after the rebuild (from its local log, or its backup's analytics
+    /// snapshot or activity log).</summary>
+    public long EventCount { get; init; }
+    /// <summary>The manifest a Skipped result is about, or the log a local result was read from.</summary>
     public string? Key { get; init; }
 }
 

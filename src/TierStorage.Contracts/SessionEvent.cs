@@ -47,6 +47,12 @@ public sealed record SessionEvent
 
     /// <summary>Position in the catalog (0 until the event is indexed).</summary>
     public long EventId { get; init; }
+
+    /// <summary>The event's identity within its session (the log's <c>id</c> field): an event whose Id the session already
+    /// holds is the same event sent again and is not stored twice. Given by the sender, or, for an event sent with its own
+    /// timestamp, derived from its content and its place among identical events of the same input; null for an event
+    /// stamped with the time it was received (nothing could tell a resend of it from a new one).</summary>
+    public string? Id { get; init; }
 }
 
 /// <summary>Filters for Get-SessionEvent; every filter is optional and they combine with AND.</summary>

@@ -30,9 +30,12 @@ public abstract class WorkspaceCmdlet : TierCmdlet
         new WorkspaceOptions
         {
             WorkspacePath = ResolvePath(WorkspacePath), PolicyPath = ResolvePath(PolicyPath), BaseDirectory = CurrentDirectory,
-            Warning = DeferredWarning, Verbose = DeferredVerbose, Debug = DeferredDebug,
+            Warning = DeferredWarning, Verbose = DeferredVerbose, Debug = DeferredDebug, SetAsideCorruptCatalog = SetAsideCorruptCatalog,
         },
         CancellationToken)));
+
+    /// <summary>True for a cmdlet that rebuilds the catalog: a damaged one is moved aside instead of ending the command.</summary>
+    protected virtual bool SetAsideCorruptCatalog => false;
 
     /// <summary>The policy file the workspace would use, or null for the embedded default. Needs no initialized workspace.</summary>
     protected string? ResolveEffectivePolicyPath() =>

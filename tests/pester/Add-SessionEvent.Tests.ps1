@@ -181,4 +181,34 @@ Describe 'Add-SessionEvent' {
         $durations[-1] | Should -Be 20000
         (Compare-Object $durations (1..20000) -SyncWindow 0) | Should -BeNullOrEmpty
     }
+
+    It 'stores a file sent again only once, and warns how many events it skipped' {
+        # Issue 11 #6: an import interrupted and run again duplicated every batch the first run had stored.
+        $lines = 1..300 | ForEach-Object { '{"timestamp":"2026-01-01T09:00:00.' + ('{0:000}' -f $_) + 'Z","type":"tool_call","tool":"Import"}' }
+        $verbose = $lines[0..99] | Add-SessionEvent -WorkspacePath $ws -WarningVariable firstWarnings -Verbose 4>&1
+        $verbose | Where-Object { "$_" -eq "Stored 100 events in session '$($session.SessionId)'." } | Should -HaveCount 1
+        $firstWarnings | Should -BeNullOrEmpty
+
+        $lines | Add-SessionEvent -WorkspacePath $ws -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $warnings | Where-Object { "$_" -like 'Stored 200 events*skipped 100 already stored (same id)*' } | Should -HaveCount 1
+        (Get-SessionEvent -SessionId $session.SessionId -Tool Import -WorkspacePath $ws).Count | Should -Be 300
+        $logged = Get-Content (Join-Path $ws 'logs/session_current.jsonl') | ConvertFrom-Json | Where-Object tool -eq 'Import'
+        $logged | Should -HaveCount 300
+        ($logged.id | Sort-Object -Unique) | Should -HaveCount 300
+    }
+
+    It 'honours -Id, from a parameter or a CSV column, as the event''s identity in its session' {
+        $rows = @(
+            [pscustomobject]@{ Type = 'tool_call'; Tool = 'Read'; Id = 'call-1' }
+            [pscustomobject]@{ Type = 'tool_call'; Tool = 'Read'; Id = 'call-2' }
+        )
+        $rows | Add-SessionEvent -WorkspacePath $ws
+        $again = Add-SessionEvent -Type tool_call -Tool Read -Id 'call-2' -WorkspacePath $ws -PassThru -WarningAction SilentlyContinue
+        $again | Should -BeNullOrEmpty
+        (Get-SessionEvent -SessionId $session.SessionId -Tool Read -WorkspacePath $ws).Id | Should -Be @('call-1', 'call-2')
+        # Events stamped on arrival have no id: each one sent is new.
+        1..2 | ForEach-Object { Add-SessionEvent -Type tool_call -Tool Write -WorkspacePath $ws }
+        (Get-SessionEvent -SessionId $session.SessionId -Tool Write -WorkspacePath $ws).Count | Should -Be 2
+    }
 }

@@ -232,29 +232,41 @@ internal static class BackupCommand
 
     private static Command CreateRebuild(CliContext context)
     {
-        var fromTier = new Option<string>("--from-tier") { Description = "Tier whose manifests rebuild the catalog", HelpName = "NAME", Required = true };
+        var fromTier = new Option<string?>("--from-tier") { Description = "Tier whose manifests rebuild the catalog too (default: only the local logs)", HelpName = "NAME" };
         var space = new Option<string>("--namespace")
         {
-            Description = "First take over this namespace on the tiers: the one a lost workspace of this project used (only before anything is backed up)",
+            Description = "With --from-tier: first take over this namespace on the tiers, the one a lost workspace of this project used (only before anything is backed up)",
             HelpName = "NAMESPACE",
         };
-        var command = new Command("rebuild", "Rebuild the catalog's sessions and objects from a tier's manifests (after the local disk was lost)") { fromTier, space };
+        var command = new Command("rebuild",
+            "Rebuild the catalog from the local logs and, with --from-tier, a tier's manifests (after the catalog or the local disk was lost; a damaged catalog is moved aside)")
+        {
+            fromTier,
+            space,
+        };
+        command.Validators.Add(result =>
+        {
+            if (ValueParsers.IsGiven(result, space) && !ValueParsers.IsGiven(result, fromTier)) result.AddError("--namespace needs --from-tier.");
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
-            if (parseResult.GetValue(space) is { } adopted)
-                await workspace.AdoptNamespaceAsync(parseResult.GetValue(fromTier)!, adopted, cancellationToken).ConfigureAwait(false);
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, setAsideCorruptCatalog: true, cancellationToken).ConfigureAwait(false);
+            var tier = parseResult.GetValue(fromTier);
+            if (parseResult.GetValue(space) is { } adopted && tier is not null)
+                await workspace.AdoptNamespaceAsync(tier, adopted, cancellationToken).ConfigureAwait(false);
+            var results = tier is null ? workspace.RebuildCatalogFromLogsAsync(cancellationToken) : workspace.Backups.RebuildCatalogAsync(tier, cancellationToken);
             var rows = new List<string[]>();
-            await foreach (var r in workspace.Backups.RebuildCatalogAsync(parseResult.GetValue(fromTier), cancellationToken).ConfigureAwait(false))
+            await foreach (var r in results.ConfigureAwait(false))
             {
                 if (context.IsJson(parseResult)) context.WriteJson(r);
-                else rows.Add([r.SessionId, r.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Tier, r.Action, r.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                else rows.Add([r.SessionId, r.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Tier, r.Action,
+                    r.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture), r.EventCount.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             }
             if (!context.IsJson(parseResult))
             {
-                if (rows.Count == 0) context.Stdout.WriteLine("The tier holds no session manifests.");
+                if (rows.Count == 0) context.Stdout.WriteLine(tier is null ? "No session logs to index: every log's session already has its events." : "The tier holds no session manifests.");
                 else new TableFormatter(new TableColumn("SESSION"), new TableColumn("PHASE", ColumnAlignment.Right), new TableColumn("TIER"), new TableColumn("ACTION"),
-                    new TableColumn("OBJECTS", ColumnAlignment.Right)).Write(context.Stdout, rows);
+                    new TableColumn("OBJECTS", ColumnAlignment.Right), new TableColumn("EVENTS", ColumnAlignment.Right)).Write(context.Stdout, rows);
             }
             return ExitCodes.Success;
         });

@@ -57,7 +57,8 @@ internal static class EventCommand
             var tokenOptions = new[] { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens };
             var sessionEvent = new SessionEvent
             {
-                Timestamp = parseResult.GetValue(timestamp) ?? DateTimeOffset.UtcNow,
+                // Default (not now) lets the appender stamp it: an event without a time of its own has no id, and each one sent is new.
+                Timestamp = parseResult.GetValue(timestamp) ?? default,
                 SessionId = parseResult.GetValue(session) ?? "",
                 Type = parseResult.GetRequiredValue(type)!.Value,
                 Agent = parseResult.GetValue(agent),
@@ -80,11 +81,16 @@ internal static class EventCommand
                 Data = EventJson.ParseData(parseResult.GetValue(data)),
             };
 
-            var written = await workspace.AppendEventsAsync([sessionEvent], parseResult.GetValue(session), cancellationToken).ConfigureAwait(false);
+            var appender = workspace.OpenEventAppender(parseResult.GetValue(session), keepWritten: true);
+            await using (appender.ConfigureAwait(false))
+            {
+                await appender.AppendAsync(sessionEvent, cancellationToken).ConfigureAwait(false);
+                await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
             if (context.IsJson(parseResult))
-                foreach (var stored in written) context.WriteJson(stored);
+                foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
             else
-                context.Stdout.WriteLine($"Added {written.Count} event to {written.FirstOrDefault()?.SessionId}.");
+                context.Stdout.WriteLine(Summary(appender, "event"));
             return ExitCodes.Success;
         });
         return command;
@@ -98,7 +104,7 @@ internal static class EventCommand
         sessionId ??= await ActiveSessionIdAsync(workspace, cancellationToken).ConfigureAwait(false);
         var appender = workspace.OpenEventAppender(sessionId, keepWritten: json);
         await using var _ = appender.ConfigureAwait(false);
-        long lineNumber = 0, added = 0, failed = 0;
+        long lineNumber = 0, accepted = 0, failed = 0;
         while (await context.Stdin.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
@@ -115,19 +121,25 @@ internal static class EventCommand
                 continue;
             }
 
-            added++;
+            accepted++;
             // Events are written with their catalog ids once their batch is stored.
             foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
         }
 
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
         foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
-        if (!json) context.Stdout.WriteLine($"Added {added} events to {sessionId}.");
+        if (!json) context.Stdout.WriteLine(Summary(appender, "events"));
         if (failed == 0) return ExitCodes.Success;
 
-        context.WriteError(ErrorIds.InvalidEvent, $"{failed} of {added + failed} lines were rejected; the others were added.");
+        context.WriteError(ErrorIds.InvalidEvent, $"{failed} of {accepted + failed} lines were rejected; the others were added.");
         return ExitCodes.Failed;
     }
+
+    /// <summary>"Added N events to S." and, when the input had been sent before, how many of its events were already stored
+    /// (an input sent again stores only what the session lacks; see EventAppender).</summary>
+    private static string Summary(EventAppender appender, string noun) =>
+        $"Added {appender.StoredCount} {noun} to {appender.SessionId}" +
+        (appender.SkippedCount > 0 ? $"; skipped {appender.SkippedCount} already stored (same id)." : ".");
 
     private static async Task<string> ActiveSessionIdAsync(TierWorkspace workspace, CancellationToken cancellationToken)
     {

@@ -223,10 +223,44 @@ public sealed partial class BackupOperations
         }
     }
 
-    /// <summary>Rebuilds the catalog from a tier's manifests (Update-TierCatalog -FromTier), for when the local disk was lost:
-    /// sessions the catalog lacks are added (state BackedUp, or Archived from a phase archive's manifest; no local copy), and
-    /// every object is recorded, verified when the tier's size and MD5 match the manifest.</summary>
+    /// <summary>Rebuilds the catalog from a tier's manifests and the local logs (Update-TierCatalog -FromTier), for when the
+    /// local disk or the catalog was lost: sessions the catalog lacks are added (state BackedUp, or Archived from a phase
+    /// archive's manifest), every object is recorded, verified when the tier's size and MD5 match the manifest, and the
+    /// sessions get their events back (issue 11 #7): from their logs in logs/ (<see cref="LocalLogIndexer"/>, which also
+    /// adds sessions only the local disk has), else a backed-up session's from its backup (analytics snapshot, or its
+    /// activity log when that copy is damaged). An archived session's events stay in its archive until a review asks for them
+    /// (Invoke-PhaseReview -Full). Results come once every step is done, so each says how many events its session has.</summary>
     public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var fromTier = new List<CatalogRebuildResult>();
+        await foreach (var result in ReadTierManifestsAsync(tierName, cancellationToken).ConfigureAwait(false)) fromTier.Add(result);
+        var local = (await new LocalLogIndexer(_workspace).IndexAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.SessionId, StringComparer.Ordinal);
+
+        var withoutEvents = new List<SessionRecord>();
+        foreach (var id in fromTier.Where(r => r.Action != "Skipped" && r.SessionId.Length > 0 && !local.ContainsKey(r.SessionId)).Select(r => r.SessionId).Distinct())
+            if (await Catalog.GetSessionAsync(id, cancellationToken).ConfigureAwait(false) is { EventCount: 0, State: SessionState.BackedUp } session)
+                withoutEvents.Add(session);
+        var unread = withoutEvents.Count == 0 ? [] : await ImportEventsFromBackupAsync(withoutEvents, null, cancellationToken).ConfigureAwait(false);
+        foreach (var (session, problem) in unread.Where(u => u.Problem is not null))
+            _workspace.Warn($"The events of session '{session.SessionId}' could not be read back from its backup ({problem}); Get-SessionEvent shows none until a rebuild or Restore-Session succeeds.");
+        var gotEvents = withoutEvents.Select(s => s.SessionId).Except(unread.Select(u => u.Session.SessionId)).Concat(local.Keys).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var result in fromTier)
+        {
+            if (result.Action == "Skipped" || result.SessionId.Length == 0)
+            {
+                yield return result;
+                continue;
+            }
+            var events = (await Catalog.GetSessionAsync(result.SessionId, cancellationToken).ConfigureAwait(false))?.EventCount ?? 0;
+            local.Remove(result.SessionId);
+            yield return result with { EventCount = events, Action = result.Action == "Unchanged" && gotEvents.Contains(result.SessionId) ? "Updated" : result.Action };
+        }
+        foreach (var result in local.Values) yield return result;
+    }
+
+    /// <summary>The tier's share of <see cref="RebuildCatalogAsync"/>: sessions and objects from its manifests.</summary>
+    private async IAsyncEnumerable<CatalogRebuildResult> ReadTierManifestsAsync(string? tierName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tier = ResolveTier(tierName);
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
@@ -291,6 +325,13 @@ public sealed partial class BackupOperations
                     continue;
                 await Catalog.UpsertObjectAsync(stored, cancellationToken).ConfigureAwait(false);
                 if (action == "Unchanged") action = "Updated";
+            }
+            // A session a local-only rebuild brought back as Completed is backed up, as its verified copy here shows.
+            if (existing is { State: SessionState.Completed, IsUnfinishedImport: false }
+                && await Catalog.HasVerifiedCopyAsync(manifest.SessionId, _workspace.LocalTierName, cancellationToken).ConfigureAwait(false))
+            {
+                await Catalog.UpdateSessionAsync(existing with { State = SessionState.BackedUp }, cancellationToken).ConfigureAwait(false);
+                action = "Updated";
             }
             yield return new CatalogRebuildResult { SessionId = manifest.SessionId, Phase = manifest.PhaseNumber, Tier = tier.Name, Action = action, ObjectCount = count };
         }

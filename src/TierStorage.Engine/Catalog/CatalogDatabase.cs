@@ -78,7 +78,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 
     private const string EventColumns =
         "e.event_id, e.session_id, e.ts, e.type, e.agent, e.tool, e.task, e.duration_ms, e.input_tokens, e.output_tokens, " +
-        "e.cache_read_tokens, e.cache_write_tokens, e.model, e.success, e.error_type, e.file, e.data";
+        "e.cache_read_tokens, e.cache_write_tokens, e.model, e.success, e.error_type, e.file, e.data, e.event_key";
 
     private const string SessionColumns =
         "session_id, phase, started_at, ended_at, state, log_path, handoff_path, log_indexed_bytes, event_count";
@@ -242,23 +242,35 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 
     /// <summary>As <see cref="AddEventsAsync(string, IReadOnlyList{SessionEvent}, long, CancellationToken)"/>, also counting
     /// <paramref name="rejectedLines"/> lines of the log up to <paramref name="logIndexedBytes"/> that were not valid events.</summary>
-    public async Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, long rejectedLines, CancellationToken cancellationToken)
+    public Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, long logIndexedBytes, long rejectedLines, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
+        return AddEventsAsync(sessionId, events, _ => logIndexedBytes, rejectedLines, cancellationToken);
+    }
+
+    /// <summary>
+    /// Inserts a batch in one transaction, leaving out each event whose <see cref="SessionEvent.Id"/> the session already
+    /// holds (its id is 0 in the result), then, before the commit, calls <paramref name="beforeCommit"/> with the ids (the
+    /// caller appends the stored events to the log) and records the log offset it returns with the session's EventCount.
+    /// If <paramref name="beforeCommit"/> throws, nothing of the batch is stored.
+    /// </summary>
+    /// <returns>Each event's event_id, in the order given; 0 for an event left out.</returns>
+    public async Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, Func<long[], long> beforeCommit, long rejectedLines,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
+        ArgumentNullException.ThrowIfNull(beforeCommit);
         ArgumentOutOfRangeException.ThrowIfNegative(rejectedLines);
         await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (var update = Command("""
-            UPDATE sessions SET log_indexed_bytes = $indexed, event_count = event_count + $added, rejected_lines = rejected_lines + $rejected
-            WHERE session_id = $id
-            """, ("$indexed", logIndexedBytes), ("$added", events.Count), ("$rejected", rejectedLines), ("$id", sessionId)))
+        await using (var known = Command("SELECT EXISTS (SELECT 1 FROM sessions WHERE session_id = $id)", ("$id", sessionId)))
         {
-            update.Transaction = transaction;
-            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
+            known.Transaction = transaction;
+            if (Convert.ToInt64(await known.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                throw SessionNotFound(sessionId);
         }
-
         var inserter = _eventInserter ??= new EventInserter(_connection);
         var ids = new long[events.Count];
+        var added = 0;
         for (var i = 0; i < events.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -269,6 +281,19 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                     $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
             }
             ids[i] = inserter.Insert(sessionId, e);
+            if (ids[i] != 0) added++;
+        }
+
+        var logIndexedBytes = beforeCommit(ids);
+        ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
+        // Counted after the inserts: an event whose id the session already held was not stored again.
+        await using (var update = Command("""
+            UPDATE sessions SET log_indexed_bytes = $indexed, event_count = event_count + $added, rejected_lines = rejected_lines + $rejected
+            WHERE session_id = $id
+            """, ("$indexed", logIndexedBytes), ("$added", added), ("$rejected", rejectedLines), ("$id", sessionId)))
+        {
+            update.Transaction = transaction;
+            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) throw SessionNotFound(sessionId);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return ids;
@@ -709,6 +734,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             ErrorType = reader.IsDBNull(14) ? null : reader.GetString(14),
             File = reader.IsDBNull(15) ? null : reader.GetString(15),
             Data = reader.IsDBNull(16) ? null : EventJson.ParseData(reader.GetString(16)),
+            Id = reader.IsDBNull(17) ? null : reader.GetString(17),
         };
     }
 

@@ -15,8 +15,9 @@ internal sealed class EventInserter : IDisposable
 {
     private const string Sql = """
         INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
-                           cache_read_tokens, cache_write_tokens, model, success, error_type, file, data)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                           cache_read_tokens, cache_write_tokens, model, success, error_type, file, data, event_key)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+        ON CONFLICT (session_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
         """;
 
     private readonly sqlite3 _db;
@@ -28,7 +29,8 @@ internal sealed class EventInserter : IDisposable
         Check(raw.sqlite3_prepare_v2(_db, Sql, out _statement));
     }
 
-    /// <summary>Inserts one event and returns its event_id.</summary>
+    /// <summary>Inserts one event and returns its event_id, or 0 (nothing inserted) when the session already holds an event
+    /// with its Id: the unique index is the one place that decides what was sent before.</summary>
     public long Insert(string sessionId, SessionEvent e)
     {
         var s = _statement;
@@ -50,11 +52,12 @@ internal sealed class EventInserter : IDisposable
         BindText(14, e.ErrorType);
         BindText(15, e.File);
         BindText(16, data);
+        BindText(17, e.Id);
         var rc = raw.sqlite3_step(s);
         // Reset even on failure so the statement can be reused by the next batch; the step's error wins.
         var resetRc = raw.sqlite3_reset(s);
         if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(resetRc != raw.SQLITE_OK ? resetRc : rc, _db);
-        return raw.sqlite3_last_insert_rowid(_db);
+        return raw.sqlite3_changes(_db) == 0 ? 0 : raw.sqlite3_last_insert_rowid(_db);
     }
 
     public void Dispose() => _statement.Dispose();

@@ -200,9 +200,17 @@ internal static class Migrations
             ALTER TABLE sessions ADD COLUMN rejected_lines INTEGER NOT NULL DEFAULT 0 CHECK (rejected_lines >= 0);
             """),
 
+        // An event's identity (its log's "id" field, SessionEvent.Id): the input that sent it may be sent again after a
+        // crash, and the unique index is what lets a rerun store only what the first run did not (issue 11 #6). Events
+        // without one (native appends stamped on arrival, catalog-free hook lines, older logs) stay out of the index.
+        new(10, "event ids", """
+            ALTER TABLE events ADD COLUMN event_key TEXT;
+            CREATE UNIQUE INDEX ux_events_session_key ON events(session_id, event_key) WHERE event_key IS NOT NULL;
+            """),
+
         // Which namespace of the tiers this workspace's objects live under (invariant 7), mirrored from workspace.json so
         // that losing either one loses nothing. One row.
-        new(10, "workspace identity", """
+        new(11, "workspace identity", """
             CREATE TABLE workspace_identity (
                 singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
                 id         TEXT NOT NULL,

@@ -11,9 +11,12 @@ namespace TierStorage.Engine.Workspace;
 /// <summary>The activity-log line format (one JSON object per line, snake_case fields).</summary>
 public static class EventJson
 {
-    private enum Field { Timestamp, Session, Type, Agent, Tool, Task, DurationMs, Tokens, Model, Success, ErrorType, File, Data }
+    private enum Field { Timestamp, Session, Type, Agent, Tool, Task, DurationMs, Tokens, Model, Success, ErrorType, File, Data, Id }
 
-    private const int FieldCount = (int)Field.Data + 1;
+    private const int FieldCount = (int)Field.Id + 1;
+
+    /// <summary>Longest event id accepted: an identity, not a payload.</summary>
+    public const int MaxIdLength = 200;
 
     private enum TokenField { Input, Output, CacheRead, CacheWrite }
 
@@ -121,6 +124,7 @@ public static class EventJson
             writer.WritePropertyName("data");
             WriteValue(writer, data, "data");
         }
+        WriteOptional(writer, "id"u8, sessionEvent.Id);
         writer.WriteEndObject();
     }
 
@@ -177,11 +181,12 @@ public static class EventJson
         TokenUsage? tokens = null;
         bool? success = null;
         IReadOnlyDictionary<string, object?>? data = null;
+        string? id = null;
 
         foreach (var property in root.EnumerateObject())
         {
             if (!ReadNames.Fields.TryGetValue(property.Name, out var field))
-                throw Invalid($"unknown field '{property.Name}' (valid fields: timestamp, session, type, agent, tool, task, duration_ms, tokens, model, success, error_type, file, data)");
+                throw Invalid($"unknown field '{property.Name}' (valid fields: timestamp, session, type, agent, tool, task, duration_ms, tokens, model, success, error_type, file, data, id)");
             if (seen[(int)field])
                 throw Invalid($"field '{property.Name}' appears more than once");
             seen[(int)field] = true;
@@ -213,6 +218,7 @@ public static class EventJson
                         throw Invalid($"field 'data' must be a JSON object, not {Describe(value.ValueKind)}");
                     data = ReadObject(value);
                     break;
+                case Field.Id: id = ReadId(value); break;
             }
         }
 
@@ -247,7 +253,29 @@ public static class EventJson
             ErrorType = errorType,
             File = file,
             Data = data,
+            Id = id,
         };
+    }
+
+    /// <summary>An event id is text or a whole number (written back as text), 1 to <see cref="MaxIdLength"/> characters.</summary>
+    private static string ReadId(JsonElement value)
+    {
+        var id = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.Number when value.TryGetInt64(out var number) => number.ToString(CultureInfo.InvariantCulture),
+            _ => throw Invalid($"field 'id' must be a string or a whole number, not {Describe(value.ValueKind)}"),
+        };
+        return CheckId(id);
+    }
+
+    /// <summary>Throws ErrorIds.InvalidEvent unless <paramref name="id"/> can be an event id (see <see cref="MaxIdLength"/>).</summary>
+    public static string CheckId(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.Length == 0 || id.Length > MaxIdLength || string.IsNullOrWhiteSpace(id))
+            throw Invalid($"field 'id' must be 1 to {MaxIdLength} characters and not blank, not '{Truncate(id)}'");
+        return id;
     }
 
     /// <summary>Token counts from named values (a PowerShell object's properties, a hashtable's entries): input, output,
@@ -525,6 +553,7 @@ public static class EventJson
             ["error_type"] = Field.ErrorType,
             ["file"] = Field.File,
             ["data"] = Field.Data,
+            ["id"] = Field.Id,
         });
 
         internal static readonly Dictionary<string, TokenField> TokenFields = WithVariants(new Dictionary<string, TokenField>

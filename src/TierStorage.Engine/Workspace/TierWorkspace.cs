@@ -30,6 +30,10 @@ public sealed record WorkspaceOptions
     public Action<string>? Debug { get; init; }
     /// <summary>Opens the store behind a tier; default <see cref="TierStoreFactory.Create"/>. Tests inject fault-injecting stores here.</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; init; }
+    /// <summary>A catalog that is not a usable database is moved aside (agent_metrics.db.corrupt-&lt;UTC time&gt;, with a warning
+    /// naming it) and a new one started, instead of failing with ErrorIds.CatalogCorrupt: what Update-TierCatalog asks for,
+    /// since it rebuilds the catalog anyway.</summary>
+    public bool SetAsideCorruptCatalog { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -240,12 +244,25 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
                     $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
         var catalogWasMissing = !File.Exists(layout.CatalogPath);
-        var catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        string? setAside = null;
+        CatalogDatabase catalog;
+        try
+        {
+            catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.CatalogCorrupt && options.SetAsideCorruptCatalog)
+        {
+            setAside = SetAsideCatalog(layout.CatalogPath, options.Time.GetUtcNow());
+            catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+        }
         var workspace = new TierWorkspace(layout, policy, catalog, options);
+        if (setAside is not null)
+            workspace.Warn($"The catalog '{layout.CatalogPath}' was not a usable database; it was moved to '{setAside}' and a new catalog started, which the rebuild fills from the logs in '{layout.LogsDirectory}' and the tier's manifests.");
         // A lost catalog must not read as "no sessions" while their logs sit in logs/ (issue 11 #7).
-        if (catalogWasMissing && Directory.EnumerateFiles(layout.LogsDirectory, "*.jsonl").Any())
+        else if (catalogWasMissing && Directory.EnumerateFiles(layout.LogsDirectory, "*.jsonl").Any())
             workspace.Warn($"The catalog '{layout.CatalogPath}' was missing and has been created empty, but '{layout.LogsDirectory}' holds session logs: " +
-                "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog -FromTier <tier> (tierstorage catalog rebuild --from-tier <tier>) to bring back what the tiers hold.");
+                "nothing is lost, but no command sees those sessions until the catalog is rebuilt. Run Update-TierCatalog (tierstorage catalog rebuild) to index the local logs again, " +
+                "with -FromTier <tier> (--from-tier <tier>) to bring back what the tiers hold as well.");
         try
         {
             await workspace.EstablishIdentityAsync(cancellationToken).ConfigureAwait(false);
@@ -436,16 +453,22 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     public EventAppender OpenEventAppender(string? sessionId) => OpenEventAppender(sessionId, keepWritten: false);
 
     /// <param name="keepWritten">Keep each written event, with its catalog id, for <see cref="EventAppender.TakeWritten"/>.</param>
-    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten)
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten) => OpenEventAppender(sessionId, keepWritten, deriveIds: true);
+
+    /// <param name="deriveIds">Give each event that has its own timestamp but no Id one derived from its content, so that
+    /// sending the same input again stores nothing twice (see <see cref="EventAppender"/>); false when the caller stamps
+    /// events itself (a hook's "now"), where two identical events are two events.</param>
+    public EventAppender OpenEventAppender(string? sessionId, bool keepWritten, bool deriveIds)
     {
         if (sessionId is not null) SessionIds.Validate(sessionId);
-        return new EventAppender(this, sessionId, keepWritten);
+        return new EventAppender(this, sessionId, keepWritten, deriveIds);
     }
 
-    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids).</summary>
+    /// <summary>Appends events and returns them as stored (redacted, session filled in, with their catalog ids). Ids are
+    /// not derived (events the session already holds by their own Id are still left out).</summary>
     public async Task<IReadOnlyList<SessionEvent>> AppendEventsAsync(IEnumerable<SessionEvent> events, string? sessionId, CancellationToken cancellationToken)
     {
-        await using var appender = OpenEventAppender(sessionId, keepWritten: true);
+        await using var appender = OpenEventAppender(sessionId, keepWritten: true, deriveIds: false);
         foreach (var e in events)
             await appender.AppendAsync(e, cancellationToken).ConfigureAwait(false);
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -470,29 +493,61 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <summary>Writes a batch to the session's log and the catalog. Caller holds the lock and has validated the events.</summary>
-    internal Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
-        AppendLockedAsync(record, events, eventIds: null, cancellationToken);
+    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken) =>
+        (await AppendNewLockedAsync(record, events, cancellationToken).ConfigureAwait(false)).Record;
 
-    /// <param name="eventIds">Receives each event's catalog id, in order, once the batch is stored.</param>
-    internal async Task<SessionRecord> AppendLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events, List<long>? eventIds, CancellationToken cancellationToken)
+    /// <summary>As <see cref="AppendLockedAsync(SessionRecord, IReadOnlyList{SessionEvent}, CancellationToken)"/>, leaving out
+    /// events whose <see cref="SessionEvent.Id"/> the session already holds (or an earlier event of the batch has): nothing
+    /// sent again reaches the log or the catalog twice. Returns the events stored, each with its catalog EventId.</summary>
+    /// <remarks>The catalog decides what is new (its unique index, inside the batch's transaction), the stored events' lines
+    /// are appended before that transaction commits, and the log is indexed up to its end first, so lines a killed writer
+    /// left in the log but not in the catalog count as held. With the lock and the id travelling in each line, a writer
+    /// killed at any point leaves log and catalog agreeing and free of duplicates.</remarks>
+    internal async Task<(SessionRecord Record, IReadOnlyList<SessionEvent> Stored)> AppendNewLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events,
+        CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
         record = await CatchUpIndexLockedAsync(record with { LogPath = logPath }, logPath, cancellationToken).ConfigureAwait(false);
-        var lines = EventLines.Encode(events);
         var before = record.LogIndexedBytes;
-        var after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
+        var stored = new List<SessionEvent>(events.Count);
+        long after = before;
         try
         {
-            var ids = await _catalog.AddEventsAsync(record.SessionId, events, after, cancellationToken).ConfigureAwait(false);
-            eventIds?.AddRange(ids);
+            await _catalog.AddEventsAsync(record.SessionId, events, ids =>
+            {
+                for (var i = 0; i < ids.Length; i++)
+                    if (ids[i] != 0) stored.Add(events[i] with { EventId = ids[i] });
+                if (stored.Count == 0) return before;
+                var lines = EventLines.Encode(stored);
+                after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
+                return after;
+            }, 0, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             // Keep the log and the catalog saying the same thing: the caller sees a failure, so the lines must go too.
-            using (var stream = new FileStream(logPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) stream.SetLength(before);
+            if (after != before)
+                using (var stream = new FileStream(logPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) stream.SetLength(before);
             throw;
         }
-        return record with { LogIndexedBytes = after, EventCount = record.EventCount + events.Count };
+        return (record with { LogIndexedBytes = after, EventCount = record.EventCount + stored.Count }, stored);
+    }
+
+    /// <summary>Update-TierCatalog without a tier: brings back into the catalog the sessions whose logs lie in logs/ (those
+    /// it lost, and those it knows without any event), each with its events (see <see cref="LocalLogIndexer"/>).</summary>
+    public async IAsyncEnumerable<CatalogRebuildResult> RebuildCatalogFromLogsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var result in await new LocalLogIndexer(this).IndexAsync(cancellationToken).ConfigureAwait(false)) yield return result;
+    }
+
+    /// <summary>Moves a damaged catalog and its WAL and shared-memory files aside, named after the time; returns the new name.</summary>
+    private static string SetAsideCatalog(string catalogPath, DateTimeOffset now)
+    {
+        var aside = $"{catalogPath}.corrupt-{now.UtcDateTime:yyyyMMddTHHmmssfffZ}";
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            if (File.Exists(catalogPath + suffix))
+                IoErrors.Guard("moving aside", catalogPath + suffix, () => File.Move(catalogPath + suffix, aside + suffix));
+        return aside;
     }
 
     /// <summary>Indexes a session's log found outside the workspace (a backed-up copy, unpacked) from where the catalog left off.</summary>

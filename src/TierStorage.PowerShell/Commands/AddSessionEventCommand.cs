@@ -132,6 +132,13 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
     [EventField("timestamp", EventFieldKind.Timestamp)]
     public DateTimeOffset? Timestamp { get; set; }
 
+    /// <summary>The event's identity within its session: an event whose id the session already holds is not stored again.
+    /// Without one, an event given with its own -Timestamp gets an id derived from its content and its place in this
+    /// pipeline, so running the same import again stores only what the first run did not.</summary>
+    [Parameter(ParameterSetName = PropertySet, ValueFromPipelineByPropertyName = true)]
+    [EventField("id", EventFieldKind.Text)]
+    public string? Id { get; set; }
+
     /// <summary>Events to append as they are, for example the output of Get-SessionEvent from another workspace.</summary>
     [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
     public SessionEvent? InputObject { get; set; }
@@ -229,6 +236,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
             ErrorType = ErrorType,
             File = File,
             Data = PlainData.FromDictionary(Data),
+            Id = Id is null ? null : EventJson.CheckId(Id),
         };
     }
 
@@ -273,6 +281,20 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
         return appender;
     }
 
+    /// <summary>How much of the input was stored; a warning when some of it had been stored before (the same input sent
+    /// again, for example after an interrupted import), since nothing else would show that those events were left out.</summary>
+    private void WriteSummary(EventAppender appender)
+    {
+        var stored = $"Stored {appender.StoredCount:N0} events in session '{appender.SessionId}'";
+        if (appender.SkippedCount == 0)
+        {
+            WriteVerbose(stored + ".");
+            return;
+        }
+
+        WriteWarning($"{stored}; skipped {appender.SkippedCount:N0} already stored (same id): this input, or part of it, had been added before.");
+    }
+
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     protected override void EndProcessing()
@@ -284,6 +306,7 @@ public sealed class AddSessionEventCommand : WorkspaceCmdlet
                 Await(appender.FlushAsync(CancellationToken));
                 WriteStored(appender);
                 Await(appender.DisposeAsync());
+                WriteSummary(appender);
             });
         }
 

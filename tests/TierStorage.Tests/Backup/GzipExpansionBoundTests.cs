@@ -123,8 +123,8 @@ public sealed class GzipExpansionBoundTests
 
             // The phase archive is rewritten: the session's own manifest now says its log unpacks to 6 GiB, and the phase
             // manifest's checksums match the new archive, so only the bound stands in the way.
-            var archivePath = Directory.EnumerateFiles(Path.Combine(tiers, "archive"), "Phase_0*.tar.gz").Single();
-            var phaseManifestPath = Directory.EnumerateFiles(Path.Combine(tiers, "archive", "metadata"), "Phase_0*_manifest.json").Single();
+            var archivePath = Directory.EnumerateFiles(Path.Combine(tiers, "archive", bed.Namespace), "Phase_0*.tar.gz").Single();
+            var phaseManifestPath = Directory.EnumerateFiles(Path.Combine(tiers, "archive", bed.Namespace, "metadata"), "Phase_0*_manifest.json").Single();
             var memberPath = $"sessions/{id}/{SessionManifest.FileName}";
             byte[]? newMember = null;
             var rewritten = new MemoryStream();

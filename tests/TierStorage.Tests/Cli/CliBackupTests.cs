@@ -15,8 +15,7 @@ public sealed class CliBackupTests : IDisposable
 
     private string BackupTier => Path.Combine(_temp.Root, "nas", "backup");
     /// <summary>The workspace's namespace folder in the backup tier, where its keys live.</summary>
-    private string BackupFolder => Path.Combine(BackupTier, TierStorage.Engine.Workspace.WorkspaceIdentity.Parse(
-        File.ReadAllBytes(TierStorage.Engine.Workspace.WorkspaceIdentity.PathIn(_temp.Workspace)), "test").Namespace);
+    private string BackupFolder => Path.Combine(BackupTier, _temp.Namespace);
 
     private Task<CliRun> Run(params string[] args) => CliRunner.RunAsync([.. args, "--workspace", _temp.Workspace]);
 
@@ -155,6 +154,48 @@ public sealed class CliBackupTests : IDisposable
         Assert.Equal((id, "Added"), (rebuilt.SessionId, rebuilt.Action));
         var list = JsonLines<SessionInfo>(await Run("session", "list", "--json")).Single();
         Assert.Equal((id, SessionState.BackedUp, true), (list.SessionId, list.State, list.Verified));
+    }
+
+    [Fact]
+    public async Task A_damaged_catalog_is_moved_aside_by_catalog_rebuild_and_event_list_shows_every_session_s_events_again()
+    {
+        // Issue 11 #7: garbage in agent_metrics.db made the rebuild fail with CatalogCorrupt, and a rebuilt catalog listed no events.
+        await InitAsync(BackupTier);
+        var backedUp = await RecordSessionAsync("session_20260101_150000");
+        CliRunner.AssertExit(ExitCodes.Success, await Run("session", "complete", "--wait"));
+        var local = await RecordSessionAsync("session_20260101_160000");
+        var before = (await Run("event", "list", "--json")).StdoutLines.Length;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(_temp.Workspace, "analytics"), "agent_metrics.db-*")) File.Delete(file);
+        File.WriteAllBytes(Path.Combine(_temp.Workspace, "analytics", "agent_metrics.db"), Enumerable.Repeat((byte)0x5A, 8192).ToArray());
+        Assert.Equal(ExitCodes.InvalidData, (await Run("event", "list")).ExitCode);
+
+        var rebuild = await Run("catalog", "rebuild", "--from-tier", "backup");
+
+        CliRunner.AssertExit(ExitCodes.Success, rebuild);
+        Assert.Contains("agent_metrics.db.corrupt-", rebuild.Stderr);
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(_temp.Workspace, "analytics"), "agent_metrics.db.corrupt-*"));
+        Assert.Contains("EVENTS", rebuild.Stdout);
+        var sessions = JsonLines<SessionInfo>(await Run("session", "list", "--json"));
+        Assert.Equal([(backedUp, SessionState.BackedUp), (local, SessionState.Active)], sessions.Select(s => (s.SessionId, s.State)));
+        Assert.Equal(before, (await Run("event", "list", "--json")).StdoutLines.Length);
+        foreach (var id in new[] { backedUp, local })
+            Assert.Contains(JsonLines<SessionEvent>(await Run("event", "list", "--session", id, "--json")), e => e.Tool == "Edit");
+    }
+
+    [Fact]
+    public async Task Catalog_rebuild_without_a_tier_indexes_the_local_logs_of_a_deleted_catalog()
+    {
+        await InitAsync(BackupTier);
+        var id = await RecordSessionAsync("session_20260101_170000");
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(_temp.Workspace, "analytics"), "agent_metrics.db*")) File.Delete(file);
+        Assert.Equal("No sessions.", (await Run("session", "list")).Stdout.Trim());
+
+        var rebuild = await Run("catalog", "rebuild", "--json");
+
+        CliRunner.AssertExit(ExitCodes.Success, rebuild);
+        var result = JsonLines<CatalogRebuildResult>(rebuild).Single();
+        Assert.Equal((id, "local", "Added", 3L), (result.SessionId, result.Tier, result.Action, result.EventCount));
+        Assert.Equal(3, (await Run("event", "list", "--session", id, "--json")).StdoutLines.Length);
     }
 
     [Fact]

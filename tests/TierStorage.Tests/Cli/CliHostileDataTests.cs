@@ -49,7 +49,7 @@ public sealed class CliHostileDataTests : IDisposable
         CliRunner.AssertExit(ExitCodes.Success, await Run("session", "complete", "--wait"));
         // The tier's snapshots.tar.gz holds a GNU sparse entry, and its manifest was rewritten to match; the catalog is
         // rebuilt from that tier, so only the extractor stands in the way.
-        var folder = Path.Combine(BackupTier, "Phase_1", "sessions", id);
+        var folder = Path.Combine(BackupTier, _temp.Namespace, "Phase_1", "sessions", id);
         var hostile = HostileTierDataTests.TarGz([], HostileTierDataTests.RawHeader("snap001.json.gz", 'S', HostileTierDataTests.Octal(5), gnu: true), new byte[512]);
         File.WriteAllBytes(Path.Combine(folder, SessionPackager.SnapshotsFileName), hostile);
         var manifestPath = Path.Combine(folder, SessionManifest.FileName);

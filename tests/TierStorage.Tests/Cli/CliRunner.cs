@@ -40,6 +40,9 @@ internal sealed class TempWorkspace : IDisposable
 
     public string Root { get; }
     public string Workspace { get; }
+    /// <summary>The workspace's namespace on its tiers (workspace.json), the folder its objects live in.</summary>
+    public string Namespace => TierStorage.Engine.Workspace.WorkspaceIdentity.Parse(
+        File.ReadAllBytes(TierStorage.Engine.Workspace.WorkspaceIdentity.PathIn(Workspace)), "test").Namespace;
 
     public void Dispose()
     {

@@ -108,6 +108,17 @@ public sealed class PhaseReviewSourcesTests
         return ws;
     }
 
+    /// <summary>A catalog rebuilt as before issue 11 #7 (or from backups that could not be read then): every session known,
+    /// none of its events, so the review has to read them back itself.</summary>
+    private static async Task<TierWorkspace> LoseCatalogAndRebuildWithoutEventsAsync(Bed bed, TierWorkspace ws, string tier)
+    {
+        ws = await LoseCatalogAndRebuildAsync(bed, ws, tier);
+        await using var forget = ws.Catalog.Connection.CreateCommand();
+        forget.CommandText = "DELETE FROM events; UPDATE sessions SET event_count = 0, log_indexed_bytes = 0, rejected_lines = 0, log_path = NULL;";
+        await forget.ExecuteNonQueryAsync();
+        return ws;
+    }
+
     private static void AssertSameFigures(PhaseReview expected, PhaseReview actual)
     {
         Assert.Equal((expected.Sessions, expected.EventCount, expected.FirstEventAt, expected.LastEventAt), (actual.Sessions, actual.EventCount, actual.FirstEventAt, actual.LastEventAt));
@@ -166,7 +177,8 @@ public sealed class PhaseReviewSourcesTests
             var counts = new List<long>();
             foreach (var id in ids) counts.Add(await EventCountAsync(ws, id));
             ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
-            Assert.All(ids, id => Assert.Equal(0, EventCountAsync(ws, id).GetAwaiter().GetResult()));
+            // The rebuild brought every session's events back (issue 11 #7), from its log or its backup.
+            Assert.Equal(counts, ids.Select(id => EventCountAsync(ws, id).GetAwaiter().GetResult()));
 
             var review = await ws.ReviewPhaseAsync(1, None);
 
@@ -189,7 +201,7 @@ public sealed class PhaseReviewSourcesTests
         var (bed, ws, ids, original) = await BackedUpPhaseAsync();
         await using (bed)
         {
-            ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
+            ws = await LoseCatalogAndRebuildWithoutEventsAsync(bed, ws, "backup");
             bed.Test.Faults.Offline = true;
 
             var review = await ws.ReviewPhaseAsync(1, None);
@@ -210,7 +222,7 @@ public sealed class PhaseReviewSourcesTests
         var (bed, ws, ids, original) = await BackedUpPhaseAsync();
         await using (bed)
         {
-            ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
+            ws = await LoseCatalogAndRebuildWithoutEventsAsync(bed, ws, "backup");
             var folder = Path.Combine(bed.BackupRoot, "Phase_1_setup", "sessions");
             foreach (var id in ids)
             {
@@ -226,7 +238,7 @@ public sealed class PhaseReviewSourcesTests
             Assert.True(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Reviewed);
 
             // Both copies of a session damaged (its log cut short on the tier): the review still runs, names it, and leaves it out.
-            ws = await LoseCatalogAndRebuildAsync(bed, ws, "backup");
+            ws = await LoseCatalogAndRebuildWithoutEventsAsync(bed, ws, "backup");
             var log = Path.Combine(folder, ids[1], "activity.jsonl.gz");
             var gz = File.ReadAllBytes(log);
             File.WriteAllBytes(log, gz[..(gz.Length / 2)]);
@@ -250,7 +262,7 @@ public sealed class PhaseReviewSourcesTests
         {
             await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
             foreach (var id in ids) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
-            ws = await LoseCatalogAndRebuildAsync(bed, ws, "archive");
+            ws = await LoseCatalogAndRebuildWithoutEventsAsync(bed, ws, "archive");
 
             // The archive tier unreachable: the review still comes out, names the problem and the sessions it lacks.
             bed.S3.Fault = _ => FakeS3Client.Error(S3ClientException.ConnectionFailed, 0);

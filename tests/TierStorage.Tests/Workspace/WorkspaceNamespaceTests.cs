@@ -213,7 +213,7 @@ public sealed class WorkspaceNamespaceTests : IDisposable
         foreach (var damaged in new[] { "{not json", """{"id":"x","namespace":"a","root":"/r"}""", """{"id":"0123456789abcdef0123456789abcdef","namespace":"../up","root":"/r"}""" })
         {
             File.WriteAllText(path, damaged);
-            var error = await Assert.ThrowsAsync<TierStorageException>(bed.OpenAsync);
+            var error = await Assert.ThrowsAsync<TierStorageException>(() => bed.OpenAsync());
             Assert.Equal(ErrorIds.WorkspaceIdentityInvalid, error.ErrorId);
             Assert.Contains(path, error.Message, StringComparison.Ordinal);
         }
