@@ -55,15 +55,6 @@ public sealed partial class BackupOperations
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var onTier = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false)) onTier[info.Key] = info;
-        if (onTier.Count == 0)
-        {
-            // A workspace recreated after its disk was lost has a new namespace: say which ones the tier holds.
-            var spaces = await _workspace.ListTierNamespacesAsync(tier, cancellationToken).ConfigureAwait(false);
-            if (spaces.Count > 0)
-                _workspace.Warn($"Tier '{tier.Name}' holds nothing in this workspace's namespace '{_workspace.Identity.Namespace}'. It holds: " +
-                    $"{TierWorkspace.DescribeNamespaces(spaces)}. If one is this project's (a workspace recreated after its disk was lost), " +
-                    $"rebuild with Update-TierCatalog -FromTier {tier.Name} -Namespace <namespace> (tierstorage catalog rebuild --from-tier {tier.Name} --namespace <namespace>).");
-        }
 
         var catalogued = new List<StoredObject>();
         await foreach (var o in Catalog.ListObjectsAsync(tier.Name, request.SessionId, cancellationToken).ConfigureAwait(false)) catalogued.Add(o);
