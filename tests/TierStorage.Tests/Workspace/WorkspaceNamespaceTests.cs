@@ -152,6 +152,9 @@ public sealed class WorkspaceNamespaceTests : IDisposable
             Assert.Equal(ErrorIds.WorkspaceCopied, refused.ErrorId);
             var run = await copy.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
             Assert.NotEqual(PolicyRunStatus.Succeeded, run.Status);
+            // Starting a phase is local work: current_phase.json stays off the original's namespace, with a warning.
+            await copy.StartPhaseAsync(2, "in-the-copy", None);
+            Assert.Contains(warnings, w => w.Contains("current_phase.json was not written", StringComparison.Ordinal) && w.Contains(ErrorIds.WorkspaceCopied, StringComparison.Ordinal));
             Assert.Equal(tierBefore, TierFiles(bed.TierBase));
 
             var change = await copy.NewIdentityAsync(None);
