@@ -95,13 +95,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Backup, restore, verification and catalog rebuild against the policy's tiers.</summary>
     public BackupOperations Backups { get; }
 
+    /// <summary>Client-side encryption of the tiers: their key, and its rotation (Update-TierEncryptionKey).</summary>
+    public Packaging.EncryptionOperations Encryption => new(this);
+
     internal TierStoreContext StoreContext => new() { WorkspaceRoot = Root, CredentialsDirectory = Layout.CredentialsDirectory };
 
     /// <summary>Opens the store behind a policy tier; a folder tier the catalog says holds data is not re-created when its root is gone.</summary>
     internal async Task<IObjectStore> OpenStoreAsync(TierDefinition tier, CancellationToken cancellationToken)
     {
         var context = StoreContext with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
-        return await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+        var store = await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+        return Policy.Encryption.Covers(tier) ? Encryption.Wrap(store) : store;
     }
 
     /// <summary>The catalog records objects stored on the tier (it was reachable and used before).</summary>
