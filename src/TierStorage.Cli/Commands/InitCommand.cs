@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
@@ -11,8 +12,9 @@ internal static class InitCommand
         var path = new Option<string?>("--path") { Description = "Directory to initialize (default: --workspace, $TIERSTORAGE_WORKSPACE, else ./.tierstorage)", HelpName = "DIR" };
         var template = new Option<string?>("--policy-template") { Description = "Policy file to copy in (default: the embedded default policy)", HelpName = "FILE" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing policy" };
+        var encrypt = new Option<bool>("--encrypt") { Description = "Create the key file that encrypts every object sent to the backup and archive tiers, and turn encryption on in the policy" };
 
-        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force };
+        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force, encrypt };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var info = await TierWorkspace.InitializeAsync(
@@ -20,10 +22,12 @@ internal static class InitCommand
                 parseResult.GetValue(template),
                 parseResult.GetValue(force),
                 cancellationToken).ConfigureAwait(false);
+            var key = parseResult.GetValue(encrypt) ? await EncryptionOperations.CreateKeyAsync(info.Path, cancellationToken).ConfigureAwait(false) : null;
 
             if (context.IsJson(parseResult))
             {
                 context.WriteJson(info);
+                if (key is not null) context.WriteJson(key);
                 return ExitCodes.Success;
             }
 
@@ -31,6 +35,11 @@ internal static class InitCommand
             context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
             context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
             foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
+            if (key is not null)
+            {
+                context.Stdout.WriteLine($"  key:     {key.KeyFile} (id {key.KeyId}, {key.Protection}){(key.PolicyUpdated ? "; encryption turned on in the policy" : "")}");
+                context.Warn($"Keep a copy of {key.KeyFile} somewhere safe: without it nothing on the encrypted tiers can be read.");
+            }
             return ExitCodes.Success;
         });
         return command;

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TierStorage.Contracts;
+using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Commands;
@@ -7,6 +8,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Creates a workspace's folder layout and its policy file.</summary>
 /// <remarks>
 /// <para>Initialize-TierWorkspace creates the local tier's layout (logs/, state/, analytics/, handoffs/, credentials/) and writes tierstorage.yaml: the embedded default policy, or a copy of -PolicyTemplate after it was validated. An existing policy is never overwritten without -Force.</para>
+/// <para>-Encrypt also creates credentials/tier_encryption.key, a random 256-bit key (DPAPI-protected on Windows, readable by the user alone elsewhere), and gives the policy an encryption section if it has none: every object sent to the backup and archive tiers is then encrypted on this machine. It writes an EncryptionKeyInfo after the WorkspaceInfo, and never replaces an existing key file.</para>
 /// </remarks>
 /// <example>
 /// <code>Initialize-TierWorkspace -Path .tierstorage</code>
@@ -16,8 +18,12 @@ namespace TierStorage.PowerShell.Commands;
 /// <code>Initialize-TierWorkspace -PolicyTemplate ./examples/tierstorage.yaml -Force</code>
 /// <para>Replaces the policy of the default workspace with a copy of the example policy.</para>
 /// </example>
+/// <example>
+/// <code>Initialize-TierWorkspace -Encrypt</code>
+/// <para>Creates the default workspace with a key file and encryption turned on; copy the key file somewhere safe.</para>
+/// </example>
 [Cmdlet(VerbsData.Initialize, "TierWorkspace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(WorkspaceInfo))]
+[OutputType(typeof(WorkspaceInfo), typeof(EncryptionKeyInfo))]
 public sealed class InitializeTierWorkspaceCommand : TierCmdlet
 {
     /// <summary>Workspace directory; default $env:TIERSTORAGE_WORKSPACE, else ./.tierstorage.</summary>
@@ -36,6 +42,10 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Create the key file that encrypts everything sent to the backup and archive tiers, and turn encryption on in the policy.</summary>
+    [Parameter]
+    public SwitchParameter Encrypt { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = ResolvePath(Path);
@@ -47,7 +57,16 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
             return;
         }
 
-        ProcessItem(target, () => WriteObject(Await(
-            TierWorkspace.InitializeAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken))));
+        ProcessItem(target, () =>
+        {
+            WriteObject(Await(TierWorkspace.InitializeAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken)));
+            if (Encrypt) WriteKey(Await(EncryptionOperations.CreateKeyAsync(target, CancellationToken)));
+        });
+    }
+
+    private void WriteKey(EncryptionKeyInfo key)
+    {
+        WriteWarning($"Keep a copy of '{key.KeyFile}' somewhere safe: without it nothing on the encrypted tiers can be read.");
+        WriteObject(key);
     }
 }
