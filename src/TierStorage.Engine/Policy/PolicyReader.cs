@@ -47,7 +47,7 @@ internal sealed partial class PolicyReader
     };
 
     /// <summary>Credential-looking keys that <see cref="Redactor.IsSensitiveKeyName"/> does not already cover.</summary>
-    private static readonly string[] CredentialKeys = ["access_key_id", "aws_access_key_id", "credentials", "credential"];
+    private static readonly string[] CredentialKeys = ["access_key_id", "aws_access_key_id", "credentials", "credential", "passphrase", "encryption_key"];
 
     private readonly string _yaml;
     private readonly string _file;
@@ -739,7 +739,7 @@ internal sealed partial class PolicyReader
             if (allowed.Contains(key)) entries[key] = (scalarKey, valueNode);
             else if (Redactor.IsSensitiveKeyName(key) || CredentialKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
                 Add(FindingSeverity.Error, PolicyFindingCodes.SecretInPolicy, keyNode, keyPath,
-                    $"'{key}' looks like a credential. Secrets never go in the policy: the S3 tier uses the AWS credential chain (environment, profile, SSO), Google Drive the files in the workspace's credentials/ folder.");
+                    $"'{key}' looks like a credential. Secrets never go in the policy: the S3 tier uses the AWS credential chain (environment, profile, SSO), Google Drive the files in the workspace's credentials/ folder, encryption a key file there or passphrase_env.");
             else if (notForKind?.Invoke(key) is { } hint)
                 Add(FindingSeverity.Error, PolicyFindingCodes.KeyNotForKind, keyNode, keyPath, hint);
             else
