@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TierStorage.Contracts;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Workspace;
 
@@ -17,31 +18,45 @@ internal static class InitCommand
         var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force, encrypt };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var workspacePath = parseResult.GetValue(path) ?? parseResult.GetValue(context.Workspace);
+            if (parseResult.GetValue(encrypt))
+            {
+                var (created, key) = await EncryptionOperations.InitializeEncryptedAsync(workspacePath, parseResult.GetValue(template), parseResult.GetValue(force), null, cancellationToken).ConfigureAwait(false);
+                if (context.IsJson(parseResult))
+                {
+                    if (created is not null) context.WriteJson(created);
+                    context.WriteJson(key);
+                    return ExitCodes.Success;
+                }
+                if (created is not null) WriteWorkspace(context, created);
+                context.Stdout.WriteLine($"  key:     {key.KeyFile} (id {key.KeyId}, {key.Protection}){(key.PolicyUpdated ? "; encryption turned on in the policy" : "")}");
+                context.Warn($"Keep a copy of {key.KeyFile} somewhere safe: without it nothing on the encrypted tiers can be read.");
+                return ExitCodes.Success;
+            }
+
             var info = await TierWorkspace.InitializeAsync(
-                parseResult.GetValue(path) ?? parseResult.GetValue(context.Workspace),
+                workspacePath,
                 parseResult.GetValue(template),
                 parseResult.GetValue(force),
                 cancellationToken).ConfigureAwait(false);
-            var key = parseResult.GetValue(encrypt) ? await EncryptionOperations.CreateKeyAsync(info.Path, cancellationToken).ConfigureAwait(false) : null;
 
             if (context.IsJson(parseResult))
             {
                 context.WriteJson(info);
-                if (key is not null) context.WriteJson(key);
                 return ExitCodes.Success;
             }
 
-            context.Stdout.WriteLine($"Initialized workspace {info.Path}");
-            context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
-            context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
-            foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
-            if (key is not null)
-            {
-                context.Stdout.WriteLine($"  key:     {key.KeyFile} (id {key.KeyId}, {key.Protection}){(key.PolicyUpdated ? "; encryption turned on in the policy" : "")}");
-                context.Warn($"Keep a copy of {key.KeyFile} somewhere safe: without it nothing on the encrypted tiers can be read.");
-            }
+            WriteWorkspace(context, info);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static void WriteWorkspace(CliContext context, WorkspaceInfo info)
+    {
+        context.Stdout.WriteLine($"Initialized workspace {info.Path}");
+        context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
+        context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
+        foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
     }
 }

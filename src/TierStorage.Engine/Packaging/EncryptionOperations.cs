@@ -99,6 +99,24 @@ public sealed partial class EncryptionOperations
         }
     }
 
+    /// <summary>Initialize-TierWorkspace -Encrypt: initializes the workspace as without it, except that an existing policy
+    /// kept (no template, no force) is not an error, so an existing workspace gets its key; then <see cref="CreateKeyAsync"/>.
+    /// The WorkspaceInfo is null when the workspace was already there.</summary>
+    public static async Task<(WorkspaceInfo? Workspace, EncryptionKeyInfo Key)> InitializeEncryptedAsync(string? workspacePath, string? policyTemplatePath, bool force,
+        string? baseDirectory, CancellationToken cancellationToken)
+    {
+        WorkspaceInfo? info = null;
+        try
+        {
+            info = await TierWorkspace.InitializeAsync(workspacePath, policyTemplatePath, force, baseDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.PolicyExists && policyTemplatePath is null)
+        {
+            // The workspace exists with its policy: -Encrypt adds the key to it.
+        }
+        return (info, await CreateKeyAsync(TierWorkspace.ResolveWorkspacePath(workspacePath, baseDirectory), cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>
     /// Initialize-TierWorkspace -Encrypt: writes a new key file into the workspace's credentials/ (refusing to replace one)
     /// and, when the workspace's policy has no encryption section, appends one that turns encryption on with it.

@@ -8,7 +8,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Creates a workspace's folder layout and its policy file.</summary>
 /// <remarks>
 /// <para>Initialize-TierWorkspace creates the local tier's layout (logs/, state/, analytics/, handoffs/, credentials/) and writes tierstorage.yaml: the embedded default policy, or a copy of -PolicyTemplate after it was validated. An existing policy is never overwritten without -Force.</para>
-/// <para>-Encrypt also creates credentials/tier_encryption.key, a random 256-bit key (DPAPI-protected on Windows, readable by the user alone elsewhere), and gives the policy an encryption section if it has none: every object sent to the backup and archive tiers is then encrypted on this machine. It writes an EncryptionKeyInfo after the WorkspaceInfo, and never replaces an existing key file.</para>
+/// <para>-Encrypt also creates credentials/tier_encryption.key, a random 256-bit key (DPAPI-protected on Windows, readable by the user alone elsewhere), and gives the policy an encryption section if it has none: every object sent to the backup and archive tiers is then encrypted on this machine. On an existing workspace it adds the key and keeps the policy otherwise as it is. It writes an EncryptionKeyInfo (after the WorkspaceInfo of a new workspace), and never replaces an existing key file.</para>
 /// </remarks>
 /// <example>
 /// <code>Initialize-TierWorkspace -Path .tierstorage</code>
@@ -57,16 +57,19 @@ public sealed class InitializeTierWorkspaceCommand : TierCmdlet
             return;
         }
 
-        ProcessItem(target, () =>
+        if (Encrypt)
         {
-            WriteObject(Await(TierWorkspace.InitializeAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken)));
-            if (Encrypt) WriteKey(Await(EncryptionOperations.CreateKeyAsync(target, CancellationToken)));
-        });
+            ProcessItem(target, () => WriteEncrypted(Await(EncryptionOperations.InitializeEncryptedAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken))));
+            return;
+        }
+        ProcessItem(target, () => WriteObject(Await(
+            TierWorkspace.InitializeAsync(target, ResolvePath(PolicyTemplate), Force, CurrentDirectory, CancellationToken))));
     }
 
-    private void WriteKey(EncryptionKeyInfo key)
+    private void WriteEncrypted((WorkspaceInfo? Workspace, EncryptionKeyInfo Key) result)
     {
-        WriteWarning($"Keep a copy of '{key.KeyFile}' somewhere safe: without it nothing on the encrypted tiers can be read.");
-        WriteObject(key);
+        if (result.Workspace is not null) WriteObject(result.Workspace);
+        WriteWarning($"Keep a copy of '{result.Key.KeyFile}' somewhere safe: without it nothing on the encrypted tiers can be read.");
+        WriteObject(result.Key);
     }
 }
