@@ -139,13 +139,13 @@ public partial class EncryptedObjectStore : IObjectStore
         var open = await RequireEnvelopeAsync(key, cancellationToken).ConfigureAwait(false);
         var name = HashedName(key);
         await using var decrypt = new DecryptionStream(destination, open.DataKey, key, offset, leaveOpen: true);
-        await using var sums = new ChecksumStream(decrypt, leaveOpen: true);
+        await using var sha256 = new Sha256Stream(decrypt);
         // The whole ciphertext is read: each chunk's tag covers its position, so a resumed plaintext offset starts from the top.
-        await _inner.GetAsync(DataKey(key, name), sums, 0, progress, cancellationToken).ConfigureAwait(false);
-        var read = sums.GetChecksum();
-        if (read.Size != open.Envelope.Ciphertext.Size || !string.Equals(read.Sha256, open.Envelope.Ciphertext.Sha256, StringComparison.OrdinalIgnoreCase))
+        await _inner.GetAsync(DataKey(key, name), sha256, 0, progress, cancellationToken).ConfigureAwait(false);
+        var (size, hash) = sha256.Result();
+        if (size != open.Envelope.Ciphertext.Size || !string.Equals(hash, open.Envelope.Ciphertext.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                $"The encrypted '{key}' read back from tier '{TierName}' is {read.Size:N0} bytes with SHA-256 {read.Sha256}, but its envelope records {open.Envelope.Ciphertext.Size:N0} bytes with SHA-256 {open.Envelope.Ciphertext.Sha256}. The copy is not trusted.",
+                $"The encrypted '{key}' read back from tier '{TierName}' is {size:N0} bytes with SHA-256 {hash}, but its envelope records {open.Envelope.Ciphertext.Size:N0} bytes with SHA-256 {open.Envelope.Ciphertext.Sha256}. The copy is not trusted.",
                 key);
         decrypt.Complete();
         if (decrypt.PlaintextLength != open.Metadata.Size)
@@ -416,6 +416,52 @@ public partial class EncryptedObjectStore : IObjectStore
     {
         await RequireEnvelopeAsync(key, cancellationToken).ConfigureAwait(false);
         return DataKey(key, HashedName(key));
+    }
+
+    /// <summary>Passes writes on while hashing them with SHA-256 alone: on the read path the tags already authenticate every
+    /// chunk, so the ciphertext's MD5 (what the tier reports) is not worth a second pass.</summary>
+    private sealed class Sha256Stream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long _size;
+
+        public (long Size, string Sha256) Result() => (_size, ChecksumStream.Hex(_hash.GetHashAndReset()));
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _hash.AppendData(buffer);
+            _size += buffer.Length;
+            inner.Write(buffer);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _hash.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     private sealed record Keyring
