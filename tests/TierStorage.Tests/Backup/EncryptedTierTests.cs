@@ -2,7 +2,9 @@ using System.Text;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Tiers;
 using TierStorage.Engine.Tiers.Encrypted;
+using TierStorage.Engine.Tiers.Folder;
 using TierStorage.Engine.Workspace;
 using Xunit;
 using static TierStorage.Tests.Backup.BackupTestBed;
@@ -206,6 +208,87 @@ public sealed class EncryptedTierTests
         Assert.Equal((envelopes - 2, 2), (finished.ObjectsRewrapped, finished.ObjectsAlreadyRewrapped));
         Assert.False(File.Exists(keyFile + EncryptionKeys.PendingSuffix));
         Assert.All(await CheckAsync(ws, readData: true), c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+    }
+
+    [Fact]
+    public async Task A_phase_is_archived_to_an_encrypted_archive_tier_and_restored_from_it_with_no_names_in_clear()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ts-enc-archive-" + Guid.NewGuid().ToString("N"));
+        var archiveRoot = Path.Combine(root, "archive");
+        Directory.CreateDirectory(root);
+        await using var bed = await CreateAsync(localSessions: 1, tierYaml: $"""
+              - name: backup
+                level: 2
+                kind: folder
+                path: {Path.Combine(root, "backup")}
+              - name: archive
+                level: 3
+                kind: folder
+                path: {archiveRoot}
+            """, extraYaml: "encryption:\n  chunk_size: 64KB");
+        await EncryptionOperations.CreateKeyAsync(bed.WorkspaceRoot, None);
+        try
+        {
+            var ws = await bed.OpenAsync();
+            var first = await SecretSessionAsync(bed, ws, seed: 1);
+            var second = await SecretSessionAsync(bed, ws, seed: 2);
+            var log = File.ReadAllBytes((await SessionAsync(ws, second)).LogPath!);
+            await BackupAsync(ws, first, second);
+
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+            Assert.True(archived.Verified);
+            foreach (var id in new[] { first, second }) await ws.Backups.DeleteSessionCopyAsync(id, "backup", None);
+
+            var names = Directory.EnumerateFiles(archiveRoot, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(archiveRoot, p).Replace('\\', '/')).ToList();
+            Assert.All(names.Where(n => n != EncryptedObjectStore.KeyringKey && !n.StartsWith(FolderObjectStore.MetadataDirectoryName + "/", StringComparison.Ordinal)), n => Assert.Matches(@"^Phase_1/[0-9a-f]{40}\.(bin|key)$", n));
+            var bytes = Encoding.Latin1.GetString(Directory.EnumerateFiles(archiveRoot, "*", SearchOption.AllDirectories).SelectMany(File.ReadAllBytes).ToArray());
+            foreach (var secret in new[] { first, second, PhaseName, "manifest" }) Assert.DoesNotContain(secret, bytes, StringComparison.Ordinal);
+            Assert.All(await CheckAsync(ws, readData: true), c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+
+            foreach (var file in (await bed.LocalFilesAsync(ws, second)).Keys) File.Delete(file);
+            var restored = await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = second }, null, None);
+            Assert.Equal((RestoreStatus.Restored, "archive", true), (restored.Status, restored.Tier, restored.Verified));
+            Assert.Equal(log, File.ReadAllBytes((await SessionAsync(ws, second)).LogPath!));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_remote_tier_gets_the_ciphertext_staged_then_sent_and_nothing_is_left_in_staging()
+    {
+        await using var bed = await EncryptedBedAsync();
+        bed.StoreFactory = (tier, context, ct) => Task.FromResult<IObjectStore>(
+            new RemoteKindStore(new FolderObjectStore(tier.Name, TierStoreFactory.FolderPath(tier, context), createMissingRoot: !context.TierHoldsData)));
+        var ws = await bed.OpenAsync();
+        var id = await SecretSessionAsync(bed, ws, seed: 1);
+        var log = File.ReadAllBytes((await SessionAsync(ws, id)).LogPath!);
+
+        Assert.Equal(BackupStatus.Succeeded, Assert.Single(await BackupAsync(ws, id)).Status);
+
+        Assert.All(await CheckAsync(ws, readData: true), c => Assert.Equal(BackupCheckStatus.Ok, c.Status));
+        var elsewhere = Path.Combine(bed.Root, "elsewhere");
+        await ws.Backups.RestoreAsync(new RestoreRequest { SessionId = id, Destination = elsewhere }, null, None);
+        Assert.Equal(log, File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.ActivityEntryName)));
+        var staging = Path.Combine(bed.Layout.StagingDirectory, "encrypting");
+        Assert.True(Directory.Exists(staging), "the ciphertext was staged");
+        Assert.Empty(Directory.EnumerateFiles(staging));
+    }
+
+    /// <summary>A folder store that says it is a Drive tier, so the decorator treats it as remote.</summary>
+    private sealed class RemoteKindStore(IObjectStore inner) : IObjectStore
+    {
+        public string TierName => inner.TierName;
+        public TierKind Kind => TierKind.GoogleDrive;
+        public string Location => inner.Location;
+        public Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken) => inner.PutAsync(key, content, options, cancellationToken);
+        public Task GetAsync(string key, Stream destination, long offset, IProgress<long>? progress, CancellationToken cancellationToken) => inner.GetAsync(key, destination, offset, progress, cancellationToken);
+        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken) => inner.StatAsync(key, cancellationToken);
+        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     [Fact]

@@ -44,6 +44,25 @@ public sealed class EncryptionStreamTests
         Assert.Equal(plain, Decrypt(cipher));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(Chunk)]
+    [InlineData(Chunk * 2 + 3)]
+    public async Task The_reading_encryptor_produces_the_same_format_and_its_checksums(int length)
+    {
+        var plain = RandomNumberGenerator.GetBytes(length);
+        await using var encrypting = new EncryptingReadStream(new MemoryStream(plain), Key, Chunk);
+        var cipher = new MemoryStream();
+
+        await encrypting.CopyToAsync(cipher, 1000);
+
+        Assert.Equal(plain, Decrypt(cipher.ToArray()));
+        Assert.Equal((long)length, encrypting.Plaintext().Size);
+        var sums = encrypting.Ciphertext();
+        Assert.Equal((cipher.Length, Convert.ToHexStringLower(MD5.HashData(cipher.ToArray())), Convert.ToHexStringLower(SHA256.HashData(cipher.ToArray()))),
+            (sums.Size, sums.Md5, sums.Sha256));
+    }
+
     [Fact]
     public void Ciphertext_does_not_contain_the_plaintext_and_two_encryptions_differ()
     {

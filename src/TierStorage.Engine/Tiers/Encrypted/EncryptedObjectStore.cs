@@ -77,14 +77,54 @@ public partial class EncryptedObjectStore : IObjectStore
         await OpenKeyringAsync(create: true, cancellationToken).ConfigureAwait(false);
         var name = HashedName(key);
         var dataKey = RandomNumberGenerator.GetBytes(EncryptionFormat.KeySize);
+        var (stored, plain, cipher) = _inner.Kind == TierKind.Folder
+            ? await PutStreamingAsync(key, name, content, dataKey, options, cancellationToken).ConfigureAwait(false)
+            : await PutStagedAsync(key, name, content, dataKey, options, cancellationToken).ConfigureAwait(false);
+        if (stored.Size != cipher.Size || (stored.Md5 is { } md5 && !string.Equals(md5, cipher.Md5, StringComparison.OrdinalIgnoreCase)))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{TierName}' reports the encrypted '{key}' as {stored.Size:N0} bytes with MD5 {stored.Md5 ?? "(none)"}, but {cipher.Size:N0} bytes with MD5 {cipher.Md5} were sent.", key);
+        if (options?.ExpectedMd5 is { } expected && !string.Equals(expected, plain.Md5, StringComparison.OrdinalIgnoreCase))
+        {
+            // Without its envelope the object is never read; it is removed so it does not linger either.
+            await _inner.DeleteAsync(DataKey(key, name), cancellationToken).ConfigureAwait(false);
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"'{key}' read {plain.Size:N0} bytes with MD5 {plain.Md5} while being encrypted, but MD5 {expected} was expected; nothing was stored.", key);
+        }
+
+        var metadata = new SealedMetadata(key, plain.Size, plain.Md5);
+        var kek = CurrentKek();
+        var envelope = new Envelope
+        {
+            KekId = kek.Id,
+            DataKey = EncryptionKeys.Wrap(kek.Key, dataKey, DataKeyContext(name)),
+            Metadata = EncryptionKeys.Wrap(dataKey, JsonSerializer.SerializeToUtf8Bytes(metadata, Json), MetadataContext(name)),
+            Ciphertext = new CiphertextSums(cipher.Size, stored.Md5 ?? cipher.Md5, cipher.Sha256),
+        };
+        await PutEnvelopeAsync(key, name, envelope, cancellationToken).ConfigureAwait(false);
+        _envelopes[name] = new OpenEnvelope(envelope, metadata, dataKey);
+        return new ObjectInfo { Key = key, Size = plain.Size, Md5 = plain.Md5, LastModified = stored.LastModified, StoreId = stored.StoreId };
+    }
+
+    /// <summary>A folder tier takes the ciphertext as it is produced: the data is read and encrypted once.</summary>
+    private async Task<(ObjectInfo Stored, (long Size, string Md5) Plain, FileChecksum Cipher)> PutStreamingAsync(string key, string name, Stream content, byte[] dataKey,
+        PutOptions? options, CancellationToken cancellationToken)
+    {
+        await using var encrypting = new EncryptingReadStream(content, dataKey, _chunkSize);
+        var stored = await _inner.PutAsync(DataKey(key, name), encrypting, new PutOptions { Progress = options?.Progress, StorageClass = options?.StorageClass }, cancellationToken).ConfigureAwait(false);
+        return (stored, encrypting.Plaintext(), encrypting.Ciphertext());
+    }
+
+    /// <summary>A remote tier gets the ciphertext staged in a private file first, so its retries and resumed uploads resend
+    /// the very same bytes and it can check them against their MD5 as it receives them.</summary>
+    private async Task<(ObjectInfo Stored, (long Size, string Md5) Plain, FileChecksum Cipher)> PutStagedAsync(string key, string name, Stream content, byte[] dataKey,
+        PutOptions? options, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(_tempDirectory);
         var temp = Path.Combine(_tempDirectory, $"{name}.{Guid.NewGuid():N}.tmp");
         try
         {
             FileChecksum plain;
             FileChecksum cipher;
-            // The ciphertext is staged in a file so a retrying or resumable store can read it again, and so its MD5 is known
-            // before the upload for the store to verify.
             var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
             if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             await using (var file = new FileStream(temp, create))
@@ -100,32 +140,12 @@ public partial class EncryptedObjectStore : IObjectStore
                 await encrypt.DisposeAsync().ConfigureAwait(false);
                 await cipherSum.DisposeAsync().ConfigureAwait(false);
             }
-            if (options?.ExpectedMd5 is { } expected && !string.Equals(expected, plain.Md5, StringComparison.OrdinalIgnoreCase))
-                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                    $"'{key}' read {plain.Size:N0} bytes with MD5 {plain.Md5} while being encrypted, but MD5 {expected} was expected; nothing was stored.", key);
-
-            ObjectInfo stored;
-            await using (var upload = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
-                stored = await _inner.PutAsync(DataKey(key, name), upload, new PutOptions
-                {
-                    ExpectedMd5 = cipher.Md5, Progress = options?.Progress, StorageClass = options?.StorageClass,
-                }, cancellationToken).ConfigureAwait(false);
-            if (stored.Size != cipher.Size || (stored.Md5 is { } md5 && !string.Equals(md5, cipher.Md5, StringComparison.OrdinalIgnoreCase)))
-                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                    $"Tier '{TierName}' reports the encrypted '{key}' as {stored.Size:N0} bytes with MD5 {stored.Md5 ?? "(none)"}, but {cipher.Size:N0} bytes with MD5 {cipher.Md5} were sent.", key);
-
-            var metadata = new SealedMetadata(key, plain.Size, plain.Md5, plain.Sha256);
-            var kek = CurrentKek();
-            var envelope = new Envelope
+            await using var upload = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            var stored = await _inner.PutAsync(DataKey(key, name), upload, new PutOptions
             {
-                KekId = kek.Id,
-                DataKey = EncryptionKeys.Wrap(kek.Key, dataKey, DataKeyContext(name)),
-                Metadata = EncryptionKeys.Wrap(dataKey, JsonSerializer.SerializeToUtf8Bytes(metadata, Json), MetadataContext(name)),
-                Ciphertext = new CiphertextSums(cipher.Size, stored.Md5 ?? cipher.Md5, cipher.Sha256),
-            };
-            await PutEnvelopeAsync(key, name, envelope, cancellationToken).ConfigureAwait(false);
-            _envelopes[name] = new OpenEnvelope(envelope, metadata, dataKey);
-            return new ObjectInfo { Key = key, Size = plain.Size, Md5 = plain.Md5, LastModified = stored.LastModified, StoreId = stored.StoreId };
+                ExpectedMd5 = cipher.Md5, Progress = options?.Progress, StorageClass = options?.StorageClass,
+            }, cancellationToken).ConfigureAwait(false);
+            return (stored, (plain.Size, plain.Md5), cipher);
         }
         finally
         {
@@ -487,7 +507,7 @@ public partial class EncryptedObjectStore : IObjectStore
 
     private sealed record CiphertextSums(long Size, string Md5, string Sha256);
 
-    private sealed record SealedMetadata(string Key, long Size, string Md5, string Sha256);
+    private sealed record SealedMetadata(string Key, long Size, string Md5);
 
     private sealed record OpenEnvelope(Envelope Envelope, SealedMetadata Metadata, byte[] DataKey);
 }
