@@ -4,7 +4,8 @@ namespace TierStorage.Engine.Packaging;
 
 /// <summary>
 /// A read-only stream of the <see cref="EncryptionFormat"/> ciphertext of <c>source</c>, produced as it is read (memory:
-/// about two chunks), hashing the plaintext (MD5) and the ciphertext (MD5, SHA-256) on the way. For stores that take a
+/// about two chunks), hashing the plaintext (MD5) and the ciphertext (SHA-256) on the way; the ciphertext's MD5 is the
+/// store's to compute, as it reports it. For stores that take a
 /// plain stream, so an upload reads and encrypts the data once instead of staging the ciphertext first.
 /// </summary>
 public sealed class EncryptingReadStream : Stream
@@ -14,7 +15,6 @@ public sealed class EncryptingReadStream : Stream
     private readonly MemoryStream _sealed = new();
     private readonly byte[] _plain;
     private readonly IncrementalHash _plainMd5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private readonly IncrementalHash _cipherMd5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly IncrementalHash _cipherSha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private int _readPosition;
     private bool _sourceDone;
@@ -31,8 +31,8 @@ public sealed class EncryptingReadStream : Stream
     /// <summary>Size and MD5 of the plaintext read, once the stream was read to its end.</summary>
     public (long Size, string Md5) Plaintext() => (_plainSize, ChecksumStream.Hex(_plainMd5.GetHashAndReset()));
 
-    /// <summary>Size, MD5 and SHA-256 of the ciphertext served, once the stream was read to its end.</summary>
-    public FileChecksum Ciphertext() => new(_cipherSize, ChecksumStream.Hex(_cipherMd5.GetHashAndReset()), ChecksumStream.Hex(_cipherSha256.GetHashAndReset()));
+    /// <summary>Size and SHA-256 of the ciphertext served, once the stream was read to its end.</summary>
+    public (long Size, string Sha256) Ciphertext() => (_cipherSize, ChecksumStream.Hex(_cipherSha256.GetHashAndReset()));
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -109,7 +109,6 @@ public sealed class EncryptingReadStream : Stream
         if (take == 0) return 0;
         var bytes = _sealed.GetBuffer().AsSpan(_readPosition, take);
         bytes.CopyTo(buffer);
-        _cipherMd5.AppendData(bytes);
         _cipherSha256.AppendData(bytes);
         _cipherSize += take;
         _readPosition += take;
@@ -122,7 +121,6 @@ public sealed class EncryptingReadStream : Stream
         {
             _encrypt.Dispose();
             _plainMd5.Dispose();
-            _cipherMd5.Dispose();
             _cipherSha256.Dispose();
             CryptographicOperations.ZeroMemory(_plain);
         }

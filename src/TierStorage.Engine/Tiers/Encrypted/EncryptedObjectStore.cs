@@ -111,7 +111,10 @@ public partial class EncryptedObjectStore : IObjectStore
     {
         await using var encrypting = new EncryptingReadStream(content, dataKey, _chunkSize);
         var stored = await _inner.PutAsync(DataKey(key, name), encrypting, new PutOptions { Progress = options?.Progress, StorageClass = options?.StorageClass }, cancellationToken).ConfigureAwait(false);
-        return (stored, encrypting.Plaintext(), encrypting.Ciphertext());
+        var (size, sha256) = encrypting.Ciphertext();
+        // The folder computed the MD5 of the very bytes it was handed (one hash fewer on this path); the size and, on every
+        // later look, that MD5 against the envelope are what verify the copy.
+        return (stored, encrypting.Plaintext(), new FileChecksum(size, stored.Md5 ?? "", sha256));
     }
 
     /// <summary>A remote tier gets the ciphertext staged in a private file first, so its retries and resumed uploads resend
