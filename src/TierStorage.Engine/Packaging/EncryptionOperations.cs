@@ -54,6 +54,22 @@ public sealed partial class EncryptionOperations
         return EncryptedTiers;
     }
 
+    /// <summary>Test-Backup -CiphertextOnly: every encrypted tier (or the named one) checked without the key. ErrorIds.InvalidArgument
+    /// when the tier is not encrypted.</summary>
+    public async IAsyncEnumerable<BackupCheck> VerifyCiphertextAsync(string? tierName, bool readData, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tiers = tierName is null ? EncryptedTiers : EncryptedTiers.Where(t => string.Equals(t.Name, tierName, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (tiers.Count == 0)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                tierName is null ? "The policy encrypts no tier; -CiphertextOnly checks encrypted tiers only." : $"Tier '{tierName}' is not encrypted; -CiphertextOnly checks encrypted tiers only.", tierName);
+        foreach (var tier in tiers)
+        {
+            await using var store = (EncryptedObjectStore)await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+            await foreach (var (key, status, message) in store.VerifyCiphertextAsync(readData, cancellationToken).ConfigureAwait(false))
+                yield return new BackupCheck { Tier = tier.Name, Key = key, Status = status, DataRead = readData, Message = message };
+        }
+    }
+
     /// <summary>
     /// Re-wraps every data key (and each tier's name key) under a new key-encryption key without touching the encrypted
     /// data. Key file: the new key is written beside the old one as tier_encryption.key.next and replaces it once every

@@ -142,6 +142,34 @@ public sealed class EncryptedTierTests
     }
 
     [Fact]
+    public async Task Without_the_key_the_ciphertext_is_still_verified_against_its_envelopes()
+    {
+        await using var bed = await EncryptedBedAsync();
+        var ws = await bed.OpenAsync();
+        var id = await SecretSessionAsync(bed, ws, seed: 1);
+        await BackupAsync(ws, id);
+        await bed.CloseAsync(ws);
+        File.Delete(Path.Combine(bed.Layout.CredentialsDirectory, EncryptionKeys.KeyFileName));
+        ws = await bed.OpenAsync();
+
+        var checks = await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { CiphertextOnly = true, ReadData = true }, None));
+
+        Assert.Equal(bed.TierKeys().Count(k => k.EndsWith(".bin", StringComparison.Ordinal)), checks.Count);
+        Assert.All(checks, c => Assert.Equal((BackupCheckStatus.Ok, true, BackupTier), (c.Status, c.DataRead, c.Tier)));
+        Assert.All(checks, c => Assert.DoesNotContain(id, c.Key!, StringComparison.Ordinal));
+
+        // Damage the tier cannot see in its MD5 (same size, the store's MD5 sidecar kept) shows when the data is read.
+        var damaged = checks[0].Key!;
+        var bytes = File.ReadAllBytes(bed.TierPath(damaged));
+        bytes[^1] ^= 1;
+        File.WriteAllBytes(bed.TierPath(damaged), bytes);
+        var again = await ToListAsync(ws.Backups.CheckAsync(new BackupCheckRequest { CiphertextOnly = true, ReadData = true }, None));
+        Assert.Equal(BackupCheckStatus.Corrupt, Assert.Single(again, c => c.Key == damaged).Status);
+        // A plain check still needs the key, and says so.
+        Assert.Equal(ErrorIds.EncryptionKeyNotFound, (await Assert.ThrowsAsync<TierStorageException>(() => CheckAsync(ws))).ErrorId);
+    }
+
+    [Fact]
     public async Task Rotation_rewraps_the_data_keys_without_touching_the_ciphertext_and_the_old_key_stops_working()
     {
         await using var bed = await EncryptedBedAsync();

@@ -71,6 +71,53 @@ public partial class EncryptedObjectStore : IObjectStore
     public async Task<KeyParameters?> GetPendingRotationAsync(CancellationToken cancellationToken) =>
         await OpenKeyringAsync(create: false, cancellationToken).ConfigureAwait(false) ? _keyring!.Next : null;
 
+    /// <summary>
+    /// Checks every encrypted object on the tier without the key: its ciphertext against the size and MD5 the tier reports
+    /// and its envelope records, and with <paramref name="readData"/> against the envelope's SHA-256 as read back. Objects
+    /// are named by their tier keys (the real names are sealed). Yields (tier key, status, message).
+    /// </summary>
+    public async IAsyncEnumerable<(string Key, BackupCheckStatus Status, string Message)> VerifyCiphertextAsync(bool readData, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var data = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+        var envelopes = new List<string>();
+        await foreach (var info in _inner.ListAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            if (info.Key.EndsWith(DataSuffix, StringComparison.Ordinal)) data[info.Key] = info;
+            else if (info.Key.EndsWith(EnvelopeSuffix, StringComparison.Ordinal)) envelopes.Add(info.Key);
+        }
+        foreach (var envelopeKey in envelopes.Order(StringComparer.Ordinal))
+        {
+            var dataKey = envelopeKey[..^EnvelopeSuffix.Length] + DataSuffix;
+            var envelope = await ReadJsonAsync<Envelope>(envelopeKey, cancellationToken).ConfigureAwait(false);
+            if (envelope is null) continue;
+            var sums = envelope.Ciphertext;
+            if (!data.Remove(dataKey, out var info))
+            {
+                yield return (dataKey, BackupCheckStatus.Missing, $"The envelope {envelopeKey} has no encrypted object beside it.");
+                continue;
+            }
+            if (info.Size != sums.Size || (info.Md5 is { } md5 && !string.Equals(md5, sums.Md5, StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return (dataKey, BackupCheckStatus.Corrupt, $"Tier '{TierName}' reports {info.Size:N0} bytes with MD5 {info.Md5 ?? "(none)"}; its envelope records {sums.Size:N0} bytes with MD5 {sums.Md5}.");
+                continue;
+            }
+            if (readData)
+            {
+                await using var sha256 = new Sha256Stream(Stream.Null);
+                await _inner.GetAsync(dataKey, sha256, 0, null, cancellationToken).ConfigureAwait(false);
+                var (size, hash) = sha256.Result();
+                if (size != sums.Size || !string.Equals(hash, sums.Sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    yield return (dataKey, BackupCheckStatus.Corrupt, $"Read back {size:N0} bytes with SHA-256 {hash}; its envelope records {sums.Size:N0} bytes with SHA-256 {sums.Sha256}.");
+                    continue;
+                }
+            }
+            yield return (dataKey, BackupCheckStatus.Ok, readData ? "Ciphertext read back: size, MD5 and SHA-256 match its envelope." : "Size and MD5 as the tier reports them match its envelope.");
+        }
+        foreach (var orphan in data.Keys.Order(StringComparer.Ordinal))
+            yield return (orphan, BackupCheckStatus.Orphan, "An encrypted object without an envelope (a put cut off part way); it can never be read.");
+    }
+
     public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
