@@ -170,6 +170,24 @@ public sealed class EncryptedTierTests
     }
 
     [Fact]
+    public async Task Two_stores_putting_at_once_on_an_empty_tier_share_one_keyring()
+    {
+        await using var bed = await EncryptedBedAsync();
+        var keys = new EncryptionKeys(new EncryptionPolicy { Enabled = true }, bed.Layout.CredentialsDirectory);
+        var temp = Path.Combine(bed.Layout.StagingDirectory, "encrypting");
+        EncryptedObjectStore Open() => EncryptedObjectStore.Wrap(new FolderObjectStore(BackupTier, bed.TierRoot, createMissingRoot: true), keys, 64 << 10, temp);
+        await using var first = Open();
+        await using var second = Open();
+
+        await Task.WhenAll(
+            Task.Run(() => first.PutAsync("Phase_1_a/sessions/session_20260101_090000/handoff.md", new MemoryStream("one"u8.ToArray()), null, None)),
+            Task.Run(() => second.PutAsync("Phase_1_a/sessions/session_20260101_090001/handoff.md", new MemoryStream("two"u8.ToArray()), null, None)));
+
+        await using var third = Open();
+        Assert.Equal(2, await third.ListAsync("", None).CountAsync());
+    }
+
+    [Fact]
     public async Task Rotation_rewraps_the_data_keys_without_touching_the_ciphertext_and_the_old_key_stops_working()
     {
         await using var bed = await EncryptedBedAsync();
@@ -302,7 +320,7 @@ public sealed class EncryptedTierTests
         Assert.Equal(log, File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.ActivityEntryName)));
         var staging = Path.Combine(bed.Layout.StagingDirectory, "encrypting");
         Assert.True(Directory.Exists(staging), "the ciphertext was staged");
-        Assert.Empty(Directory.EnumerateFiles(staging));
+        Assert.Empty(Directory.EnumerateFiles(staging, "*.tmp"));
     }
 
     /// <summary>A folder store that says it is a Drive tier, so the decorator treats it as remote.</summary>

@@ -354,14 +354,22 @@ public partial class EncryptedObjectStore : IObjectStore
         if (keyring is null)
         {
             if (!create) return false;
-            var kek = _keys.Current(null);
-            var nameKey = RandomNumberGenerator.GetBytes(EncryptionFormat.KeySize);
-            keyring = new Keyring { Kek = kek.Parameters, NameKey = EncryptionKeys.Wrap(kek.Key, nameKey, NameKeyContext) };
-            await PutKeyringAsync(keyring, cancellationToken).ConfigureAwait(false);
-            _keks[kek.Id] = kek;
-            _keyring = keyring;
-            _nameKey = nameKey;
-            return true;
+            // Two processes of the workspace (the background backup after Complete-Session and a manual one) must not each
+            // write a keyring with its own name key: the loser's objects could never be found again.
+            Directory.CreateDirectory(_tempDirectory);
+            using var creating = await Workspace.FileLock.AcquireAsync(Path.Combine(_tempDirectory, "keyring-" + TierName + ".lock"), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            keyring = await ReadJsonAsync<Keyring>(KeyringKey, cancellationToken).ConfigureAwait(false);
+            if (keyring is null)
+            {
+                var kek = _keys.Current(null);
+                var nameKey = RandomNumberGenerator.GetBytes(EncryptionFormat.KeySize);
+                keyring = new Keyring { Kek = kek.Parameters, NameKey = EncryptionKeys.Wrap(kek.Key, nameKey, NameKeyContext) };
+                await PutKeyringAsync(keyring, cancellationToken).ConfigureAwait(false);
+                _keks[kek.Id] = kek;
+                _keyring = keyring;
+                _nameKey = nameKey;
+                return true;
+            }
         }
 
         var current = _keys.Current(keyring.Kek);
