@@ -86,6 +86,17 @@ Describe 'Update-TierEncryptionKey' {
             Should -Throw -ErrorId 'EncryptionKeyNotFound,TierStorage.PowerShell.Commands.RestoreSessionCommand'
     }
 
+    It 'leaves Test-Backup -CiphertextOnly able to verify the tier without the key' {
+        $ws = New-EncryptedWorkspace -Name 'nokey'
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_090000' | Out-Null
+        Backup-Session -SessionId 'session_20260101_090000' -WorkspacePath $ws -Confirm:$false | Out-Null
+        Remove-Item (Join-Path $ws 'credentials/tier_encryption.key')
+        $checks = Test-Backup -WorkspacePath $ws -CiphertextOnly -ReadData
+        $checks.Count | Should -BeGreaterThan 3
+        $checks.Status | Sort-Object -Unique | Should -Be 'Ok'
+        $checks.Key | Should -Match '^(Phase_1|workspace)/[0-9a-f]{40}\.bin$'
+    }
+
     It 'refuses a policy that encrypts nothing' {
         $ws = New-TestWorkspace -Name 'plain'
         { Update-TierEncryptionKey -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
