@@ -40,6 +40,7 @@
         'Get-Phase'
         'Invoke-PhaseReview'
         'Import-ClaudeSession'
+        'Update-TierEncryptionKey'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -6,7 +6,7 @@ using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Workspace;
 
 // Prints the foundation's speed figures as markdown rows for bench/RESULTS.md.
-// Usage: dotnet run -c Release --project bench/TierStorage.Bench -- [append|bulk|snapshot|query|all|package|archive|usage|hook|noop] [--events N] [--log-mb N --runs N --level N] [--sessions N --log-kb N] [--objects N] [--cli PATH]
+// Usage: dotnet run -c Release --project bench/TierStorage.Bench -- [append|bulk|snapshot|query|all|package|archive|usage|hook|encryption|noop] [--events N] [--log-mb N --runs N --level N] [--sessions N --log-kb N] [--objects N] [--cli PATH]
 // `noop`: a process that starts and returns, the floor of the hook figures.
 if (args is ["noop"]) return;
 var what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
@@ -22,6 +22,7 @@ if (what is "ingest") await IngestBench.RunAsync(args); // [--lines N]: Import-C
 if (what is "package") await PackageBench.RunAsync(args);
 if (what is "archive") await ArchiveBench.RunArchiveAsync(args);
 if (what is "usage") await ArchiveBench.RunUsageAsync(args);
+if (what is "encryption") await EncryptionBench.RunAsync(args); // [--log-mb N] [--runs N]: backup and restore, encrypted beside unencrypted
 if (what is "hook") await HookBench.RunAsync(args.SkipWhile(a => a != "--cli").Skip(1).FirstOrDefault());
 
 internal static class Bench

@@ -85,6 +85,7 @@ public static class CliApp
             HookCommand.Create(context),
             ReviewCommand.Create(context),
             ImportCommand.Create(context),
+            KeyCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

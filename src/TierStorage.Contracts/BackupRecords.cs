@@ -160,3 +160,28 @@ public sealed record DriveAuthorizationInfo
     /// <summary>Disconnect: whether the server confirmed the revocation (an offline machine still forgets the token).</summary>
     public bool Revoked { get; init; }
 }
+
+/// <summary>Returned by Update-TierEncryptionKey for each encrypted tier: the data keys re-wrapped under the new
+/// key-encryption key. Key ids are fingerprints, never key material.</summary>
+public sealed record KeyRotationResult
+{
+    public string Tier { get; init; } = "";
+    public string OldKeyId { get; init; } = "";
+    public string NewKeyId { get; init; } = "";
+    /// <summary>Objects whose data key was re-wrapped by this call (their ciphertext is untouched).</summary>
+    public int ObjectsRewrapped { get; init; }
+    /// <summary>Objects already under the new key (an interrupted rotation run again).</summary>
+    public int ObjectsAlreadyRewrapped { get; init; }
+    public TimeSpan Duration { get; init; }
+}
+
+/// <summary>Returned by Initialize-TierWorkspace -Encrypt: where the new key file is. Never holds the key.</summary>
+public sealed record EncryptionKeyInfo
+{
+    public string KeyFile { get; init; } = "";
+    public string KeyId { get; init; } = "";
+    /// <summary>Windows: DPAPI (current user); elsewhere: a file readable by the user alone (0600).</summary>
+    public string Protection { get; init; } = "";
+    /// <summary>Whether the policy file was given an encryption section by this call.</summary>
+    public bool PolicyUpdated { get; init; }
+}

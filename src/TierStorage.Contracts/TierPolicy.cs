@@ -15,6 +15,7 @@ public sealed class TierPolicy
     public RedactionPolicy Redaction { get; set; } = new();
     public PricingPolicy Pricing { get; set; } = new();
     public ReviewPolicy Review { get; set; } = new();
+    public EncryptionPolicy Encryption { get; set; } = new();
 
     public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);
     public TierDefinition? GetTier(string name) => Tiers.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -147,6 +148,39 @@ public sealed class ModelPrice
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"in {Input} / out {Output} / cache r {CacheRead} per million tokens");
+}
+
+/// <summary>Where the key-encryption key of client-side encryption comes from.</summary>
+public enum EncryptionKeySource
+{
+    /// <summary>A random 256-bit key in the workspace's credentials/ (Initialize-TierWorkspace -Encrypt).</summary>
+    KeyFile,
+    /// <summary>A passphrase in an environment variable, stretched by PBKDF2-SHA256 with a salt kept on the tier.</summary>
+    Passphrase,
+}
+
+/// <summary>Client-side encryption of everything sent to the backup and archive tiers (the policy's encryption section).</summary>
+public sealed class EncryptionPolicy
+{
+    public const int MinimumKdfIterations = 600_000;
+
+    public bool Enabled { get; set; }
+    public EncryptionKeySource KeySource { get; set; } = EncryptionKeySource.KeyFile;
+    /// <summary>passphrase: the environment variable that holds it (never the passphrase itself).</summary>
+    public string? PassphraseVariable { get; set; }
+    /// <summary>passphrase: PBKDF2-SHA256 iterations for a new key (an existing tier keeps the count it was written with).</summary>
+    public int KdfIterations { get; set; } = MinimumKdfIterations;
+    /// <summary>Plaintext bytes per authenticated chunk.</summary>
+    public int ChunkSizeBytes { get; set; } = 1 << 20;
+    /// <summary>Tiers to encrypt; empty for every tier but the local one.</summary>
+    public List<string> Tiers { get; set => field = PolicyList<string>.Of(value); } = new PolicyList<string>();
+
+    /// <summary>True when objects sent to <paramref name="tier"/> are encrypted.</summary>
+    public bool Covers(TierDefinition tier) =>
+        Enabled && tier.Level != TierLevel.Local && (Tiers.Count == 0 || Tiers.Contains(tier.Name, StringComparer.OrdinalIgnoreCase));
+
+    public override string ToString() => !Enabled ? "off" :
+        string.Create(CultureInfo.InvariantCulture, $"AES-256-GCM, {(KeySource == EncryptionKeySource.KeyFile ? "key file" : $"passphrase from ${PassphraseVariable}")}, {(Tiers.Count == 0 ? "every non-local tier" : string.Join(", ", Tiers))}");
 }
 
 /// <summary>What the end-of-phase review measures the phase against.</summary>

@@ -103,4 +103,12 @@ public static class ErrorIds
     public const string AccessDenied = "AccessDenied";
     /// <summary>The catalog database failed in a way the engine did not classify (locked, I/O error).</summary>
     public const string CatalogError = "CatalogError";
+    /// <summary>An encrypted tier's key-encryption key is not there: no key file in credentials/, or the passphrase
+    /// variable the policy names is not set.</summary>
+    public const string EncryptionKeyNotFound = "EncryptionKeyNotFound";
+    /// <summary>The key given is not the one an encrypted tier's data was written with (a wrong key file or passphrase).</summary>
+    public const string EncryptionKeyMismatch = "EncryptionKeyMismatch";
+    /// <summary>Encrypted bytes read back from a tier fail authentication: altered, truncated, reordered, or not the
+    /// object their key envelope belongs to.</summary>
+    public const string DecryptionFailed = "DecryptionFailed";
 }

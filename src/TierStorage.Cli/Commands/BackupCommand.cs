@@ -96,13 +96,14 @@ internal static class BackupCommand
         var session = new Option<string?>("--session") { Description = "Only this session", HelpName = "ID" };
         var readData = new Option<bool>("--read-data") { Description = "Download and re-hash the data instead of trusting the tier's checksums" };
         var sample = ValueParsers.Count("--sample", "With --read-data: percent of the objects to read (1-100, default 100)", minimum: 1);
-        var command = new Command("test", "Compare the catalog with what the tier holds: Ok, Missing, Corrupt, Orphan, Unverified") { tier, session, readData, sample };
+        var ciphertextOnly = new Option<bool>("--ciphertext-only") { Description = "Encrypted tiers: check the encrypted objects against their envelopes without the key" };
+        var command = new Command("test", "Compare the catalog with what the tier holds: Ok, Missing, Corrupt, Orphan, Unverified") { tier, session, readData, sample, ciphertextOnly };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var checks = workspace.Backups.CheckAsync(new BackupCheckRequest
             {
-                Tier = parseResult.GetValue(tier), SessionId = parseResult.GetValue(session), ReadData = parseResult.GetValue(readData),
+                Tier = parseResult.GetValue(tier), SessionId = parseResult.GetValue(session), ReadData = parseResult.GetValue(readData), CiphertextOnly = parseResult.GetValue(ciphertextOnly),
                 SamplePercent = parseResult.GetValue(sample) ?? 100,
             }, cancellationToken);
             var exit = ExitCodes.Success;

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using TierStorage.Contracts;
+using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
@@ -11,22 +13,39 @@ internal static class InitCommand
         var path = new Option<string?>("--path") { Description = "Directory to initialize (default: --workspace, $TIERSTORAGE_WORKSPACE, else ./.tierstorage)", HelpName = "DIR" };
         var template = new Option<string?>("--policy-template") { Description = "Policy file to copy in (default: the embedded default policy)", HelpName = "FILE" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing policy" };
+        var encrypt = new Option<bool>("--encrypt") { Description = "Create the key file that encrypts every object sent to the backup and archive tiers, and turn encryption on in the policy" };
         var newIdentity = new Option<bool>("--new-identity")
         {
             Description = "Give a copied workspace its own id and namespace on the tiers (it forgets the original's tier copies; nothing on a tier changes)",
         };
 
-        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force, newIdentity };
+        var command = new Command("init", "Create the workspace layout and its policy; refuses to overwrite a policy without --force") { path, template, force, newIdentity, encrypt };
         command.Validators.Add(result =>
         {
-            if (ValueParsers.IsGiven(result, newIdentity) && (ValueParsers.IsGiven(result, template) || ValueParsers.IsGiven(result, force)))
-                result.AddError("--new-identity cannot be combined with --policy-template or --force.");
+            if (ValueParsers.IsGiven(result, newIdentity) && (ValueParsers.IsGiven(result, template) || ValueParsers.IsGiven(result, force) || ValueParsers.IsGiven(result, encrypt)))
+                result.AddError("--new-identity cannot be combined with --policy-template, --force or --encrypt.");
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (parseResult.GetValue(newIdentity)) return await NewIdentityAsync(context, parseResult, parseResult.GetValue(path), cancellationToken).ConfigureAwait(false);
+            var workspacePath = parseResult.GetValue(path) ?? parseResult.GetValue(context.Workspace);
+            if (parseResult.GetValue(encrypt))
+            {
+                var (created, key) = await EncryptionOperations.InitializeEncryptedAsync(workspacePath, parseResult.GetValue(template), parseResult.GetValue(force), null, cancellationToken).ConfigureAwait(false);
+                if (context.IsJson(parseResult))
+                {
+                    if (created is not null) context.WriteJson(created);
+                    context.WriteJson(key);
+                    return ExitCodes.Success;
+                }
+                if (created is not null) WriteWorkspace(context, created);
+                context.Stdout.WriteLine($"  key:     {key.KeyFile} (id {key.KeyId}, {key.Protection}){(key.PolicyUpdated ? "; encryption turned on in the policy" : "")}");
+                context.Warn($"Keep a copy of {key.KeyFile} somewhere safe: without it nothing on the encrypted tiers can be read.");
+                return ExitCodes.Success;
+            }
+
             var info = await TierWorkspace.InitializeAsync(
-                parseResult.GetValue(path) ?? parseResult.GetValue(context.Workspace),
+                workspacePath,
                 parseResult.GetValue(template),
                 parseResult.GetValue(force),
                 cancellationToken).ConfigureAwait(false);
@@ -37,11 +56,7 @@ internal static class InitCommand
                 return ExitCodes.Success;
             }
 
-            context.Stdout.WriteLine($"Initialized workspace {info.Path}");
-            context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
-            context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
-            context.Stdout.WriteLine($"  namespace on the tiers: {(info.Namespace.Length == 0 ? "(the tier root)" : info.Namespace)}");
-            foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
+            WriteWorkspace(context, info);
             return ExitCodes.Success;
         });
         return command;
@@ -68,5 +83,14 @@ internal static class InitCommand
         if (change.SessionsLeftToOriginal.Count > 0)
             context.Stdout.WriteLine($"  {change.SessionsLeftToOriginal.Count} session(s) only the original's tiers held are left to the original: {string.Join(", ", change.SessionsLeftToOriginal)}");
         return ExitCodes.Success;
+    }
+
+    private static void WriteWorkspace(CliContext context, WorkspaceInfo info)
+    {
+        context.Stdout.WriteLine($"Initialized workspace {info.Path}");
+        context.Stdout.WriteLine($"  policy:  {info.PolicyPath} ({(info.PolicyWritten ? "written" : "kept")})");
+        context.Stdout.WriteLine($"  catalog: {info.CatalogPath}");
+        context.Stdout.WriteLine($"  namespace on the tiers: {(info.Namespace.Length == 0 ? "(the tier root)" : info.Namespace)}");
+        foreach (var directory in info.CreatedDirectories) context.Stdout.WriteLine($"  created: {directory}");
     }
 }

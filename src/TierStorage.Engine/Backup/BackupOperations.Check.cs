@@ -19,6 +19,9 @@ public sealed record BackupCheckRequest
     public bool ReadData { get; init; }
     /// <summary>With ReadData: the share of objects to read, 0 &lt; p ≤ 100.</summary>
     public double SamplePercent { get; init; } = 100;
+    /// <summary>Encrypted tiers: check the ciphertext against its envelopes without the key (objects named by tier key,
+    /// no session ids); with ReadData, its SHA-256 too.</summary>
+    public bool CiphertextOnly { get; init; }
 }
 
 public sealed partial class BackupOperations
@@ -35,6 +38,12 @@ public sealed partial class BackupOperations
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"The sample must be more than 0% and at most 100%, not {request.SamplePercent}%.", request.SamplePercent);
         var tier = ResolveTier(request.Tier);
+        if (request.CiphertextOnly)
+        {
+            await foreach (var check in _workspace.Encryption.VerifyCiphertextAsync(request.Tier, request.ReadData, cancellationToken).ConfigureAwait(false))
+                yield return check;
+            yield break;
+        }
         SessionRecord? only = null;
         if (request.SessionId is { } sessionId && (only = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false)) is null)
             throw TierWorkspace.SessionNotFound(sessionId);

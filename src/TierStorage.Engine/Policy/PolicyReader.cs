@@ -13,7 +13,7 @@ namespace TierStorage.Engine.Policy;
 /// </summary>
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review"];
+    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption"];
     private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
@@ -23,6 +23,8 @@ internal sealed partial class PolicyReader
     private static readonly string[] PricingKeys = ["currency", "archive_standard_retrieval_per_gb", "archive_bulk_retrieval_per_gb", "models"];
     private static readonly string[] ModelKeys = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "long_context_threshold", "long_context_input", "long_context_output"];
     private static readonly string[] ReviewKeys = ["latency_targets_ms", "budget"];
+    private static readonly string[] EncryptionKeys = ["enabled", "key_source", "passphrase_env", "kdf_iterations", "chunk_size", "tiers"];
+    private static readonly string[] KeySources = ["key_file", "passphrase"];
     private static readonly string[] BudgetKeys = ["phase_usd", "task_usd", "daily_usd"];
     private static readonly string[] LongContextKeys = ["long_context_threshold", "long_context_input", "long_context_output"];
     private static readonly string[] Never = ["never", "forever"];
@@ -45,7 +47,7 @@ internal sealed partial class PolicyReader
     };
 
     /// <summary>Credential-looking keys that <see cref="Redactor.IsSensitiveKeyName"/> does not already cover.</summary>
-    private static readonly string[] CredentialKeys = ["access_key_id", "aws_access_key_id", "credentials", "credential"];
+    private static readonly string[] CredentialKeys = ["access_key_id", "aws_access_key_id", "credentials", "credential", "passphrase", "encryption_key"];
 
     private readonly string _yaml;
     private readonly string _file;
@@ -156,6 +158,7 @@ internal sealed partial class PolicyReader
         ReadRedaction(root.Get("redaction"), "redaction", policy.Redaction);
         ReadPricing(root.Get("pricing"), "pricing", policy.Pricing);
         ReadReview(root.Get("review"), "review", policy.Review);
+        ReadEncryption(root.Get("encryption"), "encryption", policy);
     }
 
     private void ReadVersion(Map root, TierPolicy policy)
@@ -633,6 +636,68 @@ internal sealed partial class PolicyReader
         review.Budget.DailyUsd = Number(budget.Get("daily_usd"), Child(budget.Path, "daily_usd"), 0m, null);
     }
 
+    private void ReadEncryption(YamlNode? node, string path, TierPolicy policy)
+    {
+        if (OpenMap(node, path, EncryptionKeys) is not { } map) return;
+        var encryption = policy.Encryption;
+        // A section is written to turn encryption on; 'enabled: false' keeps the settings while switching it off.
+        encryption.Enabled = Bool(map.Get("enabled"), Child(path, "enabled")) ?? true;
+
+        var sourcePath = Child(path, "key_source");
+        if (Text(map.Get("key_source"), sourcePath) is { } source)
+        {
+            if (source == "key_file") encryption.KeySource = EncryptionKeySource.KeyFile;
+            else if (source == "passphrase") encryption.KeySource = EncryptionKeySource.Passphrase;
+            else Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, map.Get("key_source"), sourcePath,
+                $"Unknown key source '{Shorten(source)}'{Suggest(source, KeySources)}; expected key_file (credentials/tier_encryption.key, made by Initialize-TierWorkspace -Encrypt) or passphrase (with passphrase_env).");
+        }
+
+        var variablePath = Child(path, "passphrase_env");
+        if (Text(map.Get("passphrase_env"), variablePath) is { } variable)
+        {
+            if (!EnvironmentVariableName().IsMatch(variable))
+                Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, map.Get("passphrase_env"), variablePath,
+                    "passphrase_env names the environment variable that holds the passphrase (letters, digits and '_', e.g. TIERSTORAGE_PASSPHRASE), never the passphrase itself.");
+            else encryption.PassphraseVariable = variable;
+        }
+        if (encryption.KeySource == EncryptionKeySource.Passphrase && encryption.PassphraseVariable is null && !map.Contains("passphrase_env"))
+            Add(FindingSeverity.Error, PolicyFindingCodes.MissingKey, map.Node, variablePath,
+                "key_source: passphrase needs passphrase_env, the environment variable that holds the passphrase.");
+        else if (encryption.KeySource == EncryptionKeySource.KeyFile && map.Contains("passphrase_env"))
+            Add(FindingSeverity.Warning, PolicyFindingCodes.KeyNotForKind, map.KeyNode("passphrase_env"), variablePath,
+                "passphrase_env is only read with key_source: passphrase; this policy uses the key file.");
+
+        if (Integer(map.Get("kdf_iterations"), Child(path, "kdf_iterations"), EncryptionPolicy.MinimumKdfIterations, 100_000_000) is { } iterations)
+            encryption.KdfIterations = (int)iterations;
+
+        var chunkPath = Child(path, "chunk_size");
+        if (map.Get("chunk_size") is { } chunkNode && Scalar(chunkNode, chunkPath, "a size such as 1MB") is { } chunk)
+        {
+            if (!SizeParser.TryParse(chunk.Value!, out var bytes))
+                Add(FindingSeverity.Error, PolicyFindingCodes.WrongType, chunkNode, chunkPath, $"Expected a size such as 1MB or 256KiB, found '{Shorten(chunk.Value)}'.");
+            else if (bytes is < Packaging.EncryptionFormat.MinChunkSize or > Packaging.EncryptionFormat.MaxChunkSize)
+                Add(FindingSeverity.Error, PolicyFindingCodes.OutOfRange, chunkNode, chunkPath, "The chunk size must be from 4KiB to 16MiB.");
+            else encryption.ChunkSizeBytes = (int)bytes;
+        }
+
+        var tiersPath = Child(path, "tiers");
+        if (map.Get("tiers") is { } tiersNode && Sequence(tiersNode, tiersPath) is { } tiers)
+        {
+            foreach (var item in tiers.Children)
+            {
+                if (Text(item, tiersPath) is not { } name) continue;
+                var tier = policy.GetTier(name);
+                if (tier is null)
+                    Add(FindingSeverity.Error, PolicyFindingCodes.MissingTier, item, tiersPath,
+                        $"No tier named '{Shorten(name)}'{Suggest(name, policy.Tiers.Select(t => t.Name))}; tiers: {string.Join(", ", policy.Tiers.Select(t => t.Name))}.");
+                else if (tier.Level == TierLevel.Local)
+                    Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, item, tiersPath,
+                        $"'{name}' is the local tier, which is never encrypted (the workspace is the user's own folder); list the backup or archive tiers.");
+                else encryption.Tiers.Add(tier.Name);
+            }
+        }
+    }
+
     // ---- mappings and scalars ----
 
     /// <summary>The entries of a mapping whose keys are names the user chooses (model ids, event types), so no key list
@@ -674,7 +739,7 @@ internal sealed partial class PolicyReader
             if (allowed.Contains(key)) entries[key] = (scalarKey, valueNode);
             else if (Redactor.IsSensitiveKeyName(key) || CredentialKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
                 Add(FindingSeverity.Error, PolicyFindingCodes.SecretInPolicy, keyNode, keyPath,
-                    $"'{key}' looks like a credential. Secrets never go in the policy: the S3 tier uses the AWS credential chain (environment, profile, SSO), Google Drive the files in the workspace's credentials/ folder.");
+                    $"'{key}' looks like a credential. Secrets never go in the policy: the S3 tier uses the AWS credential chain (environment, profile, SSO), Google Drive the files in the workspace's credentials/ folder, encryption a key file there or passphrase_env.");
             else if (notForKind?.Invoke(key) is { } hint)
                 Add(FindingSeverity.Error, PolicyFindingCodes.KeyNotForKind, keyNode, keyPath, hint);
             else
@@ -847,6 +912,9 @@ internal sealed partial class PolicyReader
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
     private static partial Regex EventTypeName();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    private static partial Regex EnvironmentVariableName();
 
     [GeneratedRegex(@"^[A-Z]{3}$")]
     private static partial Regex CurrencyCode();

@@ -99,12 +99,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Backup, restore, verification and catalog rebuild against the policy's tiers.</summary>
     public BackupOperations Backups { get; }
 
-    /// <summary>What the store behind <paramref name="tier"/> needs: every tier but the workspace itself gets the workspace's namespace.</summary>
+    /// <summary>Client-side encryption of the tiers: their key, and its rotation (Update-TierEncryptionKey).</summary>
+    public Packaging.EncryptionOperations Encryption => new(this);
+
+    /// <summary>What the store behind <paramref name="tier"/> needs: every tier but the workspace itself gets the workspace's
+    /// namespace (sealed on a tier that encrypts, so its folder does not name the project).</summary>
     internal TierStoreContext StoreContextFor(TierDefinition tier) => new()
     {
         WorkspaceRoot = Root,
         CredentialsDirectory = Layout.CredentialsDirectory,
-        Namespace = tier.Level == TierLevel.Local ? "" : Identity.Namespace,
+        Namespace = tier.Level == TierLevel.Local ? ""
+            : Policy.Encryption.Covers(tier) ? WorkspaceIdentity.SealedNamespace(Identity.Namespace) : Identity.Namespace,
     };
 
     /// <summary>Opens the store behind a policy tier to store or delete objects there: refused in a copied workspace
@@ -119,7 +124,9 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     internal async Task<IObjectStore> OpenStoreForReadingAsync(TierDefinition tier, CancellationToken cancellationToken)
     {
         var context = StoreContextFor(tier) with { TierHoldsData = await TierHoldsDataAsync(tier, cancellationToken).ConfigureAwait(false) };
-        return await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+        var store = await _storeFactory(tier, context, cancellationToken).ConfigureAwait(false);
+        // Outermost, so the keyring and envelopes live inside the workspace's namespace too.
+        return Policy.Encryption.Covers(tier) ? Encryption.Wrap(store) : store;
     }
 
     /// <summary>The catalog records objects stored on the tier (it was reachable and used before).</summary>

@@ -36,6 +36,11 @@ public sealed partial record WorkspaceIdentity
         return new WorkspaceIdentity { Id = id, Namespace = $"{ProjectName(root)}-{id[..8]}", Root = Path.GetFullPath(root), CreatedAt = now };
     }
 
+    /// <summary>The namespace as a tier that encrypts shows it: a name derived from it that reveals nothing of the project
+    /// ("ts-" and 16 hex digits), since encrypted tiers show no more than phase numbers and sizes. Empty stays empty.</summary>
+    public static string SealedNamespace(string space) => space.Length == 0 ? ""
+        : "ts-" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("tierstorage-namespace\n" + space)))[..16].ToLowerInvariant();
+
     /// <summary>The project part of a namespace: only characters every tier accepts in a folder name.</summary>
     internal static string ProjectName(string root)
     {

@@ -6,7 +6,7 @@ namespace TierStorage.PowerShell.Commands;
 
 /// <summary>Checks that the backup tier holds what the catalog says it holds.</summary>
 /// <remarks>
-/// <para>Test-Backup compares the catalog with the objects on the tier and writes one BackupCheck per object: Ok, Missing, Corrupt, Orphan or Unverified. By default it trusts the checksums the tier reports; -ReadData downloads and hashes the data again (all of it, or -Sample percent).</para>
+/// <para>Test-Backup compares the catalog with the objects on the tier and writes one BackupCheck per object: Ok, Missing, Corrupt, Orphan or Unverified. By default it trusts the checksums the tier reports; -ReadData downloads and hashes the data again (all of it, or -Sample percent); on an encrypted tier it decrypts, so each chunk's tag and the plaintext checksums are checked. -CiphertextOnly checks an encrypted tier without its key: each encrypted object against the size, MD5 and (with -ReadData) SHA-256 its envelope records, named by its tier key.</para>
 /// <para>Pipe the findings into Backup-Session to mend what is missing or damaged.</para>
 /// </remarks>
 /// <example>
@@ -43,7 +43,11 @@ public sealed class TestBackupCommand : WorkspaceCmdlet
     [ValidateRange(1, 100)]
     public int Sample { get; set; } = 100;
 
+    /// <summary>Encrypted tiers: check the encrypted objects against their envelopes without the key (with -ReadData, their SHA-256 too); objects are named by their tier keys.</summary>
+    [Parameter]
+    public SwitchParameter CiphertextOnly { get; set; }
+
     protected override void ProcessRecord() =>
         ProcessItem(SessionId ?? Tier, () => WriteStream(Workspace.Backups.CheckAsync(
-            new BackupCheckRequest { Tier = Tier, SessionId = SessionId, ReadData = ReadData, SamplePercent = Sample }, CancellationToken)));
+            new BackupCheckRequest { Tier = Tier, SessionId = SessionId, ReadData = ReadData, SamplePercent = Sample, CiphertextOnly = CiphertextOnly }, CancellationToken)));
 }

@@ -30,8 +30,10 @@ internal sealed class BackupTestBed : IAsyncDisposable
     public string TierBase => Path.Combine(Root, "tier");
     /// <summary>This workspace's namespace on the tiers (workspace.json, written by InitializeAsync).</summary>
     public string Namespace => WorkspaceIdentity.Parse(File.ReadAllBytes(WorkspaceIdentity.PathIn(WorkspaceRoot)), "test").Namespace;
-    /// <summary>The workspace's own folder on the tier: where its keys live.</summary>
-    public string TierRoot => Path.Combine(TierBase, Namespace);
+    /// <summary>The workspace's own folder on the tier: where its keys live (the sealed namespace when the policy encrypts).</summary>
+    public string TierRoot => Path.Combine(TierBase, Encrypted ? WorkspaceIdentity.SealedNamespace(Namespace) : Namespace);
+    /// <summary>The policy has an encryption section (extraYaml).</summary>
+    public bool Encrypted { get; private set; }
     public WorkspaceLayout Layout => new(WorkspaceRoot);
     public ManualTime Time { get; } = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
     public StoreFaults Faults { get; } = new();
@@ -39,9 +41,10 @@ internal sealed class BackupTestBed : IAsyncDisposable
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; set; }
 
     /// <param name="tierYaml">The level-2 tier's YAML (list item); default a folder tier at <see cref="TierBase"/>.</param>
-    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null)
+    /// <param name="extraYaml">More root sections of the policy (e.g. encryption:).</param>
+    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null, string extraYaml = "")
     {
-        var bed = new BackupTestBed(Path.Combine(Path.GetTempPath(), "ts-backup-" + Guid.NewGuid().ToString("N")));
+        var bed = new BackupTestBed(Path.Combine(Path.GetTempPath(), "ts-backup-" + Guid.NewGuid().ToString("N"))) { Encrypted = extraYaml.Contains("encryption:", StringComparison.Ordinal) };
         Directory.CreateDirectory(bed.Root);
         var policy = Path.Combine(bed.Root, "policy.yaml");
         tierYaml ??= $"""
@@ -66,6 +69,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
             backup:
               on_session_complete: false
               compression_level: 1
+            {extraYaml}
 
             """);
         await TierWorkspace.InitializeAsync(bed.WorkspaceRoot, policy, force: false, CancellationToken.None);
@@ -202,6 +206,8 @@ internal sealed class StoreFaults
     public string? WrongMd5ForSuffix { get; set; }
     /// <summary>Puts that reached the tier.</summary>
     public int Puts;
+    /// <summary>Once <see cref="Puts"/> reaches it, further puts fail with TierUnreachable (a connection lost part way).</summary>
+    public int? PutsBeforeOffline { get; set; }
 }
 
 /// <summary>Wraps a store and injects the faults switched on in <see cref="StoreFaults"/> (Duplicati's DeterministicErrorBackend).</summary>
@@ -214,6 +220,8 @@ internal sealed class FaultyStore(IObjectStore inner, StoreFaults faults) : IObj
     public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
     {
         ThrowIfOffline(key);
+        if (faults.PutsBeforeOffline is { } limit && faults.Puts >= limit)
+            throw new TierStorageException(ErrorIds.TierUnreachable, TierErrorKind.ConnectionError, $"Tier '{TierName}' cannot be reached (test: lost after {limit} puts).", key);
         if (faults.QuotaExceeded)
             throw new TierStorageException(ErrorIds.TierQuotaExceeded, TierErrorKind.ResourceUnavailable, $"Tier '{TierName}' refuses more data today.", key);
         // The tier's own check against ExpectedMd5 is left out, so the engine's verification is what must catch a bad copy.
