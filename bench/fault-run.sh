@@ -59,7 +59,8 @@ declare -A kinds
 kill_and_rerun() {
   local input=$1; shift
   local delay=$((RANDOM % 2500))
-  if [ -n "$input" ]; then ts "$@" < "$input" >/dev/null 2>&1 & else ts "$@" >/dev/null 2>&1 & fi
+  # dotnet itself in the background (not a shell function, whose subshell would take the signal instead).
+  if [ -n "$input" ]; then dotnet "$work/cli/tierstorage.dll" "$@" < "$input" >/dev/null 2>&1 & else dotnet "$work/cli/tierstorage.dll" "$@" >/dev/null 2>&1 & fi
   local pid=$!
   sleep "$(printf '0.%03d' $((delay % 1000)))"; [ $delay -ge 1000 ] && sleep $((delay / 1000))
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
@@ -70,7 +71,11 @@ kill_and_rerun() {
   if [ $rc -eq 0 ]; then converged=$((converged + 1)); else failed_reruns=$((failed_reruns + 1)); echo "rerun of '$*' exited $rc:"; tail -3 "$work/rerun.out"; fi
 }
 
-finished_session() { ts session list --finished --workspace "$1" --json | grep -o '"sessionId":"[^"]*"' | cut -d'"' -f4 | shuf -n 1 --random-source=<(yes "$RANDOM"); }
+# A session with a copy on a tier (backed up or archived), picked at random.
+stored_session() {
+  { ts session list --state BackedUp --workspace "$1" --json; ts session list --state Archived --workspace "$1" --json; } |
+    grep -o '"sessionId":"[^"]*"' | cut -d'"' -f4 | shuf -n 1 --random-source=<(yes "$RANDOM")
+}
 
 copied=0; moved=0
 for ((i = 1; i <= points; i++)); do
@@ -103,7 +108,7 @@ for ((i = 1; i <= points; i++)); do
       kinds[append]=$(( ${kinds[append]:-0} + 1 )) ;;
     2) kill_and_rerun "" backup run --workspace "$w"; kinds[backup]=$(( ${kinds[backup]:-0} + 1 )) ;;
     3) kill_and_rerun "" run --workspace "$w"; kinds[run]=$(( ${kinds[run]:-0} + 1 )) ;;
-    4) if id=$(finished_session "$w") && [ -n "$id" ]; then
+    4) if id=$(stored_session "$w") && [ -n "$id" ]; then
          rm -rf "$work/restore"; kill_and_rerun "" restore "$id" --destination "$work/restore" --force --workspace "$w"
          kinds[restore]=$(( ${kinds[restore]:-0} + 1 ))
        else
