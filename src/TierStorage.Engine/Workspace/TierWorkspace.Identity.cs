@@ -60,7 +60,7 @@ public sealed partial class TierWorkspace
     /// disagree, because its records of what was stored were made under its namespace.</summary>
     private async Task<WorkspaceIdentity?> ReadIdentityAsync(CancellationToken cancellationToken)
     {
-        var fromFile = await WorkspaceIdentity.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
+        var fromFile = await IoErrors.GuardAsync("reading", WorkspaceIdentity.PathIn(Root), () => WorkspaceIdentity.ReadAsync(Root, cancellationToken)).ConfigureAwait(false);
         var fromCatalog = await _catalog.GetIdentityAsync(cancellationToken).ConfigureAwait(false);
         if (fromCatalog is null)
         {
