@@ -115,7 +115,11 @@ internal static class EncryptionBench
         for (var s = 0; s < 4; s++)
             await ws.SaveSnapshotAsync(null, "{\"tasks\":[" + string.Join(",", Enumerable.Range(0, 2000).Select(t => $"{{\"id\":{t},\"title\":\"{Words(random, 8)}\"}}")) + "]}", None);
         await ws.CompleteSessionAsync(null, None);
-        return new Bed(ws, root, tier);
+        // The workspace's own folder on the tier (its namespace, sealed where the tier encrypts) is what a run empties.
+        var space = ws.Policy.Encryption.Covers(ws.Policy.GetTier(TierLevel.Backup)!) ? WorkspaceIdentity.SealedNamespace(ws.Identity.Namespace) : ws.Identity.Namespace;
+        var folder = Path.Combine(tier, space);
+        Directory.CreateDirectory(folder);
+        return new Bed(ws, root, folder);
     }
 
     /// <summary>One backup from an emptied tier (its root kept: a folder tier that held data is never re-created). The
