@@ -4,7 +4,7 @@ namespace TierStorage.Engine.Packaging;
 
 /// <summary>
 /// A read-only stream of the <see cref="EncryptionFormat"/> ciphertext of <c>source</c>, produced as it is read (memory:
-/// about two chunks), hashing the plaintext (MD5) and the ciphertext (SHA-256) on the way; the ciphertext's MD5 is the
+/// about two chunks), hashing the plaintext (MD5, on a second core) and the ciphertext (SHA-256, as each chunk is sealed) on the way; the ciphertext's MD5 is the
 /// store's to compute, as it reports it. For stores that take a
 /// plain stream, so an upload reads and encrypts the data once instead of staging the ciphertext first.
 /// </summary>
@@ -93,13 +93,24 @@ public sealed class EncryptingReadStream : Stream
             _sealed.SetLength(0);
             _readPosition = 0;
         }
-        _plainMd5.AppendData(_plain, 0, filled);
-        _plainSize += filled;
-        _encrypt.Write(_plain, 0, filled);
-        if (filled < _plain.Length)
+        // The plaintext's MD5 runs on another core while this one encrypts the chunk and hashes the ciphertext: the two hashes
+        // are most of what encryption adds to a backup. The chunk buffer is only refilled after both are done.
+        var plainHash = Task.Run(() => _plainMd5.AppendData(_plain, 0, filled));
+        try
         {
-            _encrypt.Complete();
-            _sourceDone = true;
+            _plainSize += filled;
+            var before = (int)_sealed.Length;
+            _encrypt.Write(_plain, 0, filled);
+            if (filled < _plain.Length)
+            {
+                _encrypt.Complete();
+                _sourceDone = true;
+            }
+            _cipherSha256.AppendData(_sealed.GetBuffer(), before, (int)_sealed.Length - before);
+        }
+        finally
+        {
+            plainHash.GetAwaiter().GetResult();
         }
     }
 
@@ -109,7 +120,6 @@ public sealed class EncryptingReadStream : Stream
         if (take == 0) return 0;
         var bytes = _sealed.GetBuffer().AsSpan(_readPosition, take);
         bytes.CopyTo(buffer);
-        _cipherSha256.AppendData(bytes);
         _cipherSize += take;
         _readPosition += take;
         return take;
