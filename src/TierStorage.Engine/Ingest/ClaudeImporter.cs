@@ -47,6 +47,8 @@ public sealed record ImportResult
     public long StartOffset { get; init; }
     /// <summary>The file no longer matched what was imported before (shorter, or another first line): read again from the start.</summary>
     public bool Restarted { get; init; }
+    /// <summary>The models of the model calls this import stored (to report those without a price).</summary>
+    public IReadOnlySet<string> Models { get; init; } = new HashSet<string>();
 }
 
 /// <summary>Imports Claude Code transcripts into workspace sessions, incrementally: only complete lines past the remembered offset.</summary>
@@ -140,6 +142,7 @@ public static class ClaudeImporter
             Agent = agent,
             StartOffset = start,
             Restarted = restarted,
+            Models = fresh.Select(e => e.Model).OfType<string>().ToHashSet(StringComparer.Ordinal),
         };
     }
 

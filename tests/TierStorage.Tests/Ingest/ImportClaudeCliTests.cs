@@ -34,7 +34,9 @@ public sealed class ImportClaudeCliTests : IDisposable
         Assert.Single(results.Select(r => r.SessionId).Distinct());
         Assert.All(results, r => Assert.True(r.EventsImported > 0, r.TranscriptPath));
         Assert.Equal(ClaudeFixtures.MalformedLines.Length, results[0].MalformedLines.Count);
-        Assert.Contains("line 8", first.Stderr);
+        // Issue 12: one warning per file with the count and the first line numbers, not one per bad line.
+        Assert.Contains("3 line(s) could not be read and were left out (lines 8, 14, 15)", first.Stderr);
+        Assert.Single(first.Stderr.Split('\n'), l => l.Contains("could not be read", StringComparison.Ordinal));
         CliRunner.AssertExit(ExitCodes.Success, again);
         Assert.All(again.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!), r => Assert.Equal(0, r.EventsImported));
 
