@@ -86,4 +86,38 @@ public sealed class CcusageParityTests : IDisposable
         Assert.All(again, r => Assert.Equal(0, r.EventsImported));
         Assert.Equal((before.Total.Calls, before.Total.InputTokens, before.Total.CostUsd), (after.Total.Calls, after.Total.InputTokens, after.Total.CostUsd));
     }
+
+    [Fact]
+    public async Task A_jsonl_in_the_folder_that_is_not_a_transcript_is_skipped_with_its_reason_and_the_rest_imports()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var other = Path.Combine(_config, "projects", "-home-me-parity", "aaaa", "tool-output.jsonl");
+        File.WriteAllText(other, "[1,2,3]\n\"text\"\n");
+        var warnings = new List<string>();
+
+        var results = await ImportAsync(ws, warnings);
+
+        var skipped = Assert.Single(results, r => r.SkippedReason is not null);
+        Assert.Equal((other, 0L), (skipped.TranscriptPath, skipped.EventsImported));
+        Assert.Contains("is not a Claude Code transcript", skipped.SkippedReason);
+        Assert.Single(warnings, w => w.StartsWith("Skipped: ", StringComparison.Ordinal) && w.Contains(other, StringComparison.Ordinal));
+        Assert.Equal(6, (await ws.ReviewPhaseAsync(4, None)).Total.Calls);
+    }
+
+    [Fact]
+    public async Task A_model_without_a_price_is_named_once_per_import()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var dddd = Path.Combine(_config, "projects", "-home-me-parity", "dddd.jsonl");
+        File.WriteAllText(dddd, File.ReadAllText(dddd).Replace("claude-3-5-haiku-20241022", "claude-next-9", StringComparison.Ordinal)
+            .Replace("claude-opus-4-1-20250805", "claude-next-9", StringComparison.Ordinal));
+        var warnings = new List<string>();
+
+        await ImportAsync(ws, warnings);
+
+        Assert.Single(warnings, w => w.StartsWith("No price for claude-next-9 ", StringComparison.Ordinal));
+        Assert.False((await ws.ReviewPhaseAsync(4, None)).Total.Priced);
+    }
 }
