@@ -93,7 +93,7 @@ public static class ClaudeProjectImporter
         ArgumentNullException.ThrowIfNull(lines);
         var numbers = string.Join(", ", lines.Take(MalformedLinesNamed).Select(l => l.LineNumber.ToString(CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,
-            $"{path}: {lines.Count} line(s) could not be read and were left out (line{(lines.Count == 1 ? "" : "s")} {numbers}{(lines.Count > MalformedLinesNamed ? ", ..." : "")}); first: {lines[0].Reason}.");
+            $"{path}: {lines.Count} line(s) could not be read and were left out (line{(lines.Count == 1 ? "" : "s")} {numbers}{(lines.Count > MalformedLinesNamed ? ", ..." : "")}); first: {lines[0].Reason.TrimEnd('.')}.");
     }
 
     /// <summary>The models (sorted) that neither the policy nor the shipped price list prices.</summary>

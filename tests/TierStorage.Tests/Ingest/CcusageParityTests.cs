@@ -68,7 +68,7 @@ public sealed class CcusageParityTests : IDisposable
         Assert.Equal(0.012745m, review.Total.CostUsd - 400m * (6m - 3.75m) / 1_000_000m);
         Assert.Equal(0.0023m, review.Tokens.Single(m => m.Model == "claude-3-5-haiku-20241022").CostUsd);
         // The bad line: one warning for its file, none about prices.
-        Assert.Equal([$"{Path.Combine(_config, "projects", "-home-me-parity", "aaaa.jsonl")}: 1 line(s) could not be read and were left out (line 4); first: {results[0].MalformedLines[0].Split(": ", 2)[1]}."],
+        Assert.Equal([$"{Path.Combine(_config, "projects", "-home-me-parity", "aaaa.jsonl")}: 1 line(s) could not be read and were left out (line 4); first: {results[0].MalformedLines[0].Split(": ", 2)[1].TrimEnd('.')}."],
             warnings);
     }
 
