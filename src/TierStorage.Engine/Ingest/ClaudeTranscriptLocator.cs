@@ -62,7 +62,7 @@ public static class ClaudeTranscriptLocator
             .SelectMany(FindIn)];
 
     /// <summary>
-    /// Every *.jsonl under one project's folder, at any depth (as ccusage reads them), grouped by session: &lt;id&gt;.jsonl first, then
+    /// Every *.jsonl under one project's folder, at any depth, but for hidden ones (as ccusage reads them), grouped by session: &lt;id&gt;.jsonl first, then
     /// the files under &lt;id&gt;/ (subagents, even when &lt;id&gt;.jsonl itself is gone), each group by name. Only regular files with
     /// content are listed: symbolic links (to files or folders, which could lead out of the folder) are not followed, and a pipe or a
     /// device named *.jsonl reports no length (opening a pipe would wait for a writer forever).
@@ -85,11 +85,11 @@ public static class ClaudeTranscriptLocator
         return found;
     }
 
-    /// <summary>Hidden files too (Claude Code's own are not, but ccusage reads every *.jsonl); links neither listed nor followed.</summary>
+    /// <summary>Hidden files and folders (dot names) are left out, as ccusage's glob leaves them; links are neither listed nor followed.</summary>
     private static EnumerationOptions Walk(bool recurse) => new()
     {
         RecurseSubdirectories = recurse,
-        AttributesToSkip = FileAttributes.ReparsePoint,
+        AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden,
         IgnoreInaccessible = true,
         MatchType = MatchType.Simple,
     };

@@ -47,6 +47,13 @@ public sealed class ClaudeTranscriptLocatorTests : IDisposable
         File.WriteAllText(Path.Combine(project, "ccc", "subagents", "agent-1.jsonl"), "{}\n");
         File.WriteAllText(Path.Combine(project, "ccc", "subagents", "deeper", "agent-2.jsonl"), "{}\n");
         File.WriteAllText(Path.Combine(project, "ccc", "subagents", "agent-1.meta.json"), "{}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            // Hidden (dot) names are left out, as ccusage's glob leaves them.
+            Directory.CreateDirectory(Path.Combine(project, ".cache"));
+            File.WriteAllText(Path.Combine(project, ".cache", "x.jsonl"), "{}\n");
+            File.WriteAllText(Path.Combine(project, "ccc", ".hidden.jsonl"), "{}\n");
+        }
 
         var found = ClaudeTranscriptLocator.Find("/home/me/my_app", _config);
 
