@@ -112,6 +112,21 @@ public sealed partial class CatalogDatabase
         return found;
     }
 
+    /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
+    /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). A scan of ix_events_ingest_key.</summary>
+    public async Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
+        {
+            await using var command = IngestKeyQuery(sessionId, chunk, elsewhere: true);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        }
+        return found;
+    }
+
     /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/>.</summary>
     internal async Task<IReadOnlyList<string>> ExplainIngestKeyQueryAsync(string sessionId, CancellationToken cancellationToken)
     {
@@ -123,7 +138,7 @@ public sealed partial class CatalogDatabase
         return details;
     }
 
-    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys)
+    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys, bool elsewhere = false)
     {
         var names = new StringBuilder();
         var parameters = new (string Name, object? Value)[keys.Count + 1];
@@ -135,7 +150,7 @@ public sealed partial class CatalogDatabase
         }
         return Command($"""
             SELECT DISTINCT {Migrations.IngestKeySql} FROM events
-            WHERE session_id = $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
+            WHERE session_id {(elsewhere ? "<>" : "=")} $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
             """, parameters);
     }
 }

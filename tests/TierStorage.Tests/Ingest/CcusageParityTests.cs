@@ -10,8 +10,9 @@ namespace TierStorage.Tests.Ingest;
 /// Issue 12: a user compares `import claude` + the review with ccusage on the same transcripts. The fixture
 /// (Fixtures/ccusage-parity/projects/-home-me-parity) has a main transcript with a repeated content block, a bad line and a 1-hour
 /// cache write, its subagent's file, a session folder without its main file (skipped before: 30% of the tokens), and
-/// claude-3-5-haiku calls (counted as $0 before). `ccusage daily --json --offline` (17.x) over it reports 1,183 input, 312 output,
-/// 1,900 cache creation and 9,500 cache read tokens and $0.012745.
+/// claude-3-5-haiku calls (counted as $0 before), and a resumed conversation (eeee) whose transcript repeats dddd's two calls before
+/// its own. `ccusage daily --json --offline` (17.x) over it reports 1,190 input, 315 output, 1,900 cache creation and 9,500 cache read
+/// tokens and $0.0127626.
 /// </summary>
 public sealed class CcusageParityTests : IDisposable
 {
@@ -49,24 +50,25 @@ public sealed class CcusageParityTests : IDisposable
         var results = await ImportAsync(ws, warnings);
         var review = await ws.ReviewPhaseAsync(4, None);
 
-        Assert.Equal(["aaaa.jsonl", "agent-b1.jsonl", "agent-c1.jsonl", "dddd.jsonl"], results.Select(r => Path.GetFileName(r.TranscriptPath)));
-        Assert.Equal(["claude_aaaa", "claude_aaaa", "claude_cccc", "claude_dddd"], results.Select(r => r.SessionId));
-        // msg_A1|req_A1 twice (one line per content block) counts once, as in ccusage.
+        Assert.Equal(["aaaa.jsonl", "agent-b1.jsonl", "agent-c1.jsonl", "dddd.jsonl", "eeee.jsonl"], results.Select(r => Path.GetFileName(r.TranscriptPath)));
+        Assert.Equal(["claude_aaaa", "claude_aaaa", "claude_cccc", "claude_dddd", "claude_eeee"], results.Select(r => r.SessionId));
+        // msg_A1|req_A1 twice (one line per content block) counts once, as in ccusage; so do dddd's calls repeated in eeee.
         Assert.Equal(1, results[0].DuplicatesSkipped);
-        // By hand: input 10 + 100 + 20 + 1,000 + 50 + 3; output 5 + 50 + 40 + 200 + 10 + 7;
+        Assert.Equal(2, results[4].DuplicatesSkipped);
+        // By hand: input 10 + 100 + 20 + 1,000 + 50 + 3 + 7; output 5 + 50 + 40 + 200 + 10 + 7 + 3;
         // cache creation 1,000 + 500 + 300 + 100; cache read 2,000 + 3,000 + 4,000 + 500.
-        Assert.Equal((6L, 1183L, 312L, 1900L, 9500L),
+        Assert.Equal((7L, 1190L, 315L, 1900L, 9500L),
             (review.Total.Calls, review.Total.InputTokens, review.Total.OutputTokens, review.Total.CacheWriteTokens, review.Total.CacheReadTokens));
         // By hand, USD per million tokens:
         //   sonnet-4-5  10 x 3 + 5 x 15 + 600 x 3.75 + 400 x 6 (1-hour write) + 2,000 x 0.30 = 5,355; 100 x 3 + 50 x 15 + 3,000 x 0.30 = 1,950
         //   haiku-4-5   20 x 1 + 40 x 5 + 500 x 1.25 = 845
-        //   3-5-haiku   1,000 x 0.80 + 200 x 4 + 300 x 1 + 4,000 x 0.08 = 2,220; 50 x 0.80 + 10 x 4 = 80
+        //   3-5-haiku   1,000 x 0.80 + 200 x 4 + 300 x 1 + 4,000 x 0.08 = 2,220; 50 x 0.80 + 10 x 4 = 80; 7 x 0.80 + 3 x 4 = 17.6
         //   opus-4-1    3 x 15 + 7 x 75 + 100 x 18.75 + 500 x 1.50 = 3,195
-        // 13,645 / 1,000,000 = $0.013645. ccusage bills the 400 1-hour tokens at the 5-minute $3.75: 900 less, $0.012745.
+        // 13,662.6 / 1,000,000 = $0.0136626. ccusage bills the 400 1-hour tokens at the 5-minute $3.75: 900 less, $0.0127626.
         Assert.True(review.Total.Priced);
-        Assert.Equal(0.013645m, review.Total.CostUsd);
-        Assert.Equal(0.012745m, review.Total.CostUsd - 400m * (6m - 3.75m) / 1_000_000m);
-        Assert.Equal(0.0023m, review.Tokens.Single(m => m.Model == "claude-3-5-haiku-20241022").CostUsd);
+        Assert.Equal(0.0136626m, review.Total.CostUsd);
+        Assert.Equal(0.0127626m, review.Total.CostUsd - 400m * (6m - 3.75m) / 1_000_000m);
+        Assert.Equal(0.0023176m, review.Tokens.Single(m => m.Model == "claude-3-5-haiku-20241022").CostUsd);
         // The bad line: one warning for its file, none about prices.
         Assert.Equal([$"{Path.Combine(_config, "projects", "-home-me-parity", "aaaa.jsonl")}: 1 line(s) could not be read and were left out (line 4); first: {results[0].MalformedLines[0].Split(": ", 2)[1].TrimEnd('.')}."],
             warnings);
@@ -102,7 +104,7 @@ public sealed class CcusageParityTests : IDisposable
         Assert.Equal((other, 0L), (skipped.TranscriptPath, skipped.EventsImported));
         Assert.Contains("is not a Claude Code transcript", skipped.SkippedReason);
         Assert.Single(warnings, w => w.StartsWith("Skipped: ", StringComparison.Ordinal) && w.Contains(other, StringComparison.Ordinal));
-        Assert.Equal(6, (await ws.ReviewPhaseAsync(4, None)).Total.Calls);
+        Assert.Equal(7, (await ws.ReviewPhaseAsync(4, None)).Total.Calls);
     }
 
     [Fact]
