@@ -26,11 +26,9 @@ internal static class ImportCommand
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var rows = new List<string[]>();
-            var malformed = 0;
             await foreach (var r in ClaudeProjectImporter.ImportAsync(workspace, parseResult.GetValue(path), parseResult.GetValue(project) is { } p ? Path.GetFullPath(p) : null,
                 parseResult.GetValue(configDir), parseResult.GetValue(phase), Completion(parseResult.GetValue(complete), parseResult.GetValue(idle)), parseResult.GetValue(allProjects), context.Warn, cancellationToken).ConfigureAwait(false))
             {
-                malformed += r.MalformedLines.Count;
                 if (context.IsJson(parseResult)) context.WriteJson(r);
                 else rows.Add([r.SessionId, r.IsSubagent ? r.Agent ?? "subagent" : "", r.SkippedReason is not null ? "skipped" : r.SessionCompleted ? "completed" : "", Display.Number<long>(r.EventsImported), Display.Number<long>(r.DuplicatesSkipped),
                     r.MalformedLines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(r.BytesRead), r.TranscriptPath]);
