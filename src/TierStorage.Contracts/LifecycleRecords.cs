@@ -165,4 +165,6 @@ public sealed record ClaudeImportResult
     public bool Restarted { get; init; }
     /// <summary>The session is finished (idle past the threshold, or -Complete) and was completed: session_end and handoff note written.</summary>
     public bool SessionCompleted { get; init; }
+    /// <summary>Why a file found in a project's folder was not imported (it is not a Claude Code transcript); null when it was.</summary>
+    public string? SkippedReason { get; init; }
 }

@@ -112,10 +112,27 @@ public sealed partial class CatalogDatabase
         return found;
     }
 
-    /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/>.</summary>
-    internal async Task<IReadOnlyList<string>> ExplainIngestKeyQueryAsync(string sessionId, CancellationToken cancellationToken)
+    /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
+    /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). A scan of ix_events_ingest_key (only
+    /// imported events are in it) per chunk of keys, so its cost follows the number of imported events in the catalog.</summary>
+    public async Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
-        await using var command = IngestKeyQuery(sessionId, ["llm_call:m|r"]);
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
+        {
+            await using var command = IngestKeyQuery(sessionId, chunk, elsewhere: true);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        }
+        return found;
+    }
+
+    /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/> (or, <paramref name="elsewhere"/>,
+    /// of <see cref="FindIngestKeysElsewhereAsync"/>).</summary>
+    internal async Task<IReadOnlyList<string>> ExplainIngestKeyQueryAsync(string sessionId, CancellationToken cancellationToken, bool elsewhere = false)
+    {
+        await using var command = IngestKeyQuery(sessionId, ["llm_call:m|r"], elsewhere);
         command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var details = new List<string>();
@@ -123,7 +140,7 @@ public sealed partial class CatalogDatabase
         return details;
     }
 
-    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys)
+    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys, bool elsewhere = false)
     {
         var names = new StringBuilder();
         var parameters = new (string Name, object? Value)[keys.Count + 1];
@@ -134,8 +151,8 @@ public sealed partial class CatalogDatabase
             parameters[i + 1] = ("$k" + i, keys[i]);
         }
         return Command($"""
-            SELECT DISTINCT {Migrations.IngestKeySql} FROM events
-            WHERE session_id = $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
+            SELECT DISTINCT {Migrations.IngestKeySql} FROM events{(elsewhere ? " INDEXED BY ix_events_ingest_key" : "")}
+            WHERE session_id {(elsewhere ? "<>" : "=")} $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
             """, parameters);
     }
 }

@@ -47,6 +47,8 @@ public sealed record ImportResult
     public long StartOffset { get; init; }
     /// <summary>The file no longer matched what was imported before (shorter, or another first line): read again from the start.</summary>
     public bool Restarted { get; init; }
+    /// <summary>The models of the model calls this import stored (to report those without a price).</summary>
+    public IReadOnlySet<string> Models { get; init; } = new HashSet<string>();
 }
 
 /// <summary>Imports Claude Code transcripts into workspace sessions, incrementally: only complete lines past the remembered offset.</summary>
@@ -115,6 +117,12 @@ public static class ClaudeImporter
         {
             var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events,
                 pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)).Concat(runs.Select(r => ClaudeTranscriptParser.KeyOf(r.ToEvent())).OfType<string>()), ct).ConfigureAwait(false);
+            // A resumed conversation's transcript repeats the calls of the session it continues: each (message id, request id) is one
+            // API call, counted once across sessions as ccusage counts it. Calls without a request id stay per session.
+            var calls = notStored.Where(e => e.Type == SessionEventType.LlmCall).Select(ClaudeTranscriptParser.KeyOf)
+                .OfType<string>().Where(k => !k.EndsWith('|')).ToList();
+            if (calls.Count > 0 && await workspace.Catalog.FindIngestKeysElsewhereAsync(sessionId, calls, ct).ConfigureAwait(false) is { Count: > 0 } copied)
+                notStored = [.. notStored.Where(e => e.Type != SessionEventType.LlmCall || ClaudeTranscriptParser.KeyOf(e) is not { } key || !copied.Contains(key))];
             pendingRows = [.. pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).Select(p => ToRow(path, p)),
                 .. runs.Where(r => ClaudeTranscriptParser.KeyOf(r.ToEvent()) is not { } key || !stored.Contains(key)).Select(r => ToRow(path, r))];
             duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count + runs.Count - pendingRows.Count;
@@ -140,6 +148,7 @@ public static class ClaudeImporter
             Agent = agent,
             StartOffset = start,
             Restarted = restarted,
+            Models = fresh.Select(e => e.Model).OfType<string>().ToHashSet(StringComparer.Ordinal),
         };
     }
 

@@ -1,43 +1,107 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using TierStorage.Contracts;
+using TierStorage.Engine.Policy;
+using TierStorage.Engine.Review;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Ingest;
 
-/// <summary>Import-ClaudeSession: one transcript, or every transcript Claude Code keeps for a project (subagent files into
-/// their parent's session), each incrementally; then each session that is finished is completed.</summary>
+/// <summary>Import-ClaudeSession: one transcript, every transcript Claude Code keeps for a project, or those of every project (files
+/// under &lt;sessionId&gt;/ into that session), each incrementally; then each session that is finished is completed.</summary>
 public static class ClaudeProjectImporter
 {
+    /// <summary>Line numbers a malformed-lines warning names before it says "...".</summary>
+    public const int MalformedLinesNamed = 5;
+
+    public static IAsyncEnumerable<ClaudeImportResult> ImportAsync(TierWorkspace workspace, string? transcriptPath, string? projectPath,
+        string? configDirectory, int? phase, CompletionOptions completion, CancellationToken cancellationToken) =>
+        ImportAsync(workspace, transcriptPath, projectPath, configDirectory, phase, completion, allProjects: false, warn: null, cancellationToken);
+
+    /// <param name="configDirectory">Claude Code's config directories, comma-separated (default $CLAUDE_CONFIG_DIR, else ~/.config/claude and ~/.claude).</param>
+    /// <param name="allProjects">Every project folder of the config directories instead of <paramref name="projectPath"/>'s.</param>
+    /// <param name="warn">Told once per file with bad lines (their count and first line numbers), once per file that is not a transcript
+    /// (found by walking a folder, it is skipped), and once per import for the models the policy has no price for.</param>
     public static async IAsyncEnumerable<ClaudeImportResult> ImportAsync(TierWorkspace workspace, string? transcriptPath, string? projectPath,
-        string? configDirectory, int? phase, CompletionOptions completion, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string? configDirectory, int? phase, CompletionOptions completion, bool allProjects, Action<string>? warn,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(completion);
+        var project = projectPath ?? Environment.CurrentDirectory;
         IReadOnlyList<ClaudeTranscript> transcripts = transcriptPath is not null
             ? [new ClaudeTranscript(Path.GetFullPath(transcriptPath), Path.GetFileNameWithoutExtension(transcriptPath), false)]
-            : ClaudeTranscriptLocator.Find(projectPath ?? Environment.CurrentDirectory, configDirectory);
+            : allProjects ? ClaudeTranscriptLocator.FindAll(configDirectory) : ClaudeTranscriptLocator.Find(project, configDirectory);
         if (transcripts.Count == 0)
-            throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound,
-                $"Claude Code keeps no transcripts for '{projectPath ?? Environment.CurrentDirectory}' under '{ClaudeTranscriptLocator.ProjectDirectory(projectPath ?? Environment.CurrentDirectory, configDirectory)}'.",
+            throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound, allProjects
+                ? $"Claude Code keeps no transcripts under '{string.Join("', '", ClaudeTranscriptLocator.ConfigDirectories(configDirectory).Select(c => Path.Combine(c, "projects")))}'."
+                : $"Claude Code keeps no transcripts for '{project}' under '{string.Join("', '", ClaudeTranscriptLocator.ProjectDirectories(project, configDirectory))}'.",
                 projectPath);
-        // A session is completed only after all of its files are read (the locator lists a main file, then its subagents).
+        var models = new HashSet<string>(StringComparer.Ordinal);
+        // A session is completed only after all of its files are read (the locator lists them together, main file first).
         var group = new List<(ClaudeTranscript Transcript, ImportResult Result)>();
+        ClaudeTranscript? previous = null;
         foreach (var transcript in transcripts)
         {
-            if (group.Count > 0 && !transcript.IsSubagent)
+            if (group.Count > 0 && (!transcript.IsSubagent || transcript.ClaudeSessionId != previous?.ClaudeSessionId))
             {
                 foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
                 group.Clear();
             }
+            previous = transcript;
             var options = new ImportOptions
             {
                 Phase = phase,
                 // A subagent's file belongs to the session of the conversation that started it.
                 SessionId = transcript.IsSubagent ? ClaudeImporter.SessionFor(transcript.ClaudeSessionId) : null,
             };
-            group.Add((transcript, await ClaudeImporter.ImportAsync(workspace, transcript.Path, options, cancellationToken).ConfigureAwait(false)));
+            ImportResult? imported = null;
+            string? refused = null;
+            try
+            {
+                imported = await ClaudeImporter.ImportAsync(workspace, transcript.Path, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException ex) when (transcriptPath is null && ex.ErrorId == ErrorIds.InvalidTranscript)
+            {
+                // Found by walking the folder, not named by the caller: another tool's *.jsonl is skipped, not fatal to the rest.
+                refused = ex.Message;
+            }
+            if (imported is null)
+            {
+                warn?.Invoke($"Skipped: {refused}");
+                yield return new ClaudeImportResult
+                {
+                    TranscriptPath = transcript.Path, SessionId = options.SessionId ?? ClaudeImporter.SessionFor(transcript.ClaudeSessionId),
+                    IsSubagent = transcript.IsSubagent, SkippedReason = refused,
+                };
+                continue;
+            }
+            if (imported.MalformedLines.Count > 0) warn?.Invoke(MalformedSummary(imported.TranscriptPath, imported.MalformedLines));
+            models.UnionWith(imported.Models);
+            group.Add((transcript, imported));
         }
         foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
+        var unpriced = UnpricedModels(workspace.Policy.Pricing, models);
+        if (unpriced.Count > 0)
+            warn?.Invoke($"No price for {string.Join(", ", unpriced)} (neither the shipped price list nor the policy's pricing.models has one): " +
+                "their tokens are imported, but reviews count no cost for them until pricing.models prices them.");
+    }
+
+    /// <summary>One warning for a file's bad lines: their count and the first line numbers.</summary>
+    public static string MalformedSummary(string path, IReadOnlyList<MalformedLine> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        var numbers = string.Join(", ", lines.Take(MalformedLinesNamed).Select(l => l.LineNumber.ToString(CultureInfo.InvariantCulture)));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{path}: {lines.Count} line(s) could not be read and were left out (line{(lines.Count == 1 ? "" : "s")} {numbers}{(lines.Count > MalformedLinesNamed ? ", ..." : "")}); first: {lines[0].Reason.TrimEnd('.')}.");
+    }
+
+    /// <summary>The models (sorted) that neither the policy nor the shipped price list prices.</summary>
+    public static IReadOnlyList<string> UnpricedModels(PricingPolicy pricing, IEnumerable<string> models)
+    {
+        ArgumentNullException.ThrowIfNull(pricing);
+        var prices = pricing.Models.Count > 0 ? pricing.Models : PolicyDefaults.ModelPrices();
+        return [.. models.Where(m => PhaseReviewer.FindPrice(prices, m) is null).Order(StringComparer.Ordinal)];
     }
 
     private static async Task<IReadOnlyList<ClaudeImportResult>> CompleteAsync(TierWorkspace workspace, IReadOnlyList<(ClaudeTranscript Transcript, ImportResult Result)> group,

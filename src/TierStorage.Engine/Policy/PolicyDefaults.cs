@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Policy;
@@ -33,29 +35,52 @@ internal static class PolicyDefaults
         ["file_operation"] = 1_000,
     };
 
-    /// <summary>Published Anthropic list prices, USD per million tokens (checked November 2026); keys are model ids or
-    /// prefixes of dated ids.</summary>
+    public const string ModelPricesResourceName = "TierStorage.Engine.Policy.ModelPrices.json";
+
+    /// <summary>Published Anthropic list prices, USD per million tokens, of every Claude model Claude Code has used: the
+    /// embedded Policy/ModelPrices.json (each call a new copy, which the policy's pricing.models then overrides key by key);
+    /// keys are model ids or prefixes of dated ids.</summary>
     public static Dictionary<string, ModelPrice> ModelPrices()
     {
-        ModelPrice Opus45() => Price(5m, 25m);
-        ModelPrice Opus4() => Price(15m, 75m);
-        ModelPrice Sonnet4() => Price(3m, 15m, longContext: (200_000, 6m, 22.5m));
-        return new(StringComparer.OrdinalIgnoreCase)
+        var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, p) in ShippedPrices.Value)
         {
-            ["claude-opus-4-8"] = Opus45(),
-            ["claude-opus-4-7"] = Opus45(),
-            ["claude-opus-4-6"] = Opus45(),
-            ["claude-opus-4-5"] = Opus45(),
-            ["claude-opus-4-1"] = Opus4(),
-            ["claude-opus-4-0"] = Opus4(),
-            ["claude-opus-4-20250514"] = Opus4(),
-            ["claude-sonnet-4-6"] = Price(3m, 15m),
-            ["claude-sonnet-4-5"] = Sonnet4(),
-            ["claude-sonnet-4-0"] = Sonnet4(),
-            ["claude-sonnet-4-20250514"] = Sonnet4(),
-            ["claude-haiku-4-5"] = Price(1m, 5m),
-        };
+            prices[model] = new ModelPrice
+            {
+                Input = p.Input, Output = p.Output, CacheWrite5m = p.CacheWrite5m, CacheWrite1h = p.CacheWrite1h, CacheRead = p.CacheRead,
+                LongContextThreshold = p.LongContext?.Threshold, LongContextInput = p.LongContext?.Input, LongContextOutput = p.LongContext?.Output,
+            };
+        }
+        return prices;
     }
+
+    private static readonly Lazy<IReadOnlyList<(string Model, ShippedPrice Price)>> ShippedPrices = new(ReadShippedPrices);
+
+    private static IReadOnlyList<(string Model, ShippedPrice Price)> ReadShippedPrices()
+    {
+        using var stream = typeof(PolicyDefaults).Assembly.GetManifestResourceStream(ModelPricesResourceName)
+            ?? throw new InvalidOperationException($"The engine assembly lacks its embedded resource {ModelPricesResourceName}; the build is broken.");
+        var file = JsonSerializer.Deserialize<ShippedPriceFile>(stream, new JsonSerializerOptions { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow })
+            ?? throw new InvalidOperationException($"{ModelPricesResourceName} is empty; the build is broken.");
+        return [.. file.Models.Select(m => (m.Key, m.Value))];
+    }
+
+    private sealed record ShippedPriceFile(
+        [property: JsonPropertyName("description")] string? Description,
+        [property: JsonPropertyName("models")] Dictionary<string, ShippedPrice> Models);
+
+    private sealed record ShippedPrice(
+        [property: JsonPropertyName("input")] decimal Input,
+        [property: JsonPropertyName("output")] decimal Output,
+        [property: JsonPropertyName("cache_write_5m")] decimal CacheWrite5m,
+        [property: JsonPropertyName("cache_write_1h")] decimal CacheWrite1h,
+        [property: JsonPropertyName("cache_read")] decimal CacheRead,
+        [property: JsonPropertyName("long_context")] ShippedLongContext? LongContext);
+
+    private sealed record ShippedLongContext(
+        [property: JsonPropertyName("threshold")] long Threshold,
+        [property: JsonPropertyName("input")] decimal Input,
+        [property: JsonPropertyName("output")] decimal Output);
 
     /// <summary>Anthropic prices cache writes at 1.25x (5 minutes) and 2x (1 hour) the input rate and cache reads at 0.1x.</summary>
     public static ModelPrice Price(decimal input, decimal output, (long Threshold, decimal Input, decimal Output)? longContext = null) => new()

@@ -361,6 +361,11 @@ public sealed class ClaudeIncrementalImportTests : IDisposable
         Assert.Contains(plan, line => line.Contains("ix_events_ingest_key", StringComparison.Ordinal));
         var found = await ws.Catalog.FindIngestKeysAsync(SessionId, ["llm_call:msg_01|req_01", "tool_call:toolu_B", "agent_invocation:toolu_T", "tool_call:toolu_X"], None);
         Assert.Equal(["agent_invocation:toolu_T", "llm_call:msg_01|req_01", "tool_call:toolu_B"], found.Order(StringComparer.Ordinal));
+        // The lookup in other sessions (calls a resumed conversation repeats) scans the index of imported events, not every event.
+        var elsewhere = await ws.Catalog.ExplainIngestKeyQueryAsync(SessionId, None, elsewhere: true);
+        Assert.Contains(elsewhere, line => line.Contains("ix_events_ingest_key", StringComparison.Ordinal));
+        Assert.Empty(await ws.Catalog.FindIngestKeysElsewhereAsync(SessionId, ["llm_call:msg_01|req_01"], None));
+        Assert.Equal(["llm_call:msg_01|req_01"], await ws.Catalog.FindIngestKeysElsewhereAsync("claude_other", ["llm_call:msg_01|req_01", "llm_call:msg_99|req_99"], None));
     }
 
     internal static string Call(int i) =>

@@ -38,6 +38,73 @@ public sealed class ClaudeTranscriptLocatorTests : IDisposable
     }
 
     [Fact]
+    public void Every_jsonl_at_any_depth_is_found_even_under_a_session_folder_without_its_main_file()
+    {
+        // Issue 12: transcripts in <id>/ were skipped unless <id>.jsonl existed, and ccusage reads them all (30% of the tokens).
+        var project = Path.Combine(_config, "projects", "-home-me-my-app");
+        Directory.CreateDirectory(Path.Combine(project, "ccc", "subagents", "deeper"));
+        File.WriteAllText(Path.Combine(project, "aaa.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "ccc", "subagents", "agent-1.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "ccc", "subagents", "deeper", "agent-2.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "ccc", "subagents", "agent-1.meta.json"), "{}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            // Hidden (dot) names are left out, as ccusage's glob leaves them.
+            Directory.CreateDirectory(Path.Combine(project, ".cache"));
+            File.WriteAllText(Path.Combine(project, ".cache", "x.jsonl"), "{}\n");
+            File.WriteAllText(Path.Combine(project, "ccc", ".hidden.jsonl"), "{}\n");
+        }
+
+        var found = ClaudeTranscriptLocator.Find("/home/me/my_app", _config);
+
+        Assert.Equal(
+            [("aaa.jsonl", "aaa", false), ("agent-1.jsonl", "ccc", true), ("agent-2.jsonl", "ccc", true)],
+            found.Select(f => (Path.GetFileName(f.Path), f.ClaudeSessionId, f.IsSubagent)));
+    }
+
+    [Fact]
+    public void Symbolic_links_are_not_followed_out_of_the_project_folder()
+    {
+        if (OperatingSystem.IsWindows()) return; // creating links needs a privilege there
+        var project = Path.Combine(_config, "projects", "-home-me-my-app");
+        var outside = Path.Combine(_config, "outside");
+        Directory.CreateDirectory(Path.Combine(project, "aaa"));
+        Directory.CreateDirectory(outside);
+        File.WriteAllText(Path.Combine(outside, "secret.jsonl"), "{}\n");
+        File.WriteAllText(Path.Combine(project, "aaa.jsonl"), "{}\n");
+        File.CreateSymbolicLink(Path.Combine(project, "linked.jsonl"), Path.Combine(outside, "secret.jsonl"));
+        Directory.CreateSymbolicLink(Path.Combine(project, "bbb"), outside);
+        Directory.CreateSymbolicLink(Path.Combine(project, "aaa", "sub"), outside);
+
+        var found = ClaudeTranscriptLocator.Find("/home/me/my_app", _config);
+
+        Assert.Equal(["aaa.jsonl"], found.Select(f => Path.GetFileName(f.Path)));
+    }
+
+    [Fact]
+    public void Several_config_directories_and_every_project_are_read()
+    {
+        var second = _config + "-second";
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(_config, "projects", "-home-me-my-app"));
+            Directory.CreateDirectory(Path.Combine(_config, "projects", "-home-me-other"));
+            Directory.CreateDirectory(Path.Combine(second, "projects", "-home-me-my-app"));
+            File.WriteAllText(Path.Combine(_config, "projects", "-home-me-my-app", "aaa.jsonl"), "{}\n");
+            File.WriteAllText(Path.Combine(_config, "projects", "-home-me-other", "bbb.jsonl"), "{}\n");
+            File.WriteAllText(Path.Combine(second, "projects", "-home-me-my-app", "ccc.jsonl"), "{}\n");
+
+            Assert.Equal([_config, second], ClaudeTranscriptLocator.ConfigDirectories($"{_config}, {second}"));
+            Assert.Equal(["aaa.jsonl", "ccc.jsonl"], ClaudeTranscriptLocator.Find("/home/me/my_app", $"{_config},{second}").Select(f => Path.GetFileName(f.Path)));
+            Assert.Equal(["aaa.jsonl", "bbb.jsonl", "ccc.jsonl"], ClaudeTranscriptLocator.FindAll($"{_config},{second}").Select(f => Path.GetFileName(f.Path)));
+        }
+        finally
+        {
+            if (Directory.Exists(second)) Directory.Delete(second, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_pipe_named_like_a_transcript_is_left_out_instead_of_hanging_the_import()
     {
         // Issue 11 #17: a FIFO named *.jsonl made `import claude` wait forever for a writer.

@@ -34,7 +34,9 @@ public sealed class ImportClaudeCliTests : IDisposable
         Assert.Single(results.Select(r => r.SessionId).Distinct());
         Assert.All(results, r => Assert.True(r.EventsImported > 0, r.TranscriptPath));
         Assert.Equal(ClaudeFixtures.MalformedLines.Length, results[0].MalformedLines.Count);
-        Assert.Contains("line 8", first.Stderr);
+        // Issue 12: one warning per file with the count and the first line numbers, not one per bad line.
+        Assert.Contains("3 line(s) could not be read and were left out (lines 8, 14, 15)", first.Stderr);
+        Assert.Single(first.Stderr.Split('\n'), l => l.Contains("could not be read", StringComparison.Ordinal));
         CliRunner.AssertExit(ExitCodes.Success, again);
         Assert.All(again.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!), r => Assert.Equal(0, r.EventsImported));
 
@@ -87,5 +89,31 @@ public sealed class ImportClaudeCliTests : IDisposable
 
         CliRunner.AssertExit(ExitCodes.NotFound, run);
         Assert.Contains("no transcripts", run.Stderr);
+    }
+
+    [Fact]
+    public async Task All_projects_of_several_comma_separated_config_directories_are_imported()
+    {
+        // Issue 12: ccusage reads every project of every directory CLAUDE_CONFIG_DIR lists.
+        var first = Path.Combine(_temp.Root, "claude-one");
+        var second = Path.Combine(_temp.Root, "claude-two");
+        string Line(string session) => $$$"""{"type":"assistant","sessionId":"{{{session}}}","timestamp":"2026-01-01T09:00:00.000Z","requestId":"r-{{{session}}}","message":{"id":"m-{{{session}}}","model":"claude-3-5-haiku-20241022","usage":{"input_tokens":10,"output_tokens":5},"content":[{"type":"text","text":"hi"}]}}""" + "\n";
+        foreach (var (dir, file, session) in new[] { (first, "-home-me-a/aa01.jsonl", "aa01"), (first, "-home-me-b/bb01/subagents/agent-1.jsonl", "bb01"), (second, "-home-me-a/cc01.jsonl", "cc01") })
+        {
+            var path = Path.Combine(dir, "projects", file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, Line(session));
+        }
+        CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
+
+        var run = await CliRunner.RunAsync("import", "claude", "--all-projects", "--config-dir", $"{first},{second}", "--json", "--workspace", _temp.Workspace);
+        var conflict = await CliRunner.RunAsync("import", "claude", "--all-projects", "--project", _temp.Root, "--workspace", _temp.Workspace);
+
+        CliRunner.AssertExit(ExitCodes.Success, run);
+        Assert.Equal(["claude_aa01", "claude_bb01", "claude_cc01"],
+            run.StdoutLines.Select(l => CliJson.Deserialize<ClaudeImportResult>(l)!.SessionId).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("No price", run.Stderr, StringComparison.Ordinal);
+        CliRunner.AssertExit(ExitCodes.Usage, conflict);
+        Assert.Contains("--all-projects", conflict.Stderr, StringComparison.Ordinal);
     }
 }
