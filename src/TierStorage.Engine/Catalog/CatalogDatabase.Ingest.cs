@@ -113,8 +113,8 @@ public sealed partial class CatalogDatabase
     }
 
     /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
-    /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). A scan of ix_events_ingest_key (only
-    /// imported events are in it) per chunk of keys, so its cost follows the number of imported events in the catalog.</summary>
+    /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). One seek per key in
+    /// ix_events_ingest_key_any (keyed by the ingest key first), so its cost follows the keys asked for, not the catalog's size.</summary>
     public async Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -151,7 +151,7 @@ public sealed partial class CatalogDatabase
             parameters[i + 1] = ("$k" + i, keys[i]);
         }
         return Command($"""
-            SELECT DISTINCT {Migrations.IngestKeySql} FROM events{(elsewhere ? " INDEXED BY ix_events_ingest_key" : "")}
+            SELECT DISTINCT {Migrations.IngestKeySql} FROM events INDEXED BY {(elsewhere ? "ix_events_ingest_key_any" : "ix_events_ingest_key")}
             WHERE session_id {(elsewhere ? "<>" : "=")} $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
             """, parameters);
     }

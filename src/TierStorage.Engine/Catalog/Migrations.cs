@@ -219,6 +219,12 @@ internal static class Migrations
                 created_at INTEGER NOT NULL
             );
             """),
+
+        // A model call Claude Code copied into another session's transcript (a resumed conversation) is counted once, as
+        // ccusage counts it: looking its key up in every other session must be a seek by key, not a scan of every imported event.
+        new(12, "ingest keys across sessions", $"""
+            CREATE INDEX ix_events_ingest_key_any ON events({IngestKeySql}, session_id) WHERE {IngestKeyFilterSql};
+            """),
     ];
 
     /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",
