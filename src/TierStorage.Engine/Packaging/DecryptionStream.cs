@@ -8,9 +8,8 @@ namespace TierStorage.Engine.Packaging;
 /// bytes reach the inner stream. <see cref="Complete"/> opens the last chunk, so an object cut short fails there; a
 /// stream disposed without it never passes its last chunk on. The first <paramref name="skip"/> plaintext bytes are authenticated but not passed on (a resumed download).
 /// </summary>
-public sealed class DecryptionStream : Stream
+public sealed class DecryptionStream : WriteOnlyStream
 {
-    private readonly Stream _inner;
     private readonly bool _leaveOpen;
     private readonly byte[] _dataKey;
     private readonly string _what;
@@ -26,10 +25,10 @@ public sealed class DecryptionStream : Stream
 
     /// <param name="what">The object's name in error messages.</param>
     public DecryptionStream(Stream inner, ReadOnlySpan<byte> dataKey, string what, long skip = 0, bool leaveOpen = false)
+        : base(inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
         if (dataKey.Length != EncryptionFormat.KeySize) throw new ArgumentException("A data key is 32 bytes.", nameof(dataKey));
-        _inner = inner;
         _leaveOpen = leaveOpen;
         _dataKey = dataKey.ToArray();
         _what = what;
@@ -39,17 +38,7 @@ public sealed class DecryptionStream : Stream
     /// <summary>Plaintext bytes authenticated so far.</summary>
     public long PlaintextLength { get; private set; }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_completed;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Flush() => _inner.Flush();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -77,18 +66,6 @@ public sealed class DecryptionStream : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
     /// <summary>Opens the last chunk; fails when the object ended early (no header, or a last chunk not sealed as last).</summary>
     public void Complete()
     {
@@ -96,7 +73,7 @@ public sealed class DecryptionStream : Stream
         _completed = true;
         if (_aes is null) throw EncryptionFormat.Failed(_what, $"it ends after {_headerFilled} bytes, inside its header");
         OpenChunk(final: true);
-        _inner.Flush();
+        Inner.Flush();
     }
 
     private void OpenChunk(bool final)
@@ -118,7 +95,7 @@ public sealed class DecryptionStream : Stream
                 : $"chunk {_index} fails authentication (altered, or moved from another position)", ex);
         }
         var pass = (int)Math.Min(length, Math.Max(0, (PlaintextLength + length) - _skip));
-        if (pass > 0) _inner.Write(_plain, length - pass, pass);
+        if (pass > 0) Inner.Write(_plain, length - pass, pass);
         PlaintextLength += length;
         _index++;
         _filled = 0;
@@ -131,7 +108,7 @@ public sealed class DecryptionStream : Stream
             _aes?.Dispose();
             CryptographicOperations.ZeroMemory(_plain);
             CryptographicOperations.ZeroMemory(_dataKey);
-            if (!_leaveOpen) _inner.Dispose();
+            if (!_leaveOpen) Inner.Dispose();
         }
         base.Dispose(disposing);
     }

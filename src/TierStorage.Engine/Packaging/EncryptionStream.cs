@@ -7,9 +7,8 @@ namespace TierStorage.Engine.Packaging;
 /// chunk at a time (memory: one chunk). The last chunk is sealed when the stream is disposed (or <see cref="Complete"/>d):
 /// a writer that stops without disposing leaves an object the reader rejects as truncated.
 /// </summary>
-public sealed class EncryptionStream : Stream
+public sealed class EncryptionStream : WriteOnlyStream
 {
-    private readonly Stream _inner;
     private readonly bool _leaveOpen;
     private readonly AesGcm _aes;
     private readonly byte[] _header;
@@ -21,12 +20,12 @@ public sealed class EncryptionStream : Stream
     private bool _completed;
 
     public EncryptionStream(Stream inner, ReadOnlySpan<byte> dataKey, int chunkSize = EncryptionFormat.DefaultChunkSize, bool leaveOpen = false)
+        : base(inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
         if (dataKey.Length != EncryptionFormat.KeySize) throw new ArgumentException("A data key is 32 bytes.", nameof(dataKey));
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, EncryptionFormat.MinChunkSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkSize, EncryptionFormat.MaxChunkSize);
-        _inner = inner;
         _leaveOpen = leaveOpen;
         _aes = new AesGcm(dataKey, EncryptionFormat.TagSize);
         _header = EncryptionFormat.WriteHeader(chunkSize, dataKey);
@@ -34,17 +33,7 @@ public sealed class EncryptionStream : Stream
         _cipher = new byte[chunkSize + EncryptionFormat.TagSize];
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_completed;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Flush() => _inner.Flush();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -60,32 +49,20 @@ public sealed class EncryptionStream : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
     /// <summary>Seals the last chunk (possibly empty) and flushes. Further writes fail.</summary>
     public void Complete()
     {
         if (_completed) return;
         SealChunk(final: true);
         _completed = true;
-        _inner.Flush();
+        Inner.Flush();
     }
 
     private void SealChunk(bool final)
     {
         if (!_headerWritten)
         {
-            _inner.Write(_header);
+            Inner.Write(_header);
             _headerWritten = true;
         }
         Span<byte> nonce = stackalloc byte[12];
@@ -93,7 +70,7 @@ public sealed class EncryptionStream : Stream
         EncryptionFormat.Nonce(_header, _index, nonce);
         EncryptionFormat.AssociatedData(_header, _index, final, aad);
         _aes.Encrypt(nonce, _plain.AsSpan(0, _filled), _cipher.AsSpan(0, _filled), _cipher.AsSpan(_filled, EncryptionFormat.TagSize), aad);
-        _inner.Write(_cipher, 0, _filled + EncryptionFormat.TagSize);
+        Inner.Write(_cipher, 0, _filled + EncryptionFormat.TagSize);
         _index++;
         _filled = 0;
     }
@@ -110,7 +87,7 @@ public sealed class EncryptionStream : Stream
             {
                 _aes.Dispose();
                 CryptographicOperations.ZeroMemory(_plain);
-                if (!_leaveOpen) _inner.Dispose();
+                if (!_leaveOpen) Inner.Dispose();
             }
         }
         base.Dispose(disposing);

@@ -498,41 +498,18 @@ public partial class EncryptedObjectStore : IObjectStore
 
     /// <summary>Passes writes on while hashing them with SHA-256 alone: on the read path the tags already authenticate every
     /// chunk, so the ciphertext's MD5 (what the tier reports) is not worth a second pass.</summary>
-    private sealed class Sha256Stream(Stream inner) : Stream
+    private sealed class Sha256Stream(Stream inner) : WriteOnlyStream(inner)
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private long _size;
 
         public (long Size, string Sha256) Result() => (_size, ChecksumStream.Hex(_hash.GetHashAndReset()));
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             _hash.AppendData(buffer);
             _size += buffer.Length;
-            inner.Write(buffer);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            Write(buffer.AsSpan(offset, count));
-            return Task.CompletedTask;
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Write(buffer.Span);
-            return ValueTask.CompletedTask;
+            Inner.Write(buffer);
         }
 
         protected override void Dispose(bool disposing)
