@@ -44,7 +44,7 @@ public sealed partial class TierWorkspace
                     await using var store = await OpenStoreAsync(backup, cancellationToken).ConfigureAwait(false);
                     await store.PutAsync(CurrentPhaseFile, new MemoryStream(json), new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
                 }
-                catch (TierStorageException ex) when (ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || ex.ErrorId is ErrorIds.TierAuthRequired or ErrorIds.ClientSecretsNotFound or ErrorIds.TierQuotaExceeded or ErrorIds.WorkspaceCopied or ErrorIds.EncryptionKeyNotFound)
+                catch (TierStorageException ex) when (CannotCopyToTierNow(ex) || ex.ErrorId == ErrorIds.EncryptionKeyNotFound)
                 {
                     Warn($"{CurrentPhaseFile} was not written to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
                 }

@@ -91,7 +91,7 @@ public sealed partial class TierWorkspace
                     await store.PutAsync($"{folder}/{Path.GetFileName(path)}", content, new PutOptions(), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (TierStorageException ex) when (CannotReachNow(ex) || ex.ErrorId == ErrorIds.WorkspaceCopied)
+            catch (TierStorageException ex) when (CannotCopyToTierNow(ex))
             {
                 Warn($"The review of phase {phase} was written to '{directory}' but not copied to tier '{backup.Name}' ({ex.ErrorId}): {ex.Message}");
             }
@@ -103,4 +103,8 @@ public sealed partial class TierWorkspace
     /// <summary>A tier that cannot be reached or used now: the review still comes out, with a warning.</summary>
     private static bool CannotReachNow(TierStorageException ex) =>
         ex.Kind is TierErrorKind.ConnectionError or TierErrorKind.PermissionDenied || BackupOperations.IsQueueable(ex);
+
+    /// <summary>Local work done, its copy to the backup tier not possible now (unreachable, or this workspace is a copy that
+    /// does not write to the original's namespace): the work stands, with a warning.</summary>
+    private static bool CannotCopyToTierNow(TierStorageException ex) => CannotReachNow(ex) || ex.ErrorId == ErrorIds.WorkspaceCopied;
 }
