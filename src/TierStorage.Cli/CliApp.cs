@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using TierStorage.Cli.Commands;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -65,6 +66,27 @@ public static class CliApp
         {
             await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The command lines answered before the command line parser is built, or null: <c>tierstorage --version</c>
+    /// alone (the parser's own answer, from the entry assembly as System.CommandLine reads it). Its start-up is the
+    /// runtime's and nothing else: neither System.CommandLine nor the engine is loaded.
+    /// </summary>
+    /// <param name="write">Writes to standard output (Program: <see cref="StandardOutput.Write"/>).</param>
+    public static int? TryRunWithoutParser(string[] args, Action<string> write)
+    {
+        if (args is not ["--version"]) return null;
+        write(ExecutableVersion() + Environment.NewLine);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>What System.CommandLine's <c>--version</c> prints (its internal CliExecutable.GetExecutableVersion).</summary>
+    private static string ExecutableVersion()
+    {
+        var assembly = Assembly.GetEntryAssembly() ?? Assembly.GetExecutingAssembly();
+        return assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? assembly.GetName().Version?.ToString() ?? "";
     }
 
     private static RootCommand BuildRootCommand(CliContext context)
