@@ -6,7 +6,7 @@ namespace TierStorage.Engine.Policy;
 
 /// <summary>Values the loader fills in when a policy leaves them out. Kept in code rather than in the embedded
 /// YAML so a user's own policy gets them too.</summary>
-internal static class PolicyDefaults
+internal static partial class PolicyDefaults
 {
     public static readonly string[] DataClasses = ["activity_logs", "snapshots", "handoffs", "analytics", "insights"];
 
@@ -60,10 +60,16 @@ internal static class PolicyDefaults
     {
         using var stream = typeof(PolicyDefaults).Assembly.GetManifestResourceStream(ModelPricesResourceName)
             ?? throw new InvalidOperationException($"The engine assembly lacks its embedded resource {ModelPricesResourceName}; the build is broken.");
-        var file = JsonSerializer.Deserialize<ShippedPriceFile>(stream, new JsonSerializerOptions { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow })
+        // Source-generated (ShippedPriceJson): every command that loads a policy reads this file, and the reflection
+        // serializer's set-up was a third of the JIT work of `tierstorage session list` (issue 12).
+        var file = JsonSerializer.Deserialize(stream, ShippedPriceJson.Default.ShippedPriceFile)
             ?? throw new InvalidOperationException($"{ModelPricesResourceName} is empty; the build is broken.");
         return [.. file.Models.Select(m => (m.Key, m.Value))];
     }
+
+    [JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    [JsonSerializable(typeof(ShippedPriceFile))]
+    private sealed partial class ShippedPriceJson : JsonSerializerContext;
 
     private sealed record ShippedPriceFile(
         [property: JsonPropertyName("description")] string? Description,
