@@ -119,6 +119,12 @@ if [ -n "$pwsh_dll" ]; then
   add "pwsh -NoProfile -c Import-Module TierStorage" "dotnet $pwsh_dll -NoProfile -NonInteractive -c Import-Module$(printf ' %s' "$module_dir/TierStorage.psd1")"
 fi
 
+# Each command once, untimed: a failing one stops the bench here, with its name and output.
+for i in "${!cmds[@]}"; do
+  if ! bash -c "${cmds[i]}" >"$work/check.log" 2>&1; then
+    echo "failed: ${names[i]}: ${cmds[i]}" >&2; tail -n 20 "$work/check.log" >&2; exit 1
+  fi
+done
 say "${#cmds[@]} commands, $rounds rounds of $runs runs each ($(bench_load))"
 load_before=$(bench_load)
 for ((r = 1; r <= rounds; r++)); do
