@@ -22,22 +22,33 @@ public static class RedactionCache
     public static Redactor LoadForOneEvent(string cachePath, string? policyPath)
     {
         var key = KeyOf(policyPath);
-        if (key is not null && TryRead(cachePath, key) is { } cached)
-        {
-            try
-            {
-                return Redactor.ForOneEvent(cached);
-            }
-            catch (ArgumentException)
-            {
-                // A pattern that does not compile never came from a validated policy: the file was damaged. Load afresh.
-            }
-        }
+        if (key is not null && FromCache(cachePath, key) is { } cached) return cached;
         var redaction = PolicyLoader.Load(policyPath).Redaction;
         var redactor = Redactor.ForOneEvent(redaction);
         // Only what was loaded from the bytes the key describes is cached: an edit during the load waits for the next call.
         if (key is not null && key == KeyOf(policyPath)) TryWrite(cachePath, key, redaction);
         return redactor;
+    }
+
+    /// <summary>The redactor from the cache alone, or null when the cache does not match the policy (missing, stale, damaged):
+    /// for the native hook (src/TierStorage.Hook), which has no YAML parser and leaves that full load, and the cache's
+    /// rewrite, to the managed command it hands the call to. Its key names this engine build, so a native hook built from
+    /// other sources than the command that wrote the cache hands every call over rather than redact by another rule.</summary>
+    public static Redactor? TryLoadCachedForOneEvent(string cachePath, string? policyPath) =>
+        KeyOf(policyPath) is { } key ? FromCache(cachePath, key) : null;
+
+    private static Redactor? FromCache(string cachePath, string key)
+    {
+        if (TryRead(cachePath, key) is not { } cached) return null;
+        try
+        {
+            return Redactor.ForOneEvent(cached);
+        }
+        catch (ArgumentException)
+        {
+            // A pattern that does not compile never came from a validated policy: the file was damaged. Load afresh.
+            return null;
+        }
     }
 
     /// <summary>What the cache must have been built from; null when the policy file cannot be read (the full load reports why).</summary>
