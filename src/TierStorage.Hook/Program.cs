@@ -77,7 +77,15 @@ internal static class Program
     /// process's. Exit code 1 when it cannot be started, and never 2.</summary>
     private static int HandOff(string[] hookArgs, byte[] payload)
     {
-        var start = ManagedCommand();
+        ProcessStartInfo start;
+        try
+        {
+            start = ManagedCommand();
+        }
+        catch (FileNotFoundException ex)
+        {
+            return CannotHandOff(ex.Message);
+        }
         foreach (var argument in hookArgs) start.ArgumentList.Add(argument);
         start.UseShellExecute = false;
         start.RedirectStandardInput = true;
@@ -98,10 +106,15 @@ internal static class Program
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
-            Console.Error.WriteLine($"tierstorage: {ErrorIds.IOError}: The hook call needs the tierstorage command, which could not be started " +
-                                    $"('{start.FileName}': {ex.Message}). Put tierstorage.dll beside tierstorage-hook, set {CliVariable}, or put tierstorage on PATH.");
-            return Failed;
+            return CannotHandOff($"'{start.FileName}': {ex.Message}");
         }
+    }
+
+    private static int CannotHandOff(string reason)
+    {
+        Console.Error.WriteLine($"tierstorage: {ErrorIds.IOError}: This hook call needs the tierstorage command, which could not be started " +
+                                $"({reason}). Put tierstorage.dll beside tierstorage-hook, set {CliVariable}, or put tierstorage on PATH.");
+        return Failed;
     }
 
     /// <summary>The managed command: $TIERSTORAGE_CLI, else tierstorage.dll beside this binary (the CLI's folder), else
@@ -112,6 +125,8 @@ internal static class Program
             : Path.Combine(AppContext.BaseDirectory, "tierstorage.dll") is var beside && File.Exists(beside) ? beside
             : "tierstorage";
         if (!chosen.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) return new ProcessStartInfo(chosen);
+        // dotnet would say only that it found no such command.
+        if (!File.Exists(chosen)) throw new FileNotFoundException($"'{chosen}' does not exist", chosen);
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet");
         start.ArgumentList.Add(chosen);
         return start;

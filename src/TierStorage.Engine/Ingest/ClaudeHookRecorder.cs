@@ -161,7 +161,10 @@ public static class ClaudeHookRecorder
         }
         catch (JsonException ex)
         {
-            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, $"The hook payload is not JSON ({ex.Message}).", null, ex);
+            // Where, not the parser's message: that quotes the offending text ("'hunter2' is an invalid JSON literal"), and
+            // the reason goes to hook_rejected.log, which never holds any of the payload.
+            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
+                $"The hook payload is not JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).", null, ex);
         }
         if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") is not { Length: > 0 } hook)
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "The hook payload has no hook_event_name: is this a Claude Code hook?", null);
