@@ -10,6 +10,7 @@
        build/TierStorage.Module.proj, the one mechanism every route uses: the manifest, the cmdlet assembly and the
        contracts at the root, the engine and every third-party dll under Dependencies/, the help (MAML from
        build/HelpGen, about topics) under en-US/).
+       Then the native Claude Code hook (src/TierStorage.Hook, NativeAOT) is published to out/hook/tierstorage-hook.
     2. dotnet test TierStorage.sln: the engine, the CLI, the static cmdlet contract and the module layout (the S3 tests
        start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake).
     3. The Pester suite in tests/pester, in a separate PowerShell process (a binary module cannot be unloaded, so the
@@ -73,6 +74,15 @@ function Get-PowerShellCommand {
 
 Invoke-Dotnet build (Join-Path $repoRoot 'TierStorage.sln') -c $Configuration -nologo
 Invoke-Dotnet msbuild (Join-Path $repoRoot 'build/TierStorage.Module.proj') "-p:Configuration=$Configuration" -nologo '-v:m'
+# The Claude Code hook compiled ahead of time for this machine (out/hook/tierstorage-hook). NativeAOT needs the platform's
+# C toolchain besides the SDK (clang or gcc on Linux, the C++ build tools on Windows); without one the hook stays the
+# managed `tierstorage hook`, which every route still serves, so that is a warning here and a skipped test, not a failure.
+$hookDir = Join-Path $repoRoot 'out/hook'
+Write-Host "dotnet publish src/TierStorage.Hook -c $Configuration -o $hookDir" -ForegroundColor Cyan
+& dotnet publish (Join-Path $repoRoot 'src/TierStorage.Hook/TierStorage.Hook.csproj') -c $Configuration -o $hookDir -nologo '-v:m'
+if ($LASTEXITCODE -ne 0) {
+    Write-Warning "The native hook was not built (dotnet publish exited $LASTEXITCODE, output above); Claude Code hooks keep running 'tierstorage hook'."
+}
 if ($Package) {
     $nupkg = & (Join-Path $repoRoot 'build/New-ModulePackage.ps1') -DestinationPath (Join-Path $repoRoot 'out/packages')
     Write-Host "Module package: $nupkg"

@@ -54,7 +54,7 @@ internal static class HookCommand
     public static (int? ExitCode, string? Payload) TryRunWithoutWorkspace(string[] args, TextReader stdin, TextWriter stderr,
         CancellationToken cancellationToken)
     {
-        if (!TryReadHookArguments(args, out var workspacePath, out var policyPath)) return (null, null);
+        if (!ClaudeHookRecorder.TryReadFastPathArguments(args, out var workspacePath, out var policyPath)) return (null, null);
         var payload = stdin.ReadToEnd();
         try
         {
@@ -73,30 +73,5 @@ internal static class HookCommand
             // The full command meets the same disk (or the same cancellation) and reports it with the exit code it has for it.
             return (null, payload);
         }
-    }
-
-    private static bool TryReadHookArguments(string[] args, out string? workspacePath, out string? policyPath)
-    {
-        workspacePath = policyPath = null;
-        var sawHook = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "hook" when !sawHook:
-                    sawHook = true;
-                    break;
-                // An empty value goes to the parser, which reports it (with exit 1 for the hook).
-                case "--workspace" when i + 1 < args.Length && workspacePath is null && args[i + 1].Length > 0:
-                    workspacePath = args[++i];
-                    break;
-                case "--policy" when i + 1 < args.Length && policyPath is null && args[i + 1].Length > 0:
-                    policyPath = args[++i];
-                    break;
-                default:
-                    return false;
-            }
-        }
-        return sawHook;
     }
 }

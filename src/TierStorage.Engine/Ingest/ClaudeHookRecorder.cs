@@ -81,7 +81,51 @@ public static class ClaudeHookRecorder
     /// when the call needs the workspace: SessionEnd, no active session, no workspace, a payload that is not a hook's.
     /// </summary>
     public static HookOutcome? TryRecordWithoutWorkspace(string workspaceRoot, string? policyPath, string payload,
-        DateTimeOffset now, Action<string>? warning, CancellationToken cancellationToken)
+        DateTimeOffset now, Action<string>? warning, CancellationToken cancellationToken) =>
+        TryRecordWithoutWorkspace(workspaceRoot, policyPath, payload, now, warning, RedactionCache.LoadForOneEvent, cancellationToken);
+
+    /// <summary>
+    /// <see cref="TryRecordWithoutWorkspace(string, string?, string, DateTimeOffset, Action{string}?, CancellationToken)"/>
+    /// as the native hook (src/TierStorage.Hook) runs it: the same event, redaction and append, but the policy's patterns
+    /// from <see cref="RedactionCache"/> only. Also returns null, having changed nothing, when that cache does not match
+    /// the policy: the managed command, which the native hook then hands the call to, loads the policy and rewrites it.
+    /// Nothing here reaches the YAML parser or SQLite, which is what lets the hook compile ahead of time.
+    /// </summary>
+    public static HookOutcome? TryRecordFromCachedPolicy(string workspaceRoot, string? policyPath, string payload,
+        DateTimeOffset now, Action<string>? warning, CancellationToken cancellationToken) =>
+        TryRecordWithoutWorkspace(workspaceRoot, policyPath, payload, now, warning, RedactionCache.TryLoadCachedForOneEvent, cancellationToken);
+
+    /// <summary>Reads the arguments the fast path serves: <c>hook</c> with at most --workspace and --policy (each once, with
+    /// a non-empty value), in any order. Anything else is for the command line parser, which reports it.</summary>
+    public static bool TryReadFastPathArguments(IReadOnlyList<string> args, out string? workspacePath, out string? policyPath)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        workspacePath = policyPath = null;
+        var sawHook = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "hook" when !sawHook:
+                    sawHook = true;
+                    break;
+                // An empty value goes to the parser, which reports it (with exit 1 for the hook).
+                case "--workspace" when i + 1 < args.Count && workspacePath is null && args[i + 1].Length > 0:
+                    workspacePath = args[++i];
+                    break;
+                case "--policy" when i + 1 < args.Count && policyPath is null && args[i + 1].Length > 0:
+                    policyPath = args[++i];
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return sawHook;
+    }
+
+    /// <param name="redactorFor">The policy's redactor from (cache path, resolved policy path), or null to hand the call on.</param>
+    private static HookOutcome? TryRecordWithoutWorkspace(string workspaceRoot, string? policyPath, string payload,
+        DateTimeOffset now, Action<string>? warning, Func<string, string?, Redactor?> redactorFor, CancellationToken cancellationToken)
     {
         JsonElement root;
         string hook;
@@ -99,7 +143,7 @@ public static class ClaudeHookRecorder
 
         var recorded = EventFor(root, hook, layout.HookMarkersDirectory, now);
         if (recorded is null) return new HookOutcome(hook, null, 0, false);
-        var redactor = RedactionCache.LoadForOneEvent(layout.RedactionCachePath, TierWorkspace.ResolvePolicyPath(layout.Root, policyPath));
+        if (redactorFor(layout.RedactionCachePath, TierWorkspace.ResolvePolicyPath(layout.Root, policyPath)) is not { } redactor) return null;
         var redacted = new EventRedaction(redactor).Apply(recorded, warning);
         if (TierWorkspace.TryAppendWithoutCatalog(layout, redacted, warning, cancellationToken) is not { } sessionId)
             return null;
@@ -117,7 +161,10 @@ public static class ClaudeHookRecorder
         }
         catch (JsonException ex)
         {
-            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, $"The hook payload is not JSON ({ex.Message}).", null, ex);
+            // Where, not the parser's message: that quotes the offending text ("'hunter2' is an invalid JSON literal"), and
+            // the reason goes to hook_rejected.log, which never holds any of the payload.
+            throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
+                $"The hook payload is not JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).", null, ex);
         }
         if (root.ValueKind != JsonValueKind.Object || String(root, "hook_event_name") is not { Length: > 0 } hook)
             throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData, "The hook payload has no hook_event_name: is this a Claude Code hook?", null);

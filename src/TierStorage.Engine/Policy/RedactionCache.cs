@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text.Json;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -7,14 +7,15 @@ namespace TierStorage.Engine.Policy;
 
 /// <summary>
 /// The policy's redaction section as JSON in the workspace, for a process that must start fast (a hook call): reading it
-/// needs no YAML parser, which alone cost a hook about 100 ms. It is keyed by the policy's full path, length and SHA-256
+/// needs no YAML parser, which alone cost a hook about 100 ms. It is keyed by the policy's full path, length and 128-bit hash
 /// (of the embedded default's text when there is no file) and by the engine build, so an edit of the policy or a new
 /// release makes the next call do the full, validated load and write the cache again. A cache that is missing,
 /// unreadable, foreign or holds a pattern that does not compile is never an error, only a reason for that full load.
 /// </summary>
 public static class RedactionCache
 {
-    private const int FormatVersion = 1;
+    /// <summary>2: the policy's bytes are keyed by XXH128, not SHA-256 (see <see cref="KeyOf"/>).</summary>
+    private const int FormatVersion = 2;
 
     /// <summary>The redactor of the policy at <paramref name="policyPath"/> (null: the embedded default), from the cache at
     /// <paramref name="cachePath"/> when it matches, else from a full load that then refreshes the cache. Its patterns are
@@ -22,22 +23,33 @@ public static class RedactionCache
     public static Redactor LoadForOneEvent(string cachePath, string? policyPath)
     {
         var key = KeyOf(policyPath);
-        if (key is not null && TryRead(cachePath, key) is { } cached)
-        {
-            try
-            {
-                return Redactor.ForOneEvent(cached);
-            }
-            catch (ArgumentException)
-            {
-                // A pattern that does not compile never came from a validated policy: the file was damaged. Load afresh.
-            }
-        }
+        if (key is not null && FromCache(cachePath, key) is { } cached) return cached;
         var redaction = PolicyLoader.Load(policyPath).Redaction;
         var redactor = Redactor.ForOneEvent(redaction);
         // Only what was loaded from the bytes the key describes is cached: an edit during the load waits for the next call.
         if (key is not null && key == KeyOf(policyPath)) TryWrite(cachePath, key, redaction);
         return redactor;
+    }
+
+    /// <summary>The redactor from the cache alone, or null when the cache does not match the policy (missing, stale, damaged):
+    /// for the native hook (src/TierStorage.Hook), which has no YAML parser and leaves that full load, and the cache's
+    /// rewrite, to the managed command it hands the call to. Its key names this engine build, so a native hook built from
+    /// other sources than the command that wrote the cache hands every call over rather than redact by another rule.</summary>
+    public static Redactor? TryLoadCachedForOneEvent(string cachePath, string? policyPath) =>
+        KeyOf(policyPath) is { } key ? FromCache(cachePath, key) : null;
+
+    private static Redactor? FromCache(string cachePath, string key)
+    {
+        if (TryRead(cachePath, key) is not { } cached) return null;
+        try
+        {
+            return Redactor.ForOneEvent(cached);
+        }
+        catch (ArgumentException)
+        {
+            // A pattern that does not compile never came from a validated policy: the file was damaged. Load afresh.
+            return null;
+        }
     }
 
     /// <summary>What the cache must have been built from; null when the policy file cannot be read (the full load reports why).</summary>
@@ -64,7 +76,10 @@ public static class RedactionCache
             }
         }
         var build = typeof(RedactionCache).Assembly.ManifestModule.ModuleVersionId;
-        return $"{FormatVersion}|{build:N}|{source}|{content.Length}|{Convert.ToHexString(SHA256.HashData(content))}";
+        // XXH128, not SHA-256: the key only tells an edited policy from the one the cache was built from (whoever could
+        // forge a collision can write the cache itself), and on Linux SHA-256 means loading and initialising OpenSSL, which
+        // cost the native hook more than the rest of its call together.
+        return $"{FormatVersion}|{build:N}|{source}|{content.Length}|{Convert.ToHexString(XxHash128.Hash(content))}";
     }
 
     private static RedactionPolicy? TryRead(string cachePath, string key)

@@ -120,7 +120,7 @@ public sealed class HookWithoutWorkspaceTests : IDisposable
             case "missing": File.Delete(_layout.RedactionCachePath); break;
             case "not json": await File.WriteAllTextAsync(_layout.RedactionCachePath, cache[..(cache.Length / 2)]); break;
             case "pattern that does not compile": await File.WriteAllTextAsync(_layout.RedactionCachePath, cache.Replace("ACME-[0-9]{6}", "ACME-[0-9", StringComparison.Ordinal)); break;
-            default: await File.WriteAllTextAsync(_layout.RedactionCachePath, cache.Replace("ACME-[0-9]{6}", "NOTHING", StringComparison.Ordinal).Replace("\"1|", "\"2|", StringComparison.Ordinal)); break;
+            default: await File.WriteAllTextAsync(_layout.RedactionCachePath, cache.Replace("ACME-[0-9]{6}", "NOTHING", StringComparison.Ordinal).Replace("\"2|", "\"9|", StringComparison.Ordinal)); break;
         }
         CliRunner.AssertExit(ExitCodes.Success, await HookAsync(Payload("PostToolUse", "toolu_02", "ACME-222222")));
 
