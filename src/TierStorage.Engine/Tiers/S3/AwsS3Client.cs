@@ -84,14 +84,26 @@ internal sealed class AwsS3Client : IS3Client
             }
         }, cancellationToken);
 
+    /// <remarks>Every GET asks for a range, "bytes=0-" for a whole read: the SDK wraps a whole (unranged) body in its
+    /// own managed MD5 (ThirdParty.MD5, compiled at start-up and slow), which would hash every download a second time
+    /// beside the store's own MD5 check (<see cref="S3ObjectStore.GetAsync"/>). An empty object cannot be asked for by
+    /// range (416 InvalidRange), so that one answer is asked again whole.</remarks>
     public Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
-            var request = new GetObjectRequest { BucketName = _bucket, Key = key };
-            if (offset > 0) request.ByteRange = new ByteRange($"bytes={offset}-");
-            var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            var request = new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange($"bytes={offset}-") };
+            GetObjectResponse response;
+            try
+            {
+                response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (offset == 0 && e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                request.ByteRange = null;
+                response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
             var head = offset > 0 ? null : new S3ObjectHead(
-                response.ContentLength,
+                TotalSize(response),
                 response.ETag,
                 Utc(response.LastModified),
                 StorageClassName(response.StorageClass),
@@ -287,6 +299,13 @@ internal sealed class AwsS3Client : IS3Client
         MemoryMarshal.TryGetArray(content, out var segment) && segment.Array is { } array
             ? new MemoryStream(array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(content.ToArray(), writable: false);
+
+    /// <summary>The whole object's size: the total of Content-Range ("bytes 0-99/100") for a ranged answer, else the body's length.</summary>
+    private static long TotalSize(GetObjectResponse response) =>
+        response.ContentRange is { } range && range.LastIndexOf('/') is var slash and > 0
+            && long.TryParse(range.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var total)
+            ? total
+            : response.ContentLength;
 
     private static Dictionary<string, string> UserMetadata(MetadataCollection headers)
     {

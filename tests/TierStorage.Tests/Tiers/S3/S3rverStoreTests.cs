@@ -140,7 +140,7 @@ public sealed class S3rverStoreTests(S3rverFixture server)
         await using (var writer = Store(prefix))
             await writer.PutAsync("Phase_6.tar.gz", new MemoryStream(content), null, CancellationToken.None);
         // The first GET's body is cut after 1 MiB, as by a reset connection; the store asks again from there (Range).
-        using var lossy = new LossyHandler(request => request.Method == HttpMethod.Get && request.Headers.Range is null ? 1024 * 1024 : null, null);
+        using var lossy = new LossyHandler(request => request.Method == HttpMethod.Get && request.Headers.Range?.ToString() == "bytes=0-" ? 1024 * 1024 : null, null);
         var options = server.Options(prefix) with { StorageClass = "STANDARD" };
         await using var store = new S3ObjectStore(options, new AwsS3Client(options, lossy));
 
