@@ -67,17 +67,11 @@ public sealed partial class BackupOperations
         var download = Path.Combine(_workspace.Layout.StagingDirectory, "restore-" + sessionId);
         Directory.CreateDirectory(download);
 
-        long received = 0;
+        var received = await DownloadAllVerifiedAsync(store, prefix, manifest, download, progress, cancellationToken).ConfigureAwait(false);
         var total = manifest.Files.Sum(f => f.Size);
-        var files = new List<BackupFile>();
-        foreach (var file in manifest.Files)
-        {
-            var before = received;
-            received += await DownloadVerifiedAsync(store, prefix + file.Name, file, Path.Combine(download, file.Name), bytes =>
-                progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Downloading", File = file.Name, BytesDone = before + bytes, BytesTotal = total }),
-                cancellationToken).ConfigureAwait(false);
-            files.Add(new BackupFile { Name = file.Name, Key = prefix + file.Name, SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, Transferred = true, Verified = true });
-        }
+        var files = manifest.Files
+            .Select(file => new BackupFile { Name = file.Name, Key = prefix + file.Name, SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, Transferred = true, Verified = true })
+            .ToList();
 
         progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Unpacking", BytesDone = total, BytesTotal = total });
         var destination = destinationPath is null
@@ -119,10 +113,48 @@ public sealed partial class BackupOperations
         return manifest;
     }
 
-    /// <summary>Downloads one packaged file to <paramref name="path"/> and verifies its size, MD5 and SHA-256. A download
-    /// cut off by a crash resumes from what reached the disk (anything longer than the file is junk); bytes that fail
-    /// verification are never kept, so the next attempt downloads them again. <paramref name="onBytes"/> gets the bytes of the
-    /// file on disk so far; returns the bytes received now.</summary>
+    /// <summary>Files of one package downloaded at once from stores that serve concurrent reads (S3, folders); the
+    /// others (Drive, encrypted tiers, which keep per-store state) one at a time.</summary>
+    private const int MaxConcurrentDownloads = 4;
+
+    /// <summary>Downloads every file of the package into <paramref name="download"/>, each verified
+    /// (<see cref="DownloadVerifiedAsync"/>), several at once where the store allows. Nothing is unpacked until all are
+    /// verified. Returns the bytes received.</summary>
+    private static async Task<long> DownloadAllVerifiedAsync(IObjectStore store, string prefix, SessionManifest manifest, string download,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var total = manifest.Files.Sum(f => f.Size);
+        var onDisk = new long[manifest.Files.Count];
+        long received = 0;
+        var reporting = new object();
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = store is Tiers.S3.S3ObjectStore or Tiers.Folder.FolderObjectStore ? MaxConcurrentDownloads : 1,
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, manifest.Files.Count), parallel, async (index, token) =>
+        {
+            var file = manifest.Files[index];
+            var bytesNow = await DownloadVerifiedAsync(store, prefix + file.Name, file, Path.Combine(download, file.Name), bytes =>
+            {
+                if (progress is null) return;
+                // One report at a time, with the bytes of every file so far.
+                lock (reporting)
+                {
+                    onDisk[index] = bytes;
+                    progress.Report(new BackupProgress { SessionId = manifest.SessionId, Stage = "Downloading", File = file.Name, BytesDone = onDisk.Sum(), BytesTotal = total });
+                }
+            }, token).ConfigureAwait(false);
+            Interlocked.Add(ref received, bytesNow);
+        }).ConfigureAwait(false);
+        return received;
+    }
+
+    /// <summary>Downloads one packaged file to <paramref name="path"/> and verifies its size, MD5 and SHA-256. A whole
+    /// download is checksummed as it is written (no second read); a download cut off by a crash resumes from what reached
+    /// the disk (anything longer than the file is junk) and is then checked by reading the file. Bytes that fail
+    /// verification are never kept, so the next attempt downloads them again. <paramref name="onBytes"/> gets the bytes of
+    /// the file on disk so far; returns the bytes received now.</summary>
     private static async Task<long> DownloadVerifiedAsync(IObjectStore store, string key, PackagedFile file, string path, Action<long>? onBytes,
         CancellationToken cancellationToken)
     {
@@ -133,22 +165,51 @@ public sealed partial class BackupOperations
             offset = 0;
         }
         long received = 0;
-        if (offset < file.Size)
-        {
-            await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
-            await store.GetAsync(key, output, offset, onBytes is null ? null : new Progress(bytes => onBytes(offset + bytes)), cancellationToken).ConfigureAwait(false);
-            received = output.Length - offset;
-        }
+        FileChecksum? streamed = null;
         try
         {
-            await PackageVerifier.VerifyFileAsync(path, file, cancellationToken).ConfigureAwait(false);
+            if (offset < file.Size)
+            {
+                await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
+                var reportBytes = onBytes is null ? null : new Progress(bytes => onBytes(offset + bytes));
+                if (offset == 0)
+                {
+                    await using var hashing = new ChecksumStream(output, leaveOpen: true);
+                    await store.GetAsync(key, hashing, 0, reportBytes, cancellationToken).ConfigureAwait(false);
+                    streamed = hashing.GetChecksum();
+                }
+                else
+                {
+                    await store.GetAsync(key, output, offset, reportBytes, cancellationToken).ConfigureAwait(false);
+                }
+                // Flushed before the length is read and the bytes are trusted: a failed write must fail the download.
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                received = output.Length - offset;
+            }
+            if (streamed is null) await PackageVerifier.VerifyFileAsync(path, file, cancellationToken).ConfigureAwait(false);
+            else RequireStreamedMatch(streamed, new FileInfo(path).Length, file, path);
         }
-        catch (TierStorageException)
+        catch (TierStorageException e) when (e.ErrorId == ErrorIds.ChecksumMismatch)
         {
             File.Delete(path);
             throw;
         }
         return received;
+    }
+
+    /// <summary>ErrorIds.ChecksumMismatch when the bytes written (as hashed on their way to disk, and the file's length)
+    /// differ from the manifest's size, MD5 or SHA-256.</summary>
+    private static void RequireStreamedMatch(FileChecksum actual, long lengthOnDisk, PackagedFile expected, string path)
+    {
+        var (what, found, wanted) =
+            actual.Size != expected.Size || lengthOnDisk != expected.Size ? ("size", $"{Math.Max(actual.Size, lengthOnDisk):N0} bytes", $"{expected.Size:N0} bytes")
+            : !string.Equals(actual.Md5, expected.Md5, StringComparison.OrdinalIgnoreCase) ? ("MD5", actual.Md5, expected.Md5)
+            : !string.Equals(actual.Sha256, expected.Sha256, StringComparison.OrdinalIgnoreCase) ? ("SHA-256", actual.Sha256, expected.Sha256)
+            : (null, null, null);
+        if (what is not null)
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"'{expected.Name}' does not match its manifest: its {what} is {found}, the manifest says {wanted} ('{path}'). The copy is corrupt; download it again.",
+                expected.Name);
     }
 
     /// <summary>The tier and manifest key of a session's backup: from the catalog's verified manifests, else by searching

@@ -68,15 +68,12 @@ internal sealed class AwsS3Client : IS3Client
             try
             {
                 var response = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-                var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                foreach (var name in response.Metadata.Keys)
-                    metadata[name.StartsWith(MetadataHeaderPrefix, StringComparison.OrdinalIgnoreCase) ? name[MetadataHeaderPrefix.Length..] : name] = response.Metadata[name];
                 return new S3ObjectHead(
                     response.ContentLength,
                     response.ETag,
                     Utc(response.LastModified),
                     StorageClassName(response.StorageClass),
-                    metadata,
+                    UserMetadata(response.Metadata),
                     response.RestoreInProgress,
                     Utc(response.RestoreExpiration));
             }
@@ -87,13 +84,33 @@ internal sealed class AwsS3Client : IS3Client
             }
         }, cancellationToken);
 
+    /// <remarks>Every GET asks for a range, "bytes=0-" for a whole read: the SDK wraps a whole (unranged) body in its
+    /// own managed MD5 (ThirdParty.MD5, compiled at start-up and slow), which would hash every download a second time
+    /// beside the store's own MD5 check (<see cref="S3ObjectStore.GetAsync"/>). An empty object cannot be asked for by
+    /// range (416 InvalidRange), so that one answer is asked again whole.</remarks>
     public Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
-            var request = new GetObjectRequest { BucketName = _bucket, Key = key };
-            if (offset > 0) request.ByteRange = new ByteRange($"bytes={offset}-");
-            var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            return new S3Download(response.ResponseStream, response.ContentLength, new DownloadOwner(response));
+            var request = new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange($"bytes={offset}-") };
+            GetObjectResponse response;
+            try
+            {
+                response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (offset == 0 && e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                request.ByteRange = null;
+                response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            var head = offset > 0 ? null : new S3ObjectHead(
+                TotalSize(response),
+                response.ETag,
+                Utc(response.LastModified),
+                StorageClassName(response.StorageClass),
+                UserMetadata(response.Metadata),
+                response.RestoreInProgress,
+                Utc(response.RestoreExpiration));
+            return new S3Download(response.ResponseStream, response.ContentLength, new DownloadOwner(response), head);
         }, cancellationToken);
 
     public Task<string> PutObjectAsync(S3PutRequest put, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
@@ -170,17 +187,17 @@ internal sealed class AwsS3Client : IS3Client
             return (IReadOnlyList<S3Part>)parts;
         }, cancellationToken);
 
-    public Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) =>
+    public Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
-            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            var response = await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _bucket,
                 Key = key,
                 UploadId = uploadId,
                 PartETags = parts.Select(p => new PartETag(p.PartNumber, p.ETag)).ToList(),
             }, cancellationToken).ConfigureAwait(false);
-            return true;
+            return response.ETag;
         }, cancellationToken);
 
     public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
@@ -282,6 +299,21 @@ internal sealed class AwsS3Client : IS3Client
         MemoryMarshal.TryGetArray(content, out var segment) && segment.Array is { } array
             ? new MemoryStream(array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(content.ToArray(), writable: false);
+
+    /// <summary>The whole object's size: the total of Content-Range ("bytes 0-99/100") for a ranged answer, else the body's length.</summary>
+    private static long TotalSize(GetObjectResponse response) =>
+        response.ContentRange is { } range && range.LastIndexOf('/') is var slash and > 0
+            && long.TryParse(range.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var total)
+            ? total
+            : response.ContentLength;
+
+    private static Dictionary<string, string> UserMetadata(MetadataCollection headers)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in headers.Keys)
+            metadata[name.StartsWith(MetadataHeaderPrefix, StringComparison.OrdinalIgnoreCase) ? name[MetadataHeaderPrefix.Length..] : name] = headers[name];
+        return metadata;
+    }
 
     private static string Base64Md5(string hex) => Convert.ToBase64String(Convert.FromHexString(hex));
 

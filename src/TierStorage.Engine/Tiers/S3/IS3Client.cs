@@ -12,7 +12,8 @@ internal interface IS3Client : IDisposable
     /// <summary>The object's head, or null when there is none (404).</summary>
     Task<S3ObjectHead?> HeadObjectAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>The object's bytes from <paramref name="offset"/> to the end.</summary>
+    /// <summary>The object's bytes from <paramref name="offset"/> to the end. From offset 0 the answer also carries the
+    /// object's head (<see cref="S3Download.Head"/>), so a whole read needs no HEAD first.</summary>
     Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken);
 
     /// <summary>Stores the object in one request; S3 checks the bytes against <see cref="S3PutRequest.ContentMd5"/>. Returns the ETag.</summary>
@@ -27,7 +28,8 @@ internal interface IS3Client : IDisposable
     /// <summary>Every part S3 holds for the upload (all pages). Code NoSuchUpload when the upload is gone.</summary>
     Task<IReadOnlyList<S3Part>> ListPartsAsync(string key, string uploadId, CancellationToken cancellationToken);
 
-    Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken);
+    /// <summary>Joins the parts into the object; returns its ETag.</summary>
+    Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken);
 
     Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken);
 
@@ -55,11 +57,13 @@ internal sealed record S3ObjectHead(
     DateTimeOffset? RestoreExpiry);
 
 /// <summary>An open GET; disposing it closes the connection (through <paramref name="owner"/> when the client gives one).</summary>
-internal sealed class S3Download(Stream body, long length, IDisposable? owner) : IDisposable
+internal sealed class S3Download(Stream body, long length, IDisposable? owner, S3ObjectHead? head = null) : IDisposable
 {
     public Stream Body { get; } = body;
     /// <summary>Bytes this answer carries (from the offset asked for).</summary>
     public long Length { get; } = length;
+    /// <summary>The object's head as the GET's answer tells it (whole reads only; null for a ranged read).</summary>
+    public S3ObjectHead? Head { get; } = head;
 
     public void Dispose()
     {

@@ -42,6 +42,7 @@ public sealed partial class S3ObjectStore
         var uploadId = await ResumeAsync(key, full, md5, total, layout, content, basePosition, buffer, parts, partMd5s, states, cancellationToken).ConfigureAwait(false);
 
         var restarts = 0;
+        string? completedEtag;
         while (true)
         {
             if (uploadId is null)
@@ -53,20 +54,8 @@ public sealed partial class S3ObjectStore
             }
             try
             {
-                for (var index = 0; index < layout.Count; index++)
-                {
-                    if (parts[index] is not null) continue;
-                    var length = layout.Length(index);
-                    await ReadRangeAsync(content, basePosition + layout.Offset(index), buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                    var partMd5 = MD5.HashData(buffer.AsSpan(0, length));
-                    var etag = await _client.UploadPartAsync(full, uploadId, index + 1, buffer.AsMemory(0, length), Hex(partMd5), cancellationToken).ConfigureAwait(false);
-                    parts[index] = new S3Part(index + 1, etag, length);
-                    partMd5s[index] = partMd5;
-                    var confirmed = layout.Confirmed(parts);
-                    await SaveAsync(states, key, uploadId, confirmed, total, md5, cancellationToken).ConfigureAwait(false);
-                    options.Progress?.Report(parts.Sum(p => p?.Size ?? 0));
-                }
-                await _client.CompleteMultipartUploadAsync(full, uploadId, parts.Select(p => p!).ToList(), cancellationToken).ConfigureAwait(false);
+                await UploadPartsAsync(key, full, uploadId, md5, total, layout, content, basePosition, buffer, parts, partMd5s, states, options.Progress, cancellationToken).ConfigureAwait(false);
+                completedEtag = await _client.CompleteMultipartUploadAsync(full, uploadId, parts.Select(p => p!).ToList(), cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (S3ClientException e) when (e.Code == "NoSuchUpload")
@@ -86,7 +75,77 @@ public sealed partial class S3ObjectStore
         await states.DeleteAsync(TierName, key, cancellationToken).ConfigureAwait(false);
         options.Progress?.Report(total);
         var composite = Hex(MD5.HashData(partMd5s.SelectMany(h => h).ToArray())) + "-" + layout.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return await VerifyAsync(key, total, md5, composite, cancellationToken).ConfigureAwait(false);
+        return await VerifyAsync(key, total, md5, composite, completedEtag, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends every part S3 does not hold yet, up to <see cref="S3StoreOptions.MaxConcurrentParts"/> at once, each from its
+    /// own buffer (memory stays at that many parts) and each checked by S3 against its Content-MD5. The saved state
+    /// advances as parts finish, in any order: its offset is the gap-free run from the start, and a resumed upload asks
+    /// S3 for the parts it holds anyway (<see cref="ResumeAsync"/>). The first failure stops the other parts and is thrown.
+    /// </summary>
+    private async Task UploadPartsAsync(string key, string full, string uploadId, string md5, long total, PartLayout layout, Stream content, long basePosition,
+        byte[] firstBuffer, S3Part?[] parts, byte[][] partMd5s, IUploadStateStore states, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var pending = new Queue<int>(Enumerable.Range(0, layout.Count).Where(i => parts[i] is null));
+        var workers = Math.Min(_options.MaxConcurrentParts, pending.Count);
+        if (workers == 0) return;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Reads share one stream and saves one state store: each is taken in turn.
+        using var reading = new SemaphoreSlim(1);
+        using var saving = new SemaphoreSlim(1);
+        Exception? failure = null;
+
+        async Task WorkAsync(byte[] buffer)
+        {
+            try
+            {
+                while (true)
+                {
+                    int index;
+                    lock (pending)
+                    {
+                        if (!pending.TryDequeue(out index)) return;
+                    }
+                    var length = layout.Length(index);
+                    await reading.WaitAsync(stop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await ReadRangeAsync(content, basePosition + layout.Offset(index), buffer.AsMemory(0, length), stop.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        reading.Release();
+                    }
+                    var partMd5 = MD5.HashData(buffer.AsSpan(0, length));
+                    var etag = await _client.UploadPartAsync(full, uploadId, index + 1, buffer.AsMemory(0, length), Hex(partMd5), stop.Token).ConfigureAwait(false);
+                    await saving.WaitAsync(stop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        parts[index] = new S3Part(index + 1, etag, length);
+                        partMd5s[index] = partMd5;
+                        await SaveAsync(states, key, uploadId, layout.Confirmed(parts), total, md5, stop.Token).ConfigureAwait(false);
+                        progress?.Report(parts.Sum(p => p?.Size ?? 0));
+                    }
+                    finally
+                    {
+                        saving.Release();
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                // The first failure is the one to report; the others are the cancellation it caused.
+                if (Interlocked.CompareExchange(ref failure, e, null) is null) await stop.CancelAsync().ConfigureAwait(false);
+            }
+        }
+
+        var running = new Task[workers];
+        running[0] = WorkAsync(firstBuffer);
+        for (var w = 1; w < workers; w++) running[w] = Task.Run(() => WorkAsync(new byte[layout.PartSize]), CancellationToken.None);
+        await Task.WhenAll(running).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     /// <summary>
@@ -161,18 +220,29 @@ public sealed partial class S3ObjectStore
         if (options.ExpectedMd5 is { } expected && !string.Equals(expected, md5, StringComparison.OrdinalIgnoreCase))
             throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
                 $"'{key}' was not stored on S3 tier '{TierName}': the content has MD5 {md5}, the caller expected {expected}. The previous object, if any, is unchanged.", key);
-        await CallAsync("storing", key, () => _client.PutObjectAsync(PutRequest(full, options, md5), bytes, cancellationToken)).ConfigureAwait(false);
+        var etag = await CallAsync("storing", key, () => _client.PutObjectAsync(PutRequest(full, options, md5), bytes, cancellationToken)).ConfigureAwait(false);
         options.Progress?.Report(bytes.Length);
-        return await VerifyAsync(key, bytes.Length, md5, null, cancellationToken).ConfigureAwait(false);
+        return await VerifyAsync(key, bytes.Length, md5, null, etag, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Checks what S3 now holds under the key: the size, and the ETag wherever it is an MD5 (a single-part ETag is the
-    /// object's MD5; S3's multipart ETag is the MD5 of the parts' MD5s, "-N"; some compatible servers give the whole MD5
-    /// for both). Another vendor's ETag form is left unchecked: every part was already checked by S3 against its Content-MD5.
+    /// Checks what S3 now holds under the key. The ETag S3 answered the put (or the multipart completion) with is S3's own
+    /// checksum of the bytes it stored: a single-part ETag is the object's MD5, S3's multipart ETag the MD5 of the parts'
+    /// MD5s ("-N"; some compatible servers give the whole MD5 for both), so when it is one of those and equals ours the
+    /// copy is verified without another request (its size follows from its checksum). Otherwise (no ETag in the answer,
+    /// SSE-KMS, another vendor's form) a HEAD asks for size and ETag: another vendor's ETag form is left unchecked there,
+    /// as every part was already checked by S3 against its Content-MD5. An ETag that is a checksum and differs fails.
     /// </summary>
-    private async Task<ObjectInfo> VerifyAsync(string key, long size, string md5, string? composite, CancellationToken cancellationToken)
+    private async Task<ObjectInfo> VerifyAsync(string key, long size, string md5, string? composite, string? answeredEtag, CancellationToken cancellationToken)
     {
+        var answered = answeredEtag?.Trim('"').ToLowerInvariant();
+        if (_options.ServerSideEncryption != "aws:kms" && answered is not null && (IsMd5(answered) || answered.Contains('-', StringComparison.Ordinal)))
+        {
+            if (answered != md5 && answered != composite)
+                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                    $"S3 tier '{TierName}' answered the upload of '{key}' with ETag {answeredEtag}, expected MD5 {md5}{(composite is null ? "" : $" or {composite}")}; the upload is not verified.", key);
+            return new ObjectInfo { Key = key, Size = size, Md5 = md5, LastModified = _options.TimeProvider.GetUtcNow() };
+        }
         var head = await HeadAsync(key, cancellationToken).ConfigureAwait(false)
             ?? throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
                 $"S3 tier '{TierName}' holds no '{key}' right after it was stored; the upload is not verified.", key);

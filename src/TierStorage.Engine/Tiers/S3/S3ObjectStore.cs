@@ -17,7 +17,10 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
 {
     /// <summary>User-metadata name of the whole object's MD5 (lower-case hex).</summary>
     internal const string Md5MetadataName = "md5";
+    /// <summary>A key no store writes: the background warm-up's HEAD asks for it (see <see cref="StartWarmUp"/>).</summary>
+    internal const string WarmUpKey = ".tierstorage-warm-up";
     private readonly S3StoreOptions _options;
+    private readonly CancellationTokenSource _warmUpStop = new();
     private readonly IS3Client _client;
     private readonly string _prefix;
 
@@ -42,6 +45,31 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
         {
             throw Failure(e, "connecting to", options.Bucket);
         }
+        if (client is null) StartWarmUp();
+    }
+
+    /// <summary>
+    /// The SDK's first request costs far more than the later ones: loading and compiling its request pipeline,
+    /// resolving credentials, the endpoint and the signer, opening the connection. A HEAD of a key no store writes,
+    /// sent in the background as the store opens, pays that while the caller does local work (packaging a backup), and
+    /// leaves an open connection in the pool. Its answer is not used; its failures (offline, no credentials, access
+    /// denied) are left for the real requests to report. Read-only: it changes nothing on the tier.
+    /// </summary>
+    private void StartWarmUp()
+    {
+        var stop = _warmUpStop.Token;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _client.HeadObjectAsync(_prefix + WarmUpKey, stop).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Any failure of the warm-up is the real request's to report.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }, stop);
     }
 
     /// <summary>The options a policy's s3 tier describes. Credentials are never part of a policy: the SDK's chain finds
@@ -98,6 +126,45 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
     public async Task GetAsync(string key, Stream destination, long offset, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        // A whole read starts with the GET itself: its answer carries what a HEAD would (size, ETag, metadata), one
+        // round trip fewer per object. Only a cold object refused by the GET, or a resumed read, asks HEAD first.
+        var first = offset == 0 ? await OpenWholeAsync(key, cancellationToken).ConfigureAwait(false) : null;
+        try
+        {
+            var head = first?.Head ?? await ReadableHeadAsync(key, offset, cancellationToken).ConfigureAwait(false);
+            await ReadBodyAsync(key, head, first, destination, offset, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            first?.Dispose();
+        }
+    }
+
+    /// <summary>A GET of the whole object, or null when S3 refuses it as cold (InvalidObjectState), or its answer shows a
+    /// cold class without a readable copy (servers that do not refuse): the HEAD then decides, and tells whether a thaw is
+    /// under way or not asked for.</summary>
+    private async Task<S3Download?> OpenWholeAsync(string key, CancellationToken cancellationToken)
+    {
+        var full = FullKey(key);
+        try
+        {
+            var download = await _client.GetObjectAsync(full, 0, cancellationToken).ConfigureAwait(false);
+            if (download.Head is { } head && RestoreStatus(key, head).IsReadable) return download;
+            download.Dispose();
+            return null;
+        }
+        catch (S3ClientException e) when (e.Code == "InvalidObjectState")
+        {
+            return null;
+        }
+        catch (S3ClientException e)
+        {
+            throw Failure(e, "reading", key);
+        }
+    }
+
+    private async Task<S3ObjectHead> ReadableHeadAsync(string key, long offset, CancellationToken cancellationToken)
+    {
         var head = await HeadAsync(key, cancellationToken).ConfigureAwait(false)
             ?? throw NotFound(key);
         var status = RestoreStatus(key, head);
@@ -105,7 +172,14 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
         if (offset < 0 || offset > head.Size)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"Cannot read '{key}' from byte {offset:N0}: it holds {head.Size:N0} bytes.", key);
+        return head;
+    }
 
+    /// <summary>Copies the body from <paramref name="offset"/>, starting with <paramref name="first"/> when a GET is
+    /// already open, and asking again (HTTP Range) from where it stopped when a connection drops.</summary>
+    private async Task ReadBodyAsync(string key, S3ObjectHead head, S3Download? first, Stream destination, long offset, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
         // Only a whole download can be checked against the object's MD5; a resumed one is checked by the caller.
         using var md5 = offset == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
         var position = offset;
@@ -114,7 +188,10 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
         while (position < head.Size)
         {
             var from = position;
-            using var download = await CallAsync("reading", key, () => _client.GetObjectAsync(FullKey(key), from, cancellationToken)).ConfigureAwait(false);
+            // The first GET (owned and disposed by the caller) serves until it fails; later ones are ranged.
+            using var again = first is null ? await CallAsync("reading", key, () => _client.GetObjectAsync(FullKey(key), from, cancellationToken)).ConfigureAwait(false) : null;
+            var download = first ?? again!;
+            first = null;
             var progressed = false;
             try
             {
@@ -262,6 +339,8 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
 
     public ValueTask DisposeAsync()
     {
+        _warmUpStop.Cancel();
+        _warmUpStop.Dispose();
         _client.Dispose();
         return ValueTask.CompletedTask;
     }

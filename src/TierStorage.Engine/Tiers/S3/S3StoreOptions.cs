@@ -43,6 +43,8 @@ public sealed record S3StoreOptions
     public long PartSize { get; init; } = 16 * MiB;
     /// <summary>Content at or above this size goes multipart (resumable); smaller content in one PutObject.</summary>
     public long MultipartThreshold { get; init; } = 16 * MiB;
+    /// <summary>Parts of one multipart upload sent at once; memory holds this many parts (<see cref="PartSize"/> each).</summary>
+    public int MaxConcurrentParts { get; init; } = 4;
     /// <summary>ListObjectsV2 page size (S3 allows 1..1000).</summary>
     public int ListPageSize { get; init; } = 1000;
     /// <summary>Retries of the SDK for throttling (503 SlowDown), 500s and lost connections, before the tier counts as unreachable.</summary>
@@ -72,6 +74,7 @@ public sealed record S3StoreOptions
             throw new ArgumentException($"The endpoint of tier '{TierName}' must be an absolute http:// or https:// URL.", nameof(ServiceUrl));
         if (PartSize is < MinPartSize or > MaxPartSize)
             throw new ArgumentException($"The part size of tier '{TierName}' must be between 5 MiB and 5 GiB (S3's limits), not {PartSize:N0} bytes.", nameof(PartSize));
+        if (MaxConcurrentParts is < 1 or > 64) throw new ArgumentException("MaxConcurrentParts must be 1..64.", nameof(MaxConcurrentParts));
         if (MultipartThreshold < 0) throw new ArgumentException("The multipart threshold cannot be negative.", nameof(MultipartThreshold));
         if (ListPageSize is < 1 or > 1000) throw new ArgumentException("The list page size must be 1..1000.", nameof(ListPageSize));
         if (MaxErrorRetry < 0) throw new ArgumentException("MaxErrorRetry cannot be negative.", nameof(MaxErrorRetry));

@@ -32,6 +32,8 @@ internal sealed class FakeS3Client : IS3Client
     public DateTimeOffset Now { get; set; } = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
     /// <summary>Called with the operation name before it runs; a returned exception is thrown instead.</summary>
     public Func<string, S3ClientException?>? Fault { get; set; }
+    /// <summary>Rewrites the ETag a put or a multipart completion answers with (a server that acknowledges other bytes).</summary>
+    public Func<string, string?>? AnsweredETag { get; set; }
     public long PartBytesSent { get; private set; }
     public List<int> PartNumbersSent { get; } = [];
     public List<(string Key, int Days, ArchiveRetrievalTier Tier)> RestoreRequests { get; } = [];
@@ -51,7 +53,8 @@ internal sealed class FakeS3Client : IS3Client
         Check("GetObject");
         var o = Objects.TryGetValue(key, out var found) ? found : throw Error("NoSuchKey", 404);
         if ((o.StorageClass is "DEEP_ARCHIVE" or "GLACIER") && o.RestoreExpiry is null) throw Error("InvalidObjectState", 403);
-        return Task.FromResult(new S3Download(new MemoryStream(o.Bytes[(int)offset..]), o.Bytes.Length - offset, null));
+        var head = offset > 0 ? null : new S3ObjectHead(o.Bytes.Length, "\"" + o.ETag + "\"", o.Modified, o.StorageClass, new Dictionary<string, string>(o.Metadata), o.RestoreOngoing, o.RestoreExpiry);
+        return Task.FromResult(new S3Download(new MemoryStream(o.Bytes[(int)offset..]), o.Bytes.Length - offset, null, head));
     }
 
     public Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
@@ -60,7 +63,7 @@ internal sealed class FakeS3Client : IS3Client
         var md5 = Md5(content.Span);
         if (md5 != request.ContentMd5) throw Error("BadDigest", 400);
         Objects[request.Key] = new StoredObject { Bytes = content.ToArray(), ETag = md5, StorageClass = request.StorageClass, Metadata = new(request.Metadata), Modified = Now };
-        return Task.FromResult("\"" + md5 + "\"");
+        return Task.FromResult(Answer(md5));
     }
 
     public Task<string> InitiateMultipartUploadAsync(S3PutRequest request, CancellationToken cancellationToken)
@@ -71,16 +74,41 @@ internal sealed class FakeS3Client : IS3Client
         return Task.FromResult(id);
     }
 
-    public Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
+    /// <summary>How long each part takes to arrive (so parts sent at once overlap).</summary>
+    public TimeSpan PartDelay { get; set; }
+    /// <summary>Most parts that were being received at the same moment.</summary>
+    public int MaxPartsInFlight { get; private set; }
+    private int _partsInFlight;
+
+    public async Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
     {
         Check("UploadPart");
+        var inFlight = Interlocked.Increment(ref _partsInFlight);
+        lock (_uploads) MaxPartsInFlight = Math.Max(MaxPartsInFlight, inFlight);
+        try
+        {
+            if (PartDelay > TimeSpan.Zero) await Task.Delay(PartDelay, cancellationToken).ConfigureAwait(false);
+            return StorePart(uploadId, partNumber, content, contentMd5);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _partsInFlight);
+        }
+    }
+
+    private string StorePart(string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5)
+    {
         var upload = Find(uploadId);
         var md5 = Md5(content.Span);
         if (md5 != contentMd5) throw Error("BadDigest", 400);
-        upload.Parts[partNumber] = content.ToArray();
-        PartBytesSent += content.Length;
-        PartNumbersSent.Add(partNumber);
-        return Task.FromResult("\"" + md5 + "\"");
+        // The store sends several parts at once.
+        lock (upload.Parts)
+        {
+            upload.Parts[partNumber] = content.ToArray();
+            PartBytesSent += content.Length;
+            PartNumbersSent.Add(partNumber);
+        }
+        return "\"" + md5 + "\"";
     }
 
     public Task<IReadOnlyList<S3Part>> ListPartsAsync(string key, string uploadId, CancellationToken cancellationToken)
@@ -89,7 +117,7 @@ internal sealed class FakeS3Client : IS3Client
         return Task.FromResult<IReadOnlyList<S3Part>>(Find(uploadId).Parts.Select(p => new S3Part(p.Key, "\"" + Md5(p.Value) + "\"", p.Value.Length)).ToList());
     }
 
-    public Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken)
+    public Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken)
     {
         Check("CompleteMultipartUpload");
         var upload = Find(uploadId);
@@ -104,8 +132,10 @@ internal sealed class FakeS3Client : IS3Client
         var etag = Md5(md5s.ToArray()) + "-" + parts.Count;
         Objects[key] = new StoredObject { Bytes = whole.ToArray(), ETag = etag, StorageClass = upload.Request.StorageClass, Metadata = new(upload.Request.Metadata), Modified = Now };
         _uploads.Remove(uploadId);
-        return Task.CompletedTask;
+        return Task.FromResult(Answer(etag));
     }
+
+    private string Answer(string etag) => AnsweredETag is null ? "\"" + etag + "\"" : AnsweredETag(etag)!;
 
     public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {
@@ -170,7 +200,10 @@ internal sealed class FakeS3Client : IS3Client
     {
     }
 
-    private Upload Find(string uploadId) => _uploads.TryGetValue(uploadId, out var upload) ? upload : throw Error("NoSuchUpload", 404);
+    private Upload Find(string uploadId)
+    {
+        lock (_uploads) return _uploads.TryGetValue(uploadId, out var upload) ? upload : throw Error("NoSuchUpload", 404);
+    }
 
     private void Check(string operation)
     {
@@ -185,15 +218,17 @@ internal sealed class FakeS3Client : IS3Client
 /// <summary>Counts what the store sends through a real client (bytes of puts and parts).</summary>
 internal sealed class CountingS3Client(IS3Client inner) : IS3Client
 {
-    public long BytesSent { get; private set; }
-    public int PartsSent { get; private set; }
+    private long _bytesSent;
+    private int _partsSent;
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public int PartsSent => Volatile.Read(ref _partsSent);
 
     public Task<S3ObjectHead?> HeadObjectAsync(string key, CancellationToken cancellationToken) => inner.HeadObjectAsync(key, cancellationToken);
     public Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) => inner.GetObjectAsync(key, offset, cancellationToken);
 
     public Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        BytesSent += content.Length;
+        Interlocked.Add(ref _bytesSent, content.Length);
         return inner.PutObjectAsync(request, content, cancellationToken);
     }
 
@@ -201,13 +236,13 @@ internal sealed class CountingS3Client(IS3Client inner) : IS3Client
 
     public Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
     {
-        BytesSent += content.Length;
-        PartsSent++;
+        Interlocked.Add(ref _bytesSent, content.Length);
+        Interlocked.Increment(ref _partsSent);
         return inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken);
     }
 
     public Task<IReadOnlyList<S3Part>> ListPartsAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.ListPartsAsync(key, uploadId, cancellationToken);
-    public Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) => inner.CompleteMultipartUploadAsync(key, uploadId, parts, cancellationToken);
+    public Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) => inner.CompleteMultipartUploadAsync(key, uploadId, parts, cancellationToken);
     public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.AbortMultipartUploadAsync(key, uploadId, cancellationToken);
     public IAsyncEnumerable<S3MultipartUpload> ListMultipartUploadsAsync(string prefix, CancellationToken cancellationToken) => inner.ListMultipartUploadsAsync(prefix, cancellationToken);
     public Task<S3ListPage> ListObjectsAsync(string prefix, string? continuationToken, int maxKeys, CancellationToken cancellationToken) => inner.ListObjectsAsync(prefix, continuationToken, maxKeys, cancellationToken);

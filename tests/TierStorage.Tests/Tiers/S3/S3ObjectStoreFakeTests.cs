@@ -25,6 +25,8 @@ public sealed class S3ObjectStoreFakeTests
             Prefix = "tierstorage",
             PartSize = 5 * MiB,
             MultipartThreshold = 5 * MiB,
+            // One part at a time, so the part sequences asserted below are exact; parts sent at once have their own tests.
+            MaxConcurrentParts = 1,
             TimeProvider = _clock,
         }), _s3);
 
@@ -63,6 +65,108 @@ public sealed class S3ObjectStoreFakeTests
         Assert.Equal(Md5(content), put.Md5);
         Assert.Equal(Md5(content), (await second.StatAsync("Phase_1.tar.gz", CancellationToken.None))!.Md5);
         Assert.Empty(_states.All);
+    }
+
+    [Fact]
+    public async Task Parts_sent_at_once_each_arrive_once_and_join_into_the_content()
+    {
+        var content = Bytes(23 * MiB, 21);
+        _s3.PartDelay = TimeSpan.FromMilliseconds(100);
+        await using var store = Store(o => o with { MaxConcurrentParts = 3 });
+
+        var put = await store.PutResumableAsync("k.bin", new MemoryStream(content), new PutOptions { ExpectedMd5 = Md5(content) }, _states, CancellationToken.None);
+
+        Assert.Equal([1, 2, 3, 4, 5], _s3.PartNumbersSent.Order());
+        Assert.InRange(_s3.MaxPartsInFlight, 2, 3);
+        Assert.Equal(content, _s3.Objects["tierstorage/k.bin"].Bytes);
+        Assert.EndsWith("-5", _s3.Objects["tierstorage/k.bin"].ETag, StringComparison.Ordinal);
+        Assert.Equal(Md5(content), put.Md5);
+        Assert.Empty(_states.All);
+    }
+
+    [Fact]
+    public async Task A_part_lost_while_others_are_in_flight_fails_cleanly_and_the_rerun_sends_only_what_S3_lacks()
+    {
+        var content = Bytes(23 * MiB, 22);
+        var options = new PutOptions { ExpectedMd5 = Md5(content) };
+        _s3.PartDelay = TimeSpan.FromMilliseconds(50);
+        var calls = 0;
+        _s3.Fault = op => op == "UploadPart" && Interlocked.Increment(ref calls) == 5
+            ? new S3ClientException(S3ClientException.ConnectionFailed, 0, "connection reset (fake S3)")
+            : null;
+        await using (var first = Store(o => o with { MaxConcurrentParts = 3 }))
+        {
+            var error = await Assert.ThrowsAsync<TierStorageException>(() => first.PutResumableAsync("k.bin", new MemoryStream(content), options, _states, CancellationToken.None));
+            Assert.Equal(ErrorIds.TierUnreachable, error.ErrorId);
+        }
+        var saved = Assert.Single(_states.All);
+        var held = await _s3.ListPartsAsync("tierstorage/k.bin", saved.SessionUri, CancellationToken.None);
+        Assert.InRange(held.Count, 1, 4);
+        Assert.False(_s3.Objects.ContainsKey("tierstorage/k.bin"));
+        _s3.Fault = null;
+        _s3.PartNumbersSent.Clear();
+
+        await using var second = Store(o => o with { MaxConcurrentParts = 3 });
+        var put = await second.PutResumableAsync("k.bin", new MemoryStream(content), options, _states, CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(1, 5).Except(held.Select(p => p.PartNumber)), _s3.PartNumbersSent.Order());
+        Assert.Equal(content, _s3.Objects["tierstorage/k.bin"].Bytes);
+        Assert.Equal(Md5(content), put.Md5);
+        Assert.Empty(_states.All);
+    }
+
+    [Fact]
+    public async Task An_upload_killed_with_parts_in_flight_resumes_to_the_exact_content()
+    {
+        var content = Bytes(23 * MiB, 23);
+        var options = new PutOptions { ExpectedMd5 = Md5(content) };
+        _s3.PartDelay = TimeSpan.FromMilliseconds(50);
+        using var kill = new CancellationTokenSource();
+        await using (var first = Store(o => o with { MaxConcurrentParts = 4 }))
+        {
+            var killed = options with { Progress = new InlineProgress(_ => kill.Cancel()) };
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.PutResumableAsync("k.bin", new MemoryStream(content), killed, _states, kill.Token));
+        }
+        Assert.Single(_states.All);
+
+        await using var second = Store(o => o with { MaxConcurrentParts = 4 });
+        var put = await second.PutResumableAsync("k.bin", new MemoryStream(content), options, _states, CancellationToken.None);
+
+        Assert.Equal(content, _s3.Objects["tierstorage/k.bin"].Bytes);
+        Assert.Equal(Md5(content), put.Md5);
+        Assert.True(_s3.PartBytesSent < 2L * content.Length, $"{_s3.PartBytesSent:N0} bytes of parts sent for {content.Length:N0} bytes");
+    }
+
+    [Fact]
+    public async Task A_whole_read_is_one_GET_without_a_HEAD()
+    {
+        var content = Bytes(3000, 24);
+        await using var store = Store();
+        await store.PutAsync("k.bin", new MemoryStream(content), new PutOptions { StorageClass = "STANDARD" }, CancellationToken.None);
+        var operations = new List<string>();
+        _s3.Fault = op =>
+        {
+            operations.Add(op);
+            return null;
+        };
+
+        using var read = new MemoryStream();
+        await store.GetAsync("k.bin", read, 0, null, CancellationToken.None);
+
+        Assert.Equal(["GetObject"], operations);
+        Assert.Equal(content, read.ToArray());
+    }
+
+    [Fact]
+    public async Task A_whole_read_of_a_frozen_object_still_says_whether_its_thaw_is_under_way()
+    {
+        await using var store = Store();
+        await store.PutAsync("Phase_1.tar.gz", new MemoryStream(Bytes(100, 25)), new PutOptions { StorageClass = "DEEP_ARCHIVE" }, CancellationToken.None);
+        await store.RequestRestoreAsync("Phase_1.tar.gz", 3, ArchiveRetrievalTier.Standard, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<TierStorageException>(() => store.GetAsync("Phase_1.tar.gz", new MemoryStream(), 0, null, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.RestoreInProgress, error.ErrorId);
     }
 
     [Fact]
@@ -238,10 +342,51 @@ public sealed class S3ObjectStoreFakeTests
     }
 
     [Fact]
-    public async Task An_object_that_differs_from_what_was_sent_after_completion_fails_verification()
+    public async Task A_put_answered_with_another_ETag_fails_verification()
     {
-        // A server that stored other bytes than it acknowledged: the ETag it reports afterwards tells.
-        var content = Bytes(100, 10);
+        // A server that stored other bytes than were sent: the ETag it answers the put with tells.
+        _s3.AnsweredETag = _ => "\"" + new string('b', 32) + "\"";
+        await using var store = Store();
+
+        var error = await Assert.ThrowsAsync<TierStorageException>(() => store.PutAsync("k.bin", new MemoryStream(Bytes(100, 10)), null, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.ChecksumMismatch, error.ErrorId);
+    }
+
+    [Fact]
+    public async Task A_multipart_completion_answered_with_another_ETag_fails_verification()
+    {
+        _s3.AnsweredETag = etag => etag.Contains('-', StringComparison.Ordinal) ? "\"" + new string('c', 32) + "-3\"" : "\"" + etag + "\"";
+        await using var store = Store();
+
+        var error = await Assert.ThrowsAsync<TierStorageException>(() =>
+            store.PutAsync("big.bin", new MemoryStream(Bytes(11 * (int)S3StoreOptions.MiB, 11)), null, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.ChecksumMismatch, error.ErrorId);
+    }
+
+    [Fact]
+    public async Task A_put_verified_by_its_answer_needs_no_HEAD()
+    {
+        var operations = new List<string>();
+        _s3.Fault = op =>
+        {
+            operations.Add(op);
+            return null;
+        };
+        await using var store = Store();
+
+        var info = await store.PutAsync("k.bin", new MemoryStream(Bytes(100, 12)), null, CancellationToken.None);
+
+        Assert.Equal(["PutObject"], operations);
+        Assert.Equal((100L, Md5(Bytes(100, 12))), (info.Size, info.Md5));
+    }
+
+    [Fact]
+    public async Task An_answer_without_an_ETag_is_verified_by_a_HEAD_that_catches_other_bytes()
+    {
+        // No checksum in the answer (as from a proxy that drops the header): the HEAD afterwards must tell.
+        _s3.AnsweredETag = _ => null;
         _s3.Fault = op =>
         {
             if (op == "HeadObject" && _s3.Objects.TryGetValue("tierstorage/k.bin", out var stored)) stored.ETag = new string('b', 32);
@@ -249,7 +394,7 @@ public sealed class S3ObjectStoreFakeTests
         };
         await using var store = Store();
 
-        var error = await Assert.ThrowsAsync<TierStorageException>(() => store.PutAsync("k.bin", new MemoryStream(content), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<TierStorageException>(() => store.PutAsync("k.bin", new MemoryStream(Bytes(100, 10)), null, CancellationToken.None));
 
         Assert.Equal(ErrorIds.ChecksumMismatch, error.ErrorId);
     }

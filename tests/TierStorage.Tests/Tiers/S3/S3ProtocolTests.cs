@@ -48,6 +48,39 @@ public sealed class S3ProtocolTests
         Assert.Equal("HEAD", handler.Requests.Single().Method.Method);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(0)]
+    public async Task A_whole_read_asks_for_the_range_from_byte_0_and_an_empty_object_whole(int length)
+    {
+        // Ranged, the SDK leaves the body to the store's own MD5 check instead of hashing it again in managed code.
+        var content = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
+        var md5 = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(content));
+        var handler = new CannedHandler(request =>
+        {
+            var ranged = request.Headers.Range is not null;
+            if (ranged && length == 0)
+                return new HttpResponseMessage(HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    Content = new StringContent("<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>"),
+                };
+            var response = new HttpResponseMessage(ranged ? HttpStatusCode.PartialContent : HttpStatusCode.OK) { Content = new ByteArrayContent(content) };
+            if (ranged) response.Content.Headers.ContentRange = new System.Net.Http.Headers.ContentRangeHeaderValue(0, length - 1, length);
+            response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"" + md5 + "\"");
+            response.Headers.Add("x-amz-storage-class", "STANDARD");
+            return response;
+        });
+        await using var store = new S3ObjectStore(Options, new AwsS3Client(Options, handler));
+
+        using var read = new MemoryStream();
+        await store.GetAsync("Phase_1.tar.gz", read, 0, null, CancellationToken.None);
+
+        Assert.Equal(content, read.ToArray());
+        Assert.Equal("bytes=0-", handler.Requests[0].Headers.Range?.ToString());
+        Assert.Equal(length == 0 ? 2 : 1, handler.Requests.Count);
+        Assert.All(handler.Requests, r => Assert.Equal("GET", r.Method.Method));
+    }
+
     [Fact]
     public async Task Throttling_is_retried_by_the_SDK_then_reported_unreachable()
     {

@@ -133,6 +133,106 @@ public sealed class S3rverStoreTests(S3rverFixture server)
     }
 
     [Fact]
+    public async Task A_download_whose_connection_drops_mid_body_resumes_and_is_byte_identical()
+    {
+        var prefix = NewPrefix();
+        var content = Bytes(3 * 1024 * 1024, 31);
+        await using (var writer = Store(prefix))
+            await writer.PutAsync("Phase_6.tar.gz", new MemoryStream(content), null, CancellationToken.None);
+        // The first GET's body is cut after 1 MiB, as by a reset connection; the store asks again from there (Range).
+        using var lossy = new LossyHandler(request => request.Method == HttpMethod.Get && request.Headers.Range?.ToString() == "bytes=0-" ? 1024 * 1024 : null, null);
+        var options = server.Options(prefix) with { StorageClass = "STANDARD" };
+        await using var store = new S3ObjectStore(options, new AwsS3Client(options, lossy));
+
+        Assert.Equal(content, await GetAsync(store, "Phase_6.tar.gz"));
+        Assert.Equal(1, lossy.BodiesCut);
+        Assert.Contains(lossy.Requests, r => r.Method == HttpMethod.Get && r.Range == "bytes=1048576-");
+    }
+
+    [Fact]
+    public async Task A_part_whose_connection_is_lost_fails_the_upload_cleanly_and_a_rerun_finishes_it()
+    {
+        var prefix = NewPrefix();
+        var states = new MemoryUploadStates();
+        var content = Bytes(16 * 1024 * 1024, 32);
+        var options = new PutOptions { ExpectedMd5 = Md5(content) };
+        // Every attempt at part 2 loses its connection (the SDK's retries included) while parts 1, 3 and 4 go up beside it.
+        using var lossy = new LossyHandler(null, request => request.RequestUri!.Query.Contains("partNumber=2", StringComparison.Ordinal));
+        var lossyOptions = server.Options(prefix) with { StorageClass = "STANDARD", MaxConcurrentParts = 4 };
+        await using (var first = new S3ObjectStore(lossyOptions, new AwsS3Client(lossyOptions, lossy)))
+        {
+            var error = await Assert.ThrowsAsync<TierStorageException>(() => first.PutResumableAsync("Phase_7.tar.gz", new MemoryStream(content), options, states, CancellationToken.None));
+            Assert.Equal(ErrorIds.TierUnreachable, error.ErrorId);
+            Assert.Null(await first.StatAsync("Phase_7.tar.gz", CancellationToken.None));
+        }
+        Assert.Single(states.All);
+
+        await using var second = Store(prefix, o => o with { MaxConcurrentParts = 4 });
+        var put = await second.PutResumableAsync("Phase_7.tar.gz", new MemoryStream(content), options, states, CancellationToken.None);
+
+        Assert.Equal(Md5(content), put.Md5);
+        Assert.Empty(states.All);
+        Assert.Equal(content, await GetAsync(second, "Phase_7.tar.gz"));
+    }
+
+    /// <summary>The real HTTP stack with losses: <c>cutBodyAfter</c> gives the bytes after which a response's body breaks
+    /// (null: whole), <c>refuse</c> which requests lose their connection before any answer.</summary>
+    private sealed class LossyHandler(Func<HttpRequestMessage, int?>? cutBodyAfter, Func<HttpRequestMessage, bool>? refuse)
+        : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _bodiesCut;
+        public int BodiesCut => Volatile.Read(ref _bodiesCut);
+        public System.Collections.Concurrent.ConcurrentQueue<(HttpMethod Method, string? Range)> Requests { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Enqueue((request.Method, request.Headers.Range?.ToString()));
+            if (refuse?.Invoke(request) == true) throw new HttpRequestException("Connection reset by peer (test)", new IOException("reset"));
+            var response = await base.SendAsync(request, cancellationToken);
+            if (cutBodyAfter?.Invoke(request) is not { } limit) return response;
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var cut = new StreamContent(new CutStream(body, limit, () => Interlocked.Increment(ref _bodiesCut)));
+            foreach (var header in response.Content.Headers) cut.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            response.Content = cut;
+            return response;
+        }
+    }
+
+    private sealed class CutStream(Stream inner, long limit, Action onCut) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_read >= limit)
+            {
+                onCut();
+                throw new IOException("The connection was reset (test).");
+            }
+            var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, limit - _read)], cancellationToken);
+            _read += read;
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
     public async Task An_object_damaged_behind_the_stores_back_fails_its_download_with_ChecksumMismatch()
     {
         var prefix = NewPrefix();
