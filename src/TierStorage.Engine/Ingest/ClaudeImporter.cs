@@ -96,12 +96,12 @@ public static class ClaudeImporter
 
         var events = new List<SessionEvent>();
         long end = start, lineNumber = 0;
-        foreach (var (line, lineEnd) in ActivityLog.ReadLines(path, start))
+        foreach (var line in TranscriptLines.Read(path, start))
         {
             cancellationToken.ThrowIfCancellationRequested();
             lineNumber++;
-            events.AddRange(parser.ParseLine(line, lineNumber, lineEnd - Encoding.UTF8.GetByteCount(line) - 1));
-            end = lineEnd;
+            events.AddRange(parser.ParseLine(line.Utf8, lineNumber, line.EndOffset - line.Utf8.Length - 1));
+            end = line.EndOffset;
         }
 
         var pending = parser.Pending;
@@ -194,10 +194,15 @@ public static class ClaudeImporter
     private static async Task<(IReadOnlyList<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
         IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
     {
-        var keys = events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
+        // A session the catalog does not know holds no events (events.session_id references sessions): nothing to look up, which
+        // spares a first import one index seek per event.
+        var keys = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null
+            ? []
+            : events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
         IReadOnlySet<string> stored = keys.Count > 0
             ? await workspace.Catalog.FindIngestKeysAsync(sessionId, keys, cancellationToken).ConfigureAwait(false)
             : new HashSet<string>();
+        if (stored.Count == 0) return (events, stored);
         return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
     }
 
