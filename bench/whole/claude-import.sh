@@ -4,10 +4,11 @@
 # beside the peer they would pick instead (`ccusage daily --json --offline`, 17.x) over the same CLAUDE_CONFIG_DIR.
 # Goals: TierStorage <= 0.5x ccusage's wall time at equal totals, <= 200 MB max RSS.
 #
-# Usage (from anywhere): bench/whole/claude-import.sh [--runs N] [--messages N] [--cli DIR] [--keep]
+# Usage (from anywhere): bench/whole/claude-import.sh [--runs N] [--messages N] [--cli DIR] [--import-only-row] [--keep]
 #   --runs N      timed pairs per row (default 3, after one warm-up pair)
 #   --messages N  transcript lines (user and assistant messages) to generate (default 100000, in 20 transcripts)
 #   --cli DIR     use a built CLI (a folder holding tierstorage.dll) instead of building one (Release) into the temp folder
+#   --import-only-row  also time the import alone beside ccusage (a second row)
 #   --keep        keep the temp folder (its path is printed)
 # The input comes from claude-import-gen.py (seeded: every run reads the same 20 transcripts, 5 of them subagent files
 # under <session>/subagents/, responses written one line per content block as Claude Code writes them, bad lines).
@@ -20,14 +21,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
-runs=3 messages=100000 cli_dir="" keep=false
+runs=3 messages=100000 cli_dir="" keep=false import_row=false
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --cli) cli_dir=$(cd "$2" && pwd); shift 2 ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --import-only-row) import_row=true; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,7 +100,7 @@ bench_table_header
 paired "import claude --all-projects --complete + review --json, fresh workspace" "$runs" "$prep" "$import && $review >/dev/null" "ccusage daily --json --offline" "$peer" >"$work/row1"
 row=$(cat "$work/row1"); echo "$row"
 ratio=$PAIRED_RATIO rss=$(echo "$row" | cut -d'|' -f4 | tr -d ' ')
-paired "import claude --all-projects --complete only" "$runs" "$prep" "$import" "ccusage daily --json --offline" "$peer"
+$import_row && paired "import claude --all-projects --complete only" "$runs" "$prep" "$import" "ccusage daily --json --offline" "$peer"
 echo "load after: $(bench_load)"
 goal "import + review wall vs ccusage" "$ratio" 0.5
 if ((rss <= 200)); then echo "goal met: max RSS ${rss} MB <= 200 MB" >&2; else echo "goal NOT met: max RSS ${rss} MB > 200 MB" >&2; fi
