@@ -56,6 +56,62 @@ public static class ClaudeImporter
 {
     public static async Task<ImportResult> ImportAsync(TierWorkspace workspace, string transcriptPath, ImportOptions options, CancellationToken cancellationToken)
     {
+        var prepared = await PrepareAsync(workspace, transcriptPath, options, cancellationToken).ConfigureAwait(false);
+        prepared.Parse(cancellationToken);
+        return await prepared.StoreAsync(workspace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One transcript's import in its three steps: <see cref="PrepareAsync"/> reads what the catalog knows of it (its offset,
+    /// session, open tool uses, the Task call that started it), <see cref="Parse"/> reads its new lines (no catalog, no workspace: it
+    /// may run on another thread while the catalog stores another transcript) and <see cref="StoreAsync"/> stores them.</summary>
+    internal sealed class PreparedImport
+    {
+        private readonly string _path;
+        private readonly string? _headHash;
+        private readonly long _start;
+        private readonly bool _restarted;
+        private readonly int? _phase;
+        private readonly string? _agent;
+        private readonly ClaudeTranscriptParser _parser;
+        private readonly List<SessionEvent> _events = [];
+        private long _end;
+        private bool _parsed;
+
+        internal PreparedImport(string path, string? headHash, long start, bool restarted, string sessionId, int? phase, string? agent, ClaudeTranscriptParser parser)
+        {
+            (_path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _end) = (path, headHash, start, restarted, sessionId, phase, agent, parser, start);
+        }
+
+        /// <summary>The TierStorage session the transcript goes to.</summary>
+        public string SessionId { get; }
+
+        /// <summary>Parses the complete lines past the remembered offset.</summary>
+        public void Parse(CancellationToken cancellationToken)
+        {
+            if (_parsed) throw new InvalidOperationException("The transcript was parsed already.");
+            _parsed = true;
+            long lineNumber = 0;
+            foreach (var line in TranscriptLines.Read(_path, _start))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                lineNumber++;
+                _events.AddRange(_parser.ParseLine(line.Utf8, lineNumber, line.EndOffset - line.Utf8.Length - 1));
+                _end = line.EndOffset;
+            }
+        }
+
+        /// <summary>Stores what <see cref="Parse"/> read, under the workspace's write lock.</summary>
+        public Task<ImportResult> StoreAsync(TierWorkspace workspace, CancellationToken cancellationToken)
+        {
+            if (!_parsed) throw new InvalidOperationException("The transcript was not parsed yet.");
+            return StoreParsedAsync(workspace, _path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _events, _end, cancellationToken);
+        }
+    }
+
+    /// <summary>The first step of <see cref="ImportAsync"/>: what the catalog knows of the transcript. Throws as ImportAsync throws
+    /// for a file that is missing, empty or not a transcript.</summary>
+    internal static async Task<PreparedImport> PrepareAsync(TierWorkspace workspace, string transcriptPath, ImportOptions options, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(options);
         if (options.SessionId is not null) SessionIds.Validate(options.SessionId);
@@ -94,16 +150,12 @@ public static class ClaudeImporter
             parser.Restore(openRuns);
         }
 
-        var events = new List<SessionEvent>();
-        long end = start, lineNumber = 0;
-        foreach (var (line, lineEnd) in ActivityLog.ReadLines(path, start))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            lineNumber++;
-            events.AddRange(parser.ParseLine(line, lineNumber, lineEnd - Encoding.UTF8.GetByteCount(line) - 1));
-            end = lineEnd;
-        }
+        return new PreparedImport(path, headHash, start, restarted, sessionId, options.Phase, agent, parser);
+    }
 
+    private static async Task<ImportResult> StoreParsedAsync(TierWorkspace workspace, string path, string? headHash, long start, bool restarted, string sessionId,
+        int? phase, string? agent, ClaudeTranscriptParser parser, List<SessionEvent> events, long end, CancellationToken cancellationToken)
+    {
         var pending = parser.Pending;
         var runs = parser.Runs;
         var offset = new IngestOffset(path, end, headHash ?? "", sessionId, workspace.Now);
@@ -128,7 +180,7 @@ public static class ClaudeImporter
             duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count + runs.Count - pendingRows.Count;
             return fresh = notStored;
         }
-        await workspace.AppendImportedAsync(sessionId, options.Phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
+        await workspace.AppendImportedAsync(sessionId, phase, FreshLockedAsync, parser.FirstTimestamp, parser.LastTimestamp,
             // What stays open between imports is transcript text too (a Task's description and subagent type, a tool's file):
             // redacted like the events it becomes, or the catalog would keep the secrets the events do not (issue 11 #19).
             ct => workspace.Catalog.SaveIngestStateAsync(offset,
@@ -194,10 +246,15 @@ public static class ClaudeImporter
     private static async Task<(IReadOnlyList<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
         IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
     {
-        var keys = events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
+        // A session the catalog does not know holds no events (events.session_id references sessions): nothing to look up, which
+        // spares a first import one index seek per event.
+        var keys = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null
+            ? []
+            : events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
         IReadOnlySet<string> stored = keys.Count > 0
             ? await workspace.Catalog.FindIngestKeysAsync(sessionId, keys, cancellationToken).ConfigureAwait(false)
             : new HashSet<string>();
+        if (stored.Count == 0) return (events, stored);
         return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
     }
 

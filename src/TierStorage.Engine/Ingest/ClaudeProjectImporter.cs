@@ -41,50 +41,137 @@ public static class ClaudeProjectImporter
         // A session is completed only after all of its files are read (the locator lists them together, main file first).
         var group = new List<(ClaudeTranscript Transcript, ImportResult Result)>();
         ClaudeTranscript? previous = null;
-        foreach (var transcript in transcripts)
+        // The next transcript of another session is parsed on another thread while this one is stored (one writer: the catalog
+        // is only used here, in the order the transcripts come).
+        using var aheadCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Ahead? ahead = null;
+        try
         {
-            if (group.Count > 0 && (!transcript.IsSubagent || transcript.ClaudeSessionId != previous?.ClaudeSessionId))
+            for (var i = 0; i < transcripts.Count; i++)
             {
-                foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
-                group.Clear();
-            }
-            previous = transcript;
-            var options = new ImportOptions
-            {
-                Phase = phase,
-                // A subagent's file belongs to the session of the conversation that started it.
-                SessionId = transcript.IsSubagent ? ClaudeImporter.SessionFor(transcript.ClaudeSessionId) : null,
-            };
-            ImportResult? imported = null;
-            string? refused = null;
-            try
-            {
-                imported = await ClaudeImporter.ImportAsync(workspace, transcript.Path, options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TierStorageException ex) when (transcriptPath is null && ex.ErrorId == ErrorIds.InvalidTranscript)
-            {
-                // Found by walking the folder, not named by the caller: another tool's *.jsonl is skipped, not fatal to the rest.
-                refused = ex.Message;
-            }
-            if (imported is null)
-            {
-                warn?.Invoke($"Skipped: {refused}");
-                yield return new ClaudeImportResult
+                var transcript = transcripts[i];
+                if (group.Count > 0 && (!transcript.IsSubagent || transcript.ClaudeSessionId != previous?.ClaudeSessionId))
                 {
-                    TranscriptPath = transcript.Path, SessionId = options.SessionId ?? ClaudeImporter.SessionFor(transcript.ClaudeSessionId),
-                    IsSubagent = transcript.IsSubagent, SkippedReason = refused,
-                };
-                continue;
+                    foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
+                    group.Clear();
+                }
+                previous = transcript;
+                var options = Options(transcript, phase);
+                ImportResult? imported = null;
+                string? refused = null;
+                try
+                {
+                    ClaudeImporter.PreparedImport prepared;
+                    if (ahead is { } mine && mine.Index == i)
+                    {
+                        ahead = null;
+                        prepared = await mine.TakeAsync().ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        prepared = await ClaudeImporter.PrepareAsync(workspace, transcript.Path, options, cancellationToken).ConfigureAwait(false);
+                        prepared.Parse(cancellationToken);
+                    }
+                    if (i + 1 < transcripts.Count && transcripts[i + 1] is var next && (!next.IsSubagent || next.ClaudeSessionId != transcript.ClaudeSessionId))
+                        ahead = await Ahead.StartAsync(workspace, i + 1, next, Options(next, phase),
+                            [prepared.SessionId, .. group.Select(g => g.Result.SessionId)], aheadCancel.Token).ConfigureAwait(false);
+                    imported = await prepared.StoreAsync(workspace, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TierStorageException ex) when (transcriptPath is null && ex.ErrorId == ErrorIds.InvalidTranscript)
+                {
+                    // Found by walking the folder, not named by the caller: another tool's *.jsonl is skipped, not fatal to the rest.
+                    refused = ex.Message;
+                }
+                if (imported is null)
+                {
+                    warn?.Invoke($"Skipped: {refused}");
+                    yield return new ClaudeImportResult
+                    {
+                        TranscriptPath = transcript.Path, SessionId = options.SessionId ?? ClaudeImporter.SessionFor(transcript.ClaudeSessionId),
+                        IsSubagent = transcript.IsSubagent, SkippedReason = refused,
+                    };
+                    continue;
+                }
+                if (imported.MalformedLines.Count > 0) warn?.Invoke(MalformedSummary(imported.TranscriptPath, imported.MalformedLines));
+                models.UnionWith(imported.Models);
+                group.Add((transcript, imported));
             }
-            if (imported.MalformedLines.Count > 0) warn?.Invoke(MalformedSummary(imported.TranscriptPath, imported.MalformedLines));
-            models.UnionWith(imported.Models);
-            group.Add((transcript, imported));
+        }
+        finally
+        {
+            // Stopped early (an error, the caller stopped enumerating): the parse still running is not needed.
+            if (ahead is not null)
+            {
+                await aheadCancel.CancelAsync().ConfigureAwait(false);
+                await ahead.AbandonAsync().ConfigureAwait(false);
+            }
         }
         foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
         var unpriced = UnpricedModels(workspace.Policy.Pricing, models);
         if (unpriced.Count > 0)
             warn?.Invoke($"No price for {string.Join(", ", unpriced)} (neither the shipped price list nor the policy's pricing.models has one): " +
                 "their tokens are imported, but reviews count no cost for them until pricing.models prices them.");
+    }
+
+    private static ImportOptions Options(ClaudeTranscript transcript, int? phase) => new()
+    {
+        Phase = phase,
+        // A subagent's file belongs to the session of the conversation that started it.
+        SessionId = transcript.IsSubagent ? ClaudeImporter.SessionFor(transcript.ClaudeSessionId) : null,
+    };
+
+    /// <summary>The next transcript, prepared (from the catalog, before the current one is stored) and being parsed on another thread.
+    /// Only started when what storing and completing the current group writes cannot change what was prepared: the next transcript
+    /// goes to another session than any of the group's. Whatever preparing it threw is thrown when its turn comes.</summary>
+    private sealed class Ahead
+    {
+        private readonly Task<ClaudeImporter.PreparedImport>? _parsed;
+        private readonly System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failed;
+
+        private Ahead(int index, Task<ClaudeImporter.PreparedImport>? parsed, System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed) =>
+            (Index, _parsed, _failed) = (index, parsed, failed);
+
+        public int Index { get; }
+
+        /// <returns>Null when the next transcript turns out to go to one of <paramref name="busySessions"/>: it is read in its turn.</returns>
+        public static async Task<Ahead?> StartAsync(TierWorkspace workspace, int index, ClaudeTranscript transcript, ImportOptions options,
+            IReadOnlyCollection<string> busySessions, CancellationToken cancellationToken)
+        {
+            ClaudeImporter.PreparedImport prepared;
+            try
+            {
+                prepared = await ClaudeImporter.PrepareAsync(workspace, transcript.Path, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return new Ahead(index, null, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex));
+            }
+            if (busySessions.Contains(prepared.SessionId, StringComparer.Ordinal)) return null;
+            return new Ahead(index, Task.Run(() =>
+            {
+                prepared.Parse(cancellationToken);
+                return prepared;
+            }, cancellationToken), null);
+        }
+
+        public async Task<ClaudeImporter.PreparedImport> TakeAsync()
+        {
+            _failed?.Throw();
+            return await _parsed!.ConfigureAwait(false);
+        }
+
+        public async Task AbandonAsync()
+        {
+            if (_parsed is null) return;
+            try
+            {
+                await _parsed.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Not needed any more: the import stopped before its turn (its own error, if any, is not the one to report).
+            }
+        }
     }
 
     /// <summary>One warning for a file's bad lines: their count and the first line numbers.</summary>

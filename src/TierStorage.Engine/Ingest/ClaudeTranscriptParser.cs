@@ -155,10 +155,48 @@ public sealed partial class ClaudeTranscriptParser
     {
         if (string.IsNullOrWhiteSpace(line)) return [];
         LinesParsed++;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException ex)
+        {
+            return Bad(lineNumber, byteOffset, "not valid JSON: " + ex.Message);
+        }
+        using (document) return Events(document, lineNumber, byteOffset);
+    }
+
+    /// <summary>As <see cref="ParseLine(string, long, long)"/>, for the line's UTF-8 bytes as read from the file (without its line
+    /// break): parsed where they are, without decoding them to a string first. A line that is not plain valid UTF-8 JSON (blank,
+    /// invalid UTF-8, a byte order mark, not JSON) takes the string path, so every line gives the same result either way.</summary>
+    public IReadOnlyList<SessionEvent> ParseLine(ReadOnlyMemory<byte> utf8, long lineNumber, long byteOffset = 0)
+    {
+        var span = utf8.Span;
+        JsonDocument? document = null;
+        if (!span.StartsWith(Utf8Bom) && System.Text.Unicode.Utf8.IsValid(span))
+        {
+            try
+            {
+                document = JsonDocument.Parse(utf8);
+            }
+            catch (JsonException)
+            {
+                // Blank or not JSON: reported (or skipped) by the string path, with its message.
+            }
+        }
+        if (document is null) return ParseLine(Encoding.UTF8.GetString(span), lineNumber, byteOffset);
+        LinesParsed++;
+        using (document) return Events(document, lineNumber, byteOffset);
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private List<SessionEvent> Events(JsonDocument document, long lineNumber, long byteOffset)
+    {
         var events = new List<SessionEvent>();
         try
         {
-            using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Bad(lineNumber, byteOffset, $"a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
             var type = String(root, "type");
@@ -175,10 +213,6 @@ public sealed partial class ClaudeTranscriptParser
             var agent = AgentOf(root, timestamp);
             if (type == "assistant") ParseAssistant(root, message, timestamp, agent, events);
             else ParseUser(root, message, timestamp, events);
-        }
-        catch (JsonException ex)
-        {
-            return Bad(lineNumber, byteOffset, "not valid JSON: " + ex.Message);
         }
         catch (InvalidOperationException ex)
         {
@@ -202,7 +236,7 @@ public sealed partial class ClaudeTranscriptParser
         return events;
     }
 
-    private IReadOnlyList<SessionEvent> Bad(long lineNumber, long byteOffset, string reason)
+    private List<SessionEvent> Bad(long lineNumber, long byteOffset, string reason)
     {
         _malformed.Add(new MalformedLine(lineNumber, byteOffset, reason));
         return [];

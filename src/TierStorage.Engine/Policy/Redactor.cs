@@ -73,6 +73,9 @@ public sealed class Redactor
 
     private readonly (string Name, Regex Regex, string[] Triggers, StringComparison Comparison)[] _patterns;
     private readonly ConcurrentDictionary<string, byte> _clean = new(StringComparer.Ordinal);
+    // Counted here: ConcurrentDictionary.Count takes every one of its locks (up to 1,024 once the table has grown), which
+    // cost ~40 us per redacted text that was not remembered, more than the patterns themselves.
+    private int _cleanCount;
 
     public Redactor(RedactionPolicy policy) : this(policy, DefaultMatchTimeout)
     {
@@ -136,7 +139,8 @@ public sealed class Redactor
                 return marker;
             }
         }
-        if (rememberable && ReferenceEquals(result, text) && _clean.Count < MaxRemembered) _clean.TryAdd(text, 0);
+        if (rememberable && ReferenceEquals(result, text) && Volatile.Read(ref _cleanCount) < MaxRemembered && _clean.TryAdd(text, 0))
+            Interlocked.Increment(ref _cleanCount);
         return result;
     }
 

@@ -74,6 +74,57 @@ public sealed class CcusageParityTests : IDisposable
             warnings);
     }
 
+    /// <summary>Issue 12: every project at once parses the next session's file on another thread while the current one is stored.
+    /// What it stores must be what importing the files one at a time, in the same order, stores (the resumed conversation eeee still
+    /// loses the calls dddd already holds; a file that is not a transcript, between two sessions, is still skipped).</summary>
+    [Fact]
+    public async Task Importing_every_project_at_once_stores_what_importing_the_files_one_by_one_stores()
+    {
+        File.WriteAllText(Path.Combine(_config, "projects", "-home-me-parity", "bbbb.jsonl"), "[1,2,3]\n");
+        await using var t = await TestWorkspace.CreateAsync();
+        var together = await t.OpenAsync();
+        var results = await ImportAsync(together, []);
+        Assert.Contains(results, r => r.SkippedReason is not null);
+
+        await using var t2 = await TestWorkspace.CreateAsync();
+        var oneByOne = await t2.OpenAsync();
+        var sessions = new List<string>();
+        foreach (var transcript in ClaudeTranscriptLocator.FindAll(_config))
+        {
+            try
+            {
+                var r = await ClaudeImporter.ImportAsync(oneByOne, transcript.Path, new ImportOptions
+                {
+                    Phase = 4, SessionId = transcript.IsSubagent ? ClaudeImporter.SessionFor(transcript.ClaudeSessionId) : null,
+                }, None);
+                if (!sessions.Contains(r.SessionId)) sessions.Add(r.SessionId);
+            }
+            catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.InvalidTranscript)
+            {
+            }
+        }
+        foreach (var session in sessions) Assert.True(await ClaudeImporter.CompleteIfFinishedAsync(oneByOne, session, new CompletionOptions { Force = true }, true, None));
+
+        var expected = await CatalogAsync(oneByOne, sessions);
+        Assert.Equal(4, sessions.Count);
+        Assert.True(expected.Count > 20);
+        Assert.Equal(expected, await CatalogAsync(together, sessions));
+        Assert.Equal((await oneByOne.ReviewPhaseAsync(4, None)).Total, (await together.ReviewPhaseAsync(4, None)).Total);
+    }
+
+    private static async Task<List<string>> CatalogAsync(Engine.Workspace.TierWorkspace ws, IEnumerable<string> sessions)
+    {
+        var lines = new List<string>();
+        foreach (var session in sessions)
+        {
+            await foreach (var e in ws.GetEventsAsync(new SessionEventQuery { SessionId = session }, None))
+                lines.Add(System.Text.Json.JsonSerializer.Serialize(e with { EventId = 0 }));
+            lines.Add(System.Text.Json.JsonSerializer.Serialize(await ws.Catalog.GetPendingAsync(session, null, None)));
+            lines.Add(System.Text.Json.JsonSerializer.Serialize(await ws.Catalog.GetAgentLinksAsync(session, None)));
+        }
+        return lines;
+    }
+
     [Fact]
     public async Task A_second_import_of_the_same_files_adds_nothing()
     {
