@@ -96,6 +96,47 @@ public sealed partial class CatalogDatabase
         return added;
     }
 
+    /// <summary>What a session's events are now, as session_rollups records what its rollup was folded from: their count,
+    /// largest and summed event_id. Read from ix_events_session_ts alone (event_id is the rowid every index carries).</summary>
+    internal readonly record struct RollupKey(long EventCount, long MaxEventId, long IdSum);
+
+    /// <summary>A stored rollup: the key and price fingerprint it was built with, and its body.</summary>
+    internal sealed record StoredRollup(int Format, RollupKey Key, string Prices, byte[] Body);
+
+    internal static async Task<RollupKey> ReadRollupKeyAsync(SqliteConnection connection, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(MAX(event_id), 0), COALESCE(SUM(event_id), 0) FROM events INDEXED BY ix_events_session_ts WHERE session_id = $s";
+        command.Parameters.AddWithValue("$s", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new RollupKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    internal static async Task<StoredRollup?> ReadRollupAsync(SqliteConnection connection, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT format, event_count, max_event_id, id_sum, prices, body FROM session_rollups WHERE session_id = $s";
+        command.Parameters.AddWithValue("$s", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new StoredRollup(reader.GetInt32(0), new RollupKey(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), reader.GetString(4),
+            (byte[])reader.GetValue(5));
+    }
+
+    /// <summary>Stores a session's rollup, replacing the one it had. Nothing when the session is gone from the catalog.</summary>
+    internal async Task SaveRollupAsync(string sessionId, int format, RollupKey key, string prices, byte[] body, DateTimeOffset builtAt, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO session_rollups (session_id, format, event_count, max_event_id, id_sum, prices, built_at, body)
+            SELECT $s, $format, $count, $max, $sum, $prices, $at, $body WHERE EXISTS (SELECT 1 FROM sessions WHERE session_id = $s)
+            ON CONFLICT (session_id) DO UPDATE SET format = excluded.format, event_count = excluded.event_count, max_event_id = excluded.max_event_id,
+                id_sum = excluded.id_sum, prices = excluded.prices, built_at = excluded.built_at, body = excluded.body
+            """, ("$s", sessionId), ("$format", format), ("$count", key.EventCount), ("$max", key.MaxEventId), ("$sum", key.IdSum),
+            ("$prices", prices), ("$at", builtAt.ToUnixTimeMilliseconds()), ("$body", body));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a
     /// temporary file and moved into place.</summary>
     public async Task ExportPhaseAsync(int phase, string target, CancellationToken cancellationToken)
