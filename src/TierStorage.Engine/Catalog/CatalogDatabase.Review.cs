@@ -137,6 +137,52 @@ public sealed partial class CatalogDatabase
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A digest of what <see cref="ExportPhaseAsync"/> would write for the phase, read without touching its events: every row
+    /// of every exported table but the events (sessions with their event_count, snapshots, objects, runs, ingest state; the
+    /// phases row without reviewed_at, which each review moves; the rollups by key and build time). Appends move a session's
+    /// event_count, and a delete or an update of an event drops its session's rollup (migration 13), which the review builds
+    /// again with a new build time, so the digest moves with the events. Null when the phase has an active session (its
+    /// events move by the minute): the file is then always written.
+    /// </summary>
+    public async Task<string?> PhaseShareDigestAsync(int phase, CancellationToken cancellationToken)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(string text) => hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text + "\u0001"));
+        var tables = new List<string>();
+        await using (var list = Command("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
+        await using (var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) tables.Add(reader.GetString(0));
+        await using (var version = Command("PRAGMA user_version"))
+            Add("v" + Convert.ToString(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var table in tables.Where(t => !CatalogExtract.IsMachineLocal(t) && t != "events"))
+        {
+            var columns = CatalogExtract.Columns(_connection, null, table, "main");
+            var where = table == "phases" && columns.Contains("number") ? " WHERE number = $phase" : CatalogExtract.PhaseFilter(columns, "main") ?? "";
+            var select = string.Join(", ", columns.Where(c => !(table == "phases" && c == "reviewed_at") && !(table == "session_rollups" && c == "body"))
+                .Order(StringComparer.Ordinal).Select(c => $"\"{c}\""));
+            Add("table " + table);
+            await using var command = Command($"SELECT {select} FROM main.\"{table}\"{where} ORDER BY rowid", ("$phase", phase));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    var value = reader.GetValue(i);
+                    Add(value switch
+                    {
+                        DBNull => "n",
+                        byte[] bytes => "b" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)),
+                        IFormattable number => "i" + number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                        _ => "s" + value,
+                    });
+                }
+                if (table == "sessions" && reader["state"] is "Active") return null;
+            }
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
     /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a
     /// temporary file and moved into place.</summary>
     public async Task ExportPhaseAsync(int phase, string target, CancellationToken cancellationToken)
