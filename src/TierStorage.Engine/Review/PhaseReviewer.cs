@@ -91,8 +91,15 @@ public static class PhaseReviewer
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        foreach (var (id, key, body) in toSave)
-            await catalog.SaveRollupAsync(id, SessionRollup.Format, key, fingerprint, body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (id, key, body) in toSave)
+                await catalog.SaveRollupAsync(id, SessionRollup.Format, key, fingerprint, body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 8)
+        {
+            // Busy, locked or read-only: the rollups are a cache, and this review has its figures; the next one folds again.
+        }
 
         merged.ResolveAcrossSessions();
         var targets = policy.Review.LatencyTargetsMs.Count > 0 ? policy.Review.LatencyTargetsMs : PolicyDefaults.LatencyTargetsMs();
