@@ -148,7 +148,7 @@ cat <<TABLE
 Review bench: $sessions sessions, $stored events, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')
 dotnet $(dotnet --version), sqlite3 $(sqlite3 --version | cut -d' ' -f1), @duckdb/node-api $duckdb_version, node $(node --version)
 load average (1, 5, 15 min): $load_setup at setup, $load_start before the pairs, $load_end after them
-first review on the phase (rollups, phase_analytics.db written): $(awk '{ printf "%s s wall, %s MB, %s s CPU", $1, $2, $3 }' "$work/first.txt")
+$([[ -n "$reuse" ]] && echo "first review of this run (a reused phase: reviewed before, so phase_analytics.db was current)" || echo "first review on the phase (rollups read, phase_analytics.db written and copied)"): $(awk '{ printf "%s s wall, %s MB, %s s CPU", $1, $2, $3 }' "$work/first.txt")
 setup: $([[ -n "$reuse" ]] && echo "reused" || printf '%.1f s' "$ingest_seconds") ($sessions × session start, event add --stdin, session complete)$([[ -s "$work/export.txt" ]] && awk '{ printf "; export for DuckDB %s s", $1 }' "$work/export.txt")
 
 $(bench_table_header)
