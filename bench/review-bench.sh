@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Issue 5's benchmark: `tierstorage review` of a 20-session phase of 1,000,000 events, against the same aggregates in
-# sqlite3 (over the catalog) and DuckDB (over the events exported as gzipped JSON lines), for scale.
-# Target: the review in under 10 s and 500 MB (max RSS) on the project's 2-core machine.
+# Issues 5 and 12: `tierstorage review` of a 20-session phase of 1,000,000 events, as whole processes beside the same
+# aggregates in DuckDB (loading the events exported as gzipped JSON lines) and sqlite3 (over the catalog), in alternating
+# pairs (bench/whole/lib.sh `paired`: a warm-up pair, then odd pairs run the review first, even pairs the peer first).
+# Goals (issue 12): the review's median wall time <= 1.5x DuckDB's, and <= 500 MB max RSS.
+# The first review of the phase after it was built reads the rollups its sessions stored when they completed, and writes
+# phase_analytics.db (the phase's share of the catalog); later reviews of the unchanged phase find it current. The first one
+# is timed on its own, before the pairs.
 #
 # Usage (from anywhere; paths are taken from the repository root):
 #   bench/review-bench.sh [--sessions N] [--events N] [--runs N] [--cli DIR] [--keep | --reuse DIR]
 #     --sessions N  sessions in the phase (default 20)
 #     --events N    events in the phase, the sessions' own session_start/session_end included (default 1000000)
-#     --runs N      timed runs of each side (default 3)
+#     --runs N      timed pairs of each comparison (default 5)
 #     --cli DIR     use an already built CLI (a folder holding tierstorage.dll) instead of building one
 #     --keep        keep the temporary workspace and outputs (their path is printed)
 #     --reuse DIR   time again on the phase that a --keep run left in DIR (skips building it; DIR is kept)
@@ -15,7 +19,7 @@
 # Prints a markdown table on stdout (progress on stderr); exits non-zero if the review and the SQL runs disagree.
 set -euo pipefail
 
-sessions=20 events=1000000 runs=3 cli_dir="" keep=false reuse=""
+sessions=20 events=1000000 runs=5 cli_dir="" keep=false reuse=""
 while (($#)); do
   case "$1" in
     --sessions) sessions=$2; shift 2 ;;
@@ -24,13 +28,15 @@ while (($#)); do
     --cli) cli_dir=$(cd "$2" && pwd); shift 2 ;;
     --keep) keep=true; shift ;;
     --reuse) reuse=$(cd "$2" && pwd); keep=true; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bench="$repo/bench/review"
+# shellcheck source=whole/lib.sh
+. "$repo/bench/whole/lib.sh"
 work=${reuse:-$(mktemp -d "${TMPDIR:-/tmp}/review-bench.XXXXXX")}
 if ! $keep; then trap 'rm -rf "$work"' EXIT; fi
 say() { printf '\n== %s\n' "$*" >&2; }
@@ -72,11 +78,6 @@ timed() {
     /User time \(seconds\)|System time \(seconds\)/ { cpu += $2 }
     END { printf "%.3f %.1f %.2f\n", wall, rss, cpu }' "$work/time.txt" >>"$figures"
 }
-# "median (all runs)" of one column of a figures file.
-summary() {
-  sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { printf "%s", v[int((NR + 1) / 2)] }'
-  awk -v c="$2" '{ printf "%s%s", (NR == 1 ? " (" : ", "), $c } END { print ")" }' "$1"
-}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # --- the phase -------------------------------------------------------------------------------------------------------
@@ -109,32 +110,31 @@ stored=$(sqlite3 -readonly "$db" "SELECT COUNT(*) FROM events e JOIN sessions s 
 [[ "$stored" == "$events" ]] || { echo "review-bench: the catalog holds $stored events of completed phase-1 sessions, not $events" >&2; exit 1; }
 printf '\n%s events in %s completed sessions, built in %.1f s; catalog %s MB\n' "$stored" "$sessions" "$ingest_seconds" "$(($(stat -c %s "$db") / 1048576))" >&2
 
-# --- TierStorage: tierstorage review 1 -------------------------------------------------------------------------------
-rm -f "$work"/{review,sqlite,export,duckdb,duckdb-split}.txt
-say "tierstorage review 1, $runs runs"
+# --- the first review after the build (rollups read, phase_analytics.db written) ----------------------------------------
+rm -f "$work"/{first,duckdb-split}.txt
+review_cmd="dotnet '$cli_dir/tierstorage.dll' --json review 1 --workspace '$work/ws' >'$work/review.json'"
+say "tierstorage review 1, the first one on this phase ($(bench_load))"
+timed "$work/first.txt" bash -c "$review_cmd"
+cat "$work/first.txt" >&2
+
+# --- DuckDB's input: the phase's events as JSON lines ----------------------------------------------------------------
+if [[ ! -s "$work/events.jsonl.gz" ]]; then
+  say "exporting the phase's events (tierstorage event list --phase 1 --json | gzip -1)"
+  timed "$work/export.txt" bash -c 'dotnet "$1/tierstorage.dll" event list --phase 1 --json --workspace "$2" | gzip -1 >"$3"' _ "$cli_dir" "$work/ws" "$work/events.jsonl.gz"
+  cat "$work/export.txt" >&2
+fi
+
+# --- alternating pairs: the review beside DuckDB, then beside sqlite3 -------------------------------------------------------
 load_start=$(load)
-for ((r = 1; r <= runs; r++)); do
-  timed "$work/review.txt" dotnet "$cli_dir/tierstorage.dll" --json review 1 --workspace "$work/ws" >"$work/review.json"
-  tail -n1 "$work/review.txt" >&2
-done
-
-# --- sqlite3 over the catalog ----------------------------------------------------------------------------------------
-say "sqlite3: the same aggregates over the catalog, $runs runs"
-for ((r = 1; r <= runs; r++)); do
-  timed "$work/sqlite.txt" sqlite3 -readonly -json "$db" <"$bench/aggregates.sql" >"$work/sqlite.out"
-  tail -n1 "$work/sqlite.txt" >&2
-done
-
-# --- DuckDB over the exported events ---------------------------------------------------------------------------------
-say "exporting the phase's events (tierstorage event list --phase 1 --json | gzip -1)"
-timed "$work/export.txt" bash -c 'dotnet "$1/tierstorage.dll" event list --phase 1 --json --workspace "$2" | gzip -1 >"$3"' _ "$cli_dir" "$work/ws" "$work/events.jsonl.gz"
-cat "$work/export.txt" >&2
-say "DuckDB (node): load the JSON lines + the same aggregates, $runs runs"
-for ((r = 1; r <= runs; r++)); do
-  timed "$work/duckdb.txt" node "$bench/duckdb-aggregates.mjs" "$work/events.jsonl.gz" >"$work/duckdb.out" 2>>"$work/duckdb-split.txt"
-  printf '%s  (%s)\n' "$(tail -n1 "$work/duckdb.txt")" "$(tail -n1 "$work/duckdb-split.txt")" >&2
-done
+export BENCH_LOG="$work/bench.log"
+paired "\`tierstorage --json review 1\` vs DuckDB (load events.jsonl.gz + aggregates)" "$runs" : "$review_cmd" "DuckDB (node)" \
+  "node '$bench/duckdb-aggregates.mjs' '$work/events.jsonl.gz' >'$work/duckdb.out' 2>>'$work/duckdb-split.txt'" >"$work/duck.row"
+duck_ratio=$PAIRED_RATIO duck_row=$(cat "$work/duck.row")
+paired "\`tierstorage --json review 1\` vs sqlite3 (aggregates.sql over the catalog)" "$runs" : "$review_cmd" "sqlite3 $(sqlite3 --version | cut -d' ' -f1)" \
+  "sqlite3 -readonly -json '$db' <'$bench/aggregates.sql' >'$work/sqlite.out'" >"$work/sqlite.row"
+sqlite_ratio=$PAIRED_RATIO sqlite_row=$(cat "$work/sqlite.row")
 load_end=$(load)
+review_rss=$(printf '%s\n' "$duck_row" "$sqlite_row" | awk -F'|' '{ gsub(/ /, "", $4); if ($4 > m) m = $4 } END { print m }')
 
 # --- same answers? ---------------------------------------------------------------------------------------------------
 say "do the three agree?"
@@ -147,18 +147,20 @@ cat <<TABLE
 
 Review bench: $sessions sessions, $stored events, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')
 dotnet $(dotnet --version), sqlite3 $(sqlite3 --version | cut -d' ' -f1), @duckdb/node-api $duckdb_version, node $(node --version)
-load average (1, 5, 15 min): $load_setup at setup, $load_start before the timed runs, $load_end after them
+load average (1, 5, 15 min): $load_setup at setup, $load_start before the pairs, $load_end after them
+$([[ -n "$reuse" ]] && echo "first review of this run (a reused phase: reviewed before, so phase_analytics.db was current)" || echo "first review on the phase (rollups read, phase_analytics.db written and copied)"): $(awk '{ printf "%s s wall, %s MB, %s s CPU", $1, $2, $3 }' "$work/first.txt")
+setup: $([[ -n "$reuse" ]] && echo "reused" || printf '%.1f s' "$ingest_seconds") ($sessions × session start, event add --stdin, session complete)$([[ -s "$work/export.txt" ]] && awk '{ printf "; export for DuckDB %s s", $1 }' "$work/export.txt")
 
-| side | wall s, median ($runs runs) | max RSS MB, median | CPU s (user + sys), median | target |
-| --- | --- | --- | --- | --- |
-| \`tierstorage review 1\` (TierStorage, whole process) | $(summary "$work/review.txt" 1) | $(summary "$work/review.txt" 2) | $(summary "$work/review.txt" 3) | < 10 s, < 500 MB |
-| sqlite3 -readonly: aggregates.sql over the catalog | $(summary "$work/sqlite.txt" 1) | $(summary "$work/sqlite.txt" 2) | $(summary "$work/sqlite.txt" 3) | (scale) |
-| DuckDB (node): load events.jsonl.gz + the aggregates | $(summary "$work/duckdb.txt" 1) | $(summary "$work/duckdb.txt" 2) | $(summary "$work/duckdb.txt" 3) | (scale) |
-| (export for DuckDB: \`event list --phase 1 --json \| gzip -1\`, $(($(stat -c %s "$work/events.jsonl.gz") / 1048576)) MB) | $(cut -d' ' -f1 "$work/export.txt") | $(cut -d' ' -f2 "$work/export.txt") | $(cut -d' ' -f3 "$work/export.txt") | |
-| (setup: $sessions × session start, event add --stdin, session complete) | $([[ -n "$reuse" ]] && echo "reused" || printf '%.1f' "$ingest_seconds") | | | |
+$(bench_table_header)
+$duck_row
+$sqlite_row
 
-DuckDB split, load / aggregates: $(sed 's/^duckdb: //' "$work/duckdb-split.txt" | paste -sd';' | sed 's/;/; /g')
+DuckDB split, load / aggregates (last runs): $(tail -n 3 "$work/duckdb-split.txt" | sed 's/^duckdb: //' | paste -sd';' | sed 's/;/; /g')
 $agreement
 TABLE
+goal "review vs DuckDB (wall, median of pairs)" "$duck_ratio" 1.5
+if awk -v m="$review_rss" 'BEGIN { exit !(m <= 500) }'; then echo "goal met: review max RSS ${review_rss} MB <= 500 MB" >&2
+else echo "goal NOT met: review max RSS ${review_rss} MB > 500 MB" >&2; fi
+echo "(review vs sqlite3: ${sqlite_ratio}x)" >&2
 if $keep; then echo "kept: $work"; fi
 $agreed

@@ -34,7 +34,7 @@ for (const other of others) {
   check('latency operations', review.latency.length, latency.size);
   for (const row of review.latency) {
     const sql = latency.get(row.operation) ?? {};
-    for (const [mine, theirs] of [['count', 'count'], ['averageMs', 'average_ms'], ['p50Ms', 'p50_ms'], ['p95Ms', 'p95_ms'], ['p99Ms', 'p99_ms']])
+    for (const [mine, theirs] of [['eventCount', 'count'], ['averageMs', 'average_ms'], ['p50Ms', 'p50_ms'], ['p95Ms', 'p95_ms'], ['p99Ms', 'p99_ms']])
       check(`latency ${row.operation} ${mine}`, row[mine], sql[theirs]);
   }
 
@@ -51,7 +51,7 @@ for (const other of others) {
   check('tools', review.tools.length, tools.size);
   for (const row of review.tools) {
     const sql = tools.get(row.tool) ?? {};
-    check(`tool ${row.tool} count`, row.count, sql.count);
+    check(`tool ${row.tool} count`, row.calls, sql.count);
     check(`tool ${row.tool} average`, row.averageDurationMs, sql.average_ms);
     check(`tool ${row.tool} success rate`, row.successRate, sql.success_rate);
   }
@@ -70,7 +70,7 @@ for (const other of others) {
   check('top errors', review.errors.length, errors.length);
   review.errors.forEach((row, i) => {
     check(`error #${i + 1}`, 0, row.errorType === errors[i]?.error_type ? 0 : 1);
-    check(`error ${row.errorType} count`, row.count, errors[i]?.count);
+    check(`error ${row.errorType} count`, row.occurrences, errors[i]?.count);
   });
 
   const bottlenecks = byKey(of('bottlenecks'), r => `${r.operation}/${r.tool ?? ''}`);
@@ -78,7 +78,7 @@ for (const other of others) {
   check('bottleneck groups', review.bottlenecks.length, bottlenecks.size);
   for (const row of review.bottlenecks) {
     const sql = bottlenecks.get(`${row.operation}/${row.tool ?? ''}`) ?? {};
-    check(`bottleneck ${row.operation}/${row.tool ?? ''} count`, row.count, sql.count);
+    check(`bottleneck ${row.operation}/${row.tool ?? ''} count`, row.eventCount, sql.count);
     check(`bottleneck ${row.operation}/${row.tool ?? ''} average`, row.averageMs, sql.average_ms);
   }
 }

@@ -96,6 +96,93 @@ public sealed partial class CatalogDatabase
         return added;
     }
 
+    /// <summary>What a session's events are now, as session_rollups records what its rollup was folded from: their count,
+    /// largest and summed event_id. Read from ix_events_session_ts alone (event_id is the rowid every index carries).</summary>
+    internal readonly record struct RollupKey(long EventCount, long MaxEventId, long IdSum);
+
+    /// <summary>A stored rollup: the key and price fingerprint it was built with, and its body.</summary>
+    internal sealed record StoredRollup(int Format, RollupKey Key, string Prices, byte[] Body);
+
+    internal static async Task<RollupKey> ReadRollupKeyAsync(SqliteConnection connection, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(MAX(event_id), 0), COALESCE(SUM(event_id), 0) FROM events INDEXED BY ix_events_session_ts WHERE session_id = $s";
+        command.Parameters.AddWithValue("$s", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new RollupKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    internal static async Task<StoredRollup?> ReadRollupAsync(SqliteConnection connection, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT format, event_count, max_event_id, id_sum, prices, body FROM session_rollups WHERE session_id = $s";
+        command.Parameters.AddWithValue("$s", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new StoredRollup(reader.GetInt32(0), new RollupKey(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), reader.GetString(4),
+            (byte[])reader.GetValue(5));
+    }
+
+    /// <summary>Stores a session's rollup, replacing the one it had. Nothing when the session is gone from the catalog.</summary>
+    internal async Task SaveRollupAsync(string sessionId, int format, RollupKey key, string prices, byte[] body, DateTimeOffset builtAt, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO session_rollups (session_id, format, event_count, max_event_id, id_sum, prices, built_at, body)
+            SELECT $s, $format, $count, $max, $sum, $prices, $at, $body WHERE EXISTS (SELECT 1 FROM sessions WHERE session_id = $s)
+            ON CONFLICT (session_id) DO UPDATE SET format = excluded.format, event_count = excluded.event_count, max_event_id = excluded.max_event_id,
+                id_sum = excluded.id_sum, prices = excluded.prices, built_at = excluded.built_at, body = excluded.body
+            """, ("$s", sessionId), ("$format", format), ("$count", key.EventCount), ("$max", key.MaxEventId), ("$sum", key.IdSum),
+            ("$prices", prices), ("$at", builtAt.ToUnixTimeMilliseconds()), ("$body", body));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A digest of what <see cref="ExportPhaseAsync"/> would write for the phase, read without touching its events: every row
+    /// of every exported table but the events (sessions with their event_count, snapshots, objects, runs, ingest state; the
+    /// phases row without reviewed_at, which each review moves; the rollups by key and build time). Appends move a session's
+    /// event_count, and a delete or an update of an event drops its session's rollup (migration 13), which the review builds
+    /// again with a new build time, so the digest moves with the events. Null when the phase has an active session (its
+    /// events move by the minute): the file is then always written.
+    /// </summary>
+    public async Task<string?> PhaseShareDigestAsync(int phase, CancellationToken cancellationToken)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(string text) => hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text + "\u0001"));
+        var tables = new List<string>();
+        await using (var list = Command("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
+        await using (var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) tables.Add(reader.GetString(0));
+        await using (var version = Command("PRAGMA user_version"))
+            Add("v" + Convert.ToString(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var table in tables.Where(t => !CatalogExtract.IsMachineLocal(t) && t != "events"))
+        {
+            var columns = CatalogExtract.Columns(_connection, null, table, "main");
+            var where = table == "phases" && columns.Contains("number") ? " WHERE number = $phase" : CatalogExtract.PhaseFilter(columns, "main") ?? "";
+            var select = string.Join(", ", columns.Where(c => !(table == "phases" && c == "reviewed_at") && !(table == "session_rollups" && c == "body"))
+                .Order(StringComparer.Ordinal).Select(c => $"\"{c}\""));
+            Add("table " + table);
+            await using var command = Command($"SELECT {select} FROM main.\"{table}\"{where} ORDER BY rowid", ("$phase", phase));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    var value = reader.GetValue(i);
+                    Add(value switch
+                    {
+                        DBNull => "n",
+                        byte[] bytes => "b" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)),
+                        IFormattable number => "i" + number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                        _ => "s" + value,
+                    });
+                }
+                if (table == "sessions" && reader["state"] is "Active") return null;
+            }
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
     /// <summary>phase_analytics.db: the phase's share of the catalog (<see cref="CatalogExtract.WritePhase"/>), written to a
     /// temporary file and moved into place.</summary>
     public async Task ExportPhaseAsync(int phase, string target, CancellationToken cancellationToken)

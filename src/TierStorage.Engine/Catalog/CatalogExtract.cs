@@ -19,10 +19,15 @@ public static class CatalogExtract
 
     /// <summary>One phase: rows with a phase column of that phase, rows of its sessions, its phases row.</summary>
     public static void WritePhase(string source, string target, int phase) =>
-        Write(source, target, phase, columns =>
-            columns.Contains("phase") ? " WHERE phase = $phase"
-            : columns.Contains("session_id") ? " WHERE session_id IN (SELECT session_id FROM src.sessions WHERE phase = $phase)"
-            : null, null);
+        Write(source, target, phase, columns => PhaseFilter(columns, "src"), null);
+
+    /// <summary>The rows of a table (given its columns) that are the phase's share ($phase), in schema <paramref name="schema"/>.</summary>
+    internal static string? PhaseFilter(HashSet<string> columns, string schema) =>
+        columns.Contains("phase") ? " WHERE phase = $phase"
+        : columns.Contains("session_id") ? $" WHERE session_id IN (SELECT session_id FROM {schema}.sessions WHERE phase = $phase)"
+        : null;
+
+    internal static bool IsMachineLocal(string table) => MachineLocalTables.Contains(table);
 
     /// <param name="filter">The WHERE clause for a table given its columns; null copies the table whole (phases is always cut to the phase).</param>
     private static void Write(string source, string target, int phase, Func<HashSet<string>, string?> filter, string? sessionId)

@@ -225,6 +225,31 @@ internal static class Migrations
         new(12, "ingest keys across sessions", $"""
             CREATE INDEX ix_events_ingest_key_any ON events({IngestKeySql}, session_id) WHERE {IngestKeyFilterSql};
             """),
+
+        // A phase review reads each session's rollup (Review/SessionRollup: its figures folded once, when it completes)
+        // instead of every event. A rollup stands for the events it was folded from: event_count, max_event_id and
+        // id_sum are those events' count, largest and summed event_id, and prices the price table its costs used; the
+        // review recomputes the first three from the events index and rebuilds any rollup that differs (events appended
+        // after completion, an import, a catalog rebuild) or was priced by another table. Gone with its session, and with
+        // any delete or update of one of its events.
+        new(13, "session rollups", """
+            CREATE TABLE session_rollups (
+                session_id   TEXT PRIMARY KEY NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+                format       INTEGER NOT NULL,
+                event_count  INTEGER NOT NULL CHECK (event_count >= 0),
+                max_event_id INTEGER NOT NULL,
+                id_sum       INTEGER NOT NULL,
+                prices       TEXT NOT NULL,
+                built_at     INTEGER NOT NULL,
+                body         BLOB NOT NULL
+            );
+            -- An insert always changes the key (the count grows); a delete or an update of an event might not (the same
+            -- count and ids again), so either one drops the rollup outright. Appends, the hot path, pay nothing here.
+            CREATE TRIGGER tr_events_delete_rollup AFTER DELETE ON events
+            BEGIN DELETE FROM session_rollups WHERE session_id = OLD.session_id; END;
+            CREATE TRIGGER tr_events_update_rollup AFTER UPDATE ON events
+            BEGIN DELETE FROM session_rollups WHERE session_id IN (OLD.session_id, NEW.session_id); END;
+            """),
     ];
 
     /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",

@@ -23,7 +23,13 @@ internal sealed class DurationColumn
 
     public void AddRange(DurationColumn other)
     {
-        foreach (var value in other.Values) Add(value);
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Count == 0) return;
+        if (Count + other.Count > _items.Length) Array.Resize(ref _items, Math.Max(_items.Length * 2, Count + other.Count));
+        if (!other._sorted || (Count > 0 && other._items[0] < _items[Count - 1])) _sorted = false;
+        Array.Copy(other._items, 0, _items, Count, other.Count);
+        Count += other.Count;
+        Sum += other.Sum;
     }
 
     public ReadOnlySpan<int> Values => _items.AsSpan(0, Count);

@@ -8,10 +8,11 @@ using TierStorage.Engine.Policy;
 namespace TierStorage.Engine.Review;
 
 /// <summary>
-/// Computes a <see cref="PhaseReview"/> from the catalog in one streaming pass over the phase's events (oldest first).
-/// Memory: one <see cref="DurationColumn"/> (4 bytes per timed operation) per operation type and tool, so percentiles
-/// are exact (nearest rank); everything else is per-model, per-agent, per-tool, per-day or per-error-type counters,
-/// plus the errors still waiting for a fix, which a later success on the same file removes.
+/// Computes a <see cref="PhaseReview"/> from the catalog: the merged <see cref="SessionRollup"/> of each of the phase's
+/// sessions, the one stored when it completed when it still stands for the session's events (same count, largest and
+/// summed event_id, same price table), else folded again from the events (and stored, for a session no longer active).
+/// The figures are those of one pass over every event of the phase in time order: percentiles exact (nearest rank, from
+/// every duration), fix rates resolved across sessions. Memory: 4 bytes per timed operation plus per-name counters.
 /// </summary>
 public static class PhaseReviewer
 {
@@ -20,71 +21,179 @@ public static class PhaseReviewer
     private static readonly long[] HistogramBoundsMs = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, long.MaxValue];
 
     private const int TopErrors = 10;
-    private const int MaxFilesPerError = 10;
     private const double BottleneckShare = 0.20;
 
-    public static async Task<PhaseReview> ReviewAsync(CatalogDatabase catalog, TierPolicy policy, int phase, CancellationToken cancellationToken)
+    internal static bool IsKnownType(string type) => KnownTypes.Contains(type);
+
+    /// <summary>What a review read: sessions whose stored rollup stood, and sessions folded again from their events.</summary>
+    internal sealed record RollupUse(int Stored, int Rebuilt);
+
+    public static async Task<PhaseReview> ReviewAsync(CatalogDatabase catalog, TierPolicy policy, int phase, CancellationToken cancellationToken) =>
+        (await ReviewWithUseAsync(catalog, policy, phase, cancellationToken).ConfigureAwait(false)).Review;
+
+    /// <summary><see cref="ReviewAsync"/>, saying which sessions' stored rollups it used (tests check which path ran).</summary>
+    internal static async Task<(PhaseReview Review, RollupUse Use)> ReviewWithUseAsync(CatalogDatabase catalog, TierPolicy policy, int phase, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
+        var prices = Prices(policy);
+        var fingerprint = SessionRollup.PriceFingerprint(prices);
+        await using var connection = await OpenReadAsync(catalog, cancellationToken).ConfigureAwait(false);
+
+        string? phaseName = null;
+        int sessions;
+        long rejectedLines, rejectingSessions;
+        var merged = new SessionRollup();
+        var toSave = new List<(string SessionId, CatalogDatabase.RollupKey Key, byte[] Body)>();
+        int stored = 0, rebuilt = 0;
+        // One read transaction: the rollups, the keys they are checked against and any events folded again are one state.
+        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var members = new List<(string Id, bool Active)>();
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), COALESCE(SUM(rejected_lines), 0), COUNT(*) FILTER (WHERE rejected_lines > 0)
+                    FROM sessions WHERE phase = $p
+                    """;
+                command.Parameters.AddWithValue("$p", phase);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                phaseName = reader.IsDBNull(0) ? null : reader.GetString(0);
+                sessions = reader.GetInt32(1);
+                rejectedLines = reader.GetInt64(2);
+                rejectingSessions = reader.GetInt64(3);
+            }
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT session_id, state FROM sessions WHERE phase = $p ORDER BY started_at, session_id";
+                command.Parameters.AddWithValue("$p", phase);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    members.Add((reader.GetString(0), reader.GetString(1) == nameof(SessionState.Active)));
+            }
+            var intern = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (id, active) in members)
+            {
+                var key = await CatalogDatabase.ReadRollupKeyAsync(connection, id, cancellationToken).ConfigureAwait(false);
+                var saved = await CatalogDatabase.ReadRollupAsync(connection, id, cancellationToken).ConfigureAwait(false);
+                var rollup = saved is not null && saved.Format == SessionRollup.Format && saved.Key == key && saved.Prices == fingerprint
+                    ? SessionRollup.Deserialize(saved.Body, intern) : null;
+                if (rollup is not null) stored++;
+                else
+                {
+                    rebuilt++;
+                    rollup = await FoldSessionAsync(connection, id, prices, cancellationToken).ConfigureAwait(false);
+                    // An active session's rollup would be stale at its next event: it is folded at each review until it completes.
+                    if (!active) toSave.Add((id, key, rollup.Serialize()));
+                }
+                merged.MergeFrom(rollup);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            foreach (var (id, key, body) in toSave)
+                await catalog.SaveRollupAsync(id, SessionRollup.Format, key, fingerprint, body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 8)
+        {
+            // Busy, locked or read-only: the rollups are a cache, and this review has its figures; the next one folds again.
+        }
+
+        merged.ResolveAcrossSessions();
+        var targets = policy.Review.LatencyTargetsMs.Count > 0 ? policy.Review.LatencyTargetsMs : PolicyDefaults.LatencyTargetsMs();
+        return (Build(merged, targets, policy.Review.Budget, phase, phaseName, sessions, rejectedLines, rejectingSessions), new RollupUse(stored, rebuilt));
+    }
+
+    /// <summary>
+    /// Folds one session's events into its rollup and stores it (Complete-Session calls this, so that a review reads the
+    /// rollup instead of the events). Events and key are read in one transaction, so the stored rollup stands for exactly
+    /// the events it was folded from; an event appended later makes it stale, and the review folds the session again.
+    /// </summary>
+    public static async Task RollUpSessionAsync(CatalogDatabase catalog, TierPolicy policy, string sessionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(policy);
+        var prices = Prices(policy);
+        CatalogDatabase.RollupKey key;
+        byte[] body;
+        await using (var connection = await OpenReadAsync(catalog, cancellationToken).ConfigureAwait(false))
+        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            key = await CatalogDatabase.ReadRollupKeyAsync(connection, sessionId, cancellationToken).ConfigureAwait(false);
+            body = (await FoldSessionAsync(connection, sessionId, prices, cancellationToken).ConfigureAwait(false)).Serialize();
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await catalog.SaveRollupAsync(sessionId, SessionRollup.Format, key, SessionRollup.PriceFingerprint(prices), body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static IReadOnlyDictionary<string, ModelPrice> Prices(TierPolicy policy) =>
+        policy.Pricing.Models.Count > 0 ? policy.Pricing.Models : PolicyDefaults.ModelPrices();
+
+    private static async Task<SqliteConnection> OpenReadAsync(CatalogDatabase catalog, CancellationToken cancellationToken)
+    {
         SqliteNative.EnsureInitialized();
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = catalog.Path,
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
         }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        string? phaseName = null;
-        int sessions;
-        long rejectedLines, rejectingSessions;
-        await using (var command = connection.CreateCommand())
+        try
         {
-            command.CommandText = """
-                SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), COALESCE(SUM(rejected_lines), 0), COUNT(*) FILTER (WHERE rejected_lines > 0)
-                FROM sessions WHERE phase = $p
-                """;
-            command.Parameters.AddWithValue("$p", phase);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            phaseName = reader.IsDBNull(0) ? null : reader.GetString(0);
-            sessions = reader.GetInt32(1);
-            rejectedLines = reader.GetInt64(2);
-            rejectingSessions = reader.GetInt64(3);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA busy_timeout = 10000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
         }
-
-        var prices = policy.Pricing.Models.Count > 0 ? policy.Pricing.Models : PolicyDefaults.ModelPrices();
-        var targets = policy.Review.LatencyTargetsMs.Count > 0 ? policy.Review.LatencyTargetsMs : PolicyDefaults.LatencyTargetsMs();
-        var state = new Accumulator(prices, targets, policy.Review.Budget);
-        await using (var command = connection.CreateCommand())
+        catch
         {
-            command.CommandText = """
-                SELECT e.ts, e.type, e.agent, e.tool, e.task, e.duration_ms, e.input_tokens, e.output_tokens,
-                       e.cache_read_tokens, e.cache_write_tokens, e.model, e.success, e.error_type, e.file, e.data
-                FROM events e JOIN sessions s ON s.session_id = e.session_id
-                WHERE s.phase = $p ORDER BY e.ts, e.event_id
-                """;
-            command.Parameters.AddWithValue("$p", phase);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                state.Add(new Row(
-                    reader.GetInt64(0), reader.GetString(1), Text(reader, 2), Text(reader, 3), Text(reader, 4),
-                    reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                    Long(reader, 6), Long(reader, 7), Long(reader, 8), Long(reader, 9), Text(reader, 10),
-                    reader.IsDBNull(11) ? null : reader.GetInt64(11) != 0, Text(reader, 12), Text(reader, 13), Text(reader, 14)));
-            }
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
-        return state.Build(phase, phaseName, sessions, rejectedLines, rejectingSessions);
     }
 
-    private static string? Text(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-    private static long Long(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
+    /// <summary>One session's events, oldest first, straight from ix_events_session_ts (no sort). The data column is only
+    /// read where the cost can depend on it (a 1-hour cache write, or a recorded cost_usd).</summary>
+    private static async Task<SessionRollup> FoldSessionAsync(SqliteConnection connection, string sessionId, IReadOnlyDictionary<string, ModelPrice> prices,
+        CancellationToken cancellationToken)
+    {
+        var builder = new SessionRollup.Builder(prices);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT event_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
+                   cache_read_tokens, cache_write_tokens, model, success, error_type, file,
+                   CASE WHEN (cache_write_tokens > 0 AND instr(data, '1h') > 0) OR instr(data, 'cost_usd') > 0 THEN data END
+            FROM events INDEXED BY ix_events_session_ts WHERE session_id = $s ORDER BY ts, event_id
+            """;
+        command.Parameters.AddWithValue("$s", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var intern = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            builder.Add(new SessionRollup.Row(
+                reader.GetInt64(0), reader.GetInt64(1), Interned(reader, 2, intern)!, Interned(reader, 3, intern), Interned(reader, 4, intern), Interned(reader, 5, intern),
+                reader.IsDBNull(6) ? null : reader.GetInt64(6),
+                Long(reader, 7), Long(reader, 8), Long(reader, 9), Long(reader, 10), Interned(reader, 11, intern),
+                reader.IsDBNull(12) ? null : reader.GetInt64(12) != 0, Interned(reader, 13, intern), Interned(reader, 14, intern),
+                reader.IsDBNull(15) ? null : reader.GetString(15)));
+        }
+        return builder.Finish();
+    }
 
-    internal readonly record struct Row(
-        long Ts, string Type, string? Agent, string? Tool, string? Task, long? DurationMs,
-        long Input, long Output, long CacheRead, long CacheWrite, string? Model, bool? Success, string? ErrorType, string? File, string? Data);
+    /// <summary>The text of a column, one instance per distinct value (names repeat on most rows: the rollup keeps them).</summary>
+    private static string? Interned(SqliteDataReader reader, int i, Dictionary<string, string> intern)
+    {
+        if (reader.IsDBNull(i)) return null;
+        var s = reader.GetString(i);
+        if (intern.TryGetValue(s, out var shared)) return shared;
+        intern[s] = s;
+        return s;
+    }
+
+    private static long Long(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
 
     /// <summary>Finds the price of a model id: exact key first, then the longest key the id starts with
     /// (claude-sonnet-4-5-20250929 → claude-sonnet-4-5).</summary>
@@ -166,30 +275,6 @@ public static class PhaseReviewer
         }
     }
 
-    private sealed class ModelTotals
-    {
-        public long Calls, Input, Output, CacheRead, CacheWrite;
-        public decimal Cost;
-        public bool Priced = true;
-    }
-
-    private sealed class OutcomeTotals
-    {
-        public long Count, Known, Succeeded, Tokens;
-        public readonly DurationColumn Durations = new();
-        /// <summary>For an agent recorded without agent_invocation events: the tasks and outcomes of its other events.</summary>
-        public HashSet<string>? TaskIds;
-        public long EventsKnown, EventsSucceeded;
-    }
-
-    private sealed class ErrorTotals
-    {
-        public long Count, WithFile, Fixed;
-        public readonly SortedSet<string> Files = new(StringComparer.Ordinal);
-    }
-
-    private sealed record PendingError(ErrorTotals Totals, string? Task, string? Tool);
-
     /// <summary>One row per budget the policy sets. The daily budget gives a row per day above it, or, when no day is,
     /// one row for the most expensive day. A figure that cannot be worked out (no tasks, no spending days) has a row with
     /// no actual and no verdict rather than a silent zero.</summary>
@@ -212,330 +297,184 @@ public static class PhaseReviewer
         static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
     }
 
-    private sealed class Accumulator(IReadOnlyDictionary<string, ModelPrice> prices, IReadOnlyDictionary<string, long> targets, BudgetPolicy budget)
+    private static PhaseReview Build(SessionRollup r, IReadOnlyDictionary<string, long> targets, BudgetPolicy budget,
+        int phase, string? phaseName, int sessions, long rejectedLines, long rejectingSessions)
     {
-        private readonly Dictionary<string, ModelTotals> _models = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, ModelPrice?> _prices = new(StringComparer.Ordinal);
-        private readonly Dictionary<(string Type, string? Tool), DurationColumn> _durations = [];
-        private readonly Dictionary<string, OutcomeTotals> _agents = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, OutcomeTotals> _tools = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, ErrorTotals> _errors = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, List<PendingError>> _pendingByFile = new(StringComparer.Ordinal);
-        private readonly SortedDictionary<DateOnly, (long Tokens, decimal Cost)> _daily = [];
-        private readonly HashSet<string> _tasks = new(StringComparer.Ordinal);
-        private readonly SortedSet<string> _unknownTypes = new(StringComparer.Ordinal);
-        private long _events, _known, _succeeded, _skewed, _unknown, _errorCount;
-        private long? _first, _last;
+        var warnings = new List<string>();
+        if (sessions == 0) warnings.Add($"Phase {phase} has no sessions in the catalog: there is nothing to review.");
+        else if (r.Events == 0) warnings.Add($"Phase {phase} has {sessions} session(s) but no events: every figure below is empty, not zero.");
+        if (rejectedLines > 0)
+            warnings.Add($"{rejectedLines:N0} line(s) in the logs or transcripts of {rejectingSessions} session(s) were not valid events (not JSON, or an event without its type or time) and are left out of every figure; the warnings given when they were read name each one.");
+        if (r.Skewed > 0)
+            warnings.Add($"Clock skew: {r.Skewed} event(s) have a negative duration (end before start); they are left out of latency, bottlenecks and averages.");
+        if (r.Unknown > 0)
+            warnings.Add($"{r.Unknown} event(s) have an unknown type ({string.Join(", ", r.UnknownTypes)}); they are counted in totals only.");
+        var unpriced = r.Models.Where(m => !m.Value.Priced).Select(m => m.Key).ToList();
+        if (unpriced.Count > 0)
+            warnings.Add($"No price in the policy for {string.Join(", ", unpriced)}: their tokens are counted but their cost is not.");
 
-        public void Add(Row e)
+        var latency = BuildLatency(r, targets);
+        var all = new DurationColumn();
+        foreach (var column in r.Durations.Values) all.AddRange(column);
+        var histogram = BuildHistogram(all);
+        var (bottlenecks, threshold) = BuildBottlenecks(r, all);
+
+        var tokenRows = r.Models.OrderByDescending(m => m.Value.Cost).ThenBy(m => m.Key, StringComparer.Ordinal)
+            .Select(m => ToCostRow(m.Key, m.Value)).ToList();
+        var total = new ModelCostRow
         {
-            _events++;
-            _first ??= e.Ts;
-            _last = e.Ts;
-            if (!KnownTypes.Contains(e.Type))
-            {
-                _unknown++;
-                if (_unknownTypes.Count < 10) _unknownTypes.Add(e.Type);
-            }
-            if (e.Task is not null) _tasks.Add(e.Task);
-            if (e.Success is { } ok)
-            {
-                _known++;
-                if (ok) _succeeded++;
-            }
-
-            var validDuration = e.DurationMs is >= 0 ? e.DurationMs : null;
-            if (e.DurationMs is < 0) _skewed++;
-            if (validDuration is { } duration && e.Type != "session_start" && e.Type != "session_end")
-            {
-                var key = (e.Type, e.Tool);
-                if (!_durations.TryGetValue(key, out var column)) _durations[key] = column = new DurationColumn();
-                column.Add(duration);
-            }
-
-            var tokens = e.Input + e.Output + e.CacheRead + e.CacheWrite;
-            if (tokens > 0 || e.Type == "llm_call") AddTokens(e, tokens);
-
-            if (e.Agent is not null)
-            {
-                var agent = Get(_agents, e.Agent);
-                agent.Tokens += tokens;
-                if (e.Type == "agent_invocation") Count(agent, e.Success, validDuration);
-                else
-                {
-                    if (e.Task is not null) (agent.TaskIds ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Task);
-                    if (e.Success is { } succeeded)
-                    {
-                        agent.EventsKnown++;
-                        if (succeeded) agent.EventsSucceeded++;
-                    }
-                }
-            }
-            if (e.Type == "tool_call" && e.Tool is not null) Count(Get(_tools, e.Tool), e.Success, validDuration);
-
-            if (e.Type == "error" || e.Success == false) AddError(e);
-            else if (e.Success == true && e.File is not null) ResolvePending(e);
-        }
-
-        private void AddTokens(Row e, long tokens)
-        {
-            var name = e.Model ?? "(no model)";
-            if (!_models.TryGetValue(name, out var totals)) _models[name] = totals = new ModelTotals();
-            totals.Calls++;
-            totals.Input += e.Input;
-            totals.Output += e.Output;
-            totals.CacheRead += e.CacheRead;
-            totals.CacheWrite += e.CacheWrite;
-            decimal cost = 0;
-            if (e.Model is not null && PriceOf(e.Model) is { } price)
-            {
-                cost = Cost(price, e.Input, e.Output, e.CacheRead, e.CacheWrite, CacheWrite1hTokens(e.Data, e.CacheWrite));
-                totals.Cost += cost;
-            }
-            else if (RecordedCostUsd(e.Data) is { } recorded)
-            {
-                // No price in the policy, but the recorder knew one (Claude Code's costUSD): better than leaving it out.
-                cost = recorded;
-                totals.Cost += cost;
-            }
-            else if (tokens > 0)
-            {
-                totals.Priced = false;
-            }
-            var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(e.Ts).UtcDateTime);
-            _daily.TryGetValue(day, out var sum);
-            _daily[day] = (sum.Tokens + tokens, sum.Cost + cost);
-        }
-
-        /// <summary><see cref="FindPrice"/> once per model id, not once per call.</summary>
-        private ModelPrice? PriceOf(string model)
-        {
-            if (!_prices.TryGetValue(model, out var price)) _prices[model] = price = FindPrice(prices, model);
-            return price;
-        }
-
-        private static OutcomeTotals Get(Dictionary<string, OutcomeTotals> map, string key)
-        {
-            if (!map.TryGetValue(key, out var totals)) map[key] = totals = new OutcomeTotals();
-            return totals;
-        }
-
-        private static void Count(OutcomeTotals totals, bool? success, long? duration)
-        {
-            totals.Count++;
-            if (success is { } ok)
-            {
-                totals.Known++;
-                if (ok) totals.Succeeded++;
-            }
-            if (duration is { } d) totals.Durations.Add(d);
-        }
-
-        private void AddError(Row e)
-        {
-            _errorCount++;
-            var type = e.ErrorType ?? (e.Tool is not null ? $"{e.Tool} failed" : "unspecified");
-            if (!_errors.TryGetValue(type, out var totals)) _errors[type] = totals = new ErrorTotals();
-            totals.Count++;
-            if (e.File is null) return;
-            totals.WithFile++;
-            if (totals.Files.Count < MaxFilesPerError) totals.Files.Add(e.File);
-            if (e.Task is null && e.Tool is null) return;
-            if (!_pendingByFile.TryGetValue(e.File, out var pending)) _pendingByFile[e.File] = pending = [];
-            pending.Add(new PendingError(totals, e.Task, e.Tool));
-        }
-
-        private void ResolvePending(Row e)
-        {
-            if (!_pendingByFile.TryGetValue(e.File!, out var pending)) return;
-            // A plain loop: a lambda here would capture e and allocate on every successful event with a file.
-            var kept = 0;
-            for (var i = 0; i < pending.Count; i++)
-            {
-                var p = pending[i];
-                if ((p.Task is not null && p.Task == e.Task) || (p.Tool is not null && p.Tool == e.Tool)) p.Totals.Fixed++;
-                else pending[kept++] = p;
-            }
-            pending.RemoveRange(kept, pending.Count - kept);
-            if (pending.Count == 0) _pendingByFile.Remove(e.File!);
-        }
-
-        public PhaseReview Build(int phase, string? phaseName, int sessions, long rejectedLines, long rejectingSessions)
-        {
-            var warnings = new List<string>();
-            if (sessions == 0) warnings.Add($"Phase {phase} has no sessions in the catalog: there is nothing to review.");
-            else if (_events == 0) warnings.Add($"Phase {phase} has {sessions} session(s) but no events: every figure below is empty, not zero.");
-            if (rejectedLines > 0)
-                warnings.Add($"{rejectedLines:N0} line(s) in the logs or transcripts of {rejectingSessions} session(s) were not valid events (not JSON, or an event without its type or time) and are left out of every figure; the warnings given when they were read name each one.");
-            if (_skewed > 0)
-                warnings.Add($"Clock skew: {_skewed} event(s) have a negative duration (end before start); they are left out of latency, bottlenecks and averages.");
-            if (_unknown > 0)
-                warnings.Add($"{_unknown} event(s) have an unknown type ({string.Join(", ", _unknownTypes)}); they are counted in totals only.");
-            var unpriced = _models.Where(m => !m.Value.Priced).Select(m => m.Key).ToList();
-            if (unpriced.Count > 0)
-                warnings.Add($"No price in the policy for {string.Join(", ", unpriced)}: their tokens are counted but their cost is not.");
-
-            var latency = BuildLatency();
-            var all = new DurationColumn();
-            foreach (var column in _durations.Values) all.AddRange(column);
-            var histogram = BuildHistogram(all);
-            var (bottlenecks, threshold) = BuildBottlenecks(all);
-
-            var tokenRows = _models.OrderByDescending(m => m.Value.Cost).ThenBy(m => m.Key, StringComparer.Ordinal)
-                .Select(m => ToCostRow(m.Key, m.Value)).ToList();
-            var total = new ModelCostRow
-            {
-                Model = "Total",
-                Calls = tokenRows.Sum(r => r.Calls),
-                InputTokens = tokenRows.Sum(r => r.InputTokens),
-                OutputTokens = tokenRows.Sum(r => r.OutputTokens),
-                CacheWriteTokens = tokenRows.Sum(r => r.CacheWriteTokens),
-                CacheReadTokens = tokenRows.Sum(r => r.CacheReadTokens),
-                CostUsd = tokenRows.Sum(r => r.CostUsd),
-                Priced = unpriced.Count == 0,
-            };
-
-            var agents = _agents.Select(a => AgentRowOf(a.Key, a.Value)).OrderByDescending(a => a.Tasks).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
-            var tools = _tools.OrderByDescending(t => t.Value.Count).ThenBy(t => t.Key, StringComparer.Ordinal).Select(t => new ToolRow
-            {
-                Tool = t.Key,
-                Calls = t.Value.Count,
-                AverageDurationMs = t.Value.Durations.Count == 0 ? null : t.Value.Durations.Average,
-                SuccessRate = t.Value.Known == 0 ? null : (double)t.Value.Succeeded / t.Value.Known,
-            }).ToList();
-            var errors = _errors.OrderByDescending(e => e.Value.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(TopErrors).Select(e => new ErrorRow
-            {
-                ErrorType = e.Key,
-                Occurrences = e.Value.Count,
-                Files = e.Value.Files.ToList(),
-                FixSuccessRate = e.Value.WithFile == 0 ? null : (double)e.Value.Fixed / e.Value.WithFile,
-            }).ToList();
-
-            var costPerTask = _tasks.Count == 0 ? null : (decimal?)Math.Round(total.CostUsd / _tasks.Count, 6);
-            var daily = _daily.Select(d => new DailyUsageRow { Day = d.Key, Tokens = d.Value.Tokens, CostUsd = d.Value.Cost }).ToList();
-            var review = new PhaseReview
-            {
-                Phase = phase,
-                PhaseName = phaseName,
-                Sessions = sessions,
-                EventCount = _events,
-                FirstEventAt = _first is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
-                LastEventAt = _last is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
-                Latency = latency,
-                LatencyHistogram = histogram,
-                Tokens = tokenRows,
-                Total = total,
-                TaskCount = _tasks.Count,
-                CostPerTask = costPerTask,
-                Daily = daily,
-                Agents = agents,
-                Errors = errors,
-                ErrorCount = _errorCount,
-                Bottlenecks = bottlenecks,
-                BottleneckThresholdMs = threshold,
-                Tools = tools,
-                SuccessRate = _known == 0 ? null : (double)_succeeded / _known,
-                SkewedEvents = _skewed,
-                UnknownTypeEvents = _unknown,
-                RejectedLines = rejectedLines,
-                Warnings = warnings,
-                Budget = CheckBudget(budget, total.CostUsd, costPerTask, daily),
-            };
-            return review with
-            {
-                Recommendations = ReviewNarrative.Recommend(review),
-                ExecutiveSummary = ReviewNarrative.Summarize(review),
-            };
-        }
-
-        /// <summary>An agent's tasks are its agent_invocation events. An agent recorded only through its other events (tool and
-        /// model calls carrying its name, as hooks and transcripts record the main agent) is measured by those instead: the
-        /// distinct tasks they name and their outcomes; its duration stays unknown.</summary>
-        private static AgentRow AgentRowOf(string name, OutcomeTotals a)
-        {
-            var invoked = a.Count > 0;
-            var tasks = invoked ? a.Count : a.TaskIds?.Count ?? 0;
-            var (known, succeeded) = invoked ? (a.Known, a.Succeeded) : (a.EventsKnown, a.EventsSucceeded);
-            return new AgentRow
-            {
-                Agent = name,
-                Tasks = tasks,
-                AverageDurationMs = a.Durations.Count == 0 ? null : a.Durations.Average,
-                SuccessRate = known == 0 ? null : (double)succeeded / known,
-                Tokens = a.Tokens,
-                TokensPerTask = tasks == 0 ? null : (double)a.Tokens / tasks,
-            };
-        }
-
-        private ModelCostRow ToCostRow(string model, ModelTotals t) => new()
-        {
-            Model = model,
-            Calls = t.Calls,
-            InputTokens = t.Input,
-            OutputTokens = t.Output,
-            CacheWriteTokens = t.CacheWrite,
-            CacheReadTokens = t.CacheRead,
-            CostUsd = t.Cost,
-            Priced = t.Priced,
+            Model = "Total",
+            Calls = tokenRows.Sum(t => t.Calls),
+            InputTokens = tokenRows.Sum(t => t.InputTokens),
+            OutputTokens = tokenRows.Sum(t => t.OutputTokens),
+            CacheWriteTokens = tokenRows.Sum(t => t.CacheWriteTokens),
+            CacheReadTokens = tokenRows.Sum(t => t.CacheReadTokens),
+            CostUsd = tokenRows.Sum(t => t.CostUsd),
+            Priced = unpriced.Count == 0,
         };
 
-        private List<LatencyRow> BuildLatency()
+        var agents = r.Agents.Select(a => AgentRowOf(a.Key, a.Value)).OrderByDescending(a => a.Tasks).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
+        var tools = r.Tools.OrderByDescending(t => t.Value.Count).ThenBy(t => t.Key, StringComparer.Ordinal).Select(t => new ToolRow
         {
-            var rows = new List<LatencyRow>();
-            foreach (var type in _durations.Keys.Select(k => k.Type).Distinct().OrderBy(t => t, StringComparer.Ordinal))
-            {
-                var column = new DurationColumn();
-                foreach (var pair in _durations.Where(p => p.Key.Type == type)) column.AddRange(pair.Value);
-                long? target = targets.TryGetValue(type, out var t) ? t : null;
-                var p95 = column.Percentile(95);
-                rows.Add(new LatencyRow
-                {
-                    Operation = type,
-                    EventCount = column.Count,
-                    AverageMs = column.Average,
-                    P50Ms = column.Percentile(50),
-                    P95Ms = p95,
-                    P99Ms = column.Percentile(99),
-                    TargetMs = target,
-                    Met = target is null ? null : p95 <= target,
-                });
-            }
-            return rows;
-        }
+            Tool = t.Key,
+            Calls = t.Value.Count,
+            AverageDurationMs = t.Value.DurationCount == 0 ? null : (double)t.Value.DurationSum / t.Value.DurationCount,
+            SuccessRate = t.Value.Known == 0 ? null : (double)t.Value.Succeeded / t.Value.Known,
+        }).ToList();
+        var errors = r.Errors.OrderByDescending(e => e.Value.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(TopErrors).Select(e => new ErrorRow
+        {
+            ErrorType = e.Key,
+            Occurrences = e.Value.Count,
+            // The files with the most of these errors (ties by name), listed by name.
+            Files = e.Value.Files.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Take(SessionRollup.MaxFilesPerError)
+                .Select(f => f.Key).Order(StringComparer.Ordinal).ToList(),
+            FixSuccessRate = e.Value.WithFile == 0 ? null : (double)e.Value.Fixed / e.Value.WithFile,
+        }).ToList();
 
-        private static List<LatencyBucket> BuildHistogram(DurationColumn all)
+        var costPerTask = r.Tasks.Count == 0 ? null : (decimal?)Math.Round(total.CostUsd / r.Tasks.Count, 6);
+        var daily = r.Daily.Select(d => new DailyUsageRow { Day = d.Key, Tokens = d.Value.Tokens, CostUsd = d.Value.Cost }).ToList();
+        var review = new PhaseReview
         {
-            var counts = new long[HistogramBoundsMs.Length];
-            foreach (var value in all.Values)
-            {
-                var i = 0;
-                while (value > HistogramBoundsMs[i]) i++;
-                counts[i]++;
-            }
-            return HistogramBoundsMs.Select((bound, i) => new LatencyBucket(bound, counts[i])).ToList();
-        }
+            Phase = phase,
+            PhaseName = phaseName,
+            Sessions = sessions,
+            EventCount = r.Events,
+            FirstEventAt = r.First is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+            LastEventAt = r.Last is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
+            Latency = latency,
+            LatencyHistogram = histogram,
+            Tokens = tokenRows,
+            Total = total,
+            TaskCount = r.Tasks.Count,
+            CostPerTask = costPerTask,
+            Daily = daily,
+            Agents = agents,
+            Errors = errors,
+            ErrorCount = r.ErrorCount,
+            Bottlenecks = bottlenecks,
+            BottleneckThresholdMs = threshold,
+            Tools = tools,
+            SuccessRate = r.Known == 0 ? null : (double)r.Succeeded / r.Known,
+            SkewedEvents = r.Skewed,
+            UnknownTypeEvents = r.Unknown,
+            RejectedLines = rejectedLines,
+            Warnings = warnings,
+            Budget = CheckBudget(budget, total.CostUsd, costPerTask, daily),
+        };
+        return review with
+        {
+            Recommendations = ReviewNarrative.Recommend(review),
+            ExecutiveSummary = ReviewNarrative.Summarize(review),
+        };
+    }
 
-        /// <summary>The slowest 20%: k = ceil(0.2·n) operations; the threshold is the k-th largest duration, and every
-        /// operation at or above it counts (ties at the threshold may add a few).</summary>
-        private (List<BottleneckRow> Rows, long? Threshold) BuildBottlenecks(DurationColumn all)
+    /// <summary>An agent's tasks are its agent_invocation events. An agent recorded only through its other events (tool and
+    /// model calls carrying its name, as hooks and transcripts record the main agent) is measured by those instead: the
+    /// distinct tasks they name and their outcomes; its duration stays unknown.</summary>
+    private static AgentRow AgentRowOf(string name, SessionRollup.AgentTotals a)
+    {
+        var invoked = a.Count > 0;
+        var tasks = invoked ? a.Count : a.TaskIds.Count;
+        var (known, succeeded) = invoked ? (a.Known, a.Succeeded) : (a.EventsKnown, a.EventsSucceeded);
+        return new AgentRow
         {
-            if (all.Count == 0) return ([], null);
-            all.Sort();
-            var k = (int)Math.Ceiling(BottleneckShare * all.Count);
-            long threshold = all.Values[all.Count - k];
-            var rows = new List<BottleneckRow>();
-            foreach (var pair in _durations)
+            Agent = name,
+            Tasks = tasks,
+            AverageDurationMs = a.DurationCount == 0 ? null : (double)a.DurationSum / a.DurationCount,
+            SuccessRate = known == 0 ? null : (double)succeeded / known,
+            Tokens = a.Tokens,
+            TokensPerTask = tasks == 0 ? null : (double)a.Tokens / tasks,
+        };
+    }
+
+    private static ModelCostRow ToCostRow(string model, SessionRollup.ModelTotals t) => new()
+    {
+        Model = model,
+        Calls = t.Calls,
+        InputTokens = t.Input,
+        OutputTokens = t.Output,
+        CacheWriteTokens = t.CacheWrite,
+        CacheReadTokens = t.CacheRead,
+        CostUsd = t.Cost,
+        Priced = t.Priced,
+    };
+
+    private static List<LatencyRow> BuildLatency(SessionRollup r, IReadOnlyDictionary<string, long> targets)
+    {
+        var rows = new List<LatencyRow>();
+        foreach (var type in r.Durations.Keys.Select(k => k.Type).Distinct().OrderBy(t => t, StringComparer.Ordinal))
+        {
+            var column = new DurationColumn();
+            foreach (var pair in r.Durations.Where(p => p.Key.Type == type)) column.AddRange(pair.Value);
+            long? target = targets.TryGetValue(type, out var t) ? t : null;
+            var p95 = column.Percentile(95);
+            rows.Add(new LatencyRow
             {
-                var slow = new DurationColumn();
-                foreach (var value in pair.Value.Values) if (value >= threshold) slow.Add(value);
-                if (slow.Count == 0) continue;
-                rows.Add(new BottleneckRow { Operation = pair.Key.Type, Tool = pair.Key.Tool, EventCount = slow.Count, AverageMs = slow.Average, P95Ms = slow.Percentile(95) });
-            }
-            rows.Sort((a, b) => b.EventCount * b.AverageMs != a.EventCount * a.AverageMs
-                ? (b.EventCount * b.AverageMs).CompareTo(a.EventCount * a.AverageMs)
-                : string.CompareOrdinal(a.Operation + a.Tool, b.Operation + b.Tool));
-            return (rows, threshold);
+                Operation = type,
+                EventCount = column.Count,
+                AverageMs = column.Average,
+                P50Ms = column.Percentile(50),
+                P95Ms = p95,
+                P99Ms = column.Percentile(99),
+                TargetMs = target,
+                Met = target is null ? null : p95 <= target,
+            });
         }
+        return rows;
+    }
+
+    private static List<LatencyBucket> BuildHistogram(DurationColumn all)
+    {
+        var counts = new long[HistogramBoundsMs.Length];
+        foreach (var value in all.Values)
+        {
+            var i = 0;
+            while (value > HistogramBoundsMs[i]) i++;
+            counts[i]++;
+        }
+        return HistogramBoundsMs.Select((bound, i) => new LatencyBucket(bound, counts[i])).ToList();
+    }
+
+    /// <summary>The slowest 20%: k = ceil(0.2·n) operations; the threshold is the k-th largest duration, and every
+    /// operation at or above it counts (ties at the threshold may add a few).</summary>
+    private static (List<BottleneckRow> Rows, long? Threshold) BuildBottlenecks(SessionRollup r, DurationColumn all)
+    {
+        if (all.Count == 0) return ([], null);
+        all.Sort();
+        var k = (int)Math.Ceiling(BottleneckShare * all.Count);
+        long threshold = all.Values[all.Count - k];
+        var rows = new List<BottleneckRow>();
+        foreach (var pair in r.Durations)
+        {
+            var slow = new DurationColumn();
+            foreach (var value in pair.Value.Values) if (value >= threshold) slow.Add(value);
+            if (slow.Count == 0) continue;
+            rows.Add(new BottleneckRow { Operation = pair.Key.Type, Tool = pair.Key.Tool, EventCount = slow.Count, AverageMs = slow.Average, P95Ms = slow.Percentile(95) });
+        }
+        rows.Sort((a, b) => b.EventCount * b.AverageMs != a.EventCount * a.AverageMs
+            ? (b.EventCount * b.AverageMs).CompareTo(a.EventCount * a.AverageMs)
+            : string.CompareOrdinal(a.Operation + a.Tool, b.Operation + b.Tool));
+        return (rows, threshold);
     }
 
     internal static string Format(double value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -73,11 +73,21 @@ public sealed partial class TierWorkspace
         if (notes.Count > 0) review = review with { Warnings = [.. notes, .. review.Warnings] };
         var folder = BackupLayout.PhaseFolder(phase, await _catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false));
         var directory = Path.Combine(Root, "reviews", folder);
+        AnalyticsState? analyticsState = null;
         review = await IoErrors.GuardAsync("writing the review into", directory, async () =>
         {
             var written = await PhaseReportWriter.WriteAsync(review, directory, cancellationToken).ConfigureAwait(false);
             var analytics = Path.Combine(directory, PhaseAnalyticsFile);
-            await _catalog.ExportPhaseAsync(phase, analytics, cancellationToken).ConfigureAwait(false);
+            // phase_analytics.db is the phase's whole share of the catalog (every event: hundreds of MB for a large phase): written
+            // again only when that share changed since it was written, as its digest says.
+            var digest = await _catalog.PhaseShareDigestAsync(phase, cancellationToken).ConfigureAwait(false);
+            analyticsState = AnalyticsState.Read(directory);
+            if (digest is null || analyticsState is null || !analyticsState.Describes(analytics, digest))
+            {
+                await _catalog.ExportPhaseAsync(phase, analytics, cancellationToken).ConfigureAwait(false);
+                analyticsState = digest is null ? null : AnalyticsState.Of(analytics, digest);
+                await AnalyticsState.WriteAsync(directory, analyticsState, cancellationToken).ConfigureAwait(false);
+            }
             return written with { ReportPaths = [.. written.ReportPaths, analytics] };
         }).ConfigureAwait(false);
         if (Policy.GetTier(TierLevel.Backup) is { } backup)
@@ -87,8 +97,19 @@ public sealed partial class TierWorkspace
                 await using var store = await OpenStoreAsync(backup, cancellationToken).ConfigureAwait(false);
                 foreach (var path in review.ReportPaths)
                 {
-                    await using var content = File.OpenRead(path);
-                    await store.PutAsync($"{folder}/{Path.GetFileName(path)}", content, new PutOptions(), cancellationToken).ConfigureAwait(false);
+                    var key = $"{folder}/{Path.GetFileName(path)}";
+                    var isAnalytics = Path.GetFileName(path) == PhaseAnalyticsFile;
+                    // The same phase_analytics.db already copied to this tier, and still there at its size: not sent again.
+                    if (isAnalytics && analyticsState is { } sent && sent.UploadedTo == backup.Name
+                        && (await store.StatAsync(key, cancellationToken).ConfigureAwait(false))?.Size == sent.Size)
+                        continue;
+                    await using (var content = File.OpenRead(path))
+                        await store.PutAsync(key, content, new PutOptions(), cancellationToken).ConfigureAwait(false);
+                    if (isAnalytics && analyticsState is not null)
+                    {
+                        analyticsState = analyticsState with { UploadedTo = backup.Name };
+                        await AnalyticsState.WriteAsync(directory, analyticsState, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             catch (TierStorageException ex) when (CannotCopyToTierNow(ex))
@@ -98,6 +119,53 @@ public sealed partial class TierWorkspace
         }
         if (review.EventCount > 0 && unreadable == 0 && (missing.Count == 0 || stored is not null)) await _catalog.MarkReviewedAsync(phase, Now, cancellationToken).ConfigureAwait(false);
         return review;
+    }
+
+    /// <summary>
+    /// What the review last wrote as phase_analytics.db (reviews/Phase_n/.phase_analytics.state, beside it): the digest of the
+    /// catalog's share it holds (<see cref="CatalogDatabase.PhaseShareDigestAsync"/>), the file's size and write time then (a
+    /// file changed or replaced since is written again), and the backup tier it was copied to whole.
+    /// </summary>
+    private sealed record AnalyticsState(string Digest, long Size, long WriteTicks, string? UploadedTo)
+    {
+        private const string FileName = ".phase_analytics.state";
+
+        public bool Describes(string path, string digest) =>
+            Digest == digest && new FileInfo(path) is { Exists: true } file && file.Length == Size && file.LastWriteTimeUtc.Ticks == WriteTicks;
+
+        public static AnalyticsState Of(string path, string digest)
+        {
+            var file = new FileInfo(path);
+            return new AnalyticsState(digest, file.Length, file.LastWriteTimeUtc.Ticks, null);
+        }
+
+        /// <summary>Null when there is none or it does not parse (the file is then written again).</summary>
+        public static AnalyticsState? Read(string directory)
+        {
+            try
+            {
+                var lines = File.ReadAllLines(Path.Combine(directory, FileName));
+                if (lines.Length < 3 || lines[0].Length != 64) return null;
+                return new AnalyticsState(lines[0], long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture),
+                    long.Parse(lines[2], System.Globalization.CultureInfo.InvariantCulture), lines.Length > 3 && lines[3].Length > 0 ? lines[3] : null);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Writes the state, or removes it (null: the file is written again by the next review).</summary>
+        public static Task WriteAsync(string directory, AnalyticsState? state, CancellationToken cancellationToken)
+        {
+            var path = Path.Combine(directory, FileName);
+            if (state is null)
+            {
+                AtomicFile.TryDelete(path);
+                return Task.CompletedTask;
+            }
+            return AtomicFile.WriteAllTextAsync(path, System.FormattableString.Invariant($"{state.Digest}\n{state.Size}\n{state.WriteTicks}\n{state.UploadedTo}\n"), overwrite: true, cancellationToken);
+        }
     }
 
     /// <summary>A tier that cannot be reached or used now: the review still comes out, with a warning.</summary>

@@ -394,6 +394,16 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         await IoErrors.GuardAsync("writing", completed.HandoffPath!,
             () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, _redaction.Document(HandoffWriter.Render(completed, summary), $"The handoff note of session '{completed.SessionId}'", Warn), overwrite: true, cancellationToken)).ConfigureAwait(false);
         await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);
+        // The session's figures folded once, so that a phase review reads them instead of its events (issue 12). Only a cache:
+        // the review folds a session again when its rollup is missing or no longer stands for its events.
+        try
+        {
+            await Review.PhaseReviewer.RollUpSessionAsync(_catalog, Policy, record.SessionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            Warn($"Session '{record.SessionId}' is completed, but its review rollup was not stored ({ex.Message}): the phase review will read its events instead.");
+        }
     }
 
     public async IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -169,6 +169,54 @@ public sealed class PhaseReviewSourcesTests
     }
 
     [Fact]
+    public async Task Phase_analytics_db_is_written_and_copied_again_only_when_the_phase_s_share_of_the_catalog_changed()
+    {
+        await using var bed = await BedAsync();
+        var ws = await bed.Test.OpenAsync();
+        await ws.StartPhaseAsync(1, "setup", None);
+        var one = await SessionAsync(bed.Test, ws, 1, 3);
+        var catalog = bed.Test.Layout.CatalogPath;
+        Assert.Equal(1, Scalar(catalog, $"SELECT COUNT(*) FROM session_rollups WHERE session_id = '{one}'"));
+
+        var first = await ws.ReviewPhaseAsync(1, None);
+        var local = Assert.Single(first.ReportPaths, p => Path.GetFileName(p) == TierWorkspace.PhaseAnalyticsFile);
+        var copy = Path.Combine(bed.BackupRoot, "Phase_1_setup", TierWorkspace.PhaseAnalyticsFile);
+        var (localWritten, copyWritten) = (File.GetLastWriteTimeUtc(local), File.GetLastWriteTimeUtc(copy));
+        await Task.Delay(50);
+
+        // Unchanged phase: neither the file nor its copy on the tier is written again.
+        var second = await ws.ReviewPhaseAsync(1, None);
+        Assert.Equal(first.EventCount, second.EventCount);
+        Assert.Equal(localWritten, File.GetLastWriteTimeUtc(local));
+        Assert.Equal(copyWritten, File.GetLastWriteTimeUtc(copy));
+
+        // The copy gone from the tier: sent again, the local file kept.
+        File.Delete(copy);
+        await ws.ReviewPhaseAsync(1, None);
+        Assert.True(File.Exists(copy));
+        Assert.Equal(localWritten, File.GetLastWriteTimeUtc(local));
+
+        // An event added behind the workspace's back (no event_count update): the review folds the session again, and the
+        // rollup's new build time moves the digest, so the file is written again with the event.
+        using (var raw = new SqliteConnection($"Data Source={catalog};Pooling=False"))
+        {
+            raw.Open();
+            using var insert = raw.CreateCommand();
+            insert.CommandText = $"INSERT INTO events(session_id, ts, type, duration_ms) VALUES ('{one}', {bed.Test.Time.Now.ToUnixTimeMilliseconds()}, 'tool_call', 5)";
+            insert.ExecuteNonQuery();
+        }
+        var third = await ws.ReviewPhaseAsync(1, None);
+        Assert.Equal(first.EventCount + 1, third.EventCount);
+        Assert.Equal(third.EventCount, Scalar(local, "SELECT COUNT(*) FROM events"));
+        Assert.Equal(third.EventCount, Scalar(copy, "SELECT COUNT(*) FROM events"));
+
+        // A file changed since it was written (size or time): written again.
+        File.AppendAllText(local, "x");
+        await ws.ReviewPhaseAsync(1, None);
+        Assert.Equal(third.EventCount, Scalar(local, "SELECT COUNT(*) FROM events"));
+    }
+
+    [Fact]
     public async Task After_the_catalog_is_rebuilt_from_the_backup_tier_the_review_reads_the_events_from_the_backups_and_a_later_restore_indexes_nothing_twice()
     {
         var (bed, ws, ids, original) = await BackedUpPhaseAsync();
