@@ -56,7 +56,12 @@ internal static class ArchiveBench
                 var tarSyncCommand = tarCommand + $" && sync '{Path.Combine(upload, "Phase_1.tar.gz")}'";
                 void Clear()
                 {
-                    if (Directory.Exists(Path.Combine(root, "archive"))) Directory.Delete(Path.Combine(root, "archive"), true);
+                    // The workspace's namespace folder stays: a folder tier whose folder held data and is gone is reported
+                    // unreachable (a disk not connected), not created again. Its contents go.
+                    if (Directory.Exists(Path.Combine(root, "archive")))
+                        foreach (var entry in Directory.EnumerateFileSystemEntries(Path.Combine(root, "archive")).SelectMany(Directory.EnumerateFileSystemEntries))
+                            if (Directory.Exists(entry)) Directory.Delete(entry, true);
+                            else File.Delete(entry);
                     File.Delete(tarOut);
                     File.Delete(Path.Combine(upload, "Phase_1.tar.gz"));
                 }
