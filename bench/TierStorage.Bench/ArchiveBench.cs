@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Tiers.Folder;
 using TierStorage.Engine.Workspace;
 
 /// <summary>
@@ -40,7 +41,10 @@ internal static class ArchiveBench
             {
                 var logBytes = 0L;
                 for (var s = 0; s < sessions; s++) logBytes += await CompletedSessionAsync(ws, clock, logKb * 1024L, seed: s + 1);
-                var phaseFolder = Path.Combine(root, "backup", "Phase_1");
+                // The tier keeps each workspace's objects under its own namespace folder (invariant 7): backup/<namespace>/Phase_1.
+                var phaseFolder = Directory.EnumerateDirectories(Path.Combine(root, "backup"), "Phase_1", SearchOption.AllDirectories)
+                    .Single(d => !d.Contains(Path.DirectorySeparatorChar + FolderObjectStore.MetadataDirectoryName + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+                var phaseParent = Path.GetDirectoryName(phaseFolder)!;
                 var files = Directory.EnumerateFiles(phaseFolder, "*", SearchOption.AllDirectories).ToList();
                 var inputBytes = files.Sum(f => new FileInfo(f).Length);
 
@@ -48,11 +52,16 @@ internal static class ArchiveBench
                 var upload = Path.Combine(root, "upload");
                 Directory.CreateDirectory(Path.GetDirectoryName(tarOut)!);
                 Directory.CreateDirectory(upload);
-                var tarCommand = $"tar czf '{tarOut}' -C '{Path.Combine(root, "backup")}' Phase_1 && cp '{tarOut}' '{upload}/'";
+                var tarCommand = $"tar czf '{tarOut}' -C '{phaseParent}' Phase_1 && cp '{tarOut}' '{upload}/'";
                 var tarSyncCommand = tarCommand + $" && sync '{Path.Combine(upload, "Phase_1.tar.gz")}'";
                 void Clear()
                 {
-                    if (Directory.Exists(Path.Combine(root, "archive"))) Directory.Delete(Path.Combine(root, "archive"), true);
+                    // The workspace's namespace folder stays: a folder tier whose folder held data and is gone is reported
+                    // unreachable (a disk not connected), not created again. Its contents go.
+                    if (Directory.Exists(Path.Combine(root, "archive")))
+                        foreach (var entry in Directory.EnumerateFileSystemEntries(Path.Combine(root, "archive")).SelectMany(Directory.EnumerateFileSystemEntries))
+                            if (Directory.Exists(entry)) Directory.Delete(entry, true);
+                            else File.Delete(entry);
                     File.Delete(tarOut);
                     File.Delete(Path.Combine(upload, "Phase_1.tar.gz"));
                 }

@@ -12,15 +12,19 @@ public sealed partial class BackupOperations
     /// no such file. ErrorIds.ChecksumMismatch when the tier's copy is damaged (nothing of it is kept), ErrorIds.InvalidManifest
     /// when the manifest is malformed or describes another session.
     /// </summary>
-    public async Task<(string Path, PackagedFile File)?> FetchBackupFileAsync(string sessionId, string fileName, string directory, IProgress<BackupProgress>? progress,
-        CancellationToken cancellationToken)
+    public Task<(string Path, PackagedFile File)?> FetchBackupFileAsync(string sessionId, string fileName, string directory, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken) =>
+        FetchBackupFileAsync(sessionId, manifest => manifest.Find(fileName), directory, progress, cancellationToken);
+
+    private async Task<(string Path, PackagedFile File)?> FetchBackupFileAsync(string sessionId, Func<SessionManifest, PackagedFile?> pick, string directory,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var located = await LocateBackupAsync(sessionId, null, cancellationToken).ConfigureAwait(false);
         if (located is not { } found || found.Tier.Level == TierLevel.Archive) return null;
         var (tier, manifestKey) = found;
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var manifest = await ReadSessionManifestAsync(store, tier, manifestKey, sessionId, cancellationToken).ConfigureAwait(false);
-        if (manifest.Find(fileName) is not { } file) return null;
+        if (pick(manifest) is not { } file) return null;
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, sessionId + "_" + file.Name);
         await DownloadVerifiedAsync(store, manifestKey[..^SessionManifest.FileName.Length] + file.Name, file, path, bytes =>
@@ -65,10 +69,13 @@ public sealed partial class BackupOperations
     {
         try
         {
-            if (await FetchBackupFileAsync(session.SessionId, SessionPackager.AnalyticsFileName, directory, progress, cancellationToken).ConfigureAwait(false) is not { } analytics)
+            if (await FetchBackupFileAsync(session.SessionId, SessionPackager.FindAnalytics, directory, progress, cancellationToken).ConfigureAwait(false) is not { } analytics)
                 return false;
-            await Catalog.ImportSessionEventsAsync(analytics.Path, session.SessionId, cancellationToken).ConfigureAwait(false);
-            File.Delete(analytics.Path);
+            var plainAnalytics = Path.Combine(directory, session.SessionId + "_" + SessionPackager.AnalyticsFileName);
+            if (analytics.Path != plainAnalytics)
+                await SessionPackager.UnpackAnalyticsAsync(analytics.Path, analytics.File, plainAnalytics, overwrite: true, cancellationToken).ConfigureAwait(false);
+            await Catalog.ImportSessionEventsAsync(plainAnalytics, session.SessionId, cancellationToken).ConfigureAwait(false);
+            File.Delete(plainAnalytics);
             return true;
         }
         catch (TierStorageException ex) when (ex.Kind == TierErrorKind.InvalidData)

@@ -79,17 +79,30 @@ public sealed partial class BackupOperations
                     foreach (var (session, stored) in members)
                     {
                         var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
+                        var expected = new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! };
                         var piece = Path.Combine(staging, "piece");
                         await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
                             await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
-                        await PackageVerifier.VerifyFileAsync(piece, new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! }, cancellationToken).ConfigureAwait(false);
                         // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
-                        // so the review stored in the manifest below covers every session.
-                        if (name == SessionPackager.AnalyticsFileName && session.EventCount == 0)
-                            await Catalog.ImportSessionEventsAsync(piece, session.SessionId, cancellationToken).ConfigureAwait(false);
+                        // so the review stored in the manifest below covers every session. Verified first: it is read before the tar.
+                        if (name is SessionPackager.AnalyticsFileName or SessionPackager.CompressedAnalyticsFileName && session.EventCount == 0)
+                        {
+                            await PackageVerifier.VerifyFileAsync(piece, expected, cancellationToken).ConfigureAwait(false);
+                            await ImportArchivedAnalyticsAsync(piece, name, session, staging, cancellationToken).ConfigureAwait(false);
+                        }
                         var path = $"sessions/{session.SessionId}/{name}";
-                        await using (var data = new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan))
+                        // Each file is checked against the catalog's checksums by the read that puts it into the tar: a damaged
+                        // copy fails the archive here, before anything is uploaded (the partial archive in staging is discarded).
+                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
+                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
+                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false))
+                        {
+                            if (data.Length != stored.SizeBytes)
+                                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                                    $"'{stored.Key}' on tier '{backupTier.Name}' is {data.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
                             await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
+                            PackageVerifier.RequireMatch(data.GetChecksum(), expected, piece);
+                        }
                         files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
                         done += stored.SizeBytes;
                         progress?.Report(new BackupProgress { SessionId = session.SessionId, Stage = "Archiving", File = path, BytesDone = done, BytesTotal = total });
@@ -98,7 +111,9 @@ public sealed partial class BackupOperations
                 await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
             archiveSum = sums.GetChecksum();
-            output.Flush(flushToDisk: true);
+            // Not fsynced: the staged archive is never reused (a rerun builds it again), and the copy that counts is the
+            // tier's, which the store makes durable and which is verified against the MD5 hashed here as it was written.
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         File.Move(temp, archivePath, overwrite: true);
         File.Delete(Path.Combine(staging, "piece"));
@@ -159,6 +174,28 @@ public sealed partial class BackupOperations
             Sessions = sessions.Select(s => s.SessionId).ToList(), SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256,
             Verified = true, Duration = Stopwatch.GetElapsedTime(started),
         };
+    }
+
+    /// <summary>Brings a session's events into the catalog from its verified analytics snapshot (plain, or gzipped since
+    /// manifest format 2) on its way into the archive.</summary>
+    private async Task ImportArchivedAnalyticsAsync(string piece, string name, SessionRecord session, string staging, CancellationToken cancellationToken)
+    {
+        if (name == SessionPackager.AnalyticsFileName)
+        {
+            await Catalog.ImportSessionEventsAsync(piece, session.SessionId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // The catalog row says only what the .gz is; what it unpacks to is bounded like any package read back from a tier.
+        var plain = Path.Combine(staging, "piece.db");
+        await SafeExtractor.DecompressGzipAtMostAsync(piece, plain, ExpansionBounds.MaxUnvouchedEntryBytes, overwrite: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Catalog.ImportSessionEventsAsync(plain, session.SessionId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(plain);
+        }
     }
 
     private async Task<PhaseArchiveTotals> PhaseTotalsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)

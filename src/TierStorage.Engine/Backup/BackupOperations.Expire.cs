@@ -32,7 +32,8 @@ public sealed partial class BackupOperations
         var dataFiles = new[] { SessionPackager.ActivityFileName, SessionPackager.SnapshotsFileName, SessionPackager.HandoffFileName };
         var left = objects.Where(o => o.Key.IndexOf(ArchiveMemberSeparator) < 0 && dataFiles.Any(f => o.Key.EndsWith("/" + f, StringComparison.Ordinal)) && !o.Key.EndsWith("/" + file, StringComparison.Ordinal));
         if (!left.Any())
-            foreach (var o in objects.Where(o => o.Key.EndsWith("/" + SessionPackager.AnalyticsFileName, StringComparison.Ordinal))) await RemoveAsync(o);
+            foreach (var o in objects.Where(o => o.Key.EndsWith("/" + SessionPackager.AnalyticsFileName, StringComparison.Ordinal)
+                                                 || o.Key.EndsWith("/" + SessionPackager.CompressedAnalyticsFileName, StringComparison.Ordinal))) await RemoveAsync(o);
         return freed;
     }
 

@@ -289,7 +289,8 @@ public sealed partial class BackupOperations
     /// <summary>ErrorIds.RestoreTargetExists when a plain file of the session is already in <paramref name="destination"/>.</summary>
     private static void RequireFreeDestination(SessionManifest manifest, string destination)
     {
-        var plain = manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)).Select(f => f.Name)
+        var plain = manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName))
+            .Select(f => f.Name == SessionPackager.CompressedAnalyticsFileName ? SessionPackager.AnalyticsFileName : f.Name)
             .Append(SessionPackager.ActivityEntryName).Append(SessionManifest.FileName);
         if (plain.Select(name => Path.Combine(destination, name)).FirstOrDefault(File.Exists) is { } present)
             throw new TierStorageException(ErrorIds.RestoreTargetExists, TierErrorKind.ResourceExists,
@@ -306,7 +307,11 @@ public sealed partial class BackupOperations
         await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), Path.Combine(destination, SessionPackager.ActivityEntryName),
             ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
         foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)))
-            CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
+        {
+            if (file.Name == SessionPackager.CompressedAnalyticsFileName)
+                await SessionPackager.UnpackAnalyticsAsync(Path.Combine(download, file.Name), file, Path.Combine(destination, SessionPackager.AnalyticsFileName), force, cancellationToken).ConfigureAwait(false);
+            else CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
+        }
         await manifest.WriteAsync(Path.Combine(destination, SessionManifest.FileName), cancellationToken).ConfigureAwait(false);
         return destination;
     }

@@ -16,7 +16,7 @@ internal static class StagingSweep
     private static readonly string[] PackageFiles =
     [
         SessionPackager.ActivityFileName, SessionPackager.SnapshotsFileName, SessionPackager.HandoffFileName,
-        SessionPackager.AnalyticsFileName, SessionManifest.FileName,
+        SessionPackager.AnalyticsFileName, SessionPackager.CompressedAnalyticsFileName, SessionManifest.FileName,
     ];
 
     /// <summary>A temp output, and the journal files SQLite keeps beside the analytics copy while it writes it.</summary>

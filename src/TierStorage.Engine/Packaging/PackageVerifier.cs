@@ -14,7 +14,15 @@ public static class PackageVerifier
             throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound,
                 $"'{expected.Name}' of the package is missing: '{path}' does not exist.", expected.Name);
         if (file.Length != expected.Size) throw Mismatch(expected.Name, path, "size", $"{file.Length:N0} bytes", $"{expected.Size:N0} bytes");
-        var actual = await ChecksumStream.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
+        RequireMatch(await ChecksumStream.ComputeAsync(path, cancellationToken).ConfigureAwait(false), expected, path);
+    }
+
+    /// <summary>ErrorIds.ChecksumMismatch when <paramref name="actual"/> (hashed as the bytes were read from
+    /// <paramref name="path"/>) differs from <paramref name="expected"/> in size, MD5 or SHA-256.</summary>
+    public static void RequireMatch(FileChecksum actual, PackagedFile expected, string path)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        ArgumentNullException.ThrowIfNull(expected);
         if (actual.Size != expected.Size) throw Mismatch(expected.Name, path, "size", $"{actual.Size:N0} bytes", $"{expected.Size:N0} bytes");
         if (!string.Equals(actual.Md5, expected.Md5, StringComparison.OrdinalIgnoreCase)) throw Mismatch(expected.Name, path, "MD5", actual.Md5, expected.Md5);
         if (!string.Equals(actual.Sha256, expected.Sha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch(expected.Name, path, "SHA-256", actual.Sha256, expected.Sha256);

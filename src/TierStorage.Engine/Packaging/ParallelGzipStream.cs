@@ -27,6 +27,7 @@ public sealed class ParallelGzipStream : Stream
     private readonly Stack<Block> _free = new();
     private Block? _current;
     private bool _wroteAnyMember;
+    private bool _stored;
     private bool _disposed;
     private bool _faulted;
 
@@ -141,6 +142,35 @@ public sealed class ParallelGzipStream : Stream
         }
     }
 
+    /// <summary>Whether blocks are written stored (deflate level 0: framing and CRC only) instead of compressed.</summary>
+    public bool Stored => _stored;
+
+    /// <summary>
+    /// From now on, store blocks without compressing them (<paramref name="stored"/> true) or compress them at the stream's
+    /// level again. For data that is already compressed (a .gz member of a tar): deflate finds nothing to remove there and
+    /// spends most of an archive's CPU finding it (issue 12). A change ends the current block, so each block holds data
+    /// of one kind only. The output stays one valid gzip stream either way.
+    /// </summary>
+    public async ValueTask SetStoredAsync(bool stored, CancellationToken cancellationToken)
+    {
+        if (stored == _stored) return;
+        try
+        {
+            if (_current is { Length: > 0 })
+            {
+                Dispatch();
+                while (_inFlight.Count >= MaxBlocksInFlight)
+                    await WriteOldestAsync(await _inFlight.Dequeue().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+            _stored = stored;
+        }
+        catch
+        {
+            _faulted = true;
+            throw;
+        }
+    }
+
     /// <summary>Compressed data leaves only at block boundaries; a flush does not cut a block short (that would cost ratio).</summary>
     public override void Flush() => _output.Flush();
 
@@ -176,7 +206,7 @@ public sealed class ParallelGzipStream : Stream
     {
         var block = CurrentBlock();
         _current = null;
-        var level = _level;
+        var level = _stored ? CompressionLevel.NoCompression : _level;
         _inFlight.Enqueue(Task.Run(() => block.Compress(level)));
     }
 

@@ -55,7 +55,15 @@ public static class SafeExtractor
 
     /// <summary>Unpacks a single-file .gz (activity.jsonl.gz) to <paramref name="destinationPath"/>, refusing output
     /// that is longer or shorter than the manifest's <paramref name="expectedSize"/>; written through a temp file.</summary>
-    public static async Task DecompressGzipAsync(string archivePath, string destinationPath, long expectedSize, bool overwrite, CancellationToken cancellationToken)
+    public static Task DecompressGzipAsync(string archivePath, string destinationPath, long expectedSize, bool overwrite, CancellationToken cancellationToken) =>
+        DecompressGzipAsync(archivePath, destinationPath, expectedSize, exact: true, overwrite, cancellationToken);
+
+    /// <summary>Unpacks a single-file .gz whose unpacked size nothing records (a catalog row describes only the .gz),
+    /// refusing output longer than <paramref name="maxSize"/>; written through a temp file.</summary>
+    public static Task DecompressGzipAtMostAsync(string archivePath, string destinationPath, long maxSize, bool overwrite, CancellationToken cancellationToken) =>
+        DecompressGzipAsync(archivePath, destinationPath, maxSize, exact: false, overwrite, cancellationToken);
+
+    private static async Task DecompressGzipAsync(string archivePath, string destinationPath, long expectedSize, bool exact, bool overwrite, CancellationToken cancellationToken)
     {
         var destination = Path.GetFullPath(destinationPath);
         if (!overwrite && File.Exists(destination)) throw Exists(destination);
@@ -73,7 +81,7 @@ public static class SafeExtractor
                 {
                     throw Corrupt(archivePath, ex);
                 }
-                if (bounded.BytesRead != expectedSize)
+                if (exact && bounded.BytesRead != expectedSize)
                     throw Unsafe(archivePath, Path.GetFileName(destination),
                         $"unpacks to {bounded.BytesRead:N0} bytes but the manifest says {expectedSize:N0}");
             }, cancellationToken)).ConfigureAwait(false);

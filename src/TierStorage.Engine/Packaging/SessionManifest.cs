@@ -19,7 +19,7 @@ public sealed record PackagedFile
     public string Sha256 { get; init; } = "";
     /// <summary>Bytes of the local source(s) this file was made from, before compression.</summary>
     public long SourceBytes { get; init; }
-    /// <summary>What the file unpacks to; empty for files stored as they are (handoff.md, analytics_snapshot.db).</summary>
+    /// <summary>What the file unpacks to; empty for files stored as they are (handoff.md, format 1's analytics_snapshot.db).</summary>
     public IReadOnlyList<PackagedEntry> Contents { get; init; } = [];
 }
 
@@ -31,7 +31,10 @@ public sealed record PackagedFile
 /// </summary>
 public sealed record SessionManifest
 {
-    public const int CurrentFormat = 1;
+    /// <summary>1: the analytics snapshot stored as analytics_snapshot.db. 2 (issue 12): stored gzipped as
+    /// analytics_snapshot.db.gz, with the plain file and its size as its one member. Both are read; an older TierStorage
+    /// refuses format 2 by name ("written by a newer TierStorage") instead of restoring a .gz where it expects a database.</summary>
+    public const int CurrentFormat = 2;
     public const string FileName = "manifest.json";
 
     public int Format { get; init; } = CurrentFormat;

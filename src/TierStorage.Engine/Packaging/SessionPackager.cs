@@ -19,7 +19,7 @@ public sealed record SessionPackageRequest
     public IReadOnlyList<string> SnapshotPaths { get; init; } = [];
     /// <summary>handoffs/&lt;session&gt;_handoff.md, or null when the session has none.</summary>
     public string? HandoffPath { get; init; }
-    /// <summary>The analytics/catalog SQLite database, copied with the online backup API; null to leave it out.</summary>
+    /// <summary>The analytics/catalog SQLite database whose rows of this session become analytics_snapshot.db(.gz); null to leave it out.</summary>
     public string? CatalogDatabasePath { get; init; }
     /// <summary>Directory that receives the package; created when missing. Files of an earlier package there are replaced.</summary>
     public required string StagingDirectory { get; init; }
@@ -31,7 +31,7 @@ public sealed record SessionPackageRequest
 
 /// <summary>
 /// Builds a session package in a staging directory: activity.jsonl.gz, snapshots.tar.gz, handoff.md,
-/// analytics_snapshot.db and manifest.json, each source read once, each output checksummed as it is written.
+/// analytics_snapshot.db.gz and manifest.json, each source read once, each output checksummed as it is written.
 /// Everything is written under temp names and renamed only when all outputs are complete (manifest last), so a
 /// cancelled or failed run leaves no partial package; the session's own files are only ever opened for reading.
 /// </summary>
@@ -41,12 +41,41 @@ public static class SessionPackager
     public const string ActivityEntryName = "activity.jsonl";
     public const string SnapshotsFileName = "snapshots.tar.gz";
     public const string HandoffFileName = "handoff.md";
+    /// <summary>The session's analytics snapshot as it is restored, and as packages of manifest format 1 stored it.</summary>
     public const string AnalyticsFileName = "analytics_snapshot.db";
+    /// <summary>The analytics snapshot as packages store it since manifest format 2: gzip compresses the SQLite file about
+    /// 4:1, and it was most of a package's bytes (issue 12). Its manifest entry lists <see cref="AnalyticsFileName"/> with its
+    /// exact size as the one member, so restores unpack it byte for byte and no further than that.</summary>
+    public const string CompressedAnalyticsFileName = AnalyticsFileName + ".gz";
 
     private const int CopyBufferSize = 1 << 18;
     private const int SqliteFull = 13;
 
-    /// <summary>Catalog tables that describe this machine's work in progress, not the session: never copied into a package.</summary>
+    /// <summary>The analytics snapshot of a package: the compressed one (format 2), else the plain one of older packages.</summary>
+    public static PackagedFile? FindAnalytics(SessionManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest.Find(CompressedAnalyticsFileName) ?? manifest.Find(AnalyticsFileName);
+    }
+
+    /// <summary>Writes the analytics snapshot <paramref name="file"/> (downloaded and verified at <paramref name="path"/>) as
+    /// the plain SQLite file at <paramref name="target"/>: decompressed to exactly the size its manifest lists when it is
+    /// the compressed one, moved when it is plain.</summary>
+    public static async Task UnpackAnalyticsAsync(string path, PackagedFile file, string target, bool overwrite, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+        if (file.Name == CompressedAnalyticsFileName)
+        {
+            if (file.Contents is not [{ Name: AnalyticsFileName } entry])
+                throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
+                    $"The manifest lists '{CompressedAnalyticsFileName}' without its one member '{AnalyticsFileName}' and its size.", file.Name);
+            await SafeExtractor.DecompressGzipAsync(path, target, entry.Size, overwrite, cancellationToken).ConfigureAwait(false);
+            File.Delete(path);
+        }
+        else File.Move(path, target, overwrite);
+    }
+
     /// <summary>Packages the session. <paramref name="progress"/> receives the cumulative source bytes processed.
     /// Fails with ErrorIds.PackageSourceNotFound for a missing source, ErrorIds.DiskFull when the staging disk fills up.</summary>
     public static async Task<SessionManifest> PackageAsync(SessionPackageRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
@@ -70,7 +99,8 @@ public static class SessionPackager
             IoErrors.Guard("creating the staging directory", staging, () => Directory.CreateDirectory(staging));
             // The database copy is page copying on one thread, mostly waiting on I/O: it runs beside the compression,
             // which is what keeps the cores busy, instead of after it.
-            var database = request.CatalogDatabasePath is null ? null : run.BackupDatabaseAsync(request.CatalogDatabasePath, request.SessionId, request.PhaseNumber, cancellationToken);
+            var database = request.CatalogDatabasePath is null ? null
+                : run.AnalyticsSnapshotAsync(request.CatalogDatabasePath, request.SessionId, request.PhaseNumber, request.CompressionLevel, cancellationToken);
             var files = new List<PackagedFile>();
             try
             {
@@ -136,6 +166,7 @@ public static class SessionPackager
     private sealed class Run(string staging, IProgress<long>? progress)
     {
         private readonly List<(string Temp, string Final)> _outputs = [];
+        private readonly List<string> _scratch = [];
         private long _processed;
 
         /// <summary>The output being written, named in a disk-full error.</summary>
@@ -166,26 +197,29 @@ public static class SessionPackager
             await using var input = OpenSource(source);
             // A log that is still growing is packaged up to its length now, so size and checksums describe one state.
             var length = input.Length;
-            var checksum = await WriteCompressedAsync(temp, level, async gzip =>
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-                try
-                {
-                    for (var remaining = length; remaining > 0;)
-                    {
-                        var read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
-                        if (read == 0) throw new IOException($"'{source}' became shorter while it was being packaged.");
-                        await gzip.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        remaining -= read;
-                        Processed(read);
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }, cancellationToken).ConfigureAwait(false);
+            var checksum = await WriteCompressedAsync(temp, level, gzip => CopyExactlyAsync(input, source, length, gzip, cancellationToken), cancellationToken).ConfigureAwait(false);
             return Describe(ActivityFileName, checksum, length, [new PackagedEntry(ActivityEntryName, length)]);
+        }
+
+        /// <summary>Copies the first <paramref name="length"/> bytes of <paramref name="input"/>, reporting progress.</summary>
+        private async Task CopyExactlyAsync(Stream input, string source, long length, Stream output, CancellationToken cancellationToken)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
+            {
+                for (var remaining = length; remaining > 0;)
+                {
+                    var read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                    if (read == 0) throw new IOException($"'{source}' became shorter while it was being packaged.");
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    remaining -= read;
+                    Processed(read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         public async Task<PackagedFile> TarGzAsync(IReadOnlyList<string> sources, int level, CancellationToken cancellationToken)
@@ -237,18 +271,29 @@ public static class SessionPackager
         /// <summary>
         /// The session's share of the analytics database (<see cref="CatalogExtract.WriteSession"/>): its session row, phase,
         /// events, snapshots, objects and backup runs. A copy of the whole catalog would grow with every earlier session and
-        /// make each backup carry all of them again (measured: 96% of a phase's bytes).
+        /// make each backup carry all of them again (measured: 96% of a phase's bytes). The extract is a scratch file beside
+        /// the outputs; what the package stores is its gzip, checksummed as it is written.
         /// </summary>
-        public async Task<PackagedFile> BackupDatabaseAsync(string source, string sessionId, int phase, CancellationToken cancellationToken)
+        public async Task<PackagedFile> AnalyticsSnapshotAsync(string source, string sessionId, int phase, int level, CancellationToken cancellationToken)
         {
-            var temp = BeginOutput(AnalyticsFileName);
-            AtomicFile.TryDelete(temp);
+            // The temp name the plain snapshot of earlier versions had, so the staging sweep also clears a scratch file
+            // (and its journal) that a killed run left behind.
+            var extract = AtomicFile.TempPathFor(Path.Combine(staging, AnalyticsFileName));
+            lock (_outputs) _scratch.Add(extract);
+            var temp = BeginOutput(CompressedAnalyticsFileName);
+            AtomicFile.TryDelete(extract);
             cancellationToken.ThrowIfCancellationRequested();
-            await Task.Run(() => CatalogExtract.WriteSession(source, temp, sessionId, phase), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => CatalogExtract.WriteSession(source, extract, sessionId, phase, scratch: true), cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var checksum = await ChecksumStream.ComputeAsync(temp, cancellationToken).ConfigureAwait(false);
-            Processed(checksum.Size);
-            return Describe(AnalyticsFileName, checksum, checksum.Size, []);
+            long length;
+            FileChecksum checksum;
+            await using (var input = OpenSource(extract))
+            {
+                length = input.Length;
+                checksum = await WriteCompressedAsync(temp, level, gzip => CopyExactlyAsync(input, extract, length, gzip, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            AtomicFile.TryDelete(extract);
+            return Describe(CompressedAnalyticsFileName, checksum, length, [new PackagedEntry(AnalyticsFileName, length)]);
         }
 
         public Task WriteManifestAsync(SessionManifest manifest, CancellationToken cancellationToken)
@@ -309,7 +354,7 @@ public static class SessionPackager
         {
             CurrentPath = Path.Combine(staging, SessionManifest.FileName);
             File.Delete(CurrentPath);
-            foreach (var stale in new[] { ActivityFileName, SnapshotsFileName, HandoffFileName, AnalyticsFileName })
+            foreach (var stale in new[] { ActivityFileName, SnapshotsFileName, HandoffFileName, AnalyticsFileName, CompressedAnalyticsFileName })
                 if (!_outputs.Any(o => Path.GetFileName(o.Final) == stale)) File.Delete(Path.Combine(staging, stale));
             foreach (var (temp, final) in _outputs)
             {
@@ -321,6 +366,8 @@ public static class SessionPackager
         public void DeleteTemps()
         {
             foreach (var (temp, _) in _outputs) AtomicFile.TryDelete(temp);
+            foreach (var scratch in _scratch)
+                foreach (var suffix in new[] { "", "-journal" }) AtomicFile.TryDelete(scratch + suffix);
         }
     }
 }

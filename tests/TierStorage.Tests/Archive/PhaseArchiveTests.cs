@@ -164,6 +164,72 @@ public sealed class PhaseArchiveTests
         Directory.Delete(root, true);
     }
 
+    [Theory]
+    [InlineData("activity.jsonl.gz", false)]
+    [InlineData("analytics_snapshot.db.gz", false)]
+    [InlineData("handoff.md", false)]
+    [InlineData("manifest.json", true)]
+    public async Task A_backup_copy_damaged_on_the_tier_fails_the_archive_before_anything_is_uploaded(string file, bool sameSize)
+    {
+        // Issue 12: each member is checked by the read that puts it into the tar (no separate read before); a damaged one
+        // (same size or not) must still stop the archive, with nothing stored on the archive tier and the copies kept.
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = await BackedUpPhaseAsync(bed, ws, 2);
+            var path = Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace, "Phase_1", "sessions", ids[1]), file).Single();
+            var bytes = File.ReadAllBytes(path);
+            if (sameSize) bytes[bytes.Length / 2] ^= 0x20;
+            else bytes = bytes[..^1];
+            File.WriteAllBytes(path, bytes);
+
+            var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));
+
+            Assert.Equal(ErrorIds.ChecksumMismatch, ex.ErrorId);
+            Assert.Contains(ids[1], ex.Message);
+            Assert.False(Directory.Exists(Path.Combine(root, "archive", bed.Namespace)) && Directory.EnumerateFiles(Path.Combine(root, "archive", bed.Namespace), "*", SearchOption.AllDirectories).Any(p => !p.Contains("/.tsmeta/", StringComparison.Ordinal)));
+            Assert.False(Assert.Single(await ToListAsync(ws.GetPhasesAsync(1, None))).Archived);
+            Assert.All(ids, id => Assert.Equal(SessionState.BackedUp, SessionAsync(ws, id).GetAwaiter().GetResult().State));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task Gzip_members_are_stored_in_the_archive_not_deflated_again_and_restore_byte_identical()
+    {
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            // Random payloads make the .gz members incompressible: deflating them again could only add bytes.
+            var ids = new List<string>();
+            for (var i = 0; i < 2; i++) ids.Add(await bed.CompletedSessionAsync(ws, events: 200, randomBytesPerEvent: 600, seed: i + 1));
+            Assert.All(await BackupAsync(ws, [.. ids]), r => Assert.True(r.Verified));
+            var members = Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace, "Phase_1"), "*", SearchOption.AllDirectories)
+                .ToDictionary(p => Path.GetRelativePath(Path.Combine(root, "backup", bed.Namespace, "Phase_1"), p).Replace('\\', '/'), File.ReadAllBytes);
+
+            var archived = await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+
+            var gzBytes = members.Where(m => m.Key.EndsWith(".gz", StringComparison.Ordinal)).Sum(m => (long)m.Value.Length);
+            var otherBytes = members.Where(m => !m.Key.EndsWith(".gz", StringComparison.Ordinal)).Sum(m => (long)m.Value.Length);
+            Assert.InRange(archived.SizeBytes, gzBytes, gzBytes + otherBytes + gzBytes / 100 + 64 * 1024);
+            // The archive is one gzip stream whose tar holds every member byte for byte.
+            var tar = Gunzip(File.ReadAllBytes(Path.Combine(root, "archive", bed.Namespace, "Phase_1.tar.gz")));
+            using var reader = new System.Formats.Tar.TarReader(new MemoryStream(tar));
+            var seen = 0;
+            while (reader.GetNextEntry() is { } entry)
+            {
+                var copy = new MemoryStream();
+                entry.DataStream!.CopyTo(copy);
+                Assert.Equal(members[entry.Name], copy.ToArray());
+                seen++;
+            }
+            Assert.Equal(members.Count, seen);
+        }
+        Directory.Delete(root, true);
+    }
+
     [Fact]
     public async Task A_session_in_deep_archive_is_priced_and_thawed_once_then_restored_when_the_thaw_is_done()
     {

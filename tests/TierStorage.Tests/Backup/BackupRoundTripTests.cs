@@ -30,7 +30,7 @@ public sealed class BackupRoundTripTests
         Assert.Equal((BackupStatus.Succeeded, true, id), (result.Status, result.Verified, result.SessionId));
         Assert.Equal($"Phase_1/sessions/{id}/", result.Location);
         Assert.Equal(
-            [SessionPackager.ActivityFileName, SessionPackager.AnalyticsFileName, SessionPackager.HandoffFileName, SessionManifest.FileName, SessionPackager.SnapshotsFileName],
+            [SessionPackager.ActivityFileName, SessionPackager.CompressedAnalyticsFileName, SessionPackager.HandoffFileName, SessionManifest.FileName, SessionPackager.SnapshotsFileName],
             result.Files.Select(f => f.Name).Order(StringComparer.Ordinal));
         Assert.All(result.Files, f =>
         {
@@ -82,7 +82,10 @@ public sealed class BackupRoundTripTests
         Assert.Equal(originalHandoff, File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.HandoffFileName)));
         foreach (var (name, bytes) in originalSnapshots)
             Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(elsewhere, "snapshots", name)));
-        Assert.True(File.Exists(Path.Combine(elsewhere, SessionPackager.AnalyticsFileName)));
+        // The analytics snapshot travels gzipped (manifest format 2) and comes back as the very SQLite file that was packaged.
+        var storedAnalytics = result.Files.Single(f => f.Name == SessionPackager.CompressedAnalyticsFileName);
+        Assert.Equal(Gunzip(File.ReadAllBytes(bed.TierPath(storedAnalytics.Key))), File.ReadAllBytes(Path.Combine(elsewhere, SessionPackager.AnalyticsFileName)));
+        Assert.False(File.Exists(Path.Combine(elsewhere, SessionPackager.CompressedAnalyticsFileName)));
         Assert.Equal(id, (await SessionManifest.ReadAsync(Path.Combine(elsewhere, SessionManifest.FileName), None)).SessionId);
         Assert.Equal(workspaceBefore, bed.WorkspaceSnapshot());
     }

@@ -178,6 +178,14 @@ internal sealed class BackupTestBed : IAsyncDisposable
 
     public static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
 
+    public static byte[] Gunzip(byte[] gzip)
+    {
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(gzip), System.IO.Compression.CompressionMode.Decompress);
+        var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var workspace in _opened) await workspace.DisposeAsync();

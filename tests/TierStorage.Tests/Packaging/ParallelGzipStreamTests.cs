@@ -51,6 +51,32 @@ public sealed class ParallelGzipStreamTests
     }
 
     [Fact]
+    public async Task Stored_stretches_between_compressed_ones_round_trip_as_one_gzip_stream_and_are_not_deflated_again()
+    {
+        // Issue 12: a phase archive's .gz members are stored, not deflated a second time; the tar around them still is.
+        var text = JsonLines(3 * Block + 501, 2);
+        var already = await CompressAsync(JsonLines(4 * Block, 3));
+        using var output = new MemoryStream();
+        await using (var gzip = new ParallelGzipStream(output, 6, leaveOpen: true, blockSize: Block, maxBlocksInFlight: 3))
+        {
+            await gzip.WriteAsync(text.AsMemory(0, 1000));
+            await gzip.SetStoredAsync(true, CancellationToken.None);
+            Assert.True(gzip.Stored);
+            await gzip.WriteAsync(already);
+            await gzip.SetStoredAsync(false, CancellationToken.None);
+            await gzip.WriteAsync(text.AsMemory(1000));
+            await gzip.SetStoredAsync(true, CancellationToken.None);
+            await gzip.SetStoredAsync(false, CancellationToken.None); // nothing written in between: no empty block
+            await gzip.CompleteAsync(CancellationToken.None);
+        }
+
+        Assert.Equal([.. text.AsSpan(0, 1000), .. already, .. text.AsSpan(1000)], Decompress(output.ToArray()));
+        var textAlone = (await CompressAsync(text)).Length;
+        // Stored: the member's bytes plus gzip framing (a few bytes per 64 KiB block), never the CPU of deflating them again.
+        Assert.InRange(output.Length - textAlone, already.Length, already.Length + already.Length / 100 + 512);
+    }
+
+    [Fact]
     public async Task Synchronous_writes_larger_than_a_block_round_trip()
     {
         var data = JsonLines(5 * Block + 123, 7);

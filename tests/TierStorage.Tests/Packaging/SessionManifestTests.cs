@@ -38,14 +38,14 @@ public sealed class SessionManifestTests
         Assert.Equal(2, read.Files.Count);
         Assert.Equal(Sample.Files[0] with { Contents = [] }, read.Files[0] with { Contents = [] });
         Assert.Equal(Sample.Files[0].Contents, read.Files[0].Contents);
-        Assert.Equal(1, read.Format);
+        Assert.Equal(SessionManifest.CurrentFormat, read.Format);
     }
 
     public static TheoryData<string, string> BrokenManifests => new()
     {
         { "{", "not valid JSON" },
         { "[]", "not a JSON object" },
-        { Replace("\"format\": 1", "\"format\": 2"), "newer" },
+        { Replace($"\"format\": {SessionManifest.CurrentFormat}", $"\"format\": {SessionManifest.CurrentFormat + 1}"), "newer" },
         { Replace("\"sessionId\"", "\"session\""), "'sessionId'" },
         { Replace("\"session_20261122_090000\"", "\"../evil\""), "'sessionId'" },
         { Replace("\"number\": 2", "\"number\": \"two\""), "'phase.number'" },

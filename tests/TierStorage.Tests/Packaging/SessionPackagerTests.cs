@@ -64,6 +64,17 @@ public sealed class SessionPackagerTests : IDisposable
         return command.ExecuteScalar();
     }
 
+    /// <summary>The staged analytics_snapshot.db.gz unpacked, as a restore unpacks it (to the size its manifest lists).</summary>
+    private string UnpackedAnalytics()
+    {
+        var manifest = SessionManifest.ReadAsync(Path.Combine(Staging, SessionManifest.FileName), CancellationToken.None).GetAwaiter().GetResult();
+        var file = SessionPackager.FindAnalytics(manifest)!;
+        var plain = _dir.Combine("unpacked", SessionPackager.AnalyticsFileName);
+        Directory.CreateDirectory(Path.GetDirectoryName(plain)!);
+        SafeExtractor.DecompressGzipAsync(Path.Combine(Staging, file.Name), plain, file.Contents.Single().Size, overwrite: true, CancellationToken.None).GetAwaiter().GetResult();
+        return plain;
+    }
+
     private static long Count(SqliteConnection db) => Convert.ToInt64(Execute(db, "SELECT count(*) FROM events;"));
 
     private Dictionary<string, byte[]> Sources() =>
@@ -74,7 +85,7 @@ public sealed class SessionPackagerTests : IDisposable
     {
         var manifest = await SessionPackager.PackageAsync(Request, null, CancellationToken.None);
 
-        Assert.Equal(["activity.jsonl.gz", "snapshots.tar.gz", "handoff.md", "analytics_snapshot.db"], manifest.Files.Select(f => f.Name).ToArray());
+        Assert.Equal(["activity.jsonl.gz", "snapshots.tar.gz", "handoff.md", "analytics_snapshot.db.gz"], manifest.Files.Select(f => f.Name).ToArray());
         var restore = _dir.Combine("restore");
         var snapshots = manifest.Find(SessionPackager.SnapshotsFileName)!;
         await SafeExtractor.ExtractTarGzAsync(Path.Combine(Staging, snapshots.Name), Path.Combine(restore, "state"),
@@ -187,7 +198,7 @@ public sealed class SessionPackagerTests : IDisposable
         stop.Cancel();
         await writer;
 
-        using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
+        using var copy = OpenDatabase(UnpackedAnalytics());
         using (var check = copy.CreateCommand())
         {
             check.CommandText = "PRAGMA integrity_check;";
@@ -216,9 +227,9 @@ public sealed class SessionPackagerTests : IDisposable
 
         await SessionPackager.PackageAsync(Request with { CatalogDatabasePath = _dir.Combine("analytics", "catalog.db") }, null, CancellationToken.None);
 
-        using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
+        using var copy = OpenDatabase(UnpackedAnalytics());
         Assert.Equal(0L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM sqlite_master WHERE name = 'upload_states';")));
-        Assert.True(File.ReadAllBytes(Path.Combine(Staging, SessionPackager.AnalyticsFileName)).AsSpan().IndexOf("upload_id=SECRET"u8) < 0,
+        Assert.True(File.ReadAllBytes(UnpackedAnalytics()).AsSpan().IndexOf("upload_id=SECRET"u8) < 0,
             "the deleted address is still in the file's bytes");
         using var live = OpenDatabase(_dir.Combine("analytics", "catalog.db"));
         Assert.Equal(1L, Convert.ToInt64(Execute(live, "SELECT count(*) FROM upload_states;")));
@@ -239,7 +250,7 @@ public sealed class SessionPackagerTests : IDisposable
 
         await SessionPackager.PackageAsync(Request with { CatalogDatabasePath = catalogPath }, null, CancellationToken.None);
 
-        using var copy = OpenDatabase(Path.Combine(Staging, SessionPackager.AnalyticsFileName));
+        using var copy = OpenDatabase(UnpackedAnalytics());
         Assert.Equal(50L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM events;")));
         Assert.Equal(SessionId, Execute(copy, "SELECT DISTINCT session_id FROM events;"));
         Assert.Equal(SessionId, Execute(copy, "SELECT group_concat(session_id) FROM sessions;"));

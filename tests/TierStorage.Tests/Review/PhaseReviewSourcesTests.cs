@@ -274,7 +274,7 @@ public sealed class PhaseReviewSourcesTests
             var folder = Path.Combine(bed.BackupRoot, "Phase_1_setup", "sessions");
             foreach (var id in ids)
             {
-                var analytics = Path.Combine(folder, id, "analytics_snapshot.db");
+                var analytics = Path.Combine(folder, id, "analytics_snapshot.db.gz");
                 var bytes = File.ReadAllBytes(analytics);
                 bytes[^100] ^= 0xFF;
                 File.WriteAllBytes(analytics, bytes);

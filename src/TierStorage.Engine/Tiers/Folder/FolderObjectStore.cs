@@ -317,11 +317,24 @@ public sealed class FolderObjectStore : IQuotaStore
     private Task WriteSidecarAsync(string key, FileInfo file, string md5, CancellationToken cancellationToken) =>
         WriteSidecarAsync(key, file.Length, file.LastWriteTimeUtc, md5, cancellationToken);
 
-    private Task WriteSidecarAsync(string key, long size, DateTime modified, string md5, CancellationToken cancellationToken)
+    /// <summary>Written whole under a temp name and renamed, but not fsynced: the sidecar is a cache of the MD5, not data
+    /// (issue 12: its fsync was one of two per stored object). After a crash it is the old line, the new one, or empty or
+    /// torn, and any line that does not name the file's present size and time is ignored and the MD5 hashed again.</summary>
+    private async Task WriteSidecarAsync(string key, long size, DateTime modified, string md5, CancellationToken cancellationToken)
     {
         var path = SidecarPath(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return AtomicFile.WriteAllTextAsync(path, string.Create(CultureInfo.InvariantCulture, $"{md5} {size} {modified.Ticks}\n"), overwrite: true, cancellationToken);
+        var temp = AtomicFile.TempPathFor(path);
+        try
+        {
+            await File.WriteAllTextAsync(temp, string.Create(CultureInfo.InvariantCulture, $"{md5} {size} {modified.Ticks}\n"), cancellationToken).ConfigureAwait(false);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            AtomicFile.TryDelete(temp);
+            throw;
+        }
     }
 
     private static async Task<long> CopyAsync(Stream source, Stream destination, IncrementalHash? hash, IProgress<long>? progress, CancellationToken cancellationToken)

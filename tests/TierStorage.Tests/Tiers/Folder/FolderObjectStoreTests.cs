@@ -109,6 +109,23 @@ public sealed class FolderObjectStoreTests : IAsyncDisposable
         Assert.True(Directory.Exists(_dir.Combine("tier", FolderObjectStore.MetadataDirectoryName)));
     }
 
+    [Theory]
+    [InlineData("empty")]
+    [InlineData("cut")]
+    [InlineData("zeros")]
+    public async Task A_sidecar_torn_by_a_crash_is_ignored_and_the_md5_hashed_again(string damage)
+    {
+        // Issue 12: sidecars are no longer fsynced, so after a crash one may be empty, cut short or zeros.
+        var data = RandomBytes(5_000, 5);
+        await PutAsync(Key, data);
+        var sidecar = Path.Combine(_dir.Combine("tier", FolderObjectStore.MetadataDirectoryName), Key.Replace('/', Path.DirectorySeparatorChar) + ".md5");
+        var line = File.ReadAllText(sidecar);
+        File.WriteAllText(sidecar, damage switch { "empty" => "", "cut" => line[..(line.Length - 4)], _ => new string('\0', line.Length) });
+
+        Assert.Equal(Md5(data), (await _store.StatAsync(Key, CancellationToken.None))!.Md5);
+        Assert.Equal(line, File.ReadAllText(sidecar));
+    }
+
     [Fact]
     public async Task Get_copies_from_an_offset_and_refuses_offsets_past_the_end_or_missing_objects()
     {

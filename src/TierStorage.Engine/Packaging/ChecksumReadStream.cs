@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+
+namespace TierStorage.Engine.Packaging;
+
+/// <summary>
+/// Reads through to an inner stream while hashing what is read with MD5 and SHA-256, so a file can be checked against
+/// its expected checksums by the very read that consumes it (a member going into a phase archive) instead of by a read
+/// of its own before. Only forward reads are allowed: it reports the inner stream's length and position (a tar writer
+/// needs the length), but a seek anywhere other than where it already is fails rather than hash bytes twice or skip some.
+/// </summary>
+public sealed class ChecksumReadStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly bool _leaveOpen;
+    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public ChecksumReadStream(Stream inner, bool leaveOpen)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        _inner = inner;
+        _leaveOpen = leaveOpen;
+    }
+
+    /// <summary>Bytes read so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>The checksums of everything read; call once, after the last read.</summary>
+    public FileChecksum GetChecksum() => new(BytesRead, ChecksumStream.Hex(_md5.GetHashAndReset()), ChecksumStream.Hex(_sha256.GetHashAndReset()));
+
+    public override bool CanRead => true;
+    public override bool CanSeek => _inner.CanSeek;
+    public override bool CanWrite => false;
+    public override long Length => _inner.Length;
+
+    public override long Position
+    {
+        get => _inner.Position;
+        set => Seek(value, SeekOrigin.Begin);
+    }
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        var target = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _inner.Position + offset,
+            _ => _inner.Length + offset,
+        };
+        if (target != _inner.Position) throw new NotSupportedException("A checksummed read only goes forward.");
+        return target;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = _inner.Read(buffer);
+        Append(buffer[..read]);
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Append(buffer.Span[..read]);
+        return read;
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        _md5.AppendData(data);
+        _sha256.AppendData(data);
+        BytesRead += data.Length;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _md5.Dispose();
+            _sha256.Dispose();
+            if (!_leaveOpen) _inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _md5.Dispose();
+        _sha256.Dispose();
+        if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
