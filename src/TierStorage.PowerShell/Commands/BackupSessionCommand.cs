@@ -7,7 +7,7 @@ namespace TierStorage.PowerShell.Commands;
 
 /// <summary>Backs up sessions to the backup tier and verifies every file there.</summary>
 /// <remarks>
-/// <para>Backup-Session packages each session (activity.jsonl.gz, snapshots.tar.gz, handoff.md, analytics_snapshot.db and a manifest with sizes, MD5 and SHA-256), uploads what the tier does not already hold, checks each file against the MD5 the tier reports, stores the manifest last and records everything in the catalog. Only then are local sessions beyond retention.local_sessions pruned.</para>
+/// <para>Backup-Session packages each session (activity.jsonl.gz, snapshots.tar.gz, handoff.md, analytics_snapshot.db.gz and a manifest with sizes, MD5 and SHA-256), uploads what the tier does not already hold, checks each file against the MD5 the tier reports, stores the manifest last and records everything in the catalog. Only then are local sessions beyond retention.local_sessions pruned.</para>
 /// <para>Sessions queued earlier go first. A tier that cannot be reached queues the backup instead (Status Queued); Sync-BackupQueue or the next policy run sends it. Without -SessionId every completed session is backed up.</para>
 /// </remarks>
 /// <example>
