@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace TierStorage.Engine.Packaging;
 
 /// <summary>
@@ -12,8 +10,7 @@ public sealed class ChecksumReadStream : Stream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
-    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly ChecksumAccumulator _hash = new();
 
     public ChecksumReadStream(Stream inner, bool leaveOpen)
     {
@@ -23,10 +20,10 @@ public sealed class ChecksumReadStream : Stream
     }
 
     /// <summary>Bytes read so far.</summary>
-    public long BytesRead { get; private set; }
+    public long BytesRead => _hash.Count;
 
     /// <summary>The checksums of everything read; call once, after the last read.</summary>
-    public FileChecksum GetChecksum() => new(BytesRead, ChecksumStream.Hex(_md5.GetHashAndReset()), ChecksumStream.Hex(_sha256.GetHashAndReset()));
+    public FileChecksum GetChecksum() => _hash.GetChecksum();
 
     public override bool CanRead => true;
     public override bool CanSeek => _inner.CanSeek;
@@ -56,7 +53,7 @@ public sealed class ChecksumReadStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var read = _inner.Read(buffer);
-        Append(buffer[..read]);
+        _hash.Append(buffer[..read]);
         return read;
     }
 
@@ -66,15 +63,8 @@ public sealed class ChecksumReadStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Append(buffer.Span[..read]);
+        _hash.Append(buffer.Span[..read]);
         return read;
-    }
-
-    private void Append(ReadOnlySpan<byte> data)
-    {
-        _md5.AppendData(data);
-        _sha256.AppendData(data);
-        BytesRead += data.Length;
     }
 
     public override void Flush()
@@ -88,8 +78,7 @@ public sealed class ChecksumReadStream : Stream
     {
         if (disposing)
         {
-            _md5.Dispose();
-            _sha256.Dispose();
+            _hash.Dispose();
             if (!_leaveOpen) _inner.Dispose();
         }
         base.Dispose(disposing);
@@ -97,8 +86,7 @@ public sealed class ChecksumReadStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
-        _md5.Dispose();
-        _sha256.Dispose();
+        _hash.Dispose();
         if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }

@@ -5,6 +5,31 @@ namespace TierStorage.Engine.Packaging;
 /// <summary>Size, MD5 and SHA-256 (lower-case hex) of some bytes.</summary>
 public sealed record FileChecksum(long Size, string Md5, string Sha256);
 
+/// <summary>The running size, MD5 and SHA-256 of bytes passing through a checksumming stream (written or read).</summary>
+internal sealed class ChecksumAccumulator : IDisposable
+{
+    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long Count { get; private set; }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        _md5.AppendData(data);
+        _sha256.AppendData(data);
+        Count += data.Length;
+    }
+
+    /// <summary>The checksums of everything appended; call once, after the last append.</summary>
+    public FileChecksum GetChecksum() => new(Count, ChecksumStream.Hex(_md5.GetHashAndReset()), ChecksumStream.Hex(_sha256.GetHashAndReset()));
+
+    public void Dispose()
+    {
+        _md5.Dispose();
+        _sha256.Dispose();
+    }
+}
+
 /// <summary>
 /// Passes writes through to an inner stream while hashing them with MD5 (what tiers report) and SHA-256 (what our
 /// manifest adds), so a packaged file is checksummed as it is written instead of being read back.
@@ -13,8 +38,7 @@ public sealed class ChecksumStream : Stream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
-    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly ChecksumAccumulator _hash = new();
 
     public ChecksumStream(Stream inner, bool leaveOpen)
     {
@@ -23,10 +47,10 @@ public sealed class ChecksumStream : Stream
     }
 
     /// <summary>Bytes written so far.</summary>
-    public long BytesWritten { get; private set; }
+    public long BytesWritten => _hash.Count;
 
     /// <summary>The checksums of everything written; call once, after the last write.</summary>
-    public FileChecksum GetChecksum() => new(BytesWritten, Hex(_md5.GetHashAndReset()), Hex(_sha256.GetHashAndReset()));
+    public FileChecksum GetChecksum() => _hash.GetChecksum();
 
     /// <summary>Hashes a whole file in one read, e.g. to verify a download against a manifest.</summary>
     public static async Task<FileChecksum> ComputeAsync(string path, CancellationToken cancellationToken)
@@ -55,7 +79,7 @@ public sealed class ChecksumStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _inner.Write(buffer);
-        Append(buffer);
+        _hash.Append(buffer);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -64,22 +88,14 @@ public sealed class ChecksumStream : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Append(buffer.Span);
-    }
-
-    private void Append(ReadOnlySpan<byte> buffer)
-    {
-        _md5.AppendData(buffer);
-        _sha256.AppendData(buffer);
-        BytesWritten += buffer.Length;
+        _hash.Append(buffer.Span);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _md5.Dispose();
-            _sha256.Dispose();
+            _hash.Dispose();
             if (!_leaveOpen) _inner.Dispose();
         }
         base.Dispose(disposing);
@@ -87,8 +103,7 @@ public sealed class ChecksumStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
-        _md5.Dispose();
-        _sha256.Dispose();
+        _hash.Dispose();
         if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
