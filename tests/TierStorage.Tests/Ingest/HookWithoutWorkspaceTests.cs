@@ -13,7 +13,8 @@ namespace TierStorage.Tests.Ingest;
 /// the policy's redaction, the catalog seeing every event, whole lines from parallel hooks.</summary>
 public sealed class HookWithoutWorkspaceTests : IDisposable
 {
-    private const string Policy = """
+    /// <summary>A policy with one pattern of its own beside the built-in ones (also the native hook's tests' policy).</summary>
+    internal const string Policy = """
         version: 1
         backup:
           on_session_complete: false

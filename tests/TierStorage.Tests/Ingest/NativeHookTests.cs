@@ -15,16 +15,7 @@ namespace TierStorage.Tests.Ingest;
 /// every call it does not serve to it with the same bytes, so nothing is lost and the exit code is never 2.</summary>
 public sealed partial class NativeHookTests : IDisposable
 {
-    private const string Policy = """
-        version: 1
-        backup:
-          on_session_complete: false
-        redaction:
-          patterns:
-            - name: acme_key
-              pattern: 'ACME-[0-9]{6}'
-
-        """;
+    private const string Policy = HookWithoutWorkspaceTests.Policy;
 
     private readonly TempWorkspace _temp = new();
     private readonly WorkspaceLayout _layout;
