@@ -5,7 +5,8 @@ namespace TierStorage.Engine.Catalog;
 
 /// <summary>
 /// A self-contained SQLite file holding one session's or one phase's share of the catalog, with the catalog's schema
-/// (tables, indexes, user_version): analytics_snapshot.db in a session backup, phase_analytics.db beside a phase review.
+/// (tables, user_version, and for a phase its indexes): analytics_snapshot.db in a session backup, phase_analytics.db
+/// beside a phase review.
 /// Read in one transaction, so it is a consistent state while the workspace keeps writing. Machine-local state (upload
 /// sessions — a capability URL —, the backup queue, thaw requests) never leaves the machine.
 /// </summary>
@@ -16,13 +17,17 @@ public static class CatalogExtract
     /// <summary>One session: every table with a session_id column cut to it, the phases table to its phase.</summary>
     /// <param name="scratch">The target is a scratch file that is thrown away unless the whole extract completes (the
     /// packager gzips it into the package, checksummed): it is written without a rollback journal and without fsyncs,
-    /// which took most of a backup's time (issue 12). A crash leaves only a scratch file that the next run replaces.</param>
+    /// which took most of a backup's time (issue 12). A crash leaves only a scratch file that the next run replaces.
+    /// The catalog's secondary indexes are left out: the snapshot holds one session, and what reads it (a catalog bringing
+    /// the session's events back, <see cref="CatalogDatabase.ImportSessionEventsAsync"/>) scans its tables whole. Building
+    /// them was the longest step of a session backup, and they were a third of the snapshot's bytes (issue 12). The
+    /// constraints the tables declare (primary keys, UNIQUE columns) stay, being part of the tables.</param>
     public static void WriteSession(string source, string target, string sessionId, int phase, bool scratch = false) =>
-        Write(source, target, phase, columns => columns.Contains("session_id") ? " WHERE session_id = $session" : null, sessionId, scratch);
+        Write(source, target, phase, columns => columns.Contains("session_id") ? " WHERE session_id = $session" : null, sessionId, scratch, indexes: false);
 
     /// <summary>One phase: rows with a phase column of that phase, rows of its sessions, its phases row.</summary>
     public static void WritePhase(string source, string target, int phase) =>
-        Write(source, target, phase, columns => PhaseFilter(columns, "src"), null, scratch: false);
+        Write(source, target, phase, columns => PhaseFilter(columns, "src"), null, scratch: false, indexes: true);
 
     /// <summary>The rows of a table (given its columns) that are the phase's share ($phase), in schema <paramref name="schema"/>.</summary>
     internal static string? PhaseFilter(HashSet<string> columns, string schema) =>
@@ -33,7 +38,8 @@ public static class CatalogExtract
     internal static bool IsMachineLocal(string table) => MachineLocalTables.Contains(table);
 
     /// <param name="filter">The WHERE clause for a table given its columns; null copies the table whole (phases is always cut to the phase).</param>
-    private static void Write(string source, string target, int phase, Func<HashSet<string>, string?> filter, string? sessionId, bool scratch)
+    /// <param name="indexes">Whether the catalog's indexes (CREATE INDEX) are built in the target too.</param>
+    private static void Write(string source, string target, int phase, Func<HashSet<string>, string?> filter, string? sessionId, bool scratch, bool indexes)
     {
         SqliteNative.EnsureInitialized();
         using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = target, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
@@ -69,7 +75,7 @@ public static class CatalogExtract
                 copy.Parameters.AddWithValue("$phase", phase);
                 copy.ExecuteNonQuery();
             }
-            foreach (var index in objects.Where(o => o.Type == "index" && !MachineLocalTables.Contains(o.Table)))
+            foreach (var index in objects.Where(o => indexes && o.Type == "index" && !MachineLocalTables.Contains(o.Table)))
                 Execute(to, index.Sql, transaction);
             using (var version = to.CreateCommand())
             {

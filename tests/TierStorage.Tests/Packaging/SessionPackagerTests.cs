@@ -256,7 +256,9 @@ public sealed class SessionPackagerTests : IDisposable
         Assert.Equal(SessionId, Execute(copy, "SELECT group_concat(session_id) FROM sessions;"));
         Assert.Equal(1L, Convert.ToInt64(Execute(copy, "SELECT group_concat(number) FROM phases;")));
         Assert.Equal(Convert.ToInt64(Execute(OpenDatabase(catalogPath), "PRAGMA user_version;")), Convert.ToInt64(Execute(copy, "PRAGMA user_version;")));
-        Assert.Contains("ix_events_session_ts", Convert.ToString(Execute(copy, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index';")));
+        // The catalog's secondary indexes stay behind (importers scan the one session whole); constraints come with their tables.
+        Assert.Equal(0L, Convert.ToInt64(Execute(copy, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL;")));
+        Assert.NotEqual(0L, Convert.ToInt64(Execute(OpenDatabase(catalogPath), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL;")));
     }
 
     [Fact]
