@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Policy;
@@ -60,33 +59,114 @@ internal static partial class PolicyDefaults
     {
         using var stream = typeof(PolicyDefaults).Assembly.GetManifestResourceStream(ModelPricesResourceName)
             ?? throw new InvalidOperationException($"The engine assembly lacks its embedded resource {ModelPricesResourceName}; the build is broken.");
-        // Source-generated (ShippedPriceJson): every command that loads a policy reads this file, and the reflection
-        // serializer's set-up was a third of the JIT work of `tierstorage session list` (issue 12).
-        var file = JsonSerializer.Deserialize(stream, ShippedPriceJson.Default.ShippedPriceFile)
-            ?? throw new InvalidOperationException($"{ModelPricesResourceName} is empty; the build is broken.");
-        return [.. file.Models.Select(m => (m.Key, m.Value))];
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        try
+        {
+            return ParseShippedPrices(bytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"{ModelPricesResourceName} is not valid ({ex.Message}); the build is broken.", ex);
+        }
     }
 
-    [JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
-    [JsonSerializable(typeof(ShippedPriceFile))]
-    private sealed partial class ShippedPriceJson : JsonSerializerContext;
+    /// <summary>
+    /// Reads ModelPrices.json with a plain <see cref="Utf8JsonReader"/>: every command that loads a policy reads this file,
+    /// and a serializer (even source-generated) JIT-compiles its metadata for decimal and long on each start, a tenth of the
+    /// start-up of `tierstorage session list` (issue 12). Strict like the serializer was: an unknown key, a missing price
+    /// or a value of the wrong kind is an error, so a typo in the file fails the tests instead of pricing at $0.
+    /// </summary>
+    internal static IReadOnlyList<(string Model, ShippedPrice Price)> ParseShippedPrices(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        var models = new List<(string, ShippedPrice)>();
+        Expect(ref reader, JsonTokenType.StartObject);
+        while (NextProperty(ref reader) is { } root)
+        {
+            switch (root)
+            {
+                case "description":
+                    Expect(ref reader, JsonTokenType.String);
+                    break;
+                case "models":
+                    Expect(ref reader, JsonTokenType.StartObject);
+                    while (NextProperty(ref reader) is { } model) models.Add((model, ReadPrice(ref reader, model)));
+                    break;
+                default:
+                    throw new JsonException($"unknown key '{root}'");
+            }
+        }
+        return models;
+    }
 
-    private sealed record ShippedPriceFile(
-        [property: JsonPropertyName("description")] string? Description,
-        [property: JsonPropertyName("models")] Dictionary<string, ShippedPrice> Models);
+    private static ShippedPrice ReadPrice(ref Utf8JsonReader reader, string model)
+    {
+        decimal? input = null, output = null, write5m = null, write1h = null, read = null;
+        ShippedLongContext? longContext = null;
+        Expect(ref reader, JsonTokenType.StartObject);
+        while (NextProperty(ref reader) is { } key)
+        {
+            if (key == "long_context")
+            {
+                long? threshold = null;
+                decimal? longInput = null, longOutput = null;
+                Expect(ref reader, JsonTokenType.StartObject);
+                while (NextProperty(ref reader) is { } inner)
+                {
+                    Expect(ref reader, JsonTokenType.Number);
+                    switch (inner)
+                    {
+                        case "threshold": threshold = reader.GetInt64(); break;
+                        case "input": longInput = reader.GetDecimal(); break;
+                        case "output": longOutput = reader.GetDecimal(); break;
+                        default: throw new JsonException($"model '{model}': unknown key 'long_context.{inner}'");
+                    }
+                }
+                longContext = new ShippedLongContext(Required(threshold, model, "long_context.threshold"),
+                    Required(longInput, model, "long_context.input"), Required(longOutput, model, "long_context.output"));
+                continue;
+            }
+            Expect(ref reader, JsonTokenType.Number);
+            var value = reader.GetDecimal();
+            switch (key)
+            {
+                case "input": input = value; break;
+                case "output": output = value; break;
+                case "cache_write_5m": write5m = value; break;
+                case "cache_write_1h": write1h = value; break;
+                case "cache_read": read = value; break;
+                default: throw new JsonException($"model '{model}': unknown key '{key}'");
+            }
+        }
+        return new ShippedPrice(Required(input, model, "input"), Required(output, model, "output"), Required(write5m, model, "cache_write_5m"),
+            Required(write1h, model, "cache_write_1h"), Required(read, model, "cache_read"), longContext);
+    }
 
-    private sealed record ShippedPrice(
-        [property: JsonPropertyName("input")] decimal Input,
-        [property: JsonPropertyName("output")] decimal Output,
-        [property: JsonPropertyName("cache_write_5m")] decimal CacheWrite5m,
-        [property: JsonPropertyName("cache_write_1h")] decimal CacheWrite1h,
-        [property: JsonPropertyName("cache_read")] decimal CacheRead,
-        [property: JsonPropertyName("long_context")] ShippedLongContext? LongContext);
+    /// <summary>The next property's name, the reader left on it; null at the end of the object.</summary>
+    private static string? NextProperty(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read()) throw new JsonException("the file ends inside an object");
+        return reader.TokenType switch
+        {
+            JsonTokenType.EndObject => null,
+            JsonTokenType.PropertyName => reader.GetString(),
+            _ => throw new JsonException($"a property name was expected at byte {reader.TokenStartIndex}, not {reader.TokenType}"),
+        };
+    }
 
-    private sealed record ShippedLongContext(
-        [property: JsonPropertyName("threshold")] long Threshold,
-        [property: JsonPropertyName("input")] decimal Input,
-        [property: JsonPropertyName("output")] decimal Output);
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
+    {
+        if (!reader.Read() || reader.TokenType != type)
+            throw new JsonException($"{type} was expected at byte {reader.TokenStartIndex}, not {reader.TokenType}");
+    }
+
+    private static T Required<T>(T? value, string model, string key) where T : struct =>
+        value ?? throw new JsonException($"model '{model}' has no '{key}'");
+
+    internal sealed record ShippedPrice(decimal Input, decimal Output, decimal CacheWrite5m, decimal CacheWrite1h, decimal CacheRead, ShippedLongContext? LongContext);
+
+    internal sealed record ShippedLongContext(long Threshold, decimal Input, decimal Output);
 
     /// <summary>Anthropic prices cache writes at 1.25x (5 minutes) and 2x (1 hour) the input rate and cache reads at 0.1x.</summary>
     public static ModelPrice Price(decimal input, decimal output, (long Threshold, decimal Input, decimal Output)? longContext = null) => new()

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using TierStorage.Contracts;
 
@@ -73,31 +72,70 @@ public sealed partial record WorkspaceIdentity
         return Parse(bytes, path);
     }
 
+    /// <remarks>Read with <see cref="JsonDocument"/> rather than a serializer: every command opens the workspace, and the
+    /// serializer's metadata (even source-generated) was JIT-compiled on each start (issue 12). Like the serializer before it:
+    /// keys are case-sensitive, unknown keys are ignored, the last of a repeated key wins, and null is "not there".</remarks>
     internal static WorkspaceIdentity Parse(ReadOnlySpan<byte> json, string source)
     {
-        IdentityFile? file;
+        string? id = null, space = null, root = null;
+        DateTimeOffset? createdAt = null;
         try
         {
-            file = JsonSerializer.Deserialize(json, IdentityJson.Default.IdentityFile);
+            var bytes = json.ToArray();
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Null) throw Invalid(source, "it is empty");
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw Invalid(source, "it is not a JSON object");
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                switch (property.Name)
+                {
+                    case "id": id = StringOrNull(property); break;
+                    case "namespace": space = StringOrNull(property); break;
+                    case "root": root = StringOrNull(property); break;
+                    case "createdAt":
+                        createdAt = property.Value.ValueKind == JsonValueKind.Null ? null
+                            : property.Value.ValueKind == JsonValueKind.String && property.Value.TryGetDateTimeOffset(out var at) ? at
+                            : throw Invalid(source, "'createdAt' must be a date and time (ISO 8601)");
+                        break;
+                }
+            }
         }
         catch (JsonException e)
         {
             throw Invalid(source, $"it is not valid JSON ({e.Message})");
         }
-        if (file is null) throw Invalid(source, "it is empty");
-        if (file.Id is null || !IdPattern().IsMatch(file.Id)) throw Invalid(source, "'id' must be 32 lower-case hex digits");
-        if (file.Namespace is null || (file.Namespace.Length > 0 && !NamespacePattern().IsMatch(file.Namespace)))
+        if (id is null || !IdPattern().IsMatch(id)) throw Invalid(source, "'id' must be 32 lower-case hex digits");
+        if (space is null || (space.Length > 0 && !NamespacePattern().IsMatch(space)))
             throw Invalid(source, "'namespace' must be letters, digits, '.', '_' or '-' (at most 80, not starting with '.')");
-        if (string.IsNullOrWhiteSpace(file.Root) || !System.IO.Path.IsPathFullyQualified(file.Root)) throw Invalid(source, "'root' must be a full path");
-        return new WorkspaceIdentity { Id = file.Id, Namespace = file.Namespace, Root = file.Root, CreatedAt = file.CreatedAt ?? default };
+        if (string.IsNullOrWhiteSpace(root) || !System.IO.Path.IsPathFullyQualified(root)) throw Invalid(source, "'root' must be a full path");
+        return new WorkspaceIdentity { Id = id, Namespace = space, Root = root, CreatedAt = createdAt ?? default };
+
+        string? StringOrNull(JsonProperty property) => property.Value.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.String => property.Value.GetString(),
+            _ => throw Invalid(source, $"'{property.Name}' must be a string"),
+        };
     }
 
     /// <summary>Writes the identity into <paramref name="workspaceRoot"/> whole or not at all.</summary>
     public Task WriteAsync(string workspaceRoot, CancellationToken cancellationToken) =>
         AtomicFile.WriteAllTextAsync(PathIn(workspaceRoot), ToJson(), overwrite: true, cancellationToken);
 
-    internal string ToJson() =>
-        JsonSerializer.Serialize(new IdentityFile { Id = Id, Namespace = Namespace, Root = Root, CreatedAt = CreatedAt }, IdentityJson.Default.IdentityFile);
+    internal string ToJson()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", Id);
+            writer.WriteString("namespace", Namespace);
+            writer.WriteString("root", Root);
+            writer.WriteString("createdAt", CreatedAt);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     /// <summary>True when <paramref name="other"/> names this workspace's directory (Windows paths ignore case).</summary>
     public bool IsAt(string other) =>
@@ -117,16 +155,4 @@ public sealed partial record WorkspaceIdentity
 
     [GeneratedRegex(@"[^A-Za-z0-9._\-]+")]
     private static partial Regex UnsafeCharacters();
-
-    internal sealed class IdentityFile
-    {
-        [JsonPropertyName("id")] public string? Id { get; set; }
-        [JsonPropertyName("namespace")] public string? Namespace { get; set; }
-        [JsonPropertyName("root")] public string? Root { get; set; }
-        [JsonPropertyName("createdAt")] public DateTimeOffset? CreatedAt { get; set; }
-    }
 }
-
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(WorkspaceIdentity.IdentityFile))]
-internal sealed partial class IdentityJson : JsonSerializerContext;

@@ -60,4 +60,28 @@ public sealed class ShippedModelPricesTests : IDisposable
     {
         Assert.Null(PhaseReviewer.FindPrice(PolicyDefaults.ModelPrices(), "claude-instant-1.2"));
     }
+
+    [Fact]
+    public void The_shipped_file_is_read_strictly_so_a_typo_fails_here_instead_of_pricing_at_zero()
+    {
+        var good = PolicyDefaults.ParseShippedPrices("""
+            { "description": "d", "models": { "m-1": { "input": 1.5, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 0.25,
+              "long_context": { "threshold": 200000, "input": 6, "output": 22.5 } } } }
+            """u8);
+        var (model, price) = Assert.Single(good);
+        Assert.Equal("m-1", model);
+        Assert.Equal((1.5m, 2m, 3m, 4m, 0.25m), (price.Input, price.Output, price.CacheWrite5m, price.CacheWrite1h, price.CacheRead));
+        Assert.Equal((200000L, 6m, 22.5m), (price.LongContext!.Threshold, price.LongContext.Input, price.LongContext.Output));
+
+        foreach (var bad in new[]
+        {
+            """{ "models": { "m": { "input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5, "cache_raed": 6 } } }""",
+            """{ "models": { "m": { "input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4 } } }""",
+            """{ "models": { "m": { "input": "1", "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5 } } }""",
+            """{ "models": { "m": { "input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5, "long_context": { "input": 1, "output": 2 } } } }""",
+            """{ "modles": {} }""",
+            """{ "models": { "m": { "input": 1 """,
+        })
+            Assert.ThrowsAny<System.Text.Json.JsonException>(() => PolicyDefaults.ParseShippedPrices(System.Text.Encoding.UTF8.GetBytes(bad)));
+    }
 }

@@ -213,13 +213,31 @@ public sealed class WorkspaceNamespaceTests : IDisposable
         Assert.Equal(space, ws.Identity.Namespace);
         await bed.CloseAsync(ws);
 
-        foreach (var damaged in new[] { "{not json", """{"id":"x","namespace":"a","root":"/r"}""", """{"id":"0123456789abcdef0123456789abcdef","namespace":"../up","root":"/r"}""" })
+        foreach (var damaged in new[]
+        {
+            "{not json", """{"id":"x","namespace":"a","root":"/r"}""", """{"id":"0123456789abcdef0123456789abcdef","namespace":"../up","root":"/r"}""",
+            "null", "[]", """{"id":7,"namespace":"a","root":"/r"}""",
+            """{"id":"0123456789abcdef0123456789abcdef","namespace":"a","root":"/r","createdAt":"yesterday"}""",
+        })
         {
             File.WriteAllText(path, damaged);
             var error = await Assert.ThrowsAsync<TierStorageException>(() => bed.OpenAsync());
             Assert.Equal(ErrorIds.WorkspaceIdentityInvalid, error.ErrorId);
             Assert.Contains(path, error.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_identity_file_reads_back_what_was_written_and_tolerates_keys_it_does_not_know()
+    {
+        var identity = WorkspaceIdentity.New(Path.Combine(Path.GetTempPath(), "proj", ".tierstorage"), new DateTimeOffset(2026, 12, 3, 15, 4, 5, TimeSpan.FromHours(1)));
+
+        var json = identity.ToJson();
+
+        Assert.Equal(identity, WorkspaceIdentity.Parse(System.Text.Encoding.UTF8.GetBytes(json), "workspace.json"));
+        Assert.Contains("\"createdAt\": \"2026-12-03T15:04:05+01:00\"", json, StringComparison.Ordinal);
+        var extended = WorkspaceIdentity.Parse("""{"id":"0123456789abcdef0123456789abcdef","namespace":"","root":"/r","createdAt":null,"later":{"x":[1]}}"""u8, "w");
+        Assert.Equal(("", default(DateTimeOffset)), (extended.Namespace, extended.CreatedAt));
     }
 
     [Fact]
