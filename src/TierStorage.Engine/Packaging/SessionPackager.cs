@@ -239,6 +239,9 @@ public static class SessionPackager
                 foreach (var source in sources)
                 {
                     var name = Path.GetFileName(source);
+                    // Snapshots are saved gzipped (snapshot save): deflate would find nothing to remove and spend the CPU
+                    // looking. They are stored in the gzip stream instead, as the phase archive stores its .gz members.
+                    await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase), cancellationToken).ConfigureAwait(false);
                     await using var input = OpenSource(source);
                     var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
                     {
@@ -303,7 +306,7 @@ public static class SessionPackager
             return WriteFileAsync(temp, output => output.WriteAsync(json, cancellationToken).AsTask(), cancellationToken);
         }
 
-        private static async Task<FileChecksum> WriteCompressedAsync(string temp, int level, Func<Stream, Task> produce, CancellationToken cancellationToken) =>
+        private static async Task<FileChecksum> WriteCompressedAsync(string temp, int level, Func<ParallelGzipStream, Task> produce, CancellationToken cancellationToken) =>
             await WriteFileAsync(temp, async output =>
             {
                 var gzip = new ParallelGzipStream(output, level, leaveOpen: true);

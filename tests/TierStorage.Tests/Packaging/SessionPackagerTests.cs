@@ -102,6 +102,28 @@ public sealed class SessionPackagerTests : IDisposable
     }
 
     [Fact]
+    public async Task Gzipped_snapshots_are_stored_in_the_tar_gz_not_deflated_again_and_other_files_are_compressed()
+    {
+        // Zeros deflate to almost nothing, so the package's size tells whether each member was deflated or stored.
+        var gz = _dir.Combine("state", $"{SessionId}_snap007.json.gz");
+        var plain = _dir.Combine("state", $"{SessionId}_snap008.json");
+        File.WriteAllBytes(gz, new byte[300_000]);
+        File.WriteAllBytes(plain, new byte[300_000]);
+
+        var stored = await SessionPackager.PackageAsync(Request with { SnapshotPaths = [gz] }, null, CancellationToken.None);
+        Assert.InRange(stored.Find(SessionPackager.SnapshotsFileName)!.Size, 300_000, 320_000);
+        var deflated = await SessionPackager.PackageAsync(Request with { SnapshotPaths = [plain] }, null, CancellationToken.None);
+        Assert.InRange(deflated.Find(SessionPackager.SnapshotsFileName)!.Size, 1, 10_000);
+
+        var mixed = await SessionPackager.PackageAsync(Request with { SnapshotPaths = [gz, plain] }, null, CancellationToken.None);
+        var snapshots = mixed.Find(SessionPackager.SnapshotsFileName)!;
+        var restore = _dir.Combine("restore-mixed");
+        await SafeExtractor.ExtractTarGzAsync(Path.Combine(Staging, snapshots.Name), restore, new ExtractionOptions { Expected = snapshots.Contents }, CancellationToken.None);
+        Assert.Equal(new byte[300_000], await File.ReadAllBytesAsync(Path.Combine(restore, Path.GetFileName(gz))));
+        Assert.Equal(new byte[300_000], await File.ReadAllBytesAsync(Path.Combine(restore, Path.GetFileName(plain))));
+    }
+
+    [Fact]
     public async Task A_session_without_snapshots_packages_a_valid_empty_tar_that_extracts_to_nothing()
     {
         var manifest = await SessionPackager.PackageAsync(Request with { SnapshotPaths = [] }, null, CancellationToken.None);
