@@ -129,7 +129,7 @@ public sealed partial class BackupOperations
         var reporting = new object();
         var parallel = new ParallelOptions
         {
-            MaxDegreeOfParallelism = store is Tiers.S3.S3ObjectStore or Tiers.Folder.FolderObjectStore ? MaxConcurrentDownloads : 1,
+            MaxDegreeOfParallelism = ServesConcurrentTransfers(store) ? MaxConcurrentDownloads : 1,
             CancellationToken = cancellationToken,
         };
         await Parallel.ForEachAsync(Enumerable.Range(0, manifest.Files.Count), parallel, async (index, token) =>
@@ -276,11 +276,12 @@ public sealed partial class BackupOperations
         var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
         var handoff = manifest.Find(SessionPackager.HandoffFileName);
 
-        // Everything is unpacked beside its target and verified before the first file is replaced.
-        if (snapshots is not null)
-            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), layout.StateDirectory,
-                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
-        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logPath, ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
+        // Everything is unpacked beside its target and verified before the first file is replaced; the snapshots and
+        // the log, each on a core of its own.
+        await InParallelAsync(
+            snapshots is null ? null : () => SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), layout.StateDirectory,
+                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken),
+            () => SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logPath, ActivitySize(activity), force, cancellationToken)).ConfigureAwait(false);
         if (handoff is not null) CopyVerified(Path.Combine(download, handoff.Name), handoffPath, force);
         await _workspace.AdoptRestoredSessionAsync(sessionId, manifest.PhaseNumber, manifest.PhaseName, logPath, handoff is null ? null : handoffPath, cancellationToken).ConfigureAwait(false);
         return _workspace.Root;
@@ -301,20 +302,26 @@ public sealed partial class BackupOperations
     {
         Directory.CreateDirectory(destination);
         var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
-        if (manifest.Find(SessionPackager.SnapshotsFileName) is { } snapshots)
-            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
-                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
-        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), Path.Combine(destination, SessionPackager.ActivityEntryName),
-            ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
-        foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)))
-        {
-            if (file.Name == SessionPackager.CompressedAnalyticsFileName)
-                await SessionPackager.UnpackAnalyticsAsync(Path.Combine(download, file.Name), file, Path.Combine(destination, SessionPackager.AnalyticsFileName), force, cancellationToken).ConfigureAwait(false);
-            else CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
-        }
+        var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
+        var analytics = manifest.Find(SessionPackager.CompressedAnalyticsFileName);
+        // The three decompressions (snapshots, log, analytics snapshot) are independent: they run at once, one a core.
+        await InParallelAsync(
+            snapshots is null ? null : () => SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
+                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken),
+            () => SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), Path.Combine(destination, SessionPackager.ActivityEntryName),
+                ActivitySize(activity), force, cancellationToken),
+            analytics is null ? null : () => SessionPackager.UnpackAnalyticsAsync(Path.Combine(download, analytics.Name), analytics,
+                Path.Combine(destination, SessionPackager.AnalyticsFileName), force, cancellationToken)).ConfigureAwait(false);
+        foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName or SessionPackager.CompressedAnalyticsFileName)))
+            CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
         await manifest.WriteAsync(Path.Combine(destination, SessionManifest.FileName), cancellationToken).ConfigureAwait(false);
         return destination;
     }
+
+    /// <summary>Runs the given steps (nulls skipped) at once, each on the thread pool, and waits for all of them: a
+    /// failure is thrown (the first in the order given) only once every step has ended, so nothing is still writing.</summary>
+    private static Task InParallelAsync(params Func<Task>?[] steps) =>
+        Task.WhenAll(steps.Where(s => s is not null).Select(s => Task.Run(s!)));
 
     private static PackagedFile RequireFile(SessionManifest manifest, string name) =>
         manifest.Find(name) ?? throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,
