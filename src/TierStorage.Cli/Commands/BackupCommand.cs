@@ -3,7 +3,6 @@ using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Tiers;
-using TierStorage.Engine.Tiers.S3;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Cli.Commands;
@@ -26,13 +25,6 @@ internal static class BackupCommand
 
     private static Option<string?> TierOption(string description) => new("--tier") { Description = description, HelpName = "NAME" };
 
-    /// <summary>Backup and restore talk to S3 on most policies (an S3 backup tier, the S3 archive): the SDK's first-request
-    /// set-up runs on the idle core while this one opens the workspace (<see cref="S3SdkWarmUp"/>).</summary>
-    private static void StartS3WarmUp(bool whatIf = false)
-    {
-        if (!whatIf) S3SdkWarmUp.Start();
-    }
-
     private static Command CreateRun(CliContext context)
     {
         var ids = new Argument<string[]>("id") { Description = "Sessions to back up (default: every completed session not yet backed up)", Arity = ArgumentArity.ZeroOrMore };
@@ -42,7 +34,6 @@ internal static class BackupCommand
         var command = new Command("run", "Package, upload, verify and record sessions; prune local copies beyond retention") { ids, tier, whatIf, quiet };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            StartS3WarmUp(parseResult.GetValue(whatIf));
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var sessionIds = parseResult.GetValue(ids) is { Length: > 0 } given ? given : await CompletedSessionsAsync(workspace, cancellationToken).ConfigureAwait(false);
             var request = new BackupRequest { SessionIds = sessionIds, Tier = parseResult.GetValue(tier) };
@@ -145,7 +136,6 @@ internal static class BackupCommand
         var command = new Command("restore", "Download, verify and unpack a session from the tier that holds it (thawing an archive first)") { id, tier, destination, force, retrieval, wait };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            StartS3WarmUp();
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var result = await workspace.Backups.RestoreAsync(new RestoreRequest
             {

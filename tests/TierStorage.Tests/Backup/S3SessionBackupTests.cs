@@ -163,12 +163,6 @@ public sealed class S3SessionBackupTests(S3rverFixture server)
         Assert.Equal(local[(await SessionAsync(ws, id)).LogPath!], await File.ReadAllBytesAsync(Path.Combine(destination, SessionPackager.ActivityEntryName)));
     }
 
-    [Fact]
-    public async Task The_sdk_warm_up_goes_through_a_head_a_put_and_a_get_answered_in_memory()
-    {
-        Assert.True(await S3SdkWarmUp.RunAsync());
-    }
-
     private static async Task<List<(string Key, string UploadId, long Offset)>> UploadStatesAsync(TierStorage.Engine.Workspace.TierWorkspace ws)
     {
         await using var command = ws.Catalog.Connection.CreateCommand();
