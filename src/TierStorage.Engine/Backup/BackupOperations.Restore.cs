@@ -3,6 +3,7 @@ using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Tiers;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Backup;
 
@@ -129,7 +130,7 @@ public sealed partial class BackupOperations
         var reporting = new object();
         var parallel = new ParallelOptions
         {
-            MaxDegreeOfParallelism = store is Tiers.S3.S3ObjectStore or Tiers.Folder.FolderObjectStore ? MaxConcurrentDownloads : 1,
+            MaxDegreeOfParallelism = ServesConcurrentTransfers(store) ? MaxConcurrentDownloads : 1,
             CancellationToken = cancellationToken,
         };
         await Parallel.ForEachAsync(Enumerable.Range(0, manifest.Files.Count), parallel, async (index, token) =>
@@ -276,11 +277,22 @@ public sealed partial class BackupOperations
         var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
         var handoff = manifest.Find(SessionPackager.HandoffFileName);
 
-        // Everything is unpacked beside its target and verified before the first file is replaced.
-        if (snapshots is not null)
-            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), layout.StateDirectory,
-                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
-        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logPath, ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
+        // Everything is unpacked beside its target and verified before the first file is replaced. The snapshots and the
+        // log decompress at once, each on a core; the log stays beside its target until the snapshots are in place, so
+        // a refused snapshot archive leaves the workspace as it was (as when they ran one after the other).
+        var logBeside = BesideTarget(logPath);
+        try
+        {
+            await InParallelAsync(
+                snapshots is null ? null : () => SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), layout.StateDirectory,
+                    new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken),
+                () => SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logBeside, ActivitySize(activity), overwrite: true, cancellationToken)).ConfigureAwait(false);
+            PlaceUnpacked(logBeside, logPath, force);
+        }
+        finally
+        {
+            AtomicFile.TryDelete(logBeside);
+        }
         if (handoff is not null) CopyVerified(Path.Combine(download, handoff.Name), handoffPath, force);
         await _workspace.AdoptRestoredSessionAsync(sessionId, manifest.PhaseNumber, manifest.PhaseName, logPath, handoff is null ? null : handoffPath, cancellationToken).ConfigureAwait(false);
         return _workspace.Root;
@@ -301,20 +313,63 @@ public sealed partial class BackupOperations
     {
         Directory.CreateDirectory(destination);
         var activity = RequireFile(manifest, SessionPackager.ActivityFileName);
-        if (manifest.Find(SessionPackager.SnapshotsFileName) is { } snapshots)
-            await SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
-                new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken).ConfigureAwait(false);
-        await SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), Path.Combine(destination, SessionPackager.ActivityEntryName),
-            ActivitySize(activity), force, cancellationToken).ConfigureAwait(false);
-        foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName)))
+        var snapshots = manifest.Find(SessionPackager.SnapshotsFileName);
+        var analytics = manifest.Find(SessionPackager.CompressedAnalyticsFileName);
+        // The three decompressions (snapshots, log, analytics snapshot) are independent: they run at once, one a core.
+        // The log and the analytics snapshot wait beside their targets until the snapshots are in place, so a refused
+        // snapshot archive writes nothing (as when they ran one after the other).
+        var logPath = Path.Combine(destination, SessionPackager.ActivityEntryName);
+        var analyticsPath = Path.Combine(destination, SessionPackager.AnalyticsFileName);
+        var (logBeside, analyticsBeside) = (BesideTarget(logPath), BesideTarget(analyticsPath));
+        try
         {
-            if (file.Name == SessionPackager.CompressedAnalyticsFileName)
-                await SessionPackager.UnpackAnalyticsAsync(Path.Combine(download, file.Name), file, Path.Combine(destination, SessionPackager.AnalyticsFileName), force, cancellationToken).ConfigureAwait(false);
-            else CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
+            await InParallelAsync(
+                snapshots is null ? null : () => SafeExtractor.ExtractTarGzAsync(Path.Combine(download, snapshots.Name), Path.Combine(destination, "snapshots"),
+                    new ExtractionOptions { Expected = snapshots.Contents, Overwrite = force }, cancellationToken),
+                () => SafeExtractor.DecompressGzipAsync(Path.Combine(download, activity.Name), logBeside, ActivitySize(activity), overwrite: true, cancellationToken),
+                analytics is null ? null : () => SessionPackager.UnpackAnalyticsAsync(Path.Combine(download, analytics.Name), analytics, analyticsBeside,
+                    overwrite: true, cancellationToken)).ConfigureAwait(false);
+            PlaceUnpacked(logBeside, logPath, force);
+            if (analytics is not null) PlaceUnpacked(analyticsBeside, analyticsPath, force);
         }
+        finally
+        {
+            AtomicFile.TryDelete(logBeside);
+            AtomicFile.TryDelete(analyticsBeside);
+        }
+        foreach (var file in manifest.Files.Where(f => f.Name is not (SessionPackager.ActivityFileName or SessionPackager.SnapshotsFileName or SessionPackager.CompressedAnalyticsFileName)))
+            CopyVerified(Path.Combine(download, file.Name), Path.Combine(destination, file.Name), force);
         await manifest.WriteAsync(Path.Combine(destination, SessionManifest.FileName), cancellationToken).ConfigureAwait(false);
         return destination;
     }
+
+    /// <summary>A hidden name beside <paramref name="target"/> (same directory, so placing it is a rename) for a file
+    /// unpacked before the others are known to be good.</summary>
+    private static string BesideTarget(string target)
+    {
+        var full = Path.GetFullPath(target);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid().ToString("N")[..8]}.unpacked");
+    }
+
+    /// <summary>Moves an unpacked, verified file into place; without <paramref name="overwrite"/> an existing target is
+    /// left alone and reported (ErrorIds.FileExists), as the extractor reports it.</summary>
+    private static void PlaceUnpacked(string unpacked, string target, bool overwrite)
+    {
+        try
+        {
+            File.Move(unpacked, target, overwrite);
+        }
+        catch (IOException) when (!overwrite && File.Exists(target))
+        {
+            throw new TierStorageException(ErrorIds.FileExists, TierErrorKind.ResourceExists,
+                $"'{target}' already exists; nothing was extracted. Restore with -Force to replace it, or choose another destination.", target);
+        }
+    }
+
+    /// <summary>Runs the given steps (nulls skipped) at once, each on the thread pool, and waits for all of them: a
+    /// failure is thrown (the first in the order given) only once every step has ended, so nothing is still writing.</summary>
+    private static Task InParallelAsync(params Func<Task>?[] steps) =>
+        Task.WhenAll(steps.Where(s => s is not null).Select(s => Task.Run(s!)));
 
     private static PackagedFile RequireFile(SessionManifest manifest, string name) =>
         manifest.Find(name) ?? throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData,

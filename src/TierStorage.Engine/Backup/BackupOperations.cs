@@ -255,27 +255,19 @@ public sealed partial class BackupOperations
         var runId = await Catalog.StartBackupRunAsync(sessionId, tier.Name, _workspace.Now, cancellationToken).ConfigureAwait(false);
         runStarted(runId);
         long bytesSent = 0;
-        var files = new List<BackupFile>();
-        var total = manifest.Files.Sum(f => f.Size);
-        long done = 0;
-        foreach (var file in manifest.Files)
+        var files = await UploadAllVerifiedAsync(store, record, prefix, staging, manifest, progress, sent =>
         {
-            var (backedUp, sent) = await UploadVerifiedAsync(store, record, prefix, staging, file.Name, file.Size, file.Md5, file.Sha256,
-                bytes => progress?.Report(new BackupProgress { SessionId = sessionId, Stage = "Uploading", File = file.Name, BytesDone = done + bytes, BytesTotal = total }),
-                cancellationToken).ConfigureAwait(false);
             bytesSent += sent;
             countSent(sent);
-            done += file.Size;
-            files.Add(backedUp);
-        }
+        }, cancellationToken).ConfigureAwait(false);
         // The manifest goes last: its verified presence is what says the whole set is there.
         var manifestPath = Path.Combine(staging, SessionManifest.FileName);
         var manifestSum = await ChecksumStream.ComputeAsync(manifestPath, cancellationToken).ConfigureAwait(false);
-        var (manifestFile, manifestSent) = await UploadVerifiedAsync(store, record, prefix, staging, SessionManifest.FileName, manifestSum.Size,
+        var (manifestFile, manifestSent) = await UploadVerifiedAsync(store, new SerializedCatalog(Catalog), record, prefix, staging, SessionManifest.FileName, manifestSum.Size,
             manifestSum.Md5, manifestSum.Sha256, null, cancellationToken).ConfigureAwait(false);
         bytesSent += manifestSent;
         countSent(manifestSent);
-        files.Add(manifestFile);
+        files = [.. files, manifestFile];
 
         await Catalog.FinishBackupRunAsync(runId, nameof(BackupStatus.Succeeded), bytesSent, null, _workspace.Now, cancellationToken).ConfigureAwait(false);
         await FinishSucceededAsync(record, tier, cancellationToken).ConfigureAwait(false);
@@ -376,9 +368,60 @@ public sealed partial class BackupOperations
         cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Files of one package uploaded at once to stores that serve concurrent requests (S3, folders); the others
+    /// (Drive, encrypted tiers, which keep per-store state) one at a time. S3 sends the parts of a large file 4 at once
+    /// as well, so memory stays bounded by this many files times those parts.</summary>
+    private const int MaxConcurrentUploads = 4;
+
+    /// <summary>Stores whose reads and writes of different keys may run at once.</summary>
+    private static bool ServesConcurrentTransfers(IObjectStore store) =>
+        store is Tiers.S3.S3ObjectStore or Tiers.Folder.FolderObjectStore;
+
+    /// <summary>Uploads and verifies every file of the package but the manifest (<see cref="UploadVerifiedAsync"/>), several
+    /// at once where the store allows. The catalog (one SQLite connection) is written by one upload at a time: the
+    /// resumable uploads' saved progress and the verified objects go through <see cref="SerializedCatalog"/>.
+    /// <paramref name="countSent"/> gets each finished file's bytes sent, one call at a time, also when another file
+    /// fails (the run's record counts what reached the tier). The first failure cancels the other uploads and is thrown;
+    /// what they saved (parts S3 holds, verified objects) stays, so a rerun resumes from it.</summary>
+    private async Task<IReadOnlyList<BackupFile>> UploadAllVerifiedAsync(IObjectStore store, SessionRecord record, string prefix, string staging,
+        SessionManifest manifest, IProgress<BackupProgress>? progress, Action<long> countSent, CancellationToken cancellationToken)
+    {
+        var count = manifest.Files.Count;
+        var files = new BackupFile[count];
+        var onTier = new long[count];
+        var total = manifest.Files.Sum(f => f.Size);
+        var serialized = new SerializedCatalog(Catalog);
+        var reporting = new object();
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = ServesConcurrentTransfers(store) ? MaxConcurrentUploads : 1,
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (index, token) =>
+        {
+            var file = manifest.Files[index];
+            var (backedUp, sent) = await UploadVerifiedAsync(store, serialized, record, prefix, staging, file.Name, file.Size, file.Md5, file.Sha256, bytes =>
+            {
+                if (progress is null) return;
+                // One report at a time, with the bytes of every file so far.
+                lock (reporting)
+                {
+                    onTier[index] = bytes;
+                    progress.Report(new BackupProgress { SessionId = record.SessionId, Stage = "Uploading", File = file.Name, BytesDone = onTier.Sum(), BytesTotal = total });
+                }
+            }, token).ConfigureAwait(false);
+            lock (reporting)
+            {
+                files[index] = backedUp;
+                countSent(sent);
+            }
+        }).ConfigureAwait(false);
+        return files;
+    }
+
     /// <summary>Uploads one staged file unless the tier holds it with the same MD5, then checks the tier's size and MD5 and
     /// records the verified object. Returns the file and the bytes sent.</summary>
-    private async Task<(BackupFile File, long Sent)> UploadVerifiedAsync(IObjectStore store, SessionRecord record, string prefix, string staging,
+    private async Task<(BackupFile File, long Sent)> UploadVerifiedAsync(IObjectStore store, SerializedCatalog catalog, SessionRecord record, string prefix, string staging,
         string name, long size, string md5, string sha256, Action<long>? reportBytes, CancellationToken cancellationToken)
     {
         var key = prefix + name;
@@ -390,7 +433,7 @@ public sealed partial class BackupOperations
             await using var content = new FileStream(Path.Combine(staging, name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             var options = new PutOptions { ExpectedMd5 = md5, Progress = new Progress(bytes => { sent = bytes; reportBytes?.Invoke(bytes); }) };
             info = store is IResumableUploadStore resumable && size >= resumable.ResumableThreshold
-                ? await resumable.PutResumableAsync(key, content, options, Catalog, cancellationToken).ConfigureAwait(false)
+                ? await resumable.PutResumableAsync(key, content, options, catalog, cancellationToken).ConfigureAwait(false)
                 : await store.PutAsync(key, content, options, cancellationToken).ConfigureAwait(false);
             transferred = true;
         }
@@ -400,7 +443,7 @@ public sealed partial class BackupOperations
                 key);
 
         var now = _workspace.Now;
-        await Catalog.UpsertObjectAsync(new StoredObject
+        await catalog.UpsertObjectAsync(new StoredObject
         {
             Tier = store.TierName, Key = key, SessionId = record.SessionId, Phase = record.Phase,
             SizeBytes = size, Md5 = md5, Sha256 = sha256, StoredAt = info!.LastModified ?? now, VerifiedAt = now,
