@@ -97,8 +97,8 @@ public sealed partial class CatalogDatabase
         return links;
     }
 
-    /// <summary>Which of <paramref name="keys"/> (see <see cref="Migrations.IngestKeySql"/>) the session's events already hold; each looked up
-    /// in ix_events_ingest_key, so the cost follows the number of keys, not the size of the session.</summary>
+    /// <summary>Which of <paramref name="keys"/> (see <see cref="IngestKeys"/>) the session's events already hold; each looked up
+    /// in ix_events_ingest_key (key, session), so the cost follows the number of keys, not the size of the session.</summary>
     public async Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -114,7 +114,7 @@ public sealed partial class CatalogDatabase
 
     /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
     /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). One seek per key in
-    /// ix_events_ingest_key_any (keyed by the ingest key first), so its cost follows the keys asked for, not the catalog's size.</summary>
+    /// ix_events_ingest_key (keyed by the ingest key first), so its cost follows the keys asked for, not the catalog's size.</summary>
     public async Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -151,8 +151,8 @@ public sealed partial class CatalogDatabase
             parameters[i + 1] = ("$k" + i, keys[i]);
         }
         return Command($"""
-            SELECT DISTINCT {Migrations.IngestKeySql} FROM events INDEXED BY {(elsewhere ? "ix_events_ingest_key_any" : "ix_events_ingest_key")}
-            WHERE session_id {(elsewhere ? "<>" : "=")} $session AND {Migrations.IngestKeyFilterSql} AND {Migrations.IngestKeySql} IN ({names})
+            SELECT DISTINCT ingest_key FROM events INDEXED BY ix_events_ingest_key
+            WHERE ingest_key IS NOT NULL AND ingest_key IN ({names}) AND session_id {(elsewhere ? "<>" : "=")} $session
             """, parameters);
     }
 }

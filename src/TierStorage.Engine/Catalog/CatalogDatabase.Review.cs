@@ -61,8 +61,11 @@ public sealed partial class CatalogDatabase
             throw new TierStorageException(ErrorIds.CatalogCorrupt, TierErrorKind.InvalidData,
                 $"'{analyticsPath}' is not an analytics snapshot of this catalog: its events table lacks {(missing.Count > 0 ? string.Join(", ", missing) : "nothing")}{(sessionColumns.Contains("log_indexed_bytes") ? "" : " and its sessions table lacks log_indexed_bytes")}.", analyticsPath);
         // Columns are only ever added by migrations: an older extract supplies the ones it has, the rest stay NULL.
-        var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c != "event_id" && theirs.Contains(c)).ToList();
+        // ingest_key is derived from type and data (IngestKeys), computed here rather than taken from the untrusted file: a wrong
+        // key would let a later import store an event twice or skip one.
+        var shared = CatalogExtract.Columns(_connection, null, "events", "main").Where(c => c is not ("event_id" or "ingest_key") && theirs.Contains(c)).ToList();
         var columns = string.Join(", ", shared.Select(c => $"\"{c}\""));
+        var (keyColumn, keyValue) = SchemaVersion >= 14 ? (", ingest_key", $", {IngestKeys.Sql()}") : ("", "");
 
         await using var transaction = await BeginAsync(cancellationToken).ConfigureAwait(false);
         await using (var existing = Command("SELECT EXISTS (SELECT 1 FROM events WHERE session_id = $id)", ("$id", sessionId)))
@@ -72,7 +75,7 @@ public sealed partial class CatalogDatabase
                 return 0;
         }
         long added;
-        await using (var copy = Command($"INSERT INTO main.events ({columns}) SELECT {columns} FROM extract.events WHERE session_id = $id ORDER BY event_id;", ("$id", sessionId)))
+        await using (var copy = Command($"INSERT INTO main.events ({columns}{keyColumn}) SELECT {columns}{keyValue} FROM extract.events WHERE session_id = $id ORDER BY event_id;", ("$id", sessionId)))
         {
             copy.Transaction = transaction;
             added = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -268,7 +268,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             if (Convert.ToInt64(await known.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
                 throw SessionNotFound(sessionId);
         }
-        var inserter = _eventInserter ??= new EventInserter(_connection);
+        var inserter = _eventInserter ??= new EventInserter(_connection, SchemaVersion);
         var ids = new long[events.Count];
         var added = 0;
         for (var i = 0; i < events.Count; i++)

@@ -15,6 +15,15 @@ internal sealed class EventInserter : IDisposable
 {
     private const string Sql = """
         INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, model, success, error_type, file, data, event_key, ingest_key)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+        ON CONFLICT (session_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
+        """;
+
+    /// <summary>A catalog opened below migration 14 (tests of older schemas) has no ingest_key column: its keys are computed
+    /// by its expression indexes.</summary>
+    private const string SqlBefore14 = """
+        INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
                            cache_read_tokens, cache_write_tokens, model, success, error_type, file, data, event_key)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
         ON CONFLICT (session_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
@@ -22,11 +31,13 @@ internal sealed class EventInserter : IDisposable
 
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    private readonly bool _ingestKey;
 
-    public EventInserter(SqliteConnection connection)
+    public EventInserter(SqliteConnection connection, int schemaVersion)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
-        Check(raw.sqlite3_prepare_v2(_db, Sql, out _statement));
+        _ingestKey = schemaVersion >= 14;
+        Check(raw.sqlite3_prepare_v2(_db, _ingestKey ? Sql : SqlBefore14, out _statement));
     }
 
     /// <summary>Inserts one event and returns its event_id, or 0 (nothing inserted) when the session already holds an event
@@ -53,6 +64,7 @@ internal sealed class EventInserter : IDisposable
         BindText(15, e.File);
         BindText(16, data);
         BindText(17, e.Id);
+        if (_ingestKey) BindText(18, IngestKeys.Of(e));
         var rc = raw.sqlite3_step(s);
         // Reset even on failure so the statement can be reused by the next batch; the step's error wins.
         var resetRc = raw.sqlite3_reset(s);

@@ -250,18 +250,36 @@ internal static class Migrations
             CREATE TRIGGER tr_events_update_rollup AFTER UPDATE ON events
             BEGIN DELETE FROM session_rollups WHERE session_id IN (OLD.session_id, NEW.session_id); END;
             """),
+
+        // The ingest key of migrations 8 and 12 as a stored column, filled by the insert (IngestKeys.Of) instead of computed
+        // by SQLite from each inserted event's JSON for two expression indexes: one plain index keyed by it answers both the
+        // lookup in a session (key, then session) and the one in every other session. Rows already stored get their key from
+        // their data (IngestKeys.Sql, the same key); the rollup trigger is set aside meanwhile, as the backfill changes no
+        // figure a rollup holds.
+        new(14, "stored ingest keys", $"""
+            ALTER TABLE events ADD COLUMN ingest_key TEXT;
+            DROP TRIGGER tr_events_update_rollup;
+            UPDATE events SET ingest_key = {IngestKeys.Sql()} WHERE {IngestKeyFilterSql};
+            CREATE TRIGGER tr_events_update_rollup AFTER UPDATE ON events
+            BEGIN DELETE FROM session_rollups WHERE session_id IN (OLD.session_id, NEW.session_id); END;
+            DROP INDEX ix_events_ingest_key;
+            DROP INDEX ix_events_ingest_key_any;
+            CREATE INDEX ix_events_ingest_key ON events(ingest_key, session_id) WHERE ingest_key IS NOT NULL;
+            """),
     ];
 
-    /// <summary>The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",
+    /// <summary>Migrations 8 and 12 only (migration 14 replaced their indexes by the column ingest_key, see IngestKeys).
+    /// The dedupe key of an imported event, computed from its data: "tool_call:&lt;tool_use_id&gt;",
     /// "agent_invocation:&lt;tool_use_id or agent_id&gt;", "llm_call:&lt;message_id&gt;|&lt;request_id&gt;" (see ClaudeTranscriptParser.KeyOf).
-    /// Queries must repeat it verbatim for SQLite to answer them from ix_events_ingest_key.</summary>
+    /// Kept verbatim: released steps never change.</summary>
     internal const string IngestKeySql =
         "CASE WHEN json_valid(data) THEN coalesce(type || ':' || json_extract(data, '$.tool_use_id'), "
         + "type || ':' || json_extract(data, '$.message_id') || '|' || coalesce(json_extract(data, '$.request_id'), ''), "
         + "type || ':' || json_extract(data, '$.agent_id')) END";
 
     // Only events that carry an id from a transcript are indexed: a cheap substring test keeps every other event (native
-    // ones, hook ones with plain data) out of the index without parsing its JSON on each insert.
+    // ones, hook ones with plain data) out of the index without parsing its JSON on each insert. Migration 14's backfill
+    // reads only those rows too.
     internal const string IngestKeyFilterSql =
         "data IS NOT NULL AND type IN ('llm_call', 'tool_call', 'agent_invocation') " +
         "AND (instr(data, '\"tool_use_id\"') > 0 OR instr(data, '\"message_id\"') > 0 OR instr(data, '\"agent_id\"') > 0)";

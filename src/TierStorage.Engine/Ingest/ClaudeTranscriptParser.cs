@@ -129,19 +129,9 @@ public sealed partial class ClaudeTranscriptParser
     private static string CallKey(string messageId, string? requestId) => "call:" + messageId + "|" + requestId;
     private static string ToolKey(string toolUseId) => "tool:" + toolUseId;
 
-    /// <summary>What makes an imported event the same as one imported before: the key of <see cref="Migrations.IngestKeySql"/>,
-    /// or null for events that have none.</summary>
-    public static string? KeyOf(SessionEvent e)
-    {
-        ArgumentNullException.ThrowIfNull(e);
-        if (e.Type is not (SessionEventType.LlmCall or SessionEventType.ToolCall or SessionEventType.AgentInvocation) || e.Data is not { } data) return null;
-        var type = e.Type switch { SessionEventType.LlmCall => "llm_call", SessionEventType.ToolCall => "tool_call", _ => "agent_invocation" };
-        if (data.TryGetValue("tool_use_id", out var t) && t is string toolUseId) return type + ":" + toolUseId;
-        if (data.TryGetValue("message_id", out var m) && m is string messageId)
-            return type + ":" + messageId + "|" + (data.TryGetValue("request_id", out var r) ? r as string : null);
-        if (data.TryGetValue("agent_id", out var a) && a is string agentId) return type + ":" + agentId;
-        return null;
-    }
+    /// <summary>What makes an imported event the same as one imported before: the key stored in events.ingest_key
+    /// (<see cref="IngestKeys"/>), or null for events that have none.</summary>
+    public static string? KeyOf(SessionEvent e) => IngestKeys.Of(e);
 
     /// <summary>The key a tool use's tool_call will have (<see cref="KeyOf"/>).</summary>
     public static string ToolCallKey(string toolUseId) => "tool_call:" + toolUseId;

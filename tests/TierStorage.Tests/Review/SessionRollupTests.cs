@@ -373,7 +373,7 @@ public sealed class SessionRollupTests : IDisposable
             await old.AddEventsAsync("s0", RandomSession(new Random(13), "s0", 300, T0), 0, ct);
         }
         Assert.Empty(_fixture.Query("SELECT name FROM sqlite_master WHERE name = 'session_rollups'"));
-        await using var db = await CatalogDatabase.OpenAsync(_fixture.DbPath, ct);
+        await using var db = await CatalogDatabase.OpenAsync(_fixture.DbPath, 13, ct);
         Assert.Equal(13, db.SchemaVersion);
         Assert.Single(_fixture.Query("SELECT name FROM sqlite_master WHERE name = 'session_rollups'"));
         var (first, use) = await ReviewAsync(db);
