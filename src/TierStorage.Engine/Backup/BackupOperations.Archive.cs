@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Formats.Tar;
+using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
@@ -64,6 +65,102 @@ public sealed partial class BackupOperations
         Directory.CreateDirectory(staging);
         var archivePath = Path.Combine(staging, PhaseArchiveManifest.ArchiveKeyFor(folder));
         await using var backupStore = await _workspace.OpenStoreAsync(backupTier, cancellationToken).ConfigureAwait(false);
+
+        // The manifest's figures (totals and review) come from the catalog alone: computed on another core while the archive
+        // is built, on connections of their own, unless a session's events are brought into the catalog on the way (a
+        // catalog rebuilt from the tiers): then after, from every event. Nothing else uses the catalog until they are done.
+        var importing = sessions.Any(s => s.EventCount == 0);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var figures = importing ? null : Task.Run(() => PhaseFiguresAsync(phase, sessions, abandon.Token), abandon.Token);
+        List<PhaseArchiveFile> files;
+        FileChecksum archiveSum;
+        try
+        {
+            (files, archiveSum) = await BuildArchiveAsync(members, backupStore, backupTier, staging, archivePath, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not left running past this call: the review may write rollups through the catalog's connection.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            if (figures is not null) await figures.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+        var (totals, review) = figures is null
+            ? await PhaseFiguresAsync(phase, sessions, cancellationToken).ConfigureAwait(false)
+            : await figures.ConfigureAwait(false);
+
+        var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
+        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
+        await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+        if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
+        await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+        {
+            var options = new PutOptions
+            {
+                ExpectedMd5 = archiveSum.Md5,
+                Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = folder, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = archiveSum.Size })),
+            };
+            var existing = await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false);
+            if (!Matches(existing, archiveSum.Size, archiveSum.Md5))
+                _ = archiveStore is IResumableUploadStore resumable && archiveSum.Size >= resumable.ResumableThreshold
+                    ? await resumable.PutResumableAsync(archiveKey, content, options, Catalog, cancellationToken).ConfigureAwait(false)
+                    : await archiveStore.PutAsync(archiveKey, content, options, cancellationToken).ConfigureAwait(false);
+        }
+        if (!Matches(await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false), archiveSum.Size, archiveSum.Md5))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{archiveTier.Name}' does not report '{archiveKey}' as the {archiveSum.Size:N0} bytes with MD5 {archiveSum.Md5} that were sent; the backup copies stay.", archiveKey);
+
+        var manifest = new PhaseArchiveManifest
+        {
+            Phase = phase, PhaseName = phaseName, PhaseStartedAt = sessions[0].StartedAt, PhaseEndedAt = sessions.Max(s => s.EndedAt),
+            CreatedAt = _workspace.Now, ArchiveKey = archiveKey, ArchiveSize = archiveSum.Size, ArchiveMd5 = archiveSum.Md5, ArchiveSha256 = archiveSum.Sha256,
+            Sessions = sessions.Select(s => new PhaseArchiveSession { SessionId = s.SessionId, StartedAt = s.StartedAt, EndedAt = s.EndedAt, EventCount = s.EventCount }).ToList(),
+            Files = files,
+            Totals = totals,
+            // Every figure of the end-of-phase review, so reviewing the phase later never needs a thaw.
+            Review = review,
+        };
+        var manifestBytes = manifest.ToUtf8Json();
+        var manifestMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(manifestBytes)).ToLowerInvariant();
+        var manifestInfo = await archiveStore.PutAsync(manifestKey, new MemoryStream(manifestBytes),
+            new PutOptions { ExpectedMd5 = manifestMd5, ContentType = "application/json", StorageClass = "STANDARD" }, cancellationToken).ConfigureAwait(false);
+        if (!Matches(manifestInfo, manifestBytes.Length, manifestMd5))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"Tier '{archiveTier.Name}' reports '{manifestKey}' differently from what was sent.", manifestKey);
+
+        var now = _workspace.Now;
+        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = archiveKey, Phase = phase, SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256, StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
+        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = manifestKey, Phase = phase, SizeBytes = manifestBytes.Length, Md5 = manifestMd5, Sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(manifestBytes)).ToLowerInvariant(), StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
+        foreach (var file in files)
+            await Catalog.UpsertObjectAsync(new StoredObject
+            {
+                Tier = archiveTier.Name, Key = archiveKey + ArchiveMemberSeparator + file.Path, SessionId = file.SessionId, Phase = phase,
+                SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, StoredAt = now, VerifiedAt = now,
+            }, cancellationToken).ConfigureAwait(false);
+        foreach (var session in sessions.Where(s => s.State != SessionState.Archived))
+            await Catalog.UpdateSessionAsync(session with { State = SessionState.Archived }, cancellationToken).ConfigureAwait(false);
+        TryDeleteDirectory(staging);
+        return new PhaseArchiveResult
+        {
+            Phase = phase, PhaseName = phaseName, Tier = archiveTier.Name, Key = archiveKey, ManifestKey = manifestKey,
+            Sessions = sessions.Select(s => s.SessionId).ToList(), SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256,
+            Verified = true, Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    /// <summary>The phase's totals and review for its archive manifest, from the catalog.</summary>
+    private async Task<(PhaseArchiveTotals Totals, PhaseReview Review)> PhaseFiguresAsync(int phase, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        var totals = await PhaseTotalsAsync(Catalog.Path, sessions, cancellationToken).ConfigureAwait(false);
+        return (totals, await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Builds Phase_n.tar.gz in staging from the members as the backup tier holds them, each checked against the catalog's
+    /// checksums by the read that puts it into the tar. Returns the files inside and the archive's checksums.
+    /// </summary>
+    private async Task<(List<PhaseArchiveFile> Files, FileChecksum Sum)> BuildArchiveAsync(List<(SessionRecord Session, StoredObject Object)> members, IObjectStore backupStore,
+        TierDefinition backupTier, string staging, string archivePath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         var files = new List<PhaseArchiveFile>();
         FileChecksum archiveSum;
         var total = members.Sum(m => m.Object.SizeBytes);
@@ -118,62 +215,7 @@ public sealed partial class BackupOperations
         File.Move(temp, archivePath, overwrite: true);
         File.Delete(Path.Combine(staging, "piece"));
 
-        var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
-        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
-        await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
-        if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
-        await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
-        {
-            var options = new PutOptions
-            {
-                ExpectedMd5 = archiveSum.Md5,
-                Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = folder, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = archiveSum.Size })),
-            };
-            var existing = await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false);
-            if (!Matches(existing, archiveSum.Size, archiveSum.Md5))
-                _ = archiveStore is IResumableUploadStore resumable && archiveSum.Size >= resumable.ResumableThreshold
-                    ? await resumable.PutResumableAsync(archiveKey, content, options, Catalog, cancellationToken).ConfigureAwait(false)
-                    : await archiveStore.PutAsync(archiveKey, content, options, cancellationToken).ConfigureAwait(false);
-        }
-        if (!Matches(await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false), archiveSum.Size, archiveSum.Md5))
-            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                $"Tier '{archiveTier.Name}' does not report '{archiveKey}' as the {archiveSum.Size:N0} bytes with MD5 {archiveSum.Md5} that were sent; the backup copies stay.", archiveKey);
-
-        var manifest = new PhaseArchiveManifest
-        {
-            Phase = phase, PhaseName = phaseName, PhaseStartedAt = sessions[0].StartedAt, PhaseEndedAt = sessions.Max(s => s.EndedAt),
-            CreatedAt = _workspace.Now, ArchiveKey = archiveKey, ArchiveSize = archiveSum.Size, ArchiveMd5 = archiveSum.Md5, ArchiveSha256 = archiveSum.Sha256,
-            Sessions = sessions.Select(s => new PhaseArchiveSession { SessionId = s.SessionId, StartedAt = s.StartedAt, EndedAt = s.EndedAt, EventCount = s.EventCount }).ToList(),
-            Files = files,
-            Totals = await PhaseTotalsAsync(sessions, cancellationToken).ConfigureAwait(false),
-            // Every figure of the end-of-phase review, so reviewing the phase later never needs a thaw.
-            Review = await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false),
-        };
-        var manifestBytes = manifest.ToUtf8Json();
-        var manifestMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(manifestBytes)).ToLowerInvariant();
-        var manifestInfo = await archiveStore.PutAsync(manifestKey, new MemoryStream(manifestBytes),
-            new PutOptions { ExpectedMd5 = manifestMd5, ContentType = "application/json", StorageClass = "STANDARD" }, cancellationToken).ConfigureAwait(false);
-        if (!Matches(manifestInfo, manifestBytes.Length, manifestMd5))
-            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"Tier '{archiveTier.Name}' reports '{manifestKey}' differently from what was sent.", manifestKey);
-
-        var now = _workspace.Now;
-        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = archiveKey, Phase = phase, SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256, StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
-        await Catalog.UpsertObjectAsync(new StoredObject { Tier = archiveTier.Name, Key = manifestKey, Phase = phase, SizeBytes = manifestBytes.Length, Md5 = manifestMd5, Sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(manifestBytes)).ToLowerInvariant(), StoredAt = now, VerifiedAt = now }, cancellationToken).ConfigureAwait(false);
-        foreach (var file in files)
-            await Catalog.UpsertObjectAsync(new StoredObject
-            {
-                Tier = archiveTier.Name, Key = archiveKey + ArchiveMemberSeparator + file.Path, SessionId = file.SessionId, Phase = phase,
-                SizeBytes = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, StoredAt = now, VerifiedAt = now,
-            }, cancellationToken).ConfigureAwait(false);
-        foreach (var session in sessions.Where(s => s.State != SessionState.Archived))
-            await Catalog.UpdateSessionAsync(session with { State = SessionState.Archived }, cancellationToken).ConfigureAwait(false);
-        TryDeleteDirectory(staging);
-        return new PhaseArchiveResult
-        {
-            Phase = phase, PhaseName = phaseName, Tier = archiveTier.Name, Key = archiveKey, ManifestKey = manifestKey,
-            Sessions = sessions.Select(s => s.SessionId).ToList(), SizeBytes = archiveSum.Size, Md5 = archiveSum.Md5, Sha256 = archiveSum.Sha256,
-            Verified = true, Duration = Stopwatch.GetElapsedTime(started),
-        };
+        return (files, archiveSum);
     }
 
     /// <summary>Brings a session's events into the catalog from its verified analytics snapshot (plain, or gzipped since
@@ -198,28 +240,89 @@ public sealed partial class BackupOperations
         }
     }
 
-    private async Task<PhaseArchiveTotals> PhaseTotalsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    /// <summary>
+    /// The phase's totals for the archive manifest: per session, the figures <see cref="CatalogDatabase.SummarizeSessionAsync"/>
+    /// gives (events, failures, tokens, and count, duration and failures per agent, tool, model and task), merged. Read in
+    /// one pass over each session's events on a read-only connection of its own (so it can run while the archive is built),
+    /// instead of the eight aggregate queries per session the summary runs, half of them for figures the totals do not
+    /// keep (files, errors, decisions): that took more CPU than building the archive (issue 12).
+    /// </summary>
+    internal static async Task<PhaseArchiveTotals> PhaseTotalsAsync(string catalogPath, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
-        var summaries = new List<SessionSummary>();
-        foreach (var s in sessions) summaries.Add(await Catalog.SummarizeSessionAsync(s.SessionId, cancellationToken).ConfigureAwait(false));
-        static IReadOnlyList<NameCount> Merge(IEnumerable<NameCount> counts) => counts.GroupBy(c => c.Name)
-            .Select(g => new NameCount(g.Key, g.Sum(c => c.Count), g.Sum(c => c.TotalDurationMs), g.Sum(c => c.Failures)))
-            .OrderByDescending(c => c.Count).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+        SqliteNative.EnsureInitialized();
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = catalogPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        CatalogExtract.Execute(connection, "PRAGMA busy_timeout = 10000;");
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // The failure predicate and the NULL handling are SummarizeSessionAsync's: TOTAL() per session, truncated, then summed.
+        command.CommandText = """
+            SELECT agent, tool, model, task, duration_ms, CASE WHEN (success = 0 OR type = 'error') THEN 1 ELSE 0 END,
+                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
+            FROM events INDEXED BY ix_events_session_ts WHERE session_id = $id
+            """;
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        long events = 0, failures = 0, input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
+        var phase = new Dictionary<string, NameCount>[4];
+        var session = new Dictionary<string, (long Count, double Duration, double Failures)>[4];
+        for (var c = 0; c < 4; c++)
+        {
+            phase[c] = new Dictionary<string, NameCount>(StringComparer.Ordinal);
+            session[c] = new Dictionary<string, (long, double, double)>(StringComparer.Ordinal);
+        }
+        foreach (var s in sessions)
+        {
+            id.Value = s.SessionId;
+            double sessionFailures = 0, sessionInput = 0, sessionOutput = 0, sessionCacheRead = 0, sessionCacheWrite = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    events++;
+                    var duration = reader.IsDBNull(4) ? 0 : reader.GetDouble(4);
+                    var failed = reader.GetInt64(5);
+                    sessionFailures += failed;
+                    if (!reader.IsDBNull(6)) sessionInput += reader.GetDouble(6);
+                    if (!reader.IsDBNull(7)) sessionOutput += reader.GetDouble(7);
+                    if (!reader.IsDBNull(8)) sessionCacheRead += reader.GetDouble(8);
+                    if (!reader.IsDBNull(9)) sessionCacheWrite += reader.GetDouble(9);
+                    for (var c = 0; c < 4; c++)
+                    {
+                        if (reader.IsDBNull(c)) continue;
+                        var name = reader.GetString(c);
+                        ref var counts = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(session[c], name, out _);
+                        counts = (counts.Count + 1, counts.Duration + duration, counts.Failures + failed);
+                    }
+                }
+            }
+            failures += (long)sessionFailures;
+            input += (long)sessionInput;
+            output += (long)sessionOutput;
+            cacheRead += (long)sessionCacheRead;
+            cacheWrite += (long)sessionCacheWrite;
+            for (var c = 0; c < 4; c++)
+            {
+                foreach (var (name, counts) in session[c])
+                    phase[c][name] = phase[c].TryGetValue(name, out var sum)
+                        ? sum with { Count = sum.Count + counts.Count, TotalDurationMs = sum.TotalDurationMs + (long)counts.Duration, Failures = sum.Failures + (long)counts.Failures }
+                        : new NameCount(name, counts.Count, (long)counts.Duration, (long)counts.Failures);
+                session[c].Clear();
+            }
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<NameCount> Ordered(int column) => phase[column].Values.OrderByDescending(n => n.Count).ThenBy(n => n.Name, StringComparer.Ordinal).ToList();
         return new PhaseArchiveTotals
         {
             Sessions = sessions.Count,
-            Events = summaries.Sum(s => s.EventCount),
-            Failures = summaries.Sum(s => s.FailureCount),
+            Events = events,
+            Failures = failures,
             DurationMs = sessions.Sum(s => s.EndedAt is { } end ? (long)(end - s.StartedAt).TotalMilliseconds : 0),
-            Tokens = new TokenUsage
-            {
-                Input = summaries.Sum(s => s.Tokens.Input), Output = summaries.Sum(s => s.Tokens.Output),
-                CacheRead = summaries.Sum(s => s.Tokens.CacheRead), CacheWrite = summaries.Sum(s => s.Tokens.CacheWrite),
-            },
-            Agents = Merge(summaries.SelectMany(s => s.Agents)),
-            Tools = Merge(summaries.SelectMany(s => s.Tools)),
-            Models = Merge(summaries.SelectMany(s => s.Models)),
-            Tasks = Merge(summaries.SelectMany(s => s.Tasks)),
+            Tokens = new TokenUsage { Input = input, Output = output, CacheRead = cacheRead, CacheWrite = cacheWrite },
+            Agents = Ordered(0),
+            Tools = Ordered(1),
+            Models = Ordered(2),
+            Tasks = Ordered(3),
         };
     }
 
