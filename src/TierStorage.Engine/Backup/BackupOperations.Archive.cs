@@ -190,15 +190,16 @@ public sealed partial class BackupOperations
                         var path = $"sessions/{session.SessionId}/{name}";
                         // Each file is checked against the catalog's checksums by the read that puts it into the tar: a damaged
                         // copy fails the archive here, before anything is uploaded (the partial archive in staging is discarded).
+                        // By size and SHA-256: the same bytes have the same MD5, so hashing them with MD5 as well proved nothing more.
                         // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
                         await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
-                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false))
+                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false, md5: false))
                         {
                             if (data.Length != stored.SizeBytes)
                                 throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
                                     $"'{stored.Key}' on tier '{backupTier.Name}' is {data.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
                             await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
-                            PackageVerifier.RequireMatch(data.GetChecksum(), expected, piece);
+                            PackageVerifier.RequireSizeAndSha256(data.GetChecksum(), expected, piece);
                         }
                         files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
                         done += stored.SizeBytes;
