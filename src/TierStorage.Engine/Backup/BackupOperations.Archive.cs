@@ -64,37 +64,57 @@ public sealed partial class BackupOperations
         var staging = Path.Combine(_workspace.Layout.StagingDirectory, "archive-" + folder);
         Directory.CreateDirectory(staging);
         var archivePath = Path.Combine(staging, PhaseArchiveManifest.ArchiveKeyFor(folder));
+        var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
+        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
         await using var backupStore = await _workspace.OpenStoreAsync(backupTier, cancellationToken).ConfigureAwait(false);
+        await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+        // A folder archive tier that holds nothing under the key yet stores the archive as it is built: no copy written to
+        // staging and read back, and the store's write, MD5 and fsync run beside the build. The store keeps it in a temp
+        // file until the end, so a failed or killed build leaves no object; what it stored is checked against what was
+        // built before anything else happens. Any other tier, or an archive already there, goes through staging as before.
+        var streamed = archiveStore is Tiers.Folder.FolderObjectStore && await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false) is null;
 
-        // The manifest's figures (totals and review) come from the catalog alone: computed on another core while the archive
+        // The manifest's figures (totals and review) come from the catalog alone: computed on other cores while the archive
         // is built, on connections of their own, unless a session's events are brought into the catalog on the way (a
         // catalog rebuilt from the tiers): then after, from every event. Nothing else uses the catalog until they are done.
         var importing = sessions.Any(s => s.EventCount == 0);
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var figures = importing ? null : Task.Run(() => PhaseFiguresAsync(phase, sessions, abandon.Token), abandon.Token);
+        var totalsTask = importing ? null : Task.Run(() => PhaseTotalsAsync(Catalog.Path, sessions, abandon.Token), abandon.Token);
+        var reviewTask = importing ? null : Task.Run(() => PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, abandon.Token), abandon.Token);
         List<PhaseArchiveFile> files;
         FileChecksum archiveSum;
         try
         {
-            (files, archiveSum) = await BuildArchiveAsync(members, backupStore, backupTier, staging, archivePath, progress, cancellationToken).ConfigureAwait(false);
+            if (streamed) (files, archiveSum) = await BuildIntoStoreAsync(members, backupStore, backupTier, staging, archiveStore, archiveKey, progress, abandon.Token).ConfigureAwait(false);
+            else
+            {
+                var temp = archivePath + ".tmp";
+                await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    (files, archiveSum) = await BuildArchiveAsync(members, backupStore, backupTier, staging, output, progress, cancellationToken).ConfigureAwait(false);
+                    // Not fsynced: the staged archive is never reused (a rerun builds it again), and the copy that counts is the
+                    // tier's, which the store makes durable and which is verified against the MD5 hashed here as it was written.
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                File.Move(temp, archivePath, overwrite: true);
+            }
         }
         catch
         {
             // Not left running past this call: the review may write rollups through the catalog's connection.
             await abandon.CancelAsync().ConfigureAwait(false);
-            if (figures is not null) await figures.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            foreach (var task in new Task?[] { totalsTask, reviewTask }.OfType<Task>())
+                await task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
-        var (totals, review) = figures is null
-            ? await PhaseFiguresAsync(phase, sessions, cancellationToken).ConfigureAwait(false)
-            : await figures.ConfigureAwait(false);
+        File.Delete(Path.Combine(staging, "piece"));
+        var totals = totalsTask is null ? await PhaseTotalsAsync(Catalog.Path, sessions, cancellationToken).ConfigureAwait(false) : await totalsTask.ConfigureAwait(false);
+        var review = reviewTask is null ? await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false) : await reviewTask.ConfigureAwait(false);
 
-        var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
-        var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
-        await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
-        if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
-        await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+        if (!streamed)
         {
+            if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
+            await using var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             var options = new PutOptions
             {
                 ExpectedMd5 = archiveSum.Md5,
@@ -147,26 +167,66 @@ public sealed partial class BackupOperations
         };
     }
 
-    /// <summary>The phase's totals and review for its archive manifest, from the catalog.</summary>
-    private async Task<(PhaseArchiveTotals Totals, PhaseReview Review)> PhaseFiguresAsync(int phase, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds Phase_n.tar.gz into <paramref name="output"/> and at the same time stores it on the (folder) archive tier,
+    /// which reads it from a pipe. What the store reports having written must be what was built: otherwise the object,
+    /// which did not exist before, is removed again and the archive fails (the backup copies stay).
+    /// </summary>
+    private async Task<(List<PhaseArchiveFile> Files, FileChecksum Sum)> BuildIntoStoreAsync(List<(SessionRecord Session, StoredObject Object)> members, IObjectStore backupStore,
+        TierDefinition backupTier, string staging, IObjectStore archiveStore, string archiveKey, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        var totals = await PhaseTotalsAsync(Catalog.Path, sessions, cancellationToken).ConfigureAwait(false);
-        return (totals, await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false));
+        var pipe = new BoundedPipe();
+        var total = members.Sum(m => m.Object.SizeBytes);
+        var put = Task.Run(async () =>
+        {
+            try
+            {
+                return await archiveStore.PutAsync(archiveKey, pipe.Reader, new PutOptions
+                {
+                    Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = archiveKey, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = total })),
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                pipe.Fail(ex);
+                throw;
+            }
+        }, CancellationToken.None);
+        (List<PhaseArchiveFile> Files, FileChecksum Sum) built;
+        try
+        {
+            built = await BuildArchiveAsync(members, backupStore, backupTier, staging, pipe.Writer, progress, cancellationToken).ConfigureAwait(false);
+            pipe.Complete();
+        }
+        catch (Exception ex)
+        {
+            pipe.Complete(ex);
+            await put.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            // The store failed first (a full disk): its error is the cause, the build only saw the pipe close.
+            if (put.IsFaulted && ex is IOException && put.Exception!.InnerException is { } cause) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+        var stored = await put.ConfigureAwait(false);
+        if (!Matches(stored, built.Sum.Size, built.Sum.Md5))
+        {
+            await archiveStore.DeleteAsync(archiveKey, CancellationToken.None).ConfigureAwait(false);
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{archiveStore.TierName}' stored '{archiveKey}' as {stored.Size:N0} bytes with MD5 {stored.Md5}, not the {built.Sum.Size:N0} bytes with MD5 {built.Sum.Md5} that were built; it was removed again and the backup copies stay.", archiveKey);
+        }
+        return built;
     }
 
     /// <summary>
-    /// Builds Phase_n.tar.gz in staging from the members as the backup tier holds them, each checked against the catalog's
-    /// checksums by the read that puts it into the tar. Returns the files inside and the archive's checksums.
+    /// Writes Phase_n.tar.gz into <paramref name="output"/> from the members as the backup tier holds them, each checked
+    /// against the catalog's checksums by the read that puts it into the tar. Returns the files inside and the archive's checksums.
     /// </summary>
     private async Task<(List<PhaseArchiveFile> Files, FileChecksum Sum)> BuildArchiveAsync(List<(SessionRecord Session, StoredObject Object)> members, IObjectStore backupStore,
-        TierDefinition backupTier, string staging, string archivePath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        TierDefinition backupTier, string staging, Stream output, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var files = new List<PhaseArchiveFile>();
         FileChecksum archiveSum;
         var total = members.Sum(m => m.Object.SizeBytes);
         long done = 0;
-        var temp = archivePath + ".tmp";
-        await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
             await using var sums = new ChecksumStream(output, leaveOpen: true);
             await using (var gzip = new ParallelGzipStream(sums, _workspace.Policy.Backup.CompressionLevel, leaveOpen: true))
@@ -209,12 +269,7 @@ public sealed partial class BackupOperations
                 await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
             archiveSum = sums.GetChecksum();
-            // Not fsynced: the staged archive is never reused (a rerun builds it again), and the copy that counts is the
-            // tier's, which the store makes durable and which is verified against the MD5 hashed here as it was written.
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-        File.Move(temp, archivePath, overwrite: true);
-        File.Delete(Path.Combine(staging, "piece"));
 
         return (files, archiveSum);
     }
