@@ -331,10 +331,12 @@ public sealed partial class BackupOperations
         {
             id.Value = s.SessionId;
             double sessionFailures = 0, sessionInput = 0, sessionOutput = 0, sessionCacheRead = 0, sessionCacheWrite = 0;
+            // Read() rather than ReadAsync(): SQLite reads are synchronous anyway; no task per row.
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                while (reader.Read())
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     events++;
                     var duration = reader.IsDBNull(4) ? 0 : reader.GetDouble(4);
                     var failed = reader.GetInt64(5);
