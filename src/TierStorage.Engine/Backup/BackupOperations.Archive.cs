@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Formats.Tar;
+using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
@@ -63,67 +64,57 @@ public sealed partial class BackupOperations
         var staging = Path.Combine(_workspace.Layout.StagingDirectory, "archive-" + folder);
         Directory.CreateDirectory(staging);
         var archivePath = Path.Combine(staging, PhaseArchiveManifest.ArchiveKeyFor(folder));
-        await using var backupStore = await _workspace.OpenStoreAsync(backupTier, cancellationToken).ConfigureAwait(false);
-        var files = new List<PhaseArchiveFile>();
-        FileChecksum archiveSum;
-        var total = members.Sum(m => m.Object.SizeBytes);
-        long done = 0;
-        var temp = archivePath + ".tmp";
-        await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            await using var sums = new ChecksumStream(output, leaveOpen: true);
-            await using (var gzip = new ParallelGzipStream(sums, _workspace.Policy.Backup.CompressionLevel, leaveOpen: true))
-            {
-                await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-                {
-                    foreach (var (session, stored) in members)
-                    {
-                        var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
-                        var expected = new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! };
-                        var piece = Path.Combine(staging, "piece");
-                        await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
-                            await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
-                        // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
-                        // so the review stored in the manifest below covers every session. Verified first: it is read before the tar.
-                        if (name is SessionPackager.AnalyticsFileName or SessionPackager.CompressedAnalyticsFileName && session.EventCount == 0)
-                        {
-                            await PackageVerifier.VerifyFileAsync(piece, expected, cancellationToken).ConfigureAwait(false);
-                            await ImportArchivedAnalyticsAsync(piece, name, session, staging, cancellationToken).ConfigureAwait(false);
-                        }
-                        var path = $"sessions/{session.SessionId}/{name}";
-                        // Each file is checked against the catalog's checksums by the read that puts it into the tar: a damaged
-                        // copy fails the archive here, before anything is uploaded (the partial archive in staging is discarded).
-                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
-                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
-                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false))
-                        {
-                            if (data.Length != stored.SizeBytes)
-                                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                                    $"'{stored.Key}' on tier '{backupTier.Name}' is {data.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
-                            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
-                            PackageVerifier.RequireMatch(data.GetChecksum(), expected, piece);
-                        }
-                        files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
-                        done += stored.SizeBytes;
-                        progress?.Report(new BackupProgress { SessionId = session.SessionId, Stage = "Archiving", File = path, BytesDone = done, BytesTotal = total });
-                    }
-                }
-                await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            }
-            archiveSum = sums.GetChecksum();
-            // Not fsynced: the staged archive is never reused (a rerun builds it again), and the copy that counts is the
-            // tier's, which the store makes durable and which is verified against the MD5 hashed here as it was written.
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        File.Move(temp, archivePath, overwrite: true);
-        File.Delete(Path.Combine(staging, "piece"));
-
         var archiveKey = PhaseArchiveManifest.ArchiveKeyFor(folder);
         var manifestKey = PhaseArchiveManifest.ManifestKeyFor(folder);
+        await using var backupStore = await _workspace.OpenStoreAsync(backupTier, cancellationToken).ConfigureAwait(false);
         await using var archiveStore = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
-        if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
-        await using (var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+        // A folder archive tier that holds nothing under the key yet stores the archive as it is built: no copy written to
+        // staging and read back, and the store's write, MD5 and fsync run beside the build. The store keeps it in a temp
+        // file until the end, so a failed or killed build leaves no object; what it stored is checked against what was
+        // built before anything else happens. Any other tier, or an archive already there, goes through staging as before.
+        var streamed = archiveStore is Tiers.Folder.FolderObjectStore && await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false) is null;
+
+        // The manifest's figures (totals and review) come from the catalog alone: computed on other cores while the archive
+        // is built, on connections of their own, unless a session's events are brought into the catalog on the way (a
+        // catalog rebuilt from the tiers): then after, from every event. Nothing else uses the catalog until they are done.
+        var importing = sessions.Any(s => s.EventCount == 0);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var totalsTask = importing ? null : Task.Run(() => PhaseTotalsAsync(Catalog.Path, sessions, abandon.Token), abandon.Token);
+        var reviewTask = importing ? null : Task.Run(() => PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, abandon.Token), abandon.Token);
+        List<PhaseArchiveFile> files;
+        FileChecksum archiveSum;
+        try
         {
+            if (streamed) (files, archiveSum) = await BuildIntoStoreAsync(members, backupStore, backupTier, staging, archiveStore, archiveKey, progress, abandon.Token).ConfigureAwait(false);
+            else
+            {
+                var temp = archivePath + ".tmp";
+                await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    (files, archiveSum) = await BuildArchiveAsync(members, backupStore, backupTier, staging, output, progress, cancellationToken).ConfigureAwait(false);
+                    // Not fsynced: the staged archive is never reused (a rerun builds it again), and the copy that counts is the
+                    // tier's, which the store makes durable and which is verified against the MD5 hashed here as it was written.
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                File.Move(temp, archivePath, overwrite: true);
+            }
+        }
+        catch
+        {
+            // Not left running past this call: the review may write rollups through the catalog's connection.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            foreach (var task in new Task?[] { totalsTask, reviewTask }.OfType<Task>())
+                await task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+        File.Delete(Path.Combine(staging, "piece"));
+        var totals = totalsTask is null ? await PhaseTotalsAsync(Catalog.Path, sessions, cancellationToken).ConfigureAwait(false) : await totalsTask.ConfigureAwait(false);
+        var review = reviewTask is null ? await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false) : await reviewTask.ConfigureAwait(false);
+
+        if (!streamed)
+        {
+            if (!force) await GuardOverwriteAsync(archiveStore, archiveTier, archiveKey, archiveSum.Md5, cancellationToken).ConfigureAwait(false);
+            await using var content = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             var options = new PutOptions
             {
                 ExpectedMd5 = archiveSum.Md5,
@@ -145,9 +136,9 @@ public sealed partial class BackupOperations
             CreatedAt = _workspace.Now, ArchiveKey = archiveKey, ArchiveSize = archiveSum.Size, ArchiveMd5 = archiveSum.Md5, ArchiveSha256 = archiveSum.Sha256,
             Sessions = sessions.Select(s => new PhaseArchiveSession { SessionId = s.SessionId, StartedAt = s.StartedAt, EndedAt = s.EndedAt, EventCount = s.EventCount }).ToList(),
             Files = files,
-            Totals = await PhaseTotalsAsync(sessions, cancellationToken).ConfigureAwait(false),
+            Totals = totals,
             // Every figure of the end-of-phase review, so reviewing the phase later never needs a thaw.
-            Review = await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false),
+            Review = review,
         };
         var manifestBytes = manifest.ToUtf8Json();
         var manifestMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(manifestBytes)).ToLowerInvariant();
@@ -176,6 +167,113 @@ public sealed partial class BackupOperations
         };
     }
 
+    /// <summary>
+    /// Builds Phase_n.tar.gz into <paramref name="output"/> and at the same time stores it on the (folder) archive tier,
+    /// which reads it from a pipe. What the store reports having written must be what was built: otherwise the object,
+    /// which did not exist before, is removed again and the archive fails (the backup copies stay).
+    /// </summary>
+    private async Task<(List<PhaseArchiveFile> Files, FileChecksum Sum)> BuildIntoStoreAsync(List<(SessionRecord Session, StoredObject Object)> members, IObjectStore backupStore,
+        TierDefinition backupTier, string staging, IObjectStore archiveStore, string archiveKey, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var pipe = new BoundedPipe();
+        var total = members.Sum(m => m.Object.SizeBytes);
+        var put = Task.Run(async () =>
+        {
+            try
+            {
+                return await archiveStore.PutAsync(archiveKey, pipe.Reader, new PutOptions
+                {
+                    Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = archiveKey, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = total })),
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                pipe.Fail(ex);
+                throw;
+            }
+        }, CancellationToken.None);
+        (List<PhaseArchiveFile> Files, FileChecksum Sum) built;
+        try
+        {
+            built = await BuildArchiveAsync(members, backupStore, backupTier, staging, pipe.Writer, progress, cancellationToken).ConfigureAwait(false);
+            pipe.Complete();
+        }
+        catch (Exception ex)
+        {
+            pipe.Complete(ex);
+            await put.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            // The store failed first (a full disk): its error is the cause, the build only saw the pipe close.
+            if (put.IsFaulted && ex is IOException && put.Exception!.InnerException is { } cause) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+        var stored = await put.ConfigureAwait(false);
+        if (!Matches(stored, built.Sum.Size, built.Sum.Md5))
+        {
+            await archiveStore.DeleteAsync(archiveKey, CancellationToken.None).ConfigureAwait(false);
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"Tier '{archiveStore.TierName}' stored '{archiveKey}' as {stored.Size:N0} bytes with MD5 {stored.Md5}, not the {built.Sum.Size:N0} bytes with MD5 {built.Sum.Md5} that were built; it was removed again and the backup copies stay.", archiveKey);
+        }
+        return built;
+    }
+
+    /// <summary>
+    /// Writes Phase_n.tar.gz into <paramref name="output"/> from the members as the backup tier holds them, each checked
+    /// against the catalog's checksums by the read that puts it into the tar. Returns the files inside and the archive's checksums.
+    /// </summary>
+    private async Task<(List<PhaseArchiveFile> Files, FileChecksum Sum)> BuildArchiveAsync(List<(SessionRecord Session, StoredObject Object)> members, IObjectStore backupStore,
+        TierDefinition backupTier, string staging, Stream output, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var files = new List<PhaseArchiveFile>();
+        FileChecksum archiveSum;
+        var total = members.Sum(m => m.Object.SizeBytes);
+        long done = 0;
+        {
+            await using var sums = new ChecksumStream(output, leaveOpen: true);
+            await using (var gzip = new ParallelGzipStream(sums, _workspace.Policy.Backup.CompressionLevel, leaveOpen: true))
+            {
+                await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+                {
+                    foreach (var (session, stored) in members)
+                    {
+                        var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
+                        var expected = new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! };
+                        var piece = Path.Combine(staging, "piece");
+                        await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+                            await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
+                        // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
+                        // so the review stored in the manifest below covers every session. Verified first: it is read before the tar.
+                        if (name is SessionPackager.AnalyticsFileName or SessionPackager.CompressedAnalyticsFileName && session.EventCount == 0)
+                        {
+                            await PackageVerifier.VerifyFileAsync(piece, expected, cancellationToken).ConfigureAwait(false);
+                            await ImportArchivedAnalyticsAsync(piece, name, session, staging, cancellationToken).ConfigureAwait(false);
+                        }
+                        var path = $"sessions/{session.SessionId}/{name}";
+                        // Each file is checked against the catalog's checksums by the read that puts it into the tar: a damaged
+                        // copy fails the archive here, before anything is uploaded (the partial archive in staging is discarded).
+                        // By size and SHA-256: the same bytes have the same MD5, so hashing them with MD5 as well proved nothing more.
+                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
+                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
+                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false, md5: false))
+                        {
+                            if (data.Length != stored.SizeBytes)
+                                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                                    $"'{stored.Key}' on tier '{backupTier.Name}' is {data.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
+                            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
+                            PackageVerifier.RequireSizeAndSha256(data.GetChecksum(), expected, piece);
+                        }
+                        files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
+                        done += stored.SizeBytes;
+                        progress?.Report(new BackupProgress { SessionId = session.SessionId, Stage = "Archiving", File = path, BytesDone = done, BytesTotal = total });
+                    }
+                }
+                await gzip.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            archiveSum = sums.GetChecksum();
+        }
+
+        return (files, archiveSum);
+    }
+
     /// <summary>Brings a session's events into the catalog from its verified analytics snapshot (plain, or gzipped since
     /// manifest format 2) on its way into the archive.</summary>
     private async Task ImportArchivedAnalyticsAsync(string piece, string name, SessionRecord session, string staging, CancellationToken cancellationToken)
@@ -198,28 +296,91 @@ public sealed partial class BackupOperations
         }
     }
 
-    private async Task<PhaseArchiveTotals> PhaseTotalsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    /// <summary>
+    /// The phase's totals for the archive manifest: per session, the figures <see cref="CatalogDatabase.SummarizeSessionAsync"/>
+    /// gives (events, failures, tokens, and count, duration and failures per agent, tool, model and task), merged. Read in
+    /// one pass over each session's events on a read-only connection of its own (so it can run while the archive is built),
+    /// instead of the eight aggregate queries per session the summary runs, half of them for figures the totals do not
+    /// keep (files, errors, decisions): that took more CPU than building the archive (issue 12).
+    /// </summary>
+    internal static async Task<PhaseArchiveTotals> PhaseTotalsAsync(string catalogPath, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
-        var summaries = new List<SessionSummary>();
-        foreach (var s in sessions) summaries.Add(await Catalog.SummarizeSessionAsync(s.SessionId, cancellationToken).ConfigureAwait(false));
-        static IReadOnlyList<NameCount> Merge(IEnumerable<NameCount> counts) => counts.GroupBy(c => c.Name)
-            .Select(g => new NameCount(g.Key, g.Sum(c => c.Count), g.Sum(c => c.TotalDurationMs), g.Sum(c => c.Failures)))
-            .OrderByDescending(c => c.Count).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+        SqliteNative.EnsureInitialized();
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = catalogPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        CatalogExtract.Execute(connection, "PRAGMA busy_timeout = 10000;");
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // The failure predicate and the NULL handling are SummarizeSessionAsync's: TOTAL() per session, truncated, then summed.
+        command.CommandText = """
+            SELECT agent, tool, model, task, duration_ms, CASE WHEN (success = 0 OR type = 'error') THEN 1 ELSE 0 END,
+                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
+            FROM events INDEXED BY ix_events_session_ts WHERE session_id = $id
+            """;
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        long events = 0, failures = 0, input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
+        var phase = new Dictionary<string, NameCount>[4];
+        var session = new Dictionary<string, (long Count, double Duration, double Failures)>[4];
+        for (var c = 0; c < 4; c++)
+        {
+            phase[c] = new Dictionary<string, NameCount>(StringComparer.Ordinal);
+            session[c] = new Dictionary<string, (long, double, double)>(StringComparer.Ordinal);
+        }
+        foreach (var s in sessions)
+        {
+            id.Value = s.SessionId;
+            double sessionFailures = 0, sessionInput = 0, sessionOutput = 0, sessionCacheRead = 0, sessionCacheWrite = 0;
+            // Read() rather than ReadAsync(): SQLite reads are synchronous anyway; no task per row.
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.Read())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    events++;
+                    var duration = reader.IsDBNull(4) ? 0 : reader.GetDouble(4);
+                    var failed = reader.GetInt64(5);
+                    sessionFailures += failed;
+                    if (!reader.IsDBNull(6)) sessionInput += reader.GetDouble(6);
+                    if (!reader.IsDBNull(7)) sessionOutput += reader.GetDouble(7);
+                    if (!reader.IsDBNull(8)) sessionCacheRead += reader.GetDouble(8);
+                    if (!reader.IsDBNull(9)) sessionCacheWrite += reader.GetDouble(9);
+                    for (var c = 0; c < 4; c++)
+                    {
+                        if (reader.IsDBNull(c)) continue;
+                        var name = reader.GetString(c);
+                        ref var counts = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(session[c], name, out _);
+                        counts = (counts.Count + 1, counts.Duration + duration, counts.Failures + failed);
+                    }
+                }
+            }
+            failures += (long)sessionFailures;
+            input += (long)sessionInput;
+            output += (long)sessionOutput;
+            cacheRead += (long)sessionCacheRead;
+            cacheWrite += (long)sessionCacheWrite;
+            for (var c = 0; c < 4; c++)
+            {
+                foreach (var (name, counts) in session[c])
+                    phase[c][name] = phase[c].TryGetValue(name, out var sum)
+                        ? sum with { Count = sum.Count + counts.Count, TotalDurationMs = sum.TotalDurationMs + (long)counts.Duration, Failures = sum.Failures + (long)counts.Failures }
+                        : new NameCount(name, counts.Count, (long)counts.Duration, (long)counts.Failures);
+                session[c].Clear();
+            }
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<NameCount> Ordered(int column) => phase[column].Values.OrderByDescending(n => n.Count).ThenBy(n => n.Name, StringComparer.Ordinal).ToList();
         return new PhaseArchiveTotals
         {
             Sessions = sessions.Count,
-            Events = summaries.Sum(s => s.EventCount),
-            Failures = summaries.Sum(s => s.FailureCount),
+            Events = events,
+            Failures = failures,
             DurationMs = sessions.Sum(s => s.EndedAt is { } end ? (long)(end - s.StartedAt).TotalMilliseconds : 0),
-            Tokens = new TokenUsage
-            {
-                Input = summaries.Sum(s => s.Tokens.Input), Output = summaries.Sum(s => s.Tokens.Output),
-                CacheRead = summaries.Sum(s => s.Tokens.CacheRead), CacheWrite = summaries.Sum(s => s.Tokens.CacheWrite),
-            },
-            Agents = Merge(summaries.SelectMany(s => s.Agents)),
-            Tools = Merge(summaries.SelectMany(s => s.Tools)),
-            Models = Merge(summaries.SelectMany(s => s.Models)),
-            Tasks = Merge(summaries.SelectMany(s => s.Tasks)),
+            Tokens = new TokenUsage { Input = input, Output = output, CacheRead = cacheRead, CacheWrite = cacheWrite },
+            Agents = Ordered(0),
+            Tools = Ordered(1),
+            Models = Ordered(2),
+            Tasks = Ordered(3),
         };
     }
 

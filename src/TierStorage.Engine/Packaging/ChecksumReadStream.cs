@@ -5,18 +5,20 @@ namespace TierStorage.Engine.Packaging;
 /// its expected checksums by the very read that consumes it (a member going into a phase archive) instead of by a read
 /// of its own before. Only forward reads are allowed: it reports the inner stream's length and position (a tar writer
 /// needs the length), but a seek anywhere other than where it already is fails rather than hash bytes twice or skip some.
+/// With <c>md5: false</c> only SHA-256 is computed (for a check against a known SHA-256, which MD5 would not strengthen).
 /// </summary>
 public sealed class ChecksumReadStream : Stream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
-    private readonly ChecksumAccumulator _hash = new();
+    private readonly ChecksumAccumulator _hash;
 
-    public ChecksumReadStream(Stream inner, bool leaveOpen)
+    public ChecksumReadStream(Stream inner, bool leaveOpen, bool md5 = true)
     {
         ArgumentNullException.ThrowIfNull(inner);
         _inner = inner;
         _leaveOpen = leaveOpen;
+        _hash = new ChecksumAccumulator(md5);
     }
 
     /// <summary>Bytes read so far.</summary>

@@ -6,26 +6,27 @@ namespace TierStorage.Engine.Packaging;
 public sealed record FileChecksum(long Size, string Md5, string Sha256);
 
 /// <summary>The running size, MD5 and SHA-256 of bytes passing through a checksumming stream (written or read).</summary>
-internal sealed class ChecksumAccumulator : IDisposable
+/// <param name="md5">False: SHA-256 and size only (the checksum's Md5 is then ""), where MD5 would add nothing to the check.</param>
+internal sealed class ChecksumAccumulator(bool md5 = true) : IDisposable
 {
-    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly IncrementalHash? _md5 = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public long Count { get; private set; }
 
     public void Append(ReadOnlySpan<byte> data)
     {
-        _md5.AppendData(data);
+        _md5?.AppendData(data);
         _sha256.AppendData(data);
         Count += data.Length;
     }
 
     /// <summary>The checksums of everything appended; call once, after the last append.</summary>
-    public FileChecksum GetChecksum() => new(Count, ChecksumStream.Hex(_md5.GetHashAndReset()), ChecksumStream.Hex(_sha256.GetHashAndReset()));
+    public FileChecksum GetChecksum() => new(Count, _md5 is null ? "" : ChecksumStream.Hex(_md5.GetHashAndReset()), ChecksumStream.Hex(_sha256.GetHashAndReset()));
 
     public void Dispose()
     {
-        _md5.Dispose();
+        _md5?.Dispose();
         _sha256.Dispose();
     }
 }

@@ -28,6 +28,17 @@ public static class PackageVerifier
         if (!string.Equals(actual.Sha256, expected.Sha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch(expected.Name, path, "SHA-256", actual.Sha256, expected.Sha256);
     }
 
+    /// <summary>ErrorIds.ChecksumMismatch when <paramref name="actual"/> differs from <paramref name="expected"/> in size or
+    /// SHA-256: for bytes hashed with SHA-256 only (<see cref="ChecksumReadStream"/> with md5: false). Equal SHA-256 means
+    /// equal bytes, so equal MD5: checking the MD5 as well would cost a second hash of every byte and prove nothing more.</summary>
+    public static void RequireSizeAndSha256(FileChecksum actual, PackagedFile expected, string path)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        ArgumentNullException.ThrowIfNull(expected);
+        if (actual.Size != expected.Size) throw Mismatch(expected.Name, path, "size", $"{actual.Size:N0} bytes", $"{expected.Size:N0} bytes");
+        if (!string.Equals(actual.Sha256, expected.Sha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch(expected.Name, path, "SHA-256", actual.Sha256, expected.Sha256);
+    }
+
     /// <summary>Verifies every file the manifest lists, found by name in <paramref name="directory"/>.</summary>
     public static async Task VerifyDirectoryAsync(string directory, SessionManifest manifest, CancellationToken cancellationToken)
     {

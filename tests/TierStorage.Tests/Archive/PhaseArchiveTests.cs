@@ -196,6 +196,68 @@ public sealed class PhaseArchiveTests
     }
 
     [Fact]
+    public async Task The_manifest_totals_equal_the_merged_summaries_of_the_phase_sessions_and_its_review_the_phase_review()
+    {
+        // The totals are read in one pass per session (issue 12) instead of from Catalog.SummarizeSessionAsync: the same
+        // figures, including NULL columns, failures (success = false or type error) and names shared across sessions.
+        var (bed, root) = await BedAsync();
+        await using (bed)
+        {
+            var ws = await bed.OpenAsync();
+            var ids = new List<string>();
+            string?[] agents = ["planner", "coder", null], tools = ["bash", "edit", "grep", null], models = ["claude-sonnet-4", "claude-opus-4", null], tasks = ["t1", "t2", "t3", "t4", null];
+            for (var s = 0; s < 3; s++)
+            {
+                bed.Time.Advance(TimeSpan.FromMinutes(1));
+                var session = await ws.StartSessionAsync(new Engine.Workspace.StartSessionRequest { Phase = 1 }, None);
+                var random = new Random(s + 7);
+                var batch = new List<SessionEvent>();
+                for (var i = 0; i < 150; i++)
+                {
+                    var type = (SessionEventType)random.Next(2, 8);
+                    batch.Add(new SessionEvent
+                    {
+                        Timestamp = bed.Time.Now.AddSeconds(i), Type = type,
+                        Agent = agents[random.Next(agents.Length)], Tool = tools[random.Next(tools.Length)], Model = models[random.Next(models.Length)], Task = tasks[random.Next(tasks.Length)],
+                        DurationMs = random.Next(4) == 0 ? null : random.Next(1, 5000),
+                        Success = random.Next(3) switch { 0 => null, 1 => false, _ => true },
+                        Tokens = random.Next(2) == 0 ? null : new TokenUsage { Input = random.Next(1000), Output = random.Next(500), CacheRead = random.Next(300), CacheWrite = random.Next(100) },
+                        ErrorType = type == SessionEventType.Error ? "timeout" : null,
+                    });
+                }
+                await ws.AppendEventsAsync(batch, null, None);
+                await ws.CompleteSessionAsync(null, None);
+                ids.Add(session.SessionId);
+            }
+            Assert.All(await BackupAsync(ws, [.. ids]), r => Assert.True(r.Verified));
+            var summaries = new List<Engine.Catalog.SessionSummary>();
+            foreach (var id in ids) summaries.Add(await ws.Catalog.SummarizeSessionAsync(id, None));
+            var review = await Engine.Review.PhaseReviewer.ReviewAsync(ws.Catalog, ws.Policy, 1, None);
+
+            await ws.Backups.ArchivePhaseAsync(1, force: false, null, None);
+
+            var manifest = (await ws.Backups.ReadPhaseArchiveManifestAsync(1, None))!;
+            static List<Engine.Catalog.NameCount> Merge(IEnumerable<Engine.Catalog.NameCount> counts) => counts.GroupBy(c => c.Name)
+                .Select(g => new Engine.Catalog.NameCount(g.Key, g.Sum(c => c.Count), g.Sum(c => c.TotalDurationMs), g.Sum(c => c.Failures)))
+                .OrderByDescending(c => c.Count).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+            var totals = manifest.Totals;
+            Assert.Equal((3L, summaries.Sum(s => s.EventCount), summaries.Sum(s => s.FailureCount)), (totals.Sessions, totals.Events, totals.Failures));
+            Assert.InRange(totals.Events, 450, 456); // with each session's start and end events
+            Assert.True(totals.Failures > 0);
+            Assert.Equal((summaries.Sum(s => s.Tokens.Input), summaries.Sum(s => s.Tokens.Output), summaries.Sum(s => s.Tokens.CacheRead), summaries.Sum(s => s.Tokens.CacheWrite)),
+                (totals.Tokens.Input, totals.Tokens.Output, totals.Tokens.CacheRead, totals.Tokens.CacheWrite));
+            Assert.Equal(Merge(summaries.SelectMany(s => s.Agents)), totals.Agents);
+            Assert.Equal(Merge(summaries.SelectMany(s => s.Tools)), totals.Tools);
+            Assert.Equal(Merge(summaries.SelectMany(s => s.Models)), totals.Models);
+            Assert.Equal(Merge(summaries.SelectMany(s => s.Tasks)), totals.Tasks);
+            Assert.Equal(2, totals.Agents.Count);
+            // The review, computed while the archive was built, is the phase's review.
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(review), System.Text.Json.JsonSerializer.Serialize(manifest.Review));
+        }
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task Gzip_members_are_stored_in_the_archive_not_deflated_again_and_restore_byte_identical()
     {
         var (bed, root) = await BedAsync();

@@ -34,4 +34,34 @@ public sealed class ChecksumReadStreamTests
         Assert.Throws<NotSupportedException>(() => read.Position = 50);
         Assert.Equal(10, read.Seek(0, SeekOrigin.Current));
     }
+
+    [Fact]
+    public async Task Without_md5_it_hashes_sha256_only_and_the_size_and_sha256_check_finds_any_changed_byte()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("data.bin");
+        var bytes = RandomBytes(200_003, 9);
+        File.WriteAllBytes(path, bytes);
+        var full = await ChecksumStream.ComputeAsync(path, CancellationToken.None);
+        var expected = new PackagedFile { Name = "data.bin", Size = full.Size, Md5 = full.Md5, Sha256 = full.Sha256 };
+
+        await using (var read = new ChecksumReadStream(File.OpenRead(path), leaveOpen: false, md5: false))
+        {
+            await read.CopyToAsync(Stream.Null);
+            var sum = read.GetChecksum();
+            Assert.Equal((full.Size, "", full.Sha256), (sum.Size, sum.Md5, sum.Sha256));
+            PackageVerifier.RequireSizeAndSha256(sum, expected, path);
+        }
+
+        bytes[100_000] ^= 1;
+        await using (var damaged = new ChecksumReadStream(new MemoryStream(bytes), leaveOpen: false, md5: false))
+        {
+            await damaged.CopyToAsync(Stream.Null);
+            var ex = Assert.Throws<TierStorage.Contracts.TierStorageException>(() => PackageVerifier.RequireSizeAndSha256(damaged.GetChecksum(), expected, path));
+            Assert.Equal(TierStorage.Contracts.ErrorIds.ChecksumMismatch, ex.ErrorId);
+            Assert.Contains("SHA-256", ex.Message, StringComparison.Ordinal);
+        }
+        var shorter = Assert.Throws<TierStorage.Contracts.TierStorageException>(() => PackageVerifier.RequireSizeAndSha256(full with { Size = full.Size - 1 }, expected, path));
+        Assert.Contains("size", shorter.Message, StringComparison.Ordinal);
+    }
 }

@@ -165,6 +165,12 @@ public sealed class PhaseReviewSourcesTests
         Assert.Equal(1, Scalar(analytics, "SELECT COUNT(*) FROM phases"));
         Assert.Equal(0, Scalar(analytics, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('upload_states', 'backup_queue', 'thaw_requests')"));
         Assert.Equal(Scalar(catalog, "PRAGMA user_version"), Scalar(analytics, "PRAGMA user_version"));
+        // Without the events table's indexes (issue 12: most of the file's writing time, and nothing here reads it back);
+        // the other tables keep theirs, and a query on the events still answers (by a scan).
+        Assert.True(Scalar(catalog, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL") >= 5);
+        Assert.Equal(0, Scalar(analytics, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"));
+        Assert.Equal(1, Scalar(analytics, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_sessions_phase'"));
+        Assert.Equal(Scalar(catalog, $"SELECT COUNT(*) FROM events WHERE session_id = '{one}' AND type = 'tool_call'"), Scalar(analytics, $"SELECT COUNT(*) FROM events WHERE session_id = '{one}' AND type = 'tool_call'"));
         Assert.True(File.Exists(Path.Combine(bed.BackupRoot, "Phase_1_setup", TierWorkspace.PhaseAnalyticsFile)));
     }
 
