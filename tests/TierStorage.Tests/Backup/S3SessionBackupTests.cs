@@ -199,7 +199,7 @@ public sealed class S3SessionBackupTests(S3rverFixture server)
 
     /// <summary>A real client that counts puts (objects and parts) in flight at once, refuses the put of one file (once
     /// another put is under way, so the refusal meets uploads in progress), and calls back after each part.</summary>
-    private sealed class FaultingS3Client(IS3Client inner, Faults faults) : IS3Client
+    private sealed class FaultingS3Client(IS3Client inner, Faults faults) : DelegatingS3Client(inner)
     {
         private async Task<T> PutAsync<T>(string key, Func<Task<T>> put)
         {
@@ -220,33 +220,22 @@ public sealed class S3SessionBackupTests(S3rverFixture server)
             }
         }
 
-        public Task<S3ObjectHead?> HeadObjectAsync(string key, CancellationToken cancellationToken) => inner.HeadObjectAsync(key, cancellationToken);
-        public Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) => inner.GetObjectAsync(key, offset, cancellationToken);
-        public Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-            PutAsync(request.Key, () => inner.PutObjectAsync(request, content, cancellationToken));
+        public override Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+            PutAsync(request.Key, () => Inner.PutObjectAsync(request, content, cancellationToken));
 
-        public async Task<string> InitiateMultipartUploadAsync(S3PutRequest request, CancellationToken cancellationToken)
+        public override async Task<string> InitiateMultipartUploadAsync(S3PutRequest request, CancellationToken cancellationToken)
         {
-            var id = await inner.InitiateMultipartUploadAsync(request, cancellationToken);
+            var id = await Inner.InitiateMultipartUploadAsync(request, cancellationToken);
             faults.KeyOfUpload[id] = request.Key;
             return id;
         }
 
-        public async Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
+        public override async Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
         {
-            var etag = await PutAsync(key, () => inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken));
+            var etag = await PutAsync(key, () => Inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken));
             faults.PartBytes.AddOrUpdate(uploadId, content.Length, (_, sum) => sum + content.Length);
             faults.AfterPart?.Invoke();
             return etag;
         }
-
-        public Task<IReadOnlyList<S3Part>> ListPartsAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.ListPartsAsync(key, uploadId, cancellationToken);
-        public Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) => inner.CompleteMultipartUploadAsync(key, uploadId, parts, cancellationToken);
-        public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.AbortMultipartUploadAsync(key, uploadId, cancellationToken);
-        public IAsyncEnumerable<S3MultipartUpload> ListMultipartUploadsAsync(string prefix, CancellationToken cancellationToken) => inner.ListMultipartUploadsAsync(prefix, cancellationToken);
-        public Task<S3ListPage> ListObjectsAsync(string prefix, string? continuationToken, int maxKeys, CancellationToken cancellationToken) => inner.ListObjectsAsync(prefix, continuationToken, maxKeys, cancellationToken);
-        public Task DeleteObjectAsync(string key, CancellationToken cancellationToken) => inner.DeleteObjectAsync(key, cancellationToken);
-        public Task RestoreObjectAsync(string key, int days, ArchiveRetrievalTier tier, CancellationToken cancellationToken) => inner.RestoreObjectAsync(key, days, tier, cancellationToken);
-        public void Dispose() => inner.Dispose();
     }
 }

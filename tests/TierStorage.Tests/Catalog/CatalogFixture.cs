@@ -43,6 +43,22 @@ public sealed class CatalogFixture : IDisposable
         return command.ExecuteScalar();
     }
 
+    /// <summary>Every row of <paramref name="sql"/>, its values as SQLite returns them (NULL as null).</summary>
+    public static List<object?[]> Rows(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
     public static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
     {
         var list = new List<T>();

@@ -59,20 +59,7 @@ public sealed class IngestKeyColumnTests : IDisposable
         return events;
     }
 
-    private static List<object?[]> Rows(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
+    private static List<object?[]> Rows(SqliteConnection connection, string sql) => CatalogFixture.Rows(connection, sql);
 
     private static void Execute(SqliteConnection connection, string sql)
     {

@@ -99,17 +99,7 @@ public sealed class ReviewFixture : IDisposable
     public List<object?[]> Query(string sql)
     {
         using var connection = Raw();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
+        return TierStorage.Tests.Catalog.CatalogFixture.Rows(connection, sql);
     }
 
     public void Dispose()

@@ -215,32 +215,17 @@ internal sealed class FakeS3Client : IS3Client
     public static string Md5(ReadOnlySpan<byte> bytes) => Convert.ToHexString(MD5.HashData(bytes)).ToLowerInvariant();
 }
 
-/// <summary>Counts what the store sends through a real client (bytes of puts and parts).</summary>
-internal sealed class CountingS3Client(IS3Client inner) : IS3Client
+/// <summary>A client that hands every call to <paramref name="inner"/>; test clients override the calls they watch or fail.</summary>
+internal abstract class DelegatingS3Client(IS3Client inner) : IS3Client
 {
-    private long _bytesSent;
-    private int _partsSent;
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
-    public int PartsSent => Volatile.Read(ref _partsSent);
+    protected IS3Client Inner => inner;
 
-    public Task<S3ObjectHead?> HeadObjectAsync(string key, CancellationToken cancellationToken) => inner.HeadObjectAsync(key, cancellationToken);
-    public Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) => inner.GetObjectAsync(key, offset, cancellationToken);
-
-    public Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-    {
-        Interlocked.Add(ref _bytesSent, content.Length);
-        return inner.PutObjectAsync(request, content, cancellationToken);
-    }
-
-    public Task<string> InitiateMultipartUploadAsync(S3PutRequest request, CancellationToken cancellationToken) => inner.InitiateMultipartUploadAsync(request, cancellationToken);
-
-    public Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
-    {
-        Interlocked.Add(ref _bytesSent, content.Length);
-        Interlocked.Increment(ref _partsSent);
-        return inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken);
-    }
-
+    public virtual Task<S3ObjectHead?> HeadObjectAsync(string key, CancellationToken cancellationToken) => inner.HeadObjectAsync(key, cancellationToken);
+    public virtual Task<S3Download> GetObjectAsync(string key, long offset, CancellationToken cancellationToken) => inner.GetObjectAsync(key, offset, cancellationToken);
+    public virtual Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) => inner.PutObjectAsync(request, content, cancellationToken);
+    public virtual Task<string> InitiateMultipartUploadAsync(S3PutRequest request, CancellationToken cancellationToken) => inner.InitiateMultipartUploadAsync(request, cancellationToken);
+    public virtual Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken) =>
+        inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken);
     public Task<IReadOnlyList<S3Part>> ListPartsAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.ListPartsAsync(key, uploadId, cancellationToken);
     public Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<S3Part> parts, CancellationToken cancellationToken) => inner.CompleteMultipartUploadAsync(key, uploadId, parts, cancellationToken);
     public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) => inner.AbortMultipartUploadAsync(key, uploadId, cancellationToken);
@@ -249,4 +234,26 @@ internal sealed class CountingS3Client(IS3Client inner) : IS3Client
     public Task DeleteObjectAsync(string key, CancellationToken cancellationToken) => inner.DeleteObjectAsync(key, cancellationToken);
     public Task RestoreObjectAsync(string key, int days, ArchiveRetrievalTier tier, CancellationToken cancellationToken) => inner.RestoreObjectAsync(key, days, tier, cancellationToken);
     public void Dispose() => inner.Dispose();
+}
+
+/// <summary>Counts what the store sends through a real client (bytes of puts and parts).</summary>
+internal sealed class CountingS3Client(IS3Client inner) : DelegatingS3Client(inner)
+{
+    private long _bytesSent;
+    private int _partsSent;
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public int PartsSent => Volatile.Read(ref _partsSent);
+
+    public override Task<string> PutObjectAsync(S3PutRequest request, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _bytesSent, content.Length);
+        return Inner.PutObjectAsync(request, content, cancellationToken);
+    }
+
+    public override Task<string> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, string contentMd5, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _bytesSent, content.Length);
+        Interlocked.Increment(ref _partsSent);
+        return Inner.UploadPartAsync(key, uploadId, partNumber, content, contentMd5, cancellationToken);
+    }
 }
