@@ -53,11 +53,15 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
 
     /// <param name="setAsideCorruptCatalog">See <see cref="WorkspaceOptions.SetAsideCorruptCatalog"/> (catalog rebuild).</param>
     public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, bool setAsideCorruptCatalog, CancellationToken cancellationToken) =>
+        OpenWorkspaceAsync(parseResult, setAsideCorruptCatalog, null, cancellationToken);
+
+    /// <param name="policyLoaded">See <see cref="WorkspaceOptions.PolicyLoaded"/>.</param>
+    public Task<TierWorkspace> OpenWorkspaceAsync(ParseResult parseResult, bool setAsideCorruptCatalog, Action<TierPolicy>? policyLoaded, CancellationToken cancellationToken) =>
         TierWorkspace.OpenAsync(
             new WorkspaceOptions
             {
                 WorkspacePath = parseResult.GetValue(Workspace), PolicyPath = parseResult.GetValue(Policy), Warning = Warn,
-                SetAsideCorruptCatalog = setAsideCorruptCatalog,
+                SetAsideCorruptCatalog = setAsideCorruptCatalog, PolicyLoaded = policyLoaded,
             },
             cancellationToken);
 

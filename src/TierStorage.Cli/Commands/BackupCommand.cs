@@ -136,7 +136,8 @@ internal static class BackupCommand
         var command = new Command("restore", "Download, verify and unpack a session from the tier that holds it (thawing an archive first)") { id, tier, destination, force, retrieval, wait };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, false,
+                PrepareTier(parseResult.GetValue(tier), TierLevel.Backup), cancellationToken).ConfigureAwait(false);
             var result = await workspace.Backups.RestoreAsync(new RestoreRequest
             {
                 SessionId = parseResult.GetValue(id)!, Tier = parseResult.GetValue(tier),
@@ -152,6 +153,19 @@ internal static class BackupCommand
         return command;
     }
 
+    /// <summary>A restore's S3 client is started while the workspace opens (<see cref="Engine.Tiers.S3.S3ObjectStore.Prepare(TierDefinition)"/>):
+    /// the tier named, else the policy's tier at <paramref name="level"/>, where the session or phase most likely is. Other
+    /// kinds of tier start nothing; a guess that proves wrong costs one unused client.</summary>
+    private static Action<TierPolicy> PrepareTier(string? name, TierLevel level) => policy =>
+    {
+        var chosen = name is not null ? policy.Tiers.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) : policy.GetTier(level);
+        if (chosen is { Kind: TierKind.S3 }) PrepareS3(chosen);
+    };
+
+    /// <summary>Apart, so a policy without s3 tiers never loads the S3 store's types (nor the AWS SDK behind them).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void PrepareS3(TierDefinition tier) => Engine.Tiers.S3.S3ObjectStore.Prepare(tier);
+
     private static Command CreateRestorePhase(CliContext context)
     {
         var phase = new Argument<int>("phase") { Description = "The archived phase" };
@@ -162,7 +176,7 @@ internal static class BackupCommand
         var command = new Command("restore-phase", "Restore every session of an archived phase out of one download of its archive") { phase, destination, force, retrieval, wait };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, false, PrepareTier(null, TierLevel.Archive), cancellationToken).ConfigureAwait(false);
             var exit = ExitCodes.Success;
             await foreach (var result in workspace.Backups.RestorePhaseAsync(parseResult.GetValue(phase),
                 parseResult.GetValue(destination) is { } d ? Path.GetFullPath(d) : null, parseResult.GetValue(force),

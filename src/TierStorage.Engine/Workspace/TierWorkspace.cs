@@ -34,6 +34,10 @@ public sealed record WorkspaceOptions
     /// naming it) and a new one started, instead of failing with ErrorIds.CatalogCorrupt: what Update-TierCatalog asks for,
     /// since it rebuilds the catalog anyway.</summary>
     public bool SetAsideCorruptCatalog { get; init; }
+    /// <summary>Called with the policy as soon as it is loaded and checked, before the catalog opens: a front that knows
+    /// it will talk to a tier starts that tier's client here (<see cref="Tiers.S3.S3ObjectStore.Prepare"/>), so its start-up
+    /// runs beside the catalog's.</summary>
+    public Action<TierPolicy>? PolicyLoaded { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -250,6 +254,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             if (TierPathRules.Refusal(tier.Path!, layout.Root) is { } refusal)
                 throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
                     $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
+        options.PolicyLoaded?.Invoke(policy);
         var catalogWasMissing = !File.Exists(layout.CatalogPath);
         string? setAside = null;
         CatalogDatabase catalog;

@@ -37,6 +37,13 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
         options.Validate();
         _options = options;
         _prefix = options.KeyPrefix;
+        if (client is null && TakePrepared(options) is { } prepared)
+        {
+            // Prepared (and warmed up) while the workspace opened: nothing left to warm.
+            _client = prepared;
+            UsesPreparedClient = true;
+            return;
+        }
         try
         {
             _client = client ?? new AwsS3Client(options);
@@ -48,6 +55,82 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
         if (client is null) StartWarmUp();
     }
 
+    /// <summary>The prepared client, in a type of its own: a static field of this type holding SDK types would load the
+    /// SDK wherever this type is merely named (an <c>is S3ObjectStore</c> test in a folder-tier command).</summary>
+    private static class PreparedSlot
+    {
+        public static readonly object Gate = new();
+        public static (string Key, AWSCredentials? Credentials, Task<AwsS3Client?> Client)? Value;
+    }
+
+    /// <summary>This store took the client <see cref="Prepare(S3StoreOptions)"/> started (tests).</summary>
+    internal bool UsesPreparedClient { get; }
+
+    /// <summary>
+    /// Starts, in the background, the client of a store that is about to be opened with <paramref name="options"/> and its
+    /// warm-up HEAD (<see cref="StartWarmUp"/>): a restore knows its tier from the policy but opens the store only after the
+    /// catalog, and the SDK's first request (~0.2 s of loading, compiling and connecting) was all on the critical path
+    /// (issue 12). The next store opened in this process with the same bucket, endpoint and credentials takes that client;
+    /// one prepared client at a time, and one store takes it. A client that cannot be made here (an unknown profile) is
+    /// made again by the store, which reports the error.
+    /// </summary>
+    public static void Prepare(S3StoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        lock (PreparedSlot.Gate)
+        {
+            if (PreparedSlot.Value is not null) return;
+            PreparedSlot.Value = (ClientKey(options), options.Credentials, Task.Run(() =>
+            {
+                AwsS3Client client;
+                try
+                {
+                    client = new AwsS3Client(options);
+                }
+                catch (S3ClientException)
+                {
+                    return (AwsS3Client?)null;
+                }
+                _ = WarmUpAsync(client, options.KeyPrefix + WarmUpKey, CancellationToken.None);
+                return client;
+            }));
+        }
+    }
+
+    /// <summary><see cref="Prepare(S3StoreOptions)"/> for a policy's s3 tier; a tier the store could not use is left for
+    /// opening the store to report.</summary>
+    public static void Prepare(TierDefinition tier)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        try
+        {
+            Prepare(OptionsFromTier(tier));
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException)
+        {
+        }
+    }
+
+    /// <summary>The prepared client when it was made for these options (null otherwise, or when none is prepared).</summary>
+    private static AwsS3Client? TakePrepared(S3StoreOptions options)
+    {
+        Task<AwsS3Client?> client;
+        lock (PreparedSlot.Gate)
+        {
+            // Credentials given in code (tests) are the same only when they are the same object.
+            if (PreparedSlot.Value is not { } prepared || prepared.Key != ClientKey(options) || !ReferenceEquals(prepared.Credentials, options.Credentials)) return null;
+            client = prepared.Client;
+            PreparedSlot.Value = null;
+        }
+        // Making a client is local work (no request): waiting for it cannot hang on the network.
+        return client.GetAwaiter().GetResult();
+    }
+
+    /// <summary>What the SDK client depends on; the key prefix and storage class are the store's, not the client's.</summary>
+    private static string ClientKey(S3StoreOptions o) =>
+        string.Join("\n", o.Bucket, o.Region, o.ServiceUrl?.AbsoluteUri ?? "", o.ForcePathStyle, o.Profile ?? "", o.MaxErrorRetry, o.RequestTimeout);
+
     /// <summary>
     /// The SDK's first request costs far more than the later ones: loading and compiling its request pipeline,
     /// resolving credentials, the endpoint and the signer, opening the connection. A HEAD of a key no store writes,
@@ -58,18 +141,20 @@ public sealed partial class S3ObjectStore : IResumableUploadStore, IArchiveStore
     private void StartWarmUp()
     {
         var stop = _warmUpStop.Token;
-        _ = Task.Run(async () =>
+        _ = Task.Run(() => WarmUpAsync(_client, _prefix + WarmUpKey, stop), stop);
+    }
+
+    private static async Task WarmUpAsync(IS3Client client, string key, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                await _client.HeadObjectAsync(_prefix + WarmUpKey, stop).ConfigureAwait(false);
-            }
+            await client.HeadObjectAsync(key, cancellationToken).ConfigureAwait(false);
+        }
 #pragma warning disable CA1031 // Any failure of the warm-up is the real request's to report.
-            catch (Exception)
+        catch (Exception)
 #pragma warning restore CA1031
-            {
-            }
-        }, stop);
+        {
+        }
     }
 
     /// <summary>The options a policy's s3 tier describes. Credentials are never part of a policy: the SDK's chain finds

@@ -59,6 +59,46 @@ public sealed class S3rverStoreTests(S3rverFixture server)
     }
 
     [Fact]
+    public async Task A_client_prepared_while_the_workspace_opens_is_taken_by_the_next_store_of_that_bucket_and_endpoint_only()
+    {
+        // Credentials of this test's own: a store of another test (the fixture's credentials) can never take this client.
+        var options = server.Options("") with { StorageClass = "STANDARD", Credentials = new BasicAWSCredentials(S3rverFixture.AccessKey, S3rverFixture.SecretKey) };
+        var prefix = NewPrefix();
+        S3ObjectStore.Prepare(options);
+
+        // Another endpoint (or bucket, profile, credentials) is another client: this store makes its own.
+        await using (var other = new S3ObjectStore(options with { ServiceUrl = new Uri("http://127.0.0.1:9/"), Prefix = prefix }))
+            Assert.False(other.UsesPreparedClient);
+        await using (var store = new S3ObjectStore(options with { Prefix = prefix + "/workspace-namespace" }))
+        {
+            Assert.True(store.UsesPreparedClient);
+            var bytes = Bytes(70_000, 7);
+            await store.PutAsync("a.bin", new MemoryStream(bytes), new PutOptions { ExpectedMd5 = Md5(bytes) }, CancellationToken.None);
+            Assert.Equal(bytes, await GetAsync(store, "a.bin"));
+            Assert.True(File.Exists(server.ObjectFile(prefix + "/workspace-namespace/a.bin")));
+        }
+        // One store takes it: the next makes its own.
+        await using (var again = new S3ObjectStore(options with { Prefix = prefix }))
+            Assert.False(again.UsesPreparedClient);
+    }
+
+    [Fact]
+    public async Task A_prepared_client_that_cannot_be_made_leaves_the_error_to_the_store()
+    {
+        var options = server.Options(NewPrefix()) with { Profile = "no-such-profile-" + Guid.NewGuid().ToString("N")[..6], Credentials = null };
+        S3ObjectStore.Prepare(options);
+
+        var error = Assert.Throws<TierStorageException>(() => new S3ObjectStore(options));
+        Assert.Equal(ErrorIds.TierAuthRequired, error.ErrorId);
+        Assert.Contains("no-such-profile", error.Message, StringComparison.Ordinal);
+        // The failed preparation is used up: a later one can start.
+        var good = server.Options(NewPrefix()) with { Credentials = new BasicAWSCredentials(S3rverFixture.AccessKey, S3rverFixture.SecretKey) };
+        S3ObjectStore.Prepare(good);
+        await using var store = new S3ObjectStore(good);
+        Assert.True(store.UsesPreparedClient);
+    }
+
+    [Fact]
     public async Task A_forward_only_stream_above_the_threshold_goes_multipart()
     {
         var prefix = NewPrefix();
