@@ -11,14 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/session-input.sh"
 
-cli=""; runs=5
-while [ $# -gt 0 ]; do
-  case $1 in
-    --cli) cli=$2; shift 2 ;;
-    --runs) runs=$2; shift 2 ;;
-    *) echo "usage: $0 [--cli DIR] [--runs N]" >&2; exit 2 ;;
-  esac
-done
+parse_cli_runs "$@"
 need rclone
 need node nodejs
 

@@ -15,6 +15,18 @@
 #                              "bench"; sets S3_ENDPOINT and S3RVER_PID; stopped by stop_s3rver (also on exit)
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# parse_cli_runs ARGS...   the scripts' options: --cli DIR (sets cli, default "": build one) and --runs N (sets runs, default 5)
+parse_cli_runs() {
+  cli=""; runs=5
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --cli) cli=$2; shift 2 ;;
+      --runs) runs=$2; shift 2 ;;
+      *) echo "usage: $0 [--cli DIR] [--runs N]" >&2; exit 2 ;;
+    esac
+  done
+}
+
 build_cli() {
   local dir=${1:-}
   if [ -z "$dir" ]; then

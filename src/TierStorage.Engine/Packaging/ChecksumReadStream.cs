@@ -7,34 +7,19 @@ namespace TierStorage.Engine.Packaging;
 /// needs the length), but a seek anywhere other than where it already is fails rather than hash bytes twice or skip some.
 /// With <c>md5: false</c> only SHA-256 is computed (for a check against a known SHA-256, which MD5 would not strengthen).
 /// </summary>
-public sealed class ChecksumReadStream : Stream
+public sealed class ChecksumReadStream(Stream inner, bool leaveOpen, bool md5 = true) : ChecksummingStream(inner, leaveOpen, md5)
 {
-    private readonly Stream _inner;
-    private readonly bool _leaveOpen;
-    private readonly ChecksumAccumulator _hash;
-
-    public ChecksumReadStream(Stream inner, bool leaveOpen, bool md5 = true)
-    {
-        ArgumentNullException.ThrowIfNull(inner);
-        _inner = inner;
-        _leaveOpen = leaveOpen;
-        _hash = new ChecksumAccumulator(md5);
-    }
-
     /// <summary>Bytes read so far.</summary>
-    public long BytesRead => _hash.Count;
-
-    /// <summary>The checksums of everything read; call once, after the last read.</summary>
-    public FileChecksum GetChecksum() => _hash.GetChecksum();
+    public long BytesRead => Hash.Count;
 
     public override bool CanRead => true;
-    public override bool CanSeek => _inner.CanSeek;
+    public override bool CanSeek => Inner.CanSeek;
     public override bool CanWrite => false;
-    public override long Length => _inner.Length;
+    public override long Length => Inner.Length;
 
     public override long Position
     {
-        get => _inner.Position;
+        get => Inner.Position;
         set => Seek(value, SeekOrigin.Begin);
     }
 
@@ -43,10 +28,10 @@ public sealed class ChecksumReadStream : Stream
         var target = origin switch
         {
             SeekOrigin.Begin => offset,
-            SeekOrigin.Current => _inner.Position + offset,
-            _ => _inner.Length + offset,
+            SeekOrigin.Current => Inner.Position + offset,
+            _ => Inner.Length + offset,
         };
-        if (target != _inner.Position) throw new NotSupportedException("A checksummed read only goes forward.");
+        if (target != Inner.Position) throw new NotSupportedException("A checksummed read only goes forward.");
         return target;
     }
 
@@ -54,8 +39,8 @@ public sealed class ChecksumReadStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var read = _inner.Read(buffer);
-        _hash.Append(buffer[..read]);
+        var read = Inner.Read(buffer);
+        Hash.Append(buffer[..read]);
         return read;
     }
 
@@ -64,8 +49,8 @@ public sealed class ChecksumReadStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.Append(buffer.Span[..read]);
+        var read = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Hash.Append(buffer.Span[..read]);
         return read;
     }
 
@@ -75,21 +60,4 @@ public sealed class ChecksumReadStream : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _hash.Dispose();
-            if (!_leaveOpen) _inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        _hash.Dispose();
-        if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
 }

@@ -31,27 +31,52 @@ internal sealed class ChecksumAccumulator(bool md5 = true) : IDisposable
     }
 }
 
+/// <summary>A stream over an inner one that checksums the bytes passing through it (<see cref="ChecksumStream"/> those
+/// written, <see cref="ChecksumReadStream"/> those read), and disposes the inner stream unless told to leave it open.</summary>
+public abstract class ChecksummingStream : Stream
+{
+    private readonly bool _leaveOpen;
+
+    private protected ChecksummingStream(Stream inner, bool leaveOpen, bool md5)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Inner = inner;
+        _leaveOpen = leaveOpen;
+        Hash = new ChecksumAccumulator(md5);
+    }
+
+    private protected Stream Inner { get; }
+    private protected ChecksumAccumulator Hash { get; }
+
+    /// <summary>The checksums of everything that passed; call once, after the last read or write.</summary>
+    public FileChecksum GetChecksum() => Hash.GetChecksum();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Hash.Dispose();
+            if (!_leaveOpen) Inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        Hash.Dispose();
+        if (!_leaveOpen) await Inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
 /// <summary>
 /// Passes writes through to an inner stream while hashing them with MD5 (what tiers report) and SHA-256 (what our
 /// manifest adds), so a packaged file is checksummed as it is written instead of being read back.
 /// </summary>
-public sealed class ChecksumStream : Stream
+public sealed class ChecksumStream(Stream inner, bool leaveOpen) : ChecksummingStream(inner, leaveOpen, md5: true)
 {
-    private readonly Stream _inner;
-    private readonly bool _leaveOpen;
-    private readonly ChecksumAccumulator _hash = new();
-
-    public ChecksumStream(Stream inner, bool leaveOpen)
-    {
-        _inner = inner;
-        _leaveOpen = leaveOpen;
-    }
-
     /// <summary>Bytes written so far.</summary>
-    public long BytesWritten => _hash.Count;
-
-    /// <summary>The checksums of everything written; call once, after the last write.</summary>
-    public FileChecksum GetChecksum() => _hash.GetChecksum();
+    public long BytesWritten => Hash.Count;
 
     /// <summary>Hashes a whole file in one read, e.g. to verify a download against a manifest.</summary>
     public static async Task<FileChecksum> ComputeAsync(string path, CancellationToken cancellationToken)
@@ -69,8 +94,8 @@ public sealed class ChecksumStream : Stream
     public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() => _inner.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override void Flush() => Inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => Inner.FlushAsync(cancellationToken);
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -79,8 +104,8 @@ public sealed class ChecksumStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _inner.Write(buffer);
-        _hash.Append(buffer);
+        Inner.Write(buffer);
+        Hash.Append(buffer);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -88,24 +113,7 @@ public sealed class ChecksumStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.Append(buffer.Span);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _hash.Dispose();
-            if (!_leaveOpen) _inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        _hash.Dispose();
-        if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
+        await Inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Hash.Append(buffer.Span);
     }
 }

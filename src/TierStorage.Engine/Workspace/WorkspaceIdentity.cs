@@ -75,14 +75,13 @@ public sealed partial record WorkspaceIdentity
     /// <remarks>Read with <see cref="JsonDocument"/> rather than a serializer: every command opens the workspace, and the
     /// serializer's metadata (even source-generated) was JIT-compiled on each start (issue 12). Like the serializer before it:
     /// keys are case-sensitive, unknown keys are ignored, the last of a repeated key wins, and null is "not there".</remarks>
-    internal static WorkspaceIdentity Parse(ReadOnlySpan<byte> json, string source)
+    internal static WorkspaceIdentity Parse(ReadOnlyMemory<byte> json, string source)
     {
         string? id = null, space = null, root = null;
         DateTimeOffset? createdAt = null;
         try
         {
-            var bytes = json.ToArray();
-            using var document = JsonDocument.Parse(bytes);
+            using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind == JsonValueKind.Null) throw Invalid(source, "it is empty");
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw Invalid(source, "it is not a JSON object");
             foreach (var property in document.RootElement.EnumerateObject())

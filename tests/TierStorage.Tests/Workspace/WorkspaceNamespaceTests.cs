@@ -236,7 +236,7 @@ public sealed class WorkspaceNamespaceTests : IDisposable
 
         Assert.Equal(identity, WorkspaceIdentity.Parse(System.Text.Encoding.UTF8.GetBytes(json), "workspace.json"));
         Assert.Contains("\"createdAt\": \"2026-12-03T15:04:05+01:00\"", json, StringComparison.Ordinal);
-        var extended = WorkspaceIdentity.Parse("""{"id":"0123456789abcdef0123456789abcdef","namespace":"","root":"/r","createdAt":null,"later":{"x":[1]}}"""u8, "w");
+        var extended = WorkspaceIdentity.Parse("""{"id":"0123456789abcdef0123456789abcdef","namespace":"","root":"/r","createdAt":null,"later":{"x":[1]}}"""u8.ToArray(), "w");
         Assert.Equal(("", default(DateTimeOffset)), (extended.Namespace, extended.CreatedAt));
     }
 
