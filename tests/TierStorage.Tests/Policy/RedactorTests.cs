@@ -7,6 +7,7 @@ namespace TierStorage.Tests.Policy;
 public sealed class RedactorTests
 {
     private static readonly Redactor Defaults = new(new RedactionPolicy());
+    private static readonly Redactor Interpreted = new(new RedactionPolicy(), TimeSpan.FromSeconds(2));
 
     [Theory]
     [InlineData("key AKIAIOSFODNN7EXAMPLE in a log", "key [REDACTED:aws_access_key_id] in a log")]
@@ -24,6 +25,23 @@ public sealed class RedactorTests
     public void Default_patterns_redact(string input, string expected)
     {
         Assert.Equal(expected, Defaults.Redact(input));
+        // Another time limit interprets the same patterns instead of the source-generated regexes: the same result.
+        Assert.Equal(expected, Interpreted.Redact(input));
+    }
+
+    [Fact]
+    public void Generated_regexes_are_the_declared_patterns_with_the_default_limit()
+    {
+        var builtIns = Redactor.BuiltInRegexes.ToList();
+
+        Assert.Equal(Redactor.DefaultPatterns.Select(p => (p.Name, p.Pattern)), builtIns.Select(b => (b.Name, b.Pattern)));
+        Assert.All(builtIns, b =>
+        {
+            Assert.Equal(b.Pattern, b.Generated.ToString());
+            Assert.Equal(System.Text.RegularExpressions.RegexOptions.CultureInvariant, b.Generated.Options);
+            Assert.Equal(TimeSpan.FromSeconds(1), b.Generated.MatchTimeout);
+        });
+        Assert.Equal(TimeSpan.FromSeconds(1), Defaults.MatchTimeout);
     }
 
     [Fact]
