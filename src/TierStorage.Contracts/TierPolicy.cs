@@ -16,6 +16,10 @@ public sealed class TierPolicy
     public PricingPolicy Pricing { get; set; } = new();
     public ReviewPolicy Review { get; set; } = new();
     public EncryptionPolicy Encryption { get; set; } = new();
+    /// <summary>The user's own folders kept as versioned, tiered data (issue 13): <c>collections:</c> in the policy.</summary>
+    public List<CollectionDefinition> Collections { get; set => field = PolicyList<CollectionDefinition>.Of(value); } = new PolicyList<CollectionDefinition>();
+
+    public CollectionDefinition? GetCollection(string name) => Collections.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);
     public TierDefinition? GetTier(string name) => Tiers.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -41,6 +41,9 @@ public class TierStorageException : Exception
 /// <summary>The stable error ids, one per code path that fails on purpose.</summary>
 public static class ErrorIds
 {
+    public const string CollectionNotFound = nameof(CollectionNotFound);
+    public const string CollectionVersionNotFound = nameof(CollectionVersionNotFound);
+    public const string CollectionSourceNotFound = nameof(CollectionSourceNotFound);
     public const string PolicyInvalid = "PolicyInvalid";
     public const string PolicyNotFound = "PolicyNotFound";
     public const string PolicyExists = "PolicyExists";

@@ -1,0 +1,601 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using TierStorage.Contracts;
+using TierStorage.Engine.Packaging;
+using TierStorage.Engine.Policy;
+using TierStorage.Engine.Tiers;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Collections;
+
+/// <summary>Where a collection's work stands, for Write-Progress.</summary>
+public sealed record CollectionProgress(string Collection, string Activity, long Done, long Total);
+
+/// <summary>What to restore: a version (null: the newest), the files matching any of <see cref="Paths"/> (none: all), to
+/// <see cref="Destination"/> (null: the collection's own folder).</summary>
+public sealed record CollectionRestoreRequest
+{
+    public string Collection { get; init; } = "";
+    public string? VersionId { get; init; }
+    public IReadOnlyList<string> Paths { get; init; } = [];
+    public string? Destination { get; init; }
+    /// <summary>Replace files at the destination that are newer than the version's and differ from it.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>
+/// Collections (issue 13): any folder of the user's kept as versions on a tier. A version is a manifest of every file
+/// (path, size, modified time, mode, SHA-256) pointing at contents stored once per SHA-256 on the tier, gzipped, under
+/// <c>collections/contents/</c> of the workspace's namespace (so its encryption and namespace apply). A backup hashes only
+/// the files whose size or modified time differ from the previous version's (restic's parent snapshot), uploads only
+/// contents the tier does not hold, verifies each upload against the size and MD5 the tier reports, and stores the
+/// manifest last: a killed backup leaves contents no version claims yet (the rerun finds them and sends nothing again),
+/// never a version that claims a file the tier does not have.
+/// </summary>
+public sealed class CollectionOperations
+{
+    public const string Prefix = "collections/";
+    public const string ContentsPrefix = Prefix + "contents/";
+    /// <summary>The SHA-256 of no bytes: empty files point at it, and it is never stored (a restore writes an empty file).</summary>
+    public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    private const int Parallelism = 4;
+    private const long InMemoryContentLimit = 16L << 20;
+    private readonly TierWorkspace _workspace;
+
+    internal CollectionOperations(TierWorkspace workspace) => _workspace = workspace;
+
+    public static string ContentKey(string sha256) => $"{ContentsPrefix}{sha256[..2]}/{sha256}.gz";
+
+    public static string VersionsPrefix(string collection) => $"{Prefix}{collection}/versions/";
+
+    public static string VersionKey(string collection, string versionId) => $"{VersionsPrefix(collection)}{versionId}.json.gz";
+
+    /// <summary>The collection in the policy, or ErrorIds.CollectionNotFound naming those there are.</summary>
+    public CollectionDefinition GetCollection(string name)
+    {
+        var collections = _workspace.Policy.Collections;
+        return _workspace.Policy.GetCollection(name) ?? throw new TierStorageException(ErrorIds.CollectionNotFound, TierErrorKind.ObjectNotFound,
+            collections.Count == 0
+                ? $"The policy has no collection '{name}': it has no collections: section yet. Add one (name, path) to {_workspace.Policy.Source}."
+                : $"The policy has no collection '{name}'; it has {string.Join(", ", collections.Select(c => c.Name))}.", name);
+    }
+
+    /// <summary>The collections whose schedule has an occurrence since their newest version (or that have none), most
+    /// important first.</summary>
+    public async Task<IReadOnlyList<CollectionDefinition>> GetDueAsync(CancellationToken cancellationToken)
+    {
+        var due = new List<CollectionDefinition>();
+        var now = _workspace.Time.GetUtcNow();
+        foreach (var collection in _workspace.Policy.Collections)
+        {
+            var newest = (await ListVersionIdsAsync(collection, cancellationToken).ConfigureAwait(false)).LastOrDefault();
+            DateTimeOffset? last = newest is null ? null : ParseVersionTime(newest);
+            if (CollectionSchedule.Parse(collection.Schedule).IsDue(last, now)) due.Add(collection);
+        }
+        return due.OrderBy(c => c.Priority).ToList();
+    }
+
+    public TierDefinition TierOf(CollectionDefinition collection)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var tier = collection.Tier is { } name ? _workspace.Policy.GetTier(name) : _workspace.Policy.GetTier(TierLevel.Backup);
+        return tier ?? throw new TierStorageException(ErrorIds.TierNotFound, TierErrorKind.ObjectNotFound,
+            $"Collection '{collection.Name}' has no tier to go to: the policy names no backup tier (level 2) and the collection no 'tier'.", collection.Name);
+    }
+
+    /// <summary>Takes a new version of the collection.</summary>
+    public async Task<CollectionBackupResult> BackupAsync(CollectionDefinition collection, IProgress<CollectionProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var started = Stopwatch.GetTimestamp();
+        var tier = TierOf(collection);
+        var root = Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root));
+        if (!Directory.Exists(root))
+            throw new TierStorageException(ErrorIds.CollectionSourceNotFound, TierErrorKind.ObjectNotFound,
+                $"Collection '{collection.Name}': its folder '{root}' does not exist (not mounted, or moved?). Nothing was backed up.", collection.Name);
+
+        Directory.CreateDirectory(Path.GetDirectoryName(LockPath(collection.Name))!);
+        using var collectionLock = await FileLock.AcquireAsync(LockPath(collection.Name), TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        var staging = StagingFor(collection.Name);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+
+        var versionIds = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
+        var parent = versionIds.Count == 0 ? null : await LoadManifestAsync(store, collection, versionIds[^1], cancellationToken).ConfigureAwait(false);
+        var parentFiles = parent?.Files.ToDictionary(f => f.Path, StringComparer.Ordinal) ?? [];
+
+        progress?.Report(new CollectionProgress(collection.Name, "Scanning " + root, 0, 0));
+        var scanned = CollectionScanner.Scan(root, CollectionFilter.For(collection), out var links, cancellationToken);
+        if (links > 0) _workspace.Warn($"Collection '{collection.Name}': {links} symbolic link(s) or junction(s) were not followed and are not in the version.");
+
+        var known = await ListContentsAsync(store, cancellationToken).ConfigureAwait(false);
+        known.Add(EmptySha256);
+        var entries = new CollectionFileEntry?[scanned.Count];
+        var hashed = 0;
+        long done = 0;
+        var totalBytes = scanned.Sum(f => f.Size);
+        var newContents = new ConcurrentDictionary<string, ScannedFile>(StringComparer.Ordinal);
+        // Files unchanged by size and time take their hash from the previous version; the rest are read and hashed.
+        await Parallel.ForEachAsync(Enumerable.Range(0, scanned.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var file = scanned[i];
+            string sha;
+            if (parentFiles.TryGetValue(file.Path, out var previous) && previous.Size == file.Size && previous.Modified == file.Modified) sha = previous.Sha256;
+            else
+            {
+                var read = await TryHashAsync(file, ct).ConfigureAwait(false);
+                if (read is null)
+                {
+                    _workspace.Warn($"Collection '{collection.Name}': '{file.Path}' could not be read and is not in the version.");
+                    return;
+                }
+                sha = read;
+                Interlocked.Increment(ref hashed);
+            }
+            entries[i] = new CollectionFileEntry(file.Path, file.Size, file.Modified, file.Mode, sha);
+            if (!known.Contains(sha)) newContents.TryAdd(sha, file);
+            progress?.Report(new CollectionProgress(collection.Name, "Hashing", Interlocked.Add(ref done, file.Size), totalBytes));
+        }).ConfigureAwait(false);
+
+        // New contents go up four at a time, each verified against what the tier reports before the manifest names it.
+        long sent = 0;
+        long newBytes = 0;
+        var uploaded = 0;
+        var level = ParallelGzipStream.MapLevel(_workspace.Policy.Backup.CompressionLevel);
+        var replaced = new ConcurrentDictionary<string, CollectionFileEntry>(StringComparer.Ordinal);
+        long uploadTotal = newContents.Values.Sum(f => f.Size);
+        long uploadDone = 0;
+        await Parallel.ForEachAsync(newContents, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (pair, ct) =>
+        {
+            var (sha, file) = pair;
+            var stored = await UploadContentAsync(store, file, sha, level, staging, ct).ConfigureAwait(false);
+            if (stored.Sha256 != sha)
+            {
+                // The file changed between its hash and its upload: the version names the bytes that were stored.
+                replaced[file.Path] = new CollectionFileEntry(file.Path, stored.Size, stored.Modified, file.Mode, stored.Sha256);
+            }
+            Interlocked.Add(ref sent, stored.StoredBytes);
+            if (stored.StoredBytes > 0)
+            {
+                Interlocked.Add(ref newBytes, stored.Size);
+                Interlocked.Increment(ref uploaded);
+            }
+            progress?.Report(new CollectionProgress(collection.Name, "Uploading", Interlocked.Add(ref uploadDone, file.Size), uploadTotal));
+        }).ConfigureAwait(false);
+
+        var files = entries.Where(e => e is not null).Select(e => replaced.GetValueOrDefault(e!.Path, e)).ToList();
+        var createdAt = _workspace.Time.GetUtcNow();
+        var versionId = CollectionManifest.NewVersionId(createdAt);
+        if (versionIds.Count > 0 && string.CompareOrdinal(versionId, versionIds[^1]) <= 0)
+            versionId = CollectionManifest.NewVersionId(ParseVersionTime(versionIds[^1]).AddMilliseconds(1));
+        var manifest = new CollectionManifest
+        {
+            Collection = collection.Name,
+            VersionId = versionId,
+            CreatedAt = createdAt,
+            ParentVersionId = parent?.VersionId,
+            SourcePath = root,
+            NewBytes = newBytes,
+            Files = files,
+        };
+        sent += await StoreManifestAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+
+        var current = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        return new CollectionBackupResult
+        {
+            Collection = collection.Name,
+            VersionId = versionId,
+            Status = CollectionBackupStatus.Succeeded,
+            Tier = tier.Name,
+            FileCount = files.Count,
+            TotalBytes = files.Sum(f => f.Size),
+            FilesHashed = hashed,
+            FilesAdded = files.Count(f => !parentFiles.ContainsKey(f.Path)),
+            FilesChanged = files.Count(f => parentFiles.TryGetValue(f.Path, out var p) && p.Sha256 != f.Sha256),
+            FilesRemoved = parentFiles.Keys.Count(p => !current.Contains(p)),
+            ContentsUploaded = uploaded,
+            BytesSent = sent,
+            Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    /// <summary>The collection's versions on its tier, oldest first.</summary>
+    public async IAsyncEnumerable<CollectionVersionInfo> GetVersionsAsync(CollectionDefinition collection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var tier = TierOf(collection);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
+        foreach (var id in await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false))
+            yield return (await LoadManifestAsync(store, collection, id, cancellationToken).ConfigureAwait(false)).ToInfo(tier.Name);
+    }
+
+    /// <summary>The files that differ from version <paramref name="fromVersion"/> (null: the newest) to
+    /// <paramref name="toVersion"/>, or to the folder as it is now when that is null. Files whose size and time match are
+    /// taken as unchanged; the rest are hashed, so a file only touched is not reported.</summary>
+    public async IAsyncEnumerable<CollectionFileChange> CompareAsync(CollectionDefinition collection, string? fromVersion, string? toVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var tier = TierOf(collection);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
+        var ids = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
+        var from = await LoadManifestAsync(store, collection, ResolveVersion(collection, ids, fromVersion), cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<CollectionFileEntry> to;
+        if (toVersion is not null) to = (await LoadManifestAsync(store, collection, ResolveVersion(collection, ids, toVersion), cancellationToken).ConfigureAwait(false)).Files;
+        else
+        {
+            var root = Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root));
+            var scanned = Directory.Exists(root) ? CollectionScanner.Scan(root, CollectionFilter.For(collection), out _, cancellationToken) : [];
+            var byPath = from.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
+            var now = new List<CollectionFileEntry>(scanned.Count);
+            foreach (var file in scanned)
+            {
+                var sha = byPath.TryGetValue(file.Path, out var old) && old.Size == file.Size && old.Modified == file.Modified ? old.Sha256
+                    : old is not null && old.Size != file.Size ? "" // differs by size: no need to read it
+                    : await TryHashAsync(file, cancellationToken).ConfigureAwait(false) ?? "";
+                now.Add(new CollectionFileEntry(file.Path, file.Size, file.Modified, file.Mode, sha));
+            }
+            to = now;
+        }
+        foreach (var change in Diff(collection.Name, from.Files, to)) yield return change;
+    }
+
+    internal static IEnumerable<CollectionFileChange> Diff(string collection, IReadOnlyList<CollectionFileEntry> from, IReadOnlyList<CollectionFileEntry> to)
+    {
+        var old = from.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var current = to.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        foreach (var path in old.Keys.Union(current.Keys).Order(StringComparer.Ordinal))
+        {
+            old.TryGetValue(path, out var before);
+            current.TryGetValue(path, out var after);
+            CollectionChangeKind? change = before is null ? CollectionChangeKind.Added
+                : after is null ? CollectionChangeKind.Removed
+                : before.Sha256 != after.Sha256 ? CollectionChangeKind.Changed
+                : null;
+            if (change is { } kind)
+                yield return new CollectionFileChange
+                {
+                    Collection = collection,
+                    Path = path,
+                    Change = kind,
+                    OldSize = before?.Size,
+                    NewSize = after?.Size,
+                    OldModified = before?.Modified,
+                    NewModified = after?.Modified,
+                };
+        }
+    }
+
+    /// <summary>Restores a version's files, each checked against its SHA-256 before it replaces anything. A file already
+    /// holding the version's bytes is left as it is (so a rerun resumes), and one that is newer than the version's and
+    /// differs is kept unless <see cref="CollectionRestoreRequest.Force"/>.</summary>
+    public async IAsyncEnumerable<CollectionRestoreItem> RestoreAsync(CollectionRestoreRequest request, IProgress<CollectionProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var collection = GetCollection(request.Collection);
+        var tier = TierOf(collection);
+        var destination = Path.GetFullPath(request.Destination is { } target ? PathExpander.Expand(target, Directory.GetCurrentDirectory()) : PathExpander.Expand(collection.Path, _workspace.Root));
+        var globs = request.Paths.Select(p => CollectionGlob.TryParse(p, CollectionGlob.IgnoreCaseByDefault, out var error)
+            ?? throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Path glob '{p}': {error}", p)).ToList();
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
+        var ids = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
+        var manifest = await LoadManifestAsync(store, collection, ResolveVersion(collection, ids, request.VersionId), cancellationToken).ConfigureAwait(false);
+        var selected = manifest.Files.Where(f => globs.Count == 0 || globs.Any(g => g.IsMatch(f.Path))).ToList();
+        Directory.CreateDirectory(destination);
+        var total = selected.Sum(f => f.Size);
+        long done = 0;
+        var results = System.Threading.Channels.Channel.CreateBounded<CollectionRestoreItem>(64);
+        var work = Task.Run(async () =>
+        {
+            try
+            {
+                await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (file, ct) =>
+                {
+                    var item = await RestoreFileAsync(store, manifest, file, destination, request.Force, ct).ConfigureAwait(false);
+                    progress?.Report(new CollectionProgress(collection.Name, "Restoring", Interlocked.Add(ref done, file.Size), total));
+                    await results.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+                results.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                results.Writer.Complete(ex);
+            }
+        }, cancellationToken);
+        await foreach (var item in results.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false)) yield return item;
+        await work.ConfigureAwait(false);
+    }
+
+    private async Task<CollectionRestoreItem> RestoreFileAsync(IObjectStore store, CollectionManifest manifest, CollectionFileEntry file, string destination, bool force, CancellationToken cancellationToken)
+    {
+        var item = new CollectionRestoreItem { Collection = manifest.Collection, VersionId = manifest.VersionId, Path = file.Path, Size = file.Size };
+        if (OperatingSystem.IsWindows() && (file.Path.Contains(':', StringComparison.Ordinal) || file.Path.Contains('\\', StringComparison.Ordinal)))
+            return item with { Action = CollectionRestoreAction.Failed, Message = "The name holds ':' or '\\', which Windows cannot use in a file name." };
+        var target = Path.GetFullPath(Path.Combine(destination, file.Path.Replace('/', Path.DirectorySeparatorChar)));
+        if (!target.StartsWith(Path.TrimEndingDirectorySeparator(destination) + Path.DirectorySeparatorChar, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            return item with { Action = CollectionRestoreAction.Failed, Message = "The path leads outside the destination; refused." };
+        item = item with { Destination = target };
+        try
+        {
+            if (File.Exists(target))
+            {
+                var existing = new FileInfo(target);
+                if (existing.Length == file.Size && await TryHashAsync(target, cancellationToken).ConfigureAwait(false) == file.Sha256)
+                {
+                    ApplyMetadata(target, file);
+                    return item with { Action = CollectionRestoreAction.Identical };
+                }
+                if (!force && new DateTimeOffset(existing.LastWriteTimeUtc, TimeSpan.Zero) > file.Modified)
+                    return item with { Action = CollectionRestoreAction.SkippedNewer, Message = "The file here is newer than the version's and differs from it; kept (use -Force to replace it)." };
+            }
+            else if (Directory.Exists(target))
+                return item with { Action = CollectionRestoreAction.Failed, Message = "A folder of that name is in the way." };
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tsrestore");
+            try
+            {
+                await DownloadContentAsync(store, file, temp, cancellationToken).ConfigureAwait(false);
+                ApplyMetadata(temp, file);
+                File.Move(temp, target, overwrite: true);
+            }
+            finally
+            {
+                AtomicFile.TryDelete(temp);
+            }
+            return item with { Action = CollectionRestoreAction.Restored };
+        }
+        catch (TierStorageException ex) when (ex.ErrorId is ErrorIds.ObjectNotFound or ErrorIds.ChecksumMismatch or ErrorIds.InvalidManifest)
+        {
+            return item with { Action = CollectionRestoreAction.Failed, Message = ex.Message };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return item with { Action = CollectionRestoreAction.Failed, Message = ex.Message };
+        }
+    }
+
+    /// <summary>Downloads a content, gunzips it to <paramref name="target"/> no further than the file's size, and checks its SHA-256.</summary>
+    private static async Task DownloadContentAsync(IObjectStore store, CollectionFileEntry file, string target, CancellationToken cancellationToken)
+    {
+        if (file.Sha256 == EmptySha256 && file.Size == 0)
+        {
+            await File.WriteAllBytesAsync(target, [], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var key = ContentKey(file.Sha256);
+        var compressed = target + ".gz";
+        try
+        {
+            await using (var download = new FileStream(compressed, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                await store.GetAsync(key, download, 0, null, cancellationToken).ConfigureAwait(false);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long written = 0;
+            await using (var input = new FileStream(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            await using (var gzip = new GZipStream(input, CompressionMode.Decompress))
+            await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                var buffer = new byte[1 << 16];
+                int read;
+                try
+                {
+                    while ((read = await gzip.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        written += read;
+                        if (written > file.Size) break;
+                        sha.AppendData(buffer.AsSpan(0, read));
+                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"The stored content of '{file.Path}' ({key}) is not valid gzip data; the file was not restored.", file.Path, ex);
+                }
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                output.Flush(flushToDisk: true);
+            }
+            var actual = ChecksumStream.Hex(sha.GetHashAndReset());
+            if (written != file.Size || actual != file.Sha256)
+                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                    $"The stored content of '{file.Path}' ({key}) does not match the version: {(written != file.Size ? $"{(written > file.Size ? "more than" : "only")} {Math.Min(written, file.Size + 1)} bytes instead of {file.Size}" : "its SHA-256 differs")}. The file was not restored.", file.Path);
+        }
+        finally
+        {
+            AtomicFile.TryDelete(compressed);
+        }
+    }
+
+    private static void ApplyMetadata(string path, CollectionFileEntry file)
+    {
+        if (file.Mode is { } mode && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)mode);
+        File.SetLastWriteTimeUtc(path, file.Modified.UtcDateTime);
+    }
+
+    private sealed record StoredContent(string Sha256, long Size, DateTimeOffset Modified, long StoredBytes);
+
+    /// <summary>Gzips the file (in memory, or in staging when large), hashing what it reads, and stores it under that hash
+    /// unless the tier already has it; the put is checked against the size and MD5 the tier reports.</summary>
+    private async Task<StoredContent> UploadContentAsync(IObjectStore store, ScannedFile file, string expectedSha, CompressionLevel level, string staging, CancellationToken cancellationToken)
+    {
+        string? tempPath = null;
+        Stream buffer;
+        if (file.Size <= InMemoryContentLimit) buffer = new MemoryStream();
+        else
+        {
+            Directory.CreateDirectory(staging);
+            tempPath = Path.Combine(staging, Guid.NewGuid().ToString("N") + ".gz");
+            buffer = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        }
+        await using (buffer)
+        {
+            FileChecksum compressed;
+            string sha;
+            long size;
+            DateTimeOffset modified;
+            await using (var input = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                var checksum = new ChecksumStream(buffer, leaveOpen: true);
+                await using (checksum.ConfigureAwait(false))
+                {
+                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    await using (var gzip = new GZipStream(checksum, level, leaveOpen: true))
+                    {
+                        var chunk = new byte[1 << 16];
+                        int read;
+                        size = 0;
+                        while ((read = await input.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            hash.AppendData(chunk.AsSpan(0, read));
+                            size += read;
+                            await gzip.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    sha = ChecksumStream.Hex(hash.GetHashAndReset());
+                    compressed = checksum.GetChecksum();
+                }
+                modified = new DateTimeOffset(File.GetLastWriteTimeUtc(file.FullPath), TimeSpan.Zero);
+            }
+            if (sha != expectedSha && await store.StatAsync(ContentKey(sha), cancellationToken).ConfigureAwait(false) is not null)
+                return new StoredContent(sha, size, modified, 0);
+            buffer.Position = 0;
+            var key = ContentKey(sha);
+            var info = await store.PutAsync(key, buffer, new PutOptions { ExpectedMd5 = compressed.Md5, ContentType = "application/gzip" }, cancellationToken).ConfigureAwait(false);
+            if (info.Size != compressed.Size || (info.Md5 is { } md5 && !string.Equals(md5, compressed.Md5, StringComparison.OrdinalIgnoreCase)))
+                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                    $"The tier reports {info.Size} bytes{(info.Md5 is null ? "" : $" with MD5 {info.Md5}")} for {key}, but {compressed.Size} bytes with MD5 {compressed.Md5} were sent; the version was not recorded. Run the backup again.", key);
+            return new StoredContent(sha, size, modified, compressed.Size);
+        }
+    }
+
+    private async Task<long> StoreManifestAsync(IObjectStore store, CollectionManifest manifest, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await manifest.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var md5 = ChecksumStream.Hex(MD5.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        buffer.Position = 0;
+        var key = VersionKey(manifest.Collection, manifest.VersionId);
+        var info = await store.PutAsync(key, buffer, new PutOptions { ExpectedMd5 = md5, ContentType = "application/gzip", StorageClass = "STANDARD" }, cancellationToken).ConfigureAwait(false);
+        if (info.Size != buffer.Length || (info.Md5 is { } reported && !string.Equals(reported, md5, StringComparison.OrdinalIgnoreCase)))
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"The tier reports {info.Size} bytes for {key}, but {buffer.Length} were sent; run the backup again.", key);
+        await CacheManifestAsync(manifest.Collection, manifest.VersionId, buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+        return buffer.Length;
+    }
+
+    /// <summary>A version's manifest: from the workspace's cache when it has it, else downloaded (and cached).</summary>
+    private async Task<CollectionManifest> LoadManifestAsync(IObjectStore store, CollectionDefinition collection, string versionId, CancellationToken cancellationToken)
+    {
+        var cached = CachePath(collection.Name, versionId);
+        if (File.Exists(cached))
+        {
+            try
+            {
+                await using var input = File.OpenRead(cached);
+                return await CollectionManifest.ReadAsync(input, collection.Name, versionId, cached, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.InvalidManifest)
+            {
+                AtomicFile.TryDelete(cached); // a damaged cache copy: read the tier's
+            }
+        }
+        var key = VersionKey(collection.Name, versionId);
+        using var buffer = new MemoryStream();
+        await store.GetAsync(key, new BoundedWriteStream(buffer, CollectionManifest.MaxJsonBytes, key), 0, null, cancellationToken).ConfigureAwait(false);
+        buffer.Position = 0;
+        var manifest = await CollectionManifest.ReadAsync(buffer, collection.Name, versionId, $"{TierOf(collection).Name}:{key}", cancellationToken).ConfigureAwait(false);
+        await CacheManifestAsync(collection.Name, versionId, buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+        return manifest;
+    }
+
+    private Task CacheManifestAsync(string collection, string versionId, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var path = CachePath(collection, versionId);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return AtomicFile.WriteAsync(path, overwrite: true, (stream, ct) => stream.WriteAsync(bytes, ct).AsTask(), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<string>> ListVersionIdsAsync(CollectionDefinition collection, CancellationToken cancellationToken)
+    {
+        await using var store = await _workspace.OpenStoreForReadingAsync(TierOf(collection), cancellationToken).ConfigureAwait(false);
+        return await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The ids of the versions on the tier, oldest first; keys that are not a version's are ignored.</summary>
+    private static async Task<IReadOnlyList<string>> ListVersionIdsAsync(IObjectStore store, CollectionDefinition collection, CancellationToken cancellationToken)
+    {
+        var prefix = VersionsPrefix(collection.Name);
+        var ids = new List<string>();
+        await foreach (var info in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = info.Key[prefix.Length..];
+            if (name.EndsWith(".json.gz", StringComparison.Ordinal) && name[..^".json.gz".Length] is var id && CollectionManifest.IsVersionId(id)) ids.Add(id);
+        }
+        ids.Sort(StringComparer.Ordinal);
+        return ids;
+    }
+
+    /// <summary>The SHA-256 of every content the tier holds (its key names them).</summary>
+    private static async Task<HashSet<string>> ListContentsAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync(ContentsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = info.Key[(info.Key.LastIndexOf('/') + 1)..];
+            if (name.EndsWith(".gz", StringComparison.Ordinal) && name[..^3] is var sha && CollectionManifest.IsSha256(sha) && info.Key == ContentKey(sha) && info.Size > 0) known.Add(sha);
+        }
+        return known;
+    }
+
+    private static string ResolveVersion(CollectionDefinition collection, IReadOnlyList<string> ids, string? requested)
+    {
+        if (ids.Count == 0)
+            throw new TierStorageException(ErrorIds.CollectionVersionNotFound, TierErrorKind.ObjectNotFound,
+                $"Collection '{collection.Name}' has no version yet; take one with Backup-Collection.", collection.Name);
+        if (requested is null or "latest") return ids[^1];
+        var matches = ids.Where(id => id.StartsWith(requested, StringComparison.OrdinalIgnoreCase)).ToList();
+        return matches.Count == 1 ? matches[0]
+            : throw new TierStorageException(ErrorIds.CollectionVersionNotFound, TierErrorKind.ObjectNotFound,
+                matches.Count == 0 ? $"Collection '{collection.Name}' has no version '{requested}'; Get-CollectionVersion lists them."
+                : $"'{requested}' names {matches.Count} versions of collection '{collection.Name}'; give more of the id.", requested);
+    }
+
+    private static DateTimeOffset ParseVersionTime(string versionId) =>
+        DateTimeOffset.ParseExact(versionId[..19], "yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+
+    private static Task<string?> TryHashAsync(ScannedFile file, CancellationToken cancellationToken) => TryHashAsync(file.FullPath, cancellationToken);
+
+    private static async Task<string?> TryHashAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return ChecksumStream.Hex(await SHA256.HashDataAsync(input, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private string LockPath(string collection) => Path.Combine(_workspace.Layout.StagingDirectory, "collections", collection + ".lock");
+
+    private string StagingFor(string collection) => Path.Combine(_workspace.Layout.StagingDirectory, "collections", collection);
+
+    private string CachePath(string collection, string versionId) => Path.Combine(_workspace.Root, "collections", collection, versionId + ".json.gz");
+
+    /// <summary>Refuses more than a bound of bytes from a download (a manifest read from a tier is untrusted).</summary>
+    private sealed class BoundedWriteStream(Stream inner, long limit, string source) : WriteOnlyStream(inner)
+    {
+        private long _written;
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _written += buffer.Length;
+            if (_written > limit)
+                throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData, $"'{source}' is larger than {limit} bytes; refused.", source);
+            Inner.Write(buffer);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Policy;
+using Xunit;
+using static TierStorage.Tests.Policy.PolicyTestFiles;
+
+namespace TierStorage.Tests.Policy;
+
+/// <summary>collections: (issue 13) read into the policy, and every malformed entry a finding at its key.</summary>
+public sealed class CollectionPolicyTests : IDisposable
+{
+    private readonly PolicyTestFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public void A_collection_is_read_with_its_defaults_filled_in()
+    {
+        var policy = PolicyLoader.Load(_files.Write(ValidTiers + """
+            collections:
+              - name: agents
+                path: ~/agents
+                include: ["**/*.md", "*.json"]
+                exclude: [drafts]
+                priority: high
+                schedule: "30 2 * * *"
+                tier: archive
+                keep: { last: 7, daily: 14, weekly: 8, monthly: 12, yearly: 3 }
+                archive_after_days: 90
+                delete_after_days: 2555
+              - name: logs
+                path: logs
+            """));
+
+        var agents = policy.GetCollection("agents")!;
+        Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "agents"), agents.Path);
+        Assert.Equal(["**/*.md", "*.json"], agents.Include);
+        Assert.Equal(["drafts"], agents.Exclude);
+        Assert.Equal((CollectionPriority.High, "30 2 * * *", "archive"), (agents.Priority, agents.Schedule, agents.Tier));
+        Assert.Equal((7, 14, 8, 12, 3), (agents.Keep.Last!.Value, agents.Keep.Daily!.Value, agents.Keep.Weekly!.Value, agents.Keep.Monthly!.Value, agents.Keep.Yearly!.Value));
+        Assert.Equal((90, 2555), (agents.ArchiveAfterDays!.Value, agents.DeleteAfterDays!.Value));
+        var logs = policy.GetCollection("LOGS")!;
+        Assert.Equal((CollectionPriority.Medium, "daily", (string?)null, true), (logs.Priority, logs.Schedule, logs.Tier, logs.DefaultExcludes));
+        Assert.True(logs.Keep.KeepsEverything);
+        Assert.Equal(Path.Combine(_files.Directory, "logs"), logs.Path);
+    }
+
+    [Fact]
+    public void Each_malformed_entry_is_a_finding_at_its_key()
+    {
+        var findings = _files.Test(ValidTiers + """
+            collections:
+              - name: ok
+                path: a
+                include: ["../up", "a\\b"]
+                priority: urgent
+                schedule: hourly
+                tier: local
+                keep: { last: 0 }
+              - name: ok
+                path: b
+                tier: nowhere
+              - name: "bad name!"
+                path: c
+                delete_after_days: 10
+                archive_after_days: 20
+              - path: d
+                colour: blue
+            """);
+
+        var errors = findings.Where(f => f.Severity == FindingSeverity.Error).Select(f => f.KeyPath).ToList();
+        Assert.Contains("collections[0].include[0]", errors);
+        Assert.Contains("collections[0].include[1]", errors);
+        Assert.Contains("collections[0].priority", errors);
+        Assert.Contains("collections[0].schedule", errors);
+        Assert.Contains("collections[0].tier", errors);
+        Assert.Contains("collections[0].keep", errors);
+        Assert.Contains("collections[1].name", errors);
+        Assert.Contains("collections[1].tier", errors);
+        Assert.Contains("collections[2].name", errors);
+        Assert.Contains("collections[2].delete_after_days", errors);
+        Assert.Contains("collections[3].name", errors);
+        Assert.Contains("collections[3].colour", errors);
+        Assert.All(findings, f => Assert.True(f.Line > 0, f.Message));
+    }
+}
