@@ -37,6 +37,19 @@ public static class WorkspaceLookup
         }
     }
 
+    /// <summary>The collections of the policy the command would use; none when it does not load.</summary>
+    public static IReadOnlyList<string> CollectionNames(string workspaceRoot, string? policyPath)
+    {
+        try
+        {
+            return PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath)).Collections.Select(c => c.Name).ToList();
+        }
+        catch (Exception)
+        {
+            return [];
+        }
+    }
+
     private static List<T> Query<T>(string workspaceRoot, string sql, Func<SqliteDataReader, T> read)
     {
         var catalogPath = new WorkspaceLayout(workspaceRoot).CatalogPath;

@@ -50,6 +50,15 @@ public sealed class TierNameCompleter : TierCompleter
             wordToComplete, "Tier ");
 }
 
+/// <summary>-Collection: the collections of the policy the command would use.</summary>
+public sealed class CollectionNameCompleter : TierCompleter
+{
+    private protected override IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters) =>
+        CompletionContext.Matching(
+            WorkspaceLookup.CollectionNames(CompletionContext.WorkspaceRoot(fakeBoundParameters), CompletionContext.PolicyPath(fakeBoundParameters)),
+            wordToComplete, "Collection ");
+}
+
 /// <summary>Event -Type: the event types in their log spelling (tool_call, llm_call, ...).</summary>
 public sealed class EventTypeCompleter : TierCompleter
 {

@@ -1,0 +1,121 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force
+
+    # A workspace of New-TestWorkspace whose policy also keeps the folder $TestDrive/<name>-configs as collection 'configs'.
+    function New-CollectionWorkspace {
+        param([string] $Schedule = 'daily')
+        $name = [guid]::NewGuid().ToString('N')
+        $ws = New-TestWorkspace -Name $name
+        $source = Join-Path $TestDrive "$name-configs"
+        New-Item -ItemType Directory -Path (Join-Path $source 'agents'), (Join-Path $source 'node_modules/pkg') -Force | Out-Null
+        Set-Content -Path (Join-Path $source 'settings.json') -Value '{"theme":"dark"}'
+        Set-Content -Path (Join-Path $source 'agents/reviewer.md') -Value '# reviewer'
+        Set-Content -Path (Join-Path $source 'node_modules/pkg/index.js') -Value 'module.exports = 1'
+        Add-Content -Path (Join-Path $ws 'tierstorage.yaml') -Value @"
+collections:
+  - name: configs
+    path: '$source'
+    schedule: '$Schedule'
+"@
+        [pscustomobject]@{ Workspace = $ws; Source = $source }
+    }
+}
+
+Describe 'Collections' {
+    It 'backs up a due collection, then only a manifest when nothing changed, and lists both versions' {
+        $c = New-CollectionWorkspace
+        $first = Backup-Collection -WorkspacePath $c.Workspace
+        $first.Status | Should -Be 'Succeeded'
+        $first.FileCount | Should -Be 2
+        $first.ContentsUploaded | Should -Be 2
+
+        Backup-Collection -WorkspacePath $c.Workspace | Should -BeNullOrEmpty -Because 'the daily collection is not due again today'
+        $second = Backup-Collection configs -WorkspacePath $c.Workspace
+        $second.ContentsUploaded | Should -Be 0
+        $second.FilesHashed | Should -Be 0
+
+        $versions = Get-CollectionVersion -WorkspacePath $c.Workspace
+        $versions.Count | Should -Be 2
+        $versions.VersionId | Should -Be @($first.VersionId, $second.VersionId)
+        (Get-CollectionVersion -Latest -WorkspacePath $c.Workspace).VersionId | Should -Be $second.VersionId
+    }
+
+    It 'takes collection names from the pipeline by property name and -WhatIf backs up nothing' {
+        $c = New-CollectionWorkspace
+        [pscustomobject]@{ Collection = 'configs' } | Backup-Collection -WhatIf -WorkspacePath $c.Workspace | Should -BeNullOrEmpty
+        Get-CollectionVersion -WorkspacePath $c.Workspace | Should -BeNullOrEmpty
+        [pscustomobject]@{ Collection = 'configs' } | Backup-Collection -WorkspacePath $c.Workspace | Select-Object -ExpandProperty Collection | Should -Be 'configs'
+    }
+
+    It 'compares the folder with its newest version, and two versions piped from Get-CollectionVersion' {
+        $c = New-CollectionWorkspace
+        Backup-Collection -WorkspacePath $c.Workspace | Out-Null
+        Set-Content -Path (Join-Path $c.Source 'settings.json') -Value '{"theme":"light"}'
+        Set-Content -Path (Join-Path $c.Source 'new.txt') -Value 'new'
+        Remove-Item (Join-Path $c.Source 'agents/reviewer.md')
+
+        $changes = Compare-CollectionVersion configs -WorkspacePath $c.Workspace
+        $changes | ForEach-Object { "$($_.Change) $($_.Path)" } | Should -Be @('Removed agents/reviewer.md', 'Added new.txt', 'Changed settings.json')
+
+        Backup-Collection configs -WorkspacePath $c.Workspace | Out-Null
+        $between = Get-CollectionVersion configs -WorkspacePath $c.Workspace | Select-Object -First 1 |
+            Compare-CollectionVersion -DifferenceVersion latest -WorkspacePath $c.Workspace
+        $between.Count | Should -Be 3
+    }
+
+    It 'restores byte for byte into -Destination relative to the current location, and again as Identical' {
+        $c = New-CollectionWorkspace
+        Backup-Collection -WorkspacePath $c.Workspace | Out-Null
+        Push-Location $TestDrive
+        try {
+            $restored = Restore-Collection configs -Destination 'restored-here' -WorkspacePath $c.Workspace
+            $restored.Action | Sort-Object -Unique | Should -Be 'Restored'
+            Get-FileHash (Join-Path $TestDrive 'restored-here/settings.json') | Select-Object -ExpandProperty Hash |
+                Should -Be (Get-FileHash (Join-Path $c.Source 'settings.json')).Hash
+            Test-Path (Join-Path $TestDrive 'restored-here/node_modules') | Should -BeFalse
+            (Restore-Collection configs -Destination 'restored-here' -WorkspacePath $c.Workspace).Action | Sort-Object -Unique | Should -Be 'Identical'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'keeps a newer local file unless -Force, and restores only the files matching -Path' {
+        $c = New-CollectionWorkspace
+        Backup-Collection -WorkspacePath $c.Workspace | Out-Null
+        Set-Content -Path (Join-Path $c.Source 'settings.json') -Value 'edited later'
+
+        $kept = Restore-Collection configs -Path 'settings.json' -WorkspacePath $c.Workspace
+        $kept.Action | Should -Be 'SkippedNewer'
+        Get-Content (Join-Path $c.Source 'settings.json') | Should -Be 'edited later'
+
+        $forced = Restore-Collection configs -Path '*.json' -Force -Confirm:$false -WorkspacePath $c.Workspace
+        @($forced).Count | Should -Be 1
+        Get-Content (Join-Path $c.Source 'settings.json') | Should -Be '{"theme":"dark"}'
+    }
+
+    It 'reports an unknown collection as CollectionNotFound and a missing version as CollectionVersionNotFound' {
+        $c = New-CollectionWorkspace
+        { Restore-Collection nope -WorkspacePath $c.Workspace -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CollectionNotFound,TierStorage.PowerShell.Commands.RestoreCollectionCommand'
+        { Restore-Collection configs -WorkspacePath $c.Workspace -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CollectionVersionNotFound,TierStorage.PowerShell.Commands.RestoreCollectionCommand'
+        Backup-Collection -WorkspacePath $c.Workspace | Out-Null
+        { Restore-Collection configs -VersionId 19990101 -WorkspacePath $c.Workspace -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CollectionVersionNotFound,TierStorage.PowerShell.Commands.RestoreCollectionCommand'
+    }
+
+    It 'completes collection names from the policy' {
+        $c = New-CollectionWorkspace
+        $line = "Backup-Collection -WorkspacePath '$($c.Workspace)' -Collection con"
+        $completions = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $completions.CompletionMatches.CompletionText | Should -Contain 'configs'
+    }
+
+    It 'shows versions in a table a narrow console can read' {
+        $c = New-CollectionWorkspace
+        Backup-Collection -WorkspacePath $c.Workspace | Out-Null
+        $text = Get-CollectionVersion -WorkspacePath $c.Workspace | Out-String -Width 80
+        $text | Should -Match 'Collection\s+VersionId\s+Created\s+Files'
+        $text | Should -Match 'configs\s+\d{8}T\d{9}Z-[0-9a-f]{8}'
+    }
+}
