@@ -97,8 +97,8 @@ public sealed class CollectionOperations
             throw new TierStorageException(ErrorIds.CollectionSourceNotFound, TierErrorKind.ObjectNotFound,
                 $"Collection '{collection.Name}': its folder '{root}' does not exist (not mounted, or moved?). Nothing was backed up.", collection.Name);
 
-        Directory.CreateDirectory(Path.GetDirectoryName(LockPath(collection.Name))!);
-        using var collectionLock = await FileLock.AcquireAsync(LockPath(collection.Name), TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(Path.GetDirectoryName(LockPath())!);
+        using var collectionLock = await FileLock.AcquireAsync(LockPath(), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         var staging = StagingFor(collection.Name);
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
@@ -241,6 +241,91 @@ public sealed class CollectionOperations
             to = now;
         }
         foreach (var change in Diff(collection.Name, from.Files, to)) yield return change;
+    }
+
+    /// <summary>The versions the collection's keep and delete_after_days rules remove from its tier, as planned
+    /// TierMove deletes (newest first in the listing order of the tier); nothing when the rules keep every version.</summary>
+    public async Task<IReadOnlyList<TierMove>> PlanRetentionAsync(CollectionDefinition collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var tier = TierOf(collection);
+        await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
+        var ids = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
+        var kept = CollectionRetentionRules.Keep(ids.Select(id => (id, ParseVersionTime(id))).ToList(), collection.Keep, collection.DeleteAfterDays, _workspace.Time.GetUtcNow());
+        var rule = $"collections[{collection.Name}].keep = {collection.Keep}" + (collection.DeleteAfterDays is { } days ? $", delete_after_days = {days}" : "");
+        return ids.Where(id => !kept.ContainsKey(id)).Select(id => new TierMove
+        {
+            Subject = $"{collection.Name}@{id}",
+            Action = TierMoveAction.Delete,
+            From = tier.Name,
+            Rule = rule,
+        }).ToList();
+    }
+
+    /// <summary>Deletes the planned versions of <paramref name="collection"/> (their manifests, then their cached copies), then
+    /// every content on the tier that no remaining version of any collection points at. Runs under the collections' lock, so
+    /// no backup is storing contents its manifest does not name yet.</summary>
+    public async IAsyncEnumerable<TierMove> ApplyRetentionAsync(CollectionDefinition collection, IEnumerable<TierMove> approved, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(approved);
+        var tier = TierOf(collection);
+        Directory.CreateDirectory(Path.GetDirectoryName(LockPath())!);
+        using var collectionLock = await FileLock.AcquireAsync(LockPath(), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
+        var ids = (await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var deleted = 0;
+        foreach (var move in approved)
+        {
+            var id = move.Subject[(move.Subject.LastIndexOf('@') + 1)..];
+            // The newest version is never deleted, whatever the plan says (the plan may be older than a new backup).
+            if (!ids.Contains(id) || ids.Count - deleted <= 1 || string.CompareOrdinal(id, ids.Max(StringComparer.Ordinal)) == 0)
+            {
+                yield return move with { State = TierMoveState.Skipped, Message = "Not deleted: the version is gone already, or is the newest." };
+                continue;
+            }
+            await store.DeleteAsync(VersionKey(collection.Name, id), cancellationToken).ConfigureAwait(false);
+            AtomicFile.TryDelete(CachePath(collection.Name, id));
+            deleted++;
+            yield return move with { State = TierMoveState.Done };
+        }
+        if (deleted == 0) yield break;
+
+        // Contents are shared by every collection of the namespace, those no longer in the policy included.
+        var referenced = new HashSet<string>(StringComparer.Ordinal) { EmptySha256 };
+        var versionKeys = new List<(string Collection, string Id)>();
+        await foreach (var info in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var parts = info.Key.Split('/');
+            if (parts is [_, var name, "versions", var file] && file.EndsWith(".json.gz", StringComparison.Ordinal) && CollectionManifest.IsVersionId(file[..^8]))
+                versionKeys.Add((name, file[..^8]));
+        }
+        foreach (var (name, id) in versionKeys)
+        {
+            var manifest = await LoadManifestAsync(store, _workspace.Policy.GetCollection(name) ?? new CollectionDefinition { Name = name, Tier = tier.Name }, id, cancellationToken).ConfigureAwait(false);
+            foreach (var file in manifest.Files) referenced.Add(file.Sha256);
+        }
+        long freed = 0;
+        var removed = 0;
+        await foreach (var info in store.ListAsync(ContentsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = info.Key[(info.Key.LastIndexOf('/') + 1)..];
+            if (!name.EndsWith(".gz", StringComparison.Ordinal) || !CollectionManifest.IsSha256(name[..^3]) || referenced.Contains(name[..^3])) continue;
+            if (await store.DeleteAsync(info.Key, cancellationToken).ConfigureAwait(false))
+            {
+                freed += info.Size;
+                removed++;
+            }
+        }
+        yield return new TierMove
+        {
+            Subject = $"{ContentsPrefix} ({removed} contents no version points at)",
+            Action = TierMoveAction.Delete,
+            From = tier.Name,
+            Rule = $"collections[{collection.Name}]: contents of deleted versions",
+            State = TierMoveState.Done,
+            Bytes = freed,
+        };
     }
 
     internal static IEnumerable<CollectionFileChange> Diff(string collection, IReadOnlyList<CollectionFileEntry> from, IReadOnlyList<CollectionFileEntry> to)
@@ -579,7 +664,9 @@ public sealed class CollectionOperations
         }
     }
 
-    private string LockPath(string collection) => Path.Combine(_workspace.Layout.StagingDirectory, "collections", collection + ".lock");
+    /// <summary>One lock for every collection of the workspace: a backup stores contents before the manifest that names
+    /// them, and the prune that follows a retention deletes contents no manifest names, so the two never run at once.</summary>
+    private string LockPath() => Path.Combine(_workspace.Layout.StagingDirectory, "collections", "collections.lock");
 
     private string StagingFor(string collection) => Path.Combine(_workspace.Layout.StagingDirectory, "collections", collection);
 
