@@ -104,6 +104,7 @@ public static class CliApp
             EventCommand.Create(context),
             SnapshotCommand.Create(context),
             PhaseCommand.Create(context),
+            CollectionCommand.Create(context),
             HookCommand.Create(context),
             ReviewCommand.Create(context),
             ImportCommand.Create(context),
