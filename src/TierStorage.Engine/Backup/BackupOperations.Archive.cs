@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Formats.Tar;
-using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
