@@ -239,6 +239,8 @@ public sealed partial class BackupOperations
                         var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
                         var expected = new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! };
                         var piece = Path.Combine(staging, "piece");
+                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
+                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
                         // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
                         // so the review stored in the manifest below covers every session. Downloaded and verified first: it is read
                         // before the tar.
@@ -263,8 +265,6 @@ public sealed partial class BackupOperations
                         // copy fails the archive here, before anything is stored (the partial archive is discarded). By size and
                         // SHA-256: the same bytes have the same MD5, so hashing them with MD5 as well proved nothing more. The read
                         // takes the catalog's size and no more, whatever the file does meanwhile.
-                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
-                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
                         await using (source)
                         {
                             if (source.Length != stored.SizeBytes)
