@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Formats.Tar;
-using Microsoft.Data.Sqlite;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
@@ -74,13 +73,13 @@ public sealed partial class BackupOperations
         // built before anything else happens. Any other tier, or an archive already there, goes through staging as before.
         var streamed = archiveStore is Tiers.Folder.FolderObjectStore && await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false) is null;
 
-        // The manifest's figures (totals and review) come from the catalog alone: computed on other cores while the archive
-        // is built, on connections of their own, unless a session's events are brought into the catalog on the way (a
-        // catalog rebuilt from the tiers): then after, from every event. Nothing else uses the catalog until they are done.
+        // The manifest's figures (review and totals, both from the sessions' rollups) come from the catalog alone: computed
+        // while the archive is built, on a connection and a thread of their own, unless a session's events are brought into
+        // the catalog on the way (a catalog rebuilt from the tiers): then after, from every event. Nothing else uses the
+        // catalog until they are done.
         var importing = sessions.Any(s => s.EventCount == 0);
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var totalsTask = importing ? null : Task.Run(() => PhaseTotalsAsync(Catalog.Path, sessions, abandon.Token), abandon.Token);
-        var reviewTask = importing ? null : Task.Run(() => PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, abandon.Token), abandon.Token);
+        var reviewTask = importing ? null : OnOwnThread(() => PhaseReviewer.ReviewWithRollupAsync(Catalog, _workspace.Policy, phase, abandon.Token), abandon.Token);
         List<PhaseArchiveFile> files;
         FileChecksum archiveSum;
         try
@@ -103,13 +102,15 @@ public sealed partial class BackupOperations
         {
             // Not left running past this call: the review may write rollups through the catalog's connection.
             await abandon.CancelAsync().ConfigureAwait(false);
-            foreach (var task in new Task?[] { totalsTask, reviewTask }.OfType<Task>())
-                await task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            if (reviewTask is not null)
+                await reviewTask.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
         File.Delete(Path.Combine(staging, "piece"));
-        var totals = totalsTask is null ? await PhaseTotalsAsync(Catalog.Path, sessions, cancellationToken).ConfigureAwait(false) : await totalsTask.ConfigureAwait(false);
-        var review = reviewTask is null ? await PhaseReviewer.ReviewAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false) : await reviewTask.ConfigureAwait(false);
+        var (review, _, merged) = reviewTask is null
+            ? await PhaseReviewer.ReviewWithRollupAsync(Catalog, _workspace.Policy, phase, cancellationToken).ConfigureAwait(false)
+            : await reviewTask.ConfigureAwait(false);
+        var totals = PhaseTotals(sessions, merged);
 
         if (!streamed)
         {
@@ -238,28 +239,40 @@ public sealed partial class BackupOperations
                         var name = stored.Key[(stored.Key.LastIndexOf('/') + 1)..];
                         var expected = new PackagedFile { Name = stored.Key, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! };
                         var piece = Path.Combine(staging, "piece");
-                        await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
-                            await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
+                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
+                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
                         // A catalog rebuilt from the tiers knows the session but not its events: take them from the copy passing by,
-                        // so the review stored in the manifest below covers every session. Verified first: it is read before the tar.
-                        if (name is SessionPackager.AnalyticsFileName or SessionPackager.CompressedAnalyticsFileName && session.EventCount == 0)
+                        // so the review stored in the manifest below covers every session. Downloaded and verified first: it is read
+                        // before the tar.
+                        var imports = name is SessionPackager.AnalyticsFileName or SessionPackager.CompressedAnalyticsFileName && session.EventCount == 0;
+                        // A folder backup tier's file is read where it is (issue 12: it was copied to staging and read again, 2x the
+                        // reads and a write of every member); any other tier's is downloaded to staging first.
+                        Stream source;
+                        if (backupStore is IInPlaceReadStore inPlace && !imports) source = await inPlace.OpenReadAsync(stored.Key, cancellationToken).ConfigureAwait(false);
+                        else
                         {
-                            await PackageVerifier.VerifyFileAsync(piece, expected, cancellationToken).ConfigureAwait(false);
-                            await ImportArchivedAnalyticsAsync(piece, name, session, staging, cancellationToken).ConfigureAwait(false);
+                            await using (var download = new FileStream(piece, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+                                await backupStore.GetAsync(stored.Key, download, 0, null, cancellationToken).ConfigureAwait(false);
+                            if (imports)
+                            {
+                                await PackageVerifier.VerifyFileAsync(piece, expected, cancellationToken).ConfigureAwait(false);
+                                await ImportArchivedAnalyticsAsync(piece, name, session, staging, cancellationToken).ConfigureAwait(false);
+                            }
+                            source = new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan);
                         }
                         var path = $"sessions/{session.SessionId}/{name}";
                         // Each file is checked against the catalog's checksums by the read that puts it into the tar: a damaged
-                        // copy fails the archive here, before anything is uploaded (the partial archive in staging is discarded).
-                        // By size and SHA-256: the same bytes have the same MD5, so hashing them with MD5 as well proved nothing more.
-                        // Members that are gzip already are stored, not deflated again: the same bytes, a fraction of the CPU.
-                        await gzip.SetStoredAsync(name.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
-                        await using (var data = new ChecksumReadStream(new FileStream(piece, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan), leaveOpen: false, md5: false))
+                        // copy fails the archive here, before anything is stored (the partial archive is discarded). By size and
+                        // SHA-256: the same bytes have the same MD5, so hashing them with MD5 as well proved nothing more. The read
+                        // takes the catalog's size and no more, whatever the file does meanwhile.
+                        await using (source)
                         {
-                            if (data.Length != stored.SizeBytes)
+                            if (source.Length != stored.SizeBytes)
                                 throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                                    $"'{stored.Key}' on tier '{backupTier.Name}' is {data.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
+                                    $"'{stored.Key}' on tier '{backupTier.Name}' is {source.Length:N0} bytes; the catalog recorded {stored.SizeBytes:N0}. The copy is corrupt; back the session up again.", stored.Key);
+                            await using var data = new ChecksumReadStream(new ExactLengthReadStream(source, stored.SizeBytes), leaveOpen: true, md5: false);
                             await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data, ModificationTime = stored.StoredAt }, cancellationToken).ConfigureAwait(false);
-                            PackageVerifier.RequireSizeAndSha256(data.GetChecksum(), expected, piece);
+                            PackageVerifier.RequireSizeAndSha256(data.GetChecksum(), expected, $"{stored.Key} on tier {backupTier.Name}");
                         }
                         files.Add(new PhaseArchiveFile { SessionId = session.SessionId, Path = path, Size = stored.SizeBytes, Md5 = stored.Md5!, Sha256 = stored.Sha256! });
                         done += stored.SizeBytes;
@@ -297,92 +310,39 @@ public sealed partial class BackupOperations
     }
 
     /// <summary>
-    /// The phase's totals for the archive manifest: per session, the figures <see cref="CatalogDatabase.SummarizeSessionAsync"/>
-    /// gives (events, failures, tokens, and count, duration and failures per agent, tool, model and task), merged. Read in
-    /// one pass over each session's events on a read-only connection of its own (so it can run while the archive is built),
-    /// instead of the eight aggregate queries per session the summary runs, half of them for figures the totals do not
-    /// keep (files, errors, decisions): that took more CPU than building the archive (issue 12).
+    /// The phase's totals for the archive manifest from its merged rollup: per session, the figures
+    /// <see cref="CatalogDatabase.SummarizeSessionAsync"/> gives (events, failures, tokens, and count, duration and failures per
+    /// agent, tool, model and task), summed. Each session's rollup folded them with the rest of the review, once, when it
+    /// completed; reading them here replaced a pass over every event of the phase that cost more CPU than building the
+    /// archive (issue 12).
     /// </summary>
-    internal static async Task<PhaseArchiveTotals> PhaseTotalsAsync(string catalogPath, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    internal static PhaseArchiveTotals PhaseTotals(IReadOnlyList<SessionRecord> sessions, SessionRollup merged)
     {
-        SqliteNative.EnsureInitialized();
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = catalogPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        CatalogExtract.Execute(connection, "PRAGMA busy_timeout = 10000;");
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        // The failure predicate and the NULL handling are SummarizeSessionAsync's: TOTAL() per session, truncated, then summed.
-        command.CommandText = """
-            SELECT agent, tool, model, task, duration_ms, CASE WHEN (success = 0 OR type = 'error') THEN 1 ELSE 0 END,
-                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
-            FROM events INDEXED BY ix_events_session_ts WHERE session_id = $id
-            """;
-        var id = command.Parameters.Add("$id", SqliteType.Text);
-        long events = 0, failures = 0, input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
-        var phase = new Dictionary<string, NameCount>[4];
-        var session = new Dictionary<string, (long Count, double Duration, double Failures)>[4];
-        for (var c = 0; c < 4; c++)
-        {
-            phase[c] = new Dictionary<string, NameCount>(StringComparer.Ordinal);
-            session[c] = new Dictionary<string, (long, double, double)>(StringComparer.Ordinal);
-        }
-        foreach (var s in sessions)
-        {
-            id.Value = s.SessionId;
-            double sessionFailures = 0, sessionInput = 0, sessionOutput = 0, sessionCacheRead = 0, sessionCacheWrite = 0;
-            // Read() rather than ReadAsync(): SQLite reads are synchronous anyway; no task per row.
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (reader.Read())
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    events++;
-                    var duration = reader.IsDBNull(4) ? 0 : reader.GetDouble(4);
-                    var failed = reader.GetInt64(5);
-                    sessionFailures += failed;
-                    if (!reader.IsDBNull(6)) sessionInput += reader.GetDouble(6);
-                    if (!reader.IsDBNull(7)) sessionOutput += reader.GetDouble(7);
-                    if (!reader.IsDBNull(8)) sessionCacheRead += reader.GetDouble(8);
-                    if (!reader.IsDBNull(9)) sessionCacheWrite += reader.GetDouble(9);
-                    for (var c = 0; c < 4; c++)
-                    {
-                        if (reader.IsDBNull(c)) continue;
-                        var name = reader.GetString(c);
-                        ref var counts = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(session[c], name, out _);
-                        counts = (counts.Count + 1, counts.Duration + duration, counts.Failures + failed);
-                    }
-                }
-            }
-            failures += (long)sessionFailures;
-            input += (long)sessionInput;
-            output += (long)sessionOutput;
-            cacheRead += (long)sessionCacheRead;
-            cacheWrite += (long)sessionCacheWrite;
-            for (var c = 0; c < 4; c++)
-            {
-                foreach (var (name, counts) in session[c])
-                    phase[c][name] = phase[c].TryGetValue(name, out var sum)
-                        ? sum with { Count = sum.Count + counts.Count, TotalDurationMs = sum.TotalDurationMs + (long)counts.Duration, Failures = sum.Failures + (long)counts.Failures }
-                        : new NameCount(name, counts.Count, (long)counts.Duration, (long)counts.Failures);
-                session[c].Clear();
-            }
-        }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<NameCount> Ordered(int column) => phase[column].Values.OrderByDescending(n => n.Count).ThenBy(n => n.Name, StringComparer.Ordinal).ToList();
+        IReadOnlyList<NameCount> Ordered(SessionRollup.NameColumn column) => merged.Names[(int)column]
+            .Select(n => new NameCount(n.Key, n.Value.Count, n.Value.DurationMs, n.Value.Failures))
+            .OrderByDescending(n => n.Count).ThenBy(n => n.Name, StringComparer.Ordinal).ToList();
         return new PhaseArchiveTotals
         {
             Sessions = sessions.Count,
-            Events = events,
-            Failures = failures,
+            Events = merged.Events,
+            Failures = merged.Failures,
             DurationMs = sessions.Sum(s => s.EndedAt is { } end ? (long)(end - s.StartedAt).TotalMilliseconds : 0),
-            Tokens = new TokenUsage { Input = input, Output = output, CacheRead = cacheRead, CacheWrite = cacheWrite },
-            Agents = Ordered(0),
-            Tools = Ordered(1),
-            Models = Ordered(2),
-            Tasks = Ordered(3),
+            Tokens = new TokenUsage { Input = merged.InputTokens, Output = merged.OutputTokens, CacheRead = merged.CacheReadTokens, CacheWrite = merged.CacheWriteTokens },
+            Agents = Ordered(SessionRollup.NameColumn.Agent),
+            Tools = Ordered(SessionRollup.NameColumn.Tool),
+            Models = Ordered(SessionRollup.NameColumn.Model),
+            Tasks = Ordered(SessionRollup.NameColumn.Task),
         };
     }
+
+    /// <summary>
+    /// Runs work that holds its thread from start to end (SQLite reads complete synchronously under their async names) on a
+    /// thread of its own. On the thread pool it took one of the few threads (two on two cores) that the archive build, its
+    /// gzip blocks and the store reading the pipe run on, and the pool adds threads only after a delay: the store started
+    /// about a second late and the build waited for it (issue 12, measured with a stopwatch build).
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(Func<Task<T>> work, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => work().GetAwaiter().GetResult(), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Replacing an archive that differs is deleting it: refused while it is younger than the storage class's minimum.</summary>
     private async Task GuardOverwriteAsync(IObjectStore store, TierDefinition tier, string key, string md5, CancellationToken cancellationToken)

@@ -34,6 +34,15 @@ public static class PhaseReviewer
     /// <summary><see cref="ReviewAsync"/>, saying which sessions' stored rollups it used (tests check which path ran).</summary>
     internal static async Task<(PhaseReview Review, RollupUse Use)> ReviewWithUseAsync(CatalogDatabase catalog, TierPolicy policy, int phase, CancellationToken cancellationToken)
     {
+        var (review, use, _) = await ReviewWithRollupAsync(catalog, policy, phase, cancellationToken).ConfigureAwait(false);
+        return (review, use);
+    }
+
+    /// <summary><see cref="ReviewWithUseAsync"/> and the phase's merged rollup, whose per-name totals a phase archive's manifest
+    /// carries (<see cref="SessionRollup.Names"/>).</summary>
+    internal static async Task<(PhaseReview Review, RollupUse Use, SessionRollup Merged)> ReviewWithRollupAsync(CatalogDatabase catalog, TierPolicy policy, int phase,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
         var prices = Prices(policy);
@@ -103,7 +112,7 @@ public static class PhaseReviewer
 
         merged.ResolveAcrossSessions();
         var targets = policy.Review.LatencyTargetsMs.Count > 0 ? policy.Review.LatencyTargetsMs : PolicyDefaults.LatencyTargetsMs();
-        return (Build(merged, targets, policy.Review.Budget, phase, phaseName, sessions, rejectedLines, rejectingSessions), new RollupUse(stored, rebuilt));
+        return (Build(merged, targets, policy.Review.Budget, phase, phaseName, sessions, rejectedLines, rejectingSessions), new RollupUse(stored, rebuilt), merged);
     }
 
     /// <summary>

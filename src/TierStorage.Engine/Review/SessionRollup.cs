@@ -19,8 +19,9 @@ namespace TierStorage.Engine.Review;
 /// </summary>
 internal sealed class SessionRollup
 {
-    /// <summary>The stored body's layout; a stored rollup of another format is rebuilt from the events.</summary>
-    public const int Format = 1;
+    /// <summary>The stored body's layout; a stored rollup of another format is rebuilt from the events. Format 2 added the
+    /// per-name totals (<see cref="Names"/>) that a phase archive's manifest carries.</summary>
+    public const int Format = 2;
 
     internal const int MaxUnknownTypes = 10;
     internal const int MaxFilesPerError = 10;
@@ -41,6 +42,25 @@ internal sealed class SessionRollup
     /// <summary>Per (file, task) and (file, tool) of a successful event: the position (ts, event_id) of the last one.</summary>
     public readonly Dictionary<(string File, string Key), Position> TaskFixes = [];
     public readonly Dictionary<(string File, string Key), Position> ToolFixes = [];
+
+    /// <summary>
+    /// The phase archive manifest's totals (<see cref="Packaging.PhaseArchiveTotals"/>), the figures
+    /// <see cref="Catalog.CatalogDatabase.SummarizeSessionAsync"/> gives for the session: per agent, tool, model and task
+    /// name (<see cref="NameColumn"/>), over every event that names one, the events, their summed duration_ms and their
+    /// failures (success false or type error); and the session's failures and tokens. Sums are taken as SQL's TOTAL() takes
+    /// them and truncated once per session. Kept here so archiving a phase reads the rollups instead of every event again
+    /// (issue 12: that pass was the largest CPU cost of the archive).
+    /// </summary>
+    public readonly Dictionary<string, NameTotals>[] Names = [new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
+    public long Failures, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens;
+
+    /// <summary>The columns of <see cref="Names"/>, in the manifest's order.</summary>
+    public enum NameColumn { Agent, Tool, Model, Task }
+
+    public sealed class NameTotals
+    {
+        public long Count, DurationMs, Failures;
+    }
 
     public sealed class ModelTotals
     {
@@ -96,6 +116,10 @@ internal sealed class SessionRollup
         private readonly Dictionary<string, ModelPrice?> _prices = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<PendingError>> _pendingByFile = new(StringComparer.Ordinal);
         private readonly HashSet<string> _unknownTypes = new(StringComparer.Ordinal);
+        // The per-name and token sums in double, as SQL's TOTAL() adds them, truncated once at the end (Finish).
+        private readonly Dictionary<string, (long Count, double Duration, long Failures)>[] _names =
+            [new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
+        private double _input, _output, _cacheRead, _cacheWrite;
 
         public SessionRollup Rollup { get; } = new();
 
@@ -173,8 +197,32 @@ internal sealed class SessionRollup
                 }
             }
 
-            if (e.Type == "error" || e.Success == false) AddError(e);
+            var failed = e.Type == "error" || e.Success == false;
+            AddNameTotals(e, failed);
+            if (failed) AddError(e);
             else if (e.Success == true && e.File is not null) Resolve(e);
+        }
+
+        private void AddNameTotals(in Row e, bool failed)
+        {
+            if (failed) Rollup.Failures++;
+            _input += e.Input;
+            _output += e.Output;
+            _cacheRead += e.CacheRead;
+            _cacheWrite += e.CacheWrite;
+            // Every event's duration, negative ones too, as the totals have always summed them.
+            double duration = e.DurationMs ?? 0;
+            Count(_names[(int)NameColumn.Agent], e.Agent);
+            Count(_names[(int)NameColumn.Tool], e.Tool);
+            Count(_names[(int)NameColumn.Model], e.Model);
+            Count(_names[(int)NameColumn.Task], e.Task);
+
+            void Count(Dictionary<string, (long Count, double Duration, long Failures)> column, string? name)
+            {
+                if (name is null) return;
+                ref var sums = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(column, name, out _);
+                sums = (sums.Count + 1, sums.Duration + duration, sums.Failures + (failed ? 1 : 0));
+            }
         }
 
         private void AddTokens(in Row e, long tokens)
@@ -259,6 +307,10 @@ internal sealed class SessionRollup
             r.Pending.Sort((a, b) => a.At.CompareTo(b.At));
             _pendingByFile.Clear();
             foreach (var type in _unknownTypes.Order(StringComparer.Ordinal).Take(MaxUnknownTypes)) r.UnknownTypes.Add(type);
+            for (var c = 0; c < _names.Length; c++)
+                foreach (var (name, sums) in _names[c])
+                    r.Names[c][name] = new NameTotals { Count = sums.Count, DurationMs = (long)sums.Duration, Failures = sums.Failures };
+            (r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens) = ((long)_input, (long)_output, (long)_cacheRead, (long)_cacheWrite);
             return r;
         }
     }
@@ -337,6 +389,19 @@ internal sealed class SessionRollup
         Pending.AddRange(o.Pending);
         MaxInto(TaskFixes, o.TaskFixes);
         MaxInto(ToolFixes, o.ToolFixes);
+        Failures += o.Failures;
+        InputTokens += o.InputTokens;
+        OutputTokens += o.OutputTokens;
+        CacheReadTokens += o.CacheReadTokens;
+        CacheWriteTokens += o.CacheWriteTokens;
+        for (var c = 0; c < Names.Length; c++)
+            foreach (var (name, n) in o.Names[c])
+            {
+                if (!Names[c].TryGetValue(name, out var mine)) Names[c][name] = mine = new NameTotals();
+                mine.Count += n.Count;
+                mine.DurationMs += n.DurationMs;
+                mine.Failures += n.Failures;
+            }
     }
 
     private static void MaxInto(Dictionary<(string, string), Position> into, Dictionary<(string, string), Position> from)
@@ -442,6 +507,12 @@ internal sealed class SessionRollup
             body.Long(fixes.Count);
             foreach (var ((file, key), at) in fixes) { body.Long(S(file)); body.Long(S(key)); body.Long(at.Ts); body.Long(at.EventId); }
         }
+        body.Long(Failures); body.Long(InputTokens); body.Long(OutputTokens); body.Long(CacheReadTokens); body.Long(CacheWriteTokens);
+        foreach (var column in Names)
+        {
+            body.Long(column.Count);
+            foreach (var (name, n) in column) { body.Long(S(name)); body.Long(n.Count); body.Long(n.DurationMs); body.Long(n.Failures); }
+        }
 
         var head = new Writer();
         head.Long(Format);
@@ -542,6 +613,9 @@ internal sealed class SessionRollup
         }
         foreach (var fixes in new[] { x.TaskFixes, x.ToolFixes })
             for (var n = r.Count(); n > 0; n--) fixes[(S(r.Long()), S(r.Long()))] = new Position(r.Long(), r.Long());
+        (x.Failures, x.InputTokens, x.OutputTokens, x.CacheReadTokens, x.CacheWriteTokens) = (r.Long(), r.Long(), r.Long(), r.Long(), r.Long());
+        foreach (var column in x.Names)
+            for (var n = r.Count(); n > 0; n--) column[S(r.Long())] = new NameTotals { Count = r.Long(), DurationMs = r.Long(), Failures = r.Long() };
         if (!r.AtEnd) throw new FormatException("trailing bytes");
         return x;
     }

@@ -98,6 +98,16 @@ public interface IResumableUploadStore : IObjectStore
     Task<ObjectInfo> PutResumableAsync(string key, Stream content, PutOptions options, IUploadStateStore states, CancellationToken cancellationToken);
 }
 
+/// <summary>Capability: an object can be read in place, as a seekable stream of its current length (a folder tier's file),
+/// so a caller that checks every byte it reads (a phase archive taking members from the backup tier) needs no downloaded
+/// copy to read a second time. What is read is as untrusted as a download: the caller bounds it and checks it against the
+/// catalog.</summary>
+public interface IInPlaceReadStore : IObjectStore
+{
+    /// <summary>The object's bytes from the start; ErrorIds.ObjectNotFound when there is none. The caller disposes it.</summary>
+    Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+}
+
 /// <summary>How much the store holds and allows.</summary>
 public sealed record StoreQuota(long UsedBytes, long? LimitBytes);
 

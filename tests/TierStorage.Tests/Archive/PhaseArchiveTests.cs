@@ -165,14 +165,17 @@ public sealed class PhaseArchiveTests
     }
 
     [Theory]
-    [InlineData("activity.jsonl.gz", false)]
-    [InlineData("analytics_snapshot.db.gz", false)]
-    [InlineData("handoff.md", false)]
-    [InlineData("manifest.json", true)]
-    public async Task A_backup_copy_damaged_on_the_tier_fails_the_archive_before_anything_is_uploaded(string file, bool sameSize)
+    [InlineData("activity.jsonl.gz", "cut")]
+    [InlineData("analytics_snapshot.db.gz", "cut")]
+    [InlineData("handoff.md", "cut")]
+    [InlineData("manifest.json", "flip")]
+    [InlineData("snapshots.tar.gz", "flip")]
+    [InlineData("activity.jsonl.gz", "grow")]
+    public async Task A_backup_copy_damaged_on_the_tier_fails_the_archive_before_anything_is_uploaded(string file, string damage)
     {
-        // Issue 12: each member is checked by the read that puts it into the tar (no separate read before); a damaged one
-        // (same size or not) must still stop the archive, with nothing stored on the archive tier and the copies kept.
+        // Issue 12: each member is checked by the read that puts it into the tar (no separate read before; from a folder tier,
+        // the tier's file itself, no copy); a damaged one (shorter, longer or the same size) must still stop the archive, with
+        // nothing stored on the archive tier and the copies kept.
         var (bed, root) = await BedAsync();
         await using (bed)
         {
@@ -180,8 +183,12 @@ public sealed class PhaseArchiveTests
             var ids = await BackedUpPhaseAsync(bed, ws, 2);
             var path = Directory.EnumerateFiles(Path.Combine(root, "backup", bed.Namespace, "Phase_1", "sessions", ids[1]), file).Single();
             var bytes = File.ReadAllBytes(path);
-            if (sameSize) bytes[bytes.Length / 2] ^= 0x20;
-            else bytes = bytes[..^1];
+            bytes = damage switch
+            {
+                "flip" => [.. bytes[..(bytes.Length / 2)], (byte)(bytes[bytes.Length / 2] ^ 0x20), .. bytes[(bytes.Length / 2 + 1)..]],
+                "cut" => bytes[..^1],
+                _ => [.. bytes, 0x0a],
+            };
             File.WriteAllBytes(path, bytes);
 
             var ex = await Assert.ThrowsAsync<TierStorageException>(() => ws.Backups.ArchivePhaseAsync(1, force: false, null, None));

@@ -240,6 +240,54 @@ public sealed class SessionRollupTests : IDisposable
         Assert.Equal(Json(fromEvents), Json(again));
     }
 
+    [Theory]
+    [InlineData(5, 4)]
+    [InlineData(6, 7)]
+    public async Task The_archive_totals_from_stored_rollups_equal_the_session_summaries_and_the_totals_folded_from_the_events(int seed, int sessions)
+    {
+        // Issue 12: a phase archive's manifest totals come from the rollups (format 2) instead of a pass over every event:
+        // the figures SummarizeSessionAsync gives per session, summed, with NULL names, negative durations, unknown types and
+        // a phase 2 session that must stay out.
+        await using var db = await BuildRandomPhaseAsync(seed, sessions);
+        var records = new List<SessionRecord>();
+        var summaries = new List<SessionSummary>();
+        for (var s = 0; s < sessions; s++)
+        {
+            var id = "s" + s.ToString(CultureInfo.InvariantCulture);
+            records.Add((await db.GetSessionAsync(id, None))!);
+            summaries.Add(await db.SummarizeSessionAsync(id, None));
+        }
+        static List<NameCount> Merge(IEnumerable<NameCount> counts) => counts.GroupBy(c => c.Name)
+            .Select(g => new NameCount(g.Key, g.Sum(c => c.Count), g.Sum(c => c.TotalDurationMs), g.Sum(c => c.Failures)))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+
+        var (_, use, merged) = await PhaseReviewer.ReviewWithRollupAsync(db, Policy(), 1, None);
+        Assert.Equal(new PhaseReviewer.RollupUse(sessions, 0), use);
+        var totals = Engine.Backup.BackupOperations.PhaseTotals(records, merged);
+        Assert.Equal((sessions, summaries.Sum(s => s.EventCount), summaries.Sum(s => s.FailureCount)), ((int)totals.Sessions, totals.Events, totals.Failures));
+        Assert.True(totals.Failures > 0);
+        Assert.Equal(new TokenUsage
+        {
+            Input = summaries.Sum(s => s.Tokens.Input), Output = summaries.Sum(s => s.Tokens.Output),
+            CacheRead = summaries.Sum(s => s.Tokens.CacheRead), CacheWrite = summaries.Sum(s => s.Tokens.CacheWrite),
+        }, totals.Tokens);
+        Assert.Equal(Merge(summaries.SelectMany(s => s.Agents)), totals.Agents);
+        Assert.Equal(Merge(summaries.SelectMany(s => s.Tools)), totals.Tools);
+        Assert.Equal(Merge(summaries.SelectMany(s => s.Models)), totals.Models);
+        Assert.Equal(Merge(summaries.SelectMany(s => s.Tasks)), totals.Tasks);
+        Assert.Contains(totals.Tools, t => t.TotalDurationMs > 0 && t.Failures > 0);
+
+        using (var raw = _fixture.Raw())
+        using (var clear = raw.CreateCommand())
+        {
+            clear.CommandText = "DELETE FROM session_rollups";
+            clear.ExecuteNonQuery();
+        }
+        var (_, folded, fromEvents) = await PhaseReviewer.ReviewWithRollupAsync(db, Policy(), 1, None);
+        Assert.Equal(new PhaseReviewer.RollupUse(0, sessions), folded);
+        Assert.Equal(JsonSerializer.Serialize(totals), JsonSerializer.Serialize(Engine.Backup.BackupOperations.PhaseTotals(records, fromEvents)));
+    }
+
     [Fact]
     public async Task Events_appended_after_completion_make_the_rollup_stale_and_the_review_counts_them()
     {

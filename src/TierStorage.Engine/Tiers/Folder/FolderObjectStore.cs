@@ -17,7 +17,7 @@ namespace TierStorage.Engine.Tiers.Folder;
 /// elsewhere, bit rot repaired by a tool) the MD5 is recomputed from the bytes, so the checksum the store reports
 /// always describes what it holds.
 /// </summary>
-public sealed class FolderObjectStore : IQuotaStore
+public sealed class FolderObjectStore : IQuotaStore, IInPlaceReadStore
 {
     /// <summary>Hidden tree of MD5 sidecars, mirroring the keys.</summary>
     public const string MetadataDirectoryName = ".tsmeta";
@@ -103,6 +103,19 @@ public sealed class FolderObjectStore : IQuotaStore
             await CopyAsync(input, destination, null, progress, cancellationToken).ConfigureAwait(false);
             return true;
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>The object's file itself, open for reading (unbuffered, sequential; others may still read or delete it).</summary>
+    public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathFor(key);
+        return GuardAsync("reading", key, () =>
+        {
+            EnsureRoot();
+            cancellationToken.ThrowIfCancellationRequested();
+            // Not FileOptions.Asynchronous: the reader reads it through a checksumming stream into the tar, one read after another.
+            return Task.FromResult<Stream>(OpenExisting(path, key, FileOptions.SequentialScan));
+        });
     }
 
     public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken)
@@ -262,11 +275,11 @@ public sealed class FolderObjectStore : IQuotaStore
 
     private string SidecarPath(string key) => Path.Combine(_metadataRoot, key.Replace('/', Path.DirectorySeparatorChar) + SidecarSuffix);
 
-    private FileStream OpenExisting(string path, string key)
+    private FileStream OpenExisting(string path, string key, FileOptions options = FileOptions.Asynchronous | FileOptions.SequentialScan)
     {
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, options);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
