@@ -24,6 +24,7 @@ public sealed partial class TierWorkspace
         SessionIds.Validate(sessionId);
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
+            await CatchUpImportedLockedAsync(sessionId, cancellationToken).ConfigureAwait(false);
             var chosen = await eventsLocked(cancellationToken).ConfigureAwait(false);
             var written = new List<EncodedEvent>(chosen.Count + 1);
             foreach (var imported in chosen)
@@ -32,6 +33,10 @@ public sealed partial class TierWorkspace
                 written.Add(imported.Stored);
             }
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            // A session without a single event or log line is one a killed import created and stopped before its first events were
+            // committed: its session_start is written now, as it would have been then.
+            var started = record is not null && record.EventCount == 0 && record.LogIndexedBytes == 0 && record.State == SessionState.Completed
+                && (LocateLog(record) is not { } log || new FileInfo(log).Length == 0);
             if (record is null)
             {
                 var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
@@ -47,17 +52,21 @@ public sealed partial class TierWorkspace
                     LogPath = Layout.RetainedLogPath(sessionId),
                 };
                 await _catalog.InsertSessionAsync(record, cancellationToken).ConfigureAwait(false);
-                // The first line names the log's owner (LocateLog), as for sessions started here.
-                written.Insert(0, EncodedEvent.ForCatalog(new SessionEvent
-                {
-                    Timestamp = startedAt, SessionId = sessionId, Type = SessionEventType.SessionStart,
-                    Data = new Dictionary<string, object?> { ["phase"] = (long)number, ["source"] = "claude_code" },
-                }));
+                started = true;
             }
             else if (record.State > SessionState.Completed && written.Count > 0)
             {
                 throw new TierStorageException(ErrorIds.SessionNotActive, TierErrorKind.InvalidOperation,
                     $"Session '{sessionId}' is {record.State}; events cannot be imported into a session whose copies already left the local tier.", sessionId);
+            }
+            if (started)
+            {
+                // The first line names the log's owner (LocateLog), as for sessions started here.
+                written.Insert(0, EncodedEvent.ForCatalog(new SessionEvent
+                {
+                    Timestamp = record.StartedAt, SessionId = sessionId, Type = SessionEventType.SessionStart,
+                    Data = new Dictionary<string, object?> { ["phase"] = (long)record.Phase, ["source"] = "claude_code" },
+                }));
             }
 
             if (written.Count > 0)
@@ -81,6 +90,7 @@ public sealed partial class TierWorkspace
         SessionIds.Validate(sessionId);
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
+            await CatchUpImportedLockedAsync(sessionId, cancellationToken).ConfigureAwait(false);
             var record = await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw SessionNotFound(sessionId);
             if (record.State != SessionState.Completed) return false;
             var written = Imported(sessionId, await lastEventsLocked(cancellationToken).ConfigureAwait(false));
@@ -90,6 +100,15 @@ public sealed partial class TierWorkspace
             await commitLocked(cancellationToken).ConfigureAwait(false);
             return true;
         }
+    }
+
+    /// <summary>Indexes the lines a killed import left in the session's log but not in the catalog (appended, the catalog's transaction
+    /// not committed) before the caller asks the catalog which events it holds: asked first, the catalog did not know them, and a
+    /// rerun stored them a second time beside the lines the append then indexed.</summary>
+    private async Task CatchUpImportedLockedAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (await _catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is { } record && LocateLog(record) is { } logPath)
+            await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

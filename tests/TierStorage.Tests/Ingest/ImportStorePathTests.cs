@@ -150,6 +150,86 @@ public sealed class ImportStorePathTests : IDisposable
         Assert.Equal(before, await RollupTimesAsync(ws));
     }
 
+    /// <summary>Regression: kill -9 after an import appended a transcript's lines to the session's log but before the catalog committed
+    /// them; the rerun asked the catalog which events it held before indexing those lines, and stored every one of them twice.</summary>
+    [Fact]
+    public async Task A_rerun_after_a_kill_between_the_log_append_and_the_commit_stores_each_event_once()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var transcript = Directory.EnumerateFiles(_config, "aaaa.jsonl", SearchOption.AllDirectories).Single();
+        var first = await ClaudeImporter.ImportAsync(ws, transcript, new ImportOptions { Phase = 4 }, None);
+        var events = await EventRowsAsync(ws, first.SessionId);
+        var log = ws.Layout.RetainedLogPath(first.SessionId);
+        var lines = File.ReadAllLines(log);
+        Assert.True(events.Count > 1);
+        Assert.Equal(events.Count, lines.Length);
+
+        // What the kill leaves: the log holds every line, the catalog only the session_start, and no offset for the transcript.
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = ws.Catalog.Path, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = $"""
+                DELETE FROM events WHERE session_id = $s AND type <> 'session_start';
+                UPDATE sessions SET log_indexed_bytes = {System.Text.Encoding.UTF8.GetByteCount(lines[0]) + 1}, event_count = 1 WHERE session_id = $s;
+                DELETE FROM ingest_offsets; DELETE FROM ingest_pending; DELETE FROM ingest_agent_links;
+                """;
+            command.Parameters.AddWithValue("$s", first.SessionId);
+            command.ExecuteNonQuery();
+        }
+
+        var again = await ClaudeImporter.ImportAsync(ws, transcript, new ImportOptions { Phase = 4 }, None);
+
+        Assert.Equal(0, again.EventsImported);
+        Assert.Equal(events, await EventRowsAsync(ws, first.SessionId));
+        Assert.Equal(lines, File.ReadAllLines(log));
+    }
+
+    /// <summary>Regression: kill -9 after an import created the session's row but before its first events were committed; the rerun
+    /// found the session and never wrote its session_start.</summary>
+    [Fact]
+    public async Task A_rerun_after_a_kill_between_creating_the_session_and_its_first_commit_writes_its_session_start()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        var transcript = Directory.EnumerateFiles(_config, "aaaa.jsonl", SearchOption.AllDirectories).Single();
+        var first = await ClaudeImporter.ImportAsync(ws, transcript, new ImportOptions { Phase = 4 }, None);
+        var events = await EventRowsAsync(ws, first.SessionId);
+        var log = ws.Layout.RetainedLogPath(first.SessionId);
+        var lines = File.ReadAllLines(log);
+        Assert.StartsWith("{\"timestamp\"", lines[0]);
+        Assert.Contains("\"type\":\"session_start\"", lines[0]);
+
+        // What the kill leaves: the session's row, without events, log or offset.
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = ws.Catalog.Path, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = """
+                DELETE FROM events WHERE session_id = $s;
+                UPDATE sessions SET log_indexed_bytes = 0, event_count = 0 WHERE session_id = $s;
+                DELETE FROM ingest_offsets; DELETE FROM ingest_pending; DELETE FROM ingest_agent_links;
+                """;
+            command.Parameters.AddWithValue("$s", first.SessionId);
+            command.ExecuteNonQuery();
+        }
+        File.Delete(log);
+
+        await ClaudeImporter.ImportAsync(ws, transcript, new ImportOptions { Phase = 4 }, None);
+
+        Assert.Equal(events, await EventRowsAsync(ws, first.SessionId));
+        Assert.Equal(lines, File.ReadAllLines(log));
+    }
+
+    private static async Task<List<string>> EventRowsAsync(TierWorkspace ws, string sessionId)
+    {
+        var rows = new List<string>();
+        await foreach (var e in ws.GetEventsAsync(new SessionEventQuery { SessionId = sessionId }, None))
+            rows.Add(EventJson.Serialize(e with { EventId = 0 }));
+        return rows;
+    }
+
     private static async Task<List<(string, long)>> RollupTimesAsync(TierWorkspace ws)
     {
         await Task.Yield();
