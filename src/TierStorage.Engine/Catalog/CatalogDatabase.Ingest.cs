@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace TierStorage.Engine.Catalog;
 
 /// <summary>How far a transcript was imported: bytes of complete lines, a hash of its first line, and the session it feeds.</summary>
@@ -16,9 +14,6 @@ public sealed record AgentLink(string ToolUseId, string SubagentType, string? Pr
 /// <summary>Import progress of external transcripts (migrations 7 and 8).</summary>
 public sealed partial class CatalogDatabase
 {
-    /// <summary>Keys per query: below SQLite's default limit of host parameters.</summary>
-    private const int KeysPerQuery = 500;
-
     public async Task<IngestOffset?> GetIngestOffsetAsync(string path, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT offset, head_hash, session_id, imported_at FROM ingest_offsets WHERE path = $path", ("$path", path));
@@ -99,60 +94,32 @@ public sealed partial class CatalogDatabase
 
     /// <summary>Which of <paramref name="keys"/> (see <see cref="IngestKeys"/>) the session's events already hold; each looked up
     /// in ix_events_ingest_key (key, session), so the cost follows the number of keys, not the size of the session.</summary>
-    public async Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
-        {
-            await using var command = IngestKeyQuery(sessionId, chunk);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
-        }
-        return found;
+        return Task.FromResult<IReadOnlySet<string>>((_ingestKeyLookup ??= new IngestKeyLookup(_connection)).Find(sessionId, keys, elsewhere: false, cancellationToken));
     }
 
     /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
     /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). One seek per key in
     /// ix_events_ingest_key (keyed by the ingest key first), so its cost follows the keys asked for, not the catalog's size.</summary>
-    public async Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
-        {
-            await using var command = IngestKeyQuery(sessionId, chunk, elsewhere: true);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
-        }
-        return found;
+        return Task.FromResult<IReadOnlySet<string>>((_ingestKeyLookup ??= new IngestKeyLookup(_connection)).Find(sessionId, keys, elsewhere: true, cancellationToken));
     }
 
     /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/> (or, <paramref name="elsewhere"/>,
     /// of <see cref="FindIngestKeysElsewhereAsync"/>).</summary>
     internal async Task<IReadOnlyList<string>> ExplainIngestKeyQueryAsync(string sessionId, CancellationToken cancellationToken, bool elsewhere = false)
     {
-        await using var command = IngestKeyQuery(sessionId, ["llm_call:m|r"], elsewhere);
-        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        var parameters = new (string Name, object? Value)[IngestKeyLookup.KeysPerQuery + 1];
+        parameters[0] = ("?1", sessionId);
+        for (var i = 1; i < parameters.Length; i++) parameters[i] = ("?" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), i == 1 ? "llm_call:m|r" : null);
+        await using var command = Command("EXPLAIN QUERY PLAN " + IngestKeyLookup.Sql(IngestKeyLookup.KeysPerQuery, elsewhere), parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var details = new List<string>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) details.Add(reader.GetString(3));
         return details;
-    }
-
-    private Microsoft.Data.Sqlite.SqliteCommand IngestKeyQuery(string sessionId, IReadOnlyList<string> keys, bool elsewhere = false)
-    {
-        var names = new StringBuilder();
-        var parameters = new (string Name, object? Value)[keys.Count + 1];
-        parameters[0] = ("$session", sessionId);
-        for (var i = 0; i < keys.Count; i++)
-        {
-            names.Append(i == 0 ? "" : ", ").Append("$k").Append(i);
-            parameters[i + 1] = ("$k" + i, keys[i]);
-        }
-        return Command($"""
-            SELECT DISTINCT ingest_key FROM events INDEXED BY ix_events_ingest_key
-            WHERE ingest_key IS NOT NULL AND ingest_key IN ({names}) AND session_id {(elsewhere ? "<>" : "=")} $session
-            """, parameters);
     }
 }

@@ -99,6 +99,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 
     private readonly SqliteConnection _connection;
     private EventInserter? _eventInserter;
+    private IngestKeyLookup? _ingestKeyLookup;
 
     private CatalogDatabase(SqliteConnection connection, string path, int schemaVersion)
     {
@@ -255,7 +256,16 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     /// If <paramref name="beforeCommit"/> throws, nothing of the batch is stored.
     /// </summary>
     /// <returns>Each event's event_id, in the order given; 0 for an event left out.</returns>
-    public async Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, Func<long[], long> beforeCommit, long rejectedLines,
+    public Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<SessionEvent> events, Func<long[], long> beforeCommit, long rejectedLines,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return AddEventsAsync(sessionId, events.Select(EncodedEvent.ForCatalog).ToList(), beforeCommit, rejectedLines, cancellationToken);
+    }
+
+    /// <summary>As <see cref="AddEventsAsync(string, IReadOnlyList{SessionEvent}, Func{long[], long}, long, CancellationToken)"/>, for
+    /// events encoded already.</summary>
+    internal async Task<long[]> AddEventsAsync(string sessionId, IReadOnlyList<EncodedEvent> events, Func<long[], long> beforeCommit, long rejectedLines,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
@@ -274,13 +284,13 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         for (var i = 0; i < events.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var e = events[i];
+            var e = events[i].Event;
             if (e.SessionId.Length > 0 && !string.Equals(e.SessionId, sessionId, StringComparison.Ordinal))
             {
                 throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
                     $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
             }
-            ids[i] = inserter.Insert(sessionId, e);
+            ids[i] = inserter.Insert(sessionId, events[i]);
             if (ids[i] != 0) added++;
         }
 
@@ -492,12 +502,14 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         _eventInserter?.Dispose();
+        _ingestKeyLookup?.Dispose();
         _connection.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
         _eventInserter?.Dispose();
+        _ingestKeyLookup?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -42,11 +42,10 @@ internal sealed class EventInserter : IDisposable
 
     /// <summary>Inserts one event and returns its event_id, or 0 (nothing inserted) when the session already holds an event
     /// with its Id: the unique index is the one place that decides what was sent before.</summary>
-    public long Insert(string sessionId, SessionEvent e)
+    public long Insert(string sessionId, EncodedEvent encoded)
     {
         var s = _statement;
-        // Serialized first: if the data cannot be stored, nothing is left bound to the statement.
-        var data = EventJson.SerializeData(e.Data);
+        var e = encoded.Event;
         Check(raw.sqlite3_bind_text(s, 1, sessionId));
         Check(raw.sqlite3_bind_int64(s, 2, e.Timestamp.ToUnixTimeMilliseconds()));
         Check(raw.sqlite3_bind_text(s, 3, EventJson.ToWireName(e.Type)));
@@ -62,9 +61,9 @@ internal sealed class EventInserter : IDisposable
         BindInt64(13, e.Success is { } success ? (success ? 1 : 0) : null);
         BindText(14, e.ErrorType);
         BindText(15, e.File);
-        BindText(16, data);
+        BindText(16, encoded.Data);
         BindText(17, e.Id);
-        if (_ingestKey) BindText(18, IngestKeys.Of(e));
+        if (_ingestKey) BindText(18, encoded.IngestKey);
         var rc = raw.sqlite3_step(s);
         // Reset even on failure so the statement can be reused by the next batch; the step's error wins.
         var resetRc = raw.sqlite3_reset(s);

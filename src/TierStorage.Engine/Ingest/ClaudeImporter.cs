@@ -73,19 +73,23 @@ public static class ClaudeImporter
         private readonly int? _phase;
         private readonly string? _agent;
         private readonly ClaudeTranscriptParser _parser;
+        private readonly TierWorkspace _workspace;
         private readonly List<SessionEvent> _events = [];
+        private IReadOnlyList<ImportedEvent> _prepared = [];
         private long _end;
         private bool _parsed;
 
-        internal PreparedImport(string path, string? headHash, long start, bool restarted, string sessionId, int? phase, string? agent, ClaudeTranscriptParser parser)
+        internal PreparedImport(TierWorkspace workspace, string path, string? headHash, long start, bool restarted, string sessionId, int? phase, string? agent,
+            ClaudeTranscriptParser parser)
         {
-            (_path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _end) = (path, headHash, start, restarted, sessionId, phase, agent, parser, start);
+            (_workspace, _path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _end) = (workspace, path, headHash, start, restarted, sessionId, phase, agent, parser, start);
         }
 
         /// <summary>The TierStorage session the transcript goes to.</summary>
         public string SessionId { get; }
 
-        /// <summary>Parses the complete lines past the remembered offset.</summary>
+        /// <summary>Parses the complete lines past the remembered offset, and readies their events for the catalog and the log
+        /// (redacted, encoded: <see cref="TierWorkspace.PrepareImported"/>).</summary>
         public void Parse(CancellationToken cancellationToken)
         {
             if (_parsed) throw new InvalidOperationException("The transcript was parsed already.");
@@ -98,13 +102,16 @@ public static class ClaudeImporter
                 _events.AddRange(_parser.ParseLine(line.Utf8, lineNumber, line.EndOffset - line.Utf8.Length - 1));
                 _end = line.EndOffset;
             }
+            cancellationToken.ThrowIfCancellationRequested();
+            _prepared = _workspace.PrepareImported(SessionId, _events);
         }
 
         /// <summary>Stores what <see cref="Parse"/> read, under the workspace's write lock.</summary>
         public Task<ImportResult> StoreAsync(TierWorkspace workspace, CancellationToken cancellationToken)
         {
             if (!_parsed) throw new InvalidOperationException("The transcript was not parsed yet.");
-            return StoreParsedAsync(workspace, _path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _events, _end, cancellationToken);
+            if (!ReferenceEquals(workspace, _workspace)) throw new InvalidOperationException("The transcript was prepared for another workspace.");
+            return StoreParsedAsync(workspace, _path, _headHash, _start, _restarted, SessionId, _phase, _agent, _parser, _prepared, _end, cancellationToken);
         }
     }
 
@@ -150,31 +157,31 @@ public static class ClaudeImporter
             parser.Restore(openRuns);
         }
 
-        return new PreparedImport(path, headHash, start, restarted, sessionId, options.Phase, agent, parser);
+        return new PreparedImport(workspace, path, headHash, start, restarted, sessionId, options.Phase, agent, parser);
     }
 
     private static async Task<ImportResult> StoreParsedAsync(TierWorkspace workspace, string path, string? headHash, long start, bool restarted, string sessionId,
-        int? phase, string? agent, ClaudeTranscriptParser parser, List<SessionEvent> events, long end, CancellationToken cancellationToken)
+        int? phase, string? agent, ClaudeTranscriptParser parser, IReadOnlyList<ImportedEvent> events, long end, CancellationToken cancellationToken)
     {
         var pending = parser.Pending;
         var runs = parser.Runs;
         var offset = new IngestOffset(path, end, headHash ?? "", sessionId, workspace.Now);
         var links = parser.Links.ToList();
-        IReadOnlyList<SessionEvent> fresh = [];
+        IReadOnlyList<ImportedEvent> fresh = [];
         List<PendingRow> pendingRows = [];
         long duplicates = 0;
         // Replays of what earlier imports stored (a replaced file read again, lines Claude Code repeats, another import of the same
         // lines at the same time), asked of the catalog key by key under the write lock.
-        async Task<IReadOnlyList<SessionEvent>> FreshLockedAsync(CancellationToken ct)
+        async Task<IReadOnlyList<ImportedEvent>> FreshLockedAsync(CancellationToken ct)
         {
-            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events,
+            var (notStored, stored) = await WithoutStoredAsync(workspace, sessionId, events, e => e.Parsed,
                 pending.Select(p => ClaudeTranscriptParser.ToolCallKey(p.Id)).Concat(runs.Select(r => ClaudeTranscriptParser.KeyOf(r.ToEvent())).OfType<string>()), ct).ConfigureAwait(false);
             // A resumed conversation's transcript repeats the calls of the session it continues: each (message id, request id) is one
             // API call, counted once across sessions as ccusage counts it. Calls without a request id stay per session.
-            var calls = notStored.Where(e => e.Type == SessionEventType.LlmCall).Select(ClaudeTranscriptParser.KeyOf)
+            var calls = notStored.Where(e => e.Parsed.Type == SessionEventType.LlmCall).Select(e => ClaudeTranscriptParser.KeyOf(e.Parsed))
                 .OfType<string>().Where(k => !k.EndsWith('|')).ToList();
             if (calls.Count > 0 && await workspace.Catalog.FindIngestKeysElsewhereAsync(sessionId, calls, ct).ConfigureAwait(false) is { Count: > 0 } copied)
-                notStored = [.. notStored.Where(e => e.Type != SessionEventType.LlmCall || ClaudeTranscriptParser.KeyOf(e) is not { } key || !copied.Contains(key))];
+                notStored = [.. notStored.Where(e => e.Parsed.Type != SessionEventType.LlmCall || ClaudeTranscriptParser.KeyOf(e.Parsed) is not { } key || !copied.Contains(key))];
             pendingRows = [.. pending.Where(p => !stored.Contains(ClaudeTranscriptParser.ToolCallKey(p.Id))).Select(p => ToRow(path, p)),
                 .. runs.Where(r => ClaudeTranscriptParser.KeyOf(r.ToEvent()) is not { } key || !stored.Contains(key)).Select(r => ToRow(path, r))];
             duplicates = parser.DuplicatesSkipped + events.Count - notStored.Count + pending.Count + runs.Count - pendingRows.Count;
@@ -200,7 +207,7 @@ public static class ClaudeImporter
             Agent = agent,
             StartOffset = start,
             Restarted = restarted,
-            Models = fresh.Select(e => e.Model).OfType<string>().ToHashSet(StringComparer.Ordinal),
+            Models = fresh.Select(e => e.Parsed.Model).OfType<string>().ToHashSet(StringComparer.Ordinal),
         };
     }
 
@@ -220,42 +227,49 @@ public static class ClaudeImporter
     /// </summary>
     /// <returns>Whether the session is (now) completed this way.</returns>
     public static async Task<bool> CompleteIfFinishedAsync(TierWorkspace workspace, string sessionId, CompletionOptions completion, bool changed,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        (await CompleteIfFinishedAsync(workspace, sessionId, completion, changed, rollUp: true, cancellationToken).ConfigureAwait(false)).Completed;
+
+    /// <summary>As <see cref="CompleteIfFinishedAsync(TierWorkspace, string, CompletionOptions, bool, CancellationToken)"/>; without
+    /// <paramref name="rollUp"/> the caller folds and stores the review rollup of a session completed <c>Now</c>.</summary>
+    internal static async Task<(bool Completed, bool Now)> CompleteIfFinishedAsync(TierWorkspace workspace, string sessionId, CompletionOptions completion, bool changed,
+        bool rollUp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(completion);
         var record = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
         // An active session is a native one (Start-Session, the hook) that an import was pointed at: only its own end completes it.
-        if (record is null || record.State == SessionState.Active) return false;
-        if (record.State > SessionState.Completed || (record.HandoffPath is not null && !changed)) return record.HandoffPath is not null;
+        if (record is null || record.State == SessionState.Active) return (false, false);
+        if (record.State > SessionState.Completed || (record.HandoffPath is not null && !changed)) return (record.HandoffPath is not null, false);
         var lastLine = record.EndedAt ?? record.StartedAt;
-        if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return false;
+        if (!completion.Force && workspace.Now - lastLine < completion.IdleTime) return (false, false);
 
         async Task<IReadOnlyList<SessionEvent>> UnansweredLockedAsync(CancellationToken ct)
         {
             var (tools, runs) = ReadPending(await workspace.Catalog.GetPendingAsync(sessionId, null, ct).ConfigureAwait(false));
             var unanswered = tools.SelectMany(p => p.ToEvents(null, null, null)).Concat(runs.Select(r => r.ToEvent())).OrderBy(e => e.Timestamp).ToList();
-            return (await WithoutStoredAsync(workspace, sessionId, unanswered, [], ct).ConfigureAwait(false)).Fresh;
+            return (await WithoutStoredAsync(workspace, sessionId, unanswered, e => e, [], ct).ConfigureAwait(false)).Fresh;
         }
-        return await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync,
-            ct => workspace.Catalog.DeletePendingAsync(sessionId, ct), cancellationToken).ConfigureAwait(false);
+        var completed = await workspace.CompleteImportedAsync(sessionId, UnansweredLockedAsync,
+            ct => workspace.Catalog.DeletePendingAsync(sessionId, ct), cancellationToken, rollUp).ConfigureAwait(false);
+        return (completed, completed);
     }
 
     /// <summary>The events an earlier import did not store yet (by <see cref="ClaudeTranscriptParser.KeyOf"/>), and which of their keys and
     /// <paramref name="alsoAsk"/> the session's events already hold.</summary>
-    private static async Task<(IReadOnlyList<SessionEvent> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync(TierWorkspace workspace, string sessionId,
-        IReadOnlyList<SessionEvent> events, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<T> Fresh, IReadOnlySet<string> Stored)> WithoutStoredAsync<T>(TierWorkspace workspace, string sessionId,
+        IReadOnlyList<T> events, Func<T, SessionEvent> parsed, IEnumerable<string> alsoAsk, CancellationToken cancellationToken)
     {
         // A session the catalog does not know holds no events (events.session_id references sessions): nothing to look up, which
         // spares a first import one index seek per event.
         var keys = await workspace.Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is null
             ? []
-            : events.Select(ClaudeTranscriptParser.KeyOf).OfType<string>().Concat(alsoAsk).ToList();
+            : events.Select(e => ClaudeTranscriptParser.KeyOf(parsed(e))).OfType<string>().Concat(alsoAsk).ToList();
         IReadOnlySet<string> stored = keys.Count > 0
             ? await workspace.Catalog.FindIngestKeysAsync(sessionId, keys, cancellationToken).ConfigureAwait(false)
             : new HashSet<string>();
         if (stored.Count == 0) return (events, stored);
-        return (events.Where(e => ClaudeTranscriptParser.KeyOf(e) is not { } key || !stored.Contains(key)).ToList(), stored);
+        return (events.Where(e => ClaudeTranscriptParser.KeyOf(parsed(e)) is not { } key || !stored.Contains(key)).ToList(), stored);
     }
 
     private const string ToolItem = "tool:";

@@ -42,9 +42,10 @@ public static class ClaudeProjectImporter
         var group = new List<(ClaudeTranscript Transcript, ImportResult Result)>();
         ClaudeTranscript? previous = null;
         // The next transcript of another session is parsed on another thread while this one is stored (one writer: the catalog
-        // is only used here, in the order the transcripts come).
-        using var aheadCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // is only used here, in the order the transcripts come), and the rollups of completed sessions are folded on others.
+        using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Ahead? ahead = null;
+        var rollups = new Rollups(workspace);
         try
         {
             for (var i = 0; i < transcripts.Count; i++)
@@ -52,7 +53,7 @@ public static class ClaudeProjectImporter
                 var transcript = transcripts[i];
                 if (group.Count > 0 && (!transcript.IsSubagent || transcript.ClaudeSessionId != previous?.ClaudeSessionId))
                 {
-                    foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
+                    foreach (var result in await CompleteAsync(workspace, group, completion, rollups, background.Token, cancellationToken).ConfigureAwait(false)) yield return result;
                     group.Clear();
                 }
                 previous = transcript;
@@ -74,7 +75,7 @@ public static class ClaudeProjectImporter
                     }
                     if (i + 1 < transcripts.Count && transcripts[i + 1] is var next && (!next.IsSubagent || next.ClaudeSessionId != transcript.ClaudeSessionId))
                         ahead = await Ahead.StartAsync(workspace, i + 1, next, Options(next, phase),
-                            [prepared.SessionId, .. group.Select(g => g.Result.SessionId)], aheadCancel.Token).ConfigureAwait(false);
+                            [prepared.SessionId, .. group.Select(g => g.Result.SessionId)], background.Token).ConfigureAwait(false);
                     imported = await prepared.StoreAsync(workspace, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TierStorageException ex) when (transcriptPath is null && ex.ErrorId == ErrorIds.InvalidTranscript)
@@ -96,17 +97,21 @@ public static class ClaudeProjectImporter
                 models.UnionWith(imported.Models);
                 group.Add((transcript, imported));
             }
+            var last = await CompleteAsync(workspace, group, completion, rollups, background.Token, cancellationToken).ConfigureAwait(false);
+            await rollups.SaveAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var result in last) yield return result;
         }
         finally
         {
-            // Stopped early (an error, the caller stopped enumerating): the parse still running is not needed.
-            if (ahead is not null)
+            // Stopped early (an error, the caller stopped enumerating): the parse still running is not needed, nor the rollups
+            // still folding (only a cache: the review folds what it does not find).
+            if (ahead is not null || rollups.Folding)
             {
-                await aheadCancel.CancelAsync().ConfigureAwait(false);
-                await ahead.AbandonAsync().ConfigureAwait(false);
+                await background.CancelAsync().ConfigureAwait(false);
+                if (ahead is not null) await ahead.AbandonAsync().ConfigureAwait(false);
+                await rollups.AbandonAsync().ConfigureAwait(false);
             }
         }
-        foreach (var result in await CompleteAsync(workspace, group, completion, cancellationToken).ConfigureAwait(false)) yield return result;
         var unpriced = UnpricedModels(workspace.Policy.Pricing, models);
         if (unpriced.Count > 0)
             warn?.Invoke($"No price for {string.Join(", ", unpriced)} (neither the shipped price list nor the policy's pricing.models has one): " +
@@ -174,6 +179,60 @@ public static class ClaudeProjectImporter
         }
     }
 
+    /// <summary>
+    /// The review rollups of the sessions an import completed (Complete-Session stores one with each completion, so that a phase review
+    /// reads it instead of the session's events): each folded on a read-only connection of its own on another thread while the import
+    /// stores the next session, and stored on the catalog's connection (the import's one writer) at the next completion and at the end.
+    /// A rollup stands for the events it was folded from (their count and ids); one left unstored is folded by the next review.
+    /// </summary>
+    private sealed class Rollups(TierWorkspace workspace)
+    {
+        private readonly List<(string SessionId, Task<PhaseReviewer.FoldedRollup> Fold)> _folding = [];
+
+        public bool Folding => _folding.Count > 0;
+
+        public void Start(string sessionId, CancellationToken cancellationToken) =>
+            _folding.Add((sessionId, Task.Run(() => PhaseReviewer.FoldRollupAsync(workspace.Catalog, workspace.Policy, sessionId, cancellationToken), cancellationToken)));
+
+        public async Task SaveAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                foreach (var (sessionId, fold) in _folding)
+                {
+                    try
+                    {
+                        await PhaseReviewer.SaveRollupAsync(workspace.Catalog, await fold.ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Microsoft.Data.Sqlite.SqliteException ex)
+                    {
+                        workspace.Warn($"Session '{sessionId}' is completed, but its review rollup was not stored ({ex.Message}): the phase review will read its events instead.");
+                    }
+                }
+            }
+            finally
+            {
+                _folding.Clear();
+            }
+        }
+
+        public async Task AbandonAsync()
+        {
+            foreach (var (_, fold) in _folding)
+            {
+                try
+                {
+                    await fold.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Not stored either way: the import stopped before (its own error, if any, is the one to report).
+                }
+            }
+            _folding.Clear();
+        }
+    }
+
     /// <summary>One warning for a file's bad lines: their count and the first line numbers.</summary>
     public static string MalformedSummary(string path, IReadOnlyList<MalformedLine> lines)
     {
@@ -191,15 +250,19 @@ public static class ClaudeProjectImporter
         return [.. models.Where(m => PhaseReviewer.FindPrice(prices, m) is null).Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>Completes the group's sessions that are finished; the review rollups of those completed now are folded on other threads
+    /// (<paramref name="rollups"/>), and those of the group before are stored first.</summary>
     private static async Task<IReadOnlyList<ClaudeImportResult>> CompleteAsync(TierWorkspace workspace, IReadOnlyList<(ClaudeTranscript Transcript, ImportResult Result)> group,
-        CompletionOptions completion, CancellationToken cancellationToken)
+        CompletionOptions completion, Rollups rollups, CancellationToken background, CancellationToken cancellationToken)
     {
+        await rollups.SaveAsync(cancellationToken).ConfigureAwait(false);
         var completed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var session in group.GroupBy(g => g.Result.SessionId, StringComparer.Ordinal))
         {
             var changed = session.Any(g => g.Result.EventsImported > 0);
-            if (await ClaudeImporter.CompleteIfFinishedAsync(workspace, session.Key, completion, changed, cancellationToken).ConfigureAwait(false))
-                completed.Add(session.Key);
+            var (done, now) = await ClaudeImporter.CompleteIfFinishedAsync(workspace, session.Key, completion, changed, rollUp: false, cancellationToken).ConfigureAwait(false);
+            if (done) completed.Add(session.Key);
+            if (now) rollups.Start(session.Key, background);
         }
         return group.Select(g => new ClaudeImportResult
         {

@@ -120,7 +120,16 @@ public static class PhaseReviewer
     /// rollup instead of the events). Events and key are read in one transaction, so the stored rollup stands for exactly
     /// the events it was folded from; an event appended later makes it stale, and the review folds the session again.
     /// </summary>
-    public static async Task RollUpSessionAsync(CatalogDatabase catalog, TierPolicy policy, string sessionId, CancellationToken cancellationToken)
+    public static async Task RollUpSessionAsync(CatalogDatabase catalog, TierPolicy policy, string sessionId, CancellationToken cancellationToken) =>
+        await SaveRollupAsync(catalog, await FoldRollupAsync(catalog, policy, sessionId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A session's rollup as <see cref="FoldRollupAsync"/> folded it, not stored yet.</summary>
+    internal sealed record FoldedRollup(string SessionId, CatalogDatabase.RollupKey Key, string Prices, byte[] Body, DateTimeOffset BuiltAt);
+
+    /// <summary>The first half of <see cref="RollUpSessionAsync"/>: folds the session's events on a read-only connection of its own, in
+    /// one read transaction with the key, so it may run on another thread while the catalog's own connection writes (an import
+    /// folds a completed session while it stores the next one). <see cref="SaveRollupAsync"/> stores it.</summary>
+    internal static async Task<FoldedRollup> FoldRollupAsync(CatalogDatabase catalog, TierPolicy policy, string sessionId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
@@ -134,7 +143,15 @@ public static class PhaseReviewer
             body = (await FoldSessionAsync(connection, sessionId, prices, cancellationToken).ConfigureAwait(false)).Serialize();
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        await catalog.SaveRollupAsync(sessionId, SessionRollup.Format, key, SessionRollup.PriceFingerprint(prices), body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        return new FoldedRollup(sessionId, key, SessionRollup.PriceFingerprint(prices), body, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Stores a rollup <see cref="FoldRollupAsync"/> folded, on the catalog's own connection.</summary>
+    internal static Task SaveRollupAsync(CatalogDatabase catalog, FoldedRollup rollup, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(rollup);
+        return catalog.SaveRollupAsync(rollup.SessionId, SessionRollup.Format, rollup.Key, rollup.Prices, rollup.Body, rollup.BuiltAt, cancellationToken);
     }
 
     private static IReadOnlyDictionary<string, ModelPrice> Prices(TierPolicy policy) =>

@@ -94,6 +94,24 @@ public static class EventJson
         }
     }
 
+    /// <summary>As <see cref="WriteLines(IEnumerable{SessionEvent}, IBufferWriter{byte})"/>, noting in <paramref name="ends"/> where each
+    /// event's line ends in <paramref name="output"/> (its WrittenCount after the line's '\n').</summary>
+    internal static void WriteLines(IReadOnlyList<SessionEvent> events, ArrayBufferWriter<byte> output, Span<int> ends)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(output);
+        if (ends.Length < events.Count) throw new ArgumentException("One end per event is needed.", nameof(ends));
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        for (var i = 0; i < events.Count; i++)
+        {
+            Write(writer, events[i]);
+            writer.Flush();
+            output.Write("\n"u8);
+            writer.Reset(output);
+            ends[i] = output.WrittenCount;
+        }
+    }
+
     private static void Write(Utf8JsonWriter writer, SessionEvent sessionEvent)
     {
         writer.WriteStartObject();

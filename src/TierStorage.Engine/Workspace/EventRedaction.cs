@@ -48,13 +48,17 @@ public sealed class EventRedaction
     /// <summary>One event's redaction: knows the event, to name it when a field had to go in full.</summary>
     private sealed class Fields(EventRedaction owner, SessionEvent e, string sessionId, Action<string>? warning)
     {
-        public string? Text(string field, string? value)
+        public string? Text(string field, string? value) => Text(field, null, value);
+
+        /// <param name="key">With <paramref name="path"/>, names the field ("path.key"): only put together for a warning, as
+        /// every field of every event is redacted.</param>
+        private string? Text(string path, string? key, string? value)
         {
             if (value is null) return null;
             var redacted = owner._redactor.Redact(value, out var whole);
             if (whole is not null && warning is not null)
                 warning(string.Create(CultureInfo.InvariantCulture,
-                    $"Session '{sessionId}', {EventJson.ToWireName(e.Type)} event at {e.Timestamp:O}: field '{field}' " +
+                    $"Session '{sessionId}', {EventJson.ToWireName(e.Type)} event at {e.Timestamp:O}: field '{(key is null ? path : $"{path}.{key}")}' " +
                     $"({value.Length:N0} characters) could not be scanned for secrets within the redaction time limit of {owner._redactor.MatchTimeout.TotalSeconds:0.#} s, " +
                     $"so it was stored as [REDACTED:{whole}] in full. Keep such output out of events, or store it as a snapshot."));
             return redacted;
@@ -64,7 +68,13 @@ public sealed class EventRedaction
         {
             var result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
             foreach (var (key, value) in data)
-                result[key] = owner._redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue : Value($"{path}.{key}", value);
+                result[key] = owner._redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue
+                    : value switch
+                    {
+                        string text => Text(path, key, text),
+                        IReadOnlyDictionary<string, object?> or IEnumerable<object?> => Value($"{path}.{key}", value),
+                        _ => value,
+                    };
             return result;
         }
 

@@ -383,7 +383,9 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     }
 
     /// <param name="endedAt">When the session ended: now for a native session, the last transcript line for an imported one.</param>
-    private async Task CompleteLockedAsync(SessionRecord record, DateTimeOffset endedAt, CancellationToken cancellationToken)
+    /// <param name="rollUp">Fold and store the session's review rollup now; false when the caller does (an import folds it on
+    /// another thread while it stores the next session: <see cref="Review.PhaseReviewer.FoldRollupAsync"/>).</param>
+    private async Task CompleteLockedAsync(SessionRecord record, DateTimeOffset endedAt, CancellationToken cancellationToken, bool rollUp = true)
     {
         if (LocateLog(record) is { } logPath)
             record = await CatchUpIndexLockedAsync(record, logPath, cancellationToken).ConfigureAwait(false);
@@ -402,6 +404,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         await IoErrors.GuardAsync("writing", completed.HandoffPath!,
             () => AtomicFile.WriteAllTextAsync(completed.HandoffPath!, _redaction.Document(HandoffWriter.Render(completed, summary), $"The handoff note of session '{completed.SessionId}'", Warn), overwrite: true, cancellationToken)).ConfigureAwait(false);
         await _catalog.UpdateSessionAsync(completed, cancellationToken).ConfigureAwait(false);
+        if (!rollUp) return;
         // The session's figures folded once, so that a phase review reads them instead of its events (issue 12). Only a cache:
         // the review folds a session again when its rollup is missing or no longer stands for its events.
         try
@@ -528,7 +531,13 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// are appended before that transaction commits, and the log is indexed up to its end first, so lines a killed writer
     /// left in the log but not in the catalog count as held. With the lock and the id travelling in each line, a writer
     /// killed at any point leaves log and catalog agreeing and free of duplicates.</remarks>
-    internal async Task<(SessionRecord Record, IReadOnlyList<SessionEvent> Stored)> AppendNewLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events,
+    internal Task<(SessionRecord Record, IReadOnlyList<SessionEvent> Stored)> AppendNewLockedAsync(SessionRecord record, IReadOnlyList<SessionEvent> events,
+        CancellationToken cancellationToken) =>
+        AppendNewLockedAsync(record, events.Select(EncodedEvent.ForCatalog).ToList(), cancellationToken);
+
+    /// <summary>As <see cref="AppendNewLockedAsync(SessionRecord, IReadOnlyList{SessionEvent}, CancellationToken)"/>, for events
+    /// encoded already (the lines of those encoded with theirs are written as they are).</summary>
+    internal async Task<(SessionRecord Record, IReadOnlyList<SessionEvent> Stored)> AppendNewLockedAsync(SessionRecord record, IReadOnlyList<EncodedEvent> events,
         CancellationToken cancellationToken)
     {
         var logPath = LocateLog(record) ?? record.LogPath ?? Layout.CurrentLogPath;
@@ -540,10 +549,15 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         {
             await _catalog.AddEventsAsync(record.SessionId, events, ids =>
             {
+                var storedEncoded = new List<EncodedEvent>(events.Count);
                 for (var i = 0; i < ids.Length; i++)
-                    if (ids[i] != 0) stored.Add(events[i] with { EventId = ids[i] });
+                {
+                    if (ids[i] == 0) continue;
+                    stored.Add(events[i].Event with { EventId = ids[i] });
+                    storedEncoded.Add(events[i]);
+                }
                 if (stored.Count == 0) return before;
-                var lines = EventLines.Encode(stored);
+                var lines = EncodedEvent.Lines(storedEncoded);
                 after = IoErrors.Guard("appending to", logPath, () => ActivityLog.Append(logPath, lines.Span, Layout.QuarantineDirectory, _warning));
                 return after;
             }, 0, cancellationToken).ConfigureAwait(false);
