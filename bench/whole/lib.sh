@@ -11,7 +11,7 @@
 #     PEER_CMD   the peer side
 #   Each command's stdout and stderr go to $BENCH_LOG (default: a temp file) and a failing run stops the bench.
 #   Prints: | LABEL | ts wall (min-max) | ts max RSS | ts CPU | PEER_NAME | peer wall | peer RSS | peer CPU | ratio |
-#   and sets PAIRED_RATIO (median wall ratio, ts / peer) for the caller's goal check.
+#   and sets PAIRED_RATIO (median wall ratio, ts / peer) and PAIRED_TS_MEDIAN (tierstorage's median wall s) for the caller's goal check.
 #
 #   Wall times carry ~15 ms of GNU time and bash start on both sides: time commands shorter than ~0.2 s with
 #   hyperfine instead (installed by `need hyperfine`), as the start-up and hook benches do.
@@ -85,6 +85,7 @@ paired() {
   read -r tw tmin tmax trss tcpu <<<"$(_summary "$ts_out")"
   read -r pw pmin pmax prss pcpu <<<"$(_summary "$peer_out")"
   PAIRED_RATIO=$(awk -v a="$tw" -v b="$pw" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  PAIRED_TS_MEDIAN=$tw
   echo "| $label | $tw ($tmin-$tmax) | $trss | $tcpu | $peer_name | $pw ($pmin-$pmax) | $prss | $pcpu | **${PAIRED_RATIO}x** |"
   rm -f "$ts_out" "$peer_out"
 }
