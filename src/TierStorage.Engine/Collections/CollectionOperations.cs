@@ -111,62 +111,52 @@ public sealed class CollectionOperations
         var scanned = CollectionScanner.Scan(root, CollectionFilter.For(collection), out var links, cancellationToken);
         if (links > 0) _workspace.Warn($"Collection '{collection.Name}': {links} symbolic link(s) or junction(s) were not followed and are not in the version.");
 
-        var known = await ListContentsAsync(store, cancellationToken).ConfigureAwait(false);
-        known.Add(EmptySha256);
+        var known = new ConcurrentDictionary<string, byte>(
+            (await ListContentsAsync(store, cancellationToken).ConfigureAwait(false)).Select(sha => KeyValuePair.Create(sha, (byte)0)), StringComparer.Ordinal);
+        known.TryAdd(EmptySha256, 0);
         var entries = new CollectionFileEntry?[scanned.Count];
         var hashed = 0;
+        var uploaded = 0;
         long done = 0;
+        long sent = 0;
+        long newBytes = 0;
         var totalBytes = scanned.Sum(f => f.Size);
-        var newContents = new ConcurrentDictionary<string, ScannedFile>(StringComparer.Ordinal);
-        // Files unchanged by size and time take their hash from the previous version; the rest are read and hashed.
+        var level = ParallelGzipStream.MapLevel(_workspace.Policy.Backup.CompressionLevel);
+        // Files unchanged by size and time take their hash from the previous version. The rest are read once: hashed
+        // and gzipped in the same pass, and stored unless the tier holds that content already (a rename, a copy, a
+        // revert). Four at a time, each put verified against what the tier reports before the manifest names it.
         await Parallel.ForEachAsync(Enumerable.Range(0, scanned.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var file = scanned[i];
-            string sha;
-            if (parentFiles.TryGetValue(file.Path, out var previous) && previous.Size == file.Size && previous.Modified == file.Modified) sha = previous.Sha256;
+            CollectionFileEntry entry;
+            if (parentFiles.TryGetValue(file.Path, out var previous) && previous.Size == file.Size && previous.Modified == file.Modified && known.ContainsKey(previous.Sha256))
+                entry = new CollectionFileEntry(file.Path, file.Size, file.Modified, file.Mode, previous.Sha256);
             else
             {
-                var read = await TryHashAsync(file, ct).ConfigureAwait(false);
-                if (read is null)
+                StoredContent stored;
+                try
                 {
-                    _workspace.Warn($"Collection '{collection.Name}': '{file.Path}' could not be read and is not in the version.");
+                    stored = await StoreContentAsync(store, file, level, staging, known, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+                {
+                    _workspace.Warn($"Collection '{collection.Name}': '{file.Path}' could not be read ({ex.Message}) and is not in the version.");
                     return;
                 }
-                sha = read;
                 Interlocked.Increment(ref hashed);
+                if (stored.StoredBytes > 0)
+                {
+                    Interlocked.Add(ref sent, stored.StoredBytes);
+                    Interlocked.Add(ref newBytes, stored.Size);
+                    Interlocked.Increment(ref uploaded);
+                }
+                entry = new CollectionFileEntry(file.Path, stored.Size, stored.Modified, file.Mode, stored.Sha256);
             }
-            entries[i] = new CollectionFileEntry(file.Path, file.Size, file.Modified, file.Mode, sha);
-            if (!known.Contains(sha)) newContents.TryAdd(sha, file);
-            progress?.Report(new CollectionProgress(collection.Name, "Hashing", Interlocked.Add(ref done, file.Size), totalBytes));
+            entries[i] = entry;
+            progress?.Report(new CollectionProgress(collection.Name, "Reading and storing", Interlocked.Add(ref done, file.Size), totalBytes));
         }).ConfigureAwait(false);
 
-        // New contents go up four at a time, each verified against what the tier reports before the manifest names it.
-        long sent = 0;
-        long newBytes = 0;
-        var uploaded = 0;
-        var level = ParallelGzipStream.MapLevel(_workspace.Policy.Backup.CompressionLevel);
-        var replaced = new ConcurrentDictionary<string, CollectionFileEntry>(StringComparer.Ordinal);
-        long uploadTotal = newContents.Values.Sum(f => f.Size);
-        long uploadDone = 0;
-        await Parallel.ForEachAsync(newContents, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (pair, ct) =>
-        {
-            var (sha, file) = pair;
-            var stored = await UploadContentAsync(store, file, sha, level, staging, ct).ConfigureAwait(false);
-            if (stored.Sha256 != sha)
-            {
-                // The file changed between its hash and its upload: the version names the bytes that were stored.
-                replaced[file.Path] = new CollectionFileEntry(file.Path, stored.Size, stored.Modified, file.Mode, stored.Sha256);
-            }
-            Interlocked.Add(ref sent, stored.StoredBytes);
-            if (stored.StoredBytes > 0)
-            {
-                Interlocked.Add(ref newBytes, stored.Size);
-                Interlocked.Increment(ref uploaded);
-            }
-            progress?.Report(new CollectionProgress(collection.Name, "Uploading", Interlocked.Add(ref uploadDone, file.Size), uploadTotal));
-        }).ConfigureAwait(false);
-
-        var files = entries.Where(e => e is not null).Select(e => replaced.GetValueOrDefault(e!.Path, e)).ToList();
+        var files = entries.Where(e => e is not null).Select(e => e!).ToList();
         var createdAt = _workspace.Time.GetUtcNow();
         var versionId = CollectionManifest.NewVersionId(createdAt);
         if (versionIds.Count > 0 && string.CompareOrdinal(versionId, versionIds[^1]) <= 0)
@@ -500,9 +490,12 @@ public sealed class CollectionOperations
 
     private sealed record StoredContent(string Sha256, long Size, DateTimeOffset Modified, long StoredBytes);
 
-    /// <summary>Gzips the file (in memory, or in staging when large), hashing what it reads, and stores it under that hash
-    /// unless the tier already has it; the put is checked against the size and MD5 the tier reports.</summary>
-    private async Task<StoredContent> UploadContentAsync(IObjectStore store, ScannedFile file, string expectedSha, CompressionLevel level, string staging, CancellationToken cancellationToken)
+    /// <summary>Reads the file once, hashing and gzipping it (in memory, or in staging when large), and stores the gzip
+    /// under the hash unless the tier holds that content already (<paramref name="known"/>); the put is checked against the
+    /// size and MD5 the tier reports. A file whose first 64 KiB do not shrink (media, archives, random data) is stored in
+    /// gzip's stored blocks: deflate would spend the CPU and gain nothing.</summary>
+    private static async Task<StoredContent> StoreContentAsync(IObjectStore store, ScannedFile file, CompressionLevel level, string staging,
+        ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
     {
         string? tempPath = null;
         Stream buffer;
@@ -521,20 +514,22 @@ public sealed class CollectionOperations
             DateTimeOffset modified;
             await using (var input = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
             {
+                var chunk = new byte[1 << 16];
+                var read = await input.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read >= 4096 && !Shrinks(chunk.AsSpan(0, read))) level = CompressionLevel.NoCompression;
                 var checksum = new ChecksumStream(buffer, leaveOpen: true);
                 await using (checksum.ConfigureAwait(false))
                 {
                     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     await using (var gzip = new GZipStream(checksum, level, leaveOpen: true))
                     {
-                        var chunk = new byte[1 << 16];
-                        int read;
                         size = 0;
-                        while ((read = await input.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                        while (read > 0)
                         {
                             hash.AppendData(chunk.AsSpan(0, read));
                             size += read;
                             await gzip.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                            read = await input.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
                         }
                     }
                     sha = ChecksumStream.Hex(hash.GetHashAndReset());
@@ -542,16 +537,24 @@ public sealed class CollectionOperations
                 }
                 modified = new DateTimeOffset(File.GetLastWriteTimeUtc(file.FullPath), TimeSpan.Zero);
             }
-            if (sha != expectedSha && await store.StatAsync(ContentKey(sha), cancellationToken).ConfigureAwait(false) is not null)
-                return new StoredContent(sha, size, modified, 0);
+            if (known.ContainsKey(sha)) return new StoredContent(sha, size, modified, 0);
             buffer.Position = 0;
             var key = ContentKey(sha);
             var info = await store.PutAsync(key, buffer, new PutOptions { ExpectedMd5 = compressed.Md5, ContentType = "application/gzip" }, cancellationToken).ConfigureAwait(false);
             if (info.Size != compressed.Size || (info.Md5 is { } md5 && !string.Equals(md5, compressed.Md5, StringComparison.OrdinalIgnoreCase)))
                 throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
                     $"The tier reports {info.Size} bytes{(info.Md5 is null ? "" : $" with MD5 {info.Md5}")} for {key}, but {compressed.Size} bytes with MD5 {compressed.Md5} were sent; the version was not recorded. Run the backup again.", key);
+            known.TryAdd(sha, 0);
             return new StoredContent(sha, size, modified, compressed.Size);
         }
+    }
+
+    /// <summary>Whether deflate's fastest level takes a tenth off the sample.</summary>
+    private static bool Shrinks(ReadOnlySpan<byte> sample)
+    {
+        using var probe = new MemoryStream(sample.Length + 64);
+        using (var deflate = new DeflateStream(probe, CompressionLevel.Fastest, leaveOpen: true)) deflate.Write(sample);
+        return probe.Length < sample.Length * 9L / 10;
     }
 
     private async Task<long> StoreManifestAsync(IObjectStore store, CollectionManifest manifest, CancellationToken cancellationToken)

@@ -247,6 +247,24 @@ public sealed class CollectionBackupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Incompressible_files_are_stored_without_deflate_and_restored_byte_for_byte()
+    {
+        var random = new byte[200_000];
+        new Random(7).NextBytes(random);
+        File.WriteAllBytes(Path.Combine(Source, "blob.bin"), random);
+        Write("text.txt", string.Concat(Enumerable.Repeat("the same line again\n", 10_000)));
+
+        await BackupAsync();
+
+        var stored = Directory.EnumerateFiles(Path.Combine(_bed.TierRoot, "collections", "contents"), "*.gz", SearchOption.AllDirectories).Select(f => new FileInfo(f).Length).Order().ToList();
+        Assert.InRange(stored[1], random.Length, random.Length + 1024); // stored blocks: a few bytes of framing per 64 KiB
+        Assert.True(stored[0] < 10_000, $"the text was stored in {stored[0]} bytes");
+        var items = await RestoreAsync(new CollectionRestoreRequest { Collection = "configs", Destination = Path.Combine(_bed.Root, "r") });
+        Assert.All(items, i => Assert.Equal(CollectionRestoreAction.Restored, i.Action));
+        Assert.Equal(random, File.ReadAllBytes(Path.Combine(_bed.Root, "r", "blob.bin")));
+    }
+
+    [Fact]
     public async Task An_unknown_collection_or_version_is_reported_by_name()
     {
         var unknown = Assert.Throws<TierStorageException>(() => _workspace.Collections.GetCollection("nope"));
