@@ -59,6 +59,9 @@ public sealed partial class CollectionManifest
 
     public static bool IsSha256(string text) => Sha256Pattern().IsMatch(text);
 
+    /// <summary>A collection name as the policy allows it (read from a tier's keys, it is checked before it names a folder).</summary>
+    public static bool IsCollectionName(string text) => CollectionNamePattern().IsMatch(text);
+
     /// <summary>Whether a manifest's path is one a restore may create under its destination on any system: relative,
     /// '/' between non-empty segments, no '.' or '..' segment, no control characters. (A restore checks the system's own
     /// rules on top: on Windows no ':' or '\'.)</summary>
@@ -213,6 +216,9 @@ public sealed partial class CollectionManifest
 
     [GeneratedRegex("^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$")]
     private static partial Regex VersionIdPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+    private static partial Regex CollectionNamePattern();
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex Sha256Pattern();

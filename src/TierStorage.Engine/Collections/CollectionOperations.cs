@@ -287,7 +287,7 @@ public sealed class CollectionOperations
         await foreach (var info in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
             var parts = info.Key.Split('/');
-            if (parts is [_, var name, "versions", var file] && file.EndsWith(".json.gz", StringComparison.Ordinal) && CollectionManifest.IsVersionId(file[..^8]))
+            if (parts is [_, var name, "versions", var file] && CollectionManifest.IsCollectionName(name) && file.EndsWith(".json.gz", StringComparison.Ordinal) && CollectionManifest.IsVersionId(file[..^8]))
                 versionKeys.Add((name, file[..^8]));
         }
         foreach (var (name, id) in versionKeys)
@@ -393,6 +393,8 @@ public sealed class CollectionOperations
         if (!target.StartsWith(Path.TrimEndingDirectorySeparator(destination) + Path.DirectorySeparatorChar, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
             return item with { Action = CollectionRestoreAction.Failed, Message = "The path leads outside the destination; refused." };
         item = item with { Destination = target };
+        if (LinkOnTheWay(destination, target) is { } link)
+            return item with { Action = CollectionRestoreAction.Failed, Message = $"'{link}' is a symbolic link or junction: the file would be written where it points, outside the destination; refused." };
         try
         {
             if (File.Exists(target))
@@ -430,6 +432,20 @@ public sealed class CollectionOperations
         {
             return item with { Action = CollectionRestoreAction.Failed, Message = ex.Message };
         }
+    }
+
+    /// <summary>The first folder between <paramref name="destination"/> and <paramref name="target"/> (or the target itself)
+    /// that is a link, or null: a restore writes only inside its destination (invariant 8).</summary>
+    private static string? LinkOnTheWay(string destination, string target)
+    {
+        var root = Path.TrimEndingDirectorySeparator(destination);
+        for (var path = target; path.Length > root.Length; path = Path.GetDirectoryName(path)!)
+        {
+            var info = new FileInfo(path);
+            if (info.Exists || Directory.Exists(path))
+                if ((File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0) return path;
+        }
+        return null;
     }
 
     /// <summary>Downloads a content, gunzips it to <paramref name="target"/> no further than the file's size, and checks its SHA-256.</summary>

@@ -226,6 +226,26 @@ public sealed class CollectionBackupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_link_in_the_destination_is_not_followed_out_of_it()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there; the check is the same code
+        Write("agents/reviewer.md", "# reviewer");
+        await BackupAsync();
+        var outside = Path.Combine(_bed.Root, "outside");
+        Directory.CreateDirectory(outside);
+        var destination = Path.Combine(_bed.Root, "r");
+        Directory.CreateDirectory(destination);
+        Directory.CreateSymbolicLink(Path.Combine(destination, "agents"), outside);
+
+        var items = await RestoreAsync(new CollectionRestoreRequest { Collection = "configs", Destination = destination });
+
+        var item = Assert.Single(items);
+        Assert.Equal(CollectionRestoreAction.Failed, item.Action);
+        Assert.Contains("symbolic link", item.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+    }
+
+    [Fact]
     public async Task Compare_reports_added_changed_and_removed_files_and_ignores_a_touched_one()
     {
         SeedTree();
