@@ -104,6 +104,29 @@ Describe 'Collections' {
             Should -Throw -ErrorId 'CollectionVersionNotFound,TierStorage.PowerShell.Commands.RestoreCollectionCommand'
     }
 
+    It 'puts the keep rules into Move-DataTier: -WhatIf lists the versions, -Confirm:$false deletes them and their contents' {
+        $c = New-CollectionWorkspace
+        (Get-Content -Raw (Join-Path $c.Workspace 'tierstorage.yaml')) -replace "schedule: 'daily'", "schedule: 'daily'`n    keep: { last: 1 }" |
+            Set-Content (Join-Path $c.Workspace 'tierstorage.yaml')
+        1..3 | ForEach-Object {
+            Set-Content -Path (Join-Path $c.Source 'settings.json') -Value "{`"n`":$_}"
+            Backup-Collection configs -WorkspacePath $c.Workspace | Out-Null
+        }
+        $newest = (Get-CollectionVersion -Latest -WorkspacePath $c.Workspace).VersionId
+
+        $plan = Move-DataTier -WhatIf -WorkspacePath $c.Workspace | Where-Object Subject -like 'configs@*'
+        $plan.Count | Should -Be 2
+        $plan.State | Sort-Object -Unique | Should -Be 'Planned'
+        (Get-CollectionVersion -WorkspacePath $c.Workspace).Count | Should -Be 3
+
+        $done = Move-DataTier -Confirm:$false -WorkspacePath $c.Workspace
+        ($done | Where-Object { $_.Subject -like 'configs@*' -and $_.State -eq 'Done' }).Count | Should -Be 2
+        ($done | Where-Object Subject -like 'collections/contents/*').State | Should -Be 'Done'
+        (Get-CollectionVersion -WorkspacePath $c.Workspace).VersionId | Should -Be $newest
+        $restored = Restore-Collection configs -Destination (Join-Path $TestDrive "$([guid]::NewGuid())") -WorkspacePath $c.Workspace
+        $restored.Action | Sort-Object -Unique | Should -Be 'Restored'
+    }
+
     It 'completes collection names from the policy' {
         $c = New-CollectionWorkspace
         $line = "Backup-Collection -WorkspacePath '$($c.Workspace)' -Collection con"
