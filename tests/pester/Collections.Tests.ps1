@@ -138,7 +138,7 @@ Describe 'Collections' {
         $c = New-CollectionWorkspace
         Backup-Collection -WorkspacePath $c.Workspace | Out-Null
         $text = Get-CollectionVersion -WorkspacePath $c.Workspace | Out-String -Width 80
-        $text | Should -Match 'Collection\s+VersionId\s+Created\s+Files'
+        $text | Should -Match 'Collection\s+VersionId\s+Created\s+Files\s+Size'
         $text | Should -Match 'configs\s+\d{8}T\d{9}Z-[0-9a-f]{8}'
     }
 }
