@@ -30,6 +30,7 @@
         'Get-CollectionVersion'
         'Compare-CollectionVersion'
         'Restore-Collection'
+        'Get-CollectionUsage'
         'Restore-Session'
         'Test-Backup'
         'Test-TierConnection'

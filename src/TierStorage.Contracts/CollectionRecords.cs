@@ -148,3 +148,26 @@ public sealed record CollectionRestoreItem
 
     public override string ToString() => $"{Action} {Path}";
 }
+
+public enum CollectionUsageKind
+{
+    /// <summary>A folder of the collection, to the depth asked, with the files under it that the collection keeps.</summary>
+    Folder,
+    /// <summary>One of the largest files the collection keeps.</summary>
+    LargestFile,
+    /// <summary>Left out by an exclude glob (the defaults' node_modules, caches and build output among them): disk the versions do not hold.</summary>
+    Excluded,
+}
+
+/// <summary>One row of Get-CollectionUsage: the disk-usage analysis of a collection's folder as it is now.</summary>
+public sealed record CollectionUsageItem
+{
+    public string Collection { get; init; } = "";
+    public CollectionUsageKind Kind { get; init; }
+    /// <summary>Relative to the collection's folder, '/' between folders; "." for the folder itself.</summary>
+    public string Path { get; init; } = "";
+    public long Bytes { get; init; }
+    public int FileCount { get; init; }
+
+    public override string ToString() => $"{Kind} {Path}";
+}

@@ -127,6 +127,17 @@ Describe 'Collections' {
         $restored.Action | Sort-Object -Unique | Should -Be 'Restored'
     }
 
+    It 'shows folder sizes, the largest files and what the excludes leave out' {
+        $c = New-CollectionWorkspace
+        Set-Content -Path (Join-Path $c.Source 'agents/big.md') -Value ('x' * 5000)
+        $usage = Get-CollectionUsage configs -Depth 1 -Largest 1 -WorkspacePath $c.Workspace
+        ($usage | Where-Object { $_.Kind -eq 'Folder' -and $_.Path -eq '.' }).FileCount | Should -Be 3
+        ($usage | Where-Object { $_.Kind -eq 'Folder' -and $_.Path -eq 'agents' }).FileCount | Should -Be 2
+        ($usage | Where-Object Kind -eq 'LargestFile').Path | Should -Be 'agents/big.md'
+        ($usage | Where-Object Kind -eq 'Excluded').Path | Should -Be 'node_modules'
+        $usage | Out-String -Width 80 | Should -Match 'Excluded\s+\d+ B\s+1 node_modules'
+    }
+
     It 'completes collection names from the policy' {
         $c = New-CollectionWorkspace
         $line = "Backup-Collection -WorkspacePath '$($c.Workspace)' -Collection con"

@@ -78,6 +78,13 @@ public sealed class CollectionOperations
         return due.OrderBy(c => c.Priority).ToList();
     }
 
+    /// <summary>The disk-usage analysis of the collection's folder as it is now (<see cref="CollectionUsage"/>).</summary>
+    public IReadOnlyList<CollectionUsageItem> GetUsage(CollectionDefinition collection, int depth, int largest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return CollectionUsage.Analyse(collection, Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root)), depth, largest, cancellationToken);
+    }
+
     public TierDefinition TierOf(CollectionDefinition collection)
     {
         ArgumentNullException.ThrowIfNull(collection);

@@ -86,3 +86,37 @@ public sealed class CollectionGlobAndScheduleTests
         Assert.Equal(new DateTime(2026, 12, 4, 18, 30, 0), previous);
     }
 }
+
+public sealed class CollectionUsageTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ts-usage-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private void Write(string relative, int bytes)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, new byte[bytes]);
+    }
+
+    [Fact]
+    public void Usage_sums_kept_files_per_folder_to_the_depth_and_lists_what_the_excludes_leave_out()
+    {
+        Write("a/one.txt", 100);
+        Write("a/b/two.txt", 200);
+        Write("a/b/c/three.txt", 300);
+        Write("top.log", 50);
+        Write("web/node_modules/pkg/index.js", 1000);
+        Write("web/app.js", 10);
+        var collection = new TierStorage.Contracts.CollectionDefinition { Name = "c", Path = _root, Exclude = ["*.log"] };
+
+        var rows = CollectionUsage.Analyse(collection, _root, depth: 2, largest: 2, CancellationToken.None);
+
+        string Row(TierStorage.Contracts.CollectionUsageItem r) => $"{r.Kind} {r.Path} {r.Bytes} {r.FileCount}";
+        Assert.Equal(
+            ["Folder . 610 4", "Folder a 600 3", "Folder a/b 500 2", "Folder web 10 1", "LargestFile a/b/c/three.txt 300 1", "LargestFile a/b/two.txt 200 1",
+             "Excluded web/node_modules 1000 1", "Excluded ./(excluded files) 50 1"],
+            rows.Select(Row));
+    }
+}
