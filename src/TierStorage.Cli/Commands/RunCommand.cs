@@ -69,6 +69,20 @@ internal static class RunCommand
                 if (context.IsJson(parseResult)) context.WriteJson(move);
                 else rows.Add([move.State.ToString(), move.Action.ToString(), move.Subject, move.From, move.To ?? "", move.Rule, move.Message ?? ""]);
             }
+            // The collections' keep and delete_after_days rules, as Move-DataTier applies them after the session steps.
+            foreach (var collection in workspace.Policy.Collections)
+            {
+                var plan = await workspace.Collections.PlanRetentionAsync(collection, cancellationToken).ConfigureAwait(false);
+                if (plan.Count == 0) continue;
+                var moves = new List<TierMove>();
+                if (parseResult.GetValue(whatIf)) moves.AddRange(plan);
+                else await foreach (var done in workspace.Collections.ApplyRetentionAsync(collection, plan, cancellationToken).ConfigureAwait(false)) moves.Add(done);
+                foreach (var move in moves)
+                {
+                    if (context.IsJson(parseResult)) context.WriteJson(move);
+                    else rows.Add([move.State.ToString(), move.Action.ToString(), move.Subject, move.From, move.To ?? "", move.Rule, move.Message ?? ""]);
+                }
+            }
             if (!context.IsJson(parseResult))
             {
                 if (rows.Count == 0) context.Stdout.WriteLine("Nothing to move: every tier holds what the policy asks.");

@@ -64,7 +64,9 @@ public sealed class CliCollectionTests : IDisposable
 
         var plan = await Run("collection", "forget", "configs", "--what-if");
         Assert.Contains($"Planned Delete configs@{ids[0]}", plan.Stdout, StringComparison.Ordinal);
-        CliRunner.AssertExit(ExitCodes.Success, await Run("collection", "forget", "configs"));
+        var movePlan = await Run("move", "--what-if", "--json");
+        Assert.Contains(movePlan.StdoutLines, l => l.Contains($"configs@{ids[0]}", StringComparison.Ordinal) && l.Contains("Planned", StringComparison.Ordinal));
+        CliRunner.AssertExit(ExitCodes.Success, await Run("move"));
         Assert.Single((await Run("collection", "versions", "configs", "--json")).StdoutLines);
 
         var unknown = await Run("collection", "restore", "nope");
