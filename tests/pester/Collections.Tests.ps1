@@ -48,6 +48,14 @@ Describe 'Collections' {
         [pscustomobject]@{ Collection = 'configs' } | Backup-Collection -WorkspacePath $c.Workspace | Select-Object -ExpandProperty Collection | Should -Be 'configs'
     }
 
+    It 'reports an unknown name by name and still backs up the others' {
+        $c = New-CollectionWorkspace
+        $results = Backup-Collection nope, configs -WorkspacePath $c.Workspace -ErrorVariable errors -ErrorAction SilentlyContinue
+        $results.Collection | Should -Be 'configs'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'CollectionNotFound,TierStorage.PowerShell.Commands.BackupCollectionCommand'
+        $errors[0].TargetObject | Should -Be 'nope'
+    }
+
     It 'compares the folder with its newest version, and two versions piped from Get-CollectionVersion' {
         $c = New-CollectionWorkspace
         Backup-Collection -WorkspacePath $c.Workspace | Out-Null

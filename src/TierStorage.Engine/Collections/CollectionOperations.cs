@@ -82,8 +82,11 @@ public sealed class CollectionOperations
     public IReadOnlyList<CollectionUsageItem> GetUsage(CollectionDefinition collection, int depth, int largest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return CollectionUsage.Analyse(collection, Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root)), depth, largest, cancellationToken);
+        return CollectionUsage.Analyse(collection, FolderOf(collection), depth, largest, cancellationToken);
     }
+
+    /// <summary>The collection's folder as a full path (the policy's, relative to the workspace).</summary>
+    private string FolderOf(CollectionDefinition collection) => Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root));
 
     public TierDefinition TierOf(CollectionDefinition collection)
     {
@@ -99,7 +102,7 @@ public sealed class CollectionOperations
         ArgumentNullException.ThrowIfNull(collection);
         var started = Stopwatch.GetTimestamp();
         var tier = TierOf(collection);
-        var root = Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root));
+        var root = FolderOf(collection);
         if (!Directory.Exists(root))
             throw new TierStorageException(ErrorIds.CollectionSourceNotFound, TierErrorKind.ObjectNotFound,
                 $"Collection '{collection.Name}': its folder '{root}' does not exist (not mounted, or moved?). Nothing was backed up.", collection.Name);
@@ -224,7 +227,7 @@ public sealed class CollectionOperations
         if (toVersion is not null) to = (await LoadManifestAsync(store, collection, ResolveVersion(collection, ids, toVersion), cancellationToken).ConfigureAwait(false)).Files;
         else
         {
-            var root = Path.GetFullPath(PathExpander.Expand(collection.Path, _workspace.Root));
+            var root = FolderOf(collection);
             var scanned = Directory.Exists(root) ? CollectionScanner.Scan(root, CollectionFilter.For(collection), out _, cancellationToken) : [];
             var byPath = from.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
             var now = new List<CollectionFileEntry>(scanned.Count);
@@ -232,7 +235,7 @@ public sealed class CollectionOperations
             {
                 var sha = byPath.TryGetValue(file.Path, out var old) && old.Size == file.Size && old.Modified == file.Modified ? old.Sha256
                     : old is not null && old.Size != file.Size ? "" // differs by size: no need to read it
-                    : await TryHashAsync(file, cancellationToken).ConfigureAwait(false) ?? "";
+                    : await TryHashAsync(file.FullPath, cancellationToken).ConfigureAwait(false) ?? "";
                 now.Add(new CollectionFileEntry(file.Path, file.Size, file.Modified, file.Mode, sha));
             }
             to = now;
@@ -294,8 +297,8 @@ public sealed class CollectionOperations
         await foreach (var info in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
             var parts = info.Key.Split('/');
-            if (parts is [_, var name, "versions", var file] && CollectionManifest.IsCollectionName(name) && file.EndsWith(".json.gz", StringComparison.Ordinal) && CollectionManifest.IsVersionId(file[..^8]))
-                versionKeys.Add((name, file[..^8]));
+            if (parts is [_, var name, "versions", var file] && CollectionManifest.IsCollectionName(name) && VersionIdOf(file) is { } id)
+                versionKeys.Add((name, id));
         }
         foreach (var (name, id) in versionKeys)
         {
@@ -306,8 +309,7 @@ public sealed class CollectionOperations
         var removed = 0;
         await foreach (var info in store.ListAsync(ContentsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            var name = info.Key[(info.Key.LastIndexOf('/') + 1)..];
-            if (!name.EndsWith(".gz", StringComparison.Ordinal) || !CollectionManifest.IsSha256(name[..^3]) || referenced.Contains(name[..^3])) continue;
+            if (ShaOfContentKey(info.Key) is not { } sha || referenced.Contains(sha)) continue;
             if (await store.DeleteAsync(info.Key, cancellationToken).ConfigureAwait(false))
             {
                 freed += info.Size;
@@ -359,7 +361,7 @@ public sealed class CollectionOperations
         ArgumentNullException.ThrowIfNull(request);
         var collection = GetCollection(request.Collection);
         var tier = TierOf(collection);
-        var destination = Path.GetFullPath(request.Destination is { } target ? PathExpander.Expand(target, Directory.GetCurrentDirectory()) : PathExpander.Expand(collection.Path, _workspace.Root));
+        var destination = Path.GetFullPath(request.Destination is { } target ? PathExpander.Expand(target, Directory.GetCurrentDirectory()) : FolderOf(collection));
         var globs = request.Paths.Select(p => CollectionGlob.TryParse(p, CollectionGlob.IgnoreCaseByDefault, out var error)
             ?? throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument, $"Path glob '{p}': {error}", p)).ToList();
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
@@ -640,12 +642,19 @@ public sealed class CollectionOperations
         var ids = new List<string>();
         await foreach (var info in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
-            var name = info.Key[prefix.Length..];
-            if (name.EndsWith(".json.gz", StringComparison.Ordinal) && name[..^".json.gz".Length] is var id && CollectionManifest.IsVersionId(id)) ids.Add(id);
+            if (VersionIdOf(info.Key[prefix.Length..]) is { } id) ids.Add(id);
         }
         ids.Sort(StringComparer.Ordinal);
         return ids;
     }
+
+    /// <summary>The version id a file name under a collection's versions/ names ("&lt;id&gt;.json.gz"), or null.</summary>
+    private static string? VersionIdOf(string fileName) =>
+        fileName.EndsWith(".json.gz", StringComparison.Ordinal) && fileName[..^".json.gz".Length] is var id && CollectionManifest.IsVersionId(id) ? id : null;
+
+    /// <summary>The SHA-256 a key names when it is exactly a content's key (<see cref="ContentKey"/>), or null.</summary>
+    private static string? ShaOfContentKey(string key) =>
+        key.EndsWith(".gz", StringComparison.Ordinal) && key[(key.LastIndexOf('/') + 1)..^3] is var sha && CollectionManifest.IsSha256(sha) && key == ContentKey(sha) ? sha : null;
 
     /// <summary>The SHA-256 of every content the tier holds (its key names them).</summary>
     private static async Task<HashSet<string>> ListContentsAsync(IObjectStore store, CancellationToken cancellationToken)
@@ -653,8 +662,7 @@ public sealed class CollectionOperations
         var known = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync(ContentsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            var name = info.Key[(info.Key.LastIndexOf('/') + 1)..];
-            if (name.EndsWith(".gz", StringComparison.Ordinal) && name[..^3] is var sha && CollectionManifest.IsSha256(sha) && info.Key == ContentKey(sha) && info.Size > 0) known.Add(sha);
+            if (ShaOfContentKey(info.Key) is { } sha && info.Size > 0) known.Add(sha);
         }
         return known;
     }
@@ -674,8 +682,6 @@ public sealed class CollectionOperations
 
     private static DateTimeOffset ParseVersionTime(string versionId) =>
         DateTimeOffset.ParseExact(versionId[..19], "yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
-
-    private static Task<string?> TryHashAsync(ScannedFile file, CancellationToken cancellationToken) => TryHashAsync(file.FullPath, cancellationToken);
 
     private static async Task<string?> TryHashAsync(string path, CancellationToken cancellationToken)
     {

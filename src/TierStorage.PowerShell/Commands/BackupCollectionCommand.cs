@@ -46,15 +46,17 @@ public sealed class BackupCollectionCommand : WorkspaceCmdlet
 
     protected override void EndProcessing()
     {
-        ProcessItem(null, () =>
-        {
-            var collections = _names.Count > 0 ? _names.Select(Workspace.Collections.GetCollection).OrderBy(c => c.Priority).ToList()
-                : All ? Workspace.Policy.Collections.OrderBy(c => c.Priority).ToList()
-                : Await(Workspace.Collections.GetDueAsync(CancellationToken)).ToList();
-            if (collections.Count == 0)
-                WriteVerbose(Workspace.Policy.Collections.Count == 0 ? "The policy has no collections." : "No collection is due by its schedule; -All backs up every one.");
-            foreach (var collection in collections) BackUp(collection);
-        });
+        var collections = new List<CollectionDefinition>();
+        // An unknown name is an error about that name; the others are still backed up.
+        foreach (var name in _names) ProcessItem(name, () => collections.Add(Workspace.Collections.GetCollection(name)));
+        if (_names.Count == 0)
+            ProcessItem(null, () =>
+            {
+                collections.AddRange(All ? Workspace.Policy.Collections : Await(Workspace.Collections.GetDueAsync(CancellationToken)));
+                if (collections.Count == 0)
+                    WriteVerbose(Workspace.Policy.Collections.Count == 0 ? "The policy has no collections." : "No collection is due by its schedule; -All backs up every one.");
+            });
+        foreach (var collection in collections.OrderBy(c => c.Priority)) BackUp(collection);
         CompleteProgress(ActivityId, "Backup-Collection");
         base.EndProcessing();
     }
