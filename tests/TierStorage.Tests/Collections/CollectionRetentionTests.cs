@@ -93,4 +93,53 @@ public sealed class CollectionRetentionTests
         }
         Assert.Empty(await workspace.Collections.PlanRetentionAsync(notes, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Two_projects_on_one_tier_keep_their_collections_apart_and_a_prune_touches_only_its_own()
+    {
+        await using var first = await BackupTestBed.CreateAsync(extraYaml: """
+            collections:
+              - name: notes
+                path: ../notes
+                keep: { last: 1 }
+            """);
+        var sharedTier = first.TierBase;
+        await using var second = await BackupTestBed.CreateAsync(tierYaml: $"""
+              - name: backup
+                level: 2
+                kind: folder
+                path: {sharedTier}
+                capacity: unlimited
+                price_per_gb_month: 0
+            """, extraYaml: """
+            collections:
+              - name: notes
+                path: ../notes
+            """);
+        foreach (var bed in new[] { first, second })
+        {
+            Directory.CreateDirectory(Path.Combine(bed.Root, "notes"));
+            await File.WriteAllTextAsync(Path.Combine(bed.Root, "notes", "same.txt"), "the same bytes in both projects");
+        }
+        var a = await first.OpenAsync();
+        var b = await second.OpenAsync();
+        await b.Collections.BackupAsync(b.Collections.GetCollection("notes"), null, CancellationToken.None);
+        var notes = a.Collections.GetCollection("notes");
+        await a.Collections.BackupAsync(notes, null, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(first.Root, "notes", "same.txt"), "changed in the first project only");
+        first.Time.Advance(TimeSpan.FromDays(1));
+        await a.Collections.BackupAsync(notes, null, CancellationToken.None);
+
+        await foreach (var _ in a.Collections.ApplyRetentionAsync(notes, await a.Collections.PlanRetentionAsync(notes, CancellationToken.None), CancellationToken.None)) { }
+
+        var versionsOfB = new List<CollectionVersionInfo>();
+        await foreach (var v in b.Collections.GetVersionsAsync(b.Collections.GetCollection("notes"), CancellationToken.None)) versionsOfB.Add(v);
+        Assert.Single(versionsOfB);
+        var items = new List<CollectionRestoreItem>();
+        await foreach (var item in b.Collections.RestoreAsync(new CollectionRestoreRequest { Collection = "notes", Destination = Path.Combine(second.Root, "r") }, null, CancellationToken.None))
+            items.Add(item);
+        Assert.Equal(CollectionRestoreAction.Restored, Assert.Single(items).Action);
+        Assert.Equal("the same bytes in both projects", File.ReadAllText(Path.Combine(second.Root, "r", "same.txt")));
+        Assert.NotEqual(first.Namespace, second.Namespace);
+    }
 }
