@@ -29,8 +29,25 @@ public sealed class CollectionDefinition
     public CollectionRetention Keep { get; set; } = new();
     public int? ArchiveAfterDays { get; set; }
     public int? DeleteAfterDays { get; set; }
+    /// <summary>Local files of the folder deleted by age (old logs, caches), by Move-DataTier and Invoke-TierPolicy.</summary>
+    public List<CollectionCleanupRule> Cleanup { get; set => field = PolicyList<CollectionCleanupRule>.Of(value); } = new PolicyList<CollectionCleanupRule>();
 
     public override string ToString() => $"{Name} ({Path})";
+}
+
+/// <summary>One entry of a collection's <c>cleanup:</c>: the files of its folder that match <see cref="Include"/> (and no
+/// <see cref="Exclude"/>) and were last written more than <see cref="OlderThanDays"/> days ago are deleted from the disk.
+/// With <see cref="RequireBackup"/> (the default) only a file the collection's newest version holds with the same bytes
+/// is deleted, so a clean-up never removes the only copy of anything.</summary>
+public sealed class CollectionCleanupRule
+{
+    public List<string> Include { get; set => field = PolicyList<string>.Of(value); } = new PolicyList<string>();
+    public List<string> Exclude { get; set => field = PolicyList<string>.Of(value); } = new PolicyList<string>();
+    public int OlderThanDays { get; set; }
+    public bool RequireBackup { get; set; } = true;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", Include)}{(Exclude.Count == 0 ? "" : " except " + string.Join(", ", Exclude))} older than {OlderThanDays} day{(OlderThanDays == 1 ? "" : "s")}{(RequireBackup ? "" : ", backup not required")}");
 }
 
 /// <summary>restic-style retention of a collection's versions on its tier: the newest <see cref="Last"/>, and the newest of
@@ -78,6 +95,8 @@ public enum CollectionBackupStatus
 {
     Succeeded,
     Failed,
+    /// <summary>Not run by the policy run: its tier is critical and the collection is not high priority, or the run's time limit passed.</summary>
+    Skipped,
 }
 
 /// <summary>What Backup-Collection did for one collection.</summary>
@@ -157,6 +176,10 @@ public enum CollectionUsageKind
     LargestFile,
     /// <summary>Left out by an exclude glob (the defaults' node_modules, caches and build output among them): disk the versions do not hold.</summary>
     Excluded,
+    /// <summary>What one clean-up rule would free now: the files it would delete (Path is the rule, "cleanup[0]: *.log older than 30 days").</summary>
+    Cleanup,
+    /// <summary>Files one clean-up rule matches by name and age but keeps, because the newest version does not hold their bytes (Path is the rule).</summary>
+    CleanupHeld,
 }
 
 /// <summary>One row of Get-CollectionUsage: the disk-usage analysis of a collection's folder as it is now.</summary>

@@ -115,6 +115,8 @@ public sealed record PolicyRunResult
     public TimeSpan Duration { get; init; }
     public IReadOnlyList<BackupResult> Backups { get; init => field = Readable.List(value); } = ReadableList<BackupResult>.None;
     public IReadOnlyList<TierMove> Moves { get; init => field = Readable.List(value); } = ReadableList<TierMove>.None;
+    /// <summary>The collections whose schedule was due: a new version each, or why not (Skipped, Failed).</summary>
+    public IReadOnlyList<CollectionBackupResult> Collections { get; init => field = Readable.List(value); } = ReadableList<CollectionBackupResult>.None;
     public IReadOnlyList<TierUsage> Usage { get; init => field = Readable.List(value); } = ReadableList<TierUsage>.None;
     /// <summary>Interrupted multipart uploads left on S3 tiers by crashed processes, now aborted.</summary>
     public int AbortedUploads { get; init; }

@@ -4,7 +4,7 @@ BeforeAll {
 
     # A workspace of New-TestWorkspace whose policy also keeps the folder $TestDrive/<name>-configs as collection 'configs'.
     function New-CollectionWorkspace {
-        param([string] $Schedule = 'daily')
+        param([string] $Schedule = 'daily', [string] $Extra = '')
         $name = [guid]::NewGuid().ToString('N')
         $ws = New-TestWorkspace -Name $name
         $source = Join-Path $TestDrive "$name-configs"
@@ -17,6 +17,7 @@ collections:
   - name: configs
     path: '$source'
     schedule: '$Schedule'
+$Extra
 "@
         [pscustomobject]@{ Workspace = $ws; Source = $source }
     }
@@ -159,5 +160,57 @@ Describe 'Collections' {
         $text = Get-CollectionVersion -WorkspacePath $c.Workspace | Out-String -Width 80
         $text | Should -Match 'Collection\s+VersionId\s+Created\s+Files\s+Size'
         $text | Should -Match 'configs\s+\d{8}T\d{9}Z-[0-9a-f]{8}'
+    }
+
+    It 'cleans up old files only once a version holds them: usage, Move-DataTier -WhatIf, then Invoke-TierPolicy' {
+        $c = New-CollectionWorkspace -Extra @"
+    cleanup:
+      - { include: ['*.md'], older_than_days: 30 }
+"@
+        $old = Join-Path $c.Source 'agents/reviewer.md'
+        (Get-Item $old).LastWriteTime = (Get-Date).AddDays(-45)
+
+        $held = Get-CollectionUsage configs -WorkspacePath $c.Workspace | Where-Object Kind -eq 'CleanupHeld'
+        $held.FileCount | Should -Be 1 -Because 'no version holds the file yet'
+        Move-DataTier -WhatIf -WorkspacePath $c.Workspace | Should -BeNullOrEmpty
+
+        $plan = Invoke-TierPolicy -WhatIf -WorkspacePath $c.Workspace
+        ($plan | Where-Object Action -eq 'Copy').Subject | Should -Be 'configs'
+        Test-Path $old | Should -BeTrue
+
+        $run = Invoke-TierPolicy -WorkspacePath $c.Workspace -WarningAction SilentlyContinue
+        $run.Status | Should -Be 'Succeeded'
+        $run.Collections.Status | Should -Be 'Succeeded'
+        ($run.Moves | Where-Object DataClass -eq 'cleanup').Subject | Should -Be 'configs:agents/reviewer.md'
+        Test-Path $old | Should -BeFalse
+        Test-Path (Join-Path $c.Source 'settings.json') | Should -BeTrue
+
+        Restore-Collection configs -Path 'agents/*' -WorkspacePath $c.Workspace | Select-Object -ExpandProperty Action | Should -Be 'Restored'
+        Get-Content $old | Should -Be '# reviewer'
+    }
+
+    It 'asks before each clean-up delete and -WhatIf deletes nothing' {
+        $c = New-CollectionWorkspace -Extra @"
+    cleanup:
+      - { include: ['node_modules/**'], older_than_days: 1, require_backup: false }
+"@
+        $cache = Join-Path $c.Source 'node_modules/pkg/index.js'
+        (Get-Item $cache).LastWriteTime = (Get-Date).AddDays(-3)
+        $usage = Get-CollectionUsage configs -WorkspacePath $c.Workspace | Where-Object Kind -eq 'Cleanup'
+        $usage.FileCount | Should -Be 1
+        $usage | Out-String -Width 80 | Should -Match 'Cleanup\s+\d+ B\s+1 cleanup\[0\]'
+
+        $planned = Move-DataTier -WhatIf -WorkspacePath $c.Workspace
+        $planned.State | Should -Be 'Planned'
+        $planned.Subject | Should -Be 'configs:node_modules/pkg/index.js'
+        Test-Path $cache | Should -BeTrue
+        $done = Move-DataTier -Confirm:$false -WorkspacePath $c.Workspace
+        $done.State | Should -Be 'Done'
+        Test-Path $cache | Should -BeFalse
+    }
+
+    It 'refuses a time limit that is not longer than zero' {
+        $c = New-CollectionWorkspace
+        { Invoke-TierPolicy -TimeLimit 0 -WorkspacePath $c.Workspace -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTimeLimit,TierStorage.PowerShell.Commands.InvokeTierPolicyCommand'
     }
 }

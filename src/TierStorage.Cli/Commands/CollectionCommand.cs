@@ -12,7 +12,7 @@ internal static class CollectionCommand
 {
     public static Command Create(CliContext context) => new("collection", "Keep the policy's collections (folders of yours) as versions on a tier")
     {
-        CreateBackup(context), CreateVersions(context), CreateCompare(context), CreateRestore(context), CreateForget(context),
+        CreateBackup(context), CreateVersions(context), CreateCompare(context), CreateRestore(context), CreateForget(context), CreateCleanup(context), CreateUsage(context),
     };
 
     private static Argument<string> NameArgument() => new("name") { Description = "Collection name (collections: in the policy)" };
@@ -142,6 +142,64 @@ internal static class CollectionCommand
                 else context.Stdout.WriteLine($"{move.State} {move.Action} {move.Subject} on {move.From}{(move.Bytes > 0 ? $" ({Display.Bytes(move.Bytes)})" : "")}: {move.Rule}");
             }
             if (plan.Count == 0 && !context.IsJson(parseResult)) context.Stdout.WriteLine($"The keep rules ({collection.Keep}) keep every version of '{collection.Name}'.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateCleanup(CliContext context)
+    {
+        var name = NameArgument();
+        var whatIf = new Option<bool>("--what-if") { Description = "Print the files the clean-up rules would delete; change nothing" };
+        var command = new Command("cleanup", "Delete the collection's local files its clean-up rules age out (old logs, caches); " +
+            "a rule that requires a backup deletes only files the newest version holds, checked by SHA-256") { name, whatIf };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var collection = workspace.Collections.GetCollection(parseResult.GetValue(name)!);
+            var plan = await workspace.Collections.PlanCleanupAsync(collection, cancellationToken).ConfigureAwait(false);
+            var moves = parseResult.GetValue(whatIf) ? Planned(plan) : workspace.Collections.ApplyCleanupAsync(collection, plan, cancellationToken);
+            var exit = ExitCodes.Success;
+            long freed = 0;
+            await foreach (var move in moves.ConfigureAwait(false))
+            {
+                if (move.State == TierMoveState.Failed) exit = ExitCodes.Failed;
+                if (move.State is TierMoveState.Done or TierMoveState.Planned) freed += move.Bytes;
+                if (context.IsJson(parseResult)) context.WriteJson(move);
+                else context.Stdout.WriteLine($"{move.State} {move.Subject} ({Display.Bytes(move.Bytes)}){(move.Message is null ? "" : ": " + move.Message)}");
+            }
+            if (!context.IsJson(parseResult))
+                context.Stdout.WriteLine(plan.Count == 0 ? $"The clean-up rules of '{collection.Name}' match no file now."
+                    : $"{(parseResult.GetValue(whatIf) ? "Would free" : "Freed")} {Display.Bytes(freed)}.");
+            return exit;
+        });
+        return command;
+    }
+
+    private static Command CreateUsage(CliContext context)
+    {
+        var name = new Argument<string?>("name") { Description = "Collection (default: every one)", Arity = ArgumentArity.ZeroOrOne };
+        var depth = ValueParsers.Count("--depth", "Folder levels below the collection's folder with a row of their own (default 2)", minimum: 0);
+        var largest = ValueParsers.Count("--largest", "How many of the largest files to list (default 10)", minimum: 0);
+        var command = new Command("usage", "Where the disk goes in a collection's folder: size per folder, the largest files, what the excludes leave out, " +
+            "and what the clean-up rules would free") { name, depth, largest };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var collections = parseResult.GetValue(name) is { } given ? [workspace.Collections.GetCollection(given)] : workspace.Policy.Collections.ToList();
+            var rows = new List<string[]>();
+            foreach (var collection in collections)
+                foreach (var item in await workspace.Collections.GetUsageAsync(collection, Math.Min(parseResult.GetValue(depth) ?? 2, 32), Math.Min(parseResult.GetValue(largest) ?? 10, 10_000), cancellationToken).ConfigureAwait(false))
+                {
+                    if (context.IsJson(parseResult)) context.WriteJson(item);
+                    else rows.Add([item.Collection, item.Kind.ToString(), Display.Bytes(item.Bytes), item.FileCount.ToString(CultureInfo.InvariantCulture), item.Path]);
+                }
+            if (!context.IsJson(parseResult))
+            {
+                if (rows.Count == 0) context.Stdout.WriteLine("The policy has no collections.");
+                else new TableFormatter(new TableColumn("COLLECTION"), new TableColumn("KIND"), new TableColumn("SIZE", ColumnAlignment.Right),
+                    new TableColumn("FILES", ColumnAlignment.Right), new TableColumn("PATH")).Write(context.Stdout, rows);
+            }
             return ExitCodes.Success;
         });
         return command;

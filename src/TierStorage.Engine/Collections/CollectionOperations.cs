@@ -35,7 +35,7 @@ public sealed record CollectionRestoreRequest
 /// manifest last: a killed backup leaves contents no version claims yet (the rerun finds them and sends nothing again),
 /// never a version that claims a file the tier does not have.
 /// </summary>
-public sealed class CollectionOperations
+public sealed partial class CollectionOperations
 {
     public const string Prefix = "collections/";
     public const string ContentsPrefix = Prefix + "contents/";
@@ -68,21 +68,42 @@ public sealed class CollectionOperations
     public async Task<IReadOnlyList<CollectionDefinition>> GetDueAsync(CancellationToken cancellationToken)
     {
         var due = new List<CollectionDefinition>();
-        var now = _workspace.Time.GetUtcNow();
-        foreach (var collection in _workspace.Policy.Collections)
-        {
-            var newest = (await ListVersionIdsAsync(collection, cancellationToken).ConfigureAwait(false)).LastOrDefault();
-            DateTimeOffset? last = newest is null ? null : ParseVersionTime(newest);
-            if (CollectionSchedule.Parse(collection.Schedule).IsDue(last, now)) due.Add(collection);
-        }
-        return due.OrderBy(c => c.Priority).ToList();
+        foreach (var collection in _workspace.Policy.Collections.OrderBy(c => c.Priority))
+            if (await IsDueAsync(collection, cancellationToken).ConfigureAwait(false)) due.Add(collection);
+        return due;
     }
 
-    /// <summary>The disk-usage analysis of the collection's folder as it is now (<see cref="CollectionUsage"/>).</summary>
-    public IReadOnlyList<CollectionUsageItem> GetUsage(CollectionDefinition collection, int depth, int largest, CancellationToken cancellationToken)
+    /// <summary>Whether the collection's schedule has an occurrence since its newest version on its tier (or it has none).</summary>
+    public async Task<bool> IsDueAsync(CollectionDefinition collection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return CollectionUsage.Analyse(collection, FolderOf(collection), depth, largest, cancellationToken);
+        var newest = (await ListVersionIdsAsync(collection, cancellationToken).ConfigureAwait(false)).LastOrDefault();
+        DateTimeOffset? last = newest is null ? null : ParseVersionTime(newest);
+        return CollectionSchedule.Parse(collection.Schedule).IsDue(last, _workspace.Time.GetUtcNow());
+    }
+
+    /// <summary>The disk-usage analysis of the collection's folder as it is now (<see cref="CollectionUsage"/>), then per
+    /// clean-up rule what it would free now and what it holds back.</summary>
+    public async Task<IReadOnlyList<CollectionUsageItem>> GetUsageAsync(CollectionDefinition collection, int depth, int largest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var rows = CollectionUsage.Analyse(collection, FolderOf(collection), depth, largest, cancellationToken).ToList();
+        var candidates = await CleanupCandidatesAsync(collection, cancellationToken).ConfigureAwait(false);
+        for (var rule = 0; rule < collection.Cleanup.Count; rule++)
+        {
+            var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cleanup[{rule}]: {collection.Cleanup[rule]}");
+            foreach (var held in new[] { false, true })
+            {
+                var files = candidates.Where(c => c.Rule == rule && c.Held == held).ToList();
+                if (held && files.Count == 0) continue;
+                rows.Add(new CollectionUsageItem
+                {
+                    Collection = collection.Name, Kind = held ? CollectionUsageKind.CleanupHeld : CollectionUsageKind.Cleanup, Path = text,
+                    Bytes = files.Sum(f => f.File.Size), FileCount = files.Count,
+                });
+            }
+        }
+        return rows;
     }
 
     /// <summary>The collection's folder as a full path (the policy's, relative to the workspace).</summary>

@@ -13,6 +13,9 @@ public sealed record PolicyRunOptions
     public bool Force { get; init; }
     /// <summary>Interrupted S3 multipart uploads older than this, with no saved state, are aborted (they are billed).</summary>
     public TimeSpan AbandonedUploadAge { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Due collections not started this long after the run began are skipped (they are taken most important
+    /// first) and reported; null: no limit.</summary>
+    public TimeSpan? TimeLimit { get; init; }
 }
 
 public sealed partial class LifecycleOperations
@@ -20,7 +23,8 @@ public sealed partial class LifecycleOperations
     /// <summary>
     /// The scheduled job (Invoke-TierPolicy, tierstorage run): finish imported transcripts that went idle, back up every
     /// completed session not yet verified and
-    /// drain the queue, run Move-DataTier, abort abandoned S3 uploads, and report usage with alerts. One run at a time:
+    /// drain the queue, run Move-DataTier, back up the collections that are due and apply their rules, abort abandoned S3
+    /// uploads, and report usage with alerts. One run at a time:
     /// an OS lock on logs/.policy-run.lock, which dies with its process, so a crashed run never blocks the next; its
     /// lease file names the holder in the refusal.
     /// </summary>
@@ -85,6 +89,11 @@ public sealed partial class LifecycleOperations
                 if (done.State is TierMoveState.Failed) alerts.Add($"{done.Action} {done.Subject} failed: {done.Message}");
             }
 
+            // The collections: new versions of those due, most important first, then each one's rules (keep, clean-up).
+            var collections = new List<CollectionBackupResult>();
+            if (_workspace.Policy.Collections.Count > 0)
+                await RunCollectionsAsync(options, started, collections, moves, alerts, cancellationToken).ConfigureAwait(false);
+
             // What the run relies on for the sessions it no longer keeps anywhere else: their phase archives. Checked every
             // night (the tier's size and MD5 against the catalog, no download), and a damaged one fails the run by name.
             var archiveDamaged = false;
@@ -142,12 +151,13 @@ public sealed partial class LifecycleOperations
             // A tier near capacity is an alert for a person (the run did its work): CompletedWithAlerts, not Failed, so a
             // scheduled job does not report failure night after night for a full disk that loses nothing.
             var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
+                         || collections.Any(c => c.Status == CollectionBackupStatus.Failed)
                          || archiveDamaged || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
             return new PolicyRunResult
             {
                 Status = failed ? PolicyRunStatus.Failed : alerts.Count > 0 ? PolicyRunStatus.CompletedWithAlerts : PolicyRunStatus.Succeeded,
                 StartedAt = startedAt, Duration = Stopwatch.GetElapsedTime(started),
-                Backups = backups, Moves = moves, Usage = usage, AbortedUploads = aborted, Alerts = alerts,
+                Backups = backups, Moves = moves, Collections = collections, Usage = usage, AbortedUploads = aborted, Alerts = alerts,
             };
         }
     }

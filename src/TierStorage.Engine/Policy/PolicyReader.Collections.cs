@@ -9,7 +9,8 @@ namespace TierStorage.Engine.Policy;
 internal sealed partial class PolicyReader
 {
     private static readonly string[] CollectionKeys =
-        ["name", "path", "include", "exclude", "default_excludes", "priority", "schedule", "tier", "keep", "archive_after_days", "delete_after_days"];
+        ["name", "path", "include", "exclude", "default_excludes", "priority", "schedule", "tier", "keep", "archive_after_days", "delete_after_days", "cleanup"];
+    private static readonly string[] CleanupKeys = ["include", "exclude", "older_than_days", "require_backup"];
     private static readonly string[] KeepKeys = ["last", "daily", "weekly", "monthly", "yearly"];
     private static readonly Dictionary<string, CollectionPriority> Priorities = new(StringComparer.Ordinal)
     {
@@ -85,6 +86,7 @@ internal sealed partial class PolicyReader
             if (collection is { ArchiveAfterDays: { } archive, DeleteAfterDays: { } delete } && delete < archive)
                 Add(FindingSeverity.Error, PolicyFindingCodes.LifecycleOrder, map.Get("delete_after_days"), Child(itemPath, "delete_after_days"),
                     $"delete_after_days ({delete.ToString(CultureInfo.InvariantCulture)}) is before archive_after_days ({archive.ToString(CultureInfo.InvariantCulture)}); versions are archived, then deleted.");
+            collection.Cleanup = ReadCleanup(map.Get("cleanup"), Child(itemPath, "cleanup"));
             collections.Add(collection);
         }
         if (collections.Count > 0 && policy.GetTier(TierLevel.Backup) is null && collections.Any(c => c.Tier is null))
@@ -104,6 +106,31 @@ internal sealed partial class PolicyReader
         if (keep.KeepsEverything || keep.Last is > 0 || keep.Daily is > 0 || keep.Weekly is > 0 || keep.Monthly is > 0 || keep.Yearly is > 0) return;
         Add(FindingSeverity.Error, PolicyFindingCodes.OutOfRange, map.Node, path,
             "Every keep rule is 0, which would delete every version; keep at least one (for example last: 1), or leave keep out to keep every version.");
+    }
+
+    /// <summary>A collection's <c>cleanup:</c> rules. Each needs include globs and older_than_days: a rule that could delete
+    /// every file of the folder the moment it is written is refused rather than guessed at.</summary>
+    private List<CollectionCleanupRule> ReadCleanup(YamlNode? node, string path)
+    {
+        var rules = new List<CollectionCleanupRule>();
+        if (node is null || IsNull(node) || Sequence(node, path) is not { } items) return rules;
+        for (var i = 0; i < items.Children.Count; i++)
+        {
+            var rulePath = $"{path}[{i}]";
+            if (OpenMap(items.Children[i], rulePath, CleanupKeys) is not { } map) continue;
+            var rule = new CollectionCleanupRule { Exclude = Globs(map.Get("exclude"), Child(rulePath, "exclude")) };
+            if (Require(map, "include") is { } includeNode)
+            {
+                rule.Include = Globs(includeNode, Child(rulePath, "include"));
+                if (includeNode is YamlSequenceNode { Children.Count: 0 })
+                    Add(FindingSeverity.Error, PolicyFindingCodes.MissingKey, includeNode, Child(rulePath, "include"),
+                        "A clean-up rule needs at least one include glob naming the files it deletes (for example '**/*.log').");
+            }
+            if (Require(map, "older_than_days") is { } ageNode && Integer(ageNode, Child(rulePath, "older_than_days"), 1, 365_000) is { } days) rule.OlderThanDays = (int)days;
+            if (Bool(map.Get("require_backup"), Child(rulePath, "require_backup")) is { } requireBackup) rule.RequireBackup = requireBackup;
+            if (rule.Include.Count > 0 && rule.OlderThanDays > 0) rules.Add(rule);
+        }
+        return rules;
     }
 
     private int? Count(YamlNode? node, string path) => Integer(node, path, 0, 100_000) is { } value ? (int)value : null;

@@ -6,6 +6,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Shows where the disk goes in collections' folders: size per folder, the largest files, and what is left out.</summary>
 /// <remarks>
 /// <para>Get-CollectionUsage reads the folder as it is now (no tier is needed): one Folder row per folder down to -Depth with the bytes and files the collection keeps under it (the folder itself is "."), the -Largest biggest kept files, and one Excluded row per folder or set of files the exclude globs leave out (node_modules, caches and build output by default), which is disk the versions do not hold. Links are not followed.</para>
+/// <para>For each clean-up rule of the collection one Cleanup row says what it would free now (the files Move-DataTier and Invoke-TierPolicy would delete), and a CleanupHeld row what it matches by name and age but keeps, because the newest version does not hold those bytes (require_backup).</para>
 /// </remarks>
 /// <example>
 /// <code>Get-CollectionUsage -Collection configs -Depth 1</code>
@@ -14,6 +15,10 @@ namespace TierStorage.PowerShell.Commands;
 /// <example>
 /// <code>Get-CollectionUsage | Where-Object Kind -eq Excluded | Sort-Object Bytes -Descending</code>
 /// <para>What every collection leaves out, largest first.</para>
+/// </example>
+/// <example>
+/// <code>Get-CollectionUsage -Collection logs | Where-Object Kind -like 'Cleanup*'</code>
+/// <para>What the clean-up rules of logs would free now, and what they hold back until a version holds it.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "CollectionUsage")]
 [OutputType(typeof(CollectionUsageItem))]
@@ -43,7 +48,7 @@ public sealed class GetCollectionUsageCommand : WorkspaceCmdlet
         foreach (var name in names)
             ProcessItem(name, () =>
             {
-                foreach (var item in Workspace.Collections.GetUsage(Workspace.Collections.GetCollection(name), Depth, Largest, CancellationToken)) WriteObject(item);
+                foreach (var item in Await(Workspace.Collections.GetUsageAsync(Workspace.Collections.GetCollection(name), Depth, Largest, CancellationToken))) WriteObject(item);
             });
     }
 }

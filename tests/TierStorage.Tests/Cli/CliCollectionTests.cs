@@ -73,4 +73,32 @@ public sealed class CliCollectionTests : IDisposable
         CliRunner.AssertExit(ExitCodes.NotFound, unknown);
         Assert.Contains("CollectionNotFound", unknown.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_backs_up_due_collections_and_cleans_up_and_usage_cleanup_and_run_what_if_show_it_first()
+    {
+        await InitAsync();
+        File.AppendAllText(Path.Combine(_temp.Workspace, "tierstorage.yaml"), """
+
+                cleanup:
+                  - { include: ['*.md'], older_than_days: 30 }
+            """);
+        var old = Path.Combine(Source, "agents", "reviewer.md");
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddDays(-45));
+
+        var plan = await Run("run", "--what-if");
+        CliRunner.AssertExit(ExitCodes.Success, plan);
+        Assert.Contains(plan.StdoutLines, l => l.StartsWith("Planned", StringComparison.Ordinal) && l.Contains("Copy", StringComparison.Ordinal) && l.Contains("configs", StringComparison.Ordinal));
+        var usage = await Run("collection", "usage", "configs", "--json");
+        var held = usage.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).Single(e => e.GetProperty("kind").GetString() == "CleanupHeld");
+        Assert.Equal(1, held.GetProperty("fileCount").GetInt32());
+        Assert.Contains("match no file", (await Run("collection", "cleanup", "configs", "--what-if")).Stdout, StringComparison.Ordinal);
+
+        var run = await Run("run");
+        CliRunner.AssertExit(ExitCodes.Success, run);
+        Assert.Contains("collections: 1 backed up", run.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(old), run.Stdout);
+        Assert.True(File.Exists(Path.Combine(Source, "settings.json")));
+        Assert.Contains("match no file", (await Run("collection", "cleanup", "configs")).Stdout, StringComparison.Ordinal);
+    }
 }

@@ -82,4 +82,49 @@ public sealed class CollectionPolicyTests : IDisposable
         Assert.Contains("collections[3].colour", errors);
         Assert.All(findings, f => Assert.True(f.Line > 0, f.Message));
     }
+
+    [Fact]
+    public void Clean_up_rules_are_read_with_require_backup_on_by_default_and_each_malformed_rule_is_a_finding()
+    {
+        var policy = PolicyLoader.Load(_files.Write(ValidTiers + """
+            collections:
+              - name: logs
+                path: logs
+                cleanup:
+                  - { include: ['*.log'], older_than_days: 30 }
+                  - include: ['cache/**']
+                    exclude: ['cache/keep/**']
+                    older_than_days: 7
+                    require_backup: false
+            """));
+        var rules = policy.GetCollection("logs")!.Cleanup;
+        Assert.Equal(["*.log"], rules[0].Include);
+        Assert.Equal((30, true), (rules[0].OlderThanDays, rules[0].RequireBackup));
+        Assert.Equal(["cache/keep/**"], rules[1].Exclude);
+        Assert.Equal((7, false), (rules[1].OlderThanDays, rules[1].RequireBackup));
+        Assert.Equal("cache/** except cache/keep/** older than 7 days, backup not required", rules[1].ToString());
+
+        var findings = _files.Test(ValidTiers + """
+            collections:
+              - name: logs
+                path: logs
+                cleanup:
+                  - { older_than_days: 30 }
+                  - { include: [], older_than_days: 30 }
+                  - { include: ['*.log'] }
+                  - { include: ['*.log'], older_than_days: 0 }
+                  - { include: ['*.log'], older_than_days: never }
+                  - { include: ['../*.log'], older_than_days: 3, require_backup: maybe, age: 3 }
+            """);
+        var errors = findings.Where(f => f.Severity == FindingSeverity.Error).Select(f => f.KeyPath).ToList();
+        Assert.Contains("collections[0].cleanup[0].include", errors);
+        Assert.Contains("collections[0].cleanup[1].include", errors);
+        Assert.Contains("collections[0].cleanup[2].older_than_days", errors);
+        Assert.Contains("collections[0].cleanup[3].older_than_days", errors);
+        Assert.Contains("collections[0].cleanup[4].older_than_days", errors);
+        Assert.Contains("collections[0].cleanup[5].include[0]", errors);
+        Assert.Contains("collections[0].cleanup[5].require_backup", errors);
+        Assert.Contains("collections[0].cleanup[5].age", errors);
+        Assert.All(findings, f => Assert.True(f.Line > 0, f.Message));
+    }
 }
