@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using TierStorage.Contracts;
+using TierStorage.Engine.Backup;
+using TierStorage.Engine.Collections;
 
 namespace TierStorage.Engine.Lifecycle;
 
@@ -47,8 +49,11 @@ public sealed partial class LifecycleOperations
     /// passed none start; a collection whose tier cannot be reached waits for the next run (its schedule keeps it due).
     /// Each one left is a Skipped result and an alert; a failure is a Failed result and an alert, and the others still
     /// run. Then every collection's rules run.</summary>
-    private async Task RunCollectionsAsync(PolicyRunOptions options, long started, List<CollectionBackupResult> results, List<TierMove> moves, List<string> alerts, CancellationToken cancellationToken)
+    private async Task RunCollectionsAsync(PolicyRunOptions options, long started, IProgress<BackupProgress>? progress, List<CollectionBackupResult> results, List<TierMove> moves, List<string> alerts, CancellationToken cancellationToken)
     {
+        // The run's one progress bar: "Policy run: <collection>", the stage, and the bytes read of the folder.
+        var collectionProgress = progress is null ? null : new ForwardedProgress<CollectionProgress>(p =>
+            progress.Report(new BackupProgress { SessionId = p.Collection, Stage = p.Activity, BytesDone = p.Done, BytesTotal = p.Total }));
         HashSet<string>? critical = null;
         foreach (var collection in _workspace.Policy.Collections.OrderBy(c => c.Priority))
         {
@@ -67,7 +72,7 @@ public sealed partial class LifecycleOperations
                     : null;
                 if (skip is null)
                 {
-                    results.Add(await _workspace.Collections.BackupAsync(collection, null, cancellationToken).ConfigureAwait(false));
+                    results.Add(await _workspace.Collections.BackupAsync(collection, collectionProgress, cancellationToken).ConfigureAwait(false));
                     continue;
                 }
             }
@@ -105,4 +110,10 @@ public sealed partial class LifecycleOperations
             }
         }
     }
+}
+
+/// <summary>Reports straight to a delegate on the reporting thread (Progress&lt;T&gt; would post to a context).</summary>
+internal sealed class ForwardedProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -92,7 +92,7 @@ public sealed partial class LifecycleOperations
             // The collections: new versions of those due, most important first, then each one's rules (keep, clean-up).
             var collections = new List<CollectionBackupResult>();
             if (_workspace.Policy.Collections.Count > 0)
-                await RunCollectionsAsync(options, started, collections, moves, alerts, cancellationToken).ConfigureAwait(false);
+                await RunCollectionsAsync(options, started, progress, collections, moves, alerts, cancellationToken).ConfigureAwait(false);
 
             // What the run relies on for the sessions it no longer keeps anywhere else: their phase archives. Checked every
             // night (the tier's size and MD5 against the catalog, no download), and a damaged one fails the run by name.
