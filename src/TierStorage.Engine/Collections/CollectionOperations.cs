@@ -291,8 +291,23 @@ public sealed class CollectionOperations
                 });
             }
         }
+        // A run stopped between its deletes or archives and their prune left contents (and bundles) nothing uses: finish it.
+        if (File.Exists(PrunePendingPath(tier)))
+            plan.Add(new TierMove
+            {
+                Subject = $"{ContentsPrefix} (the prune a stopped run left unfinished)",
+                Action = TierMoveAction.Delete,
+                From = tier.Name,
+                Rule = PruneRule(collection),
+            });
         return plan;
     }
+
+    private static string PruneRule(CollectionDefinition collection) => $"collections[{collection.Name}]: contents of deleted or archived versions";
+
+    /// <summary>Written before a retention run changes anything on the tier, removed once its prune is done.</summary>
+    private string PrunePendingPath(TierDefinition tier) =>
+        Path.Combine(_workspace.Layout.StagingDirectory, "collections", $"prune-{string.Concat(tier.Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}.pending");
 
     /// <summary>The policy's archive tier when the collection's versions can move there (it is not the collection's own tier).</summary>
     private TierDefinition? ArchiveTierOf(CollectionDefinition collection) =>
@@ -313,12 +328,15 @@ public sealed class CollectionOperations
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var ids = (await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         var steps = approved.ToList();
+        var pruneRequested = steps.Any(m => m.Action == TierMoveAction.Delete && m.Subject.StartsWith(ContentsPrefix, StringComparison.Ordinal));
+        steps.RemoveAll(m => m.Subject.StartsWith(ContentsPrefix, StringComparison.Ordinal));
+        if (steps.Count > 0) await AtomicFile.WriteAllTextAsync(PrunePendingPath(tier), tier.Name, overwrite: true, cancellationToken).ConfigureAwait(false);
         var deleted = 0;
         foreach (var move in steps.Where(m => m.Action == TierMoveAction.Delete))
         {
             var id = VersionIdOfSubject(move);
             // The newest version is never deleted, whatever the plan says (the plan may be older than a new backup).
-            if (!ids.Contains(id) || ids.Count - deleted <= 1 || string.CompareOrdinal(id, ids.Max(StringComparer.Ordinal)) == 0)
+            if (!ids.Contains(id) || ids.Count <= 1 || string.CompareOrdinal(id, ids.Max(StringComparer.Ordinal)) == 0)
             {
                 yield return move with { State = TierMoveState.Skipped, Message = "Not deleted: the version is gone already, or is the newest." };
                 continue;
@@ -348,9 +366,15 @@ public sealed class CollectionOperations
                     yield return move;
                 }
             }
-            if (deleted == 0 && archived == 0) yield break;
+            if (deleted == 0 && archived == 0 && !pruneRequested)
+            {
+                AtomicFile.TryDelete(PrunePendingPath(tier));
+                yield break;
+            }
             if (archive is null && archiveTier is not null) archive = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
-            foreach (var move in await PruneAsync(store, tier, archive, archiveTier, collection, cancellationToken).ConfigureAwait(false)) yield return move;
+            var pruned = await PruneAsync(store, tier, archive, archiveTier, collection, cancellationToken).ConfigureAwait(false);
+            AtomicFile.TryDelete(PrunePendingPath(tier));
+            foreach (var move in pruned) yield return move;
         }
         finally
         {
@@ -472,7 +496,7 @@ public sealed class CollectionOperations
                 Subject = $"{ContentsPrefix} ({removed} contents no version points at)",
                 Action = TierMoveAction.Delete,
                 From = tier.Name,
-                Rule = $"collections[{collection.Name}]: contents of deleted or archived versions",
+                Rule = PruneRule(collection),
                 State = TierMoveState.Done,
                 Bytes = freed,
             },
