@@ -17,7 +17,8 @@ namespace TierStorage.Engine.Collections;
 /// folder adds nothing to the archive. The members are the gzip objects exactly as Tier 2 holds them (<c>&lt;sha256&gt;.gz</c>):
 /// they were compressed once at backup (deflating them again gains nothing and costs the CPU), each is checked by its
 /// content's SHA-256 on its way in, and a restore reads one back through the same gunzip-and-verify path as a Tier 2 content.
-/// The outer gzip stores them (as a phase archive stores its .gz members), so the bundle is a plain tar.gz any tool opens.
+/// The outer gzip stores the large ones (as a phase archive stores its .gz members) and deflates the small ones with their
+/// tar headers, so the bundle is a plain tar.gz any tool opens.
 /// Each bundle is verified on the archive tier (size and MD5 as the tier reports them) before its manifest is written, and
 /// the versions are marked archived only once every content they point at is in a verified bundle; Tier 2 copies go
 /// afterwards, in the prune of <see cref="CollectionOperations.ApplyRetentionAsync"/>.
@@ -28,6 +29,8 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
     public const int MaxMembersPerBundle = 100_000;
     /// <summary>Tar header and padding per member, at most (ustar: one 512-byte header, up to 511 bytes of padding).</summary>
     private const long TarOverheadPerMember = 1024;
+    /// <summary>Members this large go into the bundle in gzip's stored blocks (one deflate block of the outer gzip is 1 MiB).</summary>
+    private const long StoredMemberBytes = ParallelGzipStream.DefaultBlockSize;
     /// <summary>How long a thawed bundle stays readable: long enough to come back for it after a weekend.</summary>
     private const int ThawDays = 7;
 
@@ -137,8 +140,6 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
             await using var sums = new ChecksumStream(output, leaveOpen: true);
             await using (var gzip = new ParallelGzipStream(sums, workspace.Policy.Backup.CompressionLevel, leaveOpen: true))
             {
-                // Every member is gzip already: stored, not deflated again (the tar headers go along uncompressed, 512 bytes each).
-                await gzip.SetStoredAsync(true, cancellationToken).ConfigureAwait(false);
                 await using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true))
                 {
                     foreach (var (sha, size, _) in batch)
@@ -162,6 +163,10 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
                             await CollectionOperations.GunzipVerifiedAsync(hashed, sha, size, null, $"{contentsTier.Name}:{key}", cancellationToken).ConfigureAwait(false);
                             checkedSha = hashed.GetChecksum().Sha256;
                         }
+                        // Every member is gzip already: a large one is stored, not deflated again (it would spend the CPU and gain
+                        // nothing). Small ones are deflated with their tar headers and padding, mostly zeros, which otherwise
+                        // cost a kilobyte a file; switching per member would cut a block for each.
+                        await gzip.SetStoredAsync(storedSize >= StoredMemberBytes, cancellationToken).ConfigureAwait(false);
                         await using (var source = inPlace is null ? File.OpenRead(piece) : await inPlace.OpenReadAsync(key, cancellationToken).ConfigureAwait(false))
                         {
                             await using var data = new ChecksumReadStream(new ExactLengthReadStream(source, storedSize), leaveOpen: true, md5: false);
