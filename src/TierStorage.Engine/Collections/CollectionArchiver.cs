@@ -229,8 +229,9 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
         foreach (var bundle in used)
         {
             var download = Path.Combine(staging, bundle.BundleId + ".tar.gz");
+            // No further than the manifest's size: what the tier sends is untrusted until its SHA-256 matches.
             await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                await archive.GetAsync(bundle.ArchiveKey, output, 0, null, cancellationToken).ConfigureAwait(false);
+                await archive.GetAsync(bundle.ArchiveKey, new CollectionOperations.BoundedWriteStream(output, bundle.Size, $"{archiveTier.Name}:{bundle.ArchiveKey}", ErrorIds.ChecksumMismatch), 0, null, cancellationToken).ConfigureAwait(false);
             var sum = await ChecksumStream.ComputeAsync(download, cancellationToken).ConfigureAwait(false);
             if (sum.Size != bundle.Size || sum.Sha256 != bundle.Sha256)
                 throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,

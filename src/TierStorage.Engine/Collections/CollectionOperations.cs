@@ -564,7 +564,7 @@ public sealed class CollectionOperations
         var selected = manifest.Files.Where(f => globs.Count == 0 || globs.Any(g => g.IsMatch(f.Path))).ToList();
         var source = FromTier(store);
         IObjectStore? archive = null;
-        var thawStaging = Path.Combine(StagingFor(collection.Name), "thaw-" + manifest.VersionId);
+        var thawStaging = Path.Combine(_workspace.Layout.StagingDirectory, "collections", $"thaw-{collection.Name}-{manifest.VersionId}");
         try
         {
             if (manifest.Archive is { } archived)
@@ -952,8 +952,8 @@ public sealed class CollectionOperations
 
     private string CachePath(string collection, string versionId) => Path.Combine(_workspace.Root, "collections", collection, versionId + ".json.gz");
 
-    /// <summary>Refuses more than a bound of bytes from a download (a manifest read from a tier is untrusted).</summary>
-    internal sealed class BoundedWriteStream(Stream inner, long limit, string source) : WriteOnlyStream(inner)
+    /// <summary>Refuses more than a bound of bytes from a download (a manifest or bundle read from a tier is untrusted).</summary>
+    internal sealed class BoundedWriteStream(Stream inner, long limit, string source, string errorId = ErrorIds.InvalidManifest) : WriteOnlyStream(inner)
     {
         private long _written;
 
@@ -961,7 +961,7 @@ public sealed class CollectionOperations
         {
             _written += buffer.Length;
             if (_written > limit)
-                throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData, $"'{source}' is larger than {limit} bytes; refused.", source);
+                throw new TierStorageException(errorId, TierErrorKind.InvalidData, $"'{source}' is larger than {limit} bytes; refused.", source);
             Inner.Write(buffer);
         }
     }
