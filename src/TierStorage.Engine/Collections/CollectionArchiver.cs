@@ -31,8 +31,6 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
     private const long TarOverheadPerMember = 1024;
     /// <summary>Members this large go into the bundle in gzip's stored blocks (one deflate block of the outer gzip is 1 MiB).</summary>
     private const long StoredMemberBytes = ParallelGzipStream.DefaultBlockSize;
-    /// <summary>How long a thawed bundle stays readable: long enough to come back for it after a weekend.</summary>
-    private const int ThawDays = 7;
 
     /// <summary>The verified bundles of the archive tier by id (their manifests from the workspace's cache when it has them),
     /// and the bundle objects no manifest describes (left by a build that stopped before its manifest was written).</summary>
@@ -261,7 +259,8 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
         return (members, thawing);
     }
 
-    /// <summary>Prices and requests (once) the thaw of a cold bundle, and says when to come back.</summary>
+    /// <summary>Prices and requests (once) the thaw of a cold bundle, and says when to come back: as a phase archive's
+    /// (BackupOperations.ThawAsync), with the same catalog record of the request.</summary>
     private async Task<CollectionRestoreItem> ThawAsync(IArchiveStore store, TierDefinition tier, CollectionBundle bundle, CollectionManifest version,
         ArchiveRestoreStatus status, ArchiveRetrievalTier retrieval, CancellationToken cancellationToken)
     {
@@ -272,7 +271,7 @@ internal sealed class CollectionArchiver(TierWorkspace workspace, CollectionOper
             var pricing = workspace.Policy.Pricing;
             var perGb = retrieval == ArchiveRetrievalTier.Bulk ? pricing.ArchiveBulkRetrievalPerGb : pricing.ArchiveStandardRetrievalPerGb;
             var hours = retrieval == ArchiveRetrievalTier.Bulk ? 48 : 12;
-            await store.RequestRestoreAsync(key, ThawDays, retrieval, cancellationToken).ConfigureAwait(false);
+            await store.RequestRestoreAsync(key, Backup.BackupOperations.ThawDays, retrieval, cancellationToken).ConfigureAwait(false);
             var now = workspace.Time.GetUtcNow();
             recorded = new ThawRequest(tier.Name, key, now, retrieval.ToString(), now.AddHours(hours), Math.Round(bundle.Size / 1_000_000_000m * perGb, 4));
             await workspace.Catalog.RecordThawAsync(recorded, cancellationToken).ConfigureAwait(false);

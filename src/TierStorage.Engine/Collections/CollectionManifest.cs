@@ -48,6 +48,19 @@ public sealed partial class CollectionManifest
 
     public long TotalBytes => Files.Sum(f => f.Size);
 
+    /// <summary>The same version, its contents in the bundles <paramref name="archive"/> names.</summary>
+    public CollectionManifest Archived(CollectionArchiveRecord archive) => new()
+    {
+        Collection = Collection,
+        VersionId = VersionId,
+        CreatedAt = CreatedAt,
+        ParentVersionId = ParentVersionId,
+        SourcePath = SourcePath,
+        NewBytes = NewBytes,
+        Files = Files,
+        Archive = archive,
+    };
+
     public CollectionVersionInfo ToInfo(string tier) => new()
     {
         Collection = Collection,

@@ -440,18 +440,7 @@ public sealed class CollectionOperations
         foreach (var (move, manifest) in ready)
         {
             var used = manifest.Files.Where(f => f.Sha256 != EmptySha256).Select(f => bundleOf[f.Sha256]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var marked = new CollectionManifest
-            {
-                Collection = manifest.Collection,
-                VersionId = manifest.VersionId,
-                CreatedAt = manifest.CreatedAt,
-                ParentVersionId = manifest.ParentVersionId,
-                SourcePath = manifest.SourcePath,
-                NewBytes = manifest.NewBytes,
-                Files = manifest.Files,
-                Archive = new CollectionArchiveRecord(archiveTier.Name, archivedAt, used),
-            };
-            await StoreManifestAsync(store, marked, cancellationToken).ConfigureAwait(false);
+            await StoreManifestAsync(store, manifest.Archived(new CollectionArchiveRecord(archiveTier.Name, archivedAt, used)), cancellationToken).ConfigureAwait(false);
             results.Add(move with { State = TierMoveState.Done, Message = $"In {used.Count} bundle(s) on tier '{archiveTier.Name}' ({built.Count} new)." });
         }
         return results;
