@@ -27,6 +27,8 @@ public sealed class CollectionDefinition
     /// <summary>The tier its versions go to; null: the policy's backup tier (level 2).</summary>
     public string? Tier { get; set; }
     public CollectionRetention Keep { get; set; } = new();
+    /// <summary>Versions older than this many days (that the keep rules keep) have their contents packed into bundles on the
+    /// policy's archive tier (level 3); the newest version stays. Null: never.</summary>
     public int? ArchiveAfterDays { get; set; }
     public int? DeleteAfterDays { get; set; }
     /// <summary>Local files of the folder deleted by age (old logs, caches), by Move-DataTier and Invoke-TierPolicy.</summary>
@@ -85,7 +87,11 @@ public sealed record CollectionVersionInfo
     public long TotalBytes { get; init; }
     /// <summary>Bytes of contents this version stored that no earlier version had (uncompressed).</summary>
     public long NewBytes { get; init; }
+    /// <summary>The tier that holds the version's contents: its collection's tier, or the archive tier once archived.</summary>
     public string Tier { get; init; } = "";
+    /// <summary>When its contents were archived (packed into bundles on <see cref="Tier"/>); null while on the collection's tier.</summary>
+    public DateTimeOffset? ArchivedAt { get; init; }
+    public bool Archived => ArchivedAt is not null;
     public string? ParentVersionId { get; init; }
 
     public override string ToString() => $"{Collection}@{VersionId}";
@@ -152,6 +158,9 @@ public enum CollectionRestoreAction
     /// <summary>The file at the destination is newer than the version's and differs: kept, unless -Force.</summary>
     SkippedNewer,
     Failed,
+    /// <summary>The version is archived in a cold storage class: a thaw of the bundle was requested (or is under way); run
+    /// the restore again after <see cref="CollectionRestoreItem.ReadyAfter"/>.</summary>
+    Thawing,
 }
 
 /// <summary>One file of Restore-Collection.</summary>
@@ -164,6 +173,10 @@ public sealed record CollectionRestoreItem
     public long Size { get; init; }
     public CollectionRestoreAction Action { get; init; }
     public string? Message { get; init; }
+    /// <summary>Thawing: when the thawed bundle should be readable.</summary>
+    public DateTimeOffset? ReadyAfter { get; init; }
+    /// <summary>Thawing: what the thaw costs, estimated from the policy's pricing.</summary>
+    public decimal? ThawCostUsd { get; init; }
 
     public override string ToString() => $"{Action} {Path}";
 }

@@ -99,7 +99,8 @@ internal static class CollectionCommand
         var paths = new Option<string[]>("--path") { Description = "Globs of the files to restore, relative to the collection's folder (default: every file)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = true };
         var destination = new Option<string?>("--destination") { Description = "Folder to restore into (default: the collection's own folder)", HelpName = "DIR" };
         var force = new Option<bool>("--force") { Description = "Replace files that are newer than the version's and differ from it" };
-        var command = new Command("restore", "Restore a version's files, each checked by SHA-256; a rerun finishes an interrupted restore") { name, version, paths, destination, force };
+        var retrieval = ValueParsers.Enum<ArchiveRetrievalTier>("--retrieval", "An archived version in a cold class: Standard (about 12 h) or Bulk (about 48 h, cheaper) thaw");
+        var command = new Command("restore", "Restore a version's files, each checked by SHA-256 (an archived version out of its bundles, thawed first when cold); a rerun finishes an interrupted restore") { name, version, paths, destination, force, retrieval };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
@@ -110,17 +111,19 @@ internal static class CollectionCommand
                 Paths = parseResult.GetValue(paths) ?? [],
                 Destination = parseResult.GetValue(destination) is { } d ? Path.GetFullPath(d) : null,
                 Force = parseResult.GetValue(force),
+                Retrieval = parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard,
             };
             var counts = new Dictionary<CollectionRestoreAction, int>();
             await foreach (var item in workspace.Collections.RestoreAsync(request, null, cancellationToken).ConfigureAwait(false))
             {
                 counts[item.Action] = counts.GetValueOrDefault(item.Action) + 1;
                 if (context.IsJson(parseResult)) context.WriteJson(item);
-                else if (item.Action is CollectionRestoreAction.Failed or CollectionRestoreAction.SkippedNewer) context.Stderr.WriteLine($"{item.Action} {item.Path}: {item.Message}");
+                else if (item.Action is CollectionRestoreAction.Failed or CollectionRestoreAction.SkippedNewer or CollectionRestoreAction.Thawing) context.Stderr.WriteLine($"{item.Action} {item.Path}: {item.Message}");
             }
             if (!context.IsJson(parseResult))
                 context.Stdout.WriteLine(counts.Count == 0 ? "No file matched." : string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key}")) + ".");
-            return counts.ContainsKey(CollectionRestoreAction.Failed) ? ExitCodes.Failed : ExitCodes.Success;
+            // A thaw under way is not a failure, but a script must not take the version for restored.
+            return counts.ContainsKey(CollectionRestoreAction.Failed) ? ExitCodes.Failed : counts.ContainsKey(CollectionRestoreAction.Thawing) ? ExitCodes.Unavailable : ExitCodes.Success;
         });
         return command;
     }
@@ -128,8 +131,8 @@ internal static class CollectionCommand
     private static Command CreateForget(CliContext context)
     {
         var name = NameArgument();
-        var whatIf = new Option<bool>("--what-if") { Description = "Print the versions the keep rules would delete; change nothing" };
-        var command = new Command("forget", "Delete the versions the collection's keep rules no longer keep, then the contents nothing points at") { name, whatIf };
+        var whatIf = new Option<bool>("--what-if") { Description = "Print the versions the rules would delete or archive; change nothing" };
+        var command = new Command("forget", "Delete the versions the collection's keep rules no longer keep, archive those older than archive_after_days, then delete the contents nothing points at") { name, whatIf };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace TierStorage.Engine.Backup;
 public sealed partial class BackupOperations
 {
     /// <summary>How long a thawed copy stays readable: long enough to come back for it after a weekend.</summary>
-    private const int ThawDays = 7;
+    internal const int ThawDays = 7;
 
     /// <summary>The archive tier and phase-manifest key of an archived session: from the catalog's member rows, else by
     /// reading the archive tiers' metadata/ manifests (the catalog may be what was lost).</summary>

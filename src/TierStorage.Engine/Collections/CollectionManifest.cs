@@ -10,6 +10,9 @@ namespace TierStorage.Engine.Collections;
 /// <summary>One file of a version: where it goes, what it was, and the content it points at.</summary>
 public sealed record CollectionFileEntry(string Path, long Size, DateTimeOffset Modified, int? Mode, string Sha256);
 
+/// <summary>Where an archived version's contents are: the bundles on the archive tier that hold every one of them.</summary>
+public sealed record CollectionArchiveRecord(string Tier, DateTimeOffset ArchivedAt, IReadOnlyList<string> Bundles);
+
 /// <summary>
 /// A version of a collection: every file's relative path, size, modified time, Unix mode and SHA-256, pointing at
 /// contents stored once per hash on the tier. Stored gzipped as JSON at
@@ -20,6 +23,10 @@ public sealed record CollectionFileEntry(string Path, long Size, DateTimeOffset 
 public sealed partial class CollectionManifest
 {
     public const int CurrentFormat = 1;
+    /// <summary>The format of an archived version (it has "archive"): a reader that does not know bundles refuses it
+    /// rather than looking for its contents on Tier 2, where they are no longer.</summary>
+    public const int ArchivedFormat = 2;
+    private const int MaxBundles = 100_000;
     /// <summary>Uncompressed JSON read back at most: ~250 bytes a file, so about four million files.</summary>
     public const long MaxJsonBytes = 1L << 30;
     public const int MaxFiles = 4_000_000;
@@ -36,8 +43,23 @@ public sealed partial class CollectionManifest
     public long NewBytes { get; init; }
     /// <summary>Sorted by path, ordinal.</summary>
     public IReadOnlyList<CollectionFileEntry> Files { get; init; } = [];
+    /// <summary>Set once the version's contents are verified in bundles on the archive tier; null while they are on its own tier.</summary>
+    public CollectionArchiveRecord? Archive { get; init; }
 
     public long TotalBytes => Files.Sum(f => f.Size);
+
+    /// <summary>The same version, its contents in the bundles <paramref name="archive"/> names.</summary>
+    public CollectionManifest Archived(CollectionArchiveRecord archive) => new()
+    {
+        Collection = Collection,
+        VersionId = VersionId,
+        CreatedAt = CreatedAt,
+        ParentVersionId = ParentVersionId,
+        SourcePath = SourcePath,
+        NewBytes = NewBytes,
+        Files = Files,
+        Archive = archive,
+    };
 
     public CollectionVersionInfo ToInfo(string tier) => new()
     {
@@ -47,7 +69,8 @@ public sealed partial class CollectionManifest
         FileCount = Files.Count,
         TotalBytes = TotalBytes,
         NewBytes = NewBytes,
-        Tier = tier,
+        Tier = Archive?.Tier ?? tier,
+        ArchivedAt = Archive?.ArchivedAt,
         ParentVersionId = ParentVersionId,
     };
 
@@ -80,7 +103,7 @@ public sealed partial class CollectionManifest
         {
             await using var json = new Utf8JsonWriter(gzip);
             json.WriteStartObject();
-            json.WriteNumber("format", CurrentFormat);
+            json.WriteNumber("format", Archive is null ? CurrentFormat : ArchivedFormat);
             json.WriteString("collection", Collection);
             json.WriteString("version", VersionId);
             json.WriteString("created", CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -88,6 +111,16 @@ public sealed partial class CollectionManifest
             else json.WriteString("parent", ParentVersionId);
             json.WriteString("source", SourcePath);
             json.WriteNumber("new_bytes", NewBytes);
+            if (Archive is { } archive)
+            {
+                json.WriteStartObject("archive");
+                json.WriteString("tier", archive.Tier);
+                json.WriteString("archived", archive.ArchivedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteStartArray("bundles");
+                foreach (var bundle in archive.Bundles) json.WriteStringValue(bundle);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
             json.WriteStartArray("files");
             foreach (var file in Files)
             {
@@ -152,8 +185,8 @@ public sealed partial class CollectionManifest
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw Invalid(source, "it is not a JSON object");
-        if (!root.TryGetProperty("format", out var format) || !format.TryGetInt32(out var formatNumber) || formatNumber != CurrentFormat)
-            throw Invalid(source, $"its format is not {CurrentFormat} (written by another version of TierStorage?)");
+        if (!root.TryGetProperty("format", out var format) || !format.TryGetInt32(out var formatNumber) || formatNumber is not (CurrentFormat or ArchivedFormat))
+            throw Invalid(source, $"its format is not {CurrentFormat} or {ArchivedFormat} (written by another version of TierStorage?)");
         var collection = RequiredString(root, "collection", source);
         var version = RequiredString(root, "version", source);
         if (!string.Equals(collection, expectedCollection, StringComparison.OrdinalIgnoreCase) || version != expectedVersion)
@@ -194,6 +227,7 @@ public sealed partial class CollectionManifest
         if (!DateTimeOffset.TryParse(RequiredString(root, "created", source), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var created))
             throw Invalid(source, "its created time is not a date");
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        var archive = ReadArchive(root, formatNumber == ArchivedFormat, source);
         return new CollectionManifest
         {
             Collection = collection,
@@ -203,7 +237,29 @@ public sealed partial class CollectionManifest
             SourcePath = root.TryGetProperty("source", out var sourceElement) && sourceElement.ValueKind == JsonValueKind.String ? sourceElement.GetString() ?? "" : "",
             NewBytes = newBytes,
             Files = files,
+            Archive = archive,
         };
+    }
+
+    private static CollectionArchiveRecord? ReadArchive(JsonElement root, bool archived, string source)
+    {
+        var present = root.TryGetProperty("archive", out var element) && element.ValueKind != JsonValueKind.Null;
+        if (present != archived) throw Invalid(source, archived ? $"its format is {ArchivedFormat} but it has no archive" : $"it has an archive but its format is not {ArchivedFormat}");
+        if (!present) return null;
+        if (element.ValueKind != JsonValueKind.Object) throw Invalid(source, "its archive is not an object");
+        var tier = RequiredString(element, "tier", source);
+        if (tier.Length is 0 or > 64 || tier.Any(char.IsControl)) throw Invalid(source, "its archive tier is not a tier name");
+        if (!DateTimeOffset.TryParse(RequiredString(element, "archived", source), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var archivedAt))
+            throw Invalid(source, "its archived time is not a date");
+        if (!element.TryGetProperty("bundles", out var bundlesElement) || bundlesElement.ValueKind != JsonValueKind.Array || bundlesElement.GetArrayLength() > MaxBundles)
+            throw Invalid(source, $"its archive has no bundles list of at most {MaxBundles}");
+        var bundles = new List<string>(bundlesElement.GetArrayLength());
+        foreach (var bundle in bundlesElement.EnumerateArray())
+        {
+            if (bundle.ValueKind != JsonValueKind.String || bundle.GetString() is not { } id || !IsVersionId(id)) throw Invalid(source, "a bundle of its archive is not a bundle id");
+            bundles.Add(id);
+        }
+        return new CollectionArchiveRecord(tier, archivedAt, bundles);
     }
 
     private static string RequiredString(JsonElement element, string name, string source) =>

@@ -24,6 +24,8 @@ public sealed record CollectionRestoreRequest
     public string? Destination { get; init; }
     /// <summary>Replace files at the destination that are newer than the version's and differ from it.</summary>
     public bool Force { get; init; }
+    /// <summary>How fast an archived version's bundles are thawed from a cold storage class (and what it costs).</summary>
+    public ArchiveRetrievalTier Retrieval { get; init; } = ArchiveRetrievalTier.Standard;
 }
 
 /// <summary>
@@ -44,8 +46,17 @@ public sealed partial class CollectionOperations
     private const int Parallelism = 4;
     private const long InMemoryContentLimit = 16L << 20;
     private readonly TierWorkspace _workspace;
+    private readonly CollectionArchiver _archiver;
 
-    internal CollectionOperations(TierWorkspace workspace) => _workspace = workspace;
+    internal CollectionOperations(TierWorkspace workspace)
+    {
+        _workspace = workspace;
+        _archiver = new CollectionArchiver(workspace, this);
+    }
+
+    /// <summary>Bytes of gzip contents a bundle on the archive tier takes before the next is started: large enough that
+    /// Deep Archive's per-object overhead is nothing, small enough that restoring one file thaws and downloads little else.</summary>
+    internal long BundleBytesLimit { get; set; } = 256L << 20;
 
     public static string ContentKey(string sha256) => $"{ContentsPrefix}{sha256[..2]}/{sha256}.gz";
 
@@ -264,28 +275,70 @@ public sealed partial class CollectionOperations
         foreach (var change in Diff(collection.Name, from.Files, to)) yield return change;
     }
 
-    /// <summary>The versions the collection's keep and delete_after_days rules remove from its tier, as planned
-    /// TierMove deletes (newest first in the listing order of the tier); nothing when the rules keep every version.</summary>
+    /// <summary>The versions the collection's keep and delete_after_days rules remove from its tier, as planned TierMove
+    /// deletes, then the versions its archive_after_days moves to the policy's archive tier (older than that, kept by the
+    /// rules, not archived yet, not the newest), as planned Archive steps; nothing when the rules keep every version where it is.</summary>
     public async Task<IReadOnlyList<TierMove>> PlanRetentionAsync(CollectionDefinition collection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
         var tier = TierOf(collection);
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         var ids = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
-        var kept = CollectionRetentionRules.Keep(ids.Select(id => (id, ParseVersionTime(id))).ToList(), collection.Keep, collection.DeleteAfterDays, _workspace.Time.GetUtcNow());
+        var now = _workspace.Time.GetUtcNow();
+        var kept = CollectionRetentionRules.Keep(ids.Select(id => (id, ParseVersionTime(id))).ToList(), collection.Keep, collection.DeleteAfterDays, now);
         var rule = $"collections[{collection.Name}].keep = {collection.Keep}" + (collection.DeleteAfterDays is { } days ? $", delete_after_days = {days}" : "");
-        return ids.Where(id => !kept.ContainsKey(id)).Select(id => new TierMove
+        var plan = ids.Where(id => !kept.ContainsKey(id)).Select(id => new TierMove
         {
             Subject = $"{collection.Name}@{id}",
             Action = TierMoveAction.Delete,
             From = tier.Name,
             Rule = rule,
         }).ToList();
+        if (ArchiveTierOf(collection) is { } archiveTier && collection.ArchiveAfterDays is { } archiveDays)
+        {
+            var cutoff = now.AddDays(-archiveDays);
+            foreach (var id in ids.SkipLast(1).Where(id => kept.ContainsKey(id) && ParseVersionTime(id) < cutoff))
+            {
+                var manifest = await LoadManifestAsync(store, collection, id, cancellationToken).ConfigureAwait(false);
+                if (manifest.Archive is not null) continue;
+                plan.Add(new TierMove
+                {
+                    Subject = $"{collection.Name}@{id}",
+                    Action = TierMoveAction.Archive,
+                    From = tier.Name,
+                    To = archiveTier.Name,
+                    Rule = $"collections[{collection.Name}].archive_after_days = {archiveDays}",
+                    Bytes = manifest.TotalBytes,
+                });
+            }
+        }
+        // A run stopped between its deletes or archives and their prune left contents (and bundles) nothing uses: finish it.
+        if (File.Exists(PrunePendingPath(tier)))
+            plan.Add(new TierMove
+            {
+                Subject = $"{ContentsPrefix} (the prune a stopped run left unfinished)",
+                Action = TierMoveAction.Delete,
+                From = tier.Name,
+                Rule = PruneRule(collection),
+            });
+        return plan;
     }
 
-    /// <summary>Deletes the planned versions of <paramref name="collection"/> (their manifests, then their cached copies), then
-    /// every content on the tier that no remaining version of any collection points at. Runs under the collections' lock, so
-    /// no backup is storing contents its manifest does not name yet.</summary>
+    private static string PruneRule(CollectionDefinition collection) => $"collections[{collection.Name}]: contents of deleted or archived versions";
+
+    /// <summary>Written before a retention run changes anything on the tier, removed once its prune is done.</summary>
+    private string PrunePendingPath(TierDefinition tier) =>
+        Path.Combine(_workspace.Layout.StagingDirectory, "collections", $"prune-{string.Concat(tier.Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}.pending");
+
+    /// <summary>The policy's archive tier when the collection's versions can move there (it is not the collection's own tier).</summary>
+    private TierDefinition? ArchiveTierOf(CollectionDefinition collection) =>
+        _workspace.Policy.GetTier(TierLevel.Archive) is { } archive && !string.Equals(archive.Name, TierOf(collection).Name, StringComparison.OrdinalIgnoreCase) ? archive : null;
+
+    /// <summary>Runs the approved steps of <see cref="PlanRetentionAsync"/> under the collections' lock (so no backup is storing
+    /// contents its manifest does not name yet): deletes the planned versions (their manifests, then their cached copies);
+    /// archives the planned versions (<see cref="CollectionArchiver"/>: bundles built and verified on the archive tier, then
+    /// each version's manifest rewritten as archived); then deletes every content on the collection's tier that no version
+    /// still there (of any collection of the namespace) points at, and every bundle no archived version names.</summary>
     public async IAsyncEnumerable<TierMove> ApplyRetentionAsync(CollectionDefinition collection, IEnumerable<TierMove> approved, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -295,25 +348,133 @@ public sealed partial class CollectionOperations
         using var collectionLock = await FileLock.AcquireAsync(LockPath(), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         await using var store = await _workspace.OpenStoreAsync(tier, cancellationToken).ConfigureAwait(false);
         var ids = (await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var steps = approved.ToList();
+        var pruneRequested = steps.Any(m => m.Action == TierMoveAction.Delete && m.Subject.StartsWith(ContentsPrefix, StringComparison.Ordinal));
+        steps.RemoveAll(m => m.Subject.StartsWith(ContentsPrefix, StringComparison.Ordinal));
+        if (steps.Count > 0) await AtomicFile.WriteAllTextAsync(PrunePendingPath(tier), tier.Name, overwrite: true, cancellationToken).ConfigureAwait(false);
         var deleted = 0;
-        foreach (var move in approved)
+        foreach (var move in steps.Where(m => m.Action == TierMoveAction.Delete))
         {
-            var id = move.Subject[(move.Subject.LastIndexOf('@') + 1)..];
+            var id = VersionIdOfSubject(move);
             // The newest version is never deleted, whatever the plan says (the plan may be older than a new backup).
-            if (!ids.Contains(id) || ids.Count - deleted <= 1 || string.CompareOrdinal(id, ids.Max(StringComparer.Ordinal)) == 0)
+            if (!ids.Contains(id) || ids.Count <= 1 || string.CompareOrdinal(id, ids.Max(StringComparer.Ordinal)) == 0)
             {
                 yield return move with { State = TierMoveState.Skipped, Message = "Not deleted: the version is gone already, or is the newest." };
                 continue;
             }
             await store.DeleteAsync(VersionKey(collection.Name, id), cancellationToken).ConfigureAwait(false);
             AtomicFile.TryDelete(CachePath(collection.Name, id));
+            ids.Remove(id);
             deleted++;
             yield return move with { State = TierMoveState.Done };
         }
-        if (deleted == 0) yield break;
 
-        // Contents are shared by every collection of the namespace, those no longer in the policy included.
+        var archiveTier = ArchiveTierOf(collection);
+        var archiving = steps.Where(m => m.Action == TierMoveAction.Archive).ToList();
+        IObjectStore? archive = null;
+        try
+        {
+            var archived = 0;
+            if (archiving.Count > 0)
+            {
+                if (archiveTier is null)
+                    throw new TierStorageException(ErrorIds.TierNotFound, TierErrorKind.ObjectNotFound,
+                        $"Collection '{collection.Name}' has versions to archive, but the policy names no archive tier (level 3) other than its own.", collection.Name);
+                archive = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+                foreach (var move in await ArchiveVersionsAsync(store, tier, archive, archiveTier, collection, archiving, ids, cancellationToken).ConfigureAwait(false))
+                {
+                    if (move.State == TierMoveState.Done) archived++;
+                    yield return move;
+                }
+            }
+            if (deleted == 0 && archived == 0 && !pruneRequested)
+            {
+                AtomicFile.TryDelete(PrunePendingPath(tier));
+                yield break;
+            }
+            if (archive is null && archiveTier is not null) archive = await _workspace.OpenStoreAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+            var pruned = await PruneAsync(store, tier, archive, archiveTier, collection, cancellationToken).ConfigureAwait(false);
+            AtomicFile.TryDelete(PrunePendingPath(tier));
+            foreach (var move in pruned) yield return move;
+        }
+        finally
+        {
+            if (archive is not null) await archive.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static string VersionIdOfSubject(TierMove move) => move.Subject[(move.Subject.LastIndexOf('@') + 1)..];
+
+    /// <summary>Archives the approved versions: every content they point at that no verified bundle holds yet is packed into
+    /// new bundles (verified on the archive tier, their manifests written after), and only then is each version's manifest on
+    /// its tier replaced by one that names its bundles. A run stopped anywhere leaves each version either as it was (its
+    /// contents on its tier) or archived with every content in a verified bundle; the rerun reuses what was built.</summary>
+    private async Task<List<TierMove>> ArchiveVersionsAsync(IObjectStore store, TierDefinition tier, IObjectStore archive, TierDefinition archiveTier,
+        CollectionDefinition collection, List<TierMove> approved, HashSet<string> ids, CancellationToken cancellationToken)
+    {
+        var results = new List<TierMove>();
+        var versions = new List<(TierMove Move, CollectionManifest Manifest)>();
+        var newest = ids.Count == 0 ? null : ids.Max(StringComparer.Ordinal);
+        foreach (var move in approved)
+        {
+            var id = VersionIdOfSubject(move);
+            if (!ids.Contains(id) || id == newest)
+            {
+                results.Add(move with { State = TierMoveState.Skipped, Message = "Not archived: the version is gone, or is the newest." });
+                continue;
+            }
+            var manifest = await LoadManifestAsync(store, collection, id, cancellationToken).ConfigureAwait(false);
+            if (manifest.Archive is not null) results.Add(move with { State = TierMoveState.Skipped, Message = $"Archived already, on tier '{manifest.Archive.Tier}'." });
+            else versions.Add((move, manifest));
+        }
+        if (versions.Count == 0) return results;
+
+        var (bundles, orphans) = await _archiver.LoadBundlesAsync(archive, archiveTier, cancellationToken).ConfigureAwait(false);
+        // Bundle objects without a manifest were left by a build that stopped before it was verified: nothing names them.
+        foreach (var orphan in orphans) await archive.DeleteAsync(orphan.Key, cancellationToken).ConfigureAwait(false);
+        var bundleOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var bundle in bundles.Values.Where(b => string.Equals(b.SourceTier, tier.Name, StringComparison.OrdinalIgnoreCase)).OrderBy(b => b.BundleId, StringComparer.Ordinal))
+            foreach (var member in bundle.Members) bundleOf.TryAdd(member.Sha256, bundle.BundleId);
+
+        var onTier = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync(ContentsPrefix, cancellationToken).ConfigureAwait(false))
+            if (ShaOfContentKey(info.Key) is { } sha && info.Size > 0) onTier[sha] = info.Size;
+        var needed = new SortedDictionary<string, (long Size, long StoredSize)>(StringComparer.Ordinal);
+        var ready = new List<(TierMove Move, CollectionManifest Manifest)>();
+        foreach (var (move, manifest) in versions)
+        {
+            var missing = manifest.Files.FirstOrDefault(f => f.Sha256 != EmptySha256 && !bundleOf.ContainsKey(f.Sha256) && !onTier.ContainsKey(f.Sha256));
+            if (missing is not null)
+            {
+                results.Add(move with { State = TierMoveState.Failed, Message = $"Not archived: tier '{tier.Name}' no longer holds the content of '{missing.Path}' ({ContentKey(missing.Sha256)})." });
+                continue;
+            }
+            foreach (var file in manifest.Files.Where(f => f.Sha256 != EmptySha256 && !bundleOf.ContainsKey(f.Sha256)))
+                needed.TryAdd(file.Sha256, (file.Size, onTier[file.Sha256]));
+            ready.Add((move, manifest));
+        }
+        var built = await _archiver.BuildAsync(store, tier, archive, archiveTier, needed.Select(n => (n.Key, n.Value.Size, n.Value.StoredSize)).ToList(), null, collection.Name, cancellationToken).ConfigureAwait(false);
+        foreach (var bundle in built)
+            foreach (var member in bundle.Members) bundleOf.TryAdd(member.Sha256, bundle.BundleId);
+
+        var archivedAt = _workspace.Time.GetUtcNow();
+        foreach (var (move, manifest) in ready)
+        {
+            var used = manifest.Files.Where(f => f.Sha256 != EmptySha256).Select(f => bundleOf[f.Sha256]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            await StoreManifestAsync(store, manifest.Archived(new CollectionArchiveRecord(archiveTier.Name, archivedAt, used)), cancellationToken).ConfigureAwait(false);
+            results.Add(move with { State = TierMoveState.Done, Message = $"In {used.Count} bundle(s) on tier '{archiveTier.Name}' ({built.Count} new)." });
+        }
+        return results;
+    }
+
+    /// <summary>Deletes every content on the collection's tier that no version still on it (of any collection of the
+    /// namespace, those no longer in the policy included) points at, and every bundle on the archive tier that no archived
+    /// version names. A manifest that cannot be read stops it before anything is deleted.</summary>
+    private async Task<List<TierMove>> PruneAsync(IObjectStore store, TierDefinition tier, IObjectStore? archive, TierDefinition? archiveTier,
+        CollectionDefinition collection, CancellationToken cancellationToken)
+    {
         var referenced = new HashSet<string>(StringComparer.Ordinal) { EmptySha256 };
+        var bundlesNamed = new HashSet<string>(StringComparer.Ordinal);
         var versionKeys = new List<(string Collection, string Id)>();
         await foreach (var info in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
@@ -324,7 +485,8 @@ public sealed partial class CollectionOperations
         foreach (var (name, id) in versionKeys)
         {
             var manifest = await LoadManifestAsync(store, _workspace.Policy.GetCollection(name) ?? new CollectionDefinition { Name = name, Tier = tier.Name }, id, cancellationToken).ConfigureAwait(false);
-            foreach (var file in manifest.Files) referenced.Add(file.Sha256);
+            if (manifest.Archive is { } archived) bundlesNamed.UnionWith(archived.Bundles);
+            else foreach (var file in manifest.Files) referenced.Add(file.Sha256);
         }
         long freed = 0;
         var removed = 0;
@@ -337,15 +499,36 @@ public sealed partial class CollectionOperations
                 removed++;
             }
         }
-        yield return new TierMove
+        var moves = new List<TierMove>
         {
-            Subject = $"{ContentsPrefix} ({removed} contents no version points at)",
-            Action = TierMoveAction.Delete,
-            From = tier.Name,
-            Rule = $"collections[{collection.Name}]: contents of deleted versions",
-            State = TierMoveState.Done,
-            Bytes = freed,
+            new()
+            {
+                Subject = $"{ContentsPrefix} ({removed} contents no version points at)",
+                Action = TierMoveAction.Delete,
+                From = tier.Name,
+                Rule = PruneRule(collection),
+                State = TierMoveState.Done,
+                Bytes = freed,
+            },
         };
+        if (archive is null || archiveTier is null) return moves;
+        // Only bundles of this tier's contents: the versions of another tier (that the scan above did not read) use theirs.
+        var (bundles, _) = await _archiver.LoadBundlesAsync(archive, archiveTier, cancellationToken).ConfigureAwait(false);
+        var unnamed = bundles.Values.Where(b => string.Equals(b.SourceTier, tier.Name, StringComparison.OrdinalIgnoreCase) && !bundlesNamed.Contains(b.BundleId))
+            .Select(b => b.BundleId).Order(StringComparer.Ordinal).ToList();
+        if (unnamed.Count == 0) return moves;
+        long bundleBytes = 0;
+        foreach (var id in unnamed) bundleBytes += await _archiver.DeleteAsync(archive, id, cancellationToken).ConfigureAwait(false);
+        moves.Add(new TierMove
+        {
+            Subject = $"{CollectionBundle.BundlesPrefix} ({unnamed.Count} bundles no version names)",
+            Action = TierMoveAction.Delete,
+            From = archiveTier.Name,
+            Rule = $"collections[{collection.Name}]: bundles of deleted versions",
+            State = TierMoveState.Done,
+            Bytes = bundleBytes,
+        });
+        return moves;
     }
 
     internal static IEnumerable<CollectionFileChange> Diff(string collection, IReadOnlyList<CollectionFileEntry> from, IReadOnlyList<CollectionFileEntry> to)
@@ -389,6 +572,41 @@ public sealed partial class CollectionOperations
         var ids = await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false);
         var manifest = await LoadManifestAsync(store, collection, ResolveVersion(collection, ids, request.VersionId), cancellationToken).ConfigureAwait(false);
         var selected = manifest.Files.Where(f => globs.Count == 0 || globs.Any(g => g.IsMatch(f.Path))).ToList();
+        var source = FromTier(store);
+        IObjectStore? archive = null;
+        var thawStaging = Path.Combine(_workspace.Layout.StagingDirectory, "collections", $"thaw-{collection.Name}-{manifest.VersionId}");
+        try
+        {
+            if (manifest.Archive is { } archived)
+            {
+                // The version's contents are in bundles on the archive tier: the members the selected files need are fetched
+                // (thawed first when cold) and read from there, each still checked by its SHA-256 as it is restored.
+                var archiveTier = _workspace.Policy.GetTier(archived.Tier) ?? throw new TierStorageException(ErrorIds.TierNotFound, TierErrorKind.ObjectNotFound,
+                    $"Version {collection.Name}@{manifest.VersionId} is archived on tier '{archived.Tier}', which the policy no longer names; add it back to restore the version.", archived.Tier);
+                archive = await _workspace.OpenStoreForReadingAsync(archiveTier, cancellationToken).ConfigureAwait(false);
+                var bundles = new List<CollectionBundle>();
+                foreach (var id in archived.Bundles) bundles.Add(await _archiver.ReadBundleAsync(archive, archiveTier, id, cancellationToken).ConfigureAwait(false));
+                var needed = selected.Where(f => f.Sha256 != EmptySha256).Select(f => f.Sha256).ToHashSet(StringComparer.Ordinal);
+                var (members, thawing) = await _archiver.FetchAsync(archive, archiveTier, bundles, needed, manifest, thawStaging, request.Retrieval, cancellationToken).ConfigureAwait(false);
+                foreach (var item in thawing) yield return item;
+                if (thawing.Count > 0) yield break;
+                source = (file, _, _) => members.TryGetValue(file.Sha256, out var path) ? Task.FromResult(path)
+                    : throw new TierStorageException(ErrorIds.ObjectNotFound, TierErrorKind.ObjectNotFound,
+                        $"No bundle of {collection.Name}@{manifest.VersionId} on tier '{archiveTier.Name}' holds the content of '{file.Path}'.", file.Path);
+            }
+            await foreach (var item in RestoreFilesAsync(collection, manifest, selected, source, destination, request.Force, progress, cancellationToken).ConfigureAwait(false))
+                yield return item;
+        }
+        finally
+        {
+            if (archive is not null) await archive.DisposeAsync().ConfigureAwait(false);
+            if (Directory.Exists(thawStaging)) Directory.Delete(thawStaging, recursive: true);
+        }
+    }
+
+    private async IAsyncEnumerable<CollectionRestoreItem> RestoreFilesAsync(CollectionDefinition collection, CollectionManifest manifest, List<CollectionFileEntry> selected,
+        ContentSource source, string destination, bool force, IProgress<CollectionProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(destination);
         var total = selected.Sum(f => f.Size);
         long done = 0;
@@ -399,7 +617,7 @@ public sealed partial class CollectionOperations
             {
                 await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (file, ct) =>
                 {
-                    var item = await RestoreFileAsync(store, manifest, file, destination, request.Force, ct).ConfigureAwait(false);
+                    var item = await RestoreFileAsync(source, manifest, file, destination, force, ct).ConfigureAwait(false);
                     progress?.Report(new CollectionProgress(collection.Name, "Restoring", Interlocked.Add(ref done, file.Size), total));
                     await results.Writer.WriteAsync(item, ct).ConfigureAwait(false);
                 }).ConfigureAwait(false);
@@ -414,7 +632,7 @@ public sealed partial class CollectionOperations
         await work.ConfigureAwait(false);
     }
 
-    private async Task<CollectionRestoreItem> RestoreFileAsync(IObjectStore store, CollectionManifest manifest, CollectionFileEntry file, string destination, bool force, CancellationToken cancellationToken)
+    private static async Task<CollectionRestoreItem> RestoreFileAsync(ContentSource source, CollectionManifest manifest, CollectionFileEntry file, string destination, bool force, CancellationToken cancellationToken)
     {
         var item = new CollectionRestoreItem { Collection = manifest.Collection, VersionId = manifest.VersionId, Path = file.Path, Size = file.Size };
         if (OperatingSystem.IsWindows() && (file.Path.Contains(':', StringComparison.Ordinal) || file.Path.Contains('\\', StringComparison.Ordinal)))
@@ -444,7 +662,7 @@ public sealed partial class CollectionOperations
             var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tsrestore");
             try
             {
-                await DownloadContentAsync(store, file, temp, cancellationToken).ConfigureAwait(false);
+                await DownloadContentAsync(source, file, temp, cancellationToken).ConfigureAwait(false);
                 ApplyMetadata(temp, file);
                 File.Move(temp, target, overwrite: true);
             }
@@ -478,54 +696,73 @@ public sealed partial class CollectionOperations
         return null;
     }
 
-    /// <summary>Downloads a content, gunzips it to <paramref name="target"/> no further than the file's size, and checks its SHA-256.</summary>
-    private static async Task DownloadContentAsync(IObjectStore store, CollectionFileEntry file, string target, CancellationToken cancellationToken)
+    /// <summary>Where a restore takes a content's gzip from: the path of a local .gz holding it (downloaded into
+    /// <c>scratch</c>, or already extracted from a bundle).</summary>
+    private delegate Task<string> ContentSource(CollectionFileEntry file, string scratch, CancellationToken cancellationToken);
+
+    /// <summary>A content from the collection's tier, downloaded into the scratch path.</summary>
+    private static ContentSource FromTier(IObjectStore store) => async (file, scratch, cancellationToken) =>
+    {
+        await using var download = new FileStream(scratch, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await store.GetAsync(ContentKey(file.Sha256), download, 0, null, cancellationToken).ConfigureAwait(false);
+        return scratch;
+    };
+
+    /// <summary>Gets a content's gzip from <paramref name="source"/>, gunzips it to <paramref name="target"/> no further than
+    /// the file's size, and checks its SHA-256.</summary>
+    private static async Task DownloadContentAsync(ContentSource source, CollectionFileEntry file, string target, CancellationToken cancellationToken)
     {
         if (file.Sha256 == EmptySha256 && file.Size == 0)
         {
             await File.WriteAllBytesAsync(target, [], cancellationToken).ConfigureAwait(false);
             return;
         }
-        var key = ContentKey(file.Sha256);
-        var compressed = target + ".gz";
+        var scratch = target + ".gz";
         try
         {
-            await using (var download = new FileStream(compressed, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                await store.GetAsync(key, download, 0, null, cancellationToken).ConfigureAwait(false);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long written = 0;
-            await using (var input = new FileStream(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
-            await using (var gzip = new GZipStream(input, CompressionMode.Decompress))
-            await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                int read;
-                try
-                {
-                    while ((read = await gzip.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        written += read;
-                        if (written > file.Size) break;
-                        sha.AppendData(buffer.AsSpan(0, read));
-                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                catch (InvalidDataException ex)
-                {
-                    throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"The stored content of '{file.Path}' ({key}) is not valid gzip data; the file was not restored.", file.Path, ex);
-                }
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
-            var actual = ChecksumStream.Hex(sha.GetHashAndReset());
-            if (written != file.Size || actual != file.Sha256)
-                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
-                    $"The stored content of '{file.Path}' ({key}) does not match the version: {(written != file.Size ? $"{(written > file.Size ? "more than" : "only")} {Math.Min(written, file.Size + 1)} bytes instead of {file.Size}" : "its SHA-256 differs")}. The file was not restored.", file.Path);
+            var compressed = await source(file, scratch, cancellationToken).ConfigureAwait(false);
+            await using var input = new FileStream(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await GunzipVerifiedAsync(input, file.Sha256, file.Size, output, $"The stored content of '{file.Path}' ({ContentKey(file.Sha256)})", cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            output.Flush(flushToDisk: true);
         }
         finally
         {
-            AtomicFile.TryDelete(compressed);
+            AtomicFile.TryDelete(scratch);
         }
+    }
+
+    /// <summary>Gunzips <paramref name="gzip"/> (into <paramref name="output"/> when given), reading no more than
+    /// <paramref name="size"/> bytes and one past, and checks that it unpacks to exactly <paramref name="size"/> bytes with
+    /// SHA-256 <paramref name="sha256"/>; ErrorIds.ChecksumMismatch naming <paramref name="what"/> otherwise.</summary>
+    internal static async Task GunzipVerifiedAsync(Stream gzip, string sha256, long size, Stream? output, string what, CancellationToken cancellationToken)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long written = 0;
+        await using (var inflate = new GZipStream(gzip, CompressionMode.Decompress, leaveOpen: true))
+        {
+            var buffer = new byte[1 << 16];
+            int read;
+            try
+            {
+                while ((read = await inflate.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    written += read;
+                    if (written > size) break;
+                    sha.AppendData(buffer.AsSpan(0, read));
+                    if (output is not null) await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData, $"{what} is not valid gzip data; refused.", what, ex);
+            }
+        }
+        var actual = ChecksumStream.Hex(sha.GetHashAndReset());
+        if (written != size || actual != sha256)
+            throw new TierStorageException(ErrorIds.ChecksumMismatch, TierErrorKind.InvalidData,
+                $"{what} does not match the version: {(written != size ? $"{(written > size ? "more than" : "only")} {Math.Min(written, size + 1)} bytes instead of {size}" : "its SHA-256 differs")}; refused.", what);
     }
 
     private static void ApplyMetadata(string path, CollectionFileEntry file)
@@ -725,8 +962,8 @@ public sealed partial class CollectionOperations
 
     private string CachePath(string collection, string versionId) => Path.Combine(_workspace.Root, "collections", collection, versionId + ".json.gz");
 
-    /// <summary>Refuses more than a bound of bytes from a download (a manifest read from a tier is untrusted).</summary>
-    private sealed class BoundedWriteStream(Stream inner, long limit, string source) : WriteOnlyStream(inner)
+    /// <summary>Refuses more than a bound of bytes from a download (a manifest or bundle read from a tier is untrusted).</summary>
+    internal sealed class BoundedWriteStream(Stream inner, long limit, string source, string errorId = ErrorIds.InvalidManifest) : WriteOnlyStream(inner)
     {
         private long _written;
 
@@ -734,7 +971,7 @@ public sealed partial class CollectionOperations
         {
             _written += buffer.Length;
             if (_written > limit)
-                throw new TierStorageException(ErrorIds.InvalidManifest, TierErrorKind.InvalidData, $"'{source}' is larger than {limit} bytes; refused.", source);
+                throw new TierStorageException(errorId, TierErrorKind.InvalidData, $"'{source}' is larger than {limit} bytes; refused.", source);
             Inner.Write(buffer);
         }
     }

@@ -81,12 +81,16 @@ internal sealed partial class PolicyReader
                 else collection.Tier = tier.Name;
             }
             ReadKeep(map.Get("keep"), Child(itemPath, "keep"), collection.Keep);
-            collection.ArchiveAfterDays = Days(map.Get("archive_after_days"), Child(itemPath, "archive_after_days"), 1);
+            // 0 archives every version but the newest at the next run: Tier 2 keeps only what the next backup compares with.
+            collection.ArchiveAfterDays = Days(map.Get("archive_after_days"), Child(itemPath, "archive_after_days"), 0);
             collection.DeleteAfterDays = Days(map.Get("delete_after_days"), Child(itemPath, "delete_after_days"), 1);
             if (collection is { ArchiveAfterDays: { } archive, DeleteAfterDays: { } delete } && delete < archive)
                 Add(FindingSeverity.Error, PolicyFindingCodes.LifecycleOrder, map.Get("delete_after_days"), Child(itemPath, "delete_after_days"),
                     $"delete_after_days ({delete.ToString(CultureInfo.InvariantCulture)}) is before archive_after_days ({archive.ToString(CultureInfo.InvariantCulture)}); versions are archived, then deleted.");
             collection.Cleanup = ReadCleanup(map.Get("cleanup"), Child(itemPath, "cleanup"));
+            if (collection.ArchiveAfterDays is not null && policy.GetTier(TierLevel.Archive) is null)
+                Add(FindingSeverity.Warning, PolicyFindingCodes.MissingTier, map.Get("archive_after_days"), Child(itemPath, "archive_after_days"),
+                    "The policy has no archive tier (level 3), so no version is archived; add one, or remove archive_after_days.");
             collections.Add(collection);
         }
         if (collections.Count > 0 && policy.GetTier(TierLevel.Backup) is null && collections.Any(c => c.Tier is null))

@@ -106,8 +106,9 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>Client-side encryption of the tiers: their key, and its rotation (Update-TierEncryptionKey).</summary>
     public Packaging.EncryptionOperations Encryption => new(this);
 
-    /// <summary>The policy's collections: the user's folders kept as versions on a tier (issue 13).</summary>
-    public Collections.CollectionOperations Collections => new(this);
+    /// <summary>The policy's collections: the user's folders kept as versions on a tier (issue 13). One per workspace, so a
+    /// setting made on it (the bundle size of an archive) holds for the next call.</summary>
+    public Collections.CollectionOperations Collections => field ??= new(this);
 
     /// <summary>What the store behind <paramref name="tier"/> needs: every tier but the workspace itself gets the workspace's
     /// namespace (sealed on a tier that encrypts, so its folder does not name the project).</summary>

@@ -6,6 +6,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <summary>Lists the versions of collections on their tiers.</summary>
 /// <remarks>
 /// <para>Each version shows when it was taken, how many files and bytes it holds, how many bytes of new content it stored, and its tier. Versions are read from the tier (their manifests are cached in the workspace), oldest first.</para>
+/// <para>Tier is where the version's contents are: the collection's tier, or the archive tier once Move-DataTier has archived it (the policy's archive_after_days); Archived and ArchivedAt say so. An archived version is restored the same way, out of its bundles (thawed first from Deep Archive).</para>
 /// </remarks>
 /// <example>
 /// <code>Get-CollectionVersion -Collection configs</code>
@@ -14,6 +15,10 @@ namespace TierStorage.PowerShell.Commands;
 /// <example>
 /// <code>Get-CollectionVersion -Latest</code>
 /// <para>The newest version of every collection.</para>
+/// </example>
+/// <example>
+/// <code>Get-CollectionVersion configs | Where-Object Archived</code>
+/// <para>The versions of configs whose contents are in bundles on the archive tier.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "CollectionVersion")]
 [OutputType(typeof(CollectionVersionInfo))]

@@ -127,4 +127,31 @@ public sealed class CollectionPolicyTests : IDisposable
         Assert.Contains("collections[0].cleanup[5].age", errors);
         Assert.All(findings, f => Assert.True(f.Line > 0, f.Message));
     }
+
+    [Fact]
+    public void Archive_after_days_of_zero_is_read_and_without_an_archive_tier_is_a_warning_at_its_key()
+    {
+        var policy = PolicyLoader.Load(_files.Write(ValidTiers + """
+            collections:
+              - name: notes
+                path: notes
+                archive_after_days: 0
+            """));
+        Assert.Equal(0, policy.GetCollection("notes")!.ArchiveAfterDays);
+
+        var findings = _files.Test("""
+            version: 1
+            tiers:
+              - { name: local, level: 1, kind: folder }
+              - { name: backup, level: 2, kind: folder, path: backup }
+            collections:
+              - name: notes
+                path: notes
+                archive_after_days: 30
+            """);
+
+        var finding = Assert.Single(findings, f => f.KeyPath?.StartsWith("collections", StringComparison.Ordinal) == true);
+        Assert.Equal((FindingSeverity.Warning, "collections[0].archive_after_days", 8), (finding.Severity, finding.KeyPath, finding.Line));
+        Assert.Contains("no archive tier", finding.Message, StringComparison.Ordinal);
+    }
 }
