@@ -38,6 +38,7 @@
         'Connect-TierDrive'
         'Disconnect-TierDrive'
         'Get-TierUsage'
+        'Get-TierAlert'
         'Move-DataTier'
         'Invoke-TierPolicy'
         'Restore-Phase'

@@ -13,7 +13,7 @@ namespace TierStorage.Engine.Policy;
 /// </summary>
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections"];
+    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections", "alerts"];
     private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
@@ -160,6 +160,7 @@ internal sealed partial class PolicyReader
         ReadReview(root.Get("review"), "review", policy.Review);
         ReadEncryption(root.Get("encryption"), "encryption", policy);
         ReadCollections(root.Get("collections"), "collections", policy);
+        ReadAlerts(root.Get("alerts"), "alerts", policy);
     }
 
     private void ReadVersion(Map root, TierPolicy policy)

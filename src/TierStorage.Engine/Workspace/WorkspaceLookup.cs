@@ -50,6 +50,25 @@ public static class WorkspaceLookup
         }
     }
 
+    /// <summary>The alert channels of the policy the command would use; none when it does not load.</summary>
+    public static IReadOnlyList<string> AlertChannelNames(string workspaceRoot, string? policyPath)
+    {
+        try
+        {
+            return PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath)).Alerts.Channels.Select(c => c.Name).ToList();
+        }
+        catch (Exception)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>The keys of the workspace's open and recently resolved alerts (logs/alerts.json); none when there is no state.</summary>
+    public static IReadOnlyList<string> AlertKeys(string workspaceRoot) =>
+        Alerts.AlertStateFile.TryRead(Alerts.AlertStateFile.PathIn(new WorkspaceLayout(workspaceRoot))) is { } state
+            ? state.Open.Concat(state.Resolved).Select(e => e.Key).Distinct(StringComparer.Ordinal).ToList()
+            : [];
+
     private static List<T> Query<T>(string workspaceRoot, string sql, Func<SqliteDataReader, T> read)
     {
         var catalogPath = new WorkspaceLayout(workspaceRoot).CatalogPath;
