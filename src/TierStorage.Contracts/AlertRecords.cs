@@ -65,7 +65,7 @@ public sealed class AlertPolicy
 /// <summary>One channel of <c>alerts.channels</c>.</summary>
 public sealed class AlertChannelDefinition
 {
-    /// <summary>The channel's name (default its kind): what Get-TierAlert -Channel names.</summary>
+    /// <summary>The channel's name (default its kind as written: webhook, eventlog, syslog, file): what Get-TierAlert -Channel names.</summary>
     public string Name { get; set; } = "";
     public AlertChannelKind Kind { get; set; }
     /// <summary>Only alerts of this severity and above (resolved notices follow the alert's severity).</summary>
@@ -79,7 +79,7 @@ public sealed class AlertChannelDefinition
     /// <summary>eventlog on Linux and macOS: the syslog socket (default /dev/log).</summary>
     public string? Socket { get; set; }
 
-    public override string ToString() => Name == Kind.ToString().ToLowerInvariant() ? Name : $"{Name} ({Kind.ToString().ToLowerInvariant()})";
+    public override string ToString() => Name is "webhook" or "eventlog" or "syslog" or "file" ? Name : $"{Name} ({Kind.ToString().ToLowerInvariant()})";
 }
 
 /// <summary>One alert condition (Get-TierAlert): what holds, since when, and what fixes it.</summary>

@@ -169,7 +169,7 @@ internal sealed class SyslogAlertChannel(string socketPath) : IAlertChannel
     public async Task SendAsync(AlertNotification notification, CancellationToken cancellationToken)
     {
         if (!File.Exists(socketPath))
-            throw new AlertDeliveryException($"there is no syslog socket at '{socketPath}' (no syslog daemon or journald here); set the channel's socket, or use a file channel", retry: false);
+            throw new AlertDeliveryException($"there is no syslog socket at '{socketPath}'{(socketPath == DefaultSocket ? " (no syslog daemon or journald on this machine)" : "")}; set the channel's socket, or use a file channel", retry: false);
         var severity = notification.Notice == AlertNotice.Resolved ? 5 : notification.Severity == AlertSeverity.Critical ? 2 : 4;
         var stamp = notification.CreatedAt.ToLocalTime().ToString("MMM d HH:mm:ss", CultureInfo.InvariantCulture);
         // RFC 3164 pads the day to two characters with a space.

@@ -18,34 +18,40 @@ internal static class AlertEvaluator
 {
     public const string BackupFailedPrefix = "Backup failed";
 
-    public static List<AlertCondition> Evaluate(PolicyRunResult run, IReadOnlyList<BackupCheck> failedChecks, AlertPolicy policy, DateTimeOffset now,
+    public static List<AlertCondition> Evaluate(PolicyRunResult run, IReadOnlyList<BackupCheck> failedChecks, TierPolicy tierPolicy, DateTimeOffset now,
         Dictionary<string, int> streaks)
     {
+        var policy = tierPolicy.Alerts;
         var found = new List<AlertCondition>();
         foreach (var u in run.Usage)
         {
             var of = u.CapacityBytes is { } capacity ? $" of {Readable.Bytes(capacity)}" : "";
-            var usage = string.Create(CultureInfo.InvariantCulture, $"{Readable.Bytes(u.UsedBytes)}{of} ({u.Percent:0.#}%)");
+            var usage = string.Create(CultureInfo.InvariantCulture, $"{Readable.Bytes(u.UsedBytes)}{of} used ({u.Percent:0.#}%)");
+            var tier = tierPolicy.GetTier(u.Tier);
             switch (u.Status)
             {
                 case TierHealth.Critical:
-                    found.Add(new("tier-critical", u.Tier, AlertSeverity.Critical, $"Tier '{u.Tier}' is critical: {usage} used. {u.Message}".TrimEnd(), CapacityFix(u.Tier)));
-                    found.Add(new("tier-warning", u.Tier, AlertSeverity.Warning, $"Tier '{u.Tier}' is past its warning threshold: {usage} used.", CapacityFix(u.Tier)));
+                    found.Add(new("tier-critical", u.Tier, AlertSeverity.Critical,
+                        string.Create(CultureInfo.InvariantCulture, $"Tier '{u.Tier}' is critical: {usage}; critical at {tier?.CriticalPercent}%."), CapacityFix(u.Tier)));
+                    found.Add(new("tier-warning", u.Tier, AlertSeverity.Warning,
+                        string.Create(CultureInfo.InvariantCulture, $"Tier '{u.Tier}' is past its warning threshold: {usage}; warning at {tier?.WarnPercent}%."), CapacityFix(u.Tier)));
                     break;
                 case TierHealth.Warning:
-                    found.Add(new("tier-warning", u.Tier, AlertSeverity.Warning, $"Tier '{u.Tier}' is past its warning threshold: {usage} used. {u.Message}".TrimEnd(), CapacityFix(u.Tier)));
+                    found.Add(new("tier-warning", u.Tier, AlertSeverity.Warning,
+                        string.Create(CultureInfo.InvariantCulture, $"Tier '{u.Tier}' is past its warning threshold: {usage}; warning at {tier?.WarnPercent}%."), CapacityFix(u.Tier)));
                     break;
                 case TierHealth.Unavailable:
                     found.Add(new("tier-unavailable", u.Tier, AlertSeverity.Warning, $"Tier '{u.Tier}' cannot be reached. {u.Message}".TrimEnd(),
                         $"Test-TierConnection -Tier {u.Tier} (tierstorage tier test --tier {u.Tier}); work for it is queued until it is back."));
                     break;
             }
-            if (u.ProjectedFullAt is { } full && full <= now.AddDays(policy.ProjectedFullDays) && u.Status != TierHealth.Unavailable)
+            // A tier already full is tier-critical's; this one warns ahead of it.
+            if (u.ProjectedFullAt is { } full && full > now && full <= now.AddDays(policy.ProjectedFullDays) && u.Status != TierHealth.Unavailable)
             {
                 var days = Math.Max(0, (int)Math.Floor((full - now).TotalDays));
                 found.Add(new("projected-full", u.Tier, days <= 7 ? AlertSeverity.Critical : AlertSeverity.Warning,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"Tier '{u.Tier}' will be full around {full:yyyy-MM-dd} (in {days} day(s)) at {Readable.Bytes(u.GrowthBytesPerWeek)}/week; {usage} used now (alert at {policy.ProjectedFullDays} days)."),
+                        $"Tier '{u.Tier}' will be full around {full:yyyy-MM-dd} (in {days} day(s)) at {Readable.Bytes(u.GrowthBytesPerWeek)}/week; {usage} now (alert at {policy.ProjectedFullDays} days)."),
                     $"Move-DataTier -WhatIf (tierstorage move --what-if) shows what the policy moves off '{u.Tier}'; shorten retention or raise tiers[{u.Tier}].capacity in tierstorage.yaml."));
             }
             if (policy.TierBudgetsUsd.TryGetValue(u.Tier, out var tierBudget) && u.MonthlyCostUsd > tierBudget)

@@ -46,7 +46,7 @@ public sealed class AlertOperations
         var policy = _workspace.Policy.Alerts;
         var now = _workspace.Now;
         var state = await AlertStateFile.LoadAsync(StatePath, _workspace.Warn, now, cancellationToken).ConfigureAwait(false);
-        var conditions = AlertEvaluator.Evaluate(run, failedChecks, policy, now, state.Streaks);
+        var conditions = AlertEvaluator.Evaluate(run, failedChecks, _workspace.Policy, now, state.Streaks);
         Record(state, conditions, now);
         Enqueue(state, now);
         await AlertStateFile.SaveAsync(StatePath, state, cancellationToken).ConfigureAwait(false);

@@ -79,14 +79,16 @@ internal sealed partial class PolicyReader
             else Add(FindingSeverity.Error, PolicyFindingCodes.UnknownKind, kindNode, Child(path, "kind"),
                 $"Unknown channel kind '{Shorten(kindText)}'{Suggest(kindText, ChannelKinds.Keys)}; expected webhook, eventlog (syslog on Linux and macOS) or file.");
         }
-        var map = OpenMap(node, path, ChannelKeys, key =>
+        var allowed = kind is { } own ? ChannelKeys.Where(k => !ChannelKindKeys.Where(p => p.Key != own).Any(p => p.Value.Contains(k)) || ChannelKindKeys[own].Contains(k)).ToArray() : ChannelKeys;
+        var map = OpenMap(node, path, allowed, key =>
             kind is { } k && ChannelKindKeys.Where(p => p.Key != k).Any(p => p.Value.Contains(key))
                 ? $"'{key}' does not apply to a {k.ToString().ToLowerInvariant()} channel; its keys: name, kind, min_severity{string.Concat(ChannelKindKeys[k].Select(x => ", " + x))}."
                 : null);
         if (map is null) return null;
         if (Require(map, "kind") is null || kind is not { } channelKind) return null;
 
-        var channel = new AlertChannelDefinition { Kind = channelKind, Name = channelKind.ToString().ToLowerInvariant() };
+        // Unnamed, a channel is called by its kind as written (syslog or eventlog).
+        var channel = new AlertChannelDefinition { Kind = channelKind, Name = ((YamlScalarNode)kindNode!).Value! };
         foreach (var secret in new[] { "url", "webhook_url" }.Where(map.Contains))
             Add(FindingSeverity.Error, PolicyFindingCodes.SecretInPolicy, map.KeyNode(secret), Child(path, secret),
                 $"'{secret}': a webhook's URL is its password (anyone who has it can post), so it never goes in the policy. Put it in an environment variable named by url_env (e.g. url_env: TIERSTORAGE_ALERT_WEBHOOK), or in a file in the workspace's credentials/ folder named by url_file.");
