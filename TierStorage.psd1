@@ -39,6 +39,7 @@
         'Disconnect-TierDrive'
         'Get-TierUsage'
         'Get-TierAlert'
+        'Send-TierAlert'
         'Move-DataTier'
         'Invoke-TierPolicy'
         'Restore-Phase'

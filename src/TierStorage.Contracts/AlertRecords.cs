@@ -27,11 +27,12 @@ public enum TierAlertState
     Resolved,
 }
 
-/// <summary>What a notification tells a channel: that a condition began, or that it cleared.</summary>
+/// <summary>What a notification tells a channel: that a condition began, that it cleared, or that this is a test (Send-TierAlert -Test).</summary>
 public enum AlertNotice
 {
     Opened,
     Resolved,
+    Test,
 }
 
 /// <summary>The policy's <c>alerts:</c> section: the thresholds of the conditions and the channels that reach a person.</summary>
@@ -128,4 +129,18 @@ public sealed record TierAlertDelivery
     public string? LastError { get; init; }
 
     public override string ToString() => $"{Channel}: {Notice} {Key} ({Attempts} attempt(s))";
+}
+
+/// <summary>One channel's answer to a test notification (Send-TierAlert -Test).</summary>
+public sealed record AlertChannelTest
+{
+    public string Channel { get; init; } = "";
+    public AlertChannelKind Kind { get; init; }
+    public bool Succeeded { get; init; }
+    public int Attempts { get; init; }
+    public TimeSpan Duration { get; init; }
+    /// <summary>Where it went (never a webhook's URL), or why it did not.</summary>
+    public string Message { get; init; } = "";
+
+    public override string ToString() => $"{Channel}: {(Succeeded ? "sent" : "failed")} ({Message})";
 }

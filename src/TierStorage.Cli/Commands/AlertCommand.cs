@@ -13,7 +13,7 @@ internal static class AlertCommand
         var pending = new Option<bool>("--pending") { Description = "List the notifications not yet delivered to their channel instead" };
         var channel = new Option<string?>("--channel") { Description = "With --pending: only this channel", HelpName = "NAME" };
         var command = new Command("alerts",
-            "Open alerts of the policy runs (tier capacity, projected full, budget, failing backups, archive checks), each with its fix") { all, pending, channel };
+            "Open alerts of the policy runs (tier capacity, projected full, budget, failing backups, archive checks), each with its fix") { all, pending, channel, CreateTest(context) };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
@@ -54,6 +54,35 @@ internal static class AlertCommand
                 context.Stdout.WriteLine($"  fix: {a.Fix}");
             }
             return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateTest(CliContext context)
+    {
+        var channels = new Argument<string[]>("channel") { Description = "Channels to test (default: every channel of the policy's alerts section)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("test", "Send-TierAlert -Test: send a test notification to the alert channels; nothing is recorded") { channels };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var names = parseResult.GetValue(channels) is { Length: > 0 } given ? given : null;
+            if (names is null && workspace.Policy.Alerts.Channels.Count == 0)
+            {
+                context.Warn($"The policy '{workspace.Policy.Source}' has no alert channels; add them under alerts.channels.");
+                return ExitCodes.Success;
+            }
+            var exit = ExitCodes.Success;
+            var rows = new List<string[]>();
+            await foreach (var test in workspace.Alerts.TestChannelsAsync(names?.Select(n => workspace.Alerts.GetChannel(n).Name).ToList(), cancellationToken).ConfigureAwait(false))
+            {
+                if (!test.Succeeded) exit = ExitCodes.Unavailable;
+                if (context.IsJson(parseResult)) context.WriteJson(test);
+                else rows.Add([test.Channel, test.Kind.ToString(), test.Succeeded ? "sent" : "FAILED", test.Attempts.ToString(CultureInfo.InvariantCulture), test.Message]);
+            }
+            if (!context.IsJson(parseResult))
+                new TableFormatter(new TableColumn("CHANNEL"), new TableColumn("KIND"), new TableColumn("RESULT"), new TableColumn("TRIES", ColumnAlignment.Right), new TableColumn("MESSAGE"))
+                    .Write(context.Stdout, rows);
+            return exit;
         });
         return command;
     }

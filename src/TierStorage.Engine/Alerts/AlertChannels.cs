@@ -170,7 +170,7 @@ internal sealed class SyslogAlertChannel(string socketPath) : IAlertChannel
     {
         if (!File.Exists(socketPath))
             throw new AlertDeliveryException($"there is no syslog socket at '{socketPath}'{(socketPath == DefaultSocket ? " (no syslog daemon or journald on this machine)" : "")}; set the channel's socket, or use a file channel", retry: false);
-        var severity = notification.Notice == AlertNotice.Resolved ? 5 : notification.Severity == AlertSeverity.Critical ? 2 : 4;
+        var severity = notification.Notice switch { AlertNotice.Test => 6, AlertNotice.Resolved => 5, _ => notification.Severity == AlertSeverity.Critical ? 2 : 4 };
         var stamp = notification.CreatedAt.ToLocalTime().ToString("MMM d HH:mm:ss", CultureInfo.InvariantCulture);
         // RFC 3164 pads the day to two characters with a space.
         if (stamp[5] == ' ') stamp = stamp.Insert(4, " ");
@@ -209,7 +209,8 @@ internal sealed class EventLogAlertChannel : IAlertChannel
 
     public Task SendAsync(AlertNotification notification, CancellationToken cancellationToken)
     {
-        var (type, eventId) = notification.Notice == AlertNotice.Resolved ? (InformationType, 1002u)
+        var (type, eventId) = notification.Notice == AlertNotice.Test ? (InformationType, 1003u)
+            : notification.Notice == AlertNotice.Resolved ? (InformationType, 1002u)
             : notification.Severity == AlertSeverity.Critical ? (ErrorType, 1001u) : (WarningType, 1000u);
         var handle = RegisterEventSourceW(null, "TierStorage");
         if (handle == IntPtr.Zero)

@@ -29,6 +29,7 @@ public sealed record AlertDeliverySettings
 public sealed class AlertOperations
 {
     private readonly TierWorkspace _workspace;
+    private bool _saveFailed;
 
     internal AlertOperations(TierWorkspace workspace) => _workspace = workspace;
 
@@ -49,7 +50,7 @@ public sealed class AlertOperations
         var conditions = AlertEvaluator.Evaluate(run, failedChecks, _workspace.Policy, now, state.Streaks);
         Record(state, conditions, now);
         Enqueue(state, now);
-        await AlertStateFile.SaveAsync(StatePath, state, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(state, cancellationToken).ConfigureAwait(false);
         await DeliverAsync(state, cancellationToken).ConfigureAwait(false);
         return run with { TierAlerts = state.Open.Select(e => ToRecord(e, TierAlertState.Open, state)).ToList() };
     }
@@ -77,6 +78,48 @@ public sealed class AlertOperations
                 CreatedAt = p.Notification.CreatedAt, Attempts = p.Attempts, LastAttemptAt = p.LastAttemptAt, LastError = p.LastError,
             }).ToList();
     }
+
+    /// <summary>Send-TierAlert -Test: a test notification to each channel (or the named ones), with the retries of a run;
+    /// nothing is recorded in the alert state. A channel the policy does not have is ErrorIds.AlertChannelNotFound.</summary>
+    public async IAsyncEnumerable<AlertChannelTest> TestChannelsAsync(IReadOnlyCollection<string>? channels,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var policy = _workspace.Policy.Alerts;
+        var chosen = channels is null ? policy.Channels.ToList() : channels.Select(GetChannel).ToList();
+        foreach (var channel in chosen)
+        {
+            var now = _workspace.Now;
+            var pending = Pending(channel.Name, new AlertNotification
+            {
+                Id = Guid.NewGuid().ToString("N"), Notice = AlertNotice.Test, Key = "test", Condition = "test", Subject = channel.Name,
+                Severity = AlertSeverity.Warning, Message = $"A test notification to channel '{channel.Name}'; alerts of this workspace reach it.",
+                Fix = "Nothing to fix.", FirstSeen = now, LastSeen = now, Runs = 0, Workspace = _workspace.Root, Host = Environment.MachineName, CreatedAt = now,
+            });
+            var started = Stopwatch.GetTimestamp();
+            var sent = await TryDeliverAsync(AlertChannelFactory.Create(channel, _workspace.Layout, Settings), pending, started, cancellationToken).ConfigureAwait(false);
+            yield return new AlertChannelTest
+            {
+                Channel = channel.Name, Kind = channel.Kind, Succeeded = sent, Attempts = pending.Attempts, Duration = Stopwatch.GetElapsedTime(started),
+                Message = sent ? Destination(channel) : pending.LastError ?? "",
+            };
+        }
+    }
+
+    /// <summary>A channel of the policy by name.</summary>
+    public AlertChannelDefinition GetChannel(string name) =>
+        _workspace.Policy.Alerts.Channels.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new TierStorageException(ErrorIds.AlertChannelNotFound, TierErrorKind.ObjectNotFound,
+            _workspace.Policy.Alerts.Channels.Count == 0
+                ? $"The policy '{_workspace.Policy.Source}' has no alert channels; add them under alerts.channels."
+                : $"The policy '{_workspace.Policy.Source}' has no alert channel named '{name}'. Channels: {string.Join(", ", _workspace.Policy.Alerts.Channels.Select(c => c.Name))}.", name);
+
+    private string Destination(AlertChannelDefinition channel) => channel.Kind switch
+    {
+        AlertChannelKind.Webhook => channel.UrlVariable is { } variable ? $"posted to the URL in ${variable}" : $"posted to the URL in credentials/{channel.UrlFile}",
+        AlertChannelKind.File => $"appended to '{AlertChannelFactory.FilePath(channel, _workspace.Layout)}'",
+        _ when OperatingSystem.IsWindows() => "written to the Application event log, source TierStorage",
+        _ => $"written to syslog at '{channel.Socket ?? SyslogAlertChannel.DefaultSocket}'",
+    };
 
     /// <summary>Opens new conditions, updates those still holding, resolves the rest (queueing their resolved notices).</summary>
     private void Record(AlertState state, List<AlertCondition> conditions, DateTimeOffset now)
@@ -158,7 +201,7 @@ public sealed class AlertOperations
             {
                 if (!await TryDeliverAsync(sender, pending, started, cancellationToken).ConfigureAwait(false))
                 {
-                    await AlertStateFile.SaveAsync(StatePath, state, CancellationToken.None).ConfigureAwait(false);
+                    await SaveAsync(state, CancellationToken.None).ConfigureAwait(false);
                     _workspace.Warn($"Alert {pending.Notification.Key} ({pending.Notification.Notice.ToString().ToLowerInvariant()}) could not be sent to channel '{channel.Name}': {pending.LastError}. " +
                                     $"It and {queued.Count - queued.IndexOf(pending) - 1} later one(s) wait for the next run (Get-TierAlert -Pending).");
                     break;
@@ -169,9 +212,25 @@ public sealed class AlertOperations
                     && !entry.DeliveredTo.Contains(channel.Name))
                     entry.DeliveredTo.Add(channel.Name);
                 // Saved after each delivery, even when the run is being cancelled: a kill now re-sends nothing already delivered.
-                await AlertStateFile.SaveAsync(StatePath, state, CancellationToken.None).ConfigureAwait(false);
+                await SaveAsync(state, CancellationToken.None).ConfigureAwait(false);
                 _workspace.Inform($"Alert {pending.Notification.Key} ({pending.Notification.Notice.ToString().ToLowerInvariant()}) sent to channel '{channel.Name}'.");
             }
+        }
+    }
+
+    /// <summary>A local disk too full to save the state is when a critical alert matters most: the notifications still
+    /// go out (the next run, not knowing they did, may send them again), with one warning saying so.</summary>
+    private async Task SaveAsync(AlertState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AlertStateFile.SaveAsync(StatePath, state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (_saveFailed) return;
+            _saveFailed = true;
+            _workspace.Warn($"The alert state '{StatePath}' could not be saved ({ex.Message}); alerts are still sent, and the next run may send them again.");
         }
     }
 

@@ -28,9 +28,12 @@ internal sealed record AlertNotification
     /// <summary>One line a person reads first (Slack's text, Discord's content, the event's message).</summary>
     public string Summary()
     {
-        var text = Notice == AlertNotice.Resolved
-            ? $"[TierStorage] RESOLVED {Key} on {Host} ({Workspace}): cleared after {Runs} run(s) since {FirstSeen:yyyy-MM-dd HH:mm} UTC. Was: {Message}"
-            : $"[TierStorage] {Severity.ToString().ToUpperInvariant()} {Key} on {Host} ({Workspace}): {Message} Fix: {Fix}";
+        var text = Notice switch
+        {
+            AlertNotice.Resolved => $"[TierStorage] RESOLVED {Key} on {Host} ({Workspace}): cleared after {Runs} run(s) since {FirstSeen:yyyy-MM-dd HH:mm} UTC. Was: {Message}",
+            AlertNotice.Test => $"[TierStorage] TEST on {Host} ({Workspace}): {Message}",
+            _ => $"[TierStorage] {Severity.ToString().ToUpperInvariant()} {Key} on {Host} ({Workspace}): {Message} Fix: {Fix}",
+        };
         return AlertBounds.Clip(text, AlertBounds.SummaryChars);
     }
 }
@@ -126,6 +129,12 @@ internal static class AlertStateFile
             state.Resolved ??= [];
             state.Outbox ??= [];
             return state;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not the run's failure: its alerts are still raised and sent, from a fresh state (so open ones again).
+            warning?.Invoke($"The alert state '{path}' could not be read ({ex.Message}); this run's alerts start from a fresh state.");
+            return new AlertState();
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException)
         {

@@ -312,3 +312,40 @@ public sealed class AlertDeliveryTests
     private static string Field(JsonElement body, string name) =>
         (body.TryGetProperty("tierstorage", out var inner) ? inner : body).GetProperty(name).GetString()!;
 }
+
+/// <summary>Send-TierAlert -Test: a test notification to each channel, nothing recorded.</summary>
+public sealed class AlertChannelTestTests
+{
+    [Fact]
+    public async Task A_test_notification_reaches_each_channel_or_says_why_not_and_records_nothing()
+    {
+        await using var hook = new TestWebhook(WebhookReply.ServerError);
+        var variable = "TS_ALERT_TEST_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(variable, hook.Url);
+        await using var bed = await TestWorkspace.CreateAsync();
+        File.WriteAllText(bed.Layout.PolicyPath,
+            $"version: 1\nalerts:\n  channels:\n    - kind: webhook\n      name: chat\n      url_env: {variable}\n    - kind: file\n    - kind: syslog\n      socket: {Path.Combine(bed.Root, "no.sock")}\n");
+        var ws = await bed.OpenAsync();
+        ws.Alerts.Settings = new AlertDeliverySettings { FirstRetryDelay = TimeSpan.FromMilliseconds(10) };
+
+        var results = new List<AlertChannelTest>();
+        await foreach (var result in ws.Alerts.TestChannelsAsync(null, CancellationToken.None)) results.Add(result);
+
+        Assert.Equal([("chat", true, 2), ("file", true, 1), ("syslog", false, 1)], results.Select(r => (r.Channel, r.Succeeded, r.Attempts)));
+        Assert.Equal($"posted to the URL in ${variable}", results[0].Message);
+        Assert.StartsWith("there is no syslog socket at ", results[2].Message);
+        var body = Assert.Single(hook.Delivered);
+        Assert.Equal("test", body.GetProperty("tierstorage").GetProperty("notice").GetString());
+        Assert.StartsWith("[TierStorage] TEST on ", body.GetProperty("text").GetString());
+        Assert.Contains("\"notice\":\"test\"", File.ReadAllText(Path.Combine(bed.Layout.LogsDirectory, "alerts.jsonl")));
+        Assert.False(File.Exists(AlertStateFile.PathIn(bed.Layout)));
+        Assert.Empty(ws.Alerts.GetAlerts(includeResolved: true));
+
+        var unknown = await Assert.ThrowsAsync<TierStorageException>(async () =>
+        {
+            await foreach (var _ in ws.Alerts.TestChannelsAsync(["pager"], CancellationToken.None)) { }
+        });
+        Assert.Equal(ErrorIds.AlertChannelNotFound, unknown.ErrorId);
+        Assert.Contains("Channels: chat, file, syslog", unknown.Message);
+    }
+}
