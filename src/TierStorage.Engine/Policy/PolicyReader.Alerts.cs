@@ -113,19 +113,7 @@ internal sealed partial class PolicyReader
                 ReadWebhookSource(map, path, channel);
                 break;
             case AlertChannelKind.File when map.Get("path") is { } fileNode && Text(fileNode, Child(path, "path")) is { } file:
-                var unset = new List<string>();
-                try
-                {
-                    var expanded = PathExpander.Expand(file, _baseDirectory, unset);
-                    if (unset.Count > 0)
-                        Add(FindingSeverity.Error, PolicyFindingCodes.UnsetVariable, fileNode, Child(path, "path"),
-                            $"Environment variable {string.Join(", ", unset.Distinct())} in '{file}' is not set.");
-                    else channel.Path = expanded;
-                }
-                catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-                {
-                    Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, fileNode, Child(path, "path"), $"'{Shorten(file)}' is not a valid path: {ex.Message}");
-                }
+                channel.Path = ExpandedPath(fileNode, Child(path, "path"), file);
                 break;
             case AlertChannelKind.EventLog when map.Get("socket") is { } socketNode && Text(socketNode, Child(path, "socket")) is { } socket:
                 if (System.IO.Path.IsPathFullyQualified(socket)) channel.Socket = socket;

@@ -700,6 +700,24 @@ internal sealed partial class PolicyReader
         }
     }
 
+    /// <summary>A path from the policy with environment variables and ~ expanded, relative to the policy's folder; null
+    /// (and a finding at the key) when a variable is not set or the result is not a path.</summary>
+    private string? ExpandedPath(YamlNode node, string keyPath, string value)
+    {
+        var unset = new List<string>();
+        try
+        {
+            var expanded = PathExpander.Expand(value, _baseDirectory, unset);
+            if (unset.Count == 0) return expanded;
+            Add(FindingSeverity.Error, PolicyFindingCodes.UnsetVariable, node, keyPath, $"Environment variable {string.Join(", ", unset.Distinct())} in '{value}' is not set.");
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, node, keyPath, $"'{Shorten(value)}' is not a valid path: {ex.Message}");
+        }
+        return null;
+    }
+
     // ---- mappings and scalars ----
 
     /// <summary>The entries of a mapping whose keys are names the user chooses (model ids, event types), so no key list
