@@ -77,7 +77,7 @@ public sealed class AlertChannelDefinition
     public string? UrlFile { get; set; }
     /// <summary>file: the JSON lines file (relative to the workspace; default logs/alerts.jsonl).</summary>
     public string? Path { get; set; }
-    /// <summary>eventlog on Linux and macOS: the syslog socket (default /dev/log).</summary>
+    /// <summary>eventlog on Linux and macOS: the syslog socket (default /dev/log; /var/run/syslog on macOS).</summary>
     public string? Socket { get; set; }
 
     public override string ToString() => Name is "webhook" or "eventlog" or "syslog" or "file" ? Name : $"{Name} ({Kind.ToString().ToLowerInvariant()})";

@@ -163,7 +163,8 @@ internal sealed class FileAlertChannel(string path) : IAlertChannel
 /// </summary>
 internal sealed class SyslogAlertChannel(string socketPath) : IAlertChannel
 {
-    public const string DefaultSocket = "/dev/log";
+    /// <summary>Where the C library's syslog() writes: /dev/log on Linux, /var/run/syslog on macOS.</summary>
+    public static string DefaultSocket => OperatingSystem.IsMacOS() ? "/var/run/syslog" : "/dev/log";
     private const int FacilityUser = 1;
 
     public async Task SendAsync(AlertNotification notification, CancellationToken cancellationToken)

@@ -118,7 +118,7 @@ internal sealed partial class PolicyReader
             case AlertChannelKind.EventLog when map.Get("socket") is { } socketNode && Text(socketNode, Child(path, "socket")) is { } socket:
                 if (System.IO.Path.IsPathFullyQualified(socket)) channel.Socket = socket;
                 else Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, socketNode, Child(path, "socket"),
-                    $"'{Shorten(socket)}' must be the full path of the syslog socket (default /dev/log).");
+                    $"'{Shorten(socket)}' must be the full path of the syslog socket (default /dev/log; /var/run/syslog on macOS).");
                 break;
         }
         return channel;
