@@ -44,7 +44,6 @@ public sealed class AlertOperations
     public async Task<PolicyRunResult> RaiseAsync(PolicyRunResult run, IReadOnlyList<BackupCheck> failedChecks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var policy = _workspace.Policy.Alerts;
         var now = _workspace.Now;
         var state = await AlertStateFile.LoadAsync(StatePath, _workspace.Warn, now, cancellationToken).ConfigureAwait(false);
         var conditions = AlertEvaluator.Evaluate(run, failedChecks, _workspace.Policy, now, state.Streaks);
@@ -52,7 +51,7 @@ public sealed class AlertOperations
         Enqueue(state, now);
         await SaveAsync(state, cancellationToken).ConfigureAwait(false);
         await DeliverAsync(state, cancellationToken).ConfigureAwait(false);
-        return run with { TierAlerts = state.Open.Select(e => ToRecord(e, TierAlertState.Open, state)).ToList() };
+        return run with { TierAlerts = OpenAlerts(state).ToList() };
     }
 
     /// <summary>Get-TierAlert: the open alerts, most severe first; with <paramref name="includeResolved"/> also those
@@ -60,9 +59,12 @@ public sealed class AlertOperations
     public IReadOnlyList<TierAlert> GetAlerts(bool includeResolved)
     {
         if (AlertStateFile.TryRead(StatePath) is not { } state) return [];
-        var open = state.Open.OrderByDescending(e => e.Severity).ThenBy(e => e.FirstSeen).Select(e => ToRecord(e, TierAlertState.Open, state));
+        var open = OpenAlerts(state);
         return (includeResolved ? open.Concat(state.Resolved.Select(e => ToRecord(e, TierAlertState.Resolved, state))) : open).ToList();
     }
+
+    private static IEnumerable<TierAlert> OpenAlerts(AlertState state) =>
+        state.Open.OrderByDescending(e => e.Severity).ThenBy(e => e.FirstSeen).Select(e => ToRecord(e, TierAlertState.Open, state));
 
     /// <summary>Get-TierAlert -Pending: notifications waiting for a channel, oldest first.</summary>
     public IReadOnlyList<TierAlertDelivery> GetPending(string? channel)
