@@ -38,6 +38,8 @@
         'Connect-TierDrive'
         'Disconnect-TierDrive'
         'Get-TierUsage'
+        'Get-TierAlert'
+        'Send-TierAlert'
         'Move-DataTier'
         'Invoke-TierPolicy'
         'Restore-Phase'

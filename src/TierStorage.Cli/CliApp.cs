@@ -109,6 +109,7 @@ public static class CliApp
             ReviewCommand.Create(context),
             ImportCommand.Create(context),
             KeyCommand.Create(context),
+            AlertCommand.Create(context),
         };
         foreach (var command in BackupCommand.Create(context).Concat(RunCommand.Create(context))) root.Subcommands.Add(command);
         return root;

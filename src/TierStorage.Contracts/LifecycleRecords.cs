@@ -122,6 +122,9 @@ public sealed record PolicyRunResult
     public int AbortedUploads { get; init; }
     /// <summary>What a person should look at: failures, queued work, tiers at their thresholds.</summary>
     public IReadOnlyList<string> Alerts { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    /// <summary>The alert conditions open after this run, each with a stable key, its figures and the command that fixes it
+    /// (what the policy's alert channels were told; Get-TierAlert lists them).</summary>
+    public IReadOnlyList<TierAlert> TierAlerts { get; init => field = Readable.List(value); } = ReadableList<TierAlert>.None;
 }
 
 /// <summary>A phase of the project (Start-Phase, Get-Phase): its dates, sessions and where they live.</summary>

@@ -19,6 +19,9 @@ public sealed class TierPolicy
     /// <summary>The user's own folders kept as versioned, tiered data (issue 13): <c>collections:</c> in the policy.</summary>
     public List<CollectionDefinition> Collections { get; set => field = PolicyList<CollectionDefinition>.Of(value); } = new PolicyList<CollectionDefinition>();
 
+    /// <summary>Where each run's alerts go, and their thresholds (issue 13): <c>alerts:</c> in the policy.</summary>
+    public AlertPolicy Alerts { get; set; } = new();
+
     public CollectionDefinition? GetCollection(string name) => Collections.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);

@@ -44,6 +44,7 @@ public static class ErrorIds
     public const string CollectionNotFound = nameof(CollectionNotFound);
     public const string CollectionVersionNotFound = nameof(CollectionVersionNotFound);
     public const string CollectionSourceNotFound = nameof(CollectionSourceNotFound);
+    public const string AlertChannelNotFound = nameof(AlertChannelNotFound);
     public const string PolicyInvalid = "PolicyInvalid";
     public const string PolicyNotFound = "PolicyNotFound";
     public const string PolicyExists = "PolicyExists";

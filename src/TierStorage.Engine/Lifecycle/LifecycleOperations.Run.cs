@@ -97,6 +97,7 @@ public sealed partial class LifecycleOperations
             // What the run relies on for the sessions it no longer keeps anywhere else: their phase archives. Checked every
             // night (the tier's size and MD5 against the catalog, no download), and a damaged one fails the run by name.
             var archiveDamaged = false;
+            var failedChecks = new List<BackupCheck>();
             if (_workspace.Policy.GetTier(TierLevel.Archive) is { } archiveTier
                 && (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.State == SessionState.Archived))
             {
@@ -106,6 +107,7 @@ public sealed partial class LifecycleOperations
                     {
                         if (check.Status is not (BackupCheckStatus.Missing or BackupCheckStatus.Corrupt)) continue;
                         archiveDamaged = true;
+                        failedChecks.Add(check);
                         alerts.Add($"Archive check: {check.Status} {(check.Key ?? check.SessionId)} on tier '{archiveTier.Name}': {check.Message}");
                     }
                 }
@@ -153,12 +155,13 @@ public sealed partial class LifecycleOperations
             var failed = backups.Any(r => r.Status == BackupStatus.Failed) || moves.Any(m => m.State == TierMoveState.Failed)
                          || collections.Any(c => c.Status == CollectionBackupStatus.Failed)
                          || archiveDamaged || alerts.Any(a => a.StartsWith("Backup failed", StringComparison.Ordinal));
-            return new PolicyRunResult
+            // The alerts: kept per condition in logs/alerts.json and sent to the policy's channels (issue 13).
+            return await _workspace.Alerts.RaiseAsync(new PolicyRunResult
             {
                 Status = failed ? PolicyRunStatus.Failed : alerts.Count > 0 ? PolicyRunStatus.CompletedWithAlerts : PolicyRunStatus.Succeeded,
                 StartedAt = startedAt, Duration = Stopwatch.GetElapsedTime(started),
                 Backups = backups, Moves = moves, Collections = collections, Usage = usage, AbortedUploads = aborted, Alerts = alerts,
-            };
+            }, failedChecks, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -39,22 +39,9 @@ internal sealed partial class PolicyReader
                         $"A collection named '{name}' already exists; each collection needs its own name.");
                 else collection.Name = name;
             }
-            if (Require(map, "path") is { } pathNode && Text(pathNode, Child(itemPath, "path")) is { } folder)
-            {
-                var unset = new List<string>();
-                try
-                {
-                    var expanded = PathExpander.Expand(folder, _baseDirectory, unset);
-                    if (unset.Count > 0)
-                        Add(FindingSeverity.Error, PolicyFindingCodes.UnsetVariable, pathNode, Child(itemPath, "path"),
-                            $"Environment variable {string.Join(", ", unset.Distinct())} in '{folder}' is not set.");
-                    else collection.Path = expanded;
-                }
-                catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-                {
-                    Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, pathNode, Child(itemPath, "path"), $"'{Shorten(folder)}' is not a valid path: {ex.Message}");
-                }
-            }
+            if (Require(map, "path") is { } pathNode && Text(pathNode, Child(itemPath, "path")) is { } folder
+                && ExpandedPath(pathNode, Child(itemPath, "path"), folder) is { } expanded)
+                collection.Path = expanded;
             collection.Include = Globs(map.Get("include"), Child(itemPath, "include"));
             collection.Exclude = Globs(map.Get("exclude"), Child(itemPath, "exclude"));
             if (Bool(map.Get("default_excludes"), Child(itemPath, "default_excludes")) is { } defaults) collection.DefaultExcludes = defaults;

@@ -13,7 +13,7 @@ namespace TierStorage.Engine.Policy;
 /// </summary>
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections"];
+    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections", "alerts"];
     private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
@@ -160,6 +160,7 @@ internal sealed partial class PolicyReader
         ReadReview(root.Get("review"), "review", policy.Review);
         ReadEncryption(root.Get("encryption"), "encryption", policy);
         ReadCollections(root.Get("collections"), "collections", policy);
+        ReadAlerts(root.Get("alerts"), "alerts", policy);
     }
 
     private void ReadVersion(Map root, TierPolicy policy)
@@ -697,6 +698,24 @@ internal sealed partial class PolicyReader
                 else encryption.Tiers.Add(tier.Name);
             }
         }
+    }
+
+    /// <summary>A path from the policy with environment variables and ~ expanded, relative to the policy's folder; null
+    /// (and a finding at the key) when a variable is not set or the result is not a path.</summary>
+    private string? ExpandedPath(YamlNode node, string keyPath, string value)
+    {
+        var unset = new List<string>();
+        try
+        {
+            var expanded = PathExpander.Expand(value, _baseDirectory, unset);
+            if (unset.Count == 0) return expanded;
+            Add(FindingSeverity.Error, PolicyFindingCodes.UnsetVariable, node, keyPath, $"Environment variable {string.Join(", ", unset.Distinct())} in '{value}' is not set.");
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            Add(FindingSeverity.Error, PolicyFindingCodes.InvalidValue, node, keyPath, $"'{Shorten(value)}' is not a valid path: {ex.Message}");
+        }
+        return null;
     }
 
     // ---- mappings and scalars ----

@@ -93,7 +93,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         _storeFactory = options.StoreFactory ?? TierStoreFactory.CreateAsync;
         Backups = new BackupOperations(this);
         Lifecycle = new LifecycleOperations(this);
+        Alerts = new Engine.Alerts.AlertOperations(this);
     }
+
+    /// <summary>The policy run's alerts: their state in logs/alerts.json and their delivery to the policy's channels (issue 13).</summary>
+    public Engine.Alerts.AlertOperations Alerts { get; }
 
     /// <summary>Move-DataTier: the lifecycle plan over the catalog and disk, and its checked execution.</summary>
     public LifecycleOperations Lifecycle { get; }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Policy;
 
@@ -24,11 +25,22 @@ public static class WorkspaceLookup
 
     /// <summary>Tier names of the policy the workspace would use (<paramref name="policyPath"/> a full path or null);
     /// the embedded default's when there is no policy file.</summary>
-    public static IReadOnlyList<string> TierNames(string workspaceRoot, string? policyPath)
+    public static IReadOnlyList<string> TierNames(string workspaceRoot, string? policyPath) =>
+        FromPolicy(workspaceRoot, policyPath, policy => policy.Tiers.Select(t => t.Name));
+
+    /// <summary>The collections of the policy the command would use; none when it does not load.</summary>
+    public static IReadOnlyList<string> CollectionNames(string workspaceRoot, string? policyPath) =>
+        FromPolicy(workspaceRoot, policyPath, policy => policy.Collections.Select(c => c.Name));
+
+    /// <summary>The alert channels of the policy the command would use; none when it does not load.</summary>
+    public static IReadOnlyList<string> AlertChannelNames(string workspaceRoot, string? policyPath) =>
+        FromPolicy(workspaceRoot, policyPath, policy => policy.Alerts.Channels.Select(c => c.Name));
+
+    private static IReadOnlyList<string> FromPolicy(string workspaceRoot, string? policyPath, Func<TierPolicy, IEnumerable<string>> names)
     {
         try
         {
-            return PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath)).Tiers.Select(t => t.Name).ToList();
+            return names(PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath))).ToList();
         }
         catch (Exception)
         {
@@ -37,18 +49,11 @@ public static class WorkspaceLookup
         }
     }
 
-    /// <summary>The collections of the policy the command would use; none when it does not load.</summary>
-    public static IReadOnlyList<string> CollectionNames(string workspaceRoot, string? policyPath)
-    {
-        try
-        {
-            return PolicyLoader.Load(TierWorkspace.ResolvePolicyPath(workspaceRoot, policyPath)).Collections.Select(c => c.Name).ToList();
-        }
-        catch (Exception)
-        {
-            return [];
-        }
-    }
+    /// <summary>The keys of the workspace's open and recently resolved alerts (logs/alerts.json); none when there is no state.</summary>
+    public static IReadOnlyList<string> AlertKeys(string workspaceRoot) =>
+        Alerts.AlertStateFile.TryRead(Alerts.AlertStateFile.PathIn(new WorkspaceLayout(workspaceRoot))) is { } state
+            ? state.Open.Concat(state.Resolved).Select(e => e.Key).Distinct(StringComparer.Ordinal).ToList()
+            : [];
 
     private static List<T> Query<T>(string workspaceRoot, string sql, Func<SqliteDataReader, T> read)
     {

@@ -59,6 +59,22 @@ public sealed class CollectionNameCompleter : TierCompleter
             wordToComplete, "Collection ");
 }
 
+/// <summary>Get-TierAlert -Channel: the alert channels of the policy the command would use.</summary>
+public sealed class AlertChannelCompleter : TierCompleter
+{
+    private protected override IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters) =>
+        CompletionContext.Matching(
+            WorkspaceLookup.AlertChannelNames(CompletionContext.WorkspaceRoot(fakeBoundParameters), CompletionContext.PolicyPath(fakeBoundParameters)),
+            wordToComplete, "Channel ");
+}
+
+/// <summary>Get-TierAlert -Key: the keys of the workspace's open and recently resolved alerts.</summary>
+public sealed class AlertKeyCompleter : TierCompleter
+{
+    private protected override IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters) =>
+        CompletionContext.Matching(WorkspaceLookup.AlertKeys(CompletionContext.WorkspaceRoot(fakeBoundParameters)), wordToComplete);
+}
+
 /// <summary>Event -Type: the event types in their log spelling (tool_call, llm_call, ...).</summary>
 public sealed class EventTypeCompleter : TierCompleter
 {

@@ -195,7 +195,7 @@ public sealed class CollectionPolicyRunTests
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private static async Task<BackupTestBed> BedAsync(string tierExtra = "")
+    private static async Task<BackupTestBed> BedAsync(string tierExtra = "", string alerts = "")
     {
         var root = Path.Combine(Path.GetTempPath(), "ts-cprun-" + Guid.NewGuid().ToString("N"));
         var bed = await BackupTestBed.CreateAsync(tierYaml: $"""
@@ -215,7 +215,7 @@ public sealed class CollectionPolicyRunTests
                 priority: high
               - name: gone
                 path: ../not-there
-            """);
+            """ + alerts);
         Directory.CreateDirectory(Path.Combine(root, "tier"));
         foreach (var folder in new[] { "low", "high" })
         {
@@ -288,5 +288,34 @@ public sealed class CollectionPolicyRunTests
         bed.Faults.Offline = false;
         var next = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
         Assert.Equal(2, next.Collections.Count(c => c.Status == CollectionBackupStatus.Succeeded));
+    }
+
+    [Fact]
+    public async Task A_collection_failing_for_backup_failing_runs_in_a_row_is_one_alert_that_resolves_once_it_is_backed_up()
+    {
+        await using var bed = await BedAsync(alerts: """
+
+            alerts:
+              backup_failing_runs: 2
+              channels:
+                - kind: file
+            """);
+        var ws = await bed.OpenAsync();
+
+        var first = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+        Assert.DoesNotContain(first.TierAlerts, a => a.Condition == "backup-failing");
+        bed.Time.Advance(TimeSpan.FromDays(1));
+        var second = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+        var failing = Assert.Single(second.TierAlerts, a => a.Condition == "backup-failing");
+        Assert.Equal(("backup-failing:collection:gone", AlertSeverity.Critical), (failing.Key, failing.Severity));
+        Assert.Contains("Backup-Collection gone", failing.Fix, StringComparison.Ordinal);
+        Assert.EndsWith("(2 runs in a row)", failing.Message, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(Path.Combine(bed.Root, "not-there"));
+        bed.Time.Advance(TimeSpan.FromDays(1));
+        var third = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+        Assert.All(third.Collections, c => Assert.Equal(CollectionBackupStatus.Succeeded, c.Status));
+        Assert.DoesNotContain(third.TierAlerts, a => a.Condition == "backup-failing");
+        Assert.Contains(ws.Alerts.GetAlerts(includeResolved: true), a => a.Key == "backup-failing:collection:gone" && a.State == TierAlertState.Resolved);
     }
 }
