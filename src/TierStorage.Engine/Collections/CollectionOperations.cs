@@ -513,15 +513,18 @@ public sealed partial class CollectionOperations
         };
         if (archive is null || archiveTier is null) return moves;
         // Only bundles of this tier's contents: the versions of another tier (that the scan above did not read) use theirs.
-        var (bundles, _) = await _archiver.LoadBundlesAsync(archive, archiveTier, cancellationToken).ConfigureAwait(false);
+        // Bundle objects without a manifest (a build or a delete that stopped half way) are nobody's.
+        var (bundles, orphans) = await _archiver.LoadBundlesAsync(archive, archiveTier, cancellationToken).ConfigureAwait(false);
         var unnamed = bundles.Values.Where(b => string.Equals(b.SourceTier, tier.Name, StringComparison.OrdinalIgnoreCase) && !bundlesNamed.Contains(b.BundleId))
             .Select(b => b.BundleId).Order(StringComparer.Ordinal).ToList();
-        if (unnamed.Count == 0) return moves;
+        if (unnamed.Count == 0 && orphans.Count == 0) return moves;
         long bundleBytes = 0;
         foreach (var id in unnamed) bundleBytes += await _archiver.DeleteAsync(archive, id, cancellationToken).ConfigureAwait(false);
+        foreach (var orphan in orphans)
+            if (await archive.DeleteAsync(orphan.Key, cancellationToken).ConfigureAwait(false)) bundleBytes += orphan.Size;
         moves.Add(new TierMove
         {
-            Subject = $"{CollectionBundle.BundlesPrefix} ({unnamed.Count} bundles no version names)",
+            Subject = $"{CollectionBundle.BundlesPrefix} ({unnamed.Count + orphans.Count} bundles no version names)",
             Action = TierMoveAction.Delete,
             From = archiveTier.Name,
             Rule = $"collections[{collection.Name}]: bundles of deleted versions",

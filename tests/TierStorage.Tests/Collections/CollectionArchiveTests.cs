@@ -468,9 +468,10 @@ public sealed class CollectionArchiveTests
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private static async Task<(Bed Bed, TierWorkspace Workspace, KillSwitch Kill, List<(string Id, Dictionary<string, (byte[] Bytes, DateTime Modified)> Files)> Versions)> KillableBedAsync()
+    private static async Task<(Bed Bed, TierWorkspace Workspace, KillSwitch Kill, List<(string Id, Dictionary<string, (byte[] Bytes, DateTime Modified)> Files)> Versions)> KillableBedAsync(
+        string rules = "archive_after_days: 30")
     {
-        var bed = await Bed.CreateAsync();
+        var bed = await Bed.CreateAsync(rules);
         var kill = new KillSwitch();
         bed.Test.StoreFactory = (tier, context, ct) => Task.FromResult<IObjectStore>(new KillingStore(TierStoreFactory.FolderStore(tier, context), kill));
         var ws = await bed.Test.OpenAsync();
@@ -524,6 +525,55 @@ public sealed class CollectionArchiveTests
                 // No bundle without its manifest, no manifest without its bundle.
                 Assert.Equal(bed.Bundles().Select(b => b[..^".tar.gz".Length]), bed.Bundles("*.json").Select(j => j[..^".json".Length]));
                 foreach (var (id, files) in versions) await AssertRestoresAsync(elsewhere, bed.Test.Root, id, files);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_kill_after_any_change_of_deleting_archived_versions_leaves_the_rest_restorable_and_the_rerun_removes_their_bundles()
+    {
+        const string rules = "archive_after_days: 30\n    delete_after_days: 40";
+        async Task<(Bed, TierWorkspace, KillSwitch, List<(string Id, Dictionary<string, (byte[] Bytes, DateTime Modified)> Files)>)> ArchivedAsync()
+        {
+            var (bed, ws, kill, versions) = await KillableBedAsync(rules);
+            await ApplyAsync(ws);
+            Assert.True(bed.Bundles().Count > 1, "more than one bundle, so a kill can fall between them");
+            bed.Test.Time.Advance(TimeSpan.FromDays(10));
+            kill.Changes = 0;
+            return (bed, ws, kill, versions);
+        }
+
+        int changes;
+        {
+            var (bed, ws, kill, _) = await ArchivedAsync();
+            await using (bed)
+            {
+                await ApplyAsync(ws);
+                changes = kill.Changes;
+                Assert.Empty(bed.Bundles());
+            }
+        }
+        // Two version manifests, then each bundle's manifest and object.
+        Assert.True(changes >= 6, $"{changes} changes");
+
+        for (var killAfter = 1; killAfter <= changes; killAfter++)
+        {
+            var (bed, ws, kill, versions) = await ArchivedAsync();
+            await using (bed)
+            {
+                kill.KillAfter = killAfter;
+                await Assert.ThrowsAsync<IOException>(() => ApplyAsync(ws));
+
+                var next = await bed.Test.OpenAsync();
+                var left = (await VersionsAsync(next)).Select(v => v.VersionId).ToHashSet();
+                foreach (var (id, files) in versions.Where(v => left.Contains(v.Id))) await AssertRestoresAsync(next, bed.Test.Root, id, files);
+
+                await ApplyAsync(next);
+
+                Assert.Equal([versions[^1].Id], (await VersionsAsync(next)).Select(v => v.VersionId));
+                Assert.Empty(bed.Bundles());
+                Assert.Empty(bed.Bundles("*.json"));
+                await AssertRestoresAsync(next, bed.Test.Root, versions[^1].Id, versions[^1].Files);
             }
         }
     }
