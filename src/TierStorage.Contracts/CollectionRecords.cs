@@ -82,6 +82,8 @@ public sealed record CollectionVersionInfo
     public string Collection { get; init; } = "";
     public string VersionId { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>How old the version was when it was listed (<c>Get-CollectionVersion | Where-Object Age -gt 30d</c>).</summary>
+    public TimeSpan Age { get; init; }
     public int FileCount { get; init; }
     /// <summary>Bytes of the files the version holds, as they are on disk.</summary>
     public long TotalBytes { get; init; }

@@ -242,7 +242,10 @@ public sealed partial class CollectionOperations
         var tier = TierOf(collection);
         await using var store = await _workspace.OpenStoreForReadingAsync(tier, cancellationToken).ConfigureAwait(false);
         foreach (var id in await ListVersionIdsAsync(store, collection, cancellationToken).ConfigureAwait(false))
-            yield return (await LoadManifestAsync(store, collection, id, cancellationToken).ConfigureAwait(false)).ToInfo(tier.Name);
+        {
+            var info = (await LoadManifestAsync(store, collection, id, cancellationToken).ConfigureAwait(false)).ToInfo(tier.Name);
+            yield return info with { Age = _workspace.Time.GetUtcNow() - info.CreatedAt };
+        }
     }
 
     /// <summary>The files that differ from version <paramref name="fromVersion"/> (null: the newest) to

@@ -17,6 +17,10 @@ namespace TierStorage.PowerShell.Commands;
 /// <para>The newest version of every collection.</para>
 /// </example>
 /// <example>
+/// <code>Get-CollectionVersion configs | Where-Object Age -gt 30d</code>
+/// <para>The versions of configs older than 30 days (Age is how old each one was when it was listed).</para>
+/// </example>
+/// <example>
 /// <code>Get-CollectionVersion configs | Where-Object Archived</code>
 /// <para>The versions of configs whose contents are in bundles on the archive tier.</para>
 /// </example>

@@ -163,6 +163,18 @@ public sealed class CollectionCleanupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_version_s_age_is_how_old_it_is_by_the_workspace_clock()
+    {
+        Write("app/a.log", "a", 1);
+        await _ws.Collections.BackupAsync(Logs, null, None);
+        _bed.Time.Advance(TimeSpan.FromDays(3));
+
+        var version = Assert.Single(await ListAsync(_ws.Collections.GetVersionsAsync(Logs, None)));
+
+        Assert.Equal(TimeSpan.FromDays(3), version.Age);
+    }
+
+    [Fact]
     public async Task The_policy_run_backs_up_a_due_collection_then_cleans_up_and_its_WhatIf_plan_shows_both()
     {
         var old = Write("app/old.log", "old", 40);
