@@ -665,6 +665,7 @@ public sealed partial class CollectionOperations
             else if (Directory.Exists(target))
                 return item with { Action = CollectionRestoreAction.Failed, Message = "A folder of that name is in the way." };
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            RemoveStaleTemporaries(target);
             var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tsrestore");
             try
             {
@@ -946,6 +947,23 @@ public sealed partial class CollectionOperations
 
     private static DateTimeOffset ParseVersionTime(string versionId) =>
         DateTimeOffset.ParseExact(versionId[..19], "yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+
+    /// <summary>A restore killed part way leaves its hidden temporary beside the file (".name.&lt;guid&gt;.tsrestore"); the
+    /// rerun removes those no process has written to for ten minutes (a live download writes all the time).</summary>
+    private static void RemoveStaleTemporaries(string target)
+    {
+        var folder = new DirectoryInfo(Path.GetDirectoryName(target)!);
+        var cutoff = DateTime.UtcNow.AddMinutes(-10);
+        try
+        {
+            foreach (var stale in folder.EnumerateFiles($".{Path.GetFileName(target)}.*.tsrestore"))
+                if (stale.LastWriteTimeUtc < cutoff && (stale.Attributes & FileAttributes.ReparsePoint) == 0) AtomicFile.TryDelete(stale.FullName);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next run: a temporary costs disk, never data.
+        }
+    }
 
     private static async Task<string?> TryHashAsync(string path, CancellationToken cancellationToken)
     {

@@ -171,6 +171,25 @@ public sealed class CollectionBackupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rerun_restore_removes_the_temporary_a_killed_restore_left_but_not_one_being_written()
+    {
+        SeedTree();
+        await BackupAsync();
+        File.Delete(Path.Combine(Source, "settings.json"));
+        var stale = Path.Combine(Source, $".settings.json.{Guid.NewGuid():N}.tsrestore");
+        var live = Path.Combine(Source, $".settings.json.{Guid.NewGuid():N}.tsrestore");
+        File.WriteAllText(stale, "half a download, killed an hour ago");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
+        File.WriteAllText(live, "another restore writing now");
+
+        var items = await RestoreAsync(new CollectionRestoreRequest { Collection = "configs", Paths = ["settings.json"] });
+
+        Assert.Equal(CollectionRestoreAction.Restored, Assert.Single(items).Action);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
     public async Task Restore_keeps_newer_local_files_unless_forced_and_skips_identical_ones()
     {
         SeedTree();
