@@ -62,13 +62,13 @@ public sealed partial class CollectionOperations
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(approved);
         var root = FolderOf(collection);
-        var now = (await CleanupCandidatesAsync(collection, cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.File.Path, StringComparer.Ordinal);
+        var current = (await CleanupCandidatesAsync(collection, cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.File.Path, StringComparer.Ordinal);
         var prefix = collection.Name + ":";
         foreach (var move in approved)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = move.Subject.StartsWith(prefix, StringComparison.Ordinal) ? move.Subject[prefix.Length..] : null;
-            if (path is null || move.DataClass != CleanupDataClass || !now.TryGetValue(path, out var candidate))
+            if (path is null || move.DataClass != CleanupDataClass || !current.TryGetValue(path, out var candidate))
             {
                 yield return move with { State = TierMoveState.Skipped, Message = "Not deleted: the file is gone, younger than its rule now, or no longer matches it." };
                 continue;

@@ -15,19 +15,28 @@ public sealed partial class LifecycleOperations
     {
         var plan = new List<TierMove>();
         if (_workspace.Policy.Collections.Count == 0) return plan;
-        foreach (var collection in await _workspace.Collections.GetDueAsync(cancellationToken).ConfigureAwait(false))
-            plan.Add(BackupStep(collection));
+        foreach (var collection in _workspace.Policy.Collections.OrderBy(c => c.Priority))
+        {
+            try
+            {
+                if (await _workspace.Collections.IsDueAsync(collection, cancellationToken).ConfigureAwait(false)) plan.Add(BackupStep(collection));
+            }
+            catch (TierStorageException ex)
+            {
+                plan.Add(BackupStep(collection) with { State = TierMoveState.Skipped, Message = $"Whether it is due cannot be read: {ex.Message}" });
+            }
+        }
         foreach (var collection in _workspace.Policy.Collections)
         {
             try
             {
                 plan.AddRange(await _workspace.Collections.PlanRulesAsync(collection, cancellationToken).ConfigureAwait(false));
             }
-            catch (TierStorageException ex)
+            catch (Exception ex) when (ex is TierStorageException or IOException or UnauthorizedAccessException)
             {
                 plan.Add(new TierMove
                 {
-                    Subject = collection.Name, Action = TierMoveAction.Delete, From = collection.Tier ?? "", Rule = $"collections[{collection.Name}]",
+                    Subject = collection.Name, Action = TierMoveAction.Delete, From = _workspace.Collections.TierOf(collection).Name, Rule = $"collections[{collection.Name}]",
                     State = TierMoveState.Skipped, Message = $"Its rules cannot be planned: {ex.Message}",
                 });
             }

@@ -297,6 +297,9 @@ public sealed class CollectionPolicyRunTests
         Assert.Equal(3, run.Collections.Count);
         Assert.All(run.Collections, c => Assert.Equal(CollectionBackupStatus.Skipped, c.Status));
         Assert.Contains(run.Alerts, a => a.StartsWith("Collection 'high-one' was not backed up: its tier cannot be reached", StringComparison.Ordinal));
+        var plan = await ws.Lifecycle.PlanCollectionsAsync(None);
+        Assert.Equal(["high-one", "gone", "low-one"], plan.Where(m => m.Action == TierMoveAction.Copy).Select(m => m.Subject));
+        Assert.All(plan, m => Assert.Equal(TierMoveState.Skipped, m.State));
         bed.Faults.Offline = false;
         var next = await ws.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
         Assert.Equal(2, next.Collections.Count(c => c.Status == CollectionBackupStatus.Succeeded));
