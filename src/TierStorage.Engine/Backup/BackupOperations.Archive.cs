@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Formats.Tar;
 using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Review;
@@ -119,7 +120,7 @@ public sealed partial class BackupOperations
             var options = new PutOptions
             {
                 ExpectedMd5 = archiveSum.Md5,
-                Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = folder, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = archiveSum.Size })),
+                Progress = new ForwardedProgress<long>(bytes => progress?.Report(new BackupProgress { SessionId = folder, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = archiveSum.Size })),
             };
             var existing = await archiveStore.StatAsync(archiveKey, cancellationToken).ConfigureAwait(false);
             if (!Matches(existing, archiveSum.Size, archiveSum.Md5))
@@ -184,7 +185,7 @@ public sealed partial class BackupOperations
             {
                 return await archiveStore.PutAsync(archiveKey, pipe.Reader, new PutOptions
                 {
-                    Progress = new Progress(bytes => progress?.Report(new BackupProgress { SessionId = archiveKey, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = total })),
+                    Progress = new ForwardedProgress<long>(bytes => progress?.Report(new BackupProgress { SessionId = archiveKey, Stage = "Uploading", File = archiveKey, BytesDone = bytes, BytesTotal = total })),
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

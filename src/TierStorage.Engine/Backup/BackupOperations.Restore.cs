@@ -172,7 +172,7 @@ public sealed partial class BackupOperations
             if (offset < file.Size)
             {
                 await using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
-                var reportBytes = onBytes is null ? null : new Progress(bytes => onBytes(offset + bytes));
+                var reportBytes = onBytes is null ? null : new ForwardedProgress<long>(bytes => onBytes(offset + bytes));
                 if (offset == 0)
                 {
                     await using var hashing = new ChecksumStream(output, leaveOpen: true);

@@ -364,7 +364,7 @@ public sealed partial class BackupOperations
             StagingDirectory = staging,
             CompressionLevel = _workspace.Policy.Backup.CompressionLevel,
             CreatedAt = _workspace.Now,
-        }, new Progress(bytes => progress?.Report(new BackupProgress { SessionId = record.SessionId, Stage = "Packaging", BytesDone = bytes, BytesTotal = sourceBytes })),
+        }, new ForwardedProgress<long>(bytes => progress?.Report(new BackupProgress { SessionId = record.SessionId, Stage = "Packaging", BytesDone = bytes, BytesTotal = sourceBytes })),
         cancellationToken).ConfigureAwait(false);
     }
 
@@ -431,7 +431,7 @@ public sealed partial class BackupOperations
         if (!Matches(info, size, md5))
         {
             await using var content = new FileStream(Path.Combine(staging, name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            var options = new PutOptions { ExpectedMd5 = md5, Progress = new Progress(bytes => { sent = bytes; reportBytes?.Invoke(bytes); }) };
+            var options = new PutOptions { ExpectedMd5 = md5, Progress = new ForwardedProgress<long>(bytes => { sent = bytes; reportBytes?.Invoke(bytes); }) };
             info = store is IResumableUploadStore resumable && size >= resumable.ResumableThreshold
                 ? await resumable.PutResumableAsync(key, content, options, catalog, cancellationToken).ConfigureAwait(false)
                 : await store.PutAsync(key, content, options, cancellationToken).ConfigureAwait(false);
@@ -486,11 +486,5 @@ public sealed partial class BackupOperations
         catch (UnauthorizedAccessException)
         {
         }
-    }
-
-    /// <summary>IProgress that reports on the calling thread: Progress&lt;T&gt; would post to a captured context and reorder reports.</summary>
-    private sealed class Progress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

@@ -40,7 +40,7 @@ public sealed partial class CollectionOperations
         var candidates = await CleanupCandidatesAsync(collection, cancellationToken).ConfigureAwait(false);
         var held = candidates.Count(c => c.Held);
         if (held > 0) _workspace.Inform($"Collection '{collection.Name}': {held} file(s) old enough to clean up are kept: the newest version does not hold their bytes.");
-        var from = LocalTierName;
+        var from = _workspace.LocalTierName;
         return candidates.Where(c => !c.Held).Select(c => new TierMove
         {
             Subject = $"{collection.Name}:{c.File.Path}",
@@ -128,6 +128,4 @@ public sealed partial class CollectionOperations
         }
         return CollectionCleanup.Plan(collection, root, newest, unreadable, _workspace.Time.GetUtcNow(), cancellationToken);
     }
-
-    private string LocalTierName => _workspace.Policy.GetTier(TierLevel.Local)?.Name ?? "local";
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Collections;
+using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Lifecycle;
 
@@ -44,11 +45,14 @@ public sealed partial class LifecycleOperations
         return plan;
     }
 
+    /// <summary>The stable error id of an engine error, else the exception's type (an I/O error reading a folder).</summary>
+    private static string ErrorIdOf(Exception ex) => (ex as TierStorageException)?.ErrorId ?? ex.GetType().Name;
+
     private TierMove BackupStep(CollectionDefinition collection) => new()
     {
         Subject = collection.Name,
         Action = TierMoveAction.Copy,
-        From = _workspace.Policy.GetTier(TierLevel.Local)?.Name ?? "local",
+        From = _workspace.LocalTierName,
         To = _workspace.Collections.TierOf(collection).Name,
         Rule = $"collections[{collection.Name}].schedule = {collection.Schedule} (priority {collection.Priority.ToString().ToLowerInvariant()})",
     };
@@ -95,7 +99,7 @@ public sealed partial class LifecycleOperations
                 {
                     Collection = collection.Name, Status = CollectionBackupStatus.Failed, Tier = tier, Duration = Stopwatch.GetElapsedTime(begun), Message = ex.Message,
                 });
-                alerts.Add($"Collection '{collection.Name}' backup failed: {(ex as TierStorageException)?.ErrorId ?? ex.GetType().Name}: {ex.Message}");
+                alerts.Add($"Collection '{collection.Name}' backup failed: {ErrorIdOf(ex)}: {ex.Message}");
                 continue;
             }
             results.Add(new CollectionBackupResult { Collection = collection.Name, Status = CollectionBackupStatus.Skipped, Tier = tier, Message = skip + "." });
@@ -115,14 +119,8 @@ public sealed partial class LifecycleOperations
             }
             catch (Exception ex) when (ex is TierStorageException or IOException or UnauthorizedAccessException)
             {
-                alerts.Add($"Collection '{collection.Name}': its rules were not applied ({(ex as TierStorageException)?.ErrorId ?? ex.GetType().Name}): {ex.Message}");
+                alerts.Add($"Collection '{collection.Name}': its rules were not applied ({ErrorIdOf(ex)}): {ex.Message}");
             }
         }
     }
-}
-
-/// <summary>Reports straight to a delegate on the reporting thread (Progress&lt;T&gt; would post to a context).</summary>
-internal sealed class ForwardedProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }
