@@ -12,7 +12,8 @@
        build/HelpGen, about topics) under en-US/).
        Then the native Claude Code hook (src/TierStorage.Hook, NativeAOT) is published to out/hook/tierstorage-hook.
     2. dotnet test TierStorage.sln: the engine, the CLI, the static cmdlet contract and the module layout (the S3 tests
-       start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake).
+       start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake, the PostgreSQL catalog
+       tests a private PostgreSQL 15 server from initdb and pg_ctl in a temporary directory).
     3. The Pester suite in tests/pester, in a separate PowerShell process (a binary module cannot be unloaded, so the
        tests never share a session with an older build).
 

@@ -137,12 +137,12 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             // busy_timeout first, so that switching to WAL waits for another process instead of failing.
-            await ExecuteAsync(connection, null, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
+            await MigrationRunner.ExecuteAsync(connection, null, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
             // Reading the header before anything writes is what detects a foreign file while leaving it untouched.
-            var onDisk = await ReadUserVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
+            var onDisk = await MigrationRunner.ScalarIntAsync(connection, null, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false);
             ThrowIfTooNew(fullPath, onDisk);
-            await ExecuteAsync(connection, null, ConnectionPragmas, cancellationToken).ConfigureAwait(false);
-            var version = await MigrateAsync(connection, fullPath, targetVersion, cancellationToken).ConfigureAwait(false);
+            await MigrationRunner.ExecuteAsync(connection, null, ConnectionPragmas, cancellationToken).ConfigureAwait(false);
+            var version = await MigrationRunner.MigrateAsync(connection, SqliteMigrationDialect.Instance, fullPath, targetVersion, cancellationToken).ConfigureAwait(false);
             return new CatalogDatabase(connection, fullPath, version);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
@@ -513,45 +513,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<int> MigrateAsync(SqliteConnection connection, string path, int targetVersion, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            // BEGIN IMMEDIATE takes the write lock before the version is read, so when two processes open a fresh
-            // file together the second waits, then sees the first one's work and skips it.
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var version = await ReadUserVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-            ThrowIfTooNew(path, version);
-            var next = Migrations.All.FirstOrDefault(m => m.Version > version && m.Version <= targetVersion);
-            if (next is null)
-            {
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return version;
-            }
-            await ExecuteAsync(connection, transaction, """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    INTEGER PRIMARY KEY,
-                    name       TEXT NOT NULL,
-                    applied_at INTEGER NOT NULL
-                );
-                """, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, next.Sql, cancellationToken).ConfigureAwait(false);
-            await using (var record = connection.CreateCommand())
-            {
-                record.Transaction = transaction;
-                record.CommandText = "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $at)";
-                record.Parameters.AddWithValue("$v", next.Version);
-                record.Parameters.AddWithValue("$n", next.Name);
-                record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            // PRAGMA takes no parameters; the value is our own integer constant.
-            await ExecuteAsync(connection, transaction, $"PRAGMA user_version = {next.Version.ToString(CultureInfo.InvariantCulture)};", cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static void ThrowIfTooNew(string path, int version)
+    internal static void ThrowIfTooNew(string path, int version)
     {
         if (version > Migrations.Latest)
         {
@@ -559,22 +521,6 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                 $"The catalog '{path}' has schema version {version}, newer than this TierStorage understands ({Migrations.Latest}). Update TierStorage.",
                 path);
         }
-    }
-
-    private static async Task<int> ReadUserVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "PRAGMA user_version;";
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SqliteTransaction> BeginAsync(CancellationToken cancellationToken) =>
