@@ -107,6 +107,10 @@ public static class ErrorIds
     public const string AccessDenied = "AccessDenied";
     /// <summary>The catalog database failed in a way the engine did not classify (locked, I/O error).</summary>
     public const string CatalogError = "CatalogError";
+    /// <summary>A shared (PostgreSQL) catalog cannot be reached or refuses the login: the server, the database or the password.</summary>
+    public const string CatalogUnavailable = "CatalogUnavailable";
+    /// <summary>A database that holds tables but is not a TierStorage catalog: refused rather than written into.</summary>
+    public const string CatalogForeign = "CatalogForeign";
     /// <summary>An encrypted tier's key-encryption key is not there: no key file in credentials/, or the passphrase
     /// variable the policy names is not set.</summary>
     public const string EncryptionKeyNotFound = "EncryptionKeyNotFound";

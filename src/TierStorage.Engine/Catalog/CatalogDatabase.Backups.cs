@@ -62,7 +62,7 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     {
         await using var command = Command("""
             INSERT INTO backup_queue(session_id, tier, queued_at, attempts, last_error) VALUES ($session, $tier, $at, 1, $error)
-            ON CONFLICT(session_id, tier) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error
+            ON CONFLICT(session_id, tier) DO UPDATE SET attempts = backup_queue.attempts + 1, last_error = excluded.last_error
             """, ("$session", sessionId), ("$tier", tier), ("$at", ToUnixMs(at)), ("$error", error));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -125,7 +125,7 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     public async Task<bool> HasObjectsAsync(string tier, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT EXISTS (SELECT 1 FROM objects WHERE tier = $tier AND instr(key, '#') = 0)", ("$tier", tier));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) != 0;
     }
 
     /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
@@ -195,7 +195,7 @@ public sealed partial class CatalogDatabase : IUploadStateStore
             SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier = $tier AND verified_at IS NOT NULL
                                                 AND (key = 'manifest.json' OR key LIKE '%/manifest.json'))
             """, ("$session", sessionId), ("$tier", tier));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 1;
     }
 
     public async Task MarkReviewedAsync(int phase, DateTimeOffset at, CancellationToken cancellationToken)

@@ -27,7 +27,7 @@ public sealed partial class CatalogDatabase
     public async Task<bool> HasTierObjectsAsync(string localTier, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT EXISTS (SELECT 1 FROM objects WHERE tier <> $local)", ("$local", localTier));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) != 0;
     }
 
     /// <summary>Forgets every object on a tier but <paramref name="localTier"/> (with uploads in flight, queued backups and

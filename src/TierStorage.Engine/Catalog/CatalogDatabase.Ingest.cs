@@ -1,3 +1,6 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
 namespace TierStorage.Engine.Catalog;
 
 /// <summary>How far a transcript was imported: bytes of complete lines, a hash of its first line, and the session it feeds.</summary>
@@ -16,7 +19,7 @@ public sealed partial class CatalogDatabase
 {
     public async Task<IngestOffset?> GetIngestOffsetAsync(string path, CancellationToken cancellationToken)
     {
-        await using var command = Command("SELECT offset, head_hash, session_id, imported_at FROM ingest_offsets WHERE path = $path", ("$path", path));
+        await using var command = Command("""SELECT "offset", head_hash, session_id, imported_at FROM ingest_offsets WHERE path = $path""", ("$path", path));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
         return new IngestOffset(path, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromUnixMs(reader.GetInt64(3)));
@@ -41,8 +44,8 @@ public sealed partial class CatalogDatabase
         }
 
         await RunAsync("""
-            INSERT INTO ingest_offsets(path, offset, head_hash, session_id, imported_at) VALUES ($path, $offset, $head, $session, $at)
-            ON CONFLICT(path) DO UPDATE SET offset = excluded.offset, head_hash = excluded.head_hash,
+            INSERT INTO ingest_offsets(path, "offset", head_hash, session_id, imported_at) VALUES ($path, $offset, $head, $session, $at)
+            ON CONFLICT(path) DO UPDATE SET "offset" = excluded."offset", head_hash = excluded.head_hash,
                 session_id = excluded.session_id, imported_at = excluded.imported_at
             """, ("$path", offset.Path), ("$offset", offset.Offset), ("$head", offset.HeadHash), ("$session", offset.SessionId),
             ("$at", ToUnixMs(offset.ImportedAt)));
@@ -57,7 +60,7 @@ public sealed partial class CatalogDatabase
             await RunAsync("""
                 INSERT INTO ingest_agent_links(session_id, tool_use_id, subagent_type, prompt_hash, agent_id) VALUES ($session, $id, $type, $prompt, $agent)
                 ON CONFLICT(session_id, tool_use_id) DO UPDATE SET subagent_type = excluded.subagent_type,
-                    prompt_hash = coalesce(excluded.prompt_hash, prompt_hash), agent_id = coalesce(excluded.agent_id, agent_id)
+                    prompt_hash = coalesce(excluded.prompt_hash, ingest_agent_links.prompt_hash), agent_id = coalesce(excluded.agent_id, ingest_agent_links.agent_id)
                 """, ("$session", offset.SessionId), ("$id", link.ToolUseId), ("$type", link.SubagentType), ("$prompt", link.PromptHash), ("$agent", link.AgentId));
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -97,7 +100,7 @@ public sealed partial class CatalogDatabase
     public Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        return Task.FromResult<IReadOnlySet<string>>((_ingestKeyLookup ??= new IngestKeyLookup(_connection)).Find(sessionId, keys, elsewhere: false, cancellationToken));
+        return FindKeysAsync(sessionId, keys, elsewhere: false, cancellationToken);
     }
 
     /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
@@ -106,7 +109,13 @@ public sealed partial class CatalogDatabase
     public Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        return Task.FromResult<IReadOnlySet<string>>((_ingestKeyLookup ??= new IngestKeyLookup(_connection)).Find(sessionId, keys, elsewhere: true, cancellationToken));
+        return FindKeysAsync(sessionId, keys, elsewhere: true, cancellationToken);
+    }
+
+    private async Task<IReadOnlySet<string>> FindKeysAsync(string sessionId, IReadOnlyCollection<string> keys, bool elsewhere, CancellationToken cancellationToken)
+    {
+        _ingestKeyLookup ??= _connection is SqliteConnection sqlite ? new IngestKeyLookup(sqlite) : new PostgresIngestKeyLookup((NpgsqlConnection)_connection);
+        return await _ingestKeyLookup.FindAsync(sessionId, keys, elsewhere, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The detail lines of EXPLAIN QUERY PLAN for the key lookup of <see cref="FindIngestKeysAsync"/> (or, <paramref name="elsewhere"/>,

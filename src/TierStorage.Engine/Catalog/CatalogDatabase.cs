@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
 
@@ -97,16 +99,22 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 
     private const string FailurePredicate = "(success = 0 OR type = 'error')";
 
-    private readonly SqliteConnection _connection;
-    private EventInserter? _eventInserter;
-    private IngestKeyLookup? _ingestKeyLookup;
+    /// <summary>PostgreSQL's unique_violation: a taken primary key.</summary>
+    private const string PostgresUniqueViolation = "23505";
 
-    private CatalogDatabase(SqliteConnection connection, string path, int schemaVersion)
+    private readonly DbConnection _connection;
+    private readonly CatalogDialect _dialect;
+    private IEventInserter? _eventInserter;
+    private IIngestKeyLookup? _ingestKeyLookup;
+
+    private CatalogDatabase(DbConnection connection, CatalogLocation location, string root, int schemaVersion)
     {
         _connection = connection;
-        Path = path;
+        Location = location;
+        _dialect = CatalogDialect.For(location.Provider);
+        Path = location.Provider == CatalogProviderKind.Sqlite ? location.Target : location.Describe();
         SchemaVersion = schemaVersion;
-        _root = WorkspacePaths.RootOfCatalog(path);
+        _root = root;
     }
 
     /// <summary>The workspace the catalog lies in (&lt;root&gt;/analytics/agent_metrics.db): file paths are stored relative to it.</summary>
@@ -143,7 +151,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             ThrowIfTooNew(fullPath, onDisk);
             await MigrationRunner.ExecuteAsync(connection, null, ConnectionPragmas, cancellationToken).ConfigureAwait(false);
             var version = await MigrationRunner.MigrateAsync(connection, SqliteMigrationDialect.Instance, fullPath, targetVersion, cancellationToken).ConfigureAwait(false);
-            return new CatalogDatabase(connection, fullPath, version);
+            return new CatalogDatabase(connection, CatalogLocation.Sqlite(fullPath), WorkspacePaths.RootOfCatalog(fullPath), version);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
         {
@@ -159,11 +167,86 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The SQLite file, or (PostgreSQL) where the database is, without the password: for messages.</summary>
+    /// <summary>Opens the catalog at <paramref name="location"/>, migrating it to the current schema: an SQLite file (as
+    /// <see cref="OpenAsync(string, CancellationToken)"/>), or a PostgreSQL database shared by many machines, whose paths are
+    /// stored relative to <paramref name="workspaceRoot"/>. PostgreSQL: ErrorIds.CatalogUnavailable when the server, the
+    /// database or the login fails (the message names where, never the password), ErrorIds.CatalogForeign when the database
+    /// holds tables of something else, ErrorIds.CatalogTooNew as for SQLite.</summary>
+    public static async Task<CatalogDatabase> OpenAsync(CatalogLocation location, string workspaceRoot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (location.Provider == CatalogProviderKind.Sqlite) return await OpenAsync(location.Target, cancellationToken).ConfigureAwait(false);
+        var connection = new NpgsqlConnection(location.OpenString());
+        try
+        {
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                throw Unavailable(location, ex);
+            }
+            await ThrowIfForeignAsync(connection, location, cancellationToken).ConfigureAwait(false);
+            var version = await MigrationRunner.MigrateAsync(connection, Postgres.PostgresMigrationDialect.Instance, location.Describe(), Migrations.Latest, cancellationToken)
+                .ConfigureAwait(false);
+            return new CatalogDatabase(connection, location, System.IO.Path.GetFullPath(workspaceRoot), version);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The message for a PostgreSQL catalog that cannot be used, naming where and why without the password.</summary>
+    internal static TierStorageException Unavailable(CatalogLocation location, Exception ex)
+    {
+        var why = ex switch
+        {
+            PostgresException { SqlState: "28P01" or "28000" } => "the server refused the login: check the user and the password (password_env, or your pgpass file)",
+            PostgresException { SqlState: "3D000" } => "the database does not exist: create it (createdb) or correct Database= in the connection",
+            PostgresException p => $"the server answered {p.SqlState}: {p.MessageText}",
+            NpgsqlException { InnerException: System.Net.Sockets.SocketException s } => $"no server answered ({s.SocketErrorCode}): check Host and Port and that PostgreSQL is running",
+            TimeoutException or NpgsqlException { InnerException: TimeoutException } => "the server did not answer in time",
+            _ => ex.Message,
+        };
+        return new TierStorageException(ErrorIds.CatalogUnavailable, TierErrorKind.ConnectionError,
+            $"The shared catalog {location.Describe()} cannot be used: {why}.", location.Describe(), ex);
+    }
+
+    /// <summary>A database with tables but no schema_migrations is someone else's: refuse it rather than add tables to it.</summary>
+    private static async Task ThrowIfForeignAsync(NpgsqlConnection connection, CatalogLocation location, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'),
+                   EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations')
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (reader.GetBoolean(0) && !reader.GetBoolean(1))
+        {
+            throw new TierStorageException(ErrorIds.CatalogForeign, TierErrorKind.InvalidData,
+                $"The database {location.Describe()} holds tables but is not a TierStorage catalog (it has no schema_migrations): name an empty database, or a schema of its own with Search Path=, for the catalog.",
+                location.Describe());
+        }
+    }
+
     public string Path { get; }
     public int SchemaVersion { get; }
+    public CatalogLocation Location { get; }
+    public CatalogProviderKind Provider => Location.Provider;
+    /// <summary>True for a PostgreSQL catalog that many machines may share.</summary>
+    public bool IsShared => Location.Provider == CatalogProviderKind.Postgres;
+    internal CatalogDialect Dialect => _dialect;
 
-    /// <summary>The open connection, for tests that inspect query plans or hook commits.</summary>
-    internal SqliteConnection Connection => _connection;
+    /// <summary>The open SQLite connection, for tests that inspect query plans or hook commits.</summary>
+    internal SqliteConnection Connection => _connection as SqliteConnection
+        ?? throw new InvalidOperationException($"The catalog '{Path}' is not an SQLite file.");
+
+    /// <summary>The open connection, whichever the provider.</summary>
+    internal DbConnection DbConnection => _connection;
 
     public async Task EnsurePhaseAsync(int number, string? name, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -195,7 +278,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             {
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == SqliteConstraintPrimaryKey)
+            catch (Exception ex) when (ex is SqliteException { SqliteExtendedErrorCode: SqliteConstraintPrimaryKey } or PostgresException { SqlState: PostgresUniqueViolation })
             {
                 throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
                     $"Session '{session.SessionId}' is already in the catalog.", session.SessionId, ex);
@@ -275,24 +358,22 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         await using (var known = Command("SELECT EXISTS (SELECT 1 FROM sessions WHERE session_id = $id)", ("$id", sessionId)))
         {
             known.Transaction = transaction;
-            if (Convert.ToInt64(await known.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            if (CatalogDialect.ToInt64(await known.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 0)
                 throw SessionNotFound(sessionId);
         }
-        var inserter = _eventInserter ??= new EventInserter(_connection, SchemaVersion);
-        var ids = new long[events.Count];
-        var added = 0;
         for (var i = 0; i < events.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var e = events[i].Event;
             if (e.SessionId.Length > 0 && !string.Equals(e.SessionId, sessionId, StringComparison.Ordinal))
             {
                 throw new TierStorageException(ErrorIds.InvalidEvent, TierErrorKind.InvalidData,
                     $"Event {i} of the batch belongs to session '{e.SessionId}', not '{sessionId}'; nothing of the batch was stored.", e);
             }
-            ids[i] = inserter.Insert(sessionId, events[i]);
-            if (ids[i] != 0) added++;
         }
+        var inserter = _eventInserter ??= _connection is SqliteConnection sqlite
+            ? new EventInserter(sqlite, SchemaVersion) : new PostgresEventInserter((NpgsqlConnection)_connection);
+        var ids = await inserter.InsertAsync(sessionId, events, transaction, cancellationToken).ConfigureAwait(false);
+        var added = ids.Count(id => id != 0);
 
         var logIndexedBytes = beforeCommit(ids);
         ArgumentOutOfRangeException.ThrowIfNegative(logIndexedBytes);
@@ -315,7 +396,12 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     {
         await using var command = BuildEventQuery(query);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return ReadEvent(reader);
+        // Npgsql reads rows the server already sent without looking at the token: checked per row.
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return ReadEvent(reader);
+        }
     }
 
     /// <summary>The detail lines of EXPLAIN QUERY PLAN for the SQL that QueryEventsAsync would run.</summary>
@@ -478,7 +564,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             SELECT EXISTS(SELECT 1 FROM objects WHERE session_id = $session AND tier <> $local AND verified_at IS NOT NULL
                                                 AND (key = 'manifest.json' OR key LIKE '%/manifest.json'))
             """, ("$session", sessionId), ("$local", localTierName));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 1;
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 1;
     }
 
     /// <summary>Starts a run in status "Running" and returns its id.</summary>
@@ -487,7 +573,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         await using var command = Command("""
             INSERT INTO backup_runs(session_id, tier, started_at, status) VALUES ($session, $tier, $at, 'Running') RETURNING run_id
             """, ("$session", sessionId), ("$tier", tier), ("$at", ToUnixMs(at)));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task FinishBackupRunAsync(long runId, string status, long bytesSent, string? error, DateTimeOffset at, CancellationToken cancellationToken)
@@ -523,18 +609,12 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<SqliteTransaction> BeginAsync(CancellationToken cancellationToken) =>
-        (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+    private async Task<DbTransaction> BeginAsync(CancellationToken cancellationToken) =>
+        await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    private DbCommand Command(string sql, params (string Name, object? Value)[] parameters) => _dialect.Command(_connection, null, sql, parameters);
 
-    private SqliteCommand BuildEventQuery(SessionEventQuery query)
+    private DbCommand BuildEventQuery(SessionEventQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit is < 0) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "Limit must not be negative.");
@@ -544,7 +624,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         void Filter(string condition, string name, object value)
         {
             where.Add(condition);
-            command.Parameters.AddWithValue(name, value);
+            _dialect.Bind(command, name, value);
         }
         if (query.SessionId is { } session) Filter("e.session_id = $session", "$session", session);
         // A semi-join on the phase's sessions rather than a JOIN: with a JOIN the planner walks a time index from
@@ -552,7 +632,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         if (query.Phase is { } phase) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE phase = $phase)", "$phase", phase);
         // A session holds a small share of all events, a type, agent or tool a large one; without statistics the planner
         // cannot tell, so with a session given the unary + keeps it off those indexes (ix_events_session_ts answers).
-        var column = query.SessionId is null ? "e." : "+e.";
+        var column = query.SessionId is null || !_dialect.IsSqlite ? "e." : "+e.";
         if (query.Type is { } type) Filter(column + "type = $type", "$type", EventJson.ToWireName(type));
         if (query.Agent is { } agent) Filter(column + "agent = $agent", "$agent", agent);
         if (query.Tool is { } tool) Filter(column + "tool = $tool", "$tool", tool);
@@ -566,9 +646,9 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         if (query.Limit is { } limit)
         {
             sql.Append(" LIMIT $limit");
-            command.Parameters.AddWithValue("$limit", limit);
+            _dialect.Bind(command, "$limit", limit);
         }
-        command.CommandText = sql.ToString();
+        command.CommandText = _dialect.Translate(sql.ToString());
         return command;
     }
 
@@ -654,7 +734,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
     ];
 
-    private SessionRecord ReadSession(SqliteDataReader reader) => new()
+    private SessionRecord ReadSession(DbDataReader reader) => new()
     {
         SessionId = reader.GetString(0),
         Phase = reader.GetInt32(1),
@@ -667,7 +747,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         EventCount = reader.GetInt64(8),
     };
 
-    private static SessionEvent ReadEvent(SqliteDataReader reader)
+    private static SessionEvent ReadEvent(DbDataReader reader)
     {
         EventJson.TryParseType(reader.GetString(3), out var type);
         return new SessionEvent

@@ -33,10 +33,62 @@ public static class CatalogExtract
         Write(source, target, phase, columns => PhaseFilter(columns, "src"), null, scratch: false, indexesOf: table => !table.Equals("events", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The rows of a table (given its columns) that are the phase's share ($phase), in schema <paramref name="schema"/>.</summary>
-    internal static string? PhaseFilter(HashSet<string> columns, string schema) =>
+    internal static string? PhaseFilter(HashSet<string> columns, string? schema) =>
         columns.Contains("phase") ? " WHERE phase = $phase"
-        : columns.Contains("session_id") ? $" WHERE session_id IN (SELECT session_id FROM {schema}.sessions WHERE phase = $phase)"
+        : columns.Contains("session_id") ? $" WHERE session_id IN (SELECT session_id FROM {(schema is null ? "" : schema + ".")}sessions WHERE phase = $phase)"
         : null;
+
+    /// <summary><see cref="WriteSession"/> from a catalog that is not an SQLite file (PostgreSQL): the extract is a new SQLite
+    /// file with the catalog's schema, filled with the session's rows read through the provider.</summary>
+    internal static Task WriteSessionAsync(CatalogDatabase source, string target, string sessionId, int phase, CancellationToken cancellationToken) =>
+        WriteFromAsync(source, target, phase, columns => columns.Contains("session_id") ? " WHERE session_id = $session" : null, sessionId, cancellationToken);
+
+    /// <summary><see cref="WritePhase"/> from a catalog that is not an SQLite file (PostgreSQL).</summary>
+    internal static Task WritePhaseAsync(CatalogDatabase source, string target, int phase, CancellationToken cancellationToken) =>
+        WriteFromAsync(source, target, phase, columns => PhaseFilter(columns, null), null, cancellationToken);
+
+    /// <summary>Creates <paramref name="target"/> with the SQLite catalog's schema (its migrations) and copies into each of its
+    /// tables (machine-local ones left out) the rows of the source's same table that <paramref name="filter"/> selects, in
+    /// one snapshot of the source, the columns both have.</summary>
+    private static async Task WriteFromAsync(CatalogDatabase source, string target, int phase, Func<HashSet<string>, string?> filter, string? sessionId,
+        CancellationToken cancellationToken)
+    {
+        await using (await CatalogDatabase.OpenAsync(target, cancellationToken).ConfigureAwait(false)) { }
+        SqliteNative.EnsureInitialized();
+        await using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = target, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        await to.OpenAsync(cancellationToken).ConfigureAwait(false);
+        Execute(to, "PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = OFF;");
+        var tables = new List<string>();
+        using (var list = to.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY rowid;";
+            using var reader = list.ExecuteReader();
+            while (reader.Read()) tables.Add(reader.GetString(0));
+        }
+        await using var from = await source.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = to.BeginTransaction();
+        foreach (var table in tables.Where(t => !MachineLocalTables.Contains(t)))
+        {
+            var theirs = await from.ColumnsAsync(table, cancellationToken).ConfigureAwait(false);
+            var columns = Columns(to, transaction, table, "main").Where(theirs.Contains).ToList();
+            if (columns.Count == 0) continue;
+            var set = new HashSet<string>(columns, StringComparer.OrdinalIgnoreCase);
+            var where = table == "phases" ? " WHERE number = $phase" : filter(set) ?? "";
+            var list = string.Join(", ", columns.Select(c => $"\"{c}\""));
+            using var insert = to.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = $"INSERT INTO main.\"{table}\" ({list}) VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)))});";
+            var parameters = columns.Select((_, i) => insert.Parameters.Add(new SqliteParameter("$p" + i.ToString(CultureInfo.InvariantCulture), DBNull.Value))).ToArray();
+            await using var read = from.Command($"SELECT {list} FROM \"{table}\"{where}", ("$session", sessionId), ("$phase", phase));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                for (var i = 0; i < parameters.Length; i++) parameters[i].Value = reader.IsDBNull(i) ? DBNull.Value : reader.GetValue(i);
+                insert.ExecuteNonQuery();
+            }
+        }
+        transaction.Commit();
+    }
 
     internal static bool IsMachineLocal(string table) => MachineLocalTables.Contains(table);
 

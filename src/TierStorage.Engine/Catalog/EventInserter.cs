@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using TierStorage.Contracts;
@@ -11,7 +12,7 @@ namespace TierStorage.Engine.Catalog;
 /// data reader on each execution, which cost as much as the insert itself; the statement runs on the same
 /// connection handle, so it joins whatever transaction the connection has open.
 /// </summary>
-internal sealed class EventInserter : IDisposable
+internal sealed class EventInserter : IEventInserter
 {
     private const string Sql = """
         INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
@@ -38,6 +39,17 @@ internal sealed class EventInserter : IDisposable
         _db = connection.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
         _ingestKey = schemaVersion >= 14;
         Check(raw.sqlite3_prepare_v2(_db, _ingestKey ? Sql : SqlBefore14, out _statement));
+    }
+
+    public Task<long[]> InsertAsync(string sessionId, IReadOnlyList<EncodedEvent> events, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var ids = new long[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ids[i] = Insert(sessionId, events[i]);
+        }
+        return Task.FromResult(ids);
     }
 
     /// <summary>Inserts one event and returns its event_id, or 0 (nothing inserted) when the session already holds an event
@@ -83,4 +95,83 @@ internal sealed class EventInserter : IDisposable
     {
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
     }
+}
+
+/// <summary>The append path of AddEventsAsync, on either provider: inserts a batch inside the caller's transaction, leaving out
+/// each event whose Id the session already holds.</summary>
+internal interface IEventInserter : IDisposable
+{
+    /// <returns>Each event's event_id in the order given; 0 for one left out.</returns>
+    Task<long[]> InsertAsync(string sessionId, IReadOnlyList<EncodedEvent> events, DbTransaction transaction, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// PostgreSQL: the batch goes as one round trip per <see cref="RowsPerRoundTrip"/> single-row inserts (an NpgsqlBatch),
+/// each <c>ON CONFLICT DO NOTHING RETURNING event_id</c>, which returns no row for an event the session already holds: its
+/// id is 0, as on SQLite.
+/// </summary>
+internal sealed class PostgresEventInserter(Npgsql.NpgsqlConnection connection) : IEventInserter
+{
+    private const int RowsPerRoundTrip = 500;
+
+    private const string Sql = """
+        INSERT INTO events(session_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, model, success, error_type, file, data, event_key, ingest_key)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        ON CONFLICT (session_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
+        RETURNING event_id
+        """;
+
+    public async Task<long[]> InsertAsync(string sessionId, IReadOnlyList<EncodedEvent> events, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var ids = new long[events.Count];
+        for (var start = 0; start < events.Count; start += RowsPerRoundTrip)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(RowsPerRoundTrip, events.Count - start);
+            await using var batch = new Npgsql.NpgsqlBatch(connection, (Npgsql.NpgsqlTransaction)transaction);
+            for (var i = 0; i < count; i++) batch.BatchCommands.Add(Row(sessionId, events[start + i]));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids[start + i] = reader.GetInt64(0);
+                if (i < count - 1) await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return ids;
+    }
+
+    private static Npgsql.NpgsqlBatchCommand Row(string sessionId, EncodedEvent encoded)
+    {
+        var e = encoded.Event;
+        var command = new Npgsql.NpgsqlBatchCommand(Sql);
+        var p = command.Parameters;
+        Text(p, sessionId);
+        Int64(p, e.Timestamp.ToUnixTimeMilliseconds());
+        Text(p, EventJson.ToWireName(e.Type));
+        Text(p, e.Agent);
+        Text(p, e.Tool);
+        Text(p, e.Task);
+        Int64(p, e.DurationMs);
+        Int64(p, e.Tokens?.Input);
+        Int64(p, e.Tokens?.Output);
+        Int64(p, e.Tokens?.CacheRead);
+        Int64(p, e.Tokens?.CacheWrite);
+        Text(p, e.Model);
+        Int64(p, e.Success is { } success ? (success ? 1 : 0) : null);
+        Text(p, e.ErrorType);
+        Text(p, e.File);
+        Text(p, encoded.Data);
+        Text(p, e.Id);
+        Text(p, encoded.IngestKey);
+        return command;
+    }
+
+    private static void Text(Npgsql.NpgsqlParameterCollection parameters, string? value) =>
+        parameters.Add(new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value });
+
+    private static void Int64(Npgsql.NpgsqlParameterCollection parameters, long? value) =>
+        parameters.Add(new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = (object?)value ?? DBNull.Value });
+
+    public void Dispose() { }
 }

@@ -10,7 +10,7 @@ namespace TierStorage.Engine.Catalog;
 /// parameters that were each found by name among the others, a quadratic cost: 36,000 keys took ~0.5 s of an import's
 /// critical path, the lookup itself ~0.1 s. Runs on the connection handle, so it sees the connection's open transaction.
 /// </summary>
-internal sealed class IngestKeyLookup : IDisposable
+internal sealed class IngestKeyLookup : IIngestKeyLookup
 {
     /// <summary>Keys per statement: below SQLite's historical limit of 999 host parameters.</summary>
     public const int KeysPerQuery = 500;
@@ -31,6 +31,9 @@ internal sealed class IngestKeyLookup : IDisposable
             WHERE ingest_key IS NOT NULL AND ingest_key IN ({places}) AND session_id {(elsewhere ? "<>" : "=")} ?1
             """;
     }
+
+    public Task<HashSet<string>> FindAsync(string sessionId, IEnumerable<string> keys, bool elsewhere, CancellationToken cancellationToken) =>
+        Task.FromResult(Find(sessionId, keys, elsewhere, cancellationToken));
 
     /// <summary>Which of <paramref name="keys"/> events of <paramref name="sessionId"/> (or, <paramref name="elsewhere"/>, of any
     /// other session) hold.</summary>
@@ -74,4 +77,36 @@ internal sealed class IngestKeyLookup : IDisposable
     {
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
     }
+}
+
+/// <summary>The key lookups of an import, on either provider.</summary>
+internal interface IIngestKeyLookup : IDisposable
+{
+    /// <summary>Which of <paramref name="keys"/> events of <paramref name="sessionId"/> (or, <paramref name="elsewhere"/>, of any
+    /// other session) hold.</summary>
+    Task<HashSet<string>> FindAsync(string sessionId, IEnumerable<string> keys, bool elsewhere, CancellationToken cancellationToken);
+}
+
+/// <summary>PostgreSQL: one statement per chunk of keys, passed as one text[] parameter (= ANY), answered by ix_events_ingest_key.
+/// Joins the connection's open transaction, as Npgsql commands do.</summary>
+internal sealed class PostgresIngestKeyLookup(Npgsql.NpgsqlConnection connection) : IIngestKeyLookup
+{
+    private const int KeysPerQuery = 5000;
+
+    public async Task<HashSet<string>> FindAsync(string sessionId, IEnumerable<string> keys, bool elsewhere, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(KeysPerQuery))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT DISTINCT ingest_key FROM events WHERE ingest_key = ANY(@keys) AND session_id {(elsewhere ? "<>" : "=")} @session";
+            command.Parameters.AddWithValue("keys", chunk);
+            command.Parameters.AddWithValue("session", sessionId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        }
+        return found;
+    }
+
+    public void Dispose() { }
 }

@@ -21,6 +21,9 @@ public sealed record SessionPackageRequest
     public string? HandoffPath { get; init; }
     /// <summary>The analytics/catalog SQLite database whose rows of this session become analytics_snapshot.db(.gz); null to leave it out.</summary>
     public string? CatalogDatabasePath { get; init; }
+    /// <summary>Writes the session's share of a catalog that is not an SQLite file (PostgreSQL) into the given file; used
+    /// instead of <see cref="CatalogDatabasePath"/>.</summary>
+    public Func<string, CancellationToken, Task>? WriteCatalogExtract { get; init; }
     /// <summary>Directory that receives the package; created when missing. Files of an earlier package there are replaced.</summary>
     public required string StagingDirectory { get; init; }
     /// <summary>The policy's gzip level, 1..9.</summary>
@@ -99,8 +102,8 @@ public static class SessionPackager
             IoErrors.Guard("creating the staging directory", staging, () => Directory.CreateDirectory(staging));
             // The database copy is page copying on one thread, mostly waiting on I/O: it runs beside the compression,
             // which is what keeps the cores busy, instead of after it.
-            var database = request.CatalogDatabasePath is null ? null
-                : run.AnalyticsSnapshotAsync(request.CatalogDatabasePath, request.SessionId, request.PhaseNumber, request.CompressionLevel, cancellationToken);
+            var database = request.CatalogDatabasePath is null && request.WriteCatalogExtract is null ? null
+                : run.AnalyticsSnapshotAsync(request, cancellationToken);
             var files = new List<PackagedFile>();
             try
             {
@@ -277,8 +280,9 @@ public static class SessionPackager
         /// make each backup carry all of them again (measured: 96% of a phase's bytes). The extract is a scratch file beside
         /// the outputs; what the package stores is its gzip, checksummed as it is written.
         /// </summary>
-        public async Task<PackagedFile> AnalyticsSnapshotAsync(string source, string sessionId, int phase, int level, CancellationToken cancellationToken)
+        public async Task<PackagedFile> AnalyticsSnapshotAsync(SessionPackageRequest request, CancellationToken cancellationToken)
         {
+            var (sessionId, phase, level) = (request.SessionId, request.PhaseNumber, request.CompressionLevel);
             // The temp name the plain snapshot of earlier versions had, so the staging sweep also clears a scratch file
             // (and its journal) that a killed run left behind.
             var extract = AtomicFile.TempPathFor(Path.Combine(staging, AnalyticsFileName));
@@ -286,7 +290,8 @@ public static class SessionPackager
             var temp = BeginOutput(CompressedAnalyticsFileName);
             AtomicFile.TryDelete(extract);
             cancellationToken.ThrowIfCancellationRequested();
-            await Task.Run(() => CatalogExtract.WriteSession(source, extract, sessionId, phase, scratch: true), cancellationToken).ConfigureAwait(false);
+            if (request.WriteCatalogExtract is { } write) await write(extract, cancellationToken).ConfigureAwait(false);
+            else await Task.Run(() => CatalogExtract.WriteSession(request.CatalogDatabasePath!, extract, sessionId, phase, scratch: true), cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             long length;
             FileChecksum checksum;

@@ -47,7 +47,7 @@ public static class PhaseReviewer
         ArgumentNullException.ThrowIfNull(policy);
         var prices = Prices(policy);
         var fingerprint = SessionRollup.PriceFingerprint(prices);
-        await using var connection = await OpenReadAsync(catalog, cancellationToken).ConfigureAwait(false);
+        var connection = await catalog.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
 
         string? phaseName = null;
         int sessions;
@@ -56,27 +56,23 @@ public static class PhaseReviewer
         var toSave = new List<(string SessionId, CatalogDatabase.RollupKey Key, byte[] Body)>();
         int stored = 0, rebuilt = 0;
         // One read transaction: the rollups, the keys they are checked against and any events folded again are one state.
-        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        await using (connection)
         {
             var members = new List<(string Id, bool Active)>();
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = """
-                    SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), COALESCE(SUM(rejected_lines), 0), COUNT(*) FILTER (WHERE rejected_lines > 0)
+            await using (var command = connection.Command("""
+                    SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), CAST(COALESCE(SUM(rejected_lines), 0) AS BIGINT), COUNT(*) FILTER (WHERE rejected_lines > 0)
                     FROM sessions WHERE phase = $p
-                    """;
-                command.Parameters.AddWithValue("$p", phase);
+                    """, ("$p", phase)))
+            {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 phaseName = reader.IsDBNull(0) ? null : reader.GetString(0);
-                sessions = reader.GetInt32(1);
+                sessions = checked((int)reader.GetInt64(1));
                 rejectedLines = reader.GetInt64(2);
                 rejectingSessions = reader.GetInt64(3);
             }
-            await using (var command = connection.CreateCommand())
+            await using (var command = connection.Command("SELECT session_id, state FROM sessions WHERE phase = $p ORDER BY started_at, session_id", ("$p", phase)))
             {
-                command.CommandText = "SELECT session_id, state FROM sessions WHERE phase = $p ORDER BY started_at, session_id";
-                command.Parameters.AddWithValue("$p", phase);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     members.Add((reader.GetString(0), reader.GetString(1) == nameof(SessionState.Active)));
@@ -98,14 +94,13 @@ public static class PhaseReviewer
                 }
                 merged.MergeFrom(rollup);
             }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         try
         {
             foreach (var (id, key, body) in toSave)
                 await catalog.SaveRollupAsync(id, SessionRollup.Format, key, fingerprint, body, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 8)
+        catch (Exception ex) when (ex is SqliteException { SqliteErrorCode: 5 or 6 or 8 } or Npgsql.PostgresException { SqlState: "25006" or "40001" or "40P01" or "55P03" })
         {
             // Busy, locked or read-only: the rollups are a cache, and this review has its figures; the next one folds again.
         }
@@ -136,12 +131,10 @@ public static class PhaseReviewer
         var prices = Prices(policy);
         CatalogDatabase.RollupKey key;
         byte[] body;
-        await using (var connection = await OpenReadAsync(catalog, cancellationToken).ConfigureAwait(false))
-        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var connection = await catalog.OpenReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             key = await CatalogDatabase.ReadRollupKeyAsync(connection, sessionId, cancellationToken).ConfigureAwait(false);
             body = (await FoldSessionAsync(connection, sessionId, prices, cancellationToken).ConfigureAwait(false)).Serialize();
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         return new FoldedRollup(sessionId, key, SessionRollup.PriceFingerprint(prices), body, DateTimeOffset.UtcNow);
     }
@@ -157,44 +150,18 @@ public static class PhaseReviewer
     private static IReadOnlyDictionary<string, ModelPrice> Prices(TierPolicy policy) =>
         policy.Pricing.Models.Count > 0 ? policy.Pricing.Models : PolicyDefaults.ModelPrices();
 
-    private static async Task<SqliteConnection> OpenReadAsync(CatalogDatabase catalog, CancellationToken cancellationToken)
-    {
-        SqliteNative.EnsureInitialized();
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = catalog.Path,
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA busy_timeout = 10000;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
     /// <summary>One session's events, oldest first, straight from ix_events_session_ts (no sort). The data column is only
     /// read where the cost can depend on it (a 1-hour cache write, or a recorded cost_usd).</summary>
-    private static async Task<SessionRollup> FoldSessionAsync(SqliteConnection connection, string sessionId, IReadOnlyDictionary<string, ModelPrice> prices,
+    private static async Task<SessionRollup> FoldSessionAsync(CatalogReader connection, string sessionId, IReadOnlyDictionary<string, ModelPrice> prices,
         CancellationToken cancellationToken)
     {
         var builder = new SessionRollup.Builder(prices);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        await using var command = connection.Command("""
             SELECT event_id, ts, type, agent, tool, task, duration_ms, input_tokens, output_tokens,
                    cache_read_tokens, cache_write_tokens, model, success, error_type, file,
                    CASE WHEN (cache_write_tokens > 0 AND instr(data, '1h') > 0) OR instr(data, 'cost_usd') > 0 THEN data END
             FROM events INDEXED BY ix_events_session_ts WHERE session_id = $s ORDER BY ts, event_id
-            """;
-        command.Parameters.AddWithValue("$s", sessionId);
+            """, ("$s", sessionId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var intern = new Dictionary<string, string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -210,7 +177,7 @@ public static class PhaseReviewer
     }
 
     /// <summary>The text of a column, one instance per distinct value (names repeat on most rows: the rollup keeps them).</summary>
-    private static string? Interned(SqliteDataReader reader, int i, Dictionary<string, string> intern)
+    private static string? Interned(System.Data.Common.DbDataReader reader, int i, Dictionary<string, string> intern)
     {
         if (reader.IsDBNull(i)) return null;
         var s = reader.GetString(i);
@@ -219,7 +186,7 @@ public static class PhaseReviewer
         return s;
     }
 
-    private static long Long(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
+    private static long Long(System.Data.Common.DbDataReader reader, int i) => reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
 
     /// <summary>Finds the price of a model id: exact key first, then the longest key the id starts with
     /// (claude-sonnet-4-5-20250929 → claude-sonnet-4-5).</summary>

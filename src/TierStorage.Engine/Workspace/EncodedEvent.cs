@@ -21,6 +21,14 @@ internal sealed class EncodedEvent
         Line = line;
     }
 
+    /// <summary>An event read back from the catalog or an extract with its data text as stored there, kept byte for byte.</summary>
+    private EncodedEvent(SessionEvent e, string? storedData)
+    {
+        Event = e;
+        Data = storedData;
+        IngestKey = IngestKeys.Of(e);
+    }
+
     public SessionEvent Event { get; }
 
     /// <summary>events.data: <see cref="SessionEvent.Data"/> as JSON text.</summary>
@@ -36,7 +44,15 @@ internal sealed class EncodedEvent
     public static EncodedEvent ForCatalog(SessionEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return new(e, default);
+        return new(e, ReadOnlyMemory<byte>.Empty);
+    }
+
+    /// <summary>For the catalog, an event whose data text (<paramref name="data"/>, which <see cref="SessionEvent.Data"/> was
+    /// parsed from) is stored as it is.</summary>
+    public static EncodedEvent Stored(SessionEvent e, string? data)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e, data);
     }
 
     /// <summary>For the catalog and the log: the lines of all <paramref name="events"/> written into one buffer.</summary>

@@ -6,11 +6,20 @@ using static TierStorage.Tests.Catalog.CatalogFixture;
 
 namespace TierStorage.Tests.Catalog;
 
-public sealed class CatalogEventTests : IDisposable
+/// <remarks>Runs on SQLite; <see cref="PostgresCatalogEventTests"/> runs every test again on a real PostgreSQL.</remarks>
+public class CatalogEventTests : IDisposable
 {
-    private readonly CatalogFixture _fixture = new();
+    private readonly CatalogFixture _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    public CatalogEventTests() : this(null) { }
+
+    protected CatalogEventTests(Postgres.PostgresServerFixture? server) => _fixture = new CatalogFixture(server);
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static SessionEvent Event(int second, SessionEventType type = SessionEventType.ToolCall, string session = "session_a",
         string? agent = null, string? tool = null, string? task = null, string? model = null, bool? success = null) => new()
@@ -152,55 +161,6 @@ public sealed class CatalogEventTests : IDisposable
         Assert.Equal(["first", "second"], events.Select(e => e.Task));
     }
 
-    [Theory]
-    [InlineData("session+type", "ix_events_session_ts")]
-    [InlineData("session", "ix_events_session_ts")]
-    [InlineData("tool", "ix_events_tool_ts")]
-    [InlineData("agent", "ix_events_agent_ts")]
-    [InlineData("type", "ix_events_type_ts")]
-    [InlineData("since", "ix_events_ts")]
-    public async Task Filtered_queries_search_an_index_without_a_scan_or_a_sort(string filter, string index)
-    {
-        await using var db = await _fixture.OpenWithSessionAsync();
-        var query = filter switch
-        {
-            "session+type" => new SessionEventQuery { SessionId = "session_a", Type = SessionEventType.Error, Limit = 50 },
-            "session" => new SessionEventQuery { SessionId = "session_a", Descending = true, Limit = 20 },
-            "tool" => new SessionEventQuery { Tool = "Bash", Limit = 100 },
-            "agent" => new SessionEventQuery { Agent = "planner" },
-            "type" => new SessionEventQuery { Type = SessionEventType.Decision },
-            _ => new SessionEventQuery { Since = T0, Until = T0.AddHours(1) },
-        };
-
-        var plan = string.Join(" | ", await db.ExplainEventQueryAsync(query, CancellationToken.None));
-
-        Assert.Contains($"USING INDEX {index}", plan);
-        Assert.DoesNotContain("SCAN", plan);
-        Assert.DoesNotContain("TEMP B-TREE", plan);
-    }
-
-    [Fact]
-    public async Task A_phase_query_searches_the_phase_sessions_by_index()
-    {
-        await using var db = await _fixture.OpenWithSessionAsync();
-        var plan = string.Join(" | ", await db.ExplainEventQueryAsync(new SessionEventQuery { Phase = 1, Limit = 20 }, CancellationToken.None));
-        Assert.Contains("ix_sessions_phase", plan);
-        Assert.DoesNotContain("SCAN e", plan);
-    }
-
-    [Fact]
-    public async Task A_batch_of_10000_events_is_committed_once()
-    {
-        await using var db = await _fixture.OpenWithSessionAsync();
-        var commits = 0;
-        SQLitePCL.raw.sqlite3_commit_hook(db.Connection.Handle, _ => { commits++; return 0; }, null);
-
-        await db.AddEventsAsync("session_a", Enumerable.Range(0, 10_000).Select(i => Event(i)).ToList(), 1, CancellationToken.None);
-
-        SQLitePCL.raw.sqlite3_commit_hook(db.Connection.Handle, null, null);
-        Assert.Equal(1, commits);
-        Assert.Equal(10_000, (await db.GetSessionAsync("session_a", CancellationToken.None))!.EventCount);
-    }
 
     [Fact]
     public async Task A_failure_in_the_middle_of_a_batch_stores_none_of_it()
@@ -244,15 +204,13 @@ public sealed class CatalogEventTests : IDisposable
     public async Task Foreign_keys_are_enforced()
     {
         await using var db = await _fixture.OpenWithSessionAsync();
-        using var command = db.Connection.CreateCommand();
-        command.CommandText = "INSERT INTO events(session_id, ts, type) VALUES ('session_nobody', 0, 'error')";
-        var ex = Assert.Throws<SqliteException>(() => command.ExecuteNonQuery());
-        Assert.Equal(787, ex.SqliteExtendedErrorCode);
-
-        command.CommandText = "INSERT INTO sessions(session_id, phase, started_at, state) VALUES ('s', 99, 0, 'Active')";
-        Assert.Throws<SqliteException>(() => command.ExecuteNonQuery());
-
-        await Assert.ThrowsAsync<SqliteException>(() => db.RecordSnapshotAsync(new SnapshotInfo { SessionId = "session_nobody", Sequence = 1, Path = "p", Sha256 = "x" }, CancellationToken.None));
+        // SQLite's SQLITE_CONSTRAINT_FOREIGNKEY (787), PostgreSQL's foreign_key_violation (23503).
+        static void IsForeignKey(System.Data.Common.DbException ex) =>
+            Assert.True(ex is SqliteException { SqliteExtendedErrorCode: 787 } or Npgsql.PostgresException { SqlState: "23503" }, ex.Message);
+        IsForeignKey(await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => ScalarAsync(db, "INSERT INTO events(session_id, ts, type) VALUES ('session_nobody', 0, 'error')")));
+        IsForeignKey(await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => ScalarAsync(db, "INSERT INTO sessions(session_id, phase, started_at, state) VALUES ('s', 99, 0, 'Active')")));
+        IsForeignKey(await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() =>
+            db.RecordSnapshotAsync(new SnapshotInfo { SessionId = "session_nobody", Sequence = 1, Path = "p", Sha256 = "x" }, CancellationToken.None)));
     }
 
     [Fact]
@@ -272,3 +230,7 @@ public sealed class CatalogEventTests : IDisposable
         Assert.Equal(5, seen);
     }
 }
+
+/// <summary>Every test of <see cref="CatalogEventTests"/> on the PostgreSQL provider.</summary>
+[Collection(Postgres.PostgresCollection.Name)]
+public sealed class PostgresCatalogEventTests(Postgres.PostgresServerFixture server) : CatalogEventTests(server);

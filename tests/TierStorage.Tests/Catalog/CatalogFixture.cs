@@ -4,10 +4,19 @@ using TierStorage.Engine.Catalog;
 
 namespace TierStorage.Tests.Catalog;
 
-/// <summary>A temp directory holding analytics/agent_metrics.db, deleted after the test.</summary>
+/// <summary>A temp directory holding analytics/agent_metrics.db, deleted after the test; or, given the PostgreSQL server, a
+/// database of its own on it as the catalog (every catalog test runs on both providers).</summary>
 public sealed class CatalogFixture : IDisposable
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 22, 5, 0, 0, TimeSpan.Zero);
+
+    private readonly Postgres.PostgresServerFixture? _server;
+    private CatalogLocation? _postgres;
+
+    public CatalogFixture(Postgres.PostgresServerFixture? server = null) : this()
+    {
+        _server = server;
+    }
 
     public CatalogFixture()
     {
@@ -19,7 +28,23 @@ public sealed class CatalogFixture : IDisposable
     public string Directory { get; }
     public string DbPath { get; }
 
-    public Task<CatalogDatabase> OpenAsync() => CatalogDatabase.OpenAsync(DbPath, CancellationToken.None);
+    public bool IsPostgres => _server is not null;
+
+    public async Task<CatalogDatabase> OpenAsync()
+    {
+        if (_server is null) return await CatalogDatabase.OpenAsync(DbPath, CancellationToken.None);
+        _postgres ??= await _server.CreateCatalogAsync("catalog");
+        return await CatalogDatabase.OpenAsync(_postgres, Directory, CancellationToken.None);
+    }
+
+    /// <summary>The first column of the first row of <paramref name="sql"/> on the catalog's own connection, either provider.</summary>
+    public static async Task<object?> ScalarAsync(CatalogDatabase db, string sql)
+    {
+        await using var command = db.DbConnection.CreateCommand();
+        command.CommandText = sql;
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
+    }
 
     public async Task<CatalogDatabase> OpenWithSessionAsync(string sessionId = "session_a", int phase = 1)
     {

@@ -5,11 +5,20 @@ using static TierStorage.Tests.Catalog.CatalogFixture;
 
 namespace TierStorage.Tests.Catalog;
 
-public sealed class CatalogRecordTests : IDisposable
+/// <remarks>Runs on SQLite; <see cref="PostgresCatalogRecordTests"/> runs every test again on a real PostgreSQL.</remarks>
+public class CatalogRecordTests : IDisposable
 {
-    private readonly CatalogFixture _fixture = new();
+    private readonly CatalogFixture _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    public CatalogRecordTests() : this(null) { }
+
+    protected CatalogRecordTests(Postgres.PostgresServerFixture? server) => _fixture = new CatalogFixture(server);
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Sessions_round_trip_update_and_list_by_phase_and_state()
@@ -71,9 +80,7 @@ public sealed class CatalogRecordTests : IDisposable
         await using var db = await _fixture.OpenAsync();
         await db.EnsurePhaseAsync(2, "Cloud", T0, CancellationToken.None);
         await db.EnsurePhaseAsync(2, null, T0.AddDays(1), CancellationToken.None);
-        using var command = db.Connection.CreateCommand();
-        command.CommandText = "SELECT name || ' ' || started_at FROM phases WHERE number = 2";
-        Assert.Equal($"Cloud {T0.ToUnixTimeMilliseconds()}", command.ExecuteScalar());
+        Assert.Equal($"Cloud {T0.ToUnixTimeMilliseconds()}", await ScalarAsync(db, "SELECT name || ' ' || started_at FROM phases WHERE number = 2"));
     }
 
     [Fact]
@@ -145,12 +152,14 @@ public sealed class CatalogRecordTests : IDisposable
         Assert.True(second > first);
 
         await db.FinishBackupRunAsync(first, "Failed", 42, "connection reset", T0.AddSeconds(30), CancellationToken.None);
-        using var command = db.Connection.CreateCommand();
-        command.CommandText = $"SELECT status || '|' || bytes_sent || '|' || error || '|' || ended_at FROM backup_runs WHERE run_id = {first}";
-        Assert.Equal($"Failed|42|connection reset|{T0.AddSeconds(30).ToUnixTimeMilliseconds()}", command.ExecuteScalar());
-        command.CommandText = $"SELECT status FROM backup_runs WHERE run_id = {second}";
-        Assert.Equal("Running", command.ExecuteScalar());
+        Assert.Equal($"Failed|42|connection reset|{T0.AddSeconds(30).ToUnixTimeMilliseconds()}",
+            await ScalarAsync(db, $"SELECT status || '|' || bytes_sent || '|' || error || '|' || ended_at FROM backup_runs WHERE run_id = {first}"));
+        Assert.Equal("Running", await ScalarAsync(db, $"SELECT status FROM backup_runs WHERE run_id = {second}"));
 
         await Assert.ThrowsAsync<ArgumentException>(() => db.FinishBackupRunAsync(999, "Succeeded", 0, null, T0, CancellationToken.None));
     }
 }
+
+/// <summary>Every test of <see cref="CatalogRecordTests"/> on the PostgreSQL provider.</summary>
+[Collection(Postgres.PostgresCollection.Name)]
+public sealed class PostgresCatalogRecordTests(Postgres.PostgresServerFixture server) : CatalogRecordTests(server);

@@ -5,11 +5,20 @@ using static TierStorage.Tests.Catalog.CatalogFixture;
 
 namespace TierStorage.Tests.Catalog;
 
-public sealed class CatalogSummaryTests : IDisposable
+/// <remarks>Runs on SQLite; <see cref="PostgresCatalogSummaryTests"/> runs every test again on a real PostgreSQL.</remarks>
+public class CatalogSummaryTests : IDisposable
 {
-    private readonly CatalogFixture _fixture = new();
+    private readonly CatalogFixture _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    public CatalogSummaryTests() : this(null) { }
+
+    protected CatalogSummaryTests(Postgres.PostgresServerFixture? server) => _fixture = new CatalogFixture(server);
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Summary_matches_hand_computed_figures()
@@ -80,3 +89,7 @@ public sealed class CatalogSummaryTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"d{i}"), summary.Decisions);
     }
 }
+
+/// <summary>Every test of <see cref="CatalogSummaryTests"/> on the PostgreSQL provider.</summary>
+[Collection(Postgres.PostgresCollection.Name)]
+public sealed class PostgresCatalogSummaryTests(Postgres.PostgresServerFixture server) : CatalogSummaryTests(server);

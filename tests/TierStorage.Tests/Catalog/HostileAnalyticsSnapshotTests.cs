@@ -8,12 +8,21 @@ namespace TierStorage.Tests.Catalog;
 /// <summary>Issue 11 #10: an analytics_snapshot.db read back from a tier is untrusted. A recursive view named events ran the
 /// review forever, an events table of another shape read as "no events" without a word, and garbage escaped as
 /// SqliteException 26. Each is now CatalogCorrupt, quickly, which the review answers by reading the backed-up log.</summary>
-public sealed class HostileAnalyticsSnapshotTests : IDisposable
+/// <remarks>Runs on SQLite; <see cref="PostgresHostileAnalyticsSnapshotTests"/> runs every test again on a real PostgreSQL.</remarks>
+public class HostileAnalyticsSnapshotTests : IDisposable
 {
     private const string SessionId = "session_20260101_090000";
-    private readonly CatalogFixture _fixture = new();
+    private readonly CatalogFixture _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    public HostileAnalyticsSnapshotTests() : this(null) { }
+
+    protected HostileAnalyticsSnapshotTests(Postgres.PostgresServerFixture? server) => _fixture = new CatalogFixture(server);
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private string Hostile(string name, params string[] statements)
     {
@@ -64,3 +73,7 @@ public sealed class HostileAnalyticsSnapshotTests : IDisposable
         return path;
     }
 }
+
+/// <summary>Every test of <see cref="HostileAnalyticsSnapshotTests"/> on the PostgreSQL provider.</summary>
+[Collection(Postgres.PostgresCollection.Name)]
+public sealed class PostgresHostileAnalyticsSnapshotTests(Postgres.PostgresServerFixture server) : HostileAnalyticsSnapshotTests(server);

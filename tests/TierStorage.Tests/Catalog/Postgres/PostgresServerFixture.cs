@@ -117,6 +117,19 @@ public sealed partial class PostgresServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The environment variable the tests' catalog locations name as password_env (set to <see cref="Password"/>).</summary>
+    public const string PasswordVariable = "TIERSTORAGE_TEST_PG_PASSWORD";
+
+    /// <summary>A new empty database as a catalog location would name it: no password in the connection string, the password in
+    /// <see cref="PasswordVariable"/> (password_env), as a user's policy does.</summary>
+    public async Task<TierStorage.Engine.Catalog.CatalogLocation> CreateCatalogAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        Environment.SetEnvironmentVariable(PasswordVariable, Password);
+        var builder = new NpgsqlConnectionStringBuilder(await CreateDatabaseAsync(prefix, cancellationToken).ConfigureAwait(false)) { Password = null };
+        builder.Remove("Password");
+        return TierStorage.Engine.Catalog.CatalogLocation.Postgres(builder.ConnectionString, PasswordVariable);
+    }
+
     /// <summary>A new empty database of its own for one test (names are a prefix and a random suffix); its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken = default)
     {
