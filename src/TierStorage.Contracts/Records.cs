@@ -20,6 +20,10 @@ public sealed record SessionInfo
     public long SizeBytes { get; init; }
     /// <summary>Why the session is (still) where it is, e.g. why it was not pruned.</summary>
     public string? Note { get; init; }
+    /// <summary>The machine the session was recorded on (a shared catalog tells machines apart; null before it did).</summary>
+    public string? Machine { get; init; }
+    /// <summary>The user that recorded it.</summary>
+    public string? User { get; init; }
 
     public TimeSpan? Duration => EndedAt is { } end ? end - StartedAt : null;
 }

@@ -71,4 +71,8 @@ public sealed record SessionEventQuery
     /// <summary>Newest first instead of oldest first.</summary>
     public bool Descending { get; init; }
     public int? Limit { get; init; }
+    /// <summary>Only events of sessions recorded on this machine (a shared catalog); compared without case.</summary>
+    public string? Machine { get; init; }
+    /// <summary>Only events of sessions recorded by this user (a shared catalog); compared without case.</summary>
+    public string? User { get; init; }
 }

@@ -22,6 +22,9 @@ public sealed class TierPolicy
     /// <summary>Where each run's alerts go, and their thresholds (issue 13): <c>alerts:</c> in the policy.</summary>
     public AlertPolicy Alerts { get; set; } = new();
 
+    /// <summary>Where the catalog lives (issue 14): <c>catalog:</c> in the policy; the workspace's SQLite file by default.</summary>
+    public CatalogPolicy Catalog { get; set; } = new();
+
     public CollectionDefinition? GetCollection(string name) => Collections.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public TierDefinition? GetTier(TierLevel level) => Tiers.FirstOrDefault(t => t.Level == level);
@@ -232,4 +235,21 @@ public sealed class PolicyList<T> : List<T>
     internal static PolicyList<T> Of(List<T>? items) => items as PolicyList<T> ?? new PolicyList<T>(items ?? []);
 
     public override string ToString() => string.Join("; ", this);
+}
+
+/// <summary>The policy's <c>catalog:</c> section: the workspace's own SQLite file (the default), or a PostgreSQL database that a
+/// team's machines share, named by a connection string that never holds the password.</summary>
+public sealed class CatalogPolicy
+{
+    /// <summary>"sqlite" (default) or "postgres".</summary>
+    public string Provider { get; set; } = "sqlite";
+    /// <summary>The PostgreSQL connection string (Host=...;Port=...;Database=...;Username=...), without a password.</summary>
+    public string? Connection { get; set; }
+    /// <summary>The environment variable holding the PostgreSQL password; without it Npgsql reads PGPASSWORD or the user's pgpass file.</summary>
+    public string? PasswordEnv { get; set; }
+    /// <summary>With provider sqlite and a connection: every command that changed the SQLite catalog also copies the change into the
+    /// PostgreSQL one (the migration's dual-write stage, set by Copy-TierCatalog -DualWrite).</summary>
+    public bool DualWrite { get; set; }
+
+    public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.Ordinal);
 }

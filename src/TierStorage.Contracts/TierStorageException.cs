@@ -111,6 +111,10 @@ public static class ErrorIds
     public const string CatalogUnavailable = "CatalogUnavailable";
     /// <summary>A database that holds tables but is not a TierStorage catalog: refused rather than written into.</summary>
     public const string CatalogForeign = "CatalogForeign";
+    /// <summary>What a workspace cannot do while its catalog is shared with other machines (a new identity).</summary>
+    public const string CatalogShared = "CatalogShared";
+    /// <summary>Another machine of a shared catalog is doing this now (archiving the same phase): nothing was done here.</summary>
+    public const string InProgressElsewhere = "InProgressElsewhere";
     /// <summary>An encrypted tier's key-encryption key is not there: no key file in credentials/, or the passphrase
     /// variable the policy names is not set.</summary>
     public const string EncryptionKeyNotFound = "EncryptionKeyNotFound";

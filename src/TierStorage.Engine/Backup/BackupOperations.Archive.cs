@@ -36,12 +36,29 @@ public sealed partial class BackupOperations
     /// <param name="force">Replace an archive of the phase that differs even when Deep Archive bills the early deletion.</param>
     public async Task<PhaseArchiveResult> ArchivePhaseAsync(int phase, bool force, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
+        // A shared catalog: one machine at a time archives a phase; another that planned the same step finds the lock
+        // taken (InProgressElsewhere) or, once it is free, the archive recorded, and does not archive it again.
+        var archiveTierName = ResolveArchiveTier(null).Name;
+        await using var phaseLock = await Catalog.TryLockAsync($"archive/{_workspace.Identity.Namespace}/{phase}", TimeSpan.Zero, cancellationToken).ConfigureAwait(false)
+            ?? throw new TierStorageException(ErrorIds.InProgressElsewhere, TierErrorKind.InvalidOperation,
+                $"Another machine of the shared catalog {Catalog.Path} is archiving phase {phase} now; this run leaves it to that one.", phase);
+        if (Catalog.IsShared && !force
+            && await Catalog.GetObjectAsync(archiveTierName, PhaseArchiveManifest.ArchiveKeyFor(BackupLayout.PhaseFolder(phase, await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false))), cancellationToken).ConfigureAwait(false)
+                is { VerifiedAt: not null } done)
+            throw new TierStorageException(ErrorIds.InProgressElsewhere, TierErrorKind.InvalidOperation,
+                $"Phase {phase} was archived by another machine of the shared catalog at {done.VerifiedAt:u} ('{done.Key}', verified); nothing to do.", phase);
+        return await ArchivePhaseLockedAsync(phase, force, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<PhaseArchiveResult> ArchivePhaseLockedAsync(int phase, bool force, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         var backupTier = ResolveTier(null);
         var archiveTier = ResolveArchiveTier(null);
         var phaseName = await Catalog.GetPhaseNameAsync(phase, cancellationToken).ConfigureAwait(false);
         var folder = BackupLayout.PhaseFolder(phase, phaseName);
-        var sessions = (await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.Phase == phase).OrderBy(s => s.StartedAt).ToList();
+        // Every machine's sessions of the phase (a shared catalog): the phase archive is the team's.
+        var sessions = (await _workspace.ListAllRecordsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.Phase == phase).OrderBy(s => s.StartedAt).ToList();
         if (sessions.Count == 0)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.ObjectNotFound, $"Phase {phase} has no sessions to archive.", phase);
         if (sessions.FirstOrDefault(s => s.State == SessionState.Active) is { } active)

@@ -177,6 +177,9 @@ public sealed partial class BackupOperations
     private async Task<SessionRecord> RequireBackupableAsync(string sessionId, CancellationToken cancellationToken)
     {
         var record = await Catalog.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? throw TierWorkspace.SessionNotFound(sessionId);
+        if (!_workspace.IsOwnSession(record))
+            throw new TierStorageException(ErrorIds.CatalogShared, TierErrorKind.InvalidOperation,
+                $"Session '{sessionId}' was recorded on {record.Machine ?? "another machine"} by {record.User ?? "another user"}: its files are there, and only that machine backs it up.", sessionId);
         if (record.State == SessionState.Active)
             throw new TierStorageException(ErrorIds.SessionStillActive, TierErrorKind.InvalidOperation,
                 $"Session '{sessionId}' is still active; complete it (Complete-Session) before backing it up.", sessionId);

@@ -22,6 +22,16 @@ public sealed partial class CatalogDatabase
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Records the identity only when the catalog has none yet (a shared catalog: the first workspace's is the team's).</summary>
+    public async Task SetIdentityIfAbsentAsync(WorkspaceIdentity identity, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            INSERT INTO workspace_identity (singleton, id, namespace, root, created_at) VALUES (1, $id, $namespace, $root, $created)
+            ON CONFLICT (singleton) DO NOTHING
+            """, ("$id", identity.Id), ("$namespace", identity.Namespace), ("$root", identity.Root), ("$created", ToUnixMs(identity.CreatedAt)));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>True when the catalog records an object on any tier but <paramref name="localTier"/>: a workspace that
     /// backed up before namespaces existed, whose objects sit at the tiers' roots.</summary>
     public async Task<bool> HasTierObjectsAsync(string localTier, CancellationToken cancellationToken)

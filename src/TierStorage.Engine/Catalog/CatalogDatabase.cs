@@ -23,6 +23,11 @@ public sealed record SessionRecord
     /// <summary>Bytes of the log already indexed into the events table (crash recovery resumes from here).</summary>
     public long LogIndexedBytes { get; init; }
     public long EventCount { get; init; }
+    /// <summary>The machine the session was recorded on (<see cref="CatalogDatabase.Origin"/> when it was inserted); null for
+    /// sessions recorded before catalogs were shared.</summary>
+    public string? Machine { get; init; }
+    /// <summary>The user it was recorded by (<see cref="CatalogDatabase.Origin"/>); null as for <see cref="Machine"/>.</summary>
+    public string? User { get; init; }
 
     /// <summary>Imported from a Claude Code transcript that may still grow: not yet ended with a handoff note (Import-ClaudeSession
     /// -Complete, or an import after the transcript went idle, ends it). Backups and tier moves treat it as still active.</summary>
@@ -82,8 +87,11 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         "e.event_id, e.session_id, e.ts, e.type, e.agent, e.tool, e.task, e.duration_ms, e.input_tokens, e.output_tokens, " +
         "e.cache_read_tokens, e.cache_write_tokens, e.model, e.success, e.error_type, e.file, e.data, e.event_key";
 
-    private const string SessionColumns =
+    private const string SessionColumnsBefore15 =
         "session_id, phase, started_at, ended_at, state, log_path, handoff_path, log_indexed_bytes, event_count";
+
+    /// <summary>The session columns of this catalog's schema (a catalog opened at an older version in tests has no origin).</summary>
+    private string SessionColumns => SchemaVersion >= 15 ? SessionColumnsBefore15 + ", machine, user_name" : SessionColumnsBefore15;
 
     private const int MaxDecisions = 20;
 
@@ -241,6 +249,10 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     public bool IsShared => Location.Provider == CatalogProviderKind.Postgres;
     internal CatalogDialect Dialect => _dialect;
 
+    /// <summary>The machine and user that sessions inserted through this connection are recorded as (<see cref="CatalogOrigin.Current"/>
+    /// unless the workspace was opened with another).</summary>
+    public CatalogOrigin Origin { get; internal set; } = CatalogOrigin.Current;
+
     /// <summary>The open SQLite connection, for tests that inspect query plans or hook commits.</summary>
     internal SqliteConnection Connection => _connection as SqliteConnection
         ?? throw new InvalidOperationException($"The catalog '{Path}' is not an SQLite file.");
@@ -270,8 +282,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             phase.Transaction = transaction;
             await phase.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using (var insert = Command($"INSERT INTO sessions({SessionColumns}) VALUES ($id, $phase, $started, $ended, $state, $log, $handoff, $indexed, $count)",
-                         SessionParameters(session)))
+        await using (var insert = Command($"INSERT INTO sessions({SessionColumns}) VALUES ($id, $phase, $started, $ended, $state, $log, $handoff, $indexed, $count{(SchemaVersion >= 15 ? ", $machine, $user" : "")})",
+                         SessionParameters(session with { Machine = session.Machine ?? Origin.Machine, User = session.User ?? Origin.User })))
         {
             insert.Transaction = transaction;
             try
@@ -308,13 +320,20 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Oldest first.</summary>
-    public async IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, CancellationToken cancellationToken) =>
+        ListSessionsAsync(phase, state, null, null, cancellationToken);
+
+    /// <summary>Oldest first; <paramref name="machine"/> and <paramref name="user"/> (compared without case), when given, keep
+    /// only the sessions recorded there (sessions recorded before catalogs were shared have neither).</summary>
+    public async IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, string? machine, string? user,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var origin = SchemaVersion >= 15 ? " AND (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)" : "";
         await using var command = Command($"""
             SELECT {SessionColumns} FROM sessions
-            WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state)
+            WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state){origin}
             ORDER BY started_at, session_id
-            """, ("$phase", phase), ("$state", state?.ToString()));
+            """, ("$phase", phase), ("$state", state?.ToString()), ("$machine", machine), ("$user", user));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return ReadSession(reader);
     }
@@ -630,6 +649,9 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         // A semi-join on the phase's sessions rather than a JOIN: with a JOIN the planner walks a time index from
         // the start of history and probes each row's session, which on a large database reads every older phase.
         if (query.Phase is { } phase) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE phase = $phase)", "$phase", phase);
+        // The origin filters: a semi-join on the machine's sessions (ix_sessions_origin), as for the phase.
+        if (SchemaVersion >= 15 && query.Machine is { } machine) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE lower(machine) = lower($machine))", "$machine", machine);
+        if (SchemaVersion >= 15 && query.User is { } user) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE lower(user_name) = lower($user))", "$user", user);
         // A session holds a small share of all events, a type, agent or tool a large one; without statistics the planner
         // cannot tell, so with a session given the unary + keeps it off those indexes (ix_events_session_ts answers).
         var column = query.SessionId is null || !_dialect.IsSqlite ? "e." : "+e.";
@@ -731,7 +753,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         ("$id", session.SessionId), ("$phase", session.Phase), ("$started", ToUnixMs(session.StartedAt)),
         ("$ended", session.EndedAt is { } ended ? ToUnixMs(ended) : null), ("$state", session.State.ToString()),
         ("$log", WorkspacePaths.ToStored(_root, session.LogPath)), ("$handoff", WorkspacePaths.ToStored(_root, session.HandoffPath)),
-        ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount),
+        ("$indexed", session.LogIndexedBytes), ("$count", session.EventCount), ("$machine", session.Machine), ("$user", session.User),
     ];
 
     private SessionRecord ReadSession(DbDataReader reader) => new()
@@ -745,6 +767,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         HandoffPath = WorkspacePaths.FromStored(_root, reader.IsDBNull(6) ? null : reader.GetString(6)),
         LogIndexedBytes = reader.GetInt64(7),
         EventCount = reader.GetInt64(8),
+        Machine = reader.FieldCount > 9 && !reader.IsDBNull(9) ? reader.GetString(9) : null,
+        User = reader.FieldCount > 10 && !reader.IsDBNull(10) ? reader.GetString(10) : null,
     };
 
     private static SessionEvent ReadEvent(DbDataReader reader)

@@ -266,6 +266,13 @@ internal static class Migrations
             DROP INDEX ix_events_ingest_key_any;
             CREATE INDEX ix_events_ingest_key ON events(ingest_key, session_id) WHERE ingest_key IS NOT NULL;
             """),
+        // Issue 14: a catalog shared by a team's machines (PostgreSQL) tells each machine's sessions apart by where they were
+        // recorded. NULL for sessions recorded before (they are this workspace's own).
+        new(15, "session origin", """
+            ALTER TABLE sessions ADD COLUMN machine TEXT;
+            ALTER TABLE sessions ADD COLUMN user_name TEXT;
+            CREATE INDEX ix_sessions_origin ON sessions(machine, user_name);
+            """),
     ];
 
     /// <summary>Migrations 8 and 12 only (migration 14 replaced their indexes by the column ingest_key, see IngestKeys).

@@ -204,7 +204,7 @@ public static class ClaudeProjectImporter
                     {
                         await PhaseReviewer.SaveRollupAsync(workspace.Catalog, await fold.ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Microsoft.Data.Sqlite.SqliteException ex)
+                    catch (System.Data.Common.DbException ex)
                     {
                         workspace.Warn($"Session '{sessionId}' is completed, but its review rollup was not stored ({ex.Message}): the phase review will read its events instead.");
                     }

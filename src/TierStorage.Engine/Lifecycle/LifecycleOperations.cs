@@ -67,21 +67,39 @@ public sealed partial class LifecycleOperations
                     var archived = await _workspace.Backups.ArchivePhaseAsync(move.Phase!.Value, force, progress, cancellationToken).ConfigureAwait(false);
                     return move with { State = TierMoveState.Done, Bytes = archived.SizeBytes, Message = $"{archived.Key}: {archived.Sessions.Count} sessions, verified." };
                 default:
-                    var current = await BuildModelAsync(cancellationToken).ConfigureAwait(false);
-                    // An earlier step may have done this one's work (a backup prunes beyond local retention): the goal holds.
-                    if (move.SessionId is not null && LifecycleRules.LevelOf(current.Policy, move.From) is { } from
-                        && current.Items.FirstOrDefault(i => i.Matches(move.SessionId, move.Phase, move.DataClass)) is { } item && !LifecycleRules.HasCopy(item, from))
-                        return move with { State = TierMoveState.Done, Bytes = 0, Message = $"Already gone from {move.From}." };
-                    if (LifecycleSafety.CheckDelete(move, current) is { } refused)
-                        return move with { State = TierMoveState.Skipped, Message = refused };
-                    var freed = await DeleteAsync(move, force, cancellationToken).ConfigureAwait(false);
-                    return move with { State = TierMoveState.Done, Bytes = freed };
+                    // A shared catalog: while another machine archives the phase (it reads these copies), its copies stay.
+                    await using (var phaseLock = move.Phase is int phase
+                        ? await Catalog.TryLockAsync($"archive/{_workspace.Identity.Namespace}/{phase}", TimeSpan.Zero, cancellationToken).ConfigureAwait(false)
+                        : null)
+                    {
+                        if (move.Phase is not null && phaseLock is null)
+                            return move with { State = TierMoveState.Skipped, Message = $"Another machine of the shared catalog is archiving phase {move.Phase} now; its copies stay until it is done." };
+                        return await DeleteCheckedAsync(move, force, cancellationToken).ConfigureAwait(false);
+                    }
             }
+        }
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.InProgressElsewhere)
+        {
+            return move with { State = TierMoveState.Skipped, Message = ex.Message };
         }
         catch (TierStorageException ex) when (ex.ErrorId != ErrorIds.PolicyInvalid)
         {
             return move with { State = TierMoveState.Failed, Message = $"{ex.ErrorId}: {ex.Message}" };
         }
+    }
+
+    /// <summary>A Delete step checked against the catalog and the disk as they are now (not as planned).</summary>
+    private async Task<TierMove> DeleteCheckedAsync(TierMove move, bool force, CancellationToken cancellationToken)
+    {
+        var current = await BuildModelAsync(cancellationToken).ConfigureAwait(false);
+        // An earlier step may have done this one's work (a backup prunes beyond local retention): the goal holds.
+        if (move.SessionId is not null && LifecycleRules.LevelOf(current.Policy, move.From) is { } from
+            && current.Items.FirstOrDefault(i => i.Matches(move.SessionId, move.Phase, move.DataClass)) is { } item && !LifecycleRules.HasCopy(item, from))
+            return move with { State = TierMoveState.Done, Bytes = 0, Message = $"Already gone from {move.From}." };
+        if (LifecycleSafety.CheckDelete(move, current) is { } refused)
+            return move with { State = TierMoveState.Skipped, Message = refused };
+        var freed = await DeleteAsync(move, force, cancellationToken).ConfigureAwait(false);
+        return move with { State = TierMoveState.Done, Bytes = freed };
     }
 
     private async Task<long> DeleteAsync(TierMove move, bool force, CancellationToken cancellationToken)
@@ -105,7 +123,9 @@ public sealed partial class LifecycleOperations
     {
         var backupTier = policy.GetTier(TierLevel.Backup)?.Name;
         var archiveTier = policy.GetTier(TierLevel.Archive)?.Name;
-        var records = await _workspace.ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        // A shared catalog: every machine's sessions, so that a phase ends, and is archived, with all of them; another machine's
+        // files are never this machine's to find or delete (LocateLog knows only its own).
+        var records = await _workspace.ListAllRecordsAsync(cancellationToken).ConfigureAwait(false);
         var objects = new List<StoredObject>();
         await foreach (var o in Catalog.ListObjectsAsync(null, null, cancellationToken).ConfigureAwait(false)) objects.Add(o);
         var phaseRows = await Catalog.ListPhasesAsync(cancellationToken).ConfigureAwait(false);

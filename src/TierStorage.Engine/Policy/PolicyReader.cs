@@ -13,7 +13,7 @@ namespace TierStorage.Engine.Policy;
 /// </summary>
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections", "alerts"];
+    private static readonly string[] RootKeys = ["version", "tiers", "retention", "lifecycle", "backup", "redaction", "pricing", "review", "encryption", "collections", "alerts", "catalog"];
     private static readonly string[] CommonTierKeys = ["name", "level", "kind", "capacity", "warn_percent", "critical_percent", "migrate_on_critical", "price_per_gb_month"];
     private static readonly string[] RetentionKeys = ["local_sessions", "backup_phases", "archive_days"];
     private static readonly string[] LifecycleKeys = ["data_class", "core_days", "main_days", "archive_after_days", "delete_after_days"];
@@ -161,6 +161,7 @@ internal sealed partial class PolicyReader
         ReadEncryption(root.Get("encryption"), "encryption", policy);
         ReadCollections(root.Get("collections"), "collections", policy);
         ReadAlerts(root.Get("alerts"), "alerts", policy);
+        ReadCatalog(root.Get("catalog"), "catalog", policy);
     }
 
     private void ReadVersion(Map root, TierPolicy policy)

@@ -67,6 +67,11 @@ public static class IoErrors
             // SQLITE_FULL: the catalog could not grow (issue 11 #9 saw it as "Unexpected: SqliteException 13", exit 1).
             Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } => new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
                 $"The disk is full{where}: the catalog database could not grow. Free some space and run the command again.", target, ex),
+            // disk_full on the server of a shared catalog: the server's disk, which this machine cannot free.
+            Npgsql.PostgresException { SqlState: "53100" } => new TierStorageException(ErrorIds.DiskFull, TierErrorKind.WriteError,
+                $"The shared catalog's server is out of disk space{where}: {((Npgsql.PostgresException)ex).MessageText} Ask its administrator to free space, then run the command again; nothing was half-written.", target, ex),
+            Npgsql.NpgsqlException { IsTransient: true } => new TierStorageException(ErrorIds.CatalogUnavailable, TierErrorKind.ConnectionError,
+                $"The shared catalog could not be reached{where}: {ex.Message} Check the connection to its server, then run the command again; what was not committed is redone then.", target, ex),
             System.Data.Common.DbException => new TierStorageException(ErrorIds.CatalogError, TierErrorKind.ResourceUnavailable,
                 $"The catalog database failed{where}: {ex.Message} Run the command again when no other TierStorage command is running; if it keeps failing, Update-TierCatalog rebuilds the catalog from the tiers.", target, ex),
             _ => null,

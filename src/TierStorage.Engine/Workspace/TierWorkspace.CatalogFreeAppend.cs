@@ -58,8 +58,7 @@ public sealed partial class TierWorkspace
     /// workspace) is a warning: the events stay in the log and the next writer indexes them.</summary>
     private async Task CatchUpActiveLogsAsync(CancellationToken cancellationToken)
     {
-        var active = new List<SessionRecord>();
-        await foreach (var s in _catalog.ListSessionsAsync(null, SessionState.Active, cancellationToken).ConfigureAwait(false)) active.Add(s);
+        var active = await ListRecordsAsync(SessionState.Active, cancellationToken).ConfigureAwait(false);
         foreach (var session in active)
         {
             if (LocateLog(session) is not { } logPath || new FileInfo(logPath).Length <= session.LogIndexedBytes) continue;

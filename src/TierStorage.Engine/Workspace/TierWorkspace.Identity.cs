@@ -62,6 +62,7 @@ public sealed partial class TierWorkspace
     {
         var fromFile = await IoErrors.GuardAsync("reading", WorkspaceIdentity.PathIn(Root), () => WorkspaceIdentity.ReadAsync(Root, cancellationToken)).ConfigureAwait(false);
         var fromCatalog = await _catalog.GetIdentityAsync(cancellationToken).ConfigureAwait(false);
+        if (_catalog.IsShared) return await JoinSharedIdentityAsync(fromFile, fromCatalog, cancellationToken).ConfigureAwait(false);
         if (fromCatalog is null)
         {
             if (fromFile is not null) await _catalog.SetIdentityAsync(fromFile, cancellationToken).ConfigureAwait(false);
@@ -78,6 +79,28 @@ public sealed partial class TierWorkspace
         return fromFile;
     }
 
+    /// <summary>
+    /// A shared catalog's identity is the team's: the first workspace to open it records its own (only if none is there yet, so
+    /// two first machines cannot both win), and every other adopts that id and namespace, so that all of them back up and
+    /// archive under one namespace and each phase is archived once. The directory stays each machine's own (workspace.json);
+    /// the catalog's row keeps the first machine's, which no other machine reads.
+    /// </summary>
+    private async Task<WorkspaceIdentity?> JoinSharedIdentityAsync(WorkspaceIdentity? fromFile, WorkspaceIdentity? fromCatalog, CancellationToken cancellationToken)
+    {
+        if (fromCatalog is null)
+        {
+            if (fromFile is null) return null;
+            await _catalog.SetIdentityIfAbsentAsync(fromFile, cancellationToken).ConfigureAwait(false);
+            fromCatalog = await _catalog.GetIdentityAsync(cancellationToken).ConfigureAwait(false) ?? fromFile;
+        }
+        if (fromFile is not null && fromFile.Id == fromCatalog.Id && fromFile.Namespace == fromCatalog.Namespace) return fromFile;
+        var joined = fromCatalog with { Root = fromFile?.Root ?? Root };
+        if (fromFile is not null)
+            Inform($"This workspace joins the shared catalog {_catalog.Path}: it now backs up and archives under the team's namespace '{joined.Namespace}' (it had '{fromFile.Namespace}').");
+        await IoErrors.GuardAsync("writing", WorkspaceIdentity.PathIn(Root), () => joined.WriteAsync(Root, cancellationToken)).ConfigureAwait(false);
+        return joined;
+    }
+
     /// <summary>A fresh identity; a workspace that already stored objects before namespaces existed keeps them at the root.</summary>
     private async Task<WorkspaceIdentity> CreateIdentityAsync(CancellationToken cancellationToken)
     {
@@ -91,7 +114,8 @@ public sealed partial class TierWorkspace
     private async Task SaveIdentityAsync(WorkspaceIdentity identity, CancellationToken cancellationToken)
     {
         await IoErrors.GuardAsync("writing", WorkspaceIdentity.PathIn(Root), () => identity.WriteAsync(Root, cancellationToken)).ConfigureAwait(false);
-        await _catalog.SetIdentityAsync(identity, cancellationToken).ConfigureAwait(false);
+        if (_catalog.IsShared) await _catalog.SetIdentityIfAbsentAsync(identity, cancellationToken).ConfigureAwait(false);
+        else await _catalog.SetIdentityAsync(identity, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<WorkspaceIdentity?> TryReadIdentityAtAsync(string root, CancellationToken cancellationToken)
@@ -142,6 +166,9 @@ public sealed partial class TierWorkspace
     /// the original's). Nothing on any tier changes.</summary>
     public async Task<WorkspaceIdentityChange> NewIdentityAsync(CancellationToken cancellationToken)
     {
+        if (_catalog.IsShared)
+            throw new TierStorageException(ErrorIds.CatalogShared, TierErrorKind.InvalidOperation,
+                $"This workspace uses the shared catalog {_catalog.Path}, whose namespace is the team's: a new identity would take this machine's sessions out of it. To leave the team, set catalog: provider: sqlite in the policy first (Copy-TierCatalog -To <file> keeps a copy of the catalog).");
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var before = Identity;

@@ -38,6 +38,9 @@ public sealed record WorkspaceOptions
     /// it will talk to a tier starts that tier's client here (<see cref="Tiers.S3.S3ObjectStore.Prepare"/>), so its start-up
     /// runs beside the catalog's.</summary>
     public Action<TierPolicy>? PolicyLoaded { get; init; }
+    /// <summary>The machine and user this workspace's sessions are recorded as in a shared catalog; null: <see cref="CatalogOrigin.Current"/>
+    /// (TIERSTORAGE_MACHINE / TIERSTORAGE_USER, else the host and login names).</summary>
+    public CatalogOrigin? Origin { get; init; }
 }
 
 public sealed record StartSessionRequest
@@ -60,6 +63,11 @@ public sealed record SessionFilter
     /// <summary>Only sessions that have ended: Completed, BackedUp or Archived (every state but Active), so a filter
     /// for "done" keeps matching a session after its backup or archive moves it on.</summary>
     public bool Finished { get; init; }
+    /// <summary>A shared catalog: the machine the sessions were recorded on, a name or a wildcard pattern (* and ?, without
+    /// case); null means this machine. Ignored on the workspace's own SQLite catalog, whose sessions are all its own.</summary>
+    public string? Machine { get; init; }
+    /// <summary>As <see cref="Machine"/>, for the user that recorded them; null means this user (when Machine is null too).</summary>
+    public string? User { get; init; }
 }
 
 /// <summary>
@@ -224,17 +232,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             if (!File.Exists(gitignore))
                 await AtomicFile.WriteAllTextAsync(gitignore, "# Never commit OAuth tokens or keys.\ncredentials/\n", overwrite: false, cancellationToken).ConfigureAwait(false);
             await AtomicFile.WriteAllTextAsync(layout.PolicyPath, yaml, overwrite: true, cancellationToken).ConfigureAwait(false);
-            await using (await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false)) { }
-            // Opening it gives a new workspace its identity (and keeps an existing one's): its namespace on the tiers.
-            string space;
+            // Opening it gives a new workspace its identity (and keeps an existing one's): its namespace on the tiers; the
+            // catalog the policy names (the workspace's SQLite file, or a shared one it joins) is created or migrated then.
+            string space, catalogPath;
             await using (var opened = await OpenAsync(new WorkspaceOptions { WorkspacePath = layout.Root, PolicyPath = layout.PolicyPath }, cancellationToken).ConfigureAwait(false))
-                space = opened.Identity.Namespace;
+                (space, catalogPath) = (opened.Identity.Namespace, opened.Catalog.Path);
             return new WorkspaceInfo
             {
                 Namespace = space,
                 Path = layout.Root,
                 PolicyPath = layout.PolicyPath,
-                CatalogPath = layout.CatalogPath,
+                CatalogPath = catalogPath,
                 PolicyWritten = true,
                 CreatedDirectories = created,
             };
@@ -263,18 +271,19 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData,
                     $"Invalid policy '{policy.Source ?? "(embedded default)"}': tier '{tier.Name}': {refusal}", policyPath);
         options.PolicyLoaded?.Invoke(policy);
-        var catalogWasMissing = !File.Exists(layout.CatalogPath);
+        var catalogWasMissing = !policy.Catalog.IsPostgres && !File.Exists(layout.CatalogPath);
         string? setAside = null;
         CatalogDatabase catalog;
         try
         {
-            catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
+            catalog = await CatalogDatabase.OpenAsync(CatalogLocationOf(policy, layout), layout.Root, cancellationToken).ConfigureAwait(false);
         }
-        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.CatalogCorrupt && options.SetAsideCorruptCatalog)
+        catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.CatalogCorrupt && options.SetAsideCorruptCatalog && !policy.Catalog.IsPostgres)
         {
             setAside = SetAsideCatalog(layout.CatalogPath, options.Time.GetUtcNow());
             catalog = await CatalogDatabase.OpenAsync(layout.CatalogPath, cancellationToken).ConfigureAwait(false);
         }
+        if (options.Origin is { } origin) catalog.Origin = origin;
         var workspace = new TierWorkspace(layout, policy, catalog, options);
         if (setAside is not null)
             workspace.Warn($"The catalog '{layout.CatalogPath}' was not a usable database; it was moved to '{setAside}' and a new catalog started, which the rebuild fills from the logs in '{layout.LogsDirectory}' and the tier's manifests.");
@@ -295,13 +304,17 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         }
         if (options.Debug is { } debug)
         {
-            debug($"Catalog '{layout.CatalogPath}', schema version {catalog.SchemaVersion}.");
+            debug($"Catalog '{catalog.Path}' ({catalog.Provider}), schema version {catalog.SchemaVersion}{(catalog.IsShared ? $", shared: this machine records as {catalog.Origin.Machine}/{catalog.Origin.User}" : "")}.");
             foreach (var tier in policy.Tiers.OrderBy(t => t.Level))
                 debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContextFor(tier))}'" : "")}.");
             debug($"Workspace opened in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");
         }
         return workspace;
     }
+
+    /// <summary>The catalog the policy names: the workspace's SQLite file, or the shared PostgreSQL database.</summary>
+    internal static CatalogLocation CatalogLocationOf(TierPolicy policy, WorkspaceLayout layout) =>
+        policy.Catalog.IsPostgres ? CatalogLocation.Postgres(policy.Catalog.Connection!, policy.Catalog.PasswordEnv) : CatalogLocation.Sqlite(layout.CatalogPath);
 
     private static string WorkspaceOrigin(string? workspacePath, string? baseDirectory) =>
         !string.IsNullOrWhiteSpace(workspacePath) ? "given with -WorkspacePath (--workspace)"
@@ -337,8 +350,11 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var sessions = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
-            // Chosen under the lock: two processes starting sessions in the same second get different ids.
-            var taken = sessions.Select(s => s.SessionId).ToHashSet(StringComparer.Ordinal);
+            // Chosen under the lock: two processes starting sessions in the same second get different ids. On a shared
+            // catalog the ids of every machine's sessions are taken too (and a machine that takes one between this read and
+            // the insert is answered below).
+            var taken = (_catalog.IsShared ? await ListAllRecordsAsync(cancellationToken).ConfigureAwait(false) : sessions)
+                .Select(s => s.SessionId).ToHashSet(StringComparer.Ordinal);
             sessionId = request.SessionId ?? SessionIds.NewId(now, taken.Contains)
                 ?? throw new TierStorageException(ErrorIds.SessionExists, TierErrorKind.ResourceExists,
                     $"{SessionIds.MaxPerSecond} sessions were already started in the second of {SessionIds.NewId(now)}; pass -SessionId.", SessionIds.NewId(now));
@@ -365,7 +381,22 @@ public sealed partial class TierWorkspace : IAsyncDisposable
                 State = SessionState.Active,
                 LogPath = Layout.CurrentLogPath,
             };
-            await _catalog.InsertSessionAsync(record, cancellationToken).ConfigureAwait(false);
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await _catalog.InsertSessionAsync(record, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                // Another machine of a shared catalog took the id since it was chosen: the next free one of the same second.
+                catch (TierStorageException ex) when (ex.ErrorId == ErrorIds.SessionExists && _catalog.IsShared && request.SessionId is null && attempt < SessionIds.MaxPerSecond)
+                {
+                    taken.Add(record.SessionId);
+                    if (SessionIds.NewId(now, taken.Contains) is not { } next) throw;
+                    record = record with { SessionId = next };
+                    sessionId = next;
+                }
+            }
             await AppendLockedAsync(record, [new SessionEvent { Timestamp = now, SessionId = sessionId, Type = SessionEventType.SessionStart, Data = new Dictionary<string, object?> { ["phase"] = (long)phase } }], cancellationToken).ConfigureAwait(false);
             await PruneLockedAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -416,7 +447,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         {
             await Review.PhaseReviewer.RollUpSessionAsync(_catalog, Policy, record.SessionId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             Warn($"Session '{record.SessionId}' is completed, but its review rollup was not stored ({ex.Message}): the phase review will read its events instead.");
         }
@@ -425,7 +456,10 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     public async IAsyncEnumerable<SessionInfo> GetSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var all = await ListRecordsAsync(cancellationToken).ConfigureAwait(false);
+        var all = !_catalog.IsShared || (filter.Machine is null && filter.User is null)
+            ? await ListRecordsAsync(cancellationToken).ConfigureAwait(false)
+            : (await ListAllRecordsAsync(cancellationToken).ConfigureAwait(false))
+                .Where(r => OriginPattern.Matches(filter.Machine, r.Machine) && OriginPattern.Matches(filter.User, r.User)).ToList();
         var pattern = filter.SessionId is { } text ? SessionIdPattern.Parse(text) : null;
         if (pattern is { IsWildcard: false } literal && !all.Any(r => literal.Matches(r.SessionId))) throw SessionNotFound(literal.Text);
         var newestFirst = all.OrderByDescending(s => s.StartedAt).Select(s => s.SessionId).ToList();
@@ -448,6 +482,25 @@ public sealed partial class TierWorkspace : IAsyncDisposable
 
     private async Task<SessionInfo> ToInfoAsync(SessionRecord record, int recency, CancellationToken cancellationToken)
     {
+        if (_catalog.IsShared && !IsOwnSession(record))
+        {
+            // Another machine's session: its files are there, not here; what the catalog knows is all this machine can say.
+            var elsewhere = await _catalog.HasVerifiedCopyAsync(record.SessionId, LocalTierName, cancellationToken).ConfigureAwait(false);
+            return new SessionInfo
+            {
+                SessionId = record.SessionId,
+                Phase = record.Phase,
+                StartedAt = record.StartedAt,
+                EndedAt = record.EndedAt,
+                State = record.State,
+                Tier = "",
+                Verified = elsewhere,
+                EventCount = record.EventCount,
+                Machine = record.Machine,
+                User = record.User,
+                Note = $"Recorded on {record.Machine ?? "an unknown machine"} by {record.User ?? "an unknown user"}: its files are on that machine{(elsewhere ? "; a verified copy is on the backup tier" : "")}.",
+            };
+        }
         var verified = await _catalog.HasVerifiedCopyAsync(record.SessionId, LocalTierName, cancellationToken).ConfigureAwait(false);
         var logPath = LocateLog(record);
         var snapshots = Layout.EnumerateSnapshots(record.SessionId).ToList();
@@ -477,6 +530,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
             EventCount = record.EventCount,
             SnapshotCount = snapshots.Count,
             SizeBytes = size,
+            Machine = record.Machine,
+            User = record.User,
             Note = note,
         };
     }
@@ -638,6 +693,8 @@ public sealed partial class TierWorkspace : IAsyncDisposable
     /// <summary>The session's log on disk: where the catalog says, or (after a crash mid-rotation) wherever its first line says it is.</summary>
     internal string? LocateLog(SessionRecord record)
     {
+        // Another machine's session of a shared catalog: its log is on that machine, whatever this one holds at the same path.
+        if (!IsOwnSession(record)) return null;
         // current/previous are shared slots: after a crash mid-rotation the recorded slot may hold another session's log.
         if (record.LogPath is { } recorded && File.Exists(recorded)
             && (recorded == Layout.RetainedLogPath(record.SessionId) || LogOwner(recorded) == record.SessionId))
@@ -727,7 +784,27 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         return false;
     }
 
-    internal async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken)
+    /// <summary>This workspace's sessions: every session of its own SQLite catalog; of a shared catalog, those recorded on this
+    /// machine by this user (<see cref="CatalogDatabase.Origin"/>): their logs, snapshots and staging are here, and only this machine
+    /// backs them up, moves them or prunes them.</summary>
+    internal async Task<List<SessionRecord>> ListRecordsAsync(CancellationToken cancellationToken) =>
+        await ListRecordsAsync(null, cancellationToken).ConfigureAwait(false);
+
+    internal async Task<List<SessionRecord>> ListRecordsAsync(SessionState? state, CancellationToken cancellationToken)
+    {
+        var list = new List<SessionRecord>();
+        var (machine, user) = _catalog.IsShared ? (_catalog.Origin.Machine, _catalog.Origin.User) : (null, null);
+        await foreach (var s in _catalog.ListSessionsAsync(null, state, machine, user, cancellationToken).ConfigureAwait(false)) list.Add(s);
+        return list;
+    }
+
+    /// <summary>Every session of the catalog, whichever machine recorded it (the same as <see cref="ListRecordsAsync(CancellationToken)"/> on SQLite).</summary>
+    /// <summary>True for a session this workspace recorded (every session of an SQLite catalog).</summary>
+    internal bool IsOwnSession(SessionRecord record) =>
+        !_catalog.IsShared || (string.Equals(record.Machine, _catalog.Origin.Machine, StringComparison.OrdinalIgnoreCase)
+                               && string.Equals(record.User, _catalog.Origin.User, StringComparison.OrdinalIgnoreCase));
+
+    internal async Task<List<SessionRecord>> ListAllRecordsAsync(CancellationToken cancellationToken)
     {
         var list = new List<SessionRecord>();
         await foreach (var s in _catalog.ListSessionsAsync(null, null, cancellationToken).ConfigureAwait(false)) list.Add(s);
@@ -740,8 +817,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         SessionRecord? record;
         if (sessionId is null)
         {
-            record = null;
-            await foreach (var s in _catalog.ListSessionsAsync(null, SessionState.Active, cancellationToken).ConfigureAwait(false)) record = s;
+            record = (await ListRecordsAsync(SessionState.Active, cancellationToken).ConfigureAwait(false)).LastOrDefault();
             if (record is null)
                 throw new TierStorageException(ErrorIds.NoActiveSession, TierErrorKind.InvalidOperation,
                     "No session is active. Start one with Start-Session (tierstorage session start), or name a session.", null);

@@ -36,13 +36,15 @@ internal sealed class BackupTestBed : IAsyncDisposable
     public bool Encrypted { get; private set; }
     public WorkspaceLayout Layout => new(WorkspaceRoot);
     public ManualTime Time { get; } = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
+    /// <summary>The machine and user the workspace records its sessions as (a shared catalog); null: this process's.</summary>
+    public TierStorage.Engine.Catalog.CatalogOrigin? Origin { get; set; }
     public StoreFaults Faults { get; } = new();
     /// <summary>Replaces the faulty folder store (e.g. a Drive store against the fake).</summary>
     public Func<TierDefinition, TierStoreContext, CancellationToken, Task<IObjectStore>>? StoreFactory { get; set; }
 
     /// <param name="tierYaml">The level-2 tier's YAML (list item); default a folder tier at <see cref="TierBase"/>.</param>
     /// <param name="extraYaml">More root sections of the policy (e.g. encryption:).</param>
-    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null, string extraYaml = "")
+    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null, string extraYaml = "", int? backupPhases = null)
     {
         var bed = new BackupTestBed(Path.Combine(Path.GetTempPath(), "ts-backup-" + Guid.NewGuid().ToString("N"))) { Encrypted = extraYaml.Contains("encryption:", StringComparison.Ordinal) };
         Directory.CreateDirectory(bed.Root);
@@ -65,7 +67,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
                 price_per_gb_month: 0
             {tierYaml}
             retention:
-              local_sessions: {localSessions.ToString(CultureInfo.InvariantCulture)}
+              local_sessions: {localSessions.ToString(CultureInfo.InvariantCulture)}{(backupPhases is { } phases ? $"\n  backup_phases: {phases.ToString(CultureInfo.InvariantCulture)}" : "")}
             backup:
               on_session_complete: false
               compression_level: 1
@@ -84,6 +86,7 @@ internal sealed class BackupTestBed : IAsyncDisposable
             WorkspacePath = WorkspaceRoot,
             Warning = warning,
             Time = Time,
+            Origin = Origin,
             StoreFactory = (tier, context, ct) => StoreFactory is { } factory
                 ? factory(tier, context, ct)
                 : Task.FromResult<IObjectStore>(new FaultyStore(TierStoreFactory.FolderStore(tier, context), Faults)),

@@ -161,7 +161,7 @@ public sealed class IngestKeyColumnTests : IDisposable
 
         await using (var ws = await TierWorkspace.OpenAsync(new WorkspaceOptions { WorkspacePath = t.Root, Time = t.Time }, None))
         {
-            Assert.Equal(14, ws.Catalog.SchemaVersion);
+            Assert.Equal(Migrations.Latest, ws.Catalog.SchemaVersion);
             var results = new List<ClaudeImportResult>();
             await foreach (var r in ClaudeProjectImporter.ImportAsync(ws, main, null, null, null, new CompletionOptions { Force = true }, None)) results.Add(r);
             var result = Assert.Single(results);

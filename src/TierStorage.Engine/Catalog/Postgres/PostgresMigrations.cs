@@ -238,5 +238,11 @@ internal static class PostgresMigrations
             ALTER TABLE events ADD COLUMN ingest_key text;
             CREATE INDEX ix_events_ingest_key ON events(ingest_key, session_id) WHERE ingest_key IS NOT NULL;
             """,
+
+        [15] = """
+            ALTER TABLE sessions ADD COLUMN machine text;
+            ALTER TABLE sessions ADD COLUMN user_name text;
+            CREATE INDEX ix_sessions_origin ON sessions(machine, user_name);
+            """,
     };
 }

@@ -1,0 +1,167 @@
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog;
+using TierStorage.Engine.Lifecycle;
+using TierStorage.Engine.Workspace;
+using TierStorage.Tests.Backup;
+using Xunit;
+using static TierStorage.Tests.Backup.BackupTestBed;
+
+namespace TierStorage.Tests.Catalog.Postgres;
+
+/// <summary>
+/// Two machines (two workspaces, each with its own origin) that point their policy at one PostgreSQL catalog and share the
+/// backup and archive tiers, as a team does (issue 14): one view of every session, each machine managing only its own files,
+/// one namespace, and each phase archived exactly once.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : IAsyncLifetime
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private readonly string _tiers = Path.Combine(Path.GetTempPath(), "ts-shared-" + Guid.NewGuid().ToString("N"));
+    private readonly List<BackupTestBed> _beds = [];
+    private CatalogLocation _catalog = null!;
+
+    public async Task InitializeAsync()
+    {
+        _catalog = await server.CreateCatalogAsync("shared");
+        Directory.CreateDirectory(Path.Combine(_tiers, "backup"));
+        Directory.CreateDirectory(Path.Combine(_tiers, "archive"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var bed in _beds) await bed.DisposeAsync();
+        try { Directory.Delete(_tiers, recursive: true); }
+        catch (DirectoryNotFoundException) { }
+    }
+
+    private string Policy => $"""
+        catalog:
+          provider: postgres
+          connection: "{_catalog.Target}"
+          password_env: {PostgresServerFixture.PasswordVariable}
+        """;
+
+    private string TierYaml => $"""
+          - name: backup
+            level: 2
+            kind: folder
+            path: {Path.Combine(_tiers, "backup")}
+          - name: archive
+            level: 3
+            kind: folder
+            path: {Path.Combine(_tiers, "archive")}
+        """;
+
+    /// <summary>A machine: a workspace of its own whose sessions are recorded as <paramref name="machine"/>.</summary>
+    private async Task<(BackupTestBed Bed, TierWorkspace Workspace)> MachineAsync(string machine)
+    {
+        var bed = await CreateAsync(localSessions: 5, tierYaml: TierYaml, extraYaml: Policy, backupPhases: 1);
+        bed.Origin = new CatalogOrigin(machine, "dev");
+        _beds.Add(bed);
+        return (bed, await bed.OpenAsync());
+    }
+
+    [Fact]
+    public async Task Two_machines_see_one_catalog_keep_their_own_sessions_and_share_one_namespace()
+    {
+        var (a, wsA) = await MachineAsync("laptop-a");
+        var (b, wsB) = await MachineAsync("laptop-b");
+        Assert.True(wsA.Catalog.IsShared);
+        // The first machine's identity is the team's: the second adopts its namespace (its own directory stays its own).
+        Assert.Equal(wsA.Identity.Namespace, wsB.Identity.Namespace);
+        Assert.Equal(b.WorkspaceRoot, wsB.Identity.Root);
+
+        // Both start a session in the same second of the same clock: the ids cannot collide.
+        b.Time.Advance(a.Time.Now - b.Time.Now);
+        var sessionA = await a.CompletedSessionAsync(wsA, events: 5);
+        var sessionB = await b.CompletedSessionAsync(wsB, events: 7);
+        Assert.NotEqual(sessionA, sessionB);
+
+        // Each machine manages its own; "-Machine *" is the team's view, with where each session was recorded.
+        Assert.Equal([sessionA], (await ToListAsync(wsA.GetSessionsAsync(new SessionFilter(), None))).Select(s => s.SessionId));
+        Assert.Equal([sessionB], (await ToListAsync(wsB.GetSessionsAsync(new SessionFilter(), None))).Select(s => s.SessionId));
+        var team = await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None));
+        var countA = (await SessionAsync(wsA, sessionA)).EventCount;
+        var countB = (await SessionAsync(wsB, sessionB)).EventCount;
+        Assert.Equal([(sessionA, "laptop-a", countA), (sessionB, "laptop-b", countB)], team.OrderBy(s => s.Machine).Select(s => (s.SessionId, s.Machine!, s.EventCount)));
+        var other = Assert.Single(team, s => s.Machine == "laptop-b");
+        Assert.Null(other.LogPath);
+        Assert.Contains("its files are on that machine", other.Note);
+        Assert.Equal([sessionB], (await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "LAPTOP-?" , User = "dev" }, None)))
+            .Where(s => s.Machine == "laptop-b").Select(s => s.SessionId));
+
+        // Events of every machine, filtered by origin.
+        Assert.Equal(countB, (await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "laptop-b" }, None))).Count);
+        Assert.Equal(countA + countB, (await ToListAsync(wsB.GetEventsAsync(new SessionEventQuery(), None))).Count);
+
+        // A backup of another machine's session is refused here: its files are not here.
+        var refused = await Assert.ThrowsAsync<TierStorageException>(() => BackupAsync(wsA, sessionB));
+        Assert.Equal(ErrorIds.CatalogShared, refused.ErrorId);
+        Assert.Contains("laptop-b", refused.Message);
+
+        // Backups from both machines into the one namespace; the phase review from either sees both sessions.
+        Assert.All(await BackupAsync(wsA, sessionA), r => Assert.True(r.Verified));
+        Assert.All(await BackupAsync(wsB, sessionB), r => Assert.True(r.Verified));
+        var review = await wsB.ReviewPhaseAsync(1, None);
+        Assert.Equal(2, review.Sessions);
+        Assert.Equal(countA + countB, review.EventCount);
+    }
+
+    [Fact]
+    public async Task A_phase_is_archived_once_while_another_machine_holds_its_lock_and_never_again_after()
+    {
+        var (a, wsA) = await MachineAsync("desk-a");
+        var (b, wsB) = await MachineAsync("desk-b");
+        b.Time.Advance(a.Time.Now - b.Time.Now);
+        var sessionA = await a.CompletedSessionAsync(wsA);
+        var sessionB = await b.CompletedSessionAsync(wsB);
+        Assert.All(await BackupAsync(wsA, sessionA), r => Assert.True(r.Verified));
+        Assert.All(await BackupAsync(wsB, sessionB), r => Assert.True(r.Verified));
+
+        // Machine A is archiving phase 1 (it holds the phase's lock): B's archive of it does nothing.
+        var held = await wsA.Catalog.TryLockAsync($"archive/{wsA.Identity.Namespace}/1", TimeSpan.Zero, None);
+        Assert.NotNull(held);
+        var busy = await Assert.ThrowsAsync<TierStorageException>(() => wsB.Backups.ArchivePhaseAsync(1, force: false, null, None));
+        Assert.Equal(ErrorIds.InProgressElsewhere, busy.ErrorId);
+        Assert.False(Directory.Exists(Path.Combine(_tiers, "archive")) && Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories).Any());
+        Assert.Null(await wsB.Catalog.TryLockAsync($"archive/{wsA.Identity.Namespace}/1", TimeSpan.FromMilliseconds(300), None));
+        await held!.DisposeAsync();
+
+        // A archives the phase: both machines' sessions are in it.
+        var archived = await wsA.Backups.ArchivePhaseAsync(1, force: false, null, None);
+        Assert.Equal(new[] { sessionA, sessionB }.Order(), archived.Sessions.Order());
+        var archive = Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories).Single();
+        var written = File.GetLastWriteTimeUtc(archive);
+
+        // B, which planned the same step before it saw A's archive, finds it recorded and does not archive again.
+        var again = await Assert.ThrowsAsync<TierStorageException>(() => wsB.Backups.ArchivePhaseAsync(1, force: false, null, None));
+        Assert.Equal(ErrorIds.InProgressElsewhere, again.ErrorId);
+        Assert.Contains("was archived by another machine", again.Message);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(archive));
+    }
+
+    [Fact]
+    public async Task Two_machines_policy_runs_at_once_archive_the_phase_exactly_once()
+    {
+        // retention.backup_phases: 1: once phase 2 starts, phase 1 goes to the archive tier.
+        var (a, wsA) = await MachineAsync("ci-a");
+        var (b, wsB) = await MachineAsync("ci-b");
+        b.Time.Advance(a.Time.Now - b.Time.Now);
+        var sessionA = await a.CompletedSessionAsync(wsA);
+        var sessionB = await b.CompletedSessionAsync(wsB);
+        Assert.All(await BackupAsync(wsA, sessionA), r => Assert.True(r.Verified));
+        Assert.All(await BackupAsync(wsB, sessionB), r => Assert.True(r.Verified));
+        await wsA.StartPhaseAsync(2, "next", None);
+
+        var runs = await Task.WhenAll(
+            Task.Run(() => wsA.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None)),
+            Task.Run(() => wsB.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None)));
+
+        var archives = runs.SelectMany(r => r.Moves).Where(m => m.Action == TierMoveAction.Archive && m.Phase == 1).ToList();
+        Assert.True(archives.Count(m => m.State == TierMoveState.Done) == 1, string.Join("\n", runs.Select((r, i) => $"run {i}: " + string.Join(" | ", r.Moves.Select(m => $"{m.Action} {m.Subject} {m.DataClass} {m.From}->{m.To} {m.State}: {m.Message}")))));
+        Assert.All(archives.Where(m => m.State != TierMoveState.Done), m => Assert.Equal(TierMoveState.Skipped, m.State));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories));
+        Assert.All(await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None)), s => Assert.Equal(SessionState.Archived, s.State));
+    }
+}
