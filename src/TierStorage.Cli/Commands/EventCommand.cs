@@ -164,10 +164,12 @@ internal static class EventCommand
         var until = ValueParsers.Timestamp("--until", "Only events before this time");
         var last = ValueParsers.Count("--last", "Only the newest N events (still printed oldest first)", minimum: 1);
         var first = ValueParsers.Count("--first", "Only the oldest N events", minimum: 1);
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: only sessions recorded on this machine", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: only sessions recorded by this user", HelpName = "NAME" };
 
         var command = new Command("list", "Query events from the catalog; results stream as they are read")
         {
-            session, phase, type, agent, tool, model, task, success, since, until, last, first,
+            session, phase, type, agent, tool, model, task, success, since, until, last, first, machine, user,
         };
         ValueParsers.ExcludeEachOther(command, last, first);
 
@@ -183,6 +185,8 @@ internal static class EventCommand
                 Tool = parseResult.GetValue(tool),
                 Model = parseResult.GetValue(model),
                 Task = parseResult.GetValue(task),
+                Machine = parseResult.GetValue(machine),
+                User = parseResult.GetValue(user),
                 Success = parseResult.GetValue(success),
                 Since = parseResult.GetValue(since),
                 Until = parseResult.GetValue(until),

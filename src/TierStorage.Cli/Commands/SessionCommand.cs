@@ -77,8 +77,10 @@ internal static class SessionCommand
         var phase = ValueParsers.Count("--phase", "Only sessions of this phase", minimum: 0);
         var state = ValueParsers.Enum<SessionState>("--state", "Only sessions in this state");
         var finished = new Option<bool>("--finished") { Description = "Only sessions that have ended: completed, backed up or archived" };
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: sessions recorded on this machine, or a pattern ('*' for every machine; default: this one)", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: sessions recorded by this user, or a pattern", HelpName = "NAME" };
 
-        var command = new Command("list", "List sessions with their state and where they live") { id, phase, state, finished };
+        var command = new Command("list", "List sessions with their state and where they live") { id, phase, state, finished, machine, user };
         command.Validators.Add(result =>
         {
             if (ValueParsers.IsGiven(result, state) && ValueParsers.IsGiven(result, finished)) result.AddError("--state and --finished cannot be combined.");
@@ -87,7 +89,11 @@ internal static class SessionCommand
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var sessions = workspace.GetSessionsAsync(
-                new SessionFilter { SessionId = parseResult.GetValue(id), Phase = parseResult.GetValue(phase), State = parseResult.GetValue(state), Finished = parseResult.GetValue(finished) },
+                new SessionFilter
+                {
+                    SessionId = parseResult.GetValue(id), Phase = parseResult.GetValue(phase), State = parseResult.GetValue(state), Finished = parseResult.GetValue(finished),
+                    Machine = parseResult.GetValue(machine), User = parseResult.GetValue(user),
+                },
                 cancellationToken);
 
             if (context.IsJson(parseResult))

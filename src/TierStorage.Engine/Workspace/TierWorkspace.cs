@@ -304,7 +304,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         }
         if (options.Debug is { } debug)
         {
-            debug($"Catalog '{catalog.Path}' ({catalog.Provider}), schema version {catalog.SchemaVersion}{(catalog.IsShared ? $", shared: this machine records as {catalog.Origin.Machine}/{catalog.Origin.User}" : "")}.");
+            debug($"Catalog '{catalog.Path}', schema version {catalog.SchemaVersion}{(catalog.IsShared ? $", shared (PostgreSQL): this machine records as {catalog.Origin.Machine}/{catalog.Origin.User}" : "")}.");
             foreach (var tier in policy.Tiers.OrderBy(t => t.Level))
                 debug($"Tier '{tier.Name}': level {(int)tier.Level} ({tier.Level}), {tier.Kind}{(tier.Kind == TierKind.Folder ? $", root '{TierStoreFactory.FolderPath(tier, workspace.StoreContextFor(tier))}'" : "")}.");
             debug($"Workspace opened in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms.");

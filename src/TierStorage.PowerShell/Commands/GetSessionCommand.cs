@@ -48,9 +48,23 @@ public sealed class GetSessionCommand : WorkspaceCmdlet
     [Parameter(ParameterSetName = FinishedSet, Mandatory = true)]
     public SwitchParameter Finished { get; set; }
 
+    /// <summary>A shared (PostgreSQL) catalog: the sessions recorded on this machine, a name or a wildcard pattern (* for every
+    /// machine of the team). Without -Machine and -User, Get-Session lists this machine's own sessions, the ones whose files
+    /// are here. Ignored on the workspace's own SQLite catalog.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string? Machine { get; set; }
+
+    /// <summary>A shared catalog: the sessions recorded by this user, a name or a wildcard pattern.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string? User { get; set; }
+
     protected override void ProcessRecord()
     {
-        var filter = new SessionFilter { SessionId = SessionId, Phase = Phase, State = State, Finished = Finished };
+        var filter = new SessionFilter { SessionId = SessionId, Phase = Phase, State = State, Finished = Finished, Machine = Machine, User = User };
         ProcessItem(SessionId, () => WriteStream(Workspace.GetSessionsAsync(filter, CancellationToken)));
     }
 }

@@ -80,6 +80,16 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
     public int? First { get; set; }
 
     /// <summary>The newest N matching events, newest first.</summary>
+    /// <summary>A shared (PostgreSQL) catalog: only events of sessions recorded on this machine (any machine by default).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Machine { get; set; }
+
+    /// <summary>A shared catalog: only events of sessions recorded by this user (any user by default).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
     [Parameter(ParameterSetName = NewestFirstSet, Mandatory = true)]
     [ValidateRange(1, int.MaxValue)]
     public int Last { get; set; }
@@ -113,6 +123,8 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
                 Until = Until,
                 Descending = newestFirst,
                 Limit = newestFirst ? Last : First,
+                Machine = Machine,
+                User = User,
             };
             WriteStream(Workspace.GetEventsAsync(query, CancellationToken));
         });
