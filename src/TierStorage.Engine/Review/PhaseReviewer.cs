@@ -40,9 +40,19 @@ public static class PhaseReviewer
 
     /// <summary><see cref="ReviewWithUseAsync"/> and the phase's merged rollup, whose per-name totals a phase archive's manifest
     /// carries (<see cref="SessionRollup.Names"/>).</summary>
-    internal static async Task<(PhaseReview Review, RollupUse Use, SessionRollup Merged)> ReviewWithRollupAsync(CatalogDatabase catalog, TierPolicy policy, int phase,
-        CancellationToken cancellationToken)
+    internal static Task<(PhaseReview Review, RollupUse Use, SessionRollup Merged)> ReviewWithRollupAsync(CatalogDatabase catalog, TierPolicy policy, int phase,
+        CancellationToken cancellationToken) => ReviewWithRollupAsync(catalog, policy, phase, null, null, cancellationToken);
+
+    /// <summary>The review of one machine's or one user's share of the phase (a shared catalog; names compared without case),
+    /// from the same stored rollups: the slice is chosen among the sessions before anything is read.</summary>
+    public static async Task<PhaseReview> ReviewSliceAsync(CatalogDatabase catalog, TierPolicy policy, int phase, string? machine, string? user, CancellationToken cancellationToken) =>
+        (await ReviewWithRollupAsync(catalog, policy, phase, machine, user, cancellationToken).ConfigureAwait(false)).Review;
+
+    private static async Task<(PhaseReview Review, RollupUse Use, SessionRollup Merged)> ReviewWithRollupAsync(CatalogDatabase catalog, TierPolicy policy, int phase,
+        string? machine, string? user, CancellationToken cancellationToken)
     {
+        var slice = machine is null && user is null ? ""
+            : " AND (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)";
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
         var prices = Prices(policy);
@@ -59,10 +69,10 @@ public static class PhaseReviewer
         await using (connection)
         {
             var members = new List<(string Id, bool Active)>();
-            await using (var command = connection.Command("""
+            await using (var command = connection.Command($"""
                     SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), CAST(COALESCE(SUM(rejected_lines), 0) AS BIGINT), COUNT(*) FILTER (WHERE rejected_lines > 0)
-                    FROM sessions WHERE phase = $p
-                    """, ("$p", phase)))
+                    FROM sessions WHERE phase = $p{slice}
+                    """, ("$p", phase), ("$machine", machine), ("$user", user)))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -71,7 +81,8 @@ public static class PhaseReviewer
                 rejectedLines = reader.GetInt64(2);
                 rejectingSessions = reader.GetInt64(3);
             }
-            await using (var command = connection.Command("SELECT session_id, state FROM sessions WHERE phase = $p ORDER BY started_at, session_id", ("$p", phase)))
+            await using (var command = connection.Command($"SELECT session_id, state FROM sessions WHERE phase = $p{slice} ORDER BY started_at, session_id",
+                ("$p", phase), ("$machine", machine), ("$user", user)))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -26,6 +26,15 @@ public sealed partial class TierWorkspace
     /// reviews/Phase_&lt;n&gt;_&lt;name&gt;/, copies them to the phase folder on the backup tier (a tier that cannot be reached
     /// gets a warning; the files stay here), and marks the phase reviewed when every session's events were read.
     /// </summary>
+    /// <summary>Invoke-PhaseReview -Machine/-User: the figures of one machine's or one user's sessions of the phase, from the
+    /// catalog alone. The phase's reports are the team's: a slice writes none and does not mark the phase reviewed.</summary>
+    public async Task<PhaseReview> ReviewPhaseSliceAsync(int phase, string? machine, string? user, CancellationToken cancellationToken)
+    {
+        await RequirePhaseAsync(phase, cancellationToken).ConfigureAwait(false);
+        if (_catalog.SchemaVersion < 15) return await ReviewPhaseAsync(phase, cancellationToken).ConfigureAwait(false);
+        return await PhaseReviewer.ReviewSliceAsync(_catalog, Policy, phase, machine, user, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<PhaseReview> ReviewPhaseAsync(int phase, bool full, ArchiveRetrievalTier retrieval, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {

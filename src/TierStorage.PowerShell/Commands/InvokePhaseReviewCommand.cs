@@ -38,8 +38,24 @@ public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 
+    /// <summary>A shared (PostgreSQL) catalog: review only the sessions recorded on this machine. The phase's reports are the
+    /// team's, so a review of a slice writes no files and does not mark the phase reviewed.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Machine { get; set; }
+
+    /// <summary>A shared catalog: review only the sessions recorded by this user (as -Machine, nothing is written).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
     protected override void ProcessRecord()
     {
+        if (Machine is not null || User is not null)
+        {
+            ProcessItem(Phase, () => WriteObject(Await(Workspace.ReviewPhaseSliceAsync(Phase, Machine, User, CancellationToken))));
+            return;
+        }
         if (!ShouldProcess($"phase {Phase}", "Review and write phase_insights.md / .html, phase_analytics.db and phase_metadata.json"))
         {
             return;

@@ -106,6 +106,10 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         var review = await wsB.ReviewPhaseAsync(1, None);
         Assert.Equal(2, review.Sessions);
         Assert.Equal(countA + countB, review.EventCount);
+        // One machine's share of the phase, from the same catalog; nothing written for a slice.
+        var slice = await wsA.ReviewPhaseSliceAsync(1, "LAPTOP-B", null, None);
+        Assert.Equal((1, countB), (slice.Sessions, slice.EventCount));
+        Assert.Empty(slice.ReportPaths);
     }
 
     [Fact]
