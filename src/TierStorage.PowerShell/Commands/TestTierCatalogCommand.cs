@@ -20,7 +20,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <para>Checks an exported catalog file.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "TierCatalog")]
-[OutputType(typeof(CatalogTableComparison), typeof(bool))]
+[OutputType(typeof(CatalogTableComparison))]
 public sealed class TestTierCatalogCommand : WorkspaceCmdlet
 {
     /// <summary>The catalog to compare with: a PostgreSQL connection string without a password, or an SQLite file path; default the policy's catalog connection.</summary>
