@@ -90,6 +90,25 @@ Describe 'Copy-TierCatalog and Test-TierCatalog between SQLite files' {
         Copy-TierCatalog -To $file -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
     }
 
+    It 'completes -To with the policy connection and .db files, -PasswordEnv with variable names' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions @()
+        Add-Content -Path (Join-Path $ws 'tierstorage.yaml') -Value "catalog:`n  provider: sqlite`n  connection: 'Host=db;Database=team;Username=me'`n  dual_write: true"
+        Set-Content -Path (Join-Path $TestDrive 'zz-export.db') -Value ''
+        Push-Location $TestDrive
+        try {
+            $line = "Copy-TierCatalog -WorkspacePath '$ws' -To "
+            $texts = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+            $texts | Should -Contain "'Host=db;Database=team;Username=me'"
+            $texts | Where-Object { $_ -like '*zz-export.db*' } | Should -Not -BeNullOrEmpty
+            $env:TS_PESTER_COMPLETE_ME = 'value-not-shown'
+            $line = 'Test-TierCatalog -PasswordEnv TS_PESTER_COMPLETE'
+            $matches = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+            $matches.CompletionText | Should -Be 'TS_PESTER_COMPLETE_ME'
+            $matches.ToolTip | Should -Not -Match 'value-not-shown'
+        }
+        finally { Pop-Location; Remove-Item Env:TS_PESTER_COMPLETE_ME }
+    }
+
     It '-WhatIf copies nothing and creates no file' {
         $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
         $file = Join-Path $TestDrive "$([guid]::NewGuid()).db"

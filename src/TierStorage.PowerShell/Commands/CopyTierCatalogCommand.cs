@@ -36,11 +36,13 @@ public sealed class CopyTierCatalogCommand : WorkspaceCmdlet
     /// <summary>The catalog to copy into: a PostgreSQL connection string without a password, or an SQLite file path.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = CopySet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.CatalogTargetCompleter))]
     public string To { get; set; } = "";
 
     /// <summary>The environment variable holding the PostgreSQL password (default: Npgsql's own PGPASSWORD or ~/.pgpass).</summary>
     [Parameter(ParameterSetName = CopySet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.EnvironmentVariableCompleter))]
     public string? PasswordEnv { get; set; }
 
     /// <summary>After the copy, record the target in the policy as a dual-write mirror of the SQLite catalog.</summary>

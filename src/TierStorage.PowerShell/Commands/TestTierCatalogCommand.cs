@@ -26,11 +26,13 @@ public sealed class TestTierCatalogCommand : WorkspaceCmdlet
     /// <summary>The catalog to compare with: a PostgreSQL connection string without a password, or an SQLite file path; default the policy's catalog connection.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.CatalogTargetCompleter))]
     public string? Against { get; set; }
 
     /// <summary>The environment variable holding the PostgreSQL password (default: Npgsql's own PGPASSWORD or ~/.pgpass).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.EnvironmentVariableCompleter))]
     public string? PasswordEnv { get; set; }
 
     /// <summary>Return only $true when every table matches, else $false.</summary>
