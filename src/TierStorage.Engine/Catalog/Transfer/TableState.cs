@@ -71,7 +71,7 @@ internal static class TableState
                 var session = (string)row[sessionIndex]!;
                 if (onlySessions is not null && !onlySessions.Contains(session)) continue;
                 if (!hashes.TryGetValue(session, out var state)) state = (0, IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
-                foreach (var value in row) RowEncoding.Append(state.Hash, value);
+                RowEncoding.AppendRow(state.Hash, row);
                 hashes[session] = (state.Count + 1, state.Hash);
             }
             return hashes.ToDictionary(h => h.Key, h => new SessionRows(h.Value.Count, h.Value.Hash.GetHashAndReset()), StringComparer.Ordinal);
@@ -88,7 +88,7 @@ internal static class TableState
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await foreach (var row in ReadSessionAsync(connection, table, columns, session, 0, count, cancellationToken).ConfigureAwait(false))
-            foreach (var value in row) RowEncoding.Append(hash, value);
+            RowEncoding.AppendRow(hash, row);
         return hash.GetHashAndReset();
     }
 
