@@ -35,6 +35,8 @@
         'Test-Backup'
         'Test-TierConnection'
         'Update-TierCatalog'
+        'Copy-TierCatalog'
+        'Test-TierCatalog'
         'Connect-TierDrive'
         'Disconnect-TierDrive'
         'Get-TierUsage'

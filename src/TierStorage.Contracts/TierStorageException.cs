@@ -123,4 +123,11 @@ public static class ErrorIds
     /// <summary>Encrypted bytes read back from a tier fail authentication: altered, truncated, reordered, or not the
     /// object their key envelope belongs to.</summary>
     public const string DecryptionFailed = "DecryptionFailed";
+    /// <summary>Two catalogs differ where they must match (Copy-TierCatalog -Cutover refuses to switch the policy).</summary>
+    public const string CatalogMismatch = "CatalogMismatch";
+    /// <summary>A catalog copy found rows the target holds differently from another machine or an older copy (a session
+    /// id taken with another start, events that are not this catalog's), and left them as they were.</summary>
+    public const string CatalogConflict = "CatalogConflict";
+    /// <summary>A database or file holds tables but is not a TierStorage catalog: nothing is written to it.</summary>
+    public const string NotACatalog = "NotACatalog";
 }

@@ -18,7 +18,7 @@ internal static class BackupCommand
         CreateRestore(context),
         CreateRestorePhase(context),
         new Command("tier", "Check tiers and their usage") { CreateTierTest(context), CreateUsage(context) },
-        new Command("catalog", "Maintain the catalog") { CreateRebuild(context) },
+        new Command("catalog", "Maintain the catalog; copy it between SQLite and PostgreSQL and compare copies") { CreateRebuild(context), CatalogCommand.CreateCopy(context), CatalogCommand.CreateTest(context) },
         new Command("connect", "Connect a cloud account") { CreateConnectDrive(context) },
         new Command("disconnect", "Forget a cloud account") { CreateDisconnectDrive(context) },
     ];

@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using TierStorage.Contracts;
+using TierStorage.Engine.Catalog.Transfer;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.PowerShell.Completion;
@@ -91,4 +93,35 @@ public sealed class PolicyPathCompleter : TierCompleter
 
     private static bool IsPolicyFile(string name) =>
         name.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>-To / -Against of the catalog cmdlets: the policy's catalog connection (the usual target), then folders and
+/// SQLite catalog files (.db).</summary>
+public sealed class CatalogTargetCompleter : TierCompleter
+{
+    private protected override IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters)
+    {
+        var connections = new List<string>();
+        try
+        {
+            var root = CompletionContext.WorkspaceRoot(fakeBoundParameters);
+            var policy = TierWorkspace.ResolvePolicyPath(root, CompletionContext.PolicyPath(fakeBoundParameters));
+            if (policy is not null && File.Exists(policy) && CatalogPolicyFile.Read(File.ReadAllText(policy), policy)?.Connection is { Length: > 0 } connection)
+                connections.Add(connection);
+        }
+        catch (TierStorageException)
+        {
+            // A policy that does not parse completes no connection; the files still complete.
+        }
+        return CompletionContext.Matching(connections, wordToComplete, "the policy's catalog connection: ")
+            .Concat(CompletionCompleters.CompleteFilename(wordToComplete ?? "")
+                .Where(r => r.ResultType == CompletionResultType.ProviderContainer || r.ListItemText.EndsWith(".db", StringComparison.OrdinalIgnoreCase)));
+    }
+}
+
+/// <summary>-PasswordEnv: the names of the environment variables set now (never their values).</summary>
+public sealed class EnvironmentVariableCompleter : TierCompleter
+{
+    private protected override IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters) =>
+        CompletionContext.Matching(Environment.GetEnvironmentVariables().Keys.Cast<string>().Order(StringComparer.OrdinalIgnoreCase), wordToComplete, "environment variable ");
 }

@@ -1,0 +1,149 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using TierStorage.Contracts;
+using TierStorage.Engine.Workspace;
+
+namespace TierStorage.Engine.Catalog.Transfer;
+
+/// <summary>A planned edit of the policy's catalog section: the file, its text before (to refuse a file changed since) and after.</summary>
+public sealed record CatalogPolicyEdit(string PolicyPath, string Before, string After, CatalogPolicySection Section, string Description);
+
+/// <summary>
+/// Moving a workspace's catalog between providers (Copy-TierCatalog, Test-TierCatalog, tierstorage catalog copy|test):
+/// the copy, the comparison, and the policy edits that start dual-writing and cut over. Works on the workspace's files
+/// without opening the workspace, so it runs whatever the policy's catalog section says.
+/// </summary>
+public sealed class CatalogMigration
+{
+    private readonly WorkspaceLayout _layout;
+
+    /// <param name="workspaceRoot">The workspace folder (already resolved).</param>
+    /// <param name="policyPath">The policy file in use, or null for the embedded default (which has no catalog section).</param>
+    public CatalogMigration(string workspaceRoot, string? policyPath)
+    {
+        _layout = new WorkspaceLayout(workspaceRoot);
+        PolicyPath = policyPath;
+        if (!Directory.Exists(_layout.AnalyticsDirectory))
+            throw new TierStorageException(ErrorIds.WorkspaceNotFound, TierErrorKind.ObjectNotFound,
+                $"No TierStorage workspace at '{_layout.Root}'. Create one with Initialize-TierWorkspace (tierstorage init), or point to one with -WorkspacePath.", _layout.Root);
+        Section = policyPath is not null && File.Exists(policyPath) ? CatalogPolicyFile.Read(File.ReadAllText(policyPath), policyPath) : null;
+    }
+
+    public string? PolicyPath { get; }
+
+    /// <summary>The policy's catalog section, or null.</summary>
+    public CatalogPolicySection? Section { get; }
+
+    /// <summary>The workspace's catalog: the policy's PostgreSQL one when its provider is postgres, else the SQLite file.</summary>
+    public CatalogLocation Source => Section is { Provider: CatalogPolicySection.Postgres } section
+        ? section.ConnectionLocation ?? throw PolicyProblem("provider is postgres but no connection is given")
+        : CatalogLocation.Sqlite(_layout.CatalogPath);
+
+    /// <summary>What Test-TierCatalog compares with by default: while the SQLite catalog is primary, the policy's connection
+    /// (the copy being dual-written); once PostgreSQL is, the SQLite file left behind.</summary>
+    public CatalogLocation DefaultTarget => Section switch
+    {
+        { Provider: CatalogPolicySection.Postgres } => CatalogLocation.Sqlite(_layout.CatalogPath),
+        { ConnectionLocation: { } location } => location,
+        _ => throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+            $"The policy{(PolicyPath is null ? "" : $" '{PolicyPath}'")} names no catalog connection to compare with: give one with -Against (--against), or start with Copy-TierCatalog -To <connection> -DualWrite."),
+    };
+
+    public Task<CatalogCopyResult> CopyAsync(CatalogLocation target, CatalogCopyOptions options, CancellationToken cancellationToken) =>
+        WithBothAsync(target, create: true, "copy", (source, destination) =>
+            CatalogCopier.CopyAsync(source, Source.Describe(), destination, target.Describe(), options, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<CatalogTableComparison>> CompareAsync(CatalogLocation target, CancellationToken cancellationToken) =>
+        WithBothAsync(target, create: false, "comparison", (source, destination) =>
+            CatalogComparer.CompareAsync(source, Source.Describe(), destination, target.Describe(), cancellationToken), cancellationToken);
+
+    private async Task<T> WithBothAsync<T>(CatalogLocation target, bool create, string what, Func<DbConnection, DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ThrowIfSame(target);
+        try
+        {
+            await using var source = await CatalogConnections.OpenAsync(Source, create: false, cancellationToken).ConfigureAwait(false);
+            await using var destination = await CatalogConnections.OpenAsync(target, create, cancellationToken).ConfigureAwait(false);
+            return await work(source, destination).ConfigureAwait(false);
+        }
+        catch (DbException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Provider messages name tables, hosts and databases, never the password (it is not in the connection string we keep).
+            throw new TierStorageException(ErrorIds.CatalogError, TierErrorKind.WriteError,
+                $"The catalog {what} between {Source.Describe()} and {target.Describe()} failed: {ex.Message} What was committed stays; run the command again to go on.", target.Describe(), ex);
+        }
+    }
+
+    /// <summary>The edit that keeps the SQLite catalog primary and mirrors it into <paramref name="target"/> after each command.</summary>
+    public CatalogPolicyEdit PlanDualWrite(CatalogLocation target, bool force)
+    {
+        if (target.Provider != CatalogProviderKind.Postgres)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                "-DualWrite mirrors the workspace's SQLite catalog into a PostgreSQL one: give a PostgreSQL connection string with -To.");
+        if (Section is { Provider: CatalogPolicySection.Postgres })
+            throw PolicyProblem("the workspace's catalog is already PostgreSQL (provider: postgres); there is nothing to dual-write");
+        if (!force && Section?.Connection is { Length: > 0 } other && other != target.Target)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"The policy already names another catalog connection ({Section.ConnectionLocation?.Describe()}); nothing was changed. Add -Force to replace it.");
+        var section = new CatalogPolicySection(CatalogPolicySection.Sqlite, target.Target, target.PasswordEnv, DualWrite: true);
+        return Plan(section, $"Record catalog dual-write into {target.Describe()} (provider: sqlite, dual_write: true)");
+    }
+
+    /// <summary>The edit that makes the policy's PostgreSQL connection the catalog, given a comparison in which every table matched.
+    /// ErrorIds.CatalogMismatch, naming every difference, when one did not.</summary>
+    public CatalogPolicyEdit PlanCutover(IReadOnlyList<CatalogTableComparison> comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        if (Section is not { Provider: CatalogPolicySection.Sqlite, ConnectionLocation: { } target })
+            throw PolicyProblem("-Cutover switches a workspace from its SQLite catalog to the PostgreSQL connection its catalog section names; start with Copy-TierCatalog -To <connection> -DualWrite");
+        var differing = comparison.Where(c => !c.Match).ToList();
+        if (differing.Count > 0 || comparison.Count == 0)
+        {
+            var text = new StringBuilder($"The catalogs differ, so the policy still uses the SQLite catalog; nothing was changed. Run Copy-TierCatalog -To <connection> again (it carries what is missing), then -Cutover. Differences with {target.Describe()}:");
+            foreach (var table in differing)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {table.Table} ({table.SourceRows} rows here, {table.TargetRows} there");
+                if (table.Differences.Count > 0) text.Append(": ").AppendJoin(", ", table.Differences.Select(d => $"{d.Kind} {d.Key}"));
+                text.Append(table.MoreDifferences ? ", ...);" : ");");
+            }
+            throw new TierStorageException(ErrorIds.CatalogMismatch, TierErrorKind.InvalidOperation, text.ToString().TrimEnd(';') + ".", target.Describe());
+        }
+        var section = new CatalogPolicySection(CatalogPolicySection.Postgres, target.Target, target.PasswordEnv, DualWrite: false);
+        return Plan(section, $"Make {target.Describe()} the workspace's catalog (provider: postgres)");
+    }
+
+    /// <summary>Writes a planned edit (whole file or nothing). ErrorIds.PolicyInvalid when the file changed since the plan.</summary>
+    public async Task ApplyAsync(CatalogPolicyEdit edit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        if (await File.ReadAllTextAsync(edit.PolicyPath, cancellationToken).ConfigureAwait(false) != edit.Before)
+            throw new TierStorageException(ErrorIds.PolicyInvalid, TierErrorKind.InvalidOperation,
+                $"The policy '{edit.PolicyPath}' changed while the catalog was being copied; nothing was written. Run the command again.", edit.PolicyPath);
+        await AtomicFile.WriteAllTextAsync(edit.PolicyPath, edit.After, overwrite: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private CatalogPolicyEdit Plan(CatalogPolicySection section, string description)
+    {
+        if (PolicyPath is null || !File.Exists(PolicyPath))
+            throw new TierStorageException(ErrorIds.PolicyNotFound, TierErrorKind.ObjectNotFound,
+                $"The workspace uses the embedded default policy, so there is no file to record the catalog in. Write one with Initialize-TierWorkspace -Force (tierstorage init --force) or name one with -PolicyPath, then run the command again.");
+        var before = File.ReadAllText(PolicyPath);
+        return new CatalogPolicyEdit(PolicyPath, before, CatalogPolicyFile.WithSection(before, section), section, description);
+    }
+
+    private void ThrowIfSame(CatalogLocation target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var source = Source;
+        var same = source.Provider == target.Provider && (source.Provider == CatalogProviderKind.Sqlite
+            ? string.Equals(source.Target, target.Target, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase)
+            : source.Describe() == target.Describe());
+        if (same)
+            throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
+                $"{target.Describe()} is the workspace's own catalog; name another one.", target.Describe());
+    }
+
+    private TierStorageException PolicyProblem(string what) =>
+        new(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData, $"Invalid policy '{PolicyPath}': catalog: {what}.", PolicyPath);
+}

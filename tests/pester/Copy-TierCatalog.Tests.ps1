@@ -1,0 +1,199 @@
+BeforeDiscovery {
+    # A private PostgreSQL 15 for the PostgreSQL cases, started like the xUnit fixture does (initdb + pg_ctl on 127.0.0.1,
+    # scram password over TCP; as root through runuser as the postgres account). Without the binaries those cases skip.
+    $script:PgBin = if ($env:TIERSTORAGE_PG_BIN) { $env:TIERSTORAGE_PG_BIN } else { '/usr/lib/postgresql/15/bin' }
+    $script:HasPostgres = -not $IsWindows -and (Test-Path (Join-Path $script:PgBin 'initdb'))
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force
+
+    function New-CatalogWorkspace {
+        param([string] $Name, [string[]] $Sessions)
+        $ws = New-TestWorkspace -Name $Name
+        foreach ($id in $Sessions) { New-CompletedSession -WorkspacePath $ws -SessionId $id | Out-Null }
+        $ws
+    }
+
+    $script:PgBin = if ($env:TIERSTORAGE_PG_BIN) { $env:TIERSTORAGE_PG_BIN } else { '/usr/lib/postgresql/15/bin' }
+    $script:Pg = $null
+    if (-not $IsWindows -and (Test-Path (Join-Path $script:PgBin 'initdb'))) {
+        $root = Join-Path ([IO.Path]::GetTempPath()) ('ts-pester-pg-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory $root | Out-Null
+        $password = [guid]::NewGuid().ToString('N')
+        Set-Content -Path (Join-Path $root 'pw') -Value $password -NoNewline
+        $asRoot = (& id -u) -eq '0'
+        if ($asRoot) { & chown -R postgres $root }
+        function Invoke-Pg([string] $Tool, [string[]] $Arguments) {
+            $exe = Join-Path $script:PgBin $Tool
+            if ($asRoot) { & runuser -u postgres -- $exe @Arguments } else { & $exe @Arguments }
+            if ($LASTEXITCODE -ne 0) { throw "$Tool failed ($LASTEXITCODE)" }
+        }
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        Push-Location $root
+        try {
+            Invoke-Pg initdb @('-D', "$root/data", '-E', 'UTF8', '--locale=C', '-U', 'tsuser', "--pwfile=$root/pw", '--auth-host=scram-sha-256', '--auth-local=trust') | Out-Null
+            Invoke-Pg pg_ctl @('-D', "$root/data", '-l', "$root/log", '-w', '-o', "-p $port -k $root -c listen_addresses=127.0.0.1 -c fsync=off", 'start') | Out-Null
+        }
+        finally { Pop-Location }
+        $script:Pg = @{ Root = $root; Port = $port; Password = $password; AsRoot = $asRoot }
+        $env:TS_PESTER_PG_PASSWORD = $password
+        function New-PgDatabase([string] $Name) {
+            Invoke-Pg psql @('-h', $root, '-p', "$port", '-U', 'tsuser', '-d', 'postgres', '-q', '-c', "CREATE DATABASE $Name") | Out-Null
+            "Host=127.0.0.1;Port=$port;Database=$Name;Username=tsuser"
+        }
+    }
+}
+
+AfterAll {
+    if ($script:Pg) {
+        $exe = Join-Path $script:PgBin 'pg_ctl'
+        $arguments = @('-D', "$($script:Pg.Root)/data", '-m', 'immediate', 'stop')
+        if ($script:Pg.AsRoot) { & runuser -u postgres -- $exe @arguments | Out-Null } else { & $exe @arguments | Out-Null }
+        Remove-Item -Recurse -Force $script:Pg.Root -ErrorAction SilentlyContinue
+    }
+}
+
+Describe 'Copy-TierCatalog and Test-TierCatalog between SQLite files' {
+    It 'copies the catalog into a new SQLite file, every table matching, and a rerun changes nothing' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000', 'session_20260101_100000'
+        $file = Join-Path $TestDrive 'export.db'
+
+        $result = Copy-TierCatalog -To $file -WorkspacePath $ws
+
+        $result.Count | Should -Be 13
+        $result | Where-Object -not Match | Should -BeNullOrEmpty
+        ($result | Where-Object Table -eq 'sessions').TargetRows | Should -Be 2
+        $result[0].PSObject.TypeNames[0] | Should -Be 'TierStorage.Contracts.CatalogTableComparison'
+        $result.Table | Should -Not -Contain 'session_rollups'
+        Test-TierCatalog -Against $file -WorkspacePath $ws -Quiet | Should -BeTrue
+        $bytes = (Get-Item $file).Length
+        Copy-TierCatalog -To $file -WorkspacePath $ws -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'Copied 0 rows*' } | Should -Not -BeNullOrEmpty
+        (Get-Item $file).Length | Should -Be $bytes
+    }
+
+    It 'Test-TierCatalog names the session a later command added, and a second copy carries it' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
+        $file = Join-Path $TestDrive "$([guid]::NewGuid()).db"
+        Copy-TierCatalog -To $file -WorkspacePath $ws | Out-Null
+        New-CompletedSession -WorkspacePath $ws -SessionId 'session_20260101_110000' | Out-Null
+
+        $differing = Test-TierCatalog -Against $file -WorkspacePath $ws | Where-Object -not Match
+        $sessions = $differing | Where-Object Table -eq 'sessions'
+        # The new session is missing there; starting it also moved the earlier session's log (session_previous.jsonl).
+        ($sessions.Differences | Where-Object Key -eq 'session_id=session_20260101_110000').Kind | Should -Be 'Missing'
+        ($differing | Where-Object Table -eq 'events').Differences.Key | Should -Contain 'session_id=session_20260101_110000,#1'
+        Test-TierCatalog -Against $file -WorkspacePath $ws -Quiet | Should -BeFalse
+
+        Copy-TierCatalog -To $file -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
+    }
+
+    It 'completes -To with the policy connection and .db files, -PasswordEnv with variable names' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions @()
+        Add-Content -Path (Join-Path $ws 'tierstorage.yaml') -Value "catalog:`n  provider: sqlite`n  connection: 'Host=db;Database=team;Username=me'`n  dual_write: true"
+        Set-Content -Path (Join-Path $TestDrive 'zz-export.db') -Value ''
+        Push-Location $TestDrive
+        try {
+            $line = "Copy-TierCatalog -WorkspacePath '$ws' -To "
+            $texts = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+            $texts | Should -Contain "'Host=db;Database=team;Username=me'"
+            $texts | Where-Object { $_ -like '*zz-export.db*' } | Should -Not -BeNullOrEmpty
+            $env:TS_PESTER_COMPLETE_ME = 'value-not-shown'
+            $line = 'Test-TierCatalog -PasswordEnv TS_PESTER_COMPLETE'
+            $matches = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+            $matches.CompletionText | Should -Be 'TS_PESTER_COMPLETE_ME'
+            $matches.ToolTip | Should -Not -Match 'value-not-shown'
+        }
+        finally { Pop-Location; Remove-Item Env:TS_PESTER_COMPLETE_ME }
+    }
+
+    It '-WhatIf copies nothing and creates no file' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
+        $file = Join-Path $TestDrive "$([guid]::NewGuid()).db"
+        Copy-TierCatalog -To $file -WorkspacePath $ws -WhatIf | Should -BeNullOrEmpty
+        Test-Path $file | Should -BeFalse
+    }
+
+    It 'refuses a file that is not a catalog, leaving it as it was' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
+        $file = Join-Path $TestDrive "$([guid]::NewGuid()).db"
+        Set-Content -Path $file -Value ('not a database ' * 40)
+        $before = Get-FileHash $file
+        { Copy-TierCatalog -To $file -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'NotACatalog,TierStorage.PowerShell.Commands.CopyTierCatalogCommand'
+        (Get-FileHash $file).Hash | Should -Be $before.Hash
+    }
+
+    It 'refuses a PostgreSQL connection string that holds a password without echoing it' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
+        $err = $null
+        try { Copy-TierCatalog -To 'Host=db.example;Database=ts;Username=me;Password=Sup3rSecretValue' -WorkspacePath $ws -ErrorAction Stop }
+        catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidArgument,TierStorage.PowerShell.Commands.CopyTierCatalogCommand'
+        $err.Exception.Message | Should -Not -Match 'Sup3rSecretValue'
+        "$($err.TargetObject)" | Should -Not -Match 'Sup3rSecretValue'
+        Test-Path (Join-Path $ws 'tierstorage.yaml') | Should -BeTrue
+        Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw | Should -Not -Match 'catalog:'
+    }
+
+    It 'Test-TierCatalog without -Against and no catalog section says what to give' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions @()
+        { Test-TierCatalog -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,TierStorage.PowerShell.Commands.TestTierCatalogCommand'
+    }
+
+    It '-Cutover without a dual-write section in the policy refuses and changes nothing' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions @()
+        $before = Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw
+        { Copy-TierCatalog -Cutover -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } | Should -Throw
+        Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw | Should -Be $before
+    }
+}
+
+Describe 'Copy-TierCatalog to PostgreSQL, dual-write, cutover and the reverse export' -Skip:(-not $HasPostgres) {
+    It 'copies, records dual-write, refuses -Cutover while they differ, cuts over once they match, and exports back' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000', 'session_20260101_100000'
+        $policy = Join-Path $ws 'tierstorage.yaml'
+        $connection = New-PgDatabase ('pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+
+        $copied = Copy-TierCatalog -To $connection -PasswordEnv TS_PESTER_PG_PASSWORD -DualWrite -Confirm:$false -WorkspacePath $ws
+        $copied | Where-Object -not Match | Should -BeNullOrEmpty
+        $copied[0].Target | Should -Match '^postgres://tsuser@127\.0\.0\.1:\d+/pester_'
+        $text = Get-Content $policy -Raw
+        $text | Should -Match "(?m)^catalog:\n  provider: sqlite\n  connection: '$([regex]::Escape($connection))'\n  password_env: 'TS_PESTER_PG_PASSWORD'\n  dual_write: true"
+        $text | Should -Match '(?m)^retention:'
+        Test-TierCatalog -WorkspacePath $ws -Quiet | Should -BeTrue
+
+        # The workspace's SQLite catalog moves on (another command): -Cutover refuses and changes nothing.
+        $db = Join-Path $ws 'analytics/agent_metrics.db'
+        & sqlite3 $db "UPDATE sessions SET handoff_path = 'h.md' WHERE session_id = 'session_20260101_090000'"
+        $before = Get-Content $policy -Raw
+        { Copy-TierCatalog -Cutover -Confirm:$false -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'CatalogMismatch,TierStorage.PowerShell.Commands.CopyTierCatalogCommand'
+        Get-Content $policy -Raw | Should -Be $before
+
+        Copy-TierCatalog -To $connection -PasswordEnv TS_PESTER_PG_PASSWORD -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
+        Copy-TierCatalog -Cutover -WhatIf -WorkspacePath $ws | Out-Null
+        Get-Content $policy -Raw | Should -Be $before
+        Copy-TierCatalog -Cutover -Confirm:$false -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
+        $after = Get-Content $policy -Raw
+        $after | Should -Match "(?m)^catalog:\n  provider: postgres\n  connection: '$([regex]::Escape($connection))'\n  password_env: 'TS_PESTER_PG_PASSWORD'\n(?!  dual_write)"
+        ($after -replace '(?ms)^catalog:.*?(?=^\S|\z)', '') | Should -Be ($before -replace '(?ms)^catalog:.*?(?=^\S|\z)', '')
+
+        # Now the catalog is PostgreSQL: -To a file is the reverse export.
+        $laptop = Join-Path $TestDrive "$([guid]::NewGuid()).db"
+        $exported = Copy-TierCatalog -To $laptop -WorkspacePath $ws
+        $exported[0].Source | Should -Match '^postgres://'
+        $exported | Where-Object -not Match | Should -BeNullOrEmpty
+        (& sqlite3 $laptop "SELECT count(*) FROM sessions") | Should -Be '2'
+    }
+
+    It 'refuses a PostgreSQL database that holds other tables' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
+        $name = 'pester_foreign_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $connection = New-PgDatabase $name
+        $exe = Join-Path $script:PgBin 'psql'
+        $arguments = @('-h', $script:Pg.Root, '-p', "$($script:Pg.Port)", '-U', 'tsuser', '-d', $name, '-q', '-c', 'CREATE TABLE customers (id int)')
+        if ($script:Pg.AsRoot) { & runuser -u postgres -- $exe @arguments } else { & $exe @arguments }
+        { Copy-TierCatalog -To $connection -PasswordEnv TS_PESTER_PG_PASSWORD -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'NotACatalog,TierStorage.PowerShell.Commands.CopyTierCatalogCommand'
+    }
+}
