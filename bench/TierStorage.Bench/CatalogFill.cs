@@ -56,7 +56,7 @@ internal static class CatalogFill
             INSERT INTO sessions(session_id, phase, started_at, ended_at, state, log_indexed_bytes, event_count)
             SELECT 'session_f' || lpad(s::text, 7, '0'), 1 + (s - 1) * {Phases} / {sessions}, {BaseTs} + s * 3600000,
                    {BaseTs} + s * 3600000 + {eventsPerSession} * 1000, 'Completed', 0, least({eventsPerSession}, {events} - (s - 1) * {eventsPerSession})
-            FROM generate_series(1, {sessions}) s
+            FROM generate_series(1::bigint, {sessions}) s
             """,
         };
         sql.AddRange(indexes.Select(i => $"DROP INDEX {i.Name}"));
@@ -78,7 +78,7 @@ internal static class CatalogFill
                    'src/file' || (g % 300) || '.cs',
                    json_build_object('g', g)::text,
                    'f' || g
-            FROM generate_series(0, {events - 1}) g
+            FROM generate_series(0::bigint, {events - 1}) g
             CROSS JOIN LATERAL (SELECT (ARRAY['tool_call','tool_call','tool_call','tool_call','tool_call','llm_call','llm_call',
                                               'file_operation','decision','error'])[1 + (g * 7) % 10] AS type) t
             """);

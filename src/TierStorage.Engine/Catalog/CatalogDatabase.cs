@@ -418,13 +418,14 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     }
 
     /// <summary>The detail lines of EXPLAIN QUERY PLAN for the SQL that QueryEventsAsync would run; on PostgreSQL one line,
-    /// the plan as EXPLAIN (FORMAT JSON) gives it (with the query's parameter values).</summary>
-    internal async Task<IReadOnlyList<string>> ExplainEventQueryAsync(SessionEventQuery query, CancellationToken cancellationToken)
+    /// the plan as EXPLAIN (FORMAT JSON) gives it (with the query's parameter values), run with ANALYZE when
+    /// <paramref name="analyze"/> (the rows each node really read).</summary>
+    internal async Task<IReadOnlyList<string>> ExplainEventQueryAsync(SessionEventQuery query, CancellationToken cancellationToken, bool analyze = false)
     {
         await using var command = BuildEventQuery(query);
         if (!_dialect.IsSqlite)
         {
-            command.CommandText = "EXPLAIN (FORMAT JSON) " + command.CommandText;
+            command.CommandText = (analyze ? "EXPLAIN (ANALYZE, FORMAT JSON) " : "EXPLAIN (FORMAT JSON) ") + command.CommandText;
             return [Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture)!];
         }
         command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
