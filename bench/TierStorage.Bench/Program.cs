@@ -8,7 +8,17 @@ using TierStorage.Engine.Workspace;
 // Prints the foundation's speed figures as markdown rows for bench/RESULTS.md.
 // Usage: dotnet run -c Release --project bench/TierStorage.Bench -- [append|bulk|snapshot|query|all|package|archive|usage|hook|encryption|noop] [--events N] [--log-mb N --runs N --level N] [--sessions N --log-kb N] [--objects N] [--cli PATH]
 // `noop`: a process that starts and returns, the floor of the hook figures.
-if (args is ["noop"]) return;
+// `catalog-writers --catalog <connection | file> [--password-env VAR] --writers W --events E --batch B [--label L]`: W writer processes
+// at once (CatalogWritersBench); `catalog-queries --catalog <connection> [--password-env VAR] --events N`: Get-SessionEvent's
+// queries on a large PostgreSQL catalog (CatalogQueriesBench). bench/whole/catalog-writers.sh runs both.
+if (args is ["noop"]) return 0;
+if (args is ["catalog-writer", ..]) return await CatalogWritersBench.WriterAsync(args);
+if (args is ["catalog-writers", ..])
+{
+    if (!args.Contains("--no-header")) Console.WriteLine(CatalogWritersBench.Header);
+    return await CatalogWritersBench.RunAsync(args);
+}
+if (args is ["catalog-queries", ..]) return await CatalogQueriesBench.RunAsync(args);
 var what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var queryEvents = args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -24,6 +34,7 @@ if (what is "archive") await ArchiveBench.RunArchiveAsync(args);
 if (what is "usage") await ArchiveBench.RunUsageAsync(args);
 if (what is "encryption") await EncryptionBench.RunAsync(args); // [--log-mb N] [--runs N]: backup and restore, encrypted beside unencrypted
 if (what is "hook") await HookBench.RunAsync(args.SkipWhile(a => a != "--cli").Skip(1).FirstOrDefault());
+return 0;
 
 internal static class Bench
 {

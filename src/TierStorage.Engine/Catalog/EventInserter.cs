@@ -106,9 +106,10 @@ internal interface IEventInserter : IDisposable
 }
 
 /// <summary>
-/// PostgreSQL: the batch goes as one round trip per <see cref="RowsPerRoundTrip"/> single-row inserts (an NpgsqlBatch),
-/// each <c>ON CONFLICT DO NOTHING RETURNING event_id</c>, which returns no row for an event the session already holds: its
-/// id is 0, as on SQLite.
+/// PostgreSQL: the batch goes as one round trip per <see cref="RowsPerRoundTrip"/> single-row inserts (an NpgsqlBatch of one
+/// prepared statement), each <c>ON CONFLICT DO NOTHING RETURNING event_id</c>, which returns no row for an event the session
+/// already holds: its id is 0, as on SQLite. An event of a session that is not in the catalog fails the batch with the events'
+/// foreign-key violation (23503), which AddEventsAsync reports as SessionNotFound.
 /// </summary>
 internal sealed class PostgresEventInserter(Npgsql.NpgsqlConnection connection) : IEventInserter
 {
@@ -131,6 +132,9 @@ internal sealed class PostgresEventInserter(Npgsql.NpgsqlConnection connection) 
             var count = Math.Min(RowsPerRoundTrip, events.Count - start);
             await using var batch = new Npgsql.NpgsqlBatch(connection, (Npgsql.NpgsqlTransaction)transaction);
             for (var i = 0; i < count; i++) batch.BatchCommands.Add(Row(sessionId, events[start + i]));
+            // The insert is prepared on the connection once (the batch's rows share it, and a later batch finds it by its
+            // text without a round trip): the server then binds and runs it, instead of parsing and planning every row.
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
