@@ -257,6 +257,14 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     internal SqliteConnection Connection => _connection as SqliteConnection
         ?? throw new InvalidOperationException($"The catalog '{Path}' is not an SQLite file.");
 
+    /// <summary>True when this connection wrote to an SQLite catalog since it was opened (total_changes()); false on PostgreSQL.</summary>
+    internal async Task<bool> HasChangedAsync(CancellationToken cancellationToken)
+    {
+        if (!_dialect.IsSqlite) return false;
+        await using var command = Command("SELECT total_changes()");
+        return CatalogDialect.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0;
+    }
+
     /// <summary>The open connection, whichever the provider.</summary>
     internal DbConnection DbConnection => _connection;
 
@@ -683,8 +691,28 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         if (query.Success is { } success) Filter("e.success = $success", "$success", success ? 1L : 0L);
         if (query.Since is { } since) Filter("e.ts >= $since", "$since", ToUnixMs(since));
         if (query.Until is { } until) Filter("e.ts <= $until", "$until", ToUnixMs(until));
+        var order = query.Descending ? " ORDER BY e.ts DESC, e.event_id DESC" : " ORDER BY e.ts, e.event_id";
+        if (!_dialect.IsSqlite && query.SessionId is null && query.Limit is not null && (query.Phase is not null || query.Machine is not null || query.User is not null))
+        {
+            // PostgreSQL, the first (or last) N of a phase's (or a machine's) sessions: the planner walks ix_events_ts from the
+            // start of history and probes each row's session, which on 10,000,000 events read 900,000 rows for the first 100 of
+            // one phase (5.6 s). Instead, each of those sessions gives its own first N from ix_events_session_ts (a LATERAL
+            // join), and the N are taken from their merge: at most N rows read per session, the same rows and order.
+            var sessionFilter = new List<string>();
+            if (query.Phase is not null) sessionFilter.Add("s.phase = $phase");
+            if (query.Machine is not null && SchemaVersion >= 15) sessionFilter.Add("lower(s.machine) = lower($machine)");
+            if (query.User is not null && SchemaVersion >= 15) sessionFilter.Add("lower(s.user_name) = lower($user)");
+            var eventFilter = where.Where(w => !w.StartsWith("e.session_id IN", StringComparison.Ordinal)).Prepend("e.session_id = s.session_id");
+            sql.Clear().Append("SELECT ").Append(EventColumns.Replace("e.", "x.", StringComparison.Ordinal)).Append(" FROM sessions s CROSS JOIN LATERAL (SELECT ")
+                .Append(EventColumns).Append(" FROM events e WHERE ").AppendJoin(" AND ", eventFilter).Append(order).Append(" LIMIT $limit) x");
+            if (sessionFilter.Count > 0) sql.Append(" WHERE ").AppendJoin(" AND ", sessionFilter);
+            sql.Append(order.Replace("e.", "x.", StringComparison.Ordinal)).Append(" LIMIT $limit");
+            _dialect.Bind(command, "$limit", query.Limit.Value);
+            command.CommandText = _dialect.Translate(sql.ToString());
+            return command;
+        }
         if (where.Count > 0) sql.Append(" WHERE ").AppendJoin(" AND ", where);
-        sql.Append(query.Descending ? " ORDER BY e.ts DESC, e.event_id DESC" : " ORDER BY e.ts, e.event_id");
+        sql.Append(order);
         if (query.Limit is { } limit)
         {
             sql.Append(" LIMIT $limit");

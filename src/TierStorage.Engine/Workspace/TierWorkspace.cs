@@ -835,5 +835,41 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         new(ErrorIds.SessionNotFound, TierErrorKind.ObjectNotFound,
             $"No session '{sessionId}' in the catalog. Get-Session (tierstorage session list) lists the sessions; Update-TierCatalog rebuilds the catalog from the tiers.", sessionId);
 
-    public ValueTask DisposeAsync() => _catalog.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await MirrorCatalogAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _catalog.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// catalog.dual_write (the migration's middle stage, Copy-TierCatalog -DualWrite): a command that changed the SQLite
+    /// catalog copies the change into the PostgreSQL one as it ends (CatalogCopier.SyncAsync: rows that differ, events past
+    /// what each session has there). The SQLite catalog stays the one that counts: when PostgreSQL cannot be reached the
+    /// command still succeeds with a warning, and the next command that changes something, or Copy-TierCatalog, catches up.
+    /// </summary>
+    private async Task MirrorCatalogAsync()
+    {
+        if (!Policy.Catalog.DualWrite || _catalog.IsShared || Policy.Catalog.Connection is not { } connection) return;
+        if (!await _catalog.HasChangedAsync(CancellationToken.None).ConfigureAwait(false)) return;
+        var target = CatalogLocation.Postgres(connection, Policy.Catalog.PasswordEnv);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await using var mirror = await TierStorage.Engine.Catalog.Transfer.CatalogConnections.OpenAsync(target, create: false, timeout.Token).ConfigureAwait(false);
+            var result = await TierStorage.Engine.Catalog.Transfer.CatalogCopier.SyncAsync(_catalog.DbConnection, _catalog.Path, mirror, target.Describe(), timeout.Token).ConfigureAwait(false);
+            Detail($"dual_write: {result.RowsWritten:N0} rows copied into {target.Describe()} in {result.Duration.TotalMilliseconds:0} ms.");
+            foreach (var conflict in result.Conflicts)
+                Warn($"dual_write: {conflict.Table} {conflict.Key}: {conflict.Reason} Test-TierCatalog shows what differs.");
+        }
+        catch (Exception ex) when (ex is TierStorageException or System.Data.Common.DbException or OperationCanceledException or IOException or TimeoutException)
+        {
+            Warn($"dual_write: this command's change was not copied into {target.Describe()} ({ex.Message}). The SQLite catalog has it; the next command that changes the catalog, or Copy-TierCatalog -To, copies it.");
+        }
+    }
 }

@@ -168,4 +168,60 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         Assert.Single(Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories));
         Assert.All(await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None)), s => Assert.Equal(SessionState.Archived, s.State));
     }
+
+    [Fact]
+    public async Task Dual_write_copies_each_change_into_PostgreSQL_and_an_unreachable_server_only_warns()
+    {
+        await (await CatalogDatabase.OpenAsync(_catalog, _tiers, None)).DisposeAsync();
+        var bed = await CreateAsync(localSessions: 5, tierYaml: TierYaml, extraYaml: $"""
+            catalog:
+              provider: sqlite
+              connection: "{_catalog.Target}"
+              password_env: {PostgresServerFixture.PasswordVariable}
+              dual_write: true
+            """);
+        _beds.Add(bed);
+        var warnings = new List<string>();
+        var ws = await bed.OpenAsync(warnings.Add);
+        Assert.False(ws.Catalog.IsShared);
+        var session = await bed.CompletedSessionAsync(ws, events: 12);
+        var count = (await SessionAsync(ws, session)).EventCount;
+        await bed.CloseAsync(ws);
+        Assert.Empty(warnings);
+
+        await using (var mirror = await CatalogDatabase.OpenAsync(_catalog, _tiers, None))
+        {
+            Assert.Equal(count, (await mirror.GetSessionAsync(session, None))!.EventCount);
+            var events = new List<SessionEvent>();
+            await foreach (var e in mirror.QueryEventsAsync(new SessionEventQuery { SessionId = session }, None)) events.Add(e);
+            Assert.Equal(count, events.Count);
+        }
+
+        // The server away (a wrong password here): the command still succeeds, says so, and the next one catches up.
+        var password = Environment.GetEnvironmentVariable(PostgresServerFixture.PasswordVariable);
+        Environment.SetEnvironmentVariable(PostgresServerFixture.PasswordVariable, "wrong");
+        string second;
+        try
+        {
+            ws = await bed.OpenAsync(warnings.Add);
+            second = await bed.CompletedSessionAsync(ws, events: 3, seed: 2);
+            await bed.CloseAsync(ws);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(PostgresServerFixture.PasswordVariable, password);
+        }
+        Assert.Contains(warnings, w => w.StartsWith("dual_write: this command's change was not copied", StringComparison.Ordinal));
+        await using (var mirror = await CatalogDatabase.OpenAsync(_catalog, _tiers, None))
+            Assert.Null(await mirror.GetSessionAsync(second, None));
+
+        ws = await bed.OpenAsync(warnings.Add);
+        var third = await bed.CompletedSessionAsync(ws, events: 1, seed: 3);
+        await bed.CloseAsync(ws);
+        await using (var mirror = await CatalogDatabase.OpenAsync(_catalog, _tiers, None))
+        {
+            Assert.NotNull(await mirror.GetSessionAsync(second, None));
+            Assert.NotNull(await mirror.GetSessionAsync(third, None));
+        }
+    }
 }
