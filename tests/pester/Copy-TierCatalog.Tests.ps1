@@ -197,3 +197,71 @@ Describe 'Copy-TierCatalog to PostgreSQL, dual-write, cutover and the reverse ex
         { Copy-TierCatalog -To $connection -PasswordEnv TS_PESTER_PG_PASSWORD -WorkspacePath $ws -ErrorAction Stop } | Should -Throw -ErrorId 'NotACatalog,TierStorage.PowerShell.Commands.CopyTierCatalogCommand'
     }
 }
+
+Describe 'A team on one shared PostgreSQL catalog' -Skip:(-not $HasPostgres) {
+    BeforeAll {
+        $script:Connection = New-PgDatabase ('team_' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $script:SharedBackup = Join-Path $TestDrive 'team-backup'
+        New-Item -ItemType Directory $script:SharedBackup | Out-Null
+        function New-TeamWorkspace([string] $Machine) {
+            $path = Join-Path $TestDrive "team-$Machine"
+            $policy = Join-Path $TestDrive "team-$Machine.yaml"
+            @"
+version: 1
+tiers:
+  - name: local
+    level: 1
+    kind: folder
+  - name: backup
+    level: 2
+    kind: folder
+    path: '$script:SharedBackup'
+catalog:
+  provider: postgres
+  connection: "$script:Connection"
+  password_env: TS_PESTER_PG_PASSWORD
+"@ | Set-Content -Path $policy
+            $env:TIERSTORAGE_MACHINE = $Machine
+            Initialize-TierWorkspace -Path $path -PolicyTemplate $policy -Confirm:$false | Out-Null
+            Start-Session -WorkspacePath $path -Phase 1 | Out-Null
+            1..3 | ForEach-Object { Add-SessionEvent -WorkspacePath $path -Type tool_call -Tool bash -DurationMs (100 * $_) | Out-Null }
+            Complete-Session -WorkspacePath $path | Out-Null
+            $path
+        }
+        $script:Alice = New-TeamWorkspace 'alice-laptop'
+        $script:Bob = New-TeamWorkspace 'bob-desktop'
+        $env:TIERSTORAGE_MACHINE = 'alice-laptop'
+    }
+    AfterAll { Remove-Item Env:TIERSTORAGE_MACHINE -ErrorAction SilentlyContinue }
+
+    It 'lists this machine''s sessions by default and the team''s with -Machine *' {
+        $own = @(Get-Session -WorkspacePath $Alice)
+        $own.Count | Should -Be 1
+        $own[0].Machine | Should -Be 'alice-laptop'
+        $team = @(Get-Session -WorkspacePath $Alice -Machine *)
+        $team.Machine | Sort-Object | Should -Be @('alice-laptop', 'bob-desktop')
+        ($team | Where-Object Machine -eq 'bob-desktop').Note | Should -BeLike '*its files are on that machine*'
+        @(Get-Session -WorkspacePath $Alice -Machine 'BOB-*').Count | Should -Be 1
+    }
+
+    It 'filters events and reviews by machine, from either workspace' {
+        $bobs = @(Get-SessionEvent -WorkspacePath $Alice -Machine bob-desktop -Type tool_call)
+        $bobs.Count | Should -Be 3
+        $slice = Invoke-PhaseReview -WorkspacePath $Alice -Phase 1 -Machine bob-desktop
+        $slice.Sessions | Should -Be 1
+        $slice.ReportPaths | Should -BeNullOrEmpty
+        (Invoke-PhaseReview -WorkspacePath $Bob -Phase 1 -Confirm:$false).Sessions | Should -Be 2
+    }
+
+    It 'refuses to back up another machine''s session, naming where it lives' {
+        $bobSession = Get-Session -WorkspacePath $Alice -Machine bob-desktop
+        { $bobSession | Backup-Session -WorkspacePath $Alice -ErrorAction Stop } | Should -Throw -ErrorId 'CatalogShared,TierStorage.PowerShell.Commands.BackupSessionCommand'
+        (Get-Session -WorkspacePath $Alice | Backup-Session -WorkspacePath $Alice).Verified | Should -BeTrue
+    }
+
+    It 'shares one namespace: the second workspace joined the first one''s' {
+        $a = Get-Content (Join-Path $Alice 'workspace.json') | ConvertFrom-Json
+        $b = Get-Content (Join-Path $Bob 'workspace.json') | ConvertFrom-Json
+        $b.namespace | Should -Be $a.namespace
+    }
+}
