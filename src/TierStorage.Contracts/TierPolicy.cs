@@ -252,4 +252,10 @@ public sealed class CatalogPolicy
     public bool DualWrite { get; set; }
 
     public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.Ordinal);
+
+    /// <summary>One line for Format-List and Export-Csv; the connection holds no password (the policy refuses one).</summary>
+    public override string ToString() =>
+        IsPostgres ? $"postgres: {Connection}{(PasswordEnv is null ? "" : $" (password from ${PasswordEnv})")}"
+        : DualWrite ? $"sqlite, mirrored into postgres: {Connection}"
+        : "sqlite (the workspace's analytics/agent_metrics.db)";
 }

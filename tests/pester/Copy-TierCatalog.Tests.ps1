@@ -257,6 +257,9 @@ catalog:
         $bobSession = Get-Session -WorkspacePath $Alice -Machine bob-desktop
         { $bobSession | Backup-Session -WorkspacePath $Alice -ErrorAction Stop } | Should -Throw -ErrorId 'CatalogShared,TierStorage.PowerShell.Commands.BackupSessionCommand'
         (Get-Session -WorkspacePath $Alice | Backup-Session -WorkspacePath $Alice).Verified | Should -BeTrue
+        # Her share of the team's backup tier, from the catalog; Bob has backed up nothing yet.
+        (Get-TierUsage -WorkspacePath $Bob -Machine alice-laptop -Tier backup).UsedBytes | Should -BeGreaterThan 0
+        (Get-TierUsage -WorkspacePath $Bob -Machine bob-desktop -Tier backup).UsedBytes | Should -Be 0
     }
 
     It 'shares one namespace: the second workspace joined the first one''s' {

@@ -218,13 +218,15 @@ internal static class BackupCommand
     {
         var tier = TierOption("Only this tier (default: every tier)");
         var refresh = new Option<bool>("--refresh") { Description = "List Drive and S3 tiers instead of reading the catalog" };
-        var command = new Command("usage", "Used bytes, capacity, status, objects, monthly cost and growth of each tier") { tier, refresh };
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: the share of each tier that this machine's sessions take", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: the share of each tier that this user's sessions take", HelpName = "NAME" };
+        var command = new Command("usage", "Used bytes, capacity, status, objects, monthly cost and growth of each tier") { tier, refresh, machine, user };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var exit = ExitCodes.Success;
             var rows = new List<string[]>();
-            await foreach (var u in workspace.Backups.GetUsageAsync(parseResult.GetValue(tier), parseResult.GetValue(refresh), cancellationToken).ConfigureAwait(false))
+            await foreach (var u in workspace.Backups.GetUsageAsync(parseResult.GetValue(tier), parseResult.GetValue(refresh), parseResult.GetValue(machine), parseResult.GetValue(user), cancellationToken).ConfigureAwait(false))
             {
                 if (u.Status == TierHealth.Critical) exit = ExitCodes.Failed;
                 else if (u.Status == TierHealth.Unavailable && exit == ExitCodes.Success) exit = ExitCodes.Unavailable;

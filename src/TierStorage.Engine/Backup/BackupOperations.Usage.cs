@@ -19,8 +19,30 @@ public sealed partial class BackupOperations
     /// (Drive's account quota bounds its capacity). Cost from the policy's price per GB-month; growth per week from what
     /// was stored in the last 28 days; the projected full date from both.
     /// </summary>
-    public async IAsyncEnumerable<TierUsage> GetUsageAsync(string? tierName, bool refresh, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<TierUsage> GetUsageAsync(string? tierName, bool refresh, CancellationToken cancellationToken) =>
+        GetUsageAsync(tierName, refresh, null, null, cancellationToken);
+
+    /// <summary>Get-TierUsage -Machine/-User on a shared catalog: each backup and archive tier's objects that the sessions of one
+    /// machine or user put there, from the catalog (their share of the team's tiers). The local tier is each machine's own
+    /// disk: measured only for this machine.</summary>
+    public async IAsyncEnumerable<TierUsage> GetUsageAsync(string? tierName, bool refresh, string? machine, string? user, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (machine is not null || user is not null)
+        {
+            var sliceTiers = tierName is null ? _workspace.Policy.Tiers.OrderBy(t => t.Level).ToList() : [_workspace.Policy.GetTier(tierName) ?? throw UnknownTier(tierName)];
+            foreach (var tier in sliceTiers.Where(t => !string.Equals(t.Name, _workspace.LocalTierName, StringComparison.OrdinalIgnoreCase)))
+            {
+                var (count, used, recent) = await Catalog.SumObjectsAsync(tier.Name, _workspace.Now - GrowthWindow, machine, user, cancellationToken).ConfigureAwait(false);
+                yield return new TierUsage
+                {
+                    Tier = tier.Name, Level = tier.Level, Kind = tier.Kind, UsedBytes = used, CapacityBytes = tier.CapacityBytes, Status = TierHealth.Healthy,
+                    ObjectCount = count, MonthlyCostUsd = Math.Round((used + (IsColdStorage(tier) ? count * ArchiveOverheadBytesPerObject : 0)) / 1_000_000_000m * tier.PricePerGbMonth, 4),
+                    GrowthBytesPerWeek = (long)(recent / (GrowthWindow.TotalDays / 7)), Source = "catalog",
+                    Message = $"The share of the sessions recorded{(machine is null ? "" : $" on {machine}")}{(user is null ? "" : $" by {user}")} (objects in a phase archive count with the archive).",
+                };
+            }
+            yield break;
+        }
         var tiers = tierName is null ? _workspace.Policy.Tiers.OrderBy(t => t.Level).ToList() : [_workspace.Policy.GetTier(tierName) ?? throw UnknownTier(tierName)];
         foreach (var tier in tiers)
             yield return await UsageOfAsync(tier, refresh, cancellationToken).ConfigureAwait(false);

@@ -130,12 +130,19 @@ public sealed partial class CatalogDatabase : IUploadStateStore
 
     /// <summary>One tier's objects as the catalog knows them: count, bytes, and bytes stored since <paramref name="since"/>
     /// (growth). Members of an archive (key#path) are not objects of the store and are left out. One indexed aggregate.</summary>
-    public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, CancellationToken cancellationToken)
+    public Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, CancellationToken cancellationToken) =>
+        SumObjectsAsync(tier, since, null, null, cancellationToken);
+
+    /// <summary>As <see cref="SumObjectsAsync(string, DateTimeOffset, CancellationToken)"/>, for the objects of the sessions recorded on
+    /// <paramref name="machine"/> and/or by <paramref name="user"/> (a shared catalog; compared without case): their share of the tier.</summary>
+    public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, string? machine, string? user, CancellationToken cancellationToken)
     {
-        await using var command = Command("""
+        var slice = machine is null && user is null || SchemaVersion < 15 ? ""
+            : " AND session_id IN (SELECT session_id FROM sessions WHERE (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL))";
+        await using var command = Command($"""
             SELECT COUNT(*), TOTAL(size_bytes), TOTAL(CASE WHEN stored_at >= $since THEN size_bytes ELSE 0 END)
-            FROM objects WHERE tier = $tier AND instr(key, '#') = 0
-            """, ("$tier", tier), ("$since", ToUnixMs(since)));
+            FROM objects WHERE tier = $tier AND instr(key, '#') = 0{slice}
+            """, ("$tier", tier), ("$since", ToUnixMs(since)), ("$machine", machine), ("$user", user));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt64(0), (long)reader.GetDouble(1), (long)reader.GetDouble(2));

@@ -79,7 +79,6 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int? First { get; set; }
 
-    /// <summary>The newest N matching events, newest first.</summary>
     /// <summary>A shared (PostgreSQL) catalog: only events of sessions recorded on this machine (any machine by default).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -90,6 +89,7 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 
+    /// <summary>The newest N matching events, newest first.</summary>
     [Parameter(ParameterSetName = NewestFirstSet, Mandatory = true)]
     [ValidateRange(1, int.MaxValue)]
     public int Last { get; set; }

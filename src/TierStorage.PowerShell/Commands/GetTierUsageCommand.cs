@@ -29,6 +29,17 @@ public sealed class GetTierUsageCommand : WorkspaceCmdlet
     [Parameter]
     public SwitchParameter Refresh { get; set; }
 
+    /// <summary>A shared (PostgreSQL) catalog: the share of each backup and archive tier that the sessions recorded on this
+    /// machine take, from the catalog (the local tier is each machine's own and is left out).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Machine { get; set; }
+
+    /// <summary>A shared catalog: the share of each tier that this user's sessions take.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
     protected override void ProcessRecord() =>
-        ProcessItem(Tier, () => WriteStream(Workspace.Backups.GetUsageAsync(Tier, Refresh, CancellationToken)));
+        ProcessItem(Tier, () => WriteStream(Workspace.Backups.GetUsageAsync(Tier, Refresh, Machine, User, CancellationToken)));
 }

@@ -29,12 +29,17 @@ public class CatalogRecordTests : IDisposable
         {
             SessionId = "session_20261122_050000", Phase = 0, StartedAt = T0, State = SessionState.Active,
             LogPath = Path.Combine(_fixture.Directory, "logs", "session_current.jsonl"), LogIndexedBytes = 12, EventCount = 3,
+            Machine = "build-box", User = "ci",
         };
         await db.InsertSessionAsync(first, CancellationToken.None);
         await db.InsertSessionAsync(new SessionRecord { SessionId = "session_b", Phase = 1, StartedAt = T0.AddHours(1) }, CancellationToken.None);
 
         Assert.Equal(first, await db.GetSessionAsync(first.SessionId, CancellationToken.None));
         Assert.Null(await db.GetSessionAsync("session_none", CancellationToken.None));
+        // A session inserted without an origin is recorded as this connection's; the origin filters compare without case.
+        Assert.Equal((db.Origin.Machine, db.Origin.User), ((await db.GetSessionAsync("session_b", CancellationToken.None))!.Machine, (await db.GetSessionAsync("session_b", CancellationToken.None))!.User));
+        Assert.Equal(["session_20261122_050000"], (await ToListAsync(db.ListSessionsAsync(null, null, "BUILD-BOX", "CI", CancellationToken.None))).Select(s => s.SessionId));
+        Assert.Empty(await ToListAsync(db.ListSessionsAsync(null, null, "build-box", "someone-else", CancellationToken.None)));
 
         var completed = first with { State = SessionState.Completed, EndedAt = T0.AddMinutes(30), HandoffPath = Path.Combine(_fixture.Directory, "handoffs", "h.md"), EventCount = 0, LogIndexedBytes = 0 };
         await db.UpdateSessionAsync(completed, CancellationToken.None);

@@ -105,6 +105,10 @@ public sealed class IngestKeyColumnTests : IDisposable
         raw.Open();
         Execute(raw, $"""
             BEGIN;
+            DROP INDEX ix_sessions_origin;
+            ALTER TABLE sessions DROP COLUMN machine;
+            ALTER TABLE sessions DROP COLUMN user_name;
+            DELETE FROM schema_migrations WHERE version = 15;
             DROP INDEX ix_events_ingest_key;
             ALTER TABLE events DROP COLUMN ingest_key;
             CREATE INDEX ix_events_ingest_key ON events(session_id, {Migrations.IngestKeySql}) WHERE {Migrations.IngestKeyFilterSql};

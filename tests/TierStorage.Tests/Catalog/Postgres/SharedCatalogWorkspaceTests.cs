@@ -106,6 +106,17 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         var review = await wsB.ReviewPhaseAsync(1, None);
         Assert.Equal(2, review.Sessions);
         Assert.Equal(countA + countB, review.EventCount);
+        // Each machine's share of the shared backup tier, from the catalog: the two add up to the tier.
+        async Task<long> UsedAsync(string? machine)
+        {
+            await foreach (var u in wsA.Backups.GetUsageAsync("backup", false, machine, null, None)) return u.UsedBytes;
+            throw new InvalidOperationException("no usage row");
+        }
+        var (usedA, usedB) = (await UsedAsync("laptop-a"), await UsedAsync("laptop-b"));
+        Assert.True(usedA > 0 && usedB > 0);
+        Assert.Equal(usedA + usedB, (await wsA.Catalog.SumObjectsAsync("backup", DateTimeOffset.MinValue, None)).Bytes);
+        Assert.Empty(await ToListAsync(wsA.Backups.GetUsageAsync("local", false, "laptop-a", null, None)));
+
         // One machine's share of the phase, from the same catalog; nothing written for a slice.
         var slice = await wsA.ReviewPhaseSliceAsync(1, "LAPTOP-B", null, None);
         Assert.Equal((1, countB), (slice.Sessions, slice.EventCount));
