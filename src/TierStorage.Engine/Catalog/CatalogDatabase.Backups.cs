@@ -138,7 +138,7 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, string? machine, string? user, CancellationToken cancellationToken)
     {
         var slice = machine is null && user is null || SchemaVersion < 15 ? ""
-            : " AND session_id IN (SELECT session_id FROM sessions WHERE (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL))";
+            : $" AND session_id IN (SELECT session_id FROM sessions WHERE {OriginFilter})";
         await using var command = Command($"""
             SELECT COUNT(*), TOTAL(size_bytes), TOTAL(CASE WHEN stored_at >= $since THEN size_bytes ELSE 0 END)
             FROM objects WHERE tier = $tier AND instr(key, '#') = 0{slice}

@@ -251,7 +251,19 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
 
     /// <summary>The machine and user that sessions inserted through this connection are recorded as (<see cref="CatalogOrigin.Current"/>
     /// unless the workspace was opened with another).</summary>
-    public CatalogOrigin Origin { get; internal set; } = CatalogOrigin.Current;
+    public CatalogOrigin Origin
+    {
+        // Read when a session is inserted or a shared catalog is scoped, not at every open.
+        get => _origin ??= CatalogOrigin.Current;
+        internal set => _origin = value;
+    }
+
+    private CatalogOrigin? _origin;
+
+    /// <summary>The sessions recorded on $machine and by $user (either NULL: any), compared without case: the one text of the
+    /// -Machine/-User filters (schema 15 and later).</summary>
+    internal const string OriginFilter =
+        "(lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)";
 
     /// <summary>The open SQLite connection, for tests that inspect query plans or hook commits.</summary>
     internal SqliteConnection Connection => _connection as SqliteConnection
@@ -336,7 +348,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     public async IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, string? machine, string? user,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var origin = SchemaVersion >= 15 ? " AND (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)" : "";
+        var origin = SchemaVersion >= 15 ? " AND " + OriginFilter : "";
         await using var command = Command($"""
             SELECT {SessionColumns} FROM sessions
             WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state){origin}

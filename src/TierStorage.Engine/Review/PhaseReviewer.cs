@@ -52,7 +52,7 @@ public static class PhaseReviewer
         string? machine, string? user, CancellationToken cancellationToken)
     {
         var slice = machine is null && user is null ? ""
-            : " AND (lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)";
+            : " AND " + CatalogDatabase.OriginFilter;
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
         var prices = Prices(policy);
