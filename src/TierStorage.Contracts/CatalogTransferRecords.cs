@@ -16,14 +16,19 @@ public sealed record CatalogTableComparison
     /// session in id order, without the id).</summary>
     public string SourceHash { get; init; } = "";
     public string TargetHash { get; init; } = "";
-    /// <summary>Same rows, same content, on both sides.</summary>
+    /// <summary>Same rows, same content, on both sides; when <see cref="Shared"/>, every row of the source is in the target, the same.</summary>
     public bool Match { get; init; }
+    /// <summary>The target is shared with other machines (a team's catalog: another workspace's, which this one joins, or
+    /// one that holds sessions of machines the source has none of): rows only the target has are theirs, not differences;
+    /// joining, its identity and phases are the team's (a phase counts as there when the team has its number).
+    /// TargetRows and TargetHash then cover only the target's rows of the source's keys and sessions.</summary>
+    public bool Shared { get; init; }
     /// <summary>The first few rows that differ (at most <see cref="CatalogDifference.Limit"/> per table).</summary>
     public IReadOnlyList<CatalogDifference> Differences { get; init; } = [];
     /// <summary>More rows differ than <see cref="Differences"/> lists.</summary>
     public bool MoreDifferences { get; init; }
 
-    public override string ToString() => Match ? $"{Table}: match ({SourceRows} rows)" : $"{Table}: {SourceRows} vs {TargetRows} rows, {Differences.Count}{(MoreDifferences ? "+" : "")} differences";
+    public override string ToString() => Match ? (Shared ? $"{Table}: match ({SourceRows} rows, in a shared catalog)" : $"{Table}: match ({SourceRows} rows)") : $"{Table}: {SourceRows} vs {TargetRows} rows, {Differences.Count}{(MoreDifferences ? "+" : "")} differences";
 }
 
 /// <summary>What differs about one row between two catalogs.</summary>
@@ -85,6 +90,11 @@ public sealed record CatalogCopyResult
     public string Target { get; init; } = "";
     public IReadOnlyList<CatalogTableCopy> Tables { get; init; } = [];
     public IReadOnlyList<CatalogConflict> Conflicts { get; init; } = [];
+    /// <summary>The target's identity when it was another workspace's (a team's catalog, which this workspace joins as one
+    /// more machine): kept, with the target's phases; null when the target was empty or this workspace's own.</summary>
+    public string? Joined { get; init; }
+    /// <summary>Rows of the team's catalog kept over this workspace's different ones (a phase of the same number): warnings, not conflicts.</summary>
+    public IReadOnlyList<CatalogConflict> Kept { get; init; } = [];
     public long RowsWritten => Tables.Sum(t => t.RowsWritten);
     public TimeSpan Duration { get; init; }
 }

@@ -262,6 +262,68 @@ catalog:
         (Get-TierUsage -WorkspacePath $Bob -Machine bob-desktop -Tier backup).UsedBytes | Should -Be 0
     }
 
+    It 'takes in a third machine''s own history: copy, dual-write, cutover, then its old session is its own and backs up under the team''s namespace' {
+        $env:TIERSTORAGE_MACHINE = 'carol-mini'
+        try {
+            $project = Join-Path $TestDrive 'carol-project'
+            New-Item -ItemType Directory $project | Out-Null
+            $policy = Join-Path $TestDrive 'carol.yaml'
+            "version: 1`ntiers:`n  - name: local`n    level: 1`n    kind: folder`n  - name: backup`n    level: 2`n    kind: folder`n    path: '$script:SharedBackup'`n" | Set-Content $policy
+            Push-Location $project
+            try {
+                Initialize-TierWorkspace -PolicyTemplate $policy -Confirm:$false | Out-Null
+                $own = Get-Content .tierstorage/workspace.json | ConvertFrom-Json
+                $old = Start-Session -Phase 1
+                1..4 | ForEach-Object { Add-SessionEvent -Type tool_call -Tool rg | Out-Null }
+                Complete-Session | Out-Null
+
+                $copied = Copy-TierCatalog -To $script:Connection -PasswordEnv TS_PESTER_PG_PASSWORD -DualWrite -Confirm:$false -Verbose 4>&1
+                (($copied | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join "`n") | Should -Match 'is a team''s catalog'
+                $tables = $copied | Where-Object { $_ -is [TierStorage.Contracts.CatalogTableComparison] }
+                $tables | Where-Object -not Match | Should -BeNullOrEmpty
+                $tables.Shared | Sort-Object -Unique | Should -Be $true
+                ($tables | Where-Object Table -eq sessions).SourceRows | Should -Be 1
+                Test-TierCatalog -Quiet | Should -BeTrue
+                Copy-TierCatalog -Cutover -Confirm:$false | Out-Null
+
+                $mine = @(Get-Session)
+                $mine.SessionId | Should -Be $old.SessionId
+                $mine[0].Machine | Should -Be 'carol-mini'
+                (Get-Session -Machine * | Measure-Object).Count | Should -Be 3
+                ($mine | Backup-Session).Verified | Should -BeTrue
+                $team = Get-Content (Join-Path $Alice 'workspace.json') | ConvertFrom-Json
+                (Get-Content .tierstorage/workspace.json | ConvertFrom-Json).namespace | Should -Be $team.namespace
+                Test-Path (Join-Path $script:SharedBackup $own.namespace) | Should -BeFalse
+                @(Get-ChildItem -Recurse (Join-Path $script:SharedBackup $team.namespace) | Where-Object Name -like "*$($old.SessionId)*").Count | Should -BeGreaterThan 0
+            }
+            finally { Pop-Location }
+        }
+        finally { $env:TIERSTORAGE_MACHINE = 'alice-laptop' }
+    }
+
+    It 'refuses a machine whose backups lie under a namespace of its own, writing nothing, and says what it holds' {
+        $env:TIERSTORAGE_MACHINE = 'dave-box'
+        try {
+            $ws = Join-Path $TestDrive 'dave'
+            $policy = Join-Path $TestDrive 'dave.yaml'
+            $ownBackup = Join-Path $TestDrive 'dave-backup'
+            "version: 1`ntiers:`n  - name: local`n    level: 1`n    kind: folder`n  - name: backup`n    level: 2`n    kind: folder`n    path: '$ownBackup'`n" | Set-Content $policy
+            Initialize-TierWorkspace -Path $ws -PolicyTemplate $policy -Confirm:$false | Out-Null
+            Start-Session -WorkspacePath $ws -Phase 1 | Out-Null
+            Add-SessionEvent -WorkspacePath $ws -Type tool_call -Tool git | Out-Null
+            Complete-Session -WorkspacePath $ws | Out-Null
+            (Get-Session -WorkspacePath $ws | Backup-Session -WorkspacePath $ws).Verified | Should -BeTrue
+            $before = (Get-Session -WorkspacePath $Alice -Machine * | Measure-Object).Count
+
+            $err = { Copy-TierCatalog -To $script:Connection -PasswordEnv TS_PESTER_PG_PASSWORD -WorkspacePath $ws -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CatalogConflict,TierStorage.PowerShell.Commands.CopyTierCatalogCommand' -PassThru
+            $err.Exception.Message | Should -Match 'objects on tier backup'
+            $err.Exception.Message | Should -Match 'nothing was copied'
+            (Get-Session -WorkspacePath $Alice -Machine * | Measure-Object).Count | Should -Be $before
+        }
+        finally { $env:TIERSTORAGE_MACHINE = 'alice-laptop' }
+    }
+
     It 'shares one namespace: the second workspace joined the first one''s' {
         $a = Get-Content (Join-Path $Alice 'workspace.json') | ConvertFrom-Json
         $b = Get-Content (Join-Path $Bob 'workspace.json') | ConvertFrom-Json

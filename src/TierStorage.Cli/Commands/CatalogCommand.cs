@@ -74,6 +74,8 @@ internal static class CatalogCommand
             }
             var copied = await migration.CopyAsync(target, new CatalogCopyOptions(), cancellationToken).ConfigureAwait(false);
             foreach (var conflict in copied.Conflicts) context.WriteError(ErrorIds.CatalogConflict, $"Not copied: {conflict.Table} {conflict.Key}: {conflict.Reason}");
+            foreach (var kept in copied.Kept) context.Warn($"Kept the team's {kept.Table} {kept.Key}: {kept.Reason}");
+            if (copied.Joined is { } team && !context.IsJson(parseResult)) context.Stderr.WriteLine(CatalogMigration.JoinedText(target, team));
             if (!context.IsJson(parseResult))
                 context.Stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Copied {copied.RowsWritten:N0} rows into {target.Describe()} in {copied.Duration.TotalSeconds:N1} s."));
             var comparison = await migration.CompareAsync(target, cancellationToken).ConfigureAwait(false);
@@ -119,10 +121,10 @@ internal static class CatalogCommand
             foreach (var table in comparison) context.WriteJson(table);
             return;
         }
-        new TableFormatter(new TableColumn("TABLE"), new TableColumn("MATCH"), new TableColumn("SOURCE", ColumnAlignment.Right), new TableColumn("TARGET", ColumnAlignment.Right), new TableColumn("DIFFERENCES"))
+        new TableFormatter(new TableColumn("TABLE"), new TableColumn("MATCH"), new TableColumn("SOURCE", ColumnAlignment.Right), new TableColumn("TARGET", ColumnAlignment.Right), new TableColumn("SHARED"), new TableColumn("DIFFERENCES"))
             .Write(context.Stdout, comparison.Select(c => new[]
             {
-                c.Table, c.Match ? "yes" : "NO", c.SourceRows.ToString(CultureInfo.InvariantCulture), c.TargetRows.ToString(CultureInfo.InvariantCulture),
+                c.Table, c.Match ? "yes" : "NO", c.SourceRows.ToString(CultureInfo.InvariantCulture), c.TargetRows.ToString(CultureInfo.InvariantCulture), c.Shared ? "yes" : "no",
                 string.Join("; ", c.Differences.Select(d => $"{d.Kind} {d.Key}")) + (c.MoreDifferences ? "; ..." : ""),
             }).ToList());
     }

@@ -862,7 +862,7 @@ public sealed partial class TierWorkspace : IAsyncDisposable
         try
         {
             await using var mirror = await TierStorage.Engine.Catalog.Transfer.CatalogConnections.OpenAsync(target, create: false, timeout.Token).ConfigureAwait(false);
-            var result = await TierStorage.Engine.Catalog.Transfer.CatalogCopier.SyncAsync(_catalog.DbConnection, _catalog.Path, mirror, target.Describe(), timeout.Token).ConfigureAwait(false);
+            var result = await TierStorage.Engine.Catalog.Transfer.CatalogCopier.SyncAsync(_catalog.DbConnection, _catalog.Path, mirror, target.Describe(), new() { Origin = _catalog.Origin, LocalTier = LocalTierName }, timeout.Token).ConfigureAwait(false);
             Detail($"dual_write: {result.RowsWritten:N0} rows copied into {target.Describe()} in {result.Duration.TotalMilliseconds:0} ms.");
             foreach (var conflict in result.Conflicts)
                 Warn($"dual_write: {conflict.Table} {conflict.Key}: {conflict.Reason} Test-TierCatalog shows what differs.");

@@ -16,6 +16,12 @@ public sealed record CatalogCopyOptions
     /// <summary>Deletes target rows of keyed tables that the source no longer has (a dequeued backup, a finished upload):
     /// only when both catalogs carry the same workspace identity, so another workspace's rows are never touched.</summary>
     public bool MirrorDeletes { get; init; }
+    /// <summary>Who runs the copy: sessions of no recorded origin in an SQLite source copied into PostgreSQL are stamped
+    /// with it (on both sides) first, as they were recorded here.</summary>
+    public CatalogOrigin? Origin { get; init; }
+    /// <summary>The source workspace's local tier (its objects are files in the workspace, in no namespace): every other
+    /// tier's objects lie under the workspace's namespace, which decides whether the source can join another's catalog.</summary>
+    public string LocalTier { get; init; } = "local";
     public IProgress<CatalogCopyProgress>? Progress { get; init; }
 }
 
@@ -43,9 +49,15 @@ public static class CatalogCopier
         await ThrowIfVersionsDifferAsync(source, sourceName, target, targetName, cancellationToken).ConfigureAwait(false);
         CatalogTables.ThrowIfUnknownTables(await CatalogConnections.TablesAsync(source, cancellationToken).ConfigureAwait(false), sourceName);
 
+        var identities = await IdentitiesAsync(source, target, cancellationToken).ConfigureAwait(false);
+        if (identities.Joins) await ThrowIfStrandedAsync(source, targetName, options.LocalTier, identities, cancellationToken).ConfigureAwait(false);
+        if (options.Origin is { } origin && CatalogConnections.KindOf(source) == CatalogProviderKind.Sqlite && CatalogConnections.KindOf(target) == CatalogProviderKind.Postgres)
+            await StampOriginAsync(source, origin, cancellationToken).ConfigureAwait(false);
+
         var conflicts = new List<CatalogConflict>();
-        var excluded = await ConflictingSessionsAsync(source, target, conflicts, cancellationToken).ConfigureAwait(false);
-        var mirror = options.MirrorDeletes && await SameIdentityAsync(source, target, cancellationToken).ConfigureAwait(false);
+        var kept = new List<CatalogConflict>();
+        var scope = await SessionScopeAsync(source, target, conflicts, cancellationToken).ConfigureAwait(false);
+        var mirror = options.MirrorDeletes && identities.Source == identities.Target;
 
         var tables = CatalogTables.Transferred.ToList();
         var results = new List<CatalogTableCopy>();
@@ -66,22 +78,31 @@ public static class CatalogCopier
                 return Task.CompletedTask;
             });
             var copy = table.Match == TableMatch.Key
-                ? await CopyKeyedAsync(source, target, table, columns, writer, excluded, mirror, conflicts, cancellationToken).ConfigureAwait(false)
-                : await CopyPerSessionAsync(source, target, table, columns, writer, excluded, options.Quick, conflicts, cancellationToken).ConfigureAwait(false);
+                ? await CopyKeyedAsync(source, target, table, columns, writer, scope, identities.Joins, mirror, conflicts, kept, cancellationToken).ConfigureAwait(false)
+                : await CopyPerSessionAsync(source, target, table, columns, writer, scope.Excluded, options.Quick, conflicts, cancellationToken).ConfigureAwait(false);
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
             results.Add(copy with { SourceRows = total, RowsWritten = writer.Written });
             Report(total);
         }
         results.AddRange(CatalogTables.All.Where(t => t.Match == TableMatch.Skip && t.Name != "schema_migrations")
             .Select(t => new CatalogTableCopy { Table = t.Name, Skipped = true }));
-        return new CatalogCopyResult { Source = sourceName, Target = targetName, Tables = results, Conflicts = conflicts, Duration = clock.Elapsed };
+        return new CatalogCopyResult
+        {
+            Source = sourceName, Target = targetName, Tables = results, Conflicts = conflicts, Kept = kept, Duration = clock.Elapsed,
+            Joined = identities.Joins ? identities.Target : null,
+        };
     }
 
     /// <summary>The cheap copy to run after every command that changed the source (dual-write): small tables compared
     /// row by row by hash and only changed rows written, events and backup runs compared by count per session, rows the
     /// source dropped dropped from the target (same workspace identity only).</summary>
     public static Task<CatalogCopyResult> SyncAsync(DbConnection source, string sourceName, DbConnection target, string targetName, CancellationToken cancellationToken) =>
-        CopyAsync(source, sourceName, target, targetName, new CatalogCopyOptions { Quick = true, MirrorDeletes = true }, cancellationToken);
+        SyncAsync(source, sourceName, target, targetName, null, cancellationToken);
+
+    /// <inheritdoc cref="SyncAsync(DbConnection, string, DbConnection, string, CancellationToken)"/>
+    /// <param name="workspace">Who syncs (Origin) and the workspace's local tier (LocalTier); the rest is the sync's own.</param>
+    public static Task<CatalogCopyResult> SyncAsync(DbConnection source, string sourceName, DbConnection target, string targetName, CatalogCopyOptions? workspace, CancellationToken cancellationToken) =>
+        CopyAsync(source, sourceName, target, targetName, (workspace ?? new CatalogCopyOptions()) with { Quick = true, MirrorDeletes = true }, cancellationToken);
 
     internal static async Task ThrowIfVersionsDifferAsync(DbConnection source, string sourceName, DbConnection target, string targetName, CancellationToken cancellationToken)
     {
@@ -102,40 +123,108 @@ public static class CatalogCopier
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Session ids the target holds with another start: another machine's sessions, whose rows are not touched.</summary>
-    private static async Task<HashSet<string>> ConflictingSessionsAsync(DbConnection source, DbConnection target, List<CatalogConflict> conflicts, CancellationToken cancellationToken)
+    /// <summary>The sessions a copy may touch. <c>Excluded</c>: ids the target holds with another start (another machine's
+    /// session under the same id), whose rows are not touched. <c>Ours</c>: the source's sessions. <c>TargetHasOthers</c>: the
+    /// target also holds sessions the source does not (other machines' of a team catalog), so a mirror deletes only rows of
+    /// the source's own sessions.</summary>
+    private sealed record SessionScope(HashSet<string> Excluded, HashSet<string> Ours, bool TargetHasOthers);
+
+    private static async Task<SessionScope> SessionScopeAsync(DbConnection source, DbConnection target, List<CatalogConflict> conflicts, CancellationToken cancellationToken)
     {
-        var theirs = new Dictionary<string, long>(StringComparer.Ordinal);
-        await foreach (var row in RowReader.ReadAsync(target, "SELECT session_id, started_at FROM sessions", [], cancellationToken).ConfigureAwait(false))
-            theirs[(string)row[0]!] = Convert.ToInt64(row[1], CultureInfo.InvariantCulture);
+        const string Sql = "SELECT session_id, started_at, machine FROM sessions";
+        var theirs = new Dictionary<string, (long Started, string? Machine)>(StringComparer.Ordinal);
+        await foreach (var row in RowReader.ReadAsync(target, Sql, [], cancellationToken).ConfigureAwait(false))
+            theirs[(string)row[0]!] = (Convert.ToInt64(row[1], CultureInfo.InvariantCulture), row[2] as string);
         var excluded = new HashSet<string>(StringComparer.Ordinal);
-        if (theirs.Count == 0) return excluded;
-        await foreach (var row in RowReader.ReadAsync(source, "SELECT session_id, started_at FROM sessions", [], cancellationToken).ConfigureAwait(false))
+        var ours = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in RowReader.ReadAsync(source, Sql, [], cancellationToken).ConfigureAwait(false))
         {
             var id = (string)row[0]!;
+            ours.Add(id);
             var started = Convert.ToInt64(row[1], CultureInfo.InvariantCulture);
-            if (theirs.TryGetValue(id, out var other) && other != started)
+            var machine = row[2] as string;
+            // Ids are the start second: two machines' sessions of one second share an id, told apart by start and origin.
+            if (theirs.TryGetValue(id, out var other)
+                && (other.Started != started || (other.Machine is not null && machine is not null && !string.Equals(other.Machine, machine, StringComparison.OrdinalIgnoreCase))))
             {
                 excluded.Add(id);
                 conflicts.Add(new CatalogConflict
                 {
                     Table = "sessions",
                     Key = id,
-                    Reason = $"the target holds another session with this id (started {DateTimeOffset.FromUnixTimeMilliseconds(other):u}, this one {DateTimeOffset.FromUnixTimeMilliseconds(started):u}), " +
+                    Reason = $"the target holds another session with this id (started {DateTimeOffset.FromUnixTimeMilliseconds(other.Started):u}{(other.Machine is null ? "" : " on " + other.Machine)}, " +
+                        $"this one {DateTimeOffset.FromUnixTimeMilliseconds(started):u}{(machine is null ? "" : " on " + machine)}), " +
                         "from another machine or workspace; none of this session's rows were copied. Copy this workspace into a database of its own, " +
                         "or remove the other session from the target if it is a leftover, then copy again.",
                 });
             }
         }
-        return excluded;
+        return new SessionScope(excluded, ours, theirs.Keys.Any(id => !ours.Contains(id)));
     }
 
-    private static async Task<bool> SameIdentityAsync(DbConnection source, DbConnection target, CancellationToken cancellationToken) =>
-        Equals(await ScalarAsync(source, "SELECT id FROM workspace_identity", cancellationToken).ConfigureAwait(false) as string,
-            await ScalarAsync(target, "SELECT id FROM workspace_identity", cancellationToken).ConfigureAwait(false) as string);
+    /// <summary>The workspace identities of both catalogs. <c>Joins</c>: both have one and they differ, so the source joins
+    /// the target as one more of its machines: the target's identity and phases are kept, nothing of it is deleted.</summary>
+    internal sealed record Identities(string? Source, string? Target, string? SourceNamespace, string? TargetNamespace)
+    {
+        public bool Joins => Source is not null && Target is not null && Source != Target;
+    }
+
+    internal static async Task<Identities> IdentitiesAsync(DbConnection source, DbConnection target, CancellationToken cancellationToken)
+    {
+        var ours = await IdentityAsync(source, cancellationToken).ConfigureAwait(false);
+        var theirs = await IdentityAsync(target, cancellationToken).ConfigureAwait(false);
+        return new(ours.Id, theirs.Id, ours.Namespace, theirs.Namespace);
+    }
+
+    private static async Task<(string? Id, string? Namespace)> IdentityAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await foreach (var row in RowReader.ReadAsync(connection, "SELECT id, namespace FROM workspace_identity", [], cancellationToken).ConfigureAwait(false))
+            return (row[0] as string, row[1] as string);
+        return (null, null);
+    }
+
+    /// <summary>
+    /// A workspace joins a team's catalog under the team's namespace (invariant 7: a catalog's object keys are relative to
+    /// its one namespace). What the source stored on its tiers under a namespace of its own could not be found through the
+    /// team's catalog, so such a source is refused before anything is written, and says what it holds and what to do.
+    /// </summary>
+    private static async Task ThrowIfStrandedAsync(DbConnection source, string targetName, string localTier, Identities identities, CancellationToken cancellationToken)
+    {
+        if (identities.SourceNamespace == identities.TargetNamespace) return;
+        var counts = new List<string>();
+        await foreach (var row in RowReader.ReadAsync(source,
+            "SELECT 'objects on tier ' || tier, count(*) FROM objects WHERE lower(tier) <> lower(@local) GROUP BY lower(tier), tier " +
+            "UNION ALL SELECT 'uploads in flight', count(*) FROM upload_states HAVING count(*) > 0 " +
+            "UNION ALL SELECT 'thaw requests', count(*) FROM thaw_requests HAVING count(*) > 0",
+            [("@local", localTier)], cancellationToken).ConfigureAwait(false))
+            counts.Add(string.Create(CultureInfo.InvariantCulture, $"{Convert.ToInt64(row[1], CultureInfo.InvariantCulture)} {row[0]}"));
+        if (counts.Count == 0) return;
+        throw new TierStorageException(ErrorIds.CatalogConflict, TierErrorKind.InvalidOperation,
+            $"{targetName} is another workspace's catalog (a team's, workspace {identities.Target}, namespace '{identities.TargetNamespace}'), and this workspace " +
+            $"stored on its tiers under its own namespace '{identities.SourceNamespace}' ({string.Join(", ", counts)}). Joined to the team's catalog, it would look for them " +
+            "under the team's namespace and not find them, so nothing was copied. Keep this workspace on a catalog of its own (copy it into its own database), " +
+            "or point only new work at the team's catalog: its history stays in this catalog, where it stays readable with this policy.", targetName);
+    }
+
+    /// <summary>Sessions recorded before catalogs knew their origin (migration 15) were recorded on this machine by this
+    /// user: a copy into a shared catalog says so, in the source too, so that both sides agree and the sessions stay this
+    /// machine's there (a session of no origin would be nobody's to back up).</summary>
+    private static async Task StampOriginAsync(DbConnection source, CatalogOrigin origin, CancellationToken cancellationToken)
+    {
+        await using var command = source.CreateCommand();
+        command.CommandText = "UPDATE sessions SET machine = coalesce(machine, @machine), user_name = coalesce(user_name, @user) WHERE machine IS NULL OR user_name IS NULL";
+        foreach (var (name, value) in new[] { ("@machine", origin.Machine), ("@user", origin.User) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private static async Task<CatalogTableCopy> CopyKeyedAsync(DbConnection source, DbConnection target, CatalogTable table, List<string> columns, RowWriter writer,
-        HashSet<string> excluded, bool mirror, List<CatalogConflict> conflicts, CancellationToken cancellationToken)
+        SessionScope scope, bool joins, bool mirror, List<CatalogConflict> conflicts, List<CatalogConflict> kept, CancellationToken cancellationToken)
     {
         var theirs = await TableState.ReadKeyedMapAsync(target, table, columns, cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -143,10 +232,25 @@ public static class CatalogCopier
         await foreach (var row in TableState.ReadKeyedAsync(source, table, columns, cancellationToken).ConfigureAwait(false))
         {
             seen.Add(row.Key);
-            if (row.Session is { } session && excluded.Contains(session)) continue;
+            if (row.Session is { } session && scope.Excluded.Contains(session)) continue;
             if (theirs.TryGetValue(row.Key, out var existing))
             {
                 if (existing.Hash.AsSpan().SequenceEqual(row.Hash)) continue;
+                if (table.Team && joins)
+                {
+                    // Joining a team's catalog: its identity is the one every machine adopts, and its phase of a number is the
+                    // team's phase, which this machine's sessions of that number now count in. A phase the two named
+                    // differently is said; one they only started at other times is the team's without a word.
+                    var name = columns.IndexOf("name");
+                    if (table.Name == "phases" && existing.Values[name] is string theirName && row.Values[name] is string ourName && theirName != ourName)
+                        kept.Add(new CatalogConflict
+                        {
+                            Table = table.Name,
+                            Key = row.Key,
+                            Reason = $"the team's catalog names this phase '{theirName}', this workspace '{ourName}'; the team's was kept, and this workspace's sessions of it count in '{theirName}' there.",
+                        });
+                    continue;
+                }
                 // The identity names the workspace whose namespace the tiers hold: another workspace's is never replaced.
                 if (table.Name == "workspace_identity" && !Equals(existing.Values[idColumn], row.Values[idColumn]))
                 {
@@ -165,7 +269,10 @@ public static class CatalogCopier
         long deleted = 0;
         if (mirror && table.Name != "workspace_identity")
         {
-            var gone = theirs.Values.Where(r => !seen.Contains(r.Key) && !(r.Session is { } s && excluded.Contains(s))).Select(r => r.KeyValues).ToList();
+            // Once other machines write to the target too, only rows of this workspace's own sessions are its to remove.
+            var gone = theirs.Values.Where(r => !seen.Contains(r.Key)
+                    && (r.Session is { } s ? !scope.Excluded.Contains(s) && (!scope.TargetHasOthers || scope.Ours.Contains(s)) : !scope.TargetHasOthers))
+                .Select(r => r.KeyValues).ToList();
             await writer.DeleteAsync(gone, cancellationToken).ConfigureAwait(false);
             deleted = gone.Count;
         }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using TierStorage.Contracts;
+using TierStorage.Engine.Policy;
 using TierStorage.Engine.Workspace;
 
 namespace TierStorage.Engine.Catalog.Transfer;
@@ -32,6 +33,9 @@ public sealed class CatalogMigration
 
     public string? PolicyPath { get; }
 
+    /// <summary>The policy's local tier (the workspace itself), whose objects lie in no namespace.</summary>
+    private string LocalTier => PolicyLoader.Load(PolicyPath).GetTier(TierLevel.Local)?.Name ?? "local";
+
     /// <summary>The policy's catalog section, or null.</summary>
     public CatalogPolicySection? Section { get; }
 
@@ -52,7 +56,7 @@ public sealed class CatalogMigration
 
     public Task<CatalogCopyResult> CopyAsync(CatalogLocation target, CatalogCopyOptions options, CancellationToken cancellationToken) =>
         WithBothAsync(target, create: true, "copy", (source, destination) =>
-            CatalogCopier.CopyAsync(source, Source.Describe(), destination, target.Describe(), options, cancellationToken), cancellationToken);
+            CatalogCopier.CopyAsync(source, Source.Describe(), destination, target.Describe(), options with { Origin = options.Origin ?? CatalogOrigin.Current, LocalTier = LocalTier }, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<CatalogTableComparison>> CompareAsync(CatalogLocation target, CancellationToken cancellationToken) =>
         WithBothAsync(target, create: false, "comparison", (source, destination) =>
@@ -73,6 +77,14 @@ public sealed class CatalogMigration
             throw new TierStorageException(ErrorIds.CatalogError, TierErrorKind.WriteError,
                 $"The catalog {what} between {Source.Describe()} and {target.Describe()} failed: {ex.Message} What was committed stays; run the command again to go on.", target.Describe(), ex);
         }
+    }
+
+    /// <summary>What joining a team's catalog means for the workspace (Copy-TierCatalog, tierstorage catalog copy).</summary>
+    public static string JoinedText(CatalogLocation target, string team)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return $"{target.Describe()} is a team's catalog (workspace {team}): this workspace's sessions were added beside the other machines', and the team's identity and phases were kept. " +
+            "Once this workspace uses it (Copy-TierCatalog -Cutover), it backs up and archives under the team's namespace, and its sessions' files stay where they are.";
     }
 
     /// <summary>The edit that keeps the SQLite catalog primary and mirrors it into <paramref name="target"/> after each command.</summary>

@@ -20,15 +20,17 @@ internal enum TableMatch
 
 /// <param name="SessionColumn">The column naming the session a row belongs to: rows of a conflicting session are left alone.</param>
 /// <param name="Id">SessionOrdinal: the surrogate id column, left out of copies and hashes.</param>
-internal sealed record CatalogTable(string Name, TableMatch Match, string[] Key, string? SessionColumn, string? Id = null, string? Why = null);
+/// <param name="Team">Rows of the whole catalog rather than of a machine (its identity, its phases): when a workspace joins
+/// another's catalog (a team's), the target's row of a key is kept and the source's is not written over it.</param>
+internal sealed record CatalogTable(string Name, TableMatch Match, string[] Key, string? SessionColumn, string? Id = null, string? Why = null, bool Team = false);
 
 /// <summary>Every table of the catalog (Migrations.cs) and how a transfer treats it, parents before children (foreign keys).</summary>
 internal static class CatalogTables
 {
     public static readonly IReadOnlyList<CatalogTable> All =
     [
-        new("workspace_identity", TableMatch.Key, ["singleton"], null),
-        new("phases", TableMatch.Key, ["number"], null),
+        new("workspace_identity", TableMatch.Key, ["singleton"], null, Team: true),
+        new("phases", TableMatch.Key, ["number"], null, Team: true),
         new("sessions", TableMatch.Key, ["session_id"], "session_id"),
         new("events", TableMatch.SessionOrdinal, [], "session_id", Id: "event_id"),
         new("snapshots", TableMatch.Key, ["session_id", "sequence"], "session_id"),

@@ -181,6 +181,51 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
     }
 
     [Fact]
+    public async Task A_second_machine_brings_its_history_into_the_team_catalog_cuts_over_and_backs_it_up_under_the_team_namespace()
+    {
+        var (a, wsA) = await MachineAsync("laptop-a");
+        var sessionA = await a.CompletedSessionAsync(wsA, events: 5);
+
+        // Machine b worked on its own catalog before the team had one: a session of its own, kept on its disk.
+        var b = await CreateAsync(localSessions: 5, tierYaml: TierYaml, backupPhases: 1);
+        b.Origin = new CatalogOrigin("laptop-b", "dev");
+        _beds.Add(b);
+        b.Time.Advance(TimeSpan.FromHours(1));
+        var wsB = await b.OpenAsync();
+        var history = await b.CompletedSessionAsync(wsB, events: 7);
+        var ownNamespace = wsB.Identity.Namespace;
+        var events = (await SessionAsync(wsB, history)).EventCount;
+        await b.CloseAsync(wsB);
+        Assert.NotEqual(wsA.Identity.Namespace, ownNamespace);
+
+        // Copy, dual-write, compare, cut over: as Copy-TierCatalog -To ... -DualWrite, then -Cutover.
+        var policy = b.Layout.PolicyPath;
+        var migration = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
+        var copied = await migration.CopyAsync(_catalog, new TierStorage.Engine.Catalog.Transfer.CatalogCopyOptions { Origin = b.Origin }, None);
+        Assert.Equal(wsA.Identity.Id, copied.Joined);
+        Assert.Empty(copied.Conflicts);
+        await migration.ApplyAsync(migration.PlanDualWrite(_catalog, force: false), None);
+        migration = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
+        var comparison = await migration.CompareAsync(migration.DefaultTarget, None);
+        Assert.All(comparison, c => Assert.True(c.Match && c.Shared, c.ToString()));
+        await migration.ApplyAsync(migration.PlanCutover(comparison), None);
+
+        // b now runs on the team's catalog under the team's namespace; its old session is its own there, and it backs it up.
+        wsB = await b.OpenAsync();
+        Assert.True(wsB.Catalog.IsShared);
+        Assert.Equal((wsA.Identity.Id, wsA.Identity.Namespace), (wsB.Identity.Id, wsB.Identity.Namespace));
+        Assert.Equal([history], (await ToListAsync(wsB.GetSessionsAsync(new SessionFilter(), None))).Select(s => s.SessionId));
+        Assert.Equal(events, (await ToListAsync(wsB.GetEventsAsync(new SessionEventQuery { SessionId = history }, None))).Count);
+        Assert.All(await BackupAsync(wsB, history), r => Assert.True(r.Verified));
+        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_tiers, "backup", wsA.Identity.Namespace), "*", SearchOption.AllDirectories), f => f.Contains(history, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(_tiers, "backup", ownNamespace)));
+
+        // The team's view from the first machine holds both machines' sessions.
+        Assert.Equal(new[] { sessionA, history }.Order(StringComparer.Ordinal),
+            (await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None))).Select(s => s.SessionId).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Dual_write_copies_each_change_into_PostgreSQL_and_an_unreachable_server_only_warns()
     {
         await (await CatalogDatabase.OpenAsync(_catalog, _tiers, None)).DisposeAsync();

@@ -151,35 +151,110 @@ public sealed class CatalogTransferTests(PostgresServerFixture server) : IDispos
         AssertClean(await CompareAsync(source, target));
     }
 
+    /// <summary>Machine b's catalog as a machine that kept its history on its own disk: no object on a tier but the local one.</summary>
+    private static async Task<CatalogLocation> LocalHistoryAsync(CatalogLocation location)
+    {
+        await using var raw = await TransferCatalogs.OpenAsync(location, create: false);
+        await TransferCatalogs.ExecuteAsync(raw, "UPDATE objects SET tier = 'local'");
+        await TransferCatalogs.ExecuteAsync(raw, "DELETE FROM upload_states");
+        await TransferCatalogs.ExecuteAsync(raw, "DELETE FROM thaw_requests");
+        return location;
+    }
+
     [Fact]
-    public async Task Two_machines_copied_into_one_PostgreSQL_keep_their_sessions_apart_and_a_colliding_id_is_a_conflict()
+    public async Task A_second_machine_joins_the_team_catalog_beside_the_first_and_a_colliding_id_is_a_conflict()
     {
         var a = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("a"), "a", 3, 40);
-        var b = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("b"), "b", 2, 30);
-        // Machine b also has a session whose id machine a took, started at another time.
+        var b = await LocalHistoryAsync(await TransferCatalogs.FillAsync(_catalogs.SqlitePath("b"), "b", 2, 30));
         await using (var raw = await TransferCatalogs.OpenAsync(b, create: false))
         {
+            // Machine b also has a session whose id machine a took, started at another time; it names its phase 1 otherwise;
+            // and its sessions were recorded before catalogs kept their origin (NULL machine).
             await TransferCatalogs.ExecuteAsync(raw, "INSERT INTO sessions (session_id, phase, started_at, state, event_count) VALUES ('session_a_000', 1, 1795999999000, 'Completed', 1)");
             await TransferCatalogs.ExecuteAsync(raw, "INSERT INTO events (session_id, ts, type, data) VALUES ('session_a_000', 1795999999001, 'note', 'from b')");
+            await TransferCatalogs.ExecuteAsync(raw, "UPDATE phases SET name = 'b''s build' WHERE number = 1");
         }
         var shared = await TransferCatalogs.PostgresAsync(server, "shared");
         await using var target = await TransferCatalogs.OpenAsync(shared);
-        await using (var sa = await TransferCatalogs.OpenAsync(a, create: false)) Assert.Empty((await CopyAsync(sa, target)).Conflicts);
+        await using (var sa = await TransferCatalogs.OpenAsync(a, create: false))
+        {
+            var first = await CopyAsync(sa, target, new CatalogCopyOptions { Origin = new CatalogOrigin("host-a", "ann") });
+            Assert.Empty(first.Conflicts);
+            Assert.Null(first.Joined);
+        }
         await using var sb = await TransferCatalogs.OpenAsync(b, create: false);
-        var result = await CopyAsync(sb, target);
+        var result = await CopyAsync(sb, target, new CatalogCopyOptions { Origin = new CatalogOrigin("host-b", "bob") });
 
-        var conflict = Assert.Single(result.Conflicts, c => c.Table == "sessions");
-        Assert.Equal("session_a_000", conflict.Key);
-        Assert.Single(result.Conflicts, c => c.Table == "workspace_identity");
+        // b joins a's catalog: a's identity and phase 1 are kept (a warning, not a conflict), b's sessions go in beside a's.
+        Assert.Equal("ws-a", result.Joined);
+        var conflict = Assert.Single(result.Conflicts);
+        Assert.Equal(("sessions", "session_a_000"), (conflict.Table, conflict.Key));
+        var kept = Assert.Single(result.Kept);
+        Assert.Equal(("phases", "number=1"), (kept.Table, kept.Key));
+        Assert.Contains("names this phase 'build ✓', this workspace 'b's build'", kept.Reason, StringComparison.Ordinal);
+        Assert.Equal("build ✓", (string?)await new NpgsqlCommand("SELECT name FROM phases WHERE number = 1", (NpgsqlConnection)target).ExecuteScalarAsync());
+        Assert.Equal("ws-a", (string?)await new NpgsqlCommand("SELECT id FROM workspace_identity", (NpgsqlConnection)target).ExecuteScalarAsync());
         Assert.Equal(5, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
         Assert.Equal(3 * 40 + 2 * 30, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM events"));
         // a's session kept its own start and events; none of b's rows went into it.
         Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM events WHERE session_id = 'session_a_000' AND data = 'from b'"));
         Assert.Equal(1795000000000, await TransferCatalogs.ScalarAsync(target, "SELECT started_at FROM sessions WHERE session_id = 'session_a_000'"));
-        Assert.Equal("ws-a", (string?)await new NpgsqlCommand("SELECT id FROM workspace_identity", (NpgsqlConnection)target).ExecuteScalarAsync());
-        // The comparison from b's side names the session that differs.
+        // Each machine's sessions carry its origin, on both sides: b's are b's to back up in the team's catalog.
+        Assert.Equal(3, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions WHERE machine = 'host-a' AND user_name = 'ann'"));
+        Assert.Equal(2, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions WHERE machine = 'host-b' AND user_name = 'bob'"));
+        Assert.Equal(0, await TransferCatalogs.ScalarAsync(sb, "SELECT count(*) FROM sessions WHERE machine IS NULL OR user_name IS NULL"));
+
+        // From b's side the comparison is about b's rows only: a's are not differences; the colliding session is.
         var comparison = await CompareAsync(sb, target);
+        Assert.All(comparison, t => Assert.True(t.Shared));
+        Assert.Equal(["events", "sessions"], comparison.Where(t => !t.Match).Select(t => t.Table).Order());
         Assert.Contains(comparison.Single(t => t.Table == "sessions").Differences, d => d.Key == "session_id=session_a_000" && d.Kind == CatalogDifferenceKind.Changed);
+        Assert.DoesNotContain(comparison.SelectMany(t => t.Differences), d => d.Kind == CatalogDifferenceKind.Extra);
+
+        // The leftover removed from b, b's rows all match: b could cut over to the team's catalog.
+        await TransferCatalogs.ExecuteAsync(sb, "DELETE FROM events WHERE session_id = 'session_a_000'");
+        await TransferCatalogs.ExecuteAsync(sb, "DELETE FROM sessions WHERE session_id = 'session_a_000'");
+        AssertClean(await CompareAsync(sb, target));
+
+        // a, still dual-writing (same identity as the team's), mirrors its deletes but never removes b's rows.
+        await using (var sa = await TransferCatalogs.OpenAsync(a, create: false))
+        {
+            await TransferCatalogs.ExecuteAsync(sa, "DELETE FROM backup_queue");
+            var sync = await CatalogCopier.SyncAsync(sa, "a", target, "target", new CatalogCopyOptions { Origin = new CatalogOrigin("host-a", "ann") }, CancellationToken.None);
+            Assert.Equal(1, sync.Tables.Sum(t => t.RowsDeleted));
+            Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM backup_queue WHERE session_id LIKE 'session_a_%'"));
+            Assert.Equal(1, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM backup_queue WHERE session_id LIKE 'session_b_%'"));
+            // From a's side too only a's rows count: the catalog holds b's machine's sessions, which are not differences.
+            var fromA = await CompareAsync(sa, target);
+            Assert.All(fromA, t => Assert.True(t.Shared));
+            AssertClean(fromA);
+        }
+        Assert.Equal(5, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
+        AssertClean(await CompareAsync(sb, target));
+    }
+
+    [Fact]
+    public async Task A_machine_whose_objects_lie_under_its_own_namespace_is_refused_before_anything_is_written()
+    {
+        var a = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("a"), "a", 2, 10);
+        var b = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("b"), "b", 2, 10);
+        await using var target = await TransferCatalogs.OpenAsync(await TransferCatalogs.PostgresAsync(server, "stranded"));
+        await using (var sa = await TransferCatalogs.OpenAsync(a, create: false)) await CopyAsync(sa, target);
+        await using var sb = await TransferCatalogs.OpenAsync(b, create: false);
+
+        var refused = await Assert.ThrowsAsync<TierStorageException>(() => CopyAsync(sb, target, new CatalogCopyOptions { Origin = new CatalogOrigin("host-b", "bob") }));
+        Assert.Equal(ErrorIds.CatalogConflict, refused.ErrorId);
+        Assert.Contains("'ns-b' (2 objects on tier backup, 1 uploads in flight, 1 thaw requests)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("namespace 'ns-a'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
+        Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM objects WHERE key LIKE 'b/%'"));
+        // Nothing of b was touched either: its sessions still have no origin.
+        Assert.Equal(2, await TransferCatalogs.ScalarAsync(sb, "SELECT count(*) FROM sessions WHERE machine IS NULL"));
+
+        // The same machine's objects under the team's namespace (it had used the team's namespace all along) join fine.
+        await TransferCatalogs.ExecuteAsync(sb, "UPDATE workspace_identity SET namespace = 'ns-a'");
+        Assert.Equal("ws-a", (await CopyAsync(sb, target)).Joined);
+        Assert.Equal(4, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
     }
 
     [Fact]
