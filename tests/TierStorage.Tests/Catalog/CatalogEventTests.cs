@@ -152,6 +152,43 @@ public class CatalogEventTests : IDisposable
         Assert.True(newest[0].EventId > newest[1].EventId);
     }
 
+    /// <summary>The first or last N of a phase's (or a machine's) events, which PostgreSQL answers by merging per-session
+    /// tops bounded by one session's N-th event: the same events, in the same order, as the whole filtered list cut at N,
+    /// whatever the overlap of the sessions, ties of timestamps, sessions shorter than N or without a matching event.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task The_first_or_last_N_of_a_phase_are_the_whole_filtered_list_cut_at_N(int seed)
+    {
+        await using var db = await _fixture.OpenWithSessionAsync();
+        var random = new Random(seed);
+        var sizes = new[] { 40, 0, 1, 2, 5, 17, 3, 60 };
+        var types = new[] { SessionEventType.ToolCall, SessionEventType.Decision, SessionEventType.Error };
+        for (var s = 0; s < sizes.Length; s++)
+        {
+            var id = $"session_p{s}";
+            var start = random.Next(0, 40);
+            await db.InsertSessionAsync(new SessionRecord { SessionId = id, Phase = 1 + s % 2, StartedAt = T0.AddSeconds(start) }, CancellationToken.None);
+            // Seconds overlap between sessions and repeat within one (ties broken by event id).
+            await db.AddEventsAsync(id, Enumerable.Range(0, sizes[s]).Select(_ => Event(start + random.Next(0, 30), types[random.Next(types.Length)], session: id)).ToList(), 0, CancellationToken.None);
+        }
+        foreach (var phase in new int?[] { 1, 2, null })
+        foreach (var type in new SessionEventType?[] { null, SessionEventType.Error })
+        foreach (var descending in new[] { false, true })
+        {
+            // Without a phase, by machine (every session here is this machine's): the same path.
+            var whole = new SessionEventQuery { Phase = phase, Type = type, Descending = descending, Machine = phase is null ? db.Origin.Machine : null };
+            var all = (await ToListAsync(db.QueryEventsAsync(whole, CancellationToken.None))).Select(e => e.EventId).ToList();
+            Assert.NotEmpty(all);
+            foreach (var limit in new[] { 0, 1, 3, 7, 50, 500 })
+            {
+                var cut = (await ToListAsync(db.QueryEventsAsync(whole with { Limit = limit }, CancellationToken.None))).Select(e => e.EventId).ToList();
+                Assert.True(all.Take(limit).SequenceEqual(cut), $"phase {phase}, type {type}, descending {descending}, limit {limit}: [{string.Join(",", cut)}] is not the first {limit} of [{string.Join(",", all)}]");
+            }
+        }
+    }
+
     [Fact]
     public async Task Events_with_the_same_timestamp_keep_insertion_order()
     {
