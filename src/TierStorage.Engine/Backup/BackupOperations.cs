@@ -213,7 +213,12 @@ public sealed partial class BackupOperations
         }
 
         using (sessionLock)
+        await using (var sharedLock = await Catalog.TryLockAsync($"backup/{_workspace.Identity.Namespace}/{sessionId}", TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
         {
+            // A shared catalog: the same lock across machines, for the one session (two hosts recording as one machine).
+            if (sharedLock is null)
+                throw new TierStorageException(ErrorIds.BackupInProgress, TierErrorKind.ResourceUnavailable,
+                    $"Another backup of session '{sessionId}' is running ({await Catalog.LockHolderAsync($"backup/{_workspace.Identity.Namespace}/{sessionId}", cancellationToken).ConfigureAwait(false) ?? "it has just ended"}); it will finish the work.", sessionId);
             long? runId = null;
             long bytesSent = 0;
             try

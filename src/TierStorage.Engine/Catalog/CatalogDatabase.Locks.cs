@@ -19,7 +19,13 @@ public sealed partial class CatalogDatabase
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (!IsShared) return NoLock.Instance;
         var key = PostgresMigrationDialect.AdvisoryLockKey("lock/" + name);
-        var builder = new NpgsqlConnectionStringBuilder(Location.OpenString()) { Pooling = false };
+        // The holder names itself to the server, so that a refused caller can say who has the lock (LockHolderAsync).
+        var builder = new NpgsqlConnectionStringBuilder(Location.OpenString())
+        {
+            Pooling = false,
+            // The server keeps 63 bytes of it: who first, then what.
+            ApplicationName = Truncate($"tierstorage pid {Environment.ProcessId} on {Origin.Machine}/{Origin.User}: {name}", 63),
+        };
         var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {
@@ -51,6 +57,24 @@ public sealed partial class CatalogDatabase
         await connection.DisposeAsync().ConfigureAwait(false);
         return null;
     }
+
+    /// <summary>Who holds the lock named <paramref name="name"/> (TryLockAsync's holder as it named itself to the server, where
+    /// from and since when), or null when nobody does or the catalog is not shared.</summary>
+    public async Task<string?> LockHolderAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!IsShared) return null;
+        var key = PostgresMigrationDialect.AdvisoryLockKey("lock/" + name);
+        // A bigint advisory key is held as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+        await using var command = Command(
+            "SELECT a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = $key LIMIT 1", ("$key", key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return $"{reader.GetString(0)}, from {reader.GetString(1)} since {reader.GetFieldValue<DateTime>(2).ToUniversalTime():u}";
+    }
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
 
     /// <summary>Held while its connection is open: closing it (or the holder's death) is what frees the lock.</summary>
     private sealed class AdvisoryLock(NpgsqlConnection connection) : IAsyncDisposable

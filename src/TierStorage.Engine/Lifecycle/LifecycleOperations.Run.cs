@@ -51,6 +51,23 @@ public sealed partial class LifecycleOperations
 
         using (runLock)
         {
+            // A shared catalog (PostgreSQL): the run also holds the team catalog's lease on this machine's and user's sessions,
+            // the ones it backs up and prunes, so that a second run for them from another directory or host (a copied
+            // workspace, a CI job with the same TIERSTORAGE_MACHINE) does nothing, and the refusal names the holder as the
+            // server sees it. The team-wide stages take their own lock per phase (archive, deletes of archived sessions), so
+            // one machine's long run never holds up another's. A no-op on an SQLite catalog, which the file lock covers.
+            var origin = _workspace.Catalog.Origin;
+            var leaseName = $"policy-run/{_workspace.Identity.Namespace}/{origin.Machine.ToLowerInvariant()}/{origin.User.ToLowerInvariant()}";
+            await using var teamLease = await _workspace.Catalog.TryLockAsync(leaseName, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            if (teamLease is null)
+            {
+                var holder = await _workspace.Catalog.LockHolderAsync(leaseName, cancellationToken).ConfigureAwait(false);
+                return new PolicyRunResult
+                {
+                    Status = PolicyRunStatus.AlreadyRunning, StartedAt = startedAt, Duration = Stopwatch.GetElapsedTime(started),
+                    Alerts = [$"Another policy run for {origin.Machine}/{origin.User} holds the shared catalog's lease ({holder ?? "it has just ended"}); this run did nothing."],
+                };
+            }
             await AtomicFile.WriteAllTextAsync(leasePath, JsonSerializer.Serialize(new
             {
                 pid = Environment.ProcessId, host = Environment.MachineName, started = startedAt,

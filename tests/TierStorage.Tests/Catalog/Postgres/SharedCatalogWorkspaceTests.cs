@@ -181,6 +181,42 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
     }
 
     [Fact]
+    public async Task The_policy_run_lease_and_a_session_backup_are_advisory_locks_that_name_their_holder()
+    {
+        var (a, wsA) = await MachineAsync("laptop-a");
+        var (_, wsCopy) = await MachineAsync("laptop-a");
+        var (_, wsB) = await MachineAsync("laptop-b");
+        var sessionA = await a.CompletedSessionAsync(wsA, events: 4);
+        var lease = $"policy-run/{wsA.Identity.Namespace}/laptop-a/dev";
+
+        // A run for laptop-a's sessions holds the lease (here taken as the run takes it): a second run for them, from another
+        // directory recording as the same machine, does nothing and names the holder; laptop-b's run is not held up.
+        await using (var held = await wsA.Catalog.TryLockAsync(lease, TimeSpan.Zero, None))
+        {
+            Assert.NotNull(held);
+            var refused = await wsCopy.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None);
+            Assert.Equal(PolicyRunStatus.AlreadyRunning, refused.Status);
+            var alert = Assert.Single(refused.Alerts);
+            Assert.Contains($"Another policy run for laptop-a/dev holds the shared catalog's lease (tierstorage pid {Environment.ProcessId} on laptop-a/dev: policy-run/", alert, StringComparison.Ordinal);
+            Assert.Contains(", from 127.0.0.1 since ", alert, StringComparison.Ordinal);
+            Assert.NotEqual(PolicyRunStatus.AlreadyRunning, (await wsB.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None)).Status);
+            Assert.Null(await wsB.Catalog.TryLockAsync(lease, TimeSpan.Zero, None));
+        }
+        Assert.Null(await wsA.Catalog.LockHolderAsync(lease, None));
+        Assert.NotEqual(PolicyRunStatus.AlreadyRunning, (await wsCopy.Lifecycle.RunPolicyAsync(new PolicyRunOptions(), null, None)).Status);
+
+        // The backup of one session: the same across machines.
+        var sessionLock = $"backup/{wsA.Identity.Namespace}/{sessionA}";
+        await using (var held = await wsCopy.Catalog.TryLockAsync(sessionLock, TimeSpan.Zero, None))
+        {
+            var busy = await Assert.ThrowsAsync<TierStorageException>(() => BackupAsync(wsA, sessionA));
+            Assert.Equal(ErrorIds.BackupInProgress, busy.ErrorId);
+            Assert.Contains($"(tierstorage pid {Environment.ProcessId} on laptop-a/dev: backup/", busy.Message, StringComparison.Ordinal);
+        }
+        Assert.All(await BackupAsync(wsA, sessionA), r => Assert.True(r.Verified));
+    }
+
+    [Fact]
     public async Task A_second_machine_brings_its_history_into_the_team_catalog_cuts_over_and_backs_it_up_under_the_team_namespace()
     {
         var (a, wsA) = await MachineAsync("laptop-a");
