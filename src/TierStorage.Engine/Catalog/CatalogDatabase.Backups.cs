@@ -77,10 +77,9 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     public async IAsyncEnumerable<QueuedBackup> ListQueuedBackupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT session_id, tier, queued_at, attempts, last_error FROM backup_queue ORDER BY queued_at, session_id");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return new QueuedBackup(reader.GetString(0), reader.GetString(1), FromUnixMs(reader.GetInt64(2)), reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4));
+        await foreach (var queued in RowsAsync(command, reader => new QueuedBackup(reader.GetString(0), reader.GetString(1), FromUnixMs(reader.GetInt64(2)), reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4)), cancellationToken).ConfigureAwait(false))
+            yield return queued;
     }
 
     /// <summary>Removes the catalog rows of a tier's objects under a key prefix (a session folder that is gone).</summary>

@@ -354,8 +354,27 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state){origin}
             ORDER BY started_at, session_id
             """, ("$phase", phase), ("$state", state?.ToString()), ("$machine", machine), ("$user", user));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return ReadSession(reader);
+        await foreach (var session in RowsAsync(command, ReadSession, cancellationToken).ConfigureAwait(false)) yield return session;
+    }
+
+    /// <summary>
+    /// The rows of a list its callers walk while they run other catalog commands (draining the queue, restoring a session's
+    /// objects). SQLite runs those on the connection while the reader is open; PostgreSQL (Npgsql) runs one command at a
+    /// time per connection and refuses the second (NpgsqlOperationInProgressException), so there the rows are read whole
+    /// first: these lists are a session's or a tier's rows, never the events.
+    /// </summary>
+    private async IAsyncEnumerable<T> RowsAsync<T>(DbCommand command, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_dialect.IsSqlite)
+        {
+            await using var streaming = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await streaming.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return read(streaming);
+            yield break;
+        }
+        var rows = new List<T>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add(read(reader));
+        foreach (var row in rows) yield return row;
     }
 
     /// <summary>Inserts a batch in one transaction and sets the session's LogIndexedBytes and EventCount in the same transaction.</summary>
@@ -543,10 +562,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             WHERE $id IS NULL OR session_id = $id
             ORDER BY created_at, session_id, sequence
             """, ("$id", sessionId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            yield return new SnapshotInfo
+        await foreach (var snapshot in RowsAsync(command, reader => new SnapshotInfo
             {
                 SessionId = reader.GetString(0),
                 Sequence = reader.GetInt32(1),
@@ -555,8 +571,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                 SizeBytes = reader.GetInt64(4),
                 UncompressedBytes = reader.GetInt64(5),
                 Sha256 = reader.GetString(6),
-            };
-        }
+            }, cancellationToken).ConfigureAwait(false))
+            yield return snapshot;
     }
 
     public async Task UpsertObjectAsync(StoredObject storedObject, CancellationToken cancellationToken)
@@ -596,10 +612,7 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             WHERE ($tier IS NULL OR tier = $tier) AND ($session IS NULL OR session_id = $session)
             ORDER BY tier, key
             """, ("$tier", tier), ("$session", sessionId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            yield return new StoredObject
+        await foreach (var stored in RowsAsync(command, reader => new StoredObject
             {
                 Tier = reader.GetString(0),
                 Key = reader.GetString(1),
@@ -610,8 +623,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
                 Sha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
                 StoredAt = FromUnixMs(reader.GetInt64(7)),
                 VerifiedAt = reader.IsDBNull(8) ? null : FromUnixMs(reader.GetInt64(8)),
-            };
-        }
+            }, cancellationToken).ConfigureAwait(false))
+            yield return stored;
     }
 
     /// <summary>True when a copy of the session on a tier other than <paramref name="localTierName"/> has been verified:

@@ -10,6 +10,7 @@ namespace TierStorage.PowerShell.Commands;
 /// <remarks>
 /// <para>Test-TierCatalog writes one record per catalog table: the rows on each side, a SHA-256 over the rows in a canonical form (ordered by key; events and backup runs per session in order, without their ids, which each database assigns itself), Match, and up to five Differences (Missing: only here, Extra: only there, Changed: both, with other values), each naming the row's key (events: session_id=...,#n, the n-th event of the session).</para>
 /// <para>Without -Against it compares with the policy's catalog connection (the PostgreSQL catalog being dual-written), or, once the policy's provider is postgres, with the SQLite file left in the workspace. session_rollups is not compared: it is a cache each catalog rebuilds. -Quiet returns only $true when every table matches.</para>
+/// <para>Against a catalog shared with other machines (a team's: one another workspace created, or one that holds sessions of machines this one has none of), Shared is $true and only this workspace's rows are compared: every one of them must be there, the same; the other machines' rows are not differences, and TargetRows counts the rows there of this workspace's keys and sessions. The team's phases count as there when the team has their number.</para>
 /// </remarks>
 /// <example>
 /// <code>Test-TierCatalog | Where-Object -not Match | Select-Object -ExpandProperty Differences</code>

@@ -8,8 +8,12 @@ using static TierStorage.Tests.Backup.BackupTestBed;
 namespace TierStorage.Tests.Backup;
 
 /// <summary>The offline queue, pruning only what is verified, and a full disk while packaging.</summary>
-public sealed class BackupQueueAndPruneTests
+public class BackupQueueAndPruneTests : CatalogProviderTests
 {
+    public BackupQueueAndPruneTests() : this(null) { }
+
+    protected BackupQueueAndPruneTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture? postgres) : base(postgres) { }
+
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]
@@ -266,3 +270,7 @@ public sealed class BackupQueueAndPruneTests
         }
     }
 }
+
+/// <summary>Every test of <see cref="BackupQueueAndPruneTests"/> with the workspace's catalog on a real PostgreSQL.</summary>
+[Collection(TierStorage.Tests.Catalog.Postgres.PostgresCollection.Name)]
+public sealed class PostgresBackupQueueAndPruneTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture server) : BackupQueueAndPruneTests(server);

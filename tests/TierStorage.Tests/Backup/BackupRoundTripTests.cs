@@ -7,8 +7,12 @@ using static TierStorage.Tests.Backup.BackupTestBed;
 namespace TierStorage.Tests.Backup;
 
 /// <summary>Backup-Session and Restore-Session against a folder tier: the round trip, reruns, and what is refused.</summary>
-public sealed class BackupRoundTripTests
+public class BackupRoundTripTests : CatalogProviderTests
 {
+    public BackupRoundTripTests() : this(null) { }
+
+    protected BackupRoundTripTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture? postgres) : base(postgres) { }
+
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]
@@ -222,3 +226,7 @@ public sealed class BackupRoundTripTests
         Assert.DoesNotContain("local notes", await File.ReadAllTextAsync(handoff));
     }
 }
+
+/// <summary>Every test of <see cref="BackupRoundTripTests"/> with the workspace's catalog on a real PostgreSQL.</summary>
+[Collection(TierStorage.Tests.Catalog.Postgres.PostgresCollection.Name)]
+public sealed class PostgresBackupRoundTripTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture server) : BackupRoundTripTests(server);

@@ -44,8 +44,22 @@ internal sealed class BackupTestBed : IAsyncDisposable
 
     /// <param name="tierYaml">The level-2 tier's YAML (list item); default a folder tier at <see cref="TierBase"/>.</param>
     /// <param name="extraYaml">More root sections of the policy (e.g. encryption:).</param>
-    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null, string extraYaml = "", int? backupPhases = null)
+    /// <param name="postgres">When given, the workspace's catalog is a new PostgreSQL database on that server (the policy's
+    /// catalog section), as a team's machine has it: the same test, on the other provider.</param>
+    public static async Task<BackupTestBed> CreateAsync(int localSessions = 2, string? tierYaml = null, string extraYaml = "", int? backupPhases = null,
+        Catalog.Postgres.PostgresServerFixture? postgres = null)
     {
+        if (postgres is not null)
+        {
+            var catalog = await postgres.CreateCatalogAsync("bed");
+            extraYaml += $"""
+
+                catalog:
+                  provider: postgres
+                  connection: "{catalog.Target}"
+                  password_env: {Catalog.Postgres.PostgresServerFixture.PasswordVariable}
+                """;
+        }
         var bed = new BackupTestBed(Path.Combine(Path.GetTempPath(), "ts-backup-" + Guid.NewGuid().ToString("N"))) { Encrypted = extraYaml.Contains("encryption:", StringComparison.Ordinal) };
         Directory.CreateDirectory(bed.Root);
         var policy = Path.Combine(bed.Root, "policy.yaml");

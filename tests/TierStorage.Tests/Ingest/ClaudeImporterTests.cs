@@ -7,14 +7,20 @@ using TierStorage.Tests.Workspace;
 
 namespace TierStorage.Tests.Ingest;
 
-public sealed class ClaudeImporterTests : IDisposable
+public class ClaudeImporterTests : TierStorage.Tests.Backup.CatalogProviderTests, IDisposable
 {
+    public ClaudeImporterTests() : this(null) { }
+
+    protected ClaudeImporterTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture? postgres) : base(postgres) => Directory.CreateDirectory(_dir);
+
     private static readonly CancellationToken None = CancellationToken.None;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ts-claude-" + Guid.NewGuid().ToString("N"));
 
-    public ClaudeImporterTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
 
     private string Transcript(params string[] lines)
     {
@@ -33,7 +39,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task An_imported_call_is_reviewed_at_its_cache_write_split_one_hour_tokens_at_the_one_hour_rate()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Transcript("""{"sessionId":"4f1c2a9e-0b7d-4c55-9e21-7a3b8d6c1f00","message":{"id":"msg_01","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":10,"cache_creation_input_tokens":1000,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_5m_input_tokens":600,"ephemeral_1h_input_tokens":400},"output_tokens":5}},"requestId":"req_01","type":"assistant","uuid":"u-3","timestamp":"2026-11-20T10:00:01.000Z"}""");
         var imported = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions { Phase = 4 }, None);
@@ -50,7 +56,7 @@ public sealed class ClaudeImporterTests : IDisposable
     public async Task A_file_that_is_not_a_transcript_is_refused_and_creates_no_session()
     {
         // Issue 11 #17: `import claude --path /etc/passwd` created a session of malformed lines.
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Path.Combine(_dir, "passwd");
         File.WriteAllText(path, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
@@ -67,7 +73,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task A_pipe_or_an_empty_file_given_as_the_transcript_is_refused_without_waiting_for_a_writer()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var empty = Path.Combine(_dir, "empty.jsonl");
         File.WriteAllText(empty, "");
@@ -90,7 +96,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task A_transcript_becomes_a_completed_session_with_its_own_log()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Transcript(ClaudeFixtures.Main);
 
@@ -123,7 +129,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task A_reimport_reads_only_the_lines_appended_since()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Transcript(ClaudeFixtures.Main);
         var first = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
@@ -151,7 +157,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task A_replaced_or_truncated_transcript_is_read_again_without_duplicating_events()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Transcript(ClaudeFixtures.Main);
         var first = await ClaudeImporter.ImportAsync(ws, path, new ImportOptions(), None);
@@ -171,7 +177,7 @@ public sealed class ClaudeImporterTests : IDisposable
     [Fact]
     public async Task A_caller_given_session_id_and_phase_are_used()
     {
-        await using var t = await TestWorkspace.CreateAsync();
+        await using var t = await CreateWorkspaceAsync();
         var ws = await t.OpenAsync();
         var path = Transcript(ClaudeFixtures.Subagent);
 
@@ -185,3 +191,7 @@ public sealed class ClaudeImporterTests : IDisposable
             Assert.Equal(3, info.Phase);
     }
 }
+
+/// <summary>Every test of <see cref="ClaudeImporterTests"/> with the workspace's catalog on a real PostgreSQL.</summary>
+[Collection(TierStorage.Tests.Catalog.Postgres.PostgresCollection.Name)]
+public sealed class PostgresClaudeImporterTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture server) : ClaudeImporterTests(server);

@@ -7,11 +7,15 @@ using static TierStorage.Tests.Backup.BackupTestBed;
 namespace TierStorage.Tests.Lifecycle;
 
 /// <summary>Move-DataTier over a real workspace and folder tiers: the seed's four phases run through the whole design.</summary>
-public sealed class MoveDataTierTests
+public class MoveDataTierTests : TierStorage.Tests.Backup.CatalogProviderTests
 {
+    public MoveDataTierTests() : this(null) { }
+
+    protected MoveDataTierTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture? postgres) : base(postgres) { }
+
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private static async Task<(BackupTestBed Bed, string Root)> BedAsync()
+    private async Task<(BackupTestBed Bed, string Root)> BedAsync()
     {
         var root = Path.Combine(Path.GetTempPath(), "ts-move-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
@@ -109,3 +113,7 @@ public sealed class MoveDataTierTests
         Directory.Delete(root, true);
     }
 }
+
+/// <summary>Every test of <see cref="MoveDataTierTests"/> with the workspace's catalog on a real PostgreSQL.</summary>
+[Collection(TierStorage.Tests.Catalog.Postgres.PostgresCollection.Name)]
+public sealed class PostgresMoveDataTierTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture server) : MoveDataTierTests(server);

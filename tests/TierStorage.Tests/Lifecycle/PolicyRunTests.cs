@@ -7,8 +7,12 @@ using static TierStorage.Tests.Backup.BackupTestBed;
 
 namespace TierStorage.Tests.Lifecycle;
 
-public sealed class PolicyRunTests
+public class PolicyRunTests : TierStorage.Tests.Backup.CatalogProviderTests
 {
+    public PolicyRunTests() : this(null) { }
+
+    protected PolicyRunTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture? postgres) : base(postgres) { }
+
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]
@@ -114,9 +118,11 @@ public sealed class PolicyRunTests
             """);
         await using (bed)
         {
-            // The local tier: tiny, so three sessions put it past critical.
+            // The local tier: tiny, so three sessions put it past critical (on PostgreSQL the catalog is not a file on it,
+            // so the sessions' own files must do it: a smaller tier).
             var policy = Path.Combine(bed.WorkspaceRoot, "tierstorage.yaml");
-            File.WriteAllText(policy, File.ReadAllText(policy).Replace("capacity: 20MB", "capacity: 64KB\n    migrate_on_critical: true"));
+            var capacity = Postgres is null ? "64KB" : "16KB";
+            File.WriteAllText(policy, File.ReadAllText(policy).Replace("capacity: 20MB", $"capacity: {capacity}\n    migrate_on_critical: true"));
             var ws = await bed.OpenAsync();
             var ids = new List<string>();
             for (var i = 0; i < 3; i++) ids.Add(await bed.CompletedSessionAsync(ws, events: 100, seed: i + 1));
@@ -162,3 +168,7 @@ public sealed class PolicyRunTests
         Directory.Delete(root, true);
     }
 }
+
+/// <summary>Every test of <see cref="PolicyRunTests"/> with the workspace's catalog on a real PostgreSQL.</summary>
+[Collection(TierStorage.Tests.Catalog.Postgres.PostgresCollection.Name)]
+public sealed class PostgresPolicyRunTests(TierStorage.Tests.Catalog.Postgres.PostgresServerFixture server) : PolicyRunTests(server);

@@ -22,10 +22,38 @@ public sealed class TestWorkspace : IAsyncDisposable
     public List<string> Warnings { get; } = [];
     public WorkspaceLayout Layout => new(Root);
 
-    public static async Task<TestWorkspace> CreateAsync(string? policyTemplate = null)
+    public static async Task<TestWorkspace> CreateAsync(string? policyTemplate = null) => await CreateAsync(policyTemplate, null);
+
+    /// <param name="postgres">When given, the embedded default policy with a catalog section naming a new PostgreSQL database
+    /// on that server: the same test with the catalog on the other provider.</param>
+    public static async Task<TestWorkspace> CreateAsync(string? policyTemplate, Catalog.Postgres.PostgresServerFixture? postgres)
     {
         var root = Path.Combine(Path.GetTempPath(), "ts-ws-" + Guid.NewGuid().ToString("N"));
-        await TierWorkspace.InitializeAsync(root, policyTemplate, force: false, CancellationToken.None);
+        string? written = null;
+        if (postgres is not null)
+        {
+            if (policyTemplate is not null) throw new ArgumentException("A PostgreSQL catalog is added to the embedded default only.", nameof(policyTemplate));
+            var catalog = await postgres.CreateCatalogAsync("ws");
+            written = Path.Combine(Path.GetTempPath(), "ts-ws-policy-" + Guid.NewGuid().ToString("N") + ".yaml");
+            await File.WriteAllTextAsync(written, TierStorage.Engine.Policy.PolicyLoader.EmbeddedDefaultYaml.TrimEnd() + $"""
+
+
+                catalog:
+                  provider: postgres
+                  connection: "{catalog.Target}"
+                  password_env: {Catalog.Postgres.PostgresServerFixture.PasswordVariable}
+
+                """);
+            policyTemplate = written;
+        }
+        try
+        {
+            await TierWorkspace.InitializeAsync(root, policyTemplate, force: false, CancellationToken.None);
+        }
+        finally
+        {
+            if (written is not null) File.Delete(written);
+        }
         return new TestWorkspace(root);
     }
 
