@@ -66,7 +66,15 @@ internal static class TableState
         {
             var sessionIndex = IndexOf(columns, table.SessionColumn!, table);
             var sql = $"SELECT {CatalogTables.ColumnList(columns)} FROM {table.Name} ORDER BY {CatalogTables.Quote(table.Id!)}";
-            await foreach (var row in RowReader.ReadAsync(connection, sql, [], cancellationToken).ConfigureAwait(false))
+            IReadOnlyList<(string, object?)> parameters = [];
+            // A team's catalog holds every machine's events: one machine's comparison reads its own sessions' by the session
+            // index (one array parameter) rather than the whole table.
+            if (onlySessions is not null && CatalogConnections.KindOf(connection) == CatalogProviderKind.Postgres)
+            {
+                sql = $"SELECT {CatalogTables.ColumnList(columns)} FROM {table.Name} WHERE {CatalogTables.Quote(table.SessionColumn!)} = ANY(@sessions) ORDER BY {CatalogTables.Quote(table.Id!)}";
+                parameters = [("@sessions", onlySessions.ToArray())];
+            }
+            await foreach (var row in RowReader.ReadAsync(connection, sql, parameters, cancellationToken).ConfigureAwait(false))
             {
                 var session = (string)row[sessionIndex]!;
                 if (onlySessions is not null && !onlySessions.Contains(session)) continue;
