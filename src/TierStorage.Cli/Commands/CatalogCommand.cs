@@ -87,6 +87,7 @@ internal static class CatalogCommand
             }
             if (edit is not null)
             {
+                if (copied.Joined is not null) edit = migration.PlanJoin(edit, comparison);
                 await migration.ApplyAsync(edit, cancellationToken).ConfigureAwait(false);
                 if (!context.IsJson(parseResult)) context.Stdout.WriteLine($"{edit.Description}: {edit.PolicyPath} updated.");
             }

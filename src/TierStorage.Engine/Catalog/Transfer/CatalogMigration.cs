@@ -84,7 +84,7 @@ public sealed class CatalogMigration
     {
         ArgumentNullException.ThrowIfNull(target);
         return $"{target.Describe()} is a team's catalog (workspace {team}): this workspace's sessions were added beside the other machines', and the team's identity and phases were kept. " +
-            "Once this workspace uses it (Copy-TierCatalog -Cutover), it backs up and archives under the team's namespace, and its sessions' files stay where they are.";
+            "With -DualWrite (--dual-write) the policy uses it at once when every row of this workspace is there: a joining workspace has no dual-write period. It then backs up and archives under the team's namespace, and its sessions' files stay where they are.";
     }
 
     /// <summary>The edit that keeps the SQLite catalog primary and mirrors it into <paramref name="target"/> after each command.</summary>
@@ -102,6 +102,23 @@ public sealed class CatalogMigration
         return Plan(section, $"Record catalog dual-write into {target.Describe()} (provider: sqlite, dual_write: true)");
     }
 
+    /// <summary>
+    /// What -DualWrite becomes when the copy joined a team's catalog (<see cref="CatalogCopyResult.Joined"/>): the policy uses
+    /// that catalog at once (provider: postgres), given a comparison in which every table matched (else CatalogMismatch, as
+    /// for -Cutover). A joining workspace has no dual-write period: the team's catalog is in use already, and what this
+    /// workspace backed up meanwhile would lie under its own namespace, where the team's catalog could not find it.
+    /// </summary>
+    public CatalogPolicyEdit PlanJoin(CatalogPolicyEdit dualWrite, IReadOnlyList<CatalogTableComparison> comparison)
+    {
+        ArgumentNullException.ThrowIfNull(dualWrite);
+        ArgumentNullException.ThrowIfNull(comparison);
+        var target = dualWrite.Section.ConnectionLocation!;
+        ThrowIfDiffering(comparison, target,
+            "This workspace's rows are not all in the team's catalog, so the policy was not changed. Settle the differences (a session id the team already has is named above) and run Copy-TierCatalog -To <connection> -DualWrite again.");
+        var section = dualWrite.Section with { Provider = CatalogPolicySection.Postgres, DualWrite = false };
+        return Plan(section, $"Join the team's catalog {target.Describe()}: make it the workspace's catalog (provider: postgres) without a dual-write period, which would leave this workspace's backups under its own namespace");
+    }
+
     /// <summary>The edit that makes the policy's PostgreSQL connection the catalog, given a comparison in which every table matched.
     /// ErrorIds.CatalogMismatch, naming every difference, when one did not.</summary>
     public CatalogPolicyEdit PlanCutover(IReadOnlyList<CatalogTableComparison> comparison)
@@ -109,20 +126,24 @@ public sealed class CatalogMigration
         ArgumentNullException.ThrowIfNull(comparison);
         if (Section is not { Provider: CatalogPolicySection.Sqlite, ConnectionLocation: { } target })
             throw PolicyProblem("-Cutover switches a workspace from its SQLite catalog to the PostgreSQL connection its catalog section names; start with Copy-TierCatalog -To <connection> -DualWrite");
-        var differing = comparison.Where(c => !c.Match).ToList();
-        if (differing.Count > 0 || comparison.Count == 0)
-        {
-            var text = new StringBuilder($"The catalogs differ, so the policy still uses the SQLite catalog; nothing was changed. Run Copy-TierCatalog -To <connection> again (it carries what is missing), then -Cutover. Differences with {target.Describe()}:");
-            foreach (var table in differing)
-            {
-                text.Append(CultureInfo.InvariantCulture, $" {table.Table} ({table.SourceRows} rows here, {table.TargetRows} there");
-                if (table.Differences.Count > 0) text.Append(": ").AppendJoin(", ", table.Differences.Select(d => $"{d.Kind} {d.Key}"));
-                text.Append(table.MoreDifferences ? ", ...);" : ");");
-            }
-            throw new TierStorageException(ErrorIds.CatalogMismatch, TierErrorKind.InvalidOperation, text.ToString().TrimEnd(';') + ".", target.Describe());
-        }
+        ThrowIfDiffering(comparison, target,
+            "The catalogs differ, so the policy still uses the SQLite catalog; nothing was changed. Run Copy-TierCatalog -To <connection> again (it carries what is missing), then -Cutover.");
         var section = new CatalogPolicySection(CatalogPolicySection.Postgres, target.Target, target.PasswordEnv, DualWrite: false);
         return Plan(section, $"Make {target.Describe()} the workspace's catalog (provider: postgres)");
+    }
+
+    private static void ThrowIfDiffering(IReadOnlyList<CatalogTableComparison> comparison, CatalogLocation target, string what)
+    {
+        var differing = comparison.Where(c => !c.Match).ToList();
+        if (differing.Count == 0 && comparison.Count > 0) return;
+        var text = new StringBuilder($"{what} Differences with {target.Describe()}:");
+        foreach (var table in differing)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" {table.Table} ({table.SourceRows} rows here, {table.TargetRows} there");
+            if (table.Differences.Count > 0) text.Append(": ").AppendJoin(", ", table.Differences.Select(d => $"{d.Kind} {d.Key}"));
+            text.Append(table.MoreDifferences ? ", ...);" : ");");
+        }
+        throw new TierStorageException(ErrorIds.CatalogMismatch, TierErrorKind.InvalidOperation, text.ToString().TrimEnd(';') + ".", target.Describe());
     }
 
     /// <summary>Writes a planned edit (whole file or nothing). ErrorIds.PolicyInvalid when the file changed since the plan.</summary>

@@ -217,7 +217,7 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
     }
 
     [Fact]
-    public async Task A_second_machine_brings_its_history_into_the_team_catalog_cuts_over_and_backs_it_up_under_the_team_namespace()
+    public async Task A_second_machine_brings_its_history_into_the_team_catalog_switches_to_it_and_backs_it_up_under_the_team_namespace()
     {
         var (a, wsA) = await MachineAsync("laptop-a");
         var sessionA = await a.CompletedSessionAsync(wsA, events: 5);
@@ -234,17 +234,18 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         await b.CloseAsync(wsB);
         Assert.NotEqual(wsA.Identity.Namespace, ownNamespace);
 
-        // Copy, dual-write, compare, cut over: as Copy-TierCatalog -To ... -DualWrite, then -Cutover.
+        // Copy, compare, switch: as Copy-TierCatalog -To ... -DualWrite does when the copy joined a team's catalog.
         var policy = b.Layout.PolicyPath;
         var migration = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
         var copied = await migration.CopyAsync(_catalog, new TierStorage.Engine.Catalog.Transfer.CatalogCopyOptions { Origin = b.Origin }, None);
         Assert.Equal(wsA.Identity.Id, copied.Joined);
         Assert.Empty(copied.Conflicts);
-        await migration.ApplyAsync(migration.PlanDualWrite(_catalog, force: false), None);
-        migration = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
-        var comparison = await migration.CompareAsync(migration.DefaultTarget, None);
+        var comparison = await migration.CompareAsync(_catalog, None);
         Assert.All(comparison, c => Assert.True(c.Match && c.Shared, c.ToString()));
-        await migration.ApplyAsync(migration.PlanCutover(comparison), None);
+        // -DualWrite on a join: straight to the team's catalog (no dual-write period).
+        var join = migration.PlanJoin(migration.PlanDualWrite(_catalog, force: false), comparison);
+        Assert.Equal(("postgres", false), (join.Section.Provider, join.Section.DualWrite));
+        await migration.ApplyAsync(join, None);
 
         // b now runs on the team's catalog under the team's namespace; its old session is its own there, and it backs it up.
         wsB = await b.OpenAsync();
