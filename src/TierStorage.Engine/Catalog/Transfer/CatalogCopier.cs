@@ -124,10 +124,11 @@ public static class CatalogCopier
     }
 
     /// <summary>The sessions a copy may touch. <c>Excluded</c>: ids the target holds with another start (another machine's
-    /// session under the same id), whose rows are not touched. <c>Ours</c>: the source's sessions. <c>TargetHasOthers</c>: the
-    /// target also holds sessions the source does not (other machines' of a team catalog), so a mirror deletes only rows of
-    /// the source's own sessions.</summary>
-    private sealed record SessionScope(HashSet<string> Excluded, HashSet<string> Ours, bool TargetHasOthers);
+    /// session under the same id), whose rows are not touched. <c>Others</c>: the target's sessions recorded on machines none
+    /// of the source's sessions were recorded on (the other machines of a team's catalog): a mirror never deletes their rows,
+    /// nor, while there are any, rows that belong to no session (upload states, thaw requests), which say nothing of whose
+    /// they are. A session this workspace dropped is still deleted from the target, as its machine is this one's.</summary>
+    private sealed record SessionScope(HashSet<string> Excluded, HashSet<string> Others);
 
     private static async Task<SessionScope> SessionScopeAsync(DbConnection source, DbConnection target, List<CatalogConflict> conflicts, CancellationToken cancellationToken)
     {
@@ -137,12 +138,14 @@ public static class CatalogCopier
             theirs[(string)row[0]!] = (Convert.ToInt64(row[1], CultureInfo.InvariantCulture), row[2] as string);
         var excluded = new HashSet<string>(StringComparer.Ordinal);
         var ours = new HashSet<string>(StringComparer.Ordinal);
+        var ourMachines = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         await foreach (var row in RowReader.ReadAsync(source, Sql, [], cancellationToken).ConfigureAwait(false))
         {
             var id = (string)row[0]!;
             ours.Add(id);
             var started = Convert.ToInt64(row[1], CultureInfo.InvariantCulture);
             var machine = row[2] as string;
+            if (machine is not null) ourMachines.Add(machine);
             // Ids are the start second: two machines' sessions of one second share an id, told apart by start and origin.
             if (theirs.TryGetValue(id, out var other)
                 && (other.Started != started || (other.Machine is not null && machine is not null && !string.Equals(other.Machine, machine, StringComparison.OrdinalIgnoreCase))))
@@ -159,7 +162,8 @@ public static class CatalogCopier
                 });
             }
         }
-        return new SessionScope(excluded, ours, theirs.Keys.Any(id => !ours.Contains(id)));
+        var others = theirs.Where(t => !ours.Contains(t.Key) && t.Value.Machine is { } m && !ourMachines.Contains(m)).Select(t => t.Key);
+        return new SessionScope(excluded, others.ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>The workspace identities of both catalogs. <c>Joins</c>: both have one and they differ, so the source joins
@@ -269,9 +273,9 @@ public static class CatalogCopier
         long deleted = 0;
         if (mirror && table.Name != "workspace_identity")
         {
-            // Once other machines write to the target too, only rows of this workspace's own sessions are its to remove.
+            // Once other machines write to the target too, their sessions' rows are not this workspace's to remove.
             var gone = theirs.Values.Where(r => !seen.Contains(r.Key)
-                    && (r.Session is { } s ? !scope.Excluded.Contains(s) && (!scope.TargetHasOthers || scope.Ours.Contains(s)) : !scope.TargetHasOthers))
+                    && (r.Session is { } s ? !scope.Excluded.Contains(s) && !scope.Others.Contains(s) : scope.Others.Count == 0))
                 .Select(r => r.KeyValues).ToList();
             await writer.DeleteAsync(gone, cancellationToken).ConfigureAwait(false);
             deleted = gone.Count;
