@@ -61,6 +61,7 @@ public static class CatalogCopier
 
         var tables = CatalogTables.Transferred.ToList();
         var results = new List<CatalogTableCopy>();
+        var deletions = new List<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)>();
         for (var index = 0; index < tables.Count; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -78,11 +79,23 @@ public static class CatalogCopier
                 return Task.CompletedTask;
             });
             var copy = table.Match == TableMatch.Key
-                ? await CopyKeyedAsync(source, target, table, columns, writer, scope, identities.Joins, mirror, conflicts, kept, cancellationToken).ConfigureAwait(false)
+                ? await CopyKeyedAsync(source, target, table, columns, writer, scope, identities.Joins, mirror, conflicts, kept, deletions, cancellationToken).ConfigureAwait(false)
                 : await CopyPerSessionAsync(source, target, table, columns, writer, scope.Excluded, options.Quick, conflicts, cancellationToken).ConfigureAwait(false);
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
             results.Add(copy with { SourceRows = total, RowsWritten = writer.Written });
             Report(total);
+        }
+        if (deletions.Count > 0)
+        {
+            // Rows the source dropped go after every table is copied, children before parents (foreign keys): a session's
+            // events and backup runs (matched by position, not key) with it.
+            if (deletions.FirstOrDefault(d => d.Table.Name == "sessions") is { Keys.Count: > 0 } sessions)
+                deletions.AddRange(tables.Where(t => t.Match == TableMatch.SessionOrdinal)
+                    .Select(t => (t, new[] { t.SessionColumn! }, (IReadOnlyList<object?[]>)sessions.Keys)));
+            var order = tables.Select(t => t.Name).ToList();
+            var deleted = await RowWriter.DeleteAsync(target, deletions.OrderByDescending(d => order.IndexOf(d.Table.Name)).ToList(), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < results.Count; i++)
+                results[i] = results[i] with { RowsDeleted = deleted.GetValueOrDefault(results[i].Table) };
         }
         results.AddRange(CatalogTables.All.Where(t => t.Match == TableMatch.Skip && t.Name != "schema_migrations")
             .Select(t => new CatalogTableCopy { Table = t.Name, Skipped = true }));
@@ -228,7 +241,8 @@ public static class CatalogCopier
     }
 
     private static async Task<CatalogTableCopy> CopyKeyedAsync(DbConnection source, DbConnection target, CatalogTable table, List<string> columns, RowWriter writer,
-        SessionScope scope, bool joins, bool mirror, List<CatalogConflict> conflicts, List<CatalogConflict> kept, CancellationToken cancellationToken)
+        SessionScope scope, bool joins, bool mirror, List<CatalogConflict> conflicts, List<CatalogConflict> kept,
+        List<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)> deletions, CancellationToken cancellationToken)
     {
         var theirs = await TableState.ReadKeyedMapAsync(target, table, columns, cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -270,17 +284,15 @@ public static class CatalogCopier
             await writer.AddAsync(row.Values, cancellationToken).ConfigureAwait(false);
         }
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        long deleted = 0;
         if (mirror && table.Name != "workspace_identity")
         {
             // Once other machines write to the target too, their sessions' rows are not this workspace's to remove.
             var gone = theirs.Values.Where(r => !seen.Contains(r.Key)
                     && (r.Session is { } s ? !scope.Excluded.Contains(s) && !scope.Others.Contains(s) : scope.Others.Count == 0))
                 .Select(r => r.KeyValues).ToList();
-            await writer.DeleteAsync(gone, cancellationToken).ConfigureAwait(false);
-            deleted = gone.Count;
+            if (gone.Count > 0) deletions.Add((table, table.Key, gone));
         }
-        return new CatalogTableCopy { Table = table.Name, RowsDeleted = deleted };
+        return new CatalogTableCopy { Table = table.Name };
     }
 
     private static async Task<CatalogTableCopy> CopyPerSessionAsync(DbConnection source, DbConnection target, CatalogTable table, List<string> columns, RowWriter writer,

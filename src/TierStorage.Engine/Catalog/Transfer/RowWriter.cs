@@ -61,21 +61,31 @@ internal sealed class RowWriter : IAsyncDisposable
         if (_committed is not null) await _committed(Written, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes rows by key (a mirror sync: rows the source no longer has), in one transaction.</summary>
-    public async Task DeleteAsync(IReadOnlyList<object?[]> keys, CancellationToken cancellationToken)
+    /// <summary>Deletes rows by the given columns (a mirror sync: rows the source no longer has), table after table in the
+    /// order given (children before their parents), all in one transaction; returns the rows each table lost.</summary>
+    public static async Task<Dictionary<string, long>> DeleteAsync(DbConnection target, IReadOnlyList<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)> deletions,
+        CancellationToken cancellationToken)
     {
-        if (keys.Count == 0) return;
-        await using var transaction = await _target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = _target.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"DELETE FROM {_table.Name} WHERE " + string.Join(" AND ", _table.Key.Select((k, i) => $"{CatalogTables.Quote(k)} = @k{i}"));
-        var parameters = _table.Key.Select((_, i) => AddParameter(command, "@k" + i.ToString(CultureInfo.InvariantCulture))).ToArray();
-        foreach (var key in keys)
+        var deleted = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (deletions.All(d => d.Keys.Count == 0)) return deleted;
+        await using var transaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (table, columns, keys) in deletions)
         {
-            for (var i = 0; i < parameters.Length; i++) parameters[i].Value = key[i] ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (keys.Count == 0) continue;
+            await using var command = target.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = $"DELETE FROM {table.Name} WHERE " + string.Join(" AND ", columns.Select((k, i) => $"{CatalogTables.Quote(k)} = @k{i}"));
+            var parameters = columns.Select((_, i) => AddParameter(command, "@k" + i.ToString(CultureInfo.InvariantCulture))).ToArray();
+            long count = 0;
+            foreach (var key in keys)
+            {
+                for (var i = 0; i < parameters.Length; i++) parameters[i].Value = key[i] ?? DBNull.Value;
+                count += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            deleted[table.Name] = deleted.GetValueOrDefault(table.Name) + count;
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
     }
 
     private string ConflictClause()

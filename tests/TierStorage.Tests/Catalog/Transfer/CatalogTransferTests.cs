@@ -233,6 +233,29 @@ public sealed class CatalogTransferTests(PostgresServerFixture server) : IDispos
         AssertClean(await CompareAsync(sb, target));
     }
 
+    /// <summary>A session the workspace dropped (Update-TierCatalog -ForgetTier takes sessions whose only copy was there out
+    /// of the catalog with their events and snapshots) leaves the dual-written catalog too, children first.</summary>
+    [Fact]
+    public async Task A_dual_write_sync_removes_a_session_the_workspace_dropped_with_its_rows()
+    {
+        var sqlite = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("a"), "a", 3, 20);
+        await using var source = await TransferCatalogs.OpenAsync(sqlite, create: false);
+        await using var target = await TransferCatalogs.OpenAsync(await TransferCatalogs.PostgresAsync(server, "dropped"));
+        await CopyAsync(source, target);
+        foreach (var table in new[] { "events", "snapshots", "objects", "backup_runs", "backup_queue", "ingest_offsets", "ingest_pending", "ingest_agent_links", "session_rollups", "sessions" })
+            await TransferCatalogs.ExecuteAsync(source, $"DELETE FROM {table} WHERE session_id = 'session_a_001'");
+
+        var sync = await CatalogCopier.SyncAsync(source, "source", target, "target", CancellationToken.None);
+
+        Assert.Empty(sync.Conflicts);
+        Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions WHERE session_id = 'session_a_001'"));
+        Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM events WHERE session_id = 'session_a_001'"));
+        Assert.Equal(2, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
+        Assert.Equal(1, sync.Tables.Single(t => t.Table == "sessions").RowsDeleted);
+        Assert.Equal(20, sync.Tables.Single(t => t.Table == "events").RowsDeleted);
+        AssertClean(await CompareAsync(source, target));
+    }
+
     [Fact]
     public async Task A_machine_whose_objects_lie_under_its_own_namespace_is_refused_before_anything_is_written()
     {
