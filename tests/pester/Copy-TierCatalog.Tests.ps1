@@ -273,7 +273,9 @@ catalog:
             try {
                 Initialize-TierWorkspace -PolicyTemplate $policy -Confirm:$false | Out-Null
                 $own = Get-Content .tierstorage/workspace.json | ConvertFrom-Json
-                $old = Start-Session -Phase 1
+                # Its own id: a default one (the second it started in) could be the id of alice's or bob's session started
+                # in the same second above, a collision the copy refuses (the xUnit transfer tests cover it).
+                $old = Start-Session -Phase 1 -SessionId 'session_20261001_120000'
                 1..4 | ForEach-Object { Add-SessionEvent -Type tool_call -Tool rg | Out-Null }
                 Complete-Session | Out-Null
 
