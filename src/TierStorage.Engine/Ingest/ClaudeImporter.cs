@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 using TierStorage.Engine.Catalog;
 using TierStorage.Engine.Workspace;
@@ -275,9 +276,9 @@ public static class ClaudeImporter
     private const string ToolItem = "tool:";
     private const string RunItem = "run:";
 
-    private static PendingRow ToRow(string path, PendingToolUse tool) => new(path, ToolItem + tool.Id, JsonSerializer.Serialize(tool));
+    private static PendingRow ToRow(string path, PendingToolUse tool) => new(path, ToolItem + tool.Id, JsonSerializer.Serialize(tool, PendingJson.Default.PendingToolUse));
 
-    private static PendingRow ToRow(string path, SidechainRun run) => new(path, RunItem + run.Identity, JsonSerializer.Serialize(run));
+    private static PendingRow ToRow(string path, SidechainRun run) => new(path, RunItem + run.Identity, JsonSerializer.Serialize(run, PendingJson.Default.SidechainRun));
 
     /// <summary>The tool uses and sidechain runs of ingest_pending rows.</summary>
     private static (List<PendingToolUse> Tools, List<SidechainRun> Runs) ReadPending(IReadOnlyList<PendingRow> rows)
@@ -288,8 +289,8 @@ public static class ClaudeImporter
         {
             try
             {
-                if (row.Item.StartsWith(ToolItem, StringComparison.Ordinal)) tools.Add(JsonSerializer.Deserialize<PendingToolUse>(row.State) ?? throw new JsonException("null"));
-                else if (row.Item.StartsWith(RunItem, StringComparison.Ordinal)) runs.Add(JsonSerializer.Deserialize<SidechainRun>(row.State) ?? throw new JsonException("null"));
+                if (row.Item.StartsWith(ToolItem, StringComparison.Ordinal)) tools.Add(JsonSerializer.Deserialize(row.State, PendingJson.Default.PendingToolUse) ?? throw new JsonException("null"));
+                else if (row.Item.StartsWith(RunItem, StringComparison.Ordinal)) runs.Add(JsonSerializer.Deserialize(row.State, PendingJson.Default.SidechainRun) ?? throw new JsonException("null"));
                 else throw new JsonException("an item of unknown kind");
             }
             catch (JsonException ex)
@@ -379,3 +380,9 @@ public static class ClaudeImporter
         return null;
     }
 }
+
+/// <summary>The open items of ingest_pending as JSON, by a source-generated serializer: the same text as the reflection
+/// one's defaults, without building its accessors at run time (issue 12: start-up; a NativeAOT build cannot run it).</summary>
+[JsonSerializable(typeof(PendingToolUse))]
+[JsonSerializable(typeof(SidechainRun))]
+internal sealed partial class PendingJson : JsonSerializerContext;

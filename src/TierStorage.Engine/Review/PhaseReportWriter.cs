@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 
 namespace TierStorage.Engine.Review;
@@ -178,6 +179,12 @@ public static class PhaseReportWriter
         };
     }
 
-    public static string RenderMetadata(PhaseReview review) =>
-        JsonSerializer.Serialize(review, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
+    /// <summary>phase_metadata.json: the review in snake_case, indented, by a source-generated serializer (the same text as
+    /// the reflection one's; issue 12: that one built its accessors at run time in every review, and a NativeAOT build
+    /// cannot run it).</summary>
+    public static string RenderMetadata(PhaseReview review) => JsonSerializer.Serialize(review, PhaseMetadataJson.Default.PhaseReview);
 }
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(PhaseReview))]
+internal sealed partial class PhaseMetadataJson : JsonSerializerContext;
