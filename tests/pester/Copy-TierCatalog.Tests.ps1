@@ -262,6 +262,35 @@ catalog:
         (Get-TierUsage -WorkspacePath $Bob -Machine bob-desktop -Tier backup).UsedBytes | Should -Be 0
     }
 
+    It '-WhatIf -DualWrite on the team''s catalog says the copy would join it and the policy would switch to it, and changes nothing' {
+        $env:TIERSTORAGE_MACHINE = 'erin-tower'
+        try {
+            $ws = Join-Path $TestDrive 'erin'
+            $policy = Join-Path $TestDrive 'erin.yaml'
+            "version: 1`ntiers:`n  - name: local`n    level: 1`n    kind: folder`n" | Set-Content $policy
+            Initialize-TierWorkspace -Path $ws -PolicyTemplate $policy -Confirm:$false | Out-Null
+            Start-Session -WorkspacePath $ws -Phase 1 -SessionId 'session_20260915_080000' | Out-Null
+            Complete-Session -WorkspacePath $ws -NoBackup | Out-Null
+            $before = Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw
+            $team = (Get-Content (Join-Path $Alice 'workspace.json') | ConvertFrom-Json).id
+            $sessions = (Get-Session -WorkspacePath $Alice -Machine * | Measure-Object).Count
+
+            # What -WhatIf says goes to the host; a transcript keeps it.
+            $transcript = Join-Path $TestDrive 'erin-whatif.txt'
+            Start-Transcript -Path $transcript -UseMinimalHeader | Out-Null
+            try { Copy-TierCatalog -To $script:Connection -PasswordEnv TS_PESTER_PG_PASSWORD -WorkspacePath $ws -DualWrite -WhatIf | Should -BeNullOrEmpty }
+            finally { Stop-Transcript | Out-Null }
+            $said = (Get-Content $transcript | Select-String -SimpleMatch 'What if:').Line -join "`n"
+            $said | Should -Match "a team's catalog \(workspace $team\): this workspace's sessions would join the other machines'"
+            $said | Should -Match "Join the team's catalog .* make it the workspace's catalog \(provider: postgres\), with no dual-write period"
+            $said | Should -Not -Match 'Record catalog dual-write'
+
+            Get-Content (Join-Path $ws 'tierstorage.yaml') -Raw | Should -Be $before
+            (Get-Session -WorkspacePath $Alice -Machine * | Measure-Object).Count | Should -Be $sessions
+        }
+        finally { $env:TIERSTORAGE_MACHINE = 'alice-laptop' }
+    }
+
     It 'takes in a third machine''s own history: -DualWrite joins and switches at once, then its old session is its own and backs up under the team''s namespace' {
         $env:TIERSTORAGE_MACHINE = 'carol-mini'
         try {

@@ -68,8 +68,13 @@ internal static class CatalogCommand
             var edit = parseResult.GetValue(dualWrite) ? migration.PlanDualWrite(target, parseResult.GetValue(force)) : null;
             if (parseResult.GetValue(whatIf))
             {
-                context.Stdout.WriteLine($"What if: copy the catalog {migration.Source.Describe()} into {target.Describe()}.");
-                if (edit is not null) context.Stdout.WriteLine($"What if: {edit.Description} in {edit.PolicyPath}.");
+                var joins = await migration.TeamOfAsync(target, cancellationToken).ConfigureAwait(false);
+                context.Stdout.WriteLine($"What if: {CatalogMigration.CopyText(migration.Source, target, joins)}.");
+                if (edit is not null)
+                {
+                    var shown = migration.PlanPreview(edit, joins);
+                    context.Stdout.WriteLine($"What if: {shown.Description} in {shown.PolicyPath}.");
+                }
                 return ExitCodes.Success;
             }
             var copied = await migration.CopyAsync(target, new CatalogCopyOptions(), cancellationToken).ConfigureAwait(false);

@@ -99,6 +99,43 @@ public static class CatalogConnections
         }
     }
 
+    /// <summary>The workspace identity (id, namespace) a catalog holds, read without creating, migrating or writing anything
+    /// (what -WhatIf tells a copy into a new catalog from one that joins a team's by): null when there is no catalog there
+    /// yet (no file, an empty database, no identity row). A server that cannot be reached fails as the copy would.</summary>
+    public static async Task<(string Id, string? Namespace)?> PeekIdentityAsync(CatalogLocation location, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        DbConnection connection;
+        if (location.Provider == CatalogProviderKind.Postgres) connection = new NpgsqlConnection(location.OpenString());
+        else
+        {
+            if (!File.Exists(location.Target)) return null;
+            SqliteNative.EnsureInitialized();
+            connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = location.Target, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        }
+        await using (connection)
+        {
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                if (!(await TablesAsync(connection, cancellationToken).ConfigureAwait(false)).Contains("workspace_identity")) return null;
+                await foreach (var row in RowReader.ReadAsync(connection, "SELECT id, namespace FROM workspace_identity", [], cancellationToken).ConfigureAwait(false))
+                    return row[0] is string id ? (id, row[1] as string) : null;
+                return null;
+            }
+            catch (NpgsqlException ex) when (ex is not PostgresException { SqlState: "57014" })
+            {
+                throw new TierStorageException(ErrorIds.CatalogError, TierErrorKind.ConnectionError,
+                    $"The PostgreSQL catalog {location.Describe()} could not be opened: {ex.Message}", location.Describe(), ex);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26)
+            {
+                throw new TierStorageException(ErrorIds.NotACatalog, TierErrorKind.InvalidData,
+                    $"'{location.Target}' is not a TierStorage catalog: it is not an SQLite database ({ex.Message}).", location.Target, ex);
+            }
+        }
+    }
+
     private static async Task<DbConnection> OpenSqliteAsync(CatalogLocation location, bool create, CancellationToken cancellationToken)
     {
         SqliteNative.EnsureInitialized();

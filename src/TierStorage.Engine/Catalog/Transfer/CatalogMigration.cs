@@ -79,6 +79,15 @@ public sealed class CatalogMigration
         }
     }
 
+    /// <summary>The copy as -WhatIf and -Confirm name it: "copy the catalog A into B", and when B is a team's catalog, that.</summary>
+    public static string CopyText(CatalogLocation source, CatalogLocation target, string? team)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        return team is null ? $"copy the catalog {source.Describe()} into {target.Describe()}"
+            : $"copy the catalog {source.Describe()} into {target.Describe()}, a team's catalog (workspace {team}): this workspace's sessions would join the other machines', the team's identity and phases kept";
+    }
+
     /// <summary>What joining a team's catalog means for the workspace (Copy-TierCatalog, tierstorage catalog copy).</summary>
     public static string JoinedText(CatalogLocation target, string team)
     {
@@ -115,9 +124,31 @@ public sealed class CatalogMigration
         var target = dualWrite.Section.ConnectionLocation!;
         ThrowIfDiffering(comparison, target,
             "This workspace's rows are not all in the team's catalog, so the policy was not changed. Settle the differences (a session id the team already has is named above) and run Copy-TierCatalog -To <connection> -DualWrite again.");
-        var section = dualWrite.Section with { Provider = CatalogPolicySection.Postgres, DualWrite = false };
-        return Plan(section, $"Join the team's catalog {target.Describe()}: make it the workspace's catalog (provider: postgres) without a dual-write period, which would leave this workspace's backups under its own namespace");
+        return JoinEdit(dualWrite, $"Join the team's catalog {target.Describe()}: make it the workspace's catalog (provider: postgres) without a dual-write period, which would leave this workspace's backups under its own namespace");
     }
+
+    /// <summary>What -DualWrite would do with <paramref name="target"/> before anything is copied (-WhatIf): the dual-write edit,
+    /// or, when <paramref name="team"/> names the team whose catalog it is (<see cref="TeamOfAsync"/>), the join's.</summary>
+    public CatalogPolicyEdit PlanPreview(CatalogPolicyEdit dualWrite, string? team)
+    {
+        ArgumentNullException.ThrowIfNull(dualWrite);
+        return team is null ? dualWrite : JoinEdit(dualWrite,
+            $"Join the team's catalog {dualWrite.Section.ConnectionLocation!.Describe()} (workspace {team}): once the copy holds every row of this workspace, make it the workspace's catalog (provider: postgres), with no dual-write period");
+    }
+
+    /// <summary>The team whose catalog <paramref name="target"/> is when a copy into it would join it (it holds another
+    /// workspace's identity), else null (a new or empty catalog, or this workspace's own copy). Reads both identities
+    /// without writing or migrating anything.</summary>
+    public async Task<string?> TeamOfAsync(CatalogLocation target, CancellationToken cancellationToken)
+    {
+        ThrowIfSame(target);
+        if (await CatalogConnections.PeekIdentityAsync(target, cancellationToken).ConfigureAwait(false) is not { } theirs) return null;
+        var ours = await CatalogConnections.PeekIdentityAsync(Source, cancellationToken).ConfigureAwait(false);
+        return ours is { } mine && mine.Id != theirs.Id ? theirs.Id : null;
+    }
+
+    private CatalogPolicyEdit JoinEdit(CatalogPolicyEdit dualWrite, string description) =>
+        Plan(dualWrite.Section with { Provider = CatalogPolicySection.Postgres, DualWrite = false }, description);
 
     /// <summary>The edit that makes the policy's PostgreSQL connection the catalog, given a comparison in which every table matched.
     /// ErrorIds.CatalogMismatch, naming every difference, when one did not.</summary>

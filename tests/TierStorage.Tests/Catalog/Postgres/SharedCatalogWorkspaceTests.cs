@@ -237,6 +237,23 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         // Copy, compare, switch: as Copy-TierCatalog -To ... -DualWrite does when the copy joined a team's catalog.
         var policy = b.Layout.PolicyPath;
         var migration = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
+
+        // -WhatIf first: it reads both identities, says the copy would join the team's catalog and the policy would switch
+        // to it (the CLI's --what-if as the cmdlet's), and writes nothing.
+        var policyText = await File.ReadAllTextAsync(policy);
+        var teamSessions = await SessionCountAsync();
+        Assert.Equal(wsA.Identity.Id, await migration.TeamOfAsync(_catalog, None));
+        var whatIf = await TierStorage.Tests.Cli.CliRunner.RunAsync("catalog", "copy", "--to", _catalog.Target, "--password-env", PostgresServerFixture.PasswordVariable,
+            "--dual-write", "--what-if", "--workspace", b.WorkspaceRoot, "--policy", policy);
+        Assert.True(whatIf.ExitCode == 0, whatIf.ToString());
+        Assert.Contains($"a team's catalog (workspace {wsA.Identity.Id}): this workspace's sessions would join the other machines'", whatIf.Stdout, StringComparison.Ordinal);
+        Assert.Contains("What if: Join the team's catalog", whatIf.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("dual_write: true", whatIf.Stdout, StringComparison.Ordinal);
+        Assert.Equal(policyText, await File.ReadAllTextAsync(policy));
+        Assert.Equal(teamSessions, await SessionCountAsync());
+        Assert.Null(await new TierStorage.Engine.Catalog.Transfer.CatalogMigration(a.WorkspaceRoot, a.Layout.PolicyPath)
+            .TeamOfAsync(TierStorage.Engine.Catalog.CatalogLocation.Sqlite(Path.Combine(_tiers, "new.db")), None));
+
         var copied = await migration.CopyAsync(_catalog, new TierStorage.Engine.Catalog.Transfer.CatalogCopyOptions { Origin = b.Origin }, None);
         Assert.Equal(wsA.Identity.Id, copied.Joined);
         Assert.Empty(copied.Conflicts);
@@ -260,6 +277,14 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         // The team's view from the first machine holds both machines' sessions.
         Assert.Equal(new[] { sessionA, history }.Order(StringComparer.Ordinal),
             (await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None))).Select(s => s.SessionId).Order(StringComparer.Ordinal));
+    }
+
+    private async Task<long> SessionCountAsync()
+    {
+        await using var connection = await TierStorage.Engine.Catalog.Transfer.CatalogConnections.OpenAsync(_catalog, create: false, None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sessions";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(None), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
