@@ -14,7 +14,8 @@ public sealed record CatalogCopyOptions
     /// reading their events (a full copy checks every session's events already there against the source's).</summary>
     public bool Quick { get; init; }
     /// <summary>Deletes target rows of keyed tables that the source no longer has (a dequeued backup, a finished upload):
-    /// only when both catalogs carry the same workspace identity, so another workspace's rows are never touched.</summary>
+    /// only when both catalogs carry the same workspace identity, so another workspace's rows are never touched, and never
+    /// when the source lacks a session of this machine that the target holds (see CopyAsync).</summary>
     public bool MirrorDeletes { get; init; }
     /// <summary>Who runs the copy: sessions of no recorded origin in an SQLite source copied into PostgreSQL are stamped
     /// with it (on both sides) first, as they were recorded here.</summary>
@@ -56,8 +57,25 @@ public static class CatalogCopier
 
         var conflicts = new List<CatalogConflict>();
         var kept = new List<CatalogConflict>();
-        var scope = await SessionScopeAsync(source, target, conflicts, cancellationToken).ConfigureAwait(false);
+        var scope = await SessionScopeAsync(source, target, conflicts, options.Origin?.Machine, cancellationToken).ConfigureAwait(false);
         var mirror = options.MirrorDeletes && identities.Source == identities.Target;
+        if (mirror && scope.Missing.Count > 0)
+        {
+            // Nothing in TierStorage drops a session from a workspace's catalog while keeping its identity: a catalog that
+            // lacks sessions its copy holds was created empty again, restored from an older copy or rebuilt without
+            // -FromTier. Mirroring it would empty the copy, the one place those sessions are still recorded (invariant:
+            // never lose data), so this copy deletes nothing and says what the catalog lacks.
+            conflicts.Add(new CatalogConflict
+            {
+                Table = "sessions",
+                Key = scope.Missing[0],
+                Reason = string.Create(CultureInfo.InvariantCulture,
+                    $"the target holds {scope.Missing.Count} session(s) of this machine that this catalog does not ({string.Join(", ", scope.Missing.Take(3))}{(scope.Missing.Count > 3 ? ", ..." : "")}); ") +
+                    "they and every row of theirs were kept, and nothing was deleted from the target in this copy: a catalog that lost sessions (created empty again, restored from an older copy, " +
+                    "rebuilt without -FromTier) must not empty its copy. Bring them back with Update-TierCatalog -FromTier <tier> (tierstorage catalog rebuild --from-tier <tier>), which reads the tiers' copies.",
+            });
+            mirror = false;
+        }
 
         var tables = CatalogTables.Transferred.ToList();
         var results = new List<CatalogTableCopy>();
@@ -87,11 +105,7 @@ public static class CatalogCopier
         }
         if (deletions.Count > 0)
         {
-            // Rows the source dropped go after every table is copied, children before parents (foreign keys): a session's
-            // events and backup runs (matched by position, not key) with it.
-            if (deletions.FirstOrDefault(d => d.Table.Name == "sessions") is { Keys.Count: > 0 } sessions)
-                deletions.AddRange(tables.Where(t => t.Match == TableMatch.SessionOrdinal)
-                    .Select(t => (t, new[] { t.SessionColumn! }, (IReadOnlyList<object?[]>)sessions.Keys)));
+            // Rows the source dropped go after every table is copied, in one transaction, children before parents.
             var order = tables.Select(t => t.Name).ToList();
             var deleted = await RowWriter.DeleteAsync(target, deletions.OrderByDescending(d => order.IndexOf(d.Table.Name)).ToList(), cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < results.Count; i++)
@@ -137,13 +151,14 @@ public static class CatalogCopier
     }
 
     /// <summary>The sessions a copy may touch. <c>Excluded</c>: ids the target holds with another start (another machine's
-    /// session under the same id), whose rows are not touched. <c>Others</c>: the target's sessions recorded on machines none
-    /// of the source's sessions were recorded on (the other machines of a team's catalog): a mirror never deletes their rows,
-    /// nor, while there are any, rows that belong to no session (upload states, thaw requests), which say nothing of whose
-    /// they are. A session this workspace dropped is still deleted from the target, as its machine is this one's.</summary>
-    private sealed record SessionScope(HashSet<string> Excluded, HashSet<string> Others);
+    /// session under the same id), whose rows are not touched. <c>Others</c>: the target's sessions recorded on machines that
+    /// neither the source's sessions nor the copy's origin were recorded on (the other machines of a team's catalog): a
+    /// mirror never deletes their rows, nor, while there are any, rows that belong to no session (upload states, thaw
+    /// requests), which say nothing of whose they are. <c>Missing</c>: the target's sessions of this machine (or of no
+    /// recorded machine) that the source lacks, in id order: a mirror deletes nothing while there is one.</summary>
+    private sealed record SessionScope(HashSet<string> Excluded, HashSet<string> Others, List<string> Missing);
 
-    private static async Task<SessionScope> SessionScopeAsync(DbConnection source, DbConnection target, List<CatalogConflict> conflicts, CancellationToken cancellationToken)
+    private static async Task<SessionScope> SessionScopeAsync(DbConnection source, DbConnection target, List<CatalogConflict> conflicts, string? origin, CancellationToken cancellationToken)
     {
         const string Sql = "SELECT session_id, started_at, machine FROM sessions";
         var theirs = new Dictionary<string, (long Started, string? Machine)>(StringComparer.Ordinal);
@@ -175,8 +190,10 @@ public static class CatalogCopier
                 });
             }
         }
-        var others = theirs.Where(t => !ours.Contains(t.Key) && t.Value.Machine is { } m && !ourMachines.Contains(m)).Select(t => t.Key);
-        return new SessionScope(excluded, others.ToHashSet(StringComparer.Ordinal));
+        if (origin is not null) ourMachines.Add(origin);
+        var others = theirs.Where(t => !ours.Contains(t.Key) && t.Value.Machine is { } m && !ourMachines.Contains(m)).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        var missing = theirs.Keys.Where(id => !ours.Contains(id) && !others.Contains(id)).Order(StringComparer.Ordinal).ToList();
+        return new SessionScope(excluded, others, missing);
     }
 
     /// <summary>The workspace identities of both catalogs. <c>Joins</c>: both have one and they differ, so the source joins

@@ -233,27 +233,44 @@ public sealed class CatalogTransferTests(PostgresServerFixture server) : IDispos
         AssertClean(await CompareAsync(sb, target));
     }
 
-    /// <summary>A session the workspace dropped (Update-TierCatalog -ForgetTier takes sessions whose only copy was there out
-    /// of the catalog with their events and snapshots) leaves the dual-written catalog too, children first.</summary>
+    /// <summary>Nothing drops a session from a workspace's catalog while its identity stays: a catalog that lacks sessions
+    /// its dual-written copy holds was created empty again (a deleted file), restored from an older copy or rebuilt without
+    /// -FromTier. The sync must not mirror that into the copy (it emptied it: the sessions, their events, their objects),
+    /// so it deletes nothing at all and names what the catalog lacks; once the sessions are back, deletes mirror again.</summary>
     [Fact]
-    public async Task A_dual_write_sync_removes_a_session_the_workspace_dropped_with_its_rows()
+    public async Task A_dual_write_sync_from_a_catalog_that_lost_sessions_deletes_nothing_from_the_copy()
     {
         var sqlite = await TransferCatalogs.FillAsync(_catalogs.SqlitePath("a"), "a", 3, 20);
         await using var source = await TransferCatalogs.OpenAsync(sqlite, create: false);
-        await using var target = await TransferCatalogs.OpenAsync(await TransferCatalogs.PostgresAsync(server, "dropped"));
+        await using var target = await TransferCatalogs.OpenAsync(await TransferCatalogs.PostgresAsync(server, "lost"));
         await CopyAsync(source, target);
-        foreach (var table in new[] { "events", "snapshots", "objects", "backup_runs", "backup_queue", "ingest_offsets", "ingest_pending", "ingest_agent_links", "session_rollups", "sessions" })
-            await TransferCatalogs.ExecuteAsync(source, $"DELETE FROM {table} WHERE session_id = 'session_a_001'");
+        async Task<long[]> CountsAsync() =>
+        [
+            await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"),
+            await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM events"),
+            await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM objects"),
+            await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM backup_queue"),
+            await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM upload_states"),
+        ];
+        var copied = await CountsAsync();
+        var tables = new[] { "events", "snapshots", "objects", "backup_runs", "backup_queue", "ingest_offsets", "ingest_pending", "ingest_agent_links", "session_rollups", "sessions" };
 
+        // One session gone (with all its rows), and a legitimate delete beside it (the queue drained).
+        foreach (var table in tables) await TransferCatalogs.ExecuteAsync(source, $"DELETE FROM {table} WHERE session_id = 'session_a_001'");
+        await TransferCatalogs.ExecuteAsync(source, "DELETE FROM backup_queue");
         var sync = await CatalogCopier.SyncAsync(source, "source", target, "target", CancellationToken.None);
+        var lost = Assert.Single(sync.Conflicts);
+        Assert.Equal(("sessions", "session_a_001"), (lost.Table, lost.Key));
+        Assert.Contains("1 session(s) of this machine that this catalog does not", lost.Reason, StringComparison.Ordinal);
+        Assert.Contains("Update-TierCatalog -FromTier", lost.Reason, StringComparison.Ordinal);
+        Assert.All(sync.Tables, t => Assert.Equal(0, t.RowsDeleted));
+        Assert.Equal(copied, await CountsAsync());
 
-        Assert.Empty(sync.Conflicts);
-        Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions WHERE session_id = 'session_a_001'"));
-        Assert.Equal(0, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM events WHERE session_id = 'session_a_001'"));
-        Assert.Equal(2, await TransferCatalogs.ScalarAsync(target, "SELECT count(*) FROM sessions"));
-        Assert.Equal(1, sync.Tables.Single(t => t.Table == "sessions").RowsDeleted);
-        Assert.Equal(20, sync.Tables.Single(t => t.Table == "events").RowsDeleted);
-        AssertClean(await CompareAsync(source, target));
+        // The whole catalog created empty again, as the workspace does when its file is gone, this machine syncing.
+        foreach (var table in tables.Append("upload_states").Append("thaw_requests")) await TransferCatalogs.ExecuteAsync(source, $"DELETE FROM {table}");
+        var empty = await CatalogCopier.SyncAsync(source, "source", target, "target", new CatalogCopyOptions { Origin = new CatalogOrigin("a", "dev") }, CancellationToken.None);
+        Assert.Contains("3 session(s) of this machine", Assert.Single(empty.Conflicts).Reason, StringComparison.Ordinal);
+        Assert.Equal(copied, await CountsAsync());
     }
 
     [Fact]
