@@ -187,6 +187,29 @@ Describe 'Copy-TierCatalog to PostgreSQL, dual-write, cutover and the reverse ex
         (& sqlite3 $laptop "SELECT count(*) FROM sessions") | Should -Be '2'
     }
 
+    It 'never empties the PostgreSQL copy from a SQLite catalog created empty again, and says so until the sessions are back' {
+        $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000', 'session_20260101_100000'
+        $connection = New-PgDatabase ('pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        Copy-TierCatalog -To $connection -PasswordEnv TS_PESTER_PG_PASSWORD -DualWrite -Confirm:$false -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
+        $copied = @{}; Test-TierCatalog -WorkspacePath $ws | ForEach-Object { $copied[$_.Table] = $_.TargetRows }
+        $copied['sessions'] | Should -Be 2
+
+        # The catalog file is lost; the next commands run on a catalog created empty, and dual-write mirrors them.
+        Remove-Item (Join-Path $ws 'analytics/agent_metrics.db*')
+        Start-Session -WorkspacePath $ws -Phase 1 -SessionId 'session_20260102_090000' -WarningVariable lost -WarningAction SilentlyContinue | Out-Null
+        ($lost -join "`n") | Should -Match 'dual_write: sessions session_20260101_090000: the target holds 2 session\(s\) of this machine that this catalog does not'
+        ($lost -join "`n") | Should -Match 'Update-TierCatalog -FromTier'
+        $now = @{}; Test-TierCatalog -WorkspacePath $ws -WarningAction SilentlyContinue | ForEach-Object { $now[$_.Table] = $_.TargetRows }
+        $now['sessions'] | Should -Be 3
+        $now['events'] | Should -BeGreaterThan $copied['events']
+
+        # The local logs indexed again: the sessions are back, the warning stops, and the two catalogs agree.
+        Update-TierCatalog -WorkspacePath $ws -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        Add-SessionEvent -WorkspacePath $ws -Type tool_call -Tool rg -WarningVariable after -WarningAction SilentlyContinue | Out-Null
+        $after | Should -BeNullOrEmpty
+        Test-TierCatalog -WorkspacePath $ws | Where-Object -not Match | Should -BeNullOrEmpty
+    }
+
     It 'refuses a PostgreSQL database that holds other tables' {
         $ws = New-CatalogWorkspace -Name ([guid]::NewGuid()) -Sessions 'session_20260101_090000'
         $name = 'pester_foreign_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
