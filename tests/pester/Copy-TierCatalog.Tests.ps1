@@ -340,6 +340,12 @@ catalog:
                 # A join has no dual-write period: the policy uses the team's catalog at once.
                 Get-Content .tierstorage/tierstorage.yaml -Raw | Should -Match "(?m)^catalog:\n  provider: postgres\n(?!  dual_write)"
 
+                # Test-TierCatalog now asks whether every row of the old catalog is in the team's (not whether the old
+                # file holds the other machines' sessions).
+                $check = Test-TierCatalog
+                $check | Where-Object -not Match | Should -BeNullOrEmpty
+                ($check | Where-Object Table -eq sessions).Source | Should -Match 'agent_metrics\.db$'
+
                 $mine = @(Get-Session)
                 $mine.SessionId | Should -Be $old.SessionId
                 $mine[0].Machine | Should -Be 'carol-mini'

@@ -58,9 +58,20 @@ public sealed class CatalogMigration
         WithBothAsync(target, create: true, "copy", (source, destination) =>
             CatalogCopier.CopyAsync(source, Source.Describe(), destination, target.Describe(), options with { Origin = options.Origin ?? CatalogOrigin.Current, LocalTier = LocalTier }, cancellationToken), cancellationToken);
 
-    public Task<IReadOnlyList<CatalogTableComparison>> CompareAsync(CatalogLocation target, CancellationToken cancellationToken) =>
-        WithBothAsync(target, create: false, "comparison", (source, destination) =>
-            CatalogComparer.CompareAsync(source, Source.Describe(), destination, target.Describe(), cancellationToken), cancellationToken);
+    /// <summary>Compares the workspace's catalog with <paramref name="target"/> (every row of the source there). Once the
+    /// workspace's catalog is PostgreSQL, its own SQLite file is what it left behind, and the question is the other way
+    /// round: is every row of that file in PostgreSQL, which may be a team's and hold other machines' rows as well (a
+    /// machine that joined one saw every other machine's session as missing from its old file). So that comparison runs
+    /// from the file's side, and says so (its Source is the file).</summary>
+    public Task<IReadOnlyList<CatalogTableComparison>> CompareAsync(CatalogLocation target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var leftBehind = Source.Provider == CatalogProviderKind.Postgres && target.Provider == CatalogProviderKind.Sqlite
+            && string.Equals(Path.GetFullPath(target.Target), Path.GetFullPath(_layout.CatalogPath), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+        return WithBothAsync(target, create: false, "comparison", (source, destination) => leftBehind
+            ? CatalogComparer.CompareAsync(destination, target.Describe(), source, Source.Describe(), cancellationToken)
+            : CatalogComparer.CompareAsync(source, Source.Describe(), destination, target.Describe(), cancellationToken), cancellationToken);
+    }
 
     private async Task<T> WithBothAsync<T>(CatalogLocation target, bool create, string what, Func<DbConnection, DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -264,6 +264,13 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         Assert.Equal(("postgres", false), (join.Section.Provider, join.Section.DualWrite));
         await migration.ApplyAsync(join, None);
 
+        // Its catalog is the team's now: compared with the file it left behind, every row of that file is there (the
+        // other machines' sessions are not the file's to hold).
+        var after = new TierStorage.Engine.Catalog.Transfer.CatalogMigration(b.WorkspaceRoot, policy);
+        var check = await after.CompareAsync(after.DefaultTarget, None);
+        Assert.All(check, c => Assert.True(c.Match && c.Shared, c.ToString()));
+        Assert.EndsWith("agent_metrics.db", check[0].Source, StringComparison.Ordinal);
+
         // b now runs on the team's catalog under the team's namespace; its old session is its own there, and it backs it up.
         wsB = await b.OpenAsync();
         Assert.True(wsB.Catalog.IsShared);
