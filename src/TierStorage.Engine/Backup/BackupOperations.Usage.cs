@@ -38,7 +38,7 @@ public sealed partial class BackupOperations
                     Tier = tier.Name, Level = tier.Level, Kind = tier.Kind, UsedBytes = used, CapacityBytes = tier.CapacityBytes, Status = TierHealth.Healthy,
                     ObjectCount = count, MonthlyCostUsd = Math.Round((used + (IsColdStorage(tier) ? count * ArchiveOverheadBytesPerObject : 0)) / 1_000_000_000m * tier.PricePerGbMonth, 4),
                     GrowthBytesPerWeek = (long)(recent / (GrowthWindow.TotalDays / 7)), Source = "catalog",
-                    Message = $"The share of the sessions recorded{(machine is null ? "" : $" on {machine}")}{(user is null ? "" : $" by {user}")} (objects in a phase archive count with the archive).",
+                    Message = $"The share of the sessions recorded{(machine is null ? "" : $" on {machine}")}{(user is null ? "" : $" by {user}")} (their members of a phase archive count at their size in it).",
                 };
             }
             yield break;

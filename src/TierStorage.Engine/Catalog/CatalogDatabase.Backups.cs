@@ -133,14 +133,16 @@ public sealed partial class CatalogDatabase : IUploadStateStore
         SumObjectsAsync(tier, since, null, null, cancellationToken);
 
     /// <summary>As <see cref="SumObjectsAsync(string, DateTimeOffset, CancellationToken)"/>, for the objects of the sessions recorded on
-    /// <paramref name="machine"/> and/or by <paramref name="user"/> (a shared catalog; compared without case): their share of the tier.</summary>
+    /// <paramref name="machine"/> and/or by <paramref name="user"/> (a shared catalog; compared without case): their share of the tier.
+    /// A phase archive is the team's (one object of no session), so a slice counts its sessions' members in it at their size
+    /// there: after an archive, a machine's share of the archive tier is what its sessions take in it, not nothing.</summary>
     public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, string? machine, string? user, CancellationToken cancellationToken)
     {
-        var slice = machine is null && user is null || SchemaVersion < 15 ? ""
-            : $" AND session_id IN (SELECT session_id FROM sessions WHERE {OriginFilter})";
+        var whole = machine is null && user is null || SchemaVersion < 15;
+        var which = whole ? "instr(key, '#') = 0" : $"session_id IN (SELECT session_id FROM sessions WHERE {OriginFilter})";
         await using var command = Command($"""
             SELECT COUNT(*), TOTAL(size_bytes), TOTAL(CASE WHEN stored_at >= $since THEN size_bytes ELSE 0 END)
-            FROM objects WHERE tier = $tier AND instr(key, '#') = 0{slice}
+            FROM objects WHERE tier = $tier AND {which}
             """, ("$tier", tier), ("$since", ToUnixMs(since)), ("$machine", machine), ("$user", user));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);

@@ -176,8 +176,20 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         var archives = runs.SelectMany(r => r.Moves).Where(m => m.Action == TierMoveAction.Archive && m.Phase == 1).ToList();
         Assert.True(archives.Count(m => m.State == TierMoveState.Done) == 1, string.Join("\n", runs.Select((r, i) => $"run {i}: " + string.Join(" | ", r.Moves.Select(m => $"{m.Action} {m.Subject} {m.DataClass} {m.From}->{m.To} {m.State}: {m.Message}")))));
         Assert.All(archives.Where(m => m.State != TierMoveState.Done), m => Assert.Equal(TierMoveState.Skipped, m.State));
-        Assert.Single(Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories));
+        var archive = Assert.Single(Directory.EnumerateFiles(Path.Combine(_tiers, "archive"), "*.tar.gz", SearchOption.AllDirectories));
         Assert.All(await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "*" }, None)), s => Assert.Equal(SessionState.Archived, s.State));
+
+        // Each machine's share of the archive tier is its sessions' members in the team's archive: more than nothing, and
+        // together (the team's share) no more than the archive itself.
+        async Task<long> ArchiveShareAsync(string machine)
+        {
+            await foreach (var u in wsB.Backups.GetUsageAsync("archive", false, machine, null, None)) return u.UsedBytes;
+            return -1;
+        }
+        var shareA = await ArchiveShareAsync("ci-a");
+        var shareB = await ArchiveShareAsync("ci-b");
+        Assert.True(shareA > 0 && shareB > 0, $"{shareA} {shareB}");
+        Assert.True(shareA + shareB <= new FileInfo(archive).Length, $"{shareA} + {shareB} > {new FileInfo(archive).Length}");
     }
 
     [Fact]
