@@ -270,6 +270,10 @@ catalog:
     It 'filters events and reviews by machine, from either workspace' {
         $bobs = @(Get-SessionEvent -WorkspacePath $Alice -Machine bob-desktop -Type tool_call)
         $bobs.Count | Should -Be 3
+        # Wildcards, as Get-Session takes them.
+        @(Get-SessionEvent -WorkspacePath $Alice -Machine 'BOB-*' -Type tool_call).Count | Should -Be 3
+        @(Get-SessionEvent -WorkspacePath $Alice -Machine * -Type tool_call).Count | Should -Be 6
+        (Invoke-PhaseReview -WorkspacePath $Alice -Phase 1 -Machine '*-desktop').Sessions | Should -Be 1
         $slice = Invoke-PhaseReview -WorkspacePath $Alice -Phase 1 -Machine bob-desktop
         $slice.Sessions | Should -Be 1
         $slice.ReportPaths | Should -BeNullOrEmpty
@@ -283,6 +287,7 @@ catalog:
         # Her share of the team's backup tier, from the catalog; Bob has backed up nothing yet.
         (Get-TierUsage -WorkspacePath $Bob -Machine alice-laptop -Tier backup).UsedBytes | Should -BeGreaterThan 0
         (Get-TierUsage -WorkspacePath $Bob -Machine bob-desktop -Tier backup).UsedBytes | Should -Be 0
+        (Get-TierUsage -WorkspacePath $Bob -Machine * -Tier backup).UsedBytes | Should -Be (Get-TierUsage -WorkspacePath $Bob -Machine alice-laptop -Tier backup).UsedBytes
     }
 
     It '-WhatIf -DualWrite on the team''s catalog says the copy would join it and the policy would switch to it, and changes nothing' {

@@ -218,8 +218,8 @@ internal static class BackupCommand
     {
         var tier = TierOption("Only this tier (default: every tier)");
         var refresh = new Option<bool>("--refresh") { Description = "List Drive and S3 tiers instead of reading the catalog" };
-        var machine = new Option<string?>("--machine") { Description = "A shared catalog: the share of each tier that this machine's sessions take", HelpName = "NAME" };
-        var user = new Option<string?>("--user") { Description = "A shared catalog: the share of each tier that this user's sessions take", HelpName = "NAME" };
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: the share of each tier that this machine's sessions take, or a pattern ('*' for the team's)", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: the share of each tier that this user's sessions take, or a pattern", HelpName = "NAME" };
         var command = new Command("usage", "Used bytes, capacity, status, objects, monthly cost and growth of each tier") { tier, refresh, machine, user };
         command.SetAction(async (parseResult, cancellationToken) =>
         {

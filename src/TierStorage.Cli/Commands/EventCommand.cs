@@ -164,8 +164,8 @@ internal static class EventCommand
         var until = ValueParsers.Timestamp("--until", "Only events before this time");
         var last = ValueParsers.Count("--last", "Only the newest N events (still printed oldest first)", minimum: 1);
         var first = ValueParsers.Count("--first", "Only the oldest N events", minimum: 1);
-        var machine = new Option<string?>("--machine") { Description = "A shared catalog: only sessions recorded on this machine", HelpName = "NAME" };
-        var user = new Option<string?>("--user") { Description = "A shared catalog: only sessions recorded by this user", HelpName = "NAME" };
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: only sessions recorded on this machine, or a pattern ('*', 'build-?')", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: only sessions recorded by this user, or a pattern", HelpName = "NAME" };
 
         var command = new Command("list", "Query events from the catalog; results stream as they are read")
         {

@@ -11,8 +11,8 @@ internal static class ReviewCommand
         var phase = new Argument<int>("phase") { Description = "The phase to review" };
         var full = new Option<bool>("--full") { Description = "For an archived phase: read every event out of the archive (thawing it first when cold) instead of the review stored in its manifest" };
         var retrieval = ValueParsers.Enum<ArchiveRetrievalTier>("--retrieval", "With --full, from a cold archive: Standard (about 12 h) or Bulk (about 48 h, cheaper)");
-        var machine = new Option<string?>("--machine") { Description = "A shared catalog: review only the sessions recorded on this machine (writes no files)", HelpName = "NAME" };
-        var user = new Option<string?>("--user") { Description = "A shared catalog: review only the sessions recorded by this user (writes no files)", HelpName = "NAME" };
+        var machine = new Option<string?>("--machine") { Description = "A shared catalog: review only the sessions recorded on this machine, or a pattern (writes no files)", HelpName = "NAME" };
+        var user = new Option<string?>("--user") { Description = "A shared catalog: review only the sessions recorded by this user, or a pattern (writes no files)", HelpName = "NAME" };
         var command = new Command("review", "Review a phase: phase_insights.md and .html (with charts), phase_analytics.db and phase_metadata.json from every event of its sessions") { phase, full, retrieval, machine, user };
         command.SetAction(async (parseResult, cancellationToken) =>
         {

@@ -139,11 +139,11 @@ public sealed partial class CatalogDatabase : IUploadStateStore
     public async Task<(long Count, long Bytes, long BytesSince)> SumObjectsAsync(string tier, DateTimeOffset since, string? machine, string? user, CancellationToken cancellationToken)
     {
         var whole = machine is null && user is null || SchemaVersion < 15;
-        var which = whole ? "instr(key, '#') = 0" : $"session_id IN (SELECT session_id FROM sessions WHERE {OriginFilter})";
+        var which = whole ? "instr(key, '#') = 0" : $"session_id IN (SELECT session_id FROM sessions WHERE {OriginFilter(machine, user)})";
         await using var command = Command($"""
             SELECT COUNT(*), TOTAL(size_bytes), TOTAL(CASE WHEN stored_at >= $since THEN size_bytes ELSE 0 END)
             FROM objects WHERE tier = $tier AND {which}
-            """, ("$tier", tier), ("$since", ToUnixMs(since)), ("$machine", machine), ("$user", user));
+            """, ("$tier", tier), ("$since", ToUnixMs(since)), ("$machine", OriginValue(machine)), ("$user", OriginValue(user)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt64(0), (long)reader.GetDouble(1), (long)reader.GetDouble(2));

@@ -261,9 +261,28 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     private CatalogOrigin? _origin;
 
     /// <summary>The sessions recorded on $machine and by $user (either NULL: any), compared without case: the one text of the
-    /// -Machine/-User filters (schema 15 and later).</summary>
-    internal const string OriginFilter =
-        "(lower(machine) = lower($machine) OR $machine IS NULL) AND (lower(user_name) = lower($user) OR $user IS NULL)";
+    /// -Machine/-User filters (schema 15 and later). A value with * or ? is a wildcard pattern, as Get-Session takes it: bind
+    /// it through <see cref="OriginValue"/>; "*" also matches sessions of no recorded origin (recorded before catalogs were
+    /// shared). A plain name stays an equality (the origin index answers it).</summary>
+    internal static string OriginFilter(string? machine, string? user) =>
+        $"{OriginTerm("machine", "$machine", machine)} AND {OriginTerm("user_name", "$user", user)}";
+
+    private static bool IsOriginPattern(string? value) => value is not null && value.AsSpan().IndexOfAny('*', '?') >= 0;
+
+    private static string OriginTerm(string column, string parameter, string? value) => value is null ? $"(lower({column}) = lower({parameter}) OR {parameter} IS NULL)"
+        : IsOriginPattern(value) ? $"(lower({column}) LIKE {parameter} ESCAPE '\\'{(value == "*" ? $" OR {column} IS NULL" : "")})"
+        : $"lower({column}) = lower({parameter})";
+
+    /// <summary>What to bind for a -Machine/-User value in <see cref="OriginFilter"/>: a pattern as a lower-case LIKE pattern
+    /// (its own %, _ and \ escaped), a name as it is.</summary>
+    internal static string? OriginValue(string? value)
+    {
+        if (!IsOriginPattern(value)) return value;
+        var escaped = new System.Text.StringBuilder();
+        foreach (var c in value!.ToLowerInvariant())
+            escaped.Append(c switch { '*' => "%", '?' => "_", '%' or '_' or '\\' => "\\" + c, _ => c.ToString() });
+        return escaped.ToString();
+    }
 
     /// <summary>The open SQLite connection, for tests that inspect query plans or hook commits.</summary>
     internal SqliteConnection Connection => _connection as SqliteConnection
@@ -348,12 +367,12 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
     public async IAsyncEnumerable<SessionRecord> ListSessionsAsync(int? phase, SessionState? state, string? machine, string? user,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var origin = SchemaVersion >= 15 ? " AND " + OriginFilter : "";
+        var origin = SchemaVersion >= 15 ? " AND " + OriginFilter(machine, user) : "";
         await using var command = Command($"""
             SELECT {SessionColumns} FROM sessions
             WHERE ($phase IS NULL OR phase = $phase) AND ($state IS NULL OR state = $state){origin}
             ORDER BY started_at, session_id
-            """, ("$phase", phase), ("$state", state?.ToString()), ("$machine", machine), ("$user", user));
+            """, ("$phase", phase), ("$state", state?.ToString()), ("$machine", OriginValue(machine)), ("$user", OriginValue(user)));
         await foreach (var session in RowsAsync(command, ReadSession, cancellationToken).ConfigureAwait(false)) yield return session;
     }
 
@@ -703,8 +722,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
         // the start of history and probes each row's session, which on a large database reads every older phase.
         if (query.Phase is { } phase) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE phase = $phase)", "$phase", phase);
         // The origin filters: a semi-join on the machine's sessions (ix_sessions_origin), as for the phase.
-        if (SchemaVersion >= 15 && query.Machine is { } machine) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE lower(machine) = lower($machine))", "$machine", machine);
-        if (SchemaVersion >= 15 && query.User is { } user) Filter("e.session_id IN (SELECT session_id FROM sessions WHERE lower(user_name) = lower($user))", "$user", user);
+        if (SchemaVersion >= 15 && query.Machine is { } machine) Filter($"e.session_id IN (SELECT session_id FROM sessions WHERE {OriginTerm("machine", "$machine", machine)})", "$machine", OriginValue(machine)!);
+        if (SchemaVersion >= 15 && query.User is { } user) Filter($"e.session_id IN (SELECT session_id FROM sessions WHERE {OriginTerm("user_name", "$user", user)})", "$user", OriginValue(user)!);
         // A session holds a small share of all events, a type, agent or tool a large one; without statistics the planner
         // cannot tell, so with a session given the unary + keeps it off those indexes (ix_events_session_ts answers).
         var column = query.SessionId is null || !_dialect.IsSqlite ? "e." : "+e.";
@@ -728,8 +747,8 @@ public sealed partial class CatalogDatabase : IAsyncDisposable, IDisposable
             // a session starting after the bound has no event among the first N. (Last N: the same, mirrored.)
             var sessionFilter = new List<string>();
             if (query.Phase is not null) sessionFilter.Add("s.phase = $phase");
-            if (query.Machine is not null && SchemaVersion >= 15) sessionFilter.Add("lower(s.machine) = lower($machine)");
-            if (query.User is not null && SchemaVersion >= 15) sessionFilter.Add("lower(s.user_name) = lower($user)");
+            if (query.Machine is not null && SchemaVersion >= 15) sessionFilter.Add(OriginTerm("s.machine", "$machine", query.Machine));
+            if (query.User is not null && SchemaVersion >= 15) sessionFilter.Add(OriginTerm("s.user_name", "$user", query.User));
             var eventFilter = string.Join(" AND ", where.Where(w => !w.StartsWith("e.session_id IN", StringComparison.Ordinal)).Prepend("e.session_id = {0}.session_id"));
             var direction = query.Descending ? " DESC" : "";
             var columns = EventColumns.Replace("e.", "x.", StringComparison.Ordinal);

@@ -52,7 +52,7 @@ public static class PhaseReviewer
         string? machine, string? user, CancellationToken cancellationToken)
     {
         var slice = machine is null && user is null ? ""
-            : " AND " + CatalogDatabase.OriginFilter;
+            : " AND " + CatalogDatabase.OriginFilter(machine, user);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
         var prices = Prices(policy);
@@ -72,7 +72,7 @@ public static class PhaseReviewer
             await using (var command = connection.Command($"""
                     SELECT (SELECT name FROM phases WHERE number = $p), COUNT(*), CAST(COALESCE(SUM(rejected_lines), 0) AS BIGINT), COUNT(*) FILTER (WHERE rejected_lines > 0)
                     FROM sessions WHERE phase = $p{slice}
-                    """, ("$p", phase), ("$machine", machine), ("$user", user)))
+                    """, ("$p", phase), ("$machine", CatalogDatabase.OriginValue(machine)), ("$user", CatalogDatabase.OriginValue(user))))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -82,7 +82,7 @@ public static class PhaseReviewer
                 rejectingSessions = reader.GetInt64(3);
             }
             await using (var command = connection.Command($"SELECT session_id, state FROM sessions WHERE phase = $p{slice} ORDER BY started_at, session_id",
-                ("$p", phase), ("$machine", machine), ("$user", user)))
+                ("$p", phase), ("$machine", CatalogDatabase.OriginValue(machine)), ("$user", CatalogDatabase.OriginValue(user))))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -79,13 +79,16 @@ public sealed class GetSessionEventCommand : WorkspaceCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int? First { get; set; }
 
-    /// <summary>A shared (PostgreSQL) catalog: only events of sessions recorded on this machine (any machine by default).</summary>
+    /// <summary>A shared (PostgreSQL) catalog: only events of sessions recorded on this machine, a name or a wildcard pattern
+    /// (any machine by default).</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Machine { get; set; }
 
-    /// <summary>A shared catalog: only events of sessions recorded by this user (any user by default).</summary>
+    /// <summary>A shared catalog: only events of sessions recorded by this user, a name or a wildcard pattern (any user by default).</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 

@@ -30,13 +30,16 @@ public sealed class GetTierUsageCommand : WorkspaceCmdlet
     public SwitchParameter Refresh { get; set; }
 
     /// <summary>A shared (PostgreSQL) catalog: the share of each backup and archive tier that the sessions recorded on this
-    /// machine take, from the catalog (the local tier is each machine's own and is left out).</summary>
+    /// machine take, from the catalog (the local tier is each machine's own and is left out); a name or a wildcard pattern
+    /// (* for the whole team's sessions). A phase archive's members count at their size in it.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Machine { get; set; }
 
-    /// <summary>A shared catalog: the share of each tier that this user's sessions take.</summary>
+    /// <summary>A shared catalog: the share of each tier that this user's sessions take; a name or a wildcard pattern.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 

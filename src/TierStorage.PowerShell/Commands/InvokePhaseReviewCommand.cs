@@ -38,14 +38,17 @@ public sealed class InvokePhaseReviewCommand : WorkspaceCmdlet
     [Parameter]
     public ArchiveRetrievalTier Retrieval { get; set; } = ArchiveRetrievalTier.Standard;
 
-    /// <summary>A shared (PostgreSQL) catalog: review only the sessions recorded on this machine. The phase's reports are the
-    /// team's, so a review of a slice writes no files and does not mark the phase reviewed.</summary>
+    /// <summary>A shared (PostgreSQL) catalog: review only the sessions recorded on this machine, a name or a wildcard pattern.
+    /// The phase's reports are the team's, so a review of a slice writes no files and does not mark the phase reviewed.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Machine { get; set; }
 
-    /// <summary>A shared catalog: review only the sessions recorded by this user (as -Machine, nothing is written).</summary>
+    /// <summary>A shared catalog: review only the sessions recorded by this user, a name or a wildcard pattern (as -Machine,
+    /// nothing is written).</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 

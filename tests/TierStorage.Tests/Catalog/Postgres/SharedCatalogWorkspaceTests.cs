@@ -91,8 +91,13 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         Assert.Equal([sessionB], (await ToListAsync(wsA.GetSessionsAsync(new SessionFilter { Machine = "LAPTOP-?" , User = "dev" }, None)))
             .Where(s => s.Machine == "laptop-b").Select(s => s.SessionId));
 
-        // Events of every machine, filtered by origin.
+        // Events of every machine, filtered by origin: a name, or a wildcard pattern as Get-Session takes it.
         Assert.Equal(countB, (await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "laptop-b" }, None))).Count);
+        Assert.Equal(countB, (await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "*-B" }, None))).Count);
+        Assert.Equal(countA + countB, (await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "*" }, None))).Count);
+        Assert.Equal(countA + countB, (await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "laptop-?", User = "d*", Limit = 100 }, None))).Count);
+        Assert.Empty(await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "laptop_a" }, None)));
+        Assert.Empty(await ToListAsync(wsA.GetEventsAsync(new SessionEventQuery { Machine = "laptop%" }, None)));
         Assert.Equal(countA + countB, (await ToListAsync(wsB.GetEventsAsync(new SessionEventQuery(), None))).Count);
 
         // A backup of another machine's session is refused here: its files are not here.
@@ -115,12 +120,17 @@ public sealed class SharedCatalogWorkspaceTests(PostgresServerFixture server) : 
         var (usedA, usedB) = (await UsedAsync("laptop-a"), await UsedAsync("laptop-b"));
         Assert.True(usedA > 0 && usedB > 0);
         Assert.Equal(usedA + usedB, (await wsA.Catalog.SumObjectsAsync("backup", DateTimeOffset.MinValue, None)).Bytes);
+        Assert.Equal(usedA + usedB, await UsedAsync("*"));
+        Assert.Equal(usedB, await UsedAsync("?APTOP-B"));
         Assert.Empty(await ToListAsync(wsA.Backups.GetUsageAsync("local", false, "laptop-a", null, None)));
 
         // One machine's share of the phase, from the same catalog; nothing written for a slice.
         var slice = await wsA.ReviewPhaseSliceAsync(1, "LAPTOP-B", null, None);
         Assert.Equal((1, countB), (slice.Sessions, slice.EventCount));
         Assert.Empty(slice.ReportPaths);
+        var everyone = await wsA.ReviewPhaseSliceAsync(1, "laptop-*", null, None);
+        Assert.Equal((2, countA + countB), (everyone.Sessions, everyone.EventCount));
+        Assert.Empty(everyone.ReportPaths);
     }
 
     [Fact]
