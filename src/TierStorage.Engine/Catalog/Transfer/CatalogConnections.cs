@@ -119,9 +119,7 @@ public static class CatalogConnections
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
                 if (!(await TablesAsync(connection, cancellationToken).ConfigureAwait(false)).Contains("workspace_identity")) return null;
-                await foreach (var row in RowReader.ReadAsync(connection, "SELECT id, namespace FROM workspace_identity", [], cancellationToken).ConfigureAwait(false))
-                    return row[0] is string id ? (id, row[1] as string) : null;
-                return null;
+                return await CatalogCopier.IdentityAsync(connection, cancellationToken).ConfigureAwait(false) is ({ } id, var ns) ? (id, ns) : null;
             }
             catch (NpgsqlException ex) when (ex is not PostgresException { SqlState: "57014" })
             {

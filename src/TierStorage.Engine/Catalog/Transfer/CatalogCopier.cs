@@ -79,7 +79,7 @@ public static class CatalogCopier
 
         var tables = CatalogTables.Transferred.ToList();
         var results = new List<CatalogTableCopy>();
-        var deletions = new List<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)>();
+        var deletions = new List<(CatalogTable Table, IReadOnlyList<object?[]> Keys)>();
         for (var index = 0; index < tables.Count; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -210,7 +210,7 @@ public static class CatalogCopier
         return new(ours.Id, theirs.Id, ours.Namespace, theirs.Namespace);
     }
 
-    private static async Task<(string? Id, string? Namespace)> IdentityAsync(DbConnection connection, CancellationToken cancellationToken)
+    internal static async Task<(string? Id, string? Namespace)> IdentityAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await foreach (var row in RowReader.ReadAsync(connection, "SELECT id, namespace FROM workspace_identity", [], cancellationToken).ConfigureAwait(false))
             return (row[0] as string, row[1] as string);
@@ -259,7 +259,7 @@ public static class CatalogCopier
 
     private static async Task<CatalogTableCopy> CopyKeyedAsync(DbConnection source, DbConnection target, CatalogTable table, List<string> columns, RowWriter writer,
         SessionScope scope, bool joins, bool mirror, List<CatalogConflict> conflicts, List<CatalogConflict> kept,
-        List<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)> deletions, CancellationToken cancellationToken)
+        List<(CatalogTable Table, IReadOnlyList<object?[]> Keys)> deletions, CancellationToken cancellationToken)
     {
         var theirs = await TableState.ReadKeyedMapAsync(target, table, columns, cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -307,7 +307,7 @@ public static class CatalogCopier
             var gone = theirs.Values.Where(r => !seen.Contains(r.Key)
                     && (r.Session is { } s ? !scope.Excluded.Contains(s) && !scope.Others.Contains(s) : scope.Others.Count == 0))
                 .Select(r => r.KeyValues).ToList();
-            if (gone.Count > 0) deletions.Add((table, table.Key, gone));
+            if (gone.Count > 0) deletions.Add((table, gone));
         }
         return new CatalogTableCopy { Table = table.Name };
     }

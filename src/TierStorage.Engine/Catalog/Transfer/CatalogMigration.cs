@@ -66,8 +66,7 @@ public sealed class CatalogMigration
     public Task<IReadOnlyList<CatalogTableComparison>> CompareAsync(CatalogLocation target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var leftBehind = Source.Provider == CatalogProviderKind.Postgres && target.Provider == CatalogProviderKind.Sqlite
-            && string.Equals(Path.GetFullPath(target.Target), Path.GetFullPath(_layout.CatalogPath), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+        var leftBehind = Source.Provider == CatalogProviderKind.Postgres && target.Provider == CatalogProviderKind.Sqlite && SameFile(target.Target, _layout.CatalogPath);
         return WithBothAsync(target, create: false, "comparison", (source, destination) => leftBehind
             ? CatalogComparer.CompareAsync(destination, target.Describe(), source, Source.Describe(), cancellationToken)
             : CatalogComparer.CompareAsync(source, Source.Describe(), destination, target.Describe(), cancellationToken), cancellationToken);
@@ -212,12 +211,15 @@ public sealed class CatalogMigration
         ArgumentNullException.ThrowIfNull(target);
         var source = Source;
         var same = source.Provider == target.Provider && (source.Provider == CatalogProviderKind.Sqlite
-            ? string.Equals(source.Target, target.Target, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase)
+            ? SameFile(source.Target, target.Target)
             : source.Describe() == target.Describe());
         if (same)
             throw new TierStorageException(ErrorIds.InvalidArgument, TierErrorKind.InvalidArgument,
                 $"{target.Describe()} is the workspace's own catalog; name another one.", target.Describe());
     }
+
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     private TierStorageException PolicyProblem(string what) =>
         new(ErrorIds.PolicyInvalid, TierErrorKind.InvalidData, $"Invalid policy '{PolicyPath}': catalog: {what}.", PolicyPath);

@@ -61,21 +61,21 @@ internal sealed class RowWriter : IAsyncDisposable
         if (_committed is not null) await _committed(Written, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes rows by the given columns (a mirror sync: rows the source no longer has), table after table in the
-    /// order given (children before their parents), all in one transaction; returns the rows each table lost.</summary>
-    public static async Task<Dictionary<string, long>> DeleteAsync(DbConnection target, IReadOnlyList<(CatalogTable Table, string[] Columns, IReadOnlyList<object?[]> Keys)> deletions,
+    /// <summary>Deletes rows by key (a mirror sync: rows the source no longer has), table after table in the order given
+    /// (children before their parents), all in one transaction; returns the rows each table lost.</summary>
+    public static async Task<Dictionary<string, long>> DeleteAsync(DbConnection target, IReadOnlyList<(CatalogTable Table, IReadOnlyList<object?[]> Keys)> deletions,
         CancellationToken cancellationToken)
     {
         var deleted = new Dictionary<string, long>(StringComparer.Ordinal);
         if (deletions.All(d => d.Keys.Count == 0)) return deleted;
         await using var transaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var (table, columns, keys) in deletions)
+        foreach (var (table, keys) in deletions)
         {
             if (keys.Count == 0) continue;
             await using var command = target.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = $"DELETE FROM {table.Name} WHERE " + string.Join(" AND ", columns.Select((k, i) => $"{CatalogTables.Quote(k)} = @k{i}"));
-            var parameters = columns.Select((_, i) => AddParameter(command, "@k" + i.ToString(CultureInfo.InvariantCulture))).ToArray();
+            command.CommandText = $"DELETE FROM {table.Name} WHERE " + string.Join(" AND ", table.Key.Select((k, i) => $"{CatalogTables.Quote(k)} = @k{i}"));
+            var parameters = table.Key.Select((_, i) => AddParameter(command, "@k" + i.ToString(CultureInfo.InvariantCulture))).ToArray();
             long count = 0;
             foreach (var key in keys)
             {
