@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Serialization.Metadata;
 using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -65,7 +66,7 @@ internal sealed class CliContext(TextReader stdin, TextWriter stdout, TextWriter
             },
             cancellationToken);
 
-    public void WriteJson<T>(T value) => Stdout.WriteLine(CliJson.Serialize(value));
+    public void WriteJson<T>(T value, JsonTypeInfo<T> type) => Stdout.WriteLine(CliJson.Serialize(value, type));
 
     public void Warn(string message) => Warn(Stderr, message);
 

@@ -5,7 +5,7 @@ namespace TierStorage.Contracts;
 /// <summary>Latency of one operation type (event type with a duration). Percentiles are nearest-rank over the exact durations.</summary>
 public sealed record LatencyRow
 {
-    public string Operation { get; init; } = "";
+    public string Operation { get; set; } = "";
     public long EventCount { get; init; }
     public double AverageMs { get; init; }
     public long P50Ms { get; init; }
@@ -23,7 +23,7 @@ public sealed record LatencyRow
 /// <summary>Tokens and their price for one model (Model = "Total" for the sum row).</summary>
 public sealed record ModelCostRow
 {
-    public string Model { get; init; } = "";
+    public string Model { get; set; } = "";
     public long Calls { get; init; }
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }
@@ -31,7 +31,7 @@ public sealed record ModelCostRow
     public long CacheReadTokens { get; init; }
     public decimal CostUsd { get; init; }
     /// <summary>False when no price in the policy matched the model: its tokens are counted, its cost is not.</summary>
-    public bool Priced { get; init; } = true;
+    public bool Priced { get; set; } = true;
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Model}: {Calls} calls, in {InputTokens} / out {OutputTokens} tokens, ") +
@@ -42,7 +42,7 @@ public sealed record ModelCostRow
 /// name. An agent with no agent_invocation events is measured by its other events: the distinct tasks they name and their outcomes.</summary>
 public sealed record AgentRow
 {
-    public string Agent { get; init; } = "";
+    public string Agent { get; set; } = "";
     public long Tasks { get; init; }
     public double? AverageDurationMs { get; init; }
     public double? SuccessRate { get; init; }
@@ -56,9 +56,9 @@ public sealed record AgentRow
 
 public sealed record ErrorRow
 {
-    public string ErrorType { get; init; } = "";
+    public string ErrorType { get; set; } = "";
     public long Occurrences { get; init; }
-    public IReadOnlyList<string> Files { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    public IReadOnlyList<string> Files { get; set => field = Readable.List(value); } = ReadableList<string>.None;
     /// <summary>Share of the occurrences with a file after which the same task or tool succeeded on that file; null when none had a file.</summary>
     public double? FixSuccessRate { get; init; }
 
@@ -69,7 +69,7 @@ public sealed record ErrorRow
 
 public sealed record BottleneckRow
 {
-    public string Operation { get; init; } = "";
+    public string Operation { get; set; } = "";
     public string? Tool { get; init; }
     public long EventCount { get; init; }
     public double AverageMs { get; init; }
@@ -81,7 +81,7 @@ public sealed record BottleneckRow
 
 public sealed record ToolRow
 {
-    public string Tool { get; init; } = "";
+    public string Tool { get; set; } = "";
     public long Calls { get; init; }
     public double? AverageDurationMs { get; init; }
     public double? SuccessRate { get; init; }
@@ -106,7 +106,7 @@ public sealed record BudgetRow
 {
     /// <summary>"phase", "task" (average cost per task), or "day yyyy-MM-dd" (with " (highest)" for the most expensive
     /// day when no day is over the daily budget).</summary>
-    public string Budget { get; init; } = "";
+    public string Budget { get; set; } = "";
     public decimal LimitUsd { get; init; }
     /// <summary>Null when the figure cannot be worked out: no tasks, or no day with spending.</summary>
     public decimal? ActualUsd { get; init; }
@@ -127,21 +127,21 @@ public sealed record PhaseReview
     public long EventCount { get; init; }
     public DateTimeOffset? FirstEventAt { get; init; }
     public DateTimeOffset? LastEventAt { get; init; }
-    public IReadOnlyList<LatencyRow> Latency { get; init => field = Readable.List(value); } = ReadableList<LatencyRow>.None;
+    public IReadOnlyList<LatencyRow> Latency { get; set => field = Readable.List(value); } = ReadableList<LatencyRow>.None;
     /// <summary>Latency histogram of every operation: bucket upper bounds in ms and counts (for the chart).</summary>
-    public IReadOnlyList<LatencyBucket> LatencyHistogram { get; init => field = Readable.List(value); } = ReadableList<LatencyBucket>.None;
-    public IReadOnlyList<ModelCostRow> Tokens { get; init => field = Readable.List(value); } = ReadableList<ModelCostRow>.None;
-    public ModelCostRow Total { get; init; } = new() { Model = "Total" };
+    public IReadOnlyList<LatencyBucket> LatencyHistogram { get; set => field = Readable.List(value); } = ReadableList<LatencyBucket>.None;
+    public IReadOnlyList<ModelCostRow> Tokens { get; set => field = Readable.List(value); } = ReadableList<ModelCostRow>.None;
+    public ModelCostRow Total { get; set; } = new() { Model = "Total" };
     public long TaskCount { get; init; }
     public decimal? CostPerTask { get; init; }
-    public IReadOnlyList<DailyUsageRow> Daily { get; init => field = Readable.List(value); } = ReadableList<DailyUsageRow>.None;
-    public IReadOnlyList<AgentRow> Agents { get; init => field = Readable.List(value); } = ReadableList<AgentRow>.None;
-    public IReadOnlyList<ErrorRow> Errors { get; init => field = Readable.List(value); } = ReadableList<ErrorRow>.None;
+    public IReadOnlyList<DailyUsageRow> Daily { get; set => field = Readable.List(value); } = ReadableList<DailyUsageRow>.None;
+    public IReadOnlyList<AgentRow> Agents { get; set => field = Readable.List(value); } = ReadableList<AgentRow>.None;
+    public IReadOnlyList<ErrorRow> Errors { get; set => field = Readable.List(value); } = ReadableList<ErrorRow>.None;
     public long ErrorCount { get; init; }
-    public IReadOnlyList<BottleneckRow> Bottlenecks { get; init => field = Readable.List(value); } = ReadableList<BottleneckRow>.None;
+    public IReadOnlyList<BottleneckRow> Bottlenecks { get; set => field = Readable.List(value); } = ReadableList<BottleneckRow>.None;
     /// <summary>Duration from which an operation counts among the slowest 20%.</summary>
     public long? BottleneckThresholdMs { get; init; }
-    public IReadOnlyList<ToolRow> Tools { get; init => field = Readable.List(value); } = ReadableList<ToolRow>.None;
+    public IReadOnlyList<ToolRow> Tools { get; set => field = Readable.List(value); } = ReadableList<ToolRow>.None;
     /// <summary>Successes over events whose outcome is known; null when none is.</summary>
     public double? SuccessRate { get; init; }
     public long SkewedEvents { get; init; }
@@ -149,12 +149,12 @@ public sealed record PhaseReview
     /// <summary>Lines of the phase's logs and transcripts that were not valid events, left out of every figure.</summary>
     public long RejectedLines { get; init; }
     /// <summary>Data problems found while reading (no sessions, clock skew, unknown types, unpriced models).</summary>
-    public IReadOnlyList<string> Warnings { get; init => field = Readable.List(value); } = ReadableList<string>.None;
-    public string ExecutiveSummary { get; init; } = "";
-    public IReadOnlyList<string> Recommendations { get; init => field = Readable.List(value); } = ReadableList<string>.None;
-    public IReadOnlyList<string> ReportPaths { get; init => field = Readable.List(value); } = ReadableList<string>.None;
+    public IReadOnlyList<string> Warnings { get; set => field = Readable.List(value); } = ReadableList<string>.None;
+    public string ExecutiveSummary { get; set; } = "";
+    public IReadOnlyList<string> Recommendations { get; set => field = Readable.List(value); } = ReadableList<string>.None;
+    public IReadOnlyList<string> ReportPaths { get; set => field = Readable.List(value); } = ReadableList<string>.None;
     /// <summary>One row per budget the policy sets (review.budget); empty when it sets none.</summary>
-    public IReadOnlyList<BudgetRow> Budget { get; init => field = Readable.List(value); } = ReadableList<BudgetRow>.None;
+    public IReadOnlyList<BudgetRow> Budget { get; set => field = Readable.List(value); } = ReadableList<BudgetRow>.None;
 }
 
 /// <summary>One bar of the latency histogram: events at or below UpperMs (and above the previous bucket's bound).</summary>

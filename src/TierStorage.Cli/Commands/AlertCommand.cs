@@ -22,7 +22,7 @@ internal static class AlertCommand
                 var deliveries = workspace.Alerts.GetPending(parseResult.GetValue(channel));
                 if (context.IsJson(parseResult))
                 {
-                    foreach (var d in deliveries) context.WriteJson(d);
+                    foreach (var d in deliveries) context.WriteJson(d, CliJson.Context.TierAlertDelivery);
                 }
                 else if (deliveries.Count == 0) context.Stdout.WriteLine("Every notification was delivered.");
                 else new TableFormatter(new TableColumn("CHANNEL"), new TableColumn("NOTICE"), new TableColumn("KEY"), new TableColumn("TRIES", ColumnAlignment.Right),
@@ -37,7 +37,7 @@ internal static class AlertCommand
             var alerts = workspace.Alerts.GetAlerts(parseResult.GetValue(all));
             if (context.IsJson(parseResult))
             {
-                foreach (var a in alerts) context.WriteJson(a);
+                foreach (var a in alerts) context.WriteJson(a, CliJson.Context.TierAlert);
                 return ExitCodes.Success;
             }
             if (alerts.Count == 0)
@@ -76,7 +76,7 @@ internal static class AlertCommand
             await foreach (var test in workspace.Alerts.TestChannelsAsync(names?.Select(n => workspace.Alerts.GetChannel(n).Name).ToList(), cancellationToken).ConfigureAwait(false))
             {
                 if (!test.Succeeded) exit = ExitCodes.Unavailable;
-                if (context.IsJson(parseResult)) context.WriteJson(test);
+                if (context.IsJson(parseResult)) context.WriteJson(test, CliJson.Context.AlertChannelTest);
                 else rows.Add([test.Channel, test.Kind.ToString(), test.Succeeded ? "sent" : "FAILED", test.Attempts.ToString(CultureInfo.InvariantCulture), test.Message]);
             }
             if (!context.IsJson(parseResult))

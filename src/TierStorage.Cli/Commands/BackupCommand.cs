@@ -74,7 +74,7 @@ internal static class BackupCommand
         await foreach (var r in results.ConfigureAwait(false))
         {
             if (r.Status == BackupStatus.Queued) exit = ExitCodes.Unavailable;
-            if (context.IsJson(parseResult)) context.WriteJson(r);
+            if (context.IsJson(parseResult)) context.WriteJson(r, CliJson.Context.BackupResult);
             else rows.Add([r.SessionId, r.Tier, r.Status.ToString(), Display.Bytes(r.BytesSent), Display.YesNo(r.Verified), Display.Duration(r.Duration),
                 string.Join(" ", r.PrunedSessions), r.Message ?? r.Location]);
         }
@@ -111,7 +111,7 @@ internal static class BackupCommand
             await foreach (var c in checks.ConfigureAwait(false))
             {
                 if (c.Status != BackupCheckStatus.Ok) exit = ExitCodes.Failed;
-                if (context.IsJson(parseResult)) context.WriteJson(c);
+                if (context.IsJson(parseResult)) context.WriteJson(c, CliJson.Context.BackupCheck);
                 else rows.Add([c.SessionId, c.Tier, c.Status.ToString(), c.Key ?? "", c.Message]);
             }
             if (!context.IsJson(parseResult))
@@ -144,7 +144,7 @@ internal static class BackupCommand
                 Destination = parseResult.GetValue(destination) is { } d ? Path.GetFullPath(d) : null, Force = parseResult.GetValue(force),
                 Retrieval = parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, Wait = parseResult.GetValue(wait),
             }, null, cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(result);
+            if (context.IsJson(parseResult)) context.WriteJson(result, CliJson.Context.RestoreResult);
             else if (result.Status == RestoreStatus.Thawing) context.Stdout.WriteLine(result.Message);
             else context.Stdout.WriteLine($"Restored {result.SessionId} from {result.Tier} into {result.Destination}: {result.Files.Count} files, {Display.Bytes(result.BytesReceived)} received, verified.");
             // A thaw under way is not a failure, but a script must not take the session for restored.
@@ -183,7 +183,7 @@ internal static class BackupCommand
                 parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, parseResult.GetValue(wait), null, cancellationToken).ConfigureAwait(false))
             {
                 if (result.Status == RestoreStatus.Thawing) exit = ExitCodes.Unavailable;
-                if (context.IsJson(parseResult)) context.WriteJson(result);
+                if (context.IsJson(parseResult)) context.WriteJson(result, CliJson.Context.RestoreResult);
                 else context.Stdout.WriteLine(result.Status == RestoreStatus.Thawing ? result.Message : $"Restored {result.SessionId} into {result.Destination}, verified.");
             }
             return exit;
@@ -203,7 +203,7 @@ internal static class BackupCommand
             await foreach (var step in workspace.Backups.TestConnectionAsync(parseResult.GetValue(tier), cancellationToken).ConfigureAwait(false))
             {
                 if (!step.Succeeded) exit = ExitCodes.Unavailable;
-                if (context.IsJson(parseResult)) context.WriteJson(step);
+                if (context.IsJson(parseResult)) context.WriteJson(step, CliJson.Context.TierConnectionStep);
                 else rows.Add([step.Tier, step.Step, step.Succeeded ? "ok" : "FAILED", Display.Duration(step.Duration), step.Message]);
             }
             if (!context.IsJson(parseResult))
@@ -230,7 +230,7 @@ internal static class BackupCommand
             {
                 if (u.Status == TierHealth.Critical) exit = ExitCodes.Failed;
                 else if (u.Status == TierHealth.Unavailable && exit == ExitCodes.Success) exit = ExitCodes.Unavailable;
-                if (context.IsJson(parseResult)) context.WriteJson(u);
+                if (context.IsJson(parseResult)) context.WriteJson(u, CliJson.Context.TierUsage);
                 else rows.Add([u.Tier, ((int)u.Level).ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(u.UsedBytes),
                     u.CapacityBytes is { } c ? Display.Bytes(c) : "unlimited", u.Percent is { } p ? $"{p:0.#}%" : "", u.Status.ToString(),
                     Display.Number<long>(u.ObjectCount), $"{u.MonthlyCostUsd:0.00}", Display.Bytes(u.GrowthBytesPerWeek) + "/wk",
@@ -275,7 +275,7 @@ internal static class BackupCommand
             var rows = new List<string[]>();
             await foreach (var r in results.ConfigureAwait(false))
             {
-                if (context.IsJson(parseResult)) context.WriteJson(r);
+                if (context.IsJson(parseResult)) context.WriteJson(r, CliJson.Context.CatalogRebuildResult);
                 else rows.Add([r.SessionId, r.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Tier, r.Action,
                     r.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture), r.EventCount.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             }
@@ -305,7 +305,7 @@ internal static class BackupCommand
                 BackupOperations.OpenSystemBrowser(url);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(info);
+            if (context.IsJson(parseResult)) context.WriteJson(info, CliJson.Context.DriveAuthorizationInfo);
             else context.Stdout.WriteLine($"Connected tier '{info.Tier}'{(info.Account is null ? "" : $" as {info.Account}")} (scope {info.Scope}); token in {info.TokenFile}.");
             return ExitCodes.Success;
         });
@@ -320,7 +320,7 @@ internal static class BackupCommand
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var info = await workspace.Backups.DisconnectDriveAsync(parseResult.GetValue(tier), cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(info);
+            if (context.IsJson(parseResult)) context.WriteJson(info, CliJson.Context.DriveAuthorizationInfo);
             else context.Stdout.WriteLine($"Disconnected tier '{info.Tier}': token deleted{(info.Revoked ? " and revoked" : " (the server could not be reached to revoke it)")}.");
             return ExitCodes.Success;
         });

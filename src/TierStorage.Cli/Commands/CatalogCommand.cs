@@ -124,7 +124,7 @@ internal static class CatalogCommand
     {
         if (context.IsJson(parseResult))
         {
-            foreach (var table in comparison) context.WriteJson(table);
+            foreach (var table in comparison) context.WriteJson(table, CliJson.Context.CatalogTableComparison);
             return;
         }
         new TableFormatter(new TableColumn("TABLE"), new TableColumn("MATCH"), new TableColumn("SOURCE", ColumnAlignment.Right), new TableColumn("TARGET", ColumnAlignment.Right), new TableColumn("SHARED"), new TableColumn("DIFFERENCES"))

@@ -34,7 +34,7 @@ internal static class CollectionCommand
             foreach (var collection in collections)
             {
                 var result = await workspace.Collections.BackupAsync(collection, null, cancellationToken).ConfigureAwait(false);
-                if (context.IsJson(parseResult)) context.WriteJson(result);
+                if (context.IsJson(parseResult)) context.WriteJson(result, CliJson.Context.CollectionBackupResult);
                 else context.Stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{result.Collection}@{result.VersionId} on {result.Tier}: {result.FileCount} files ({Display.Bytes(result.TotalBytes)}), {result.FilesHashed} read, +{result.FilesAdded} ~{result.FilesChanged} -{result.FilesRemoved}, {result.ContentsUploaded} new contents, {Display.Bytes(result.BytesSent)} sent in {Display.Duration(result.Duration)}."));
             }
@@ -55,7 +55,7 @@ internal static class CollectionCommand
             foreach (var collection in collections)
                 await foreach (var v in workspace.Collections.GetVersionsAsync(collection, cancellationToken).ConfigureAwait(false))
                 {
-                    if (context.IsJson(parseResult)) context.WriteJson(v);
+                    if (context.IsJson(parseResult)) context.WriteJson(v, CliJson.Context.CollectionVersionInfo);
                     else rows.Add([v.Collection, v.VersionId, Display.Time(v.CreatedAt), v.FileCount.ToString(CultureInfo.InvariantCulture), Display.Bytes(v.TotalBytes), Display.Bytes(v.NewBytes), v.Tier]);
                 }
             if (!context.IsJson(parseResult))
@@ -83,7 +83,7 @@ internal static class CollectionCommand
             await foreach (var change in workspace.Collections.CompareAsync(collection, parseResult.GetValue(from), parseResult.GetValue(to), cancellationToken).ConfigureAwait(false))
             {
                 changes++;
-                if (context.IsJson(parseResult)) context.WriteJson(change);
+                if (context.IsJson(parseResult)) context.WriteJson(change, CliJson.Context.CollectionFileChange);
                 else context.Stdout.WriteLine($"{change.Change switch { CollectionChangeKind.Added => "+", CollectionChangeKind.Removed => "-", _ => "~" }} {change.Path}");
             }
             if (changes == 0 && !context.IsJson(parseResult)) context.Stdout.WriteLine("No changes.");
@@ -117,7 +117,7 @@ internal static class CollectionCommand
             await foreach (var item in workspace.Collections.RestoreAsync(request, null, cancellationToken).ConfigureAwait(false))
             {
                 counts[item.Action] = counts.GetValueOrDefault(item.Action) + 1;
-                if (context.IsJson(parseResult)) context.WriteJson(item);
+                if (context.IsJson(parseResult)) context.WriteJson(item, CliJson.Context.CollectionRestoreItem);
                 else if (item.Action is CollectionRestoreAction.Failed or CollectionRestoreAction.SkippedNewer or CollectionRestoreAction.Thawing) context.Stderr.WriteLine($"{item.Action} {item.Path}: {item.Message}");
             }
             if (!context.IsJson(parseResult))
@@ -141,7 +141,7 @@ internal static class CollectionCommand
             var moves = parseResult.GetValue(whatIf) ? Planned(plan) : workspace.Collections.ApplyRetentionAsync(collection, plan, cancellationToken);
             await foreach (var move in moves.ConfigureAwait(false))
             {
-                if (context.IsJson(parseResult)) context.WriteJson(move);
+                if (context.IsJson(parseResult)) context.WriteJson(move, CliJson.Context.TierMove);
                 else context.Stdout.WriteLine($"{move.State} {move.Action} {move.Subject} on {move.From}{(move.Bytes > 0 ? $" ({Display.Bytes(move.Bytes)})" : "")}: {move.Rule}");
             }
             if (plan.Count == 0 && !context.IsJson(parseResult)) context.Stdout.WriteLine($"The keep rules ({collection.Keep}) keep every version of '{collection.Name}'.");
@@ -168,7 +168,7 @@ internal static class CollectionCommand
             {
                 if (move.State == TierMoveState.Failed) exit = ExitCodes.Failed;
                 if (move.State is TierMoveState.Done or TierMoveState.Planned) freed += move.Bytes;
-                if (context.IsJson(parseResult)) context.WriteJson(move);
+                if (context.IsJson(parseResult)) context.WriteJson(move, CliJson.Context.TierMove);
                 else context.Stdout.WriteLine($"{move.State} {move.Subject} ({Display.Bytes(move.Bytes)}){(move.Message is null ? "" : ": " + move.Message)}");
             }
             if (!context.IsJson(parseResult))
@@ -194,7 +194,7 @@ internal static class CollectionCommand
             foreach (var collection in collections)
                 foreach (var item in await workspace.Collections.GetUsageAsync(collection, Math.Min(parseResult.GetValue(depth) ?? 2, 32), Math.Min(parseResult.GetValue(largest) ?? 10, 10_000), cancellationToken).ConfigureAwait(false))
                 {
-                    if (context.IsJson(parseResult)) context.WriteJson(item);
+                    if (context.IsJson(parseResult)) context.WriteJson(item, CliJson.Context.CollectionUsageItem);
                     else rows.Add([item.Collection, item.Kind.ToString(), Display.Bytes(item.Bytes), item.FileCount.ToString(CultureInfo.InvariantCulture), item.Path]);
                 }
             if (!context.IsJson(parseResult))

@@ -88,7 +88,7 @@ internal static class EventCommand
                 await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             if (context.IsJson(parseResult))
-                foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
+                foreach (var stored in appender.TakeWritten()) context.WriteJson(stored, CliJson.Context.SessionEvent);
             else
                 context.Stdout.WriteLine(Summary(appender, "event"));
             return ExitCodes.Success;
@@ -123,11 +123,11 @@ internal static class EventCommand
 
             accepted++;
             // Events are written with their catalog ids once their batch is stored.
-            foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
+            foreach (var stored in appender.TakeWritten()) context.WriteJson(stored, CliJson.Context.SessionEvent);
         }
 
         await appender.FlushAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var stored in appender.TakeWritten()) context.WriteJson(stored);
+        foreach (var stored in appender.TakeWritten()) context.WriteJson(stored, CliJson.Context.SessionEvent);
         if (!json) context.Stdout.WriteLine(Summary(appender, "events"));
         if (failed == 0) return ExitCodes.Success;
 
@@ -197,7 +197,7 @@ internal static class EventCommand
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var events = workspace.GetEventsAsync(query, cancellationToken);
             var json = context.IsJson(parseResult);
-            var writeRow = json ? (Action<SessionEvent>)context.WriteJson : StartTable(context.Stdout);
+            Action<SessionEvent> writeRow = json ? e => context.WriteJson(e, CliJson.Context.SessionEvent) : StartTable(context.Stdout);
             var written = 0;
             void Write(SessionEvent sessionEvent)
             {

@@ -29,7 +29,7 @@ internal static class ImportCommand
             await foreach (var r in ClaudeProjectImporter.ImportAsync(workspace, parseResult.GetValue(path), parseResult.GetValue(project) is { } p ? Path.GetFullPath(p) : null,
                 parseResult.GetValue(configDir), parseResult.GetValue(phase), Completion(parseResult.GetValue(complete), parseResult.GetValue(idle)), parseResult.GetValue(allProjects), context.Warn, cancellationToken).ConfigureAwait(false))
             {
-                if (context.IsJson(parseResult)) context.WriteJson(r);
+                if (context.IsJson(parseResult)) context.WriteJson(r, CliJson.Context.ClaudeImportResult);
                 else rows.Add([r.SessionId, r.IsSubagent ? r.Agent ?? "subagent" : "", r.SkippedReason is not null ? "skipped" : r.SessionCompleted ? "completed" : "", Display.Number<long>(r.EventsImported), Display.Number<long>(r.DuplicatesSkipped),
                     r.MalformedLines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Display.Bytes(r.BytesRead), r.TranscriptPath]);
             }

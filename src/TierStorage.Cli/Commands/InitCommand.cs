@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Packaging;
 using TierStorage.Engine.Workspace;
@@ -34,8 +35,8 @@ internal static class InitCommand
                 var (created, key) = await EncryptionOperations.InitializeEncryptedAsync(workspacePath, parseResult.GetValue(template), parseResult.GetValue(force), null, cancellationToken).ConfigureAwait(false);
                 if (context.IsJson(parseResult))
                 {
-                    if (created is not null) context.WriteJson(created);
-                    context.WriteJson(key);
+                    if (created is not null) context.WriteJson(created, CliJson.Context.WorkspaceInfo);
+                    context.WriteJson(key, CliJson.Context.EncryptionKeyInfo);
                     return ExitCodes.Success;
                 }
                 if (created is not null) WriteWorkspace(context, created);
@@ -52,7 +53,7 @@ internal static class InitCommand
 
             if (context.IsJson(parseResult))
             {
-                context.WriteJson(info);
+                context.WriteJson(info, CliJson.Context.WorkspaceInfo);
                 return ExitCodes.Success;
             }
 
@@ -74,7 +75,7 @@ internal static class InitCommand
         var change = await workspace.NewIdentityAsync(cancellationToken).ConfigureAwait(false);
         if (context.IsJson(parseResult))
         {
-            context.WriteJson(change);
+            context.WriteJson(change, CliJson.Context.WorkspaceIdentityChange);
             return ExitCodes.Success;
         }
         context.Stdout.WriteLine($"Workspace {change.Path} has a new identity: namespace {change.Namespace} (was {(change.PreviousNamespace.Length == 0 ? "the tier root" : change.PreviousNamespace)}).");

@@ -32,7 +32,7 @@ internal static class KeyCommand
             var rows = new List<string[]>();
             await foreach (var result in workspace.Encryption.RotateAsync(request, cancellationToken).ConfigureAwait(false))
             {
-                if (context.IsJson(parseResult)) context.WriteJson(result);
+                if (context.IsJson(parseResult)) context.WriteJson(result, CliJson.Context.KeyRotationResult);
                 else rows.Add([result.Tier, result.OldKeyId, result.NewKeyId, result.ObjectsRewrapped.ToString(CultureInfo.InvariantCulture),
                     result.ObjectsAlreadyRewrapped.ToString(CultureInfo.InvariantCulture)]);
             }

@@ -18,7 +18,7 @@ internal static class PhaseCommand
         {
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var phase = await workspace.StartPhaseAsync(parseResult.GetValue(number), parseResult.GetValue(name), cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(phase);
+            if (context.IsJson(parseResult)) context.WriteJson(phase, CliJson.Context.PhaseInfo);
             else context.Stdout.WriteLine($"Started {phase.Folder}; new sessions belong to phase {phase.Phase}.");
             return ExitCodes.Success;
         });
@@ -35,7 +35,7 @@ internal static class PhaseCommand
             var rows = new List<string[]>();
             await foreach (var p in workspace.GetPhasesAsync(parseResult.GetValue(number), cancellationToken).ConfigureAwait(false))
             {
-                if (context.IsJson(parseResult)) context.WriteJson(p);
+                if (context.IsJson(parseResult)) context.WriteJson(p, CliJson.Context.PhaseInfo);
                 else rows.Add([p.Phase.ToString(CultureInfo.InvariantCulture), p.Name ?? "", p.IsCurrent ? "yes" : "", Display.Time(p.StartedAt), Display.Time(p.EndedAt),
                     p.SessionCount.ToString(CultureInfo.InvariantCulture), p.LocalSessions.ToString(CultureInfo.InvariantCulture),
                     p.BackedUpSessions.ToString(CultureInfo.InvariantCulture), Display.YesNo(p.Archived), Display.YesNo(p.Reviewed)]);

@@ -20,7 +20,7 @@ internal static class PolicyCommand
         {
             // Reads the policy without opening the catalog, so it also works before `init`.
             var policy = PolicyLoader.Load(ResolvePolicyPath(context, parseResult));
-            if (context.IsJson(parseResult)) context.WriteJson(policy);
+            if (context.IsJson(parseResult)) context.WriteJson(policy, CliJson.Context.TierPolicy);
             else WriteSummary(context.Stdout, policy);
             return Task.FromResult(ExitCodes.Success);
         });
@@ -37,7 +37,7 @@ internal static class PolicyCommand
             var findings = PolicyLoader.Test(path);
             foreach (var finding in findings)
             {
-                if (context.IsJson(parseResult)) context.WriteJson(finding);
+                if (context.IsJson(parseResult)) context.WriteJson(finding, CliJson.Context.PolicyFinding);
                 else context.Stdout.WriteLine(CliContext.FormatFinding(finding));
             }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 
 namespace TierStorage.Cli.Commands;
@@ -21,7 +22,7 @@ internal static class ReviewCommand
                 ? await workspace.ReviewPhaseSliceAsync(parseResult.GetValue(phase), parseResult.GetValue(machine), parseResult.GetValue(user), cancellationToken).ConfigureAwait(false)
                 : await workspace.ReviewPhaseAsync(parseResult.GetValue(phase), parseResult.GetValue(full),
                     parseResult.GetValue(retrieval) ?? ArchiveRetrievalTier.Standard, null, cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(review);
+            if (context.IsJson(parseResult)) context.WriteJson(review, CliJson.Context.PhaseReview);
             else
             {
                 context.Stdout.WriteLine(review.ExecutiveSummary);

@@ -26,14 +26,14 @@ internal static class RunCommand
             {
                 var plan = (await workspace.Lifecycle.PlanAsync(cancellationToken).ConfigureAwait(false))
                     .Concat(await workspace.Lifecycle.PlanCollectionsAsync(cancellationToken).ConfigureAwait(false)).ToList();
-                if (context.IsJson(parseResult)) foreach (var move in plan) context.WriteJson(move);
+                if (context.IsJson(parseResult)) foreach (var move in plan) context.WriteJson(move, CliJson.Context.TierMove);
                 else WriteMoves(context, plan, "Nothing to do: every tier holds what the policy asks, and no collection is due.");
                 return ExitCodes.Success;
             }
             var minutes = parseResult.GetValue(timeLimit);
             var options = new PolicyRunOptions { Force = parseResult.GetValue(force), TimeLimit = minutes is { } m ? TimeSpan.FromMinutes(m) : null };
             var result = await workspace.Lifecycle.RunPolicyAsync(options, null, cancellationToken).ConfigureAwait(false);
-            if (context.IsJson(parseResult)) context.WriteJson(result);
+            if (context.IsJson(parseResult)) context.WriteJson(result, CliJson.Context.PolicyRunResult);
             else Write(context, result);
             return result.Status switch
             {
@@ -99,7 +99,7 @@ internal static class RunCommand
     /// <summary>A step as a JSON line at once (--json streams), else kept for the table.</summary>
     private static TierMove Emit(CliContext context, ParseResult parseResult, TierMove move)
     {
-        if (context.IsJson(parseResult)) context.WriteJson(move);
+        if (context.IsJson(parseResult)) context.WriteJson(move, CliJson.Context.TierMove);
         return move;
     }
 

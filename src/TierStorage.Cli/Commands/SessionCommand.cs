@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using TierStorage.Cli.Output;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
@@ -26,7 +27,7 @@ internal static class SessionCommand
                 new StartSessionRequest { Phase = parseResult.GetValue(phase), SessionId = parseResult.GetValue(id), CompleteActive = parseResult.GetValue(completeActive) },
                 cancellationToken).ConfigureAwait(false);
 
-            if (context.IsJson(parseResult)) context.WriteJson(session);
+            if (context.IsJson(parseResult)) context.WriteJson(session, CliJson.Context.SessionInfo);
             else context.Stdout.WriteLine($"Started {session.SessionId} (phase {session.Phase}).");
             return ExitCodes.Success;
         });
@@ -44,7 +45,7 @@ internal static class SessionCommand
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var session = await workspace.CompleteSessionAsync(parseResult.GetValue(id), cancellationToken).ConfigureAwait(false);
 
-            if (context.IsJson(parseResult)) context.WriteJson(session);
+            if (context.IsJson(parseResult)) context.WriteJson(session, CliJson.Context.SessionInfo);
             else
             {
                 context.Stdout.WriteLine($"Completed {session.SessionId} after {Display.Duration(session.Duration)}, {session.EventCount} events.");
@@ -55,7 +56,7 @@ internal static class SessionCommand
             await foreach (var backup in workspace.Backups.AfterSessionCompletedAsync(session.SessionId, parseResult.GetValue(wait), parseResult.GetValue(noBackup), BackgroundBackupCommand, null, cancellationToken).ConfigureAwait(false))
             {
                 if (backup.Status == BackupStatus.Queued) exit = ExitCodes.Unavailable;
-                if (context.IsJson(parseResult)) context.WriteJson(backup);
+                if (context.IsJson(parseResult)) context.WriteJson(backup, CliJson.Context.BackupResult);
                 else context.Stdout.WriteLine($"  backup: {backup.SessionId} {backup.Status} on {backup.Tier}{(backup.Status is BackupStatus.Succeeded or BackupStatus.Skipped ? $", {Display.Bytes(backup.BytesSent)} sent, verified" : "")}{(backup.Message is null ? "" : $" ({backup.Message})")}");
             }
             return exit;
@@ -63,12 +64,17 @@ internal static class SessionCommand
         return command;
     }
 
-    /// <summary>This very command, started again: dotnet tierstorage.dll backup run &lt;id&gt; --workspace &lt;dir&gt; --quiet.</summary>
+    /// <summary>This very command, started again: tierstorage backup run &lt;id&gt; --workspace &lt;dir&gt; --quiet, the native
+    /// binary itself when this is one (its assembly has no file), else dotnet tierstorage.dll.</summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location is the native build, which starts its own binary.")]
     internal static BackgroundCommand BackgroundBackupCommand(string sessionId, string workspace, string? policy)
     {
-        List<string> arguments = [typeof(CliApp).Assembly.Location, "backup", "run", sessionId, "--workspace", workspace, "--quiet"];
+        List<string> arguments = ["backup", "run", sessionId, "--workspace", workspace, "--quiet"];
         if (policy is not null) arguments.AddRange(["--policy", policy]);
-        return new BackgroundCommand(BackgroundBackup.DotnetHost(), arguments);
+        var assembly = typeof(CliApp).Assembly.Location;
+        return assembly.Length == 0
+            ? new BackgroundCommand(Environment.ProcessPath ?? throw new InvalidOperationException("This process has no executable path."), arguments)
+            : new BackgroundCommand(BackgroundBackup.DotnetHost(), [assembly, .. arguments]);
     }
 
     private static Command CreateList(CliContext context)
@@ -98,7 +104,7 @@ internal static class SessionCommand
 
             if (context.IsJson(parseResult))
             {
-                await foreach (var session in sessions.ConfigureAwait(false)) context.WriteJson(session);
+                await foreach (var session in sessions.ConfigureAwait(false)) context.WriteJson(session, CliJson.Context.SessionInfo);
                 return ExitCodes.Success;
             }
 

@@ -26,7 +26,7 @@ internal static class SnapshotCommand
             await using var workspace = await context.OpenWorkspaceAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var snapshot = await workspace.SaveSnapshotAsync(parseResult.GetValue(session), json, cancellationToken).ConfigureAwait(false);
 
-            if (context.IsJson(parseResult)) context.WriteJson(snapshot);
+            if (context.IsJson(parseResult)) context.WriteJson(snapshot, CliJson.Context.SnapshotInfo);
             else context.Stdout.WriteLine($"Saved snapshot {snapshot.Sequence} of {snapshot.SessionId} ({Display.Bytes(snapshot.SizeBytes)}): {snapshot.Path}");
             return ExitCodes.Success;
         });
@@ -64,7 +64,7 @@ internal static class SnapshotCommand
     {
         if (json)
         {
-            await foreach (var snapshot in snapshots.ConfigureAwait(false)) context.WriteJson(snapshot);
+            await foreach (var snapshot in snapshots.ConfigureAwait(false)) context.WriteJson(snapshot, CliJson.Context.SnapshotInfo);
             return;
         }
 

@@ -63,12 +63,7 @@ internal sealed class WebhookAlertChannel(AlertChannelDefinition channel, string
     {
         var url = ResolveUrl();
         var summary = notification.Summary();
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            text = summary,
-            content = summary,
-            tierstorage = notification,
-        }, AlertStateFile.Json);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new WebhookBody(summary, summary, notification), AlertStateFile.Json.Info<WebhookBody>());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.HttpTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
@@ -132,7 +127,7 @@ internal sealed class FileAlertChannel(string path) : IAlertChannel
 {
     public async Task SendAsync(AlertNotification notification, CancellationToken cancellationToken)
     {
-        var line = JsonSerializer.SerializeToUtf8Bytes(notification, AlertStateFile.Json);
+        var line = JsonSerializer.SerializeToUtf8Bytes(notification, AlertStateFile.Json.Info<AlertNotification>());
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);

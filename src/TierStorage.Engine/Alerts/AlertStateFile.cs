@@ -9,20 +9,20 @@ namespace TierStorage.Engine.Alerts;
 internal sealed record AlertNotification
 {
     /// <summary>Stable across retries: a receiver drops the one duplicate a crash between send and save may cause.</summary>
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
     public AlertNotice Notice { get; init; }
-    public string Key { get; init; } = "";
-    public string Condition { get; init; } = "";
-    public string Subject { get; init; } = "";
+    public string Key { get; set; } = "";
+    public string Condition { get; set; } = "";
+    public string Subject { get; set; } = "";
     public AlertSeverity Severity { get; init; }
-    public string Message { get; init; } = "";
-    public string Fix { get; init; } = "";
+    public string Message { get; set; } = "";
+    public string Fix { get; set; } = "";
     public DateTimeOffset FirstSeen { get; init; }
     public DateTimeOffset LastSeen { get; init; }
     public int Runs { get; init; }
     public DateTimeOffset? ResolvedAt { get; init; }
-    public string Workspace { get; init; } = "";
-    public string Host { get; init; } = "";
+    public string Workspace { get; set; } = "";
+    public string Host { get; set; } = "";
     public DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>One line a person reads first (Slack's text, Discord's content, the event's message).</summary>
@@ -99,13 +99,16 @@ internal static class AlertStateFile
 {
     public const string FileName = "alerts.json";
 
+    /// <summary>camelCase names and enum values, through the source-generated <see cref="AlertJson"/> (no reflection: the CLI
+    /// is compiled ahead of time).</summary>
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // Read by people and by tools that grep the file channel: 'local', not \u0027local\u0027. Still valid JSON.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter<AlertNotice>(JsonNamingPolicy.CamelCase), new JsonStringEnumConverter<AlertSeverity>(JsonNamingPolicy.CamelCase) },
         WriteIndented = false,
+        TypeInfoResolver = AlertJson.Default,
     };
 
     public static string PathIn(WorkspaceLayout layout) => Path.Combine(layout.LogsDirectory, FileName);
@@ -120,7 +123,7 @@ internal static class AlertStateFile
             var info = new FileInfo(path);
             if (info.Length > AlertBounds.StateFileBytes) throw new InvalidDataException($"it is {info.Length:N0} bytes, over the {AlertBounds.StateFileBytes:N0} allowed");
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-            var state = await JsonSerializer.DeserializeAsync<AlertState>(stream, Json, cancellationToken).ConfigureAwait(false)
+            var state = await JsonSerializer.DeserializeAsync(stream, Json.Info<AlertState>(), cancellationToken).ConfigureAwait(false)
                         ?? throw new InvalidDataException("it holds null");
             if (state.Version != 1) throw new InvalidDataException($"it is version {state.Version}; this TierStorage reads version 1");
             state.Streaks = new Dictionary<string, int>(state.Streaks ?? [], StringComparer.Ordinal);
@@ -152,7 +155,7 @@ internal static class AlertStateFile
         {
             if (!File.Exists(path) || new FileInfo(path).Length > AlertBounds.StateFileBytes) return null;
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return JsonSerializer.Deserialize<AlertState>(stream, Json) is { Version: 1 } state ? state : null;
+            return JsonSerializer.Deserialize(stream, Json.Info<AlertState>()) is { Version: 1 } state ? state : null;
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or UnauthorizedAccessException)
         {
@@ -161,5 +164,14 @@ internal static class AlertStateFile
     }
 
     public static Task SaveAsync(string path, AlertState state, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAsync(path, overwrite: true, (stream, ct) => JsonSerializer.SerializeAsync(stream, state, Json, ct), cancellationToken);
+        AtomicFile.WriteAsync(path, overwrite: true, (stream, ct) => JsonSerializer.SerializeAsync(stream, state, Json.Info<AlertState>(), ct), cancellationToken);
 }
+
+/// <summary>What a webhook receives: Slack reads <c>text</c>, Discord <c>content</c>, anything else the whole notification.</summary>
+internal sealed record WebhookBody(string Text, string Content, AlertNotification Tierstorage);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(AlertState))]
+[JsonSerializable(typeof(AlertNotification))]
+[JsonSerializable(typeof(WebhookBody))]
+internal sealed partial class AlertJson : JsonSerializerContext;

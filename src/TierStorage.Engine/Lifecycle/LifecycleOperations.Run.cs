@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Tiers.S3;
@@ -68,10 +69,7 @@ public sealed partial class LifecycleOperations
                     Alerts = [$"Another policy run for {origin.Machine}/{origin.User} holds the shared catalog's lease ({holder ?? "it has just ended"}); this run did nothing."],
                 };
             }
-            await AtomicFile.WriteAllTextAsync(leasePath, JsonSerializer.Serialize(new
-            {
-                pid = Environment.ProcessId, host = Environment.MachineName, started = startedAt,
-            }), overwrite: true, cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllTextAsync(leasePath, JsonSerializer.Serialize(new PolicyRunLease(Environment.ProcessId, Environment.MachineName, startedAt), PolicyRunLeaseJson.Default.PolicyRunLease), overwrite: true, cancellationToken).ConfigureAwait(false);
             var alerts = new List<string>();
 
             // Transcripts imported once and not since: those idle past Import-ClaudeSession's default are finished here, so
@@ -220,3 +218,10 @@ public sealed partial class LifecycleOperations
         }
     }
 }
+
+/// <summary>logs/.policy-run.lease.json: who holds the run (read back, as text, by the run it turns away).</summary>
+internal sealed record PolicyRunLease(int Pid, string Host, DateTimeOffset Started);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PolicyRunLease))]
+internal sealed partial class PolicyRunLeaseJson : JsonSerializerContext;

@@ -8,9 +8,9 @@ namespace TierStorage.Engine.Packaging;
 public sealed record KeyParameters
 {
     /// <summary>Fingerprint of the key (<see cref="EncryptionKeys.KeyId"/>).</summary>
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
     /// <summary>"key_file" or "passphrase".</summary>
-    public string Source { get; init; } = "";
+    public string Source { get; set; } = "";
     /// <summary>passphrase: PBKDF2 salt (base64) and iteration count.</summary>
     public string? Salt { get; init; }
     public int? Iterations { get; init; }

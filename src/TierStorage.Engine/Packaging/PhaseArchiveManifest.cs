@@ -31,11 +31,11 @@ public sealed record PhaseArchiveTotals
     public long Events { get; init; }
     public long Failures { get; init; }
     public long DurationMs { get; init; }
-    public TokenUsage Tokens { get; init; } = new();
-    public IReadOnlyList<NameCount> Agents { get; init; } = [];
-    public IReadOnlyList<NameCount> Tools { get; init; } = [];
-    public IReadOnlyList<NameCount> Models { get; init; } = [];
-    public IReadOnlyList<NameCount> Tasks { get; init; } = [];
+    public TokenUsage Tokens { get; set; } = new();
+    public IReadOnlyList<NameCount> Agents { get; set; } = [];
+    public IReadOnlyList<NameCount> Tools { get; set; } = [];
+    public IReadOnlyList<NameCount> Models { get; set; } = [];
+    public IReadOnlyList<NameCount> Tasks { get; set; } = [];
 }
 
 /// <summary>
@@ -47,14 +47,7 @@ public sealed record PhaseArchiveManifest
 {
     public const int CurrentFormat = 1;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
-    public int Format { get; init; } = CurrentFormat;
+    public int Format { get; set; } = CurrentFormat;
     public required int Phase { get; init; }
     public string? PhaseName { get; init; }
     public DateTimeOffset? PhaseStartedAt { get; init; }
@@ -67,7 +60,7 @@ public sealed record PhaseArchiveManifest
     public required string ArchiveSha256 { get; init; }
     public required IReadOnlyList<PhaseArchiveSession> Sessions { get; init; }
     public required IReadOnlyList<PhaseArchiveFile> Files { get; init; }
-    public PhaseArchiveTotals Totals { get; init; } = new();
+    public PhaseArchiveTotals Totals { get; set; } = new();
     /// <summary>The phase review computed from every event when the phase was archived (absent in older manifests).</summary>
     public PhaseReview? Review { get; init; }
 
@@ -75,7 +68,7 @@ public sealed record PhaseArchiveManifest
 
     public static string ManifestKeyFor(string phaseFolder) => $"metadata/{phaseFolder}_manifest.json";
 
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, PhaseArchiveManifestJson.Default.PhaseArchiveManifest);
 
     /// <summary>Strict: unknown or missing fields, a newer format, or files outside sessions/ fail with ErrorIds.InvalidManifest naming the source.</summary>
     public static PhaseArchiveManifest Parse(ReadOnlySpan<byte> utf8, string source)
@@ -83,7 +76,7 @@ public sealed record PhaseArchiveManifest
         PhaseArchiveManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<PhaseArchiveManifest>(utf8, Json);
+            manifest = JsonSerializer.Deserialize(utf8, PhaseArchiveManifestJson.Default.PhaseArchiveManifest);
         }
         catch (JsonException ex)
         {
@@ -114,3 +107,8 @@ public sealed record PhaseArchiveManifest
     private static TierStorageException Invalid(string source, string what, Exception? inner = null) =>
         new(ErrorIds.InvalidManifest, TierErrorKind.InvalidData, $"The phase archive manifest '{source}' {what}.", source, inner);
 }
+
+/// <summary>The manifest's JSON, source-generated (the CLI is NativeAOT): enums by name, as the format has always written them.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(PhaseArchiveManifest))]
+internal sealed partial class PhaseArchiveManifestJson : JsonSerializerContext;

@@ -440,6 +440,9 @@ public static class EventJson
         if (value is not null) writer.WriteString(name, value);
     }
 
+    /// <summary>An event's data into a writer of another document (the CLI's --json output): as the log writes it.</summary>
+    public static void WriteData(Utf8JsonWriter writer, IReadOnlyDictionary<string, object?> data) => WriteValue(writer, data, "data");
+
     // Accepts what callers realistically hand us: our own parsed values, PowerShell hashtables and arrays,
     // and common scalars. Anything else is refused by path rather than stored as a type name.
     private static void WriteValue(Utf8JsonWriter writer, object? value, string path)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TierStorage.Contracts;
 using TierStorage.Engine.Backup;
 using TierStorage.Engine.Catalog;
@@ -13,7 +14,7 @@ public sealed partial class TierWorkspace
     private const string CurrentPhaseFile = "current_phase.json";
     public const int MaxPhaseNameLength = 64;
 
-    private sealed record CurrentPhase(int Phase, string? Name, DateTimeOffset StartedAt);
+    internal sealed record CurrentPhase(int Phase, string? Name, DateTimeOffset StartedAt);
 
     /// <summary>
     /// Start-Phase: names the phase, ends the open one, and makes it the phase new sessions start in, recorded in
@@ -34,7 +35,7 @@ public sealed partial class TierWorkspace
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             await _catalog.StartPhaseAsync(number, name?.Trim(), now, cancellationToken).ConfigureAwait(false);
-            var json = JsonSerializer.SerializeToUtf8Bytes(new CurrentPhase(number, name?.Trim(), now), PhaseJson);
+            var json = JsonSerializer.SerializeToUtf8Bytes(new CurrentPhase(number, name?.Trim(), now), PhaseJson.Default.CurrentPhase);
             await IoErrors.GuardAsync("writing", CurrentPhasePath, () =>
                 AtomicFile.WriteAsync(CurrentPhasePath, overwrite: true, (stream, ct) => stream.WriteAsync(json, ct).AsTask(), cancellationToken)).ConfigureAwait(false);
             if (Policy.GetTier(TierLevel.Backup) is { } backup)
@@ -56,14 +57,17 @@ public sealed partial class TierWorkspace
 
     private string CurrentPhasePath => Path.Combine(Root, CurrentPhaseFile);
 
-    private static readonly JsonSerializerOptions PhaseJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>current_phase.json's text (camelCase, indented), source-generated: the CLI is NativeAOT.</summary>
+    [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+    [JsonSerializable(typeof(CurrentPhase))]
+    internal sealed partial class PhaseJson : JsonSerializerContext;
 
     /// <summary>The phase new sessions start in: current_phase.json, else the phase of the newest session, else 0.</summary>
     internal int? CurrentPhaseNumber()
     {
         try
         {
-            return File.Exists(CurrentPhasePath) ? JsonSerializer.Deserialize<CurrentPhase>(File.ReadAllBytes(CurrentPhasePath), PhaseJson)?.Phase : null;
+            return File.Exists(CurrentPhasePath) ? JsonSerializer.Deserialize(File.ReadAllBytes(CurrentPhasePath), PhaseJson.Default.CurrentPhase)?.Phase : null;
         }
         catch (JsonException ex)
         {

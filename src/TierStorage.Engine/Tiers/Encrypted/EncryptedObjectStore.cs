@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using TierStorage.Contracts;
 using TierStorage.Engine.Packaging;
@@ -29,7 +31,12 @@ public partial class EncryptedObjectStore : IObjectStore
     private const string DataSuffix = ".bin";
     private const string EnvelopeSuffix = ".key";
     private const long MaxEnvelopeBytes = 64 << 10;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>Envelopes, the keyring and the sealed metadata (camelCase, indented), source-generated: the CLI is NativeAOT.</summary>
+    [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+    [JsonSerializable(typeof(Keyring))]
+    [JsonSerializable(typeof(Envelope))]
+    [JsonSerializable(typeof(SealedMetadata))]
+    internal sealed partial class Json : JsonSerializerContext;
 
     private readonly IObjectStore _inner;
     private readonly EncryptionKeys _keys;
@@ -88,7 +95,7 @@ public partial class EncryptedObjectStore : IObjectStore
         foreach (var envelopeKey in envelopes.Order(StringComparer.Ordinal))
         {
             var dataKey = envelopeKey[..^EnvelopeSuffix.Length] + DataSuffix;
-            var envelope = await ReadJsonAsync<Envelope>(envelopeKey, cancellationToken).ConfigureAwait(false);
+            var envelope = await ReadJsonAsync(envelopeKey, Json.Default.Envelope, cancellationToken).ConfigureAwait(false);
             if (envelope is null) continue;
             var sums = envelope.Ciphertext;
             if (!data.Remove(dataKey, out var info))
@@ -144,7 +151,7 @@ public partial class EncryptedObjectStore : IObjectStore
         {
             KekId = kek.Id,
             DataKey = EncryptionKeys.Wrap(kek.Key, dataKey, DataKeyContext(name)),
-            Metadata = EncryptionKeys.Wrap(dataKey, JsonSerializer.SerializeToUtf8Bytes(metadata, Json), MetadataContext(name)),
+            Metadata = EncryptionKeys.Wrap(dataKey, JsonSerializer.SerializeToUtf8Bytes(metadata, Json.Default.SealedMetadata), MetadataContext(name)),
             Ciphertext = new CiphertextSums(cipher.Size, stored.Md5 ?? cipher.Md5, cipher.Sha256),
         };
         await PutEnvelopeAsync(key, name, envelope, cancellationToken).ConfigureAwait(false);
@@ -350,7 +357,7 @@ public partial class EncryptedObjectStore : IObjectStore
     private async Task<bool> OpenKeyringAsync(bool create, CancellationToken cancellationToken)
     {
         if (_nameKey is not null) return true;
-        var keyring = await ReadJsonAsync<Keyring>(KeyringKey, cancellationToken).ConfigureAwait(false);
+        var keyring = await ReadJsonAsync(KeyringKey, Json.Default.Keyring, cancellationToken).ConfigureAwait(false);
         if (keyring is null)
         {
             if (!create) return false;
@@ -358,7 +365,7 @@ public partial class EncryptedObjectStore : IObjectStore
             // write a keyring with its own name key: the loser's objects could never be found again.
             Directory.CreateDirectory(_tempDirectory);
             using var creating = await Workspace.FileLock.AcquireAsync(Path.Combine(_tempDirectory, "keyring-" + TierName + ".lock"), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            keyring = await ReadJsonAsync<Keyring>(KeyringKey, cancellationToken).ConfigureAwait(false);
+            keyring = await ReadJsonAsync(KeyringKey, Json.Default.Keyring, cancellationToken).ConfigureAwait(false);
             if (keyring is null)
             {
                 var kek = _keys.Current(null);
@@ -392,7 +399,7 @@ public partial class EncryptedObjectStore : IObjectStore
     private Task PutKeyringAsync(Keyring keyring, CancellationToken cancellationToken)
     {
         _keyring = keyring;
-        return PutJsonAsync(KeyringKey, keyring, cancellationToken);
+        return PutJsonAsync(KeyringKey, keyring, Json.Default.Keyring, cancellationToken);
     }
 
     // ---- envelopes ----
@@ -418,7 +425,7 @@ public partial class EncryptedObjectStore : IObjectStore
     private async Task<OpenEnvelope?> ReadEnvelopeAsync(string envelopeKey, string name, CancellationToken cancellationToken)
     {
         if (_envelopes.TryGetValue(name, out var cached)) return cached;
-        var envelope = await ReadJsonAsync<Envelope>(envelopeKey, cancellationToken).ConfigureAwait(false);
+        var envelope = await ReadJsonAsync(envelopeKey, Json.Default.Envelope, cancellationToken).ConfigureAwait(false);
         if (envelope is null) return null;
         if (!_keks.TryGetValue(envelope.KekId, out var kek))
             throw new TierStorageException(ErrorIds.EncryptionKeyMismatch, TierErrorKind.PermissionDenied,
@@ -431,7 +438,7 @@ public partial class EncryptedObjectStore : IObjectStore
         SealedMetadata metadata;
         try
         {
-            metadata = JsonSerializer.Deserialize<SealedMetadata>(sealedMetadata, Json) ?? throw new JsonException("null");
+            metadata = JsonSerializer.Deserialize(sealedMetadata, Json.Default.SealedMetadata) ?? throw new JsonException("null");
         }
         catch (JsonException ex)
         {
@@ -443,7 +450,7 @@ public partial class EncryptedObjectStore : IObjectStore
     }
 
     private Task PutEnvelopeAsync(string key, string name, Envelope envelope, CancellationToken cancellationToken) =>
-        PutJsonAsync(EnvelopeKey(key, name), envelope, cancellationToken);
+        PutJsonAsync(EnvelopeKey(key, name), envelope, Json.Default.Envelope, cancellationToken);
 
     /// <summary>The plaintext view of an object whose ciphertext the tier reports as <paramref name="data"/>: when the tier's
     /// size or MD5 of the ciphertext differs from the envelope's, the view carries the tier's MD5, so every check of the
@@ -459,7 +466,7 @@ public partial class EncryptedObjectStore : IObjectStore
         };
     }
 
-    private async Task<T?> ReadJsonAsync<T>(string key, CancellationToken cancellationToken) where T : class
+    private async Task<T?> ReadJsonAsync<T>(string key, JsonTypeInfo<T> type, CancellationToken cancellationToken) where T : class
     {
         var info = await _inner.StatAsync(key, cancellationToken).ConfigureAwait(false);
         if (info is null) return null;
@@ -470,7 +477,7 @@ public partial class EncryptedObjectStore : IObjectStore
         if (bytes.Length > MaxEnvelopeBytes) throw EncryptionFormat.Failed(key, "it grew beyond the size of a key envelope while being read");
         try
         {
-            return JsonSerializer.Deserialize<T>(bytes.ToArray(), Json) ?? throw new JsonException("null");
+            return JsonSerializer.Deserialize(bytes.ToArray(), type) ?? throw new JsonException("null");
         }
         catch (JsonException ex)
         {
@@ -478,9 +485,9 @@ public partial class EncryptedObjectStore : IObjectStore
         }
     }
 
-    private async Task PutJsonAsync<T>(string key, T value, CancellationToken cancellationToken)
+    private async Task PutJsonAsync<T>(string key, T value, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, type);
         // Envelopes and the keyring stay in a class read without a thaw, even when the tier archives the data itself.
         await _inner.PutAsync(key, new MemoryStream(bytes), new PutOptions
         {
@@ -519,30 +526,30 @@ public partial class EncryptedObjectStore : IObjectStore
         }
     }
 
-    private sealed record Keyring
+    internal sealed record Keyring
     {
-        public string Format { get; init; } = "tierstorage-keyring";
-        public int Version { get; init; } = 1;
-        public KeyParameters Kek { get; init; } = new();
+        public string Format { get; set; } = "tierstorage-keyring";
+        public int Version { get; set; } = 1;
+        public KeyParameters Kek { get; set; } = new();
         /// <summary>The name key wrapped by the KEK.</summary>
-        public string NameKey { get; init; } = "";
+        public string NameKey { get; set; } = "";
         /// <summary>The key a rotation under way is moving to.</summary>
         public KeyParameters? Next { get; init; }
     }
 
-    private sealed record Envelope
+    internal sealed record Envelope
     {
-        public string Format { get; init; } = "tierstorage-envelope";
-        public int Version { get; init; } = 1;
-        public string KekId { get; init; } = "";
-        public string DataKey { get; init; } = "";
-        public string Metadata { get; init; } = "";
-        public CiphertextSums Ciphertext { get; init; } = new(0, "", "");
+        public string Format { get; set; } = "tierstorage-envelope";
+        public int Version { get; set; } = 1;
+        public string KekId { get; set; } = "";
+        public string DataKey { get; set; } = "";
+        public string Metadata { get; set; } = "";
+        public CiphertextSums Ciphertext { get; set; } = new(0, "", "");
     }
 
-    private sealed record CiphertextSums(long Size, string Md5, string Sha256);
+    internal sealed record CiphertextSums(long Size, string Md5, string Sha256);
 
-    private sealed record SealedMetadata(string Key, long Size, string Md5);
+    internal sealed record SealedMetadata(string Key, long Size, string Md5);
 
     private sealed record OpenEnvelope(Envelope Envelope, SealedMetadata Metadata, byte[] DataKey);
 }

@@ -123,7 +123,7 @@ internal sealed class DriveHttp : IDisposable
         try
         {
             var stream = await response.Message.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync<T>(stream, DriveJson.Options, cancellationToken).ConfigureAwait(false)
+            return await JsonSerializer.DeserializeAsync(stream, DriveJson.Options.Info<T>(), cancellationToken).ConfigureAwait(false)
                 ?? throw new JsonException("Empty answer.");
         }
         catch (JsonException e)
@@ -165,7 +165,7 @@ internal sealed class DriveHttp : IDisposable
         try
         {
             var text = await message.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (text.Length > 0) detail = JsonSerializer.Deserialize<DriveErrorBody>(text, DriveJson.Options)?.Error;
+            if (text.Length > 0) detail = JsonSerializer.Deserialize(text, DriveJson.Options.Info<DriveErrorBody>())?.Error;
         }
         catch (JsonException)
         {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -70,8 +71,27 @@ internal sealed class DriveErrorItem
     public string? Message { get; set; }
 }
 
+/// <summary>The metadata part of a create or an upload: only the members given are sent (<c>{}</c> when none).</summary>
+internal sealed record DriveFileMetadata
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Name { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? MimeType { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string[]? Parents { get; init; }
+}
+
 internal static class DriveJson
 {
-    /// <summary>camelCase, case-insensitive, numbers from strings (Drive sends int64 as strings).</summary>
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
+    /// <summary>camelCase, case-insensitive, numbers from strings (Drive sends int64 as strings), through the source-generated
+    /// <see cref="DriveJsonContext"/> (the CLI is NativeAOT).</summary>
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web) { TypeInfoResolver = DriveJsonContext.Default };
+
+    public static JsonContent Content(DriveFileMetadata metadata) => JsonContent.Create(metadata, Options.Info<DriveFileMetadata>());
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(DriveFile))]
+[JsonSerializable(typeof(DriveFileList))]
+[JsonSerializable(typeof(DriveAbout))]
+[JsonSerializable(typeof(DriveErrorBody))]
+[JsonSerializable(typeof(DriveFileMetadata))]
+internal sealed partial class DriveJsonContext : JsonSerializerContext;

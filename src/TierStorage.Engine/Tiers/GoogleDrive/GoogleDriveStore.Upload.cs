@@ -220,5 +220,5 @@ public sealed partial class GoogleDriveStore
             : null;
 
     private static JsonContent Metadata(bool create, string name, string parentId) =>
-        create ? JsonContent.Create(new { name, parents = new[] { parentId } }) : JsonContent.Create(new { });
+        DriveJson.Content(create ? new DriveFileMetadata { Name = name, Parents = [parentId] } : new DriveFileMetadata());
 }

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using TierStorage.Contracts;
@@ -209,7 +208,7 @@ public sealed partial class GoogleDriveStore : IResumableUploadStore, IQuotaStor
         if (!create) return null;
         var created = await _http.JsonAsync<DriveFile>(() => new HttpRequestMessage(HttpMethod.Post, _http.Api($"drive/v3/files?fields={FileFields}"))
         {
-            Content = JsonContent.Create(new { name, mimeType = DriveFile.FolderMimeType, parents = new[] { parentId } }),
+            Content = DriveJson.Content(new DriveFileMetadata { Name = name, MimeType = DriveFile.FolderMimeType, Parents = [parentId] }),
         }, "create folder", name, cancellationToken).ConfigureAwait(false);
         // A retried create whose first reply was lost, or another process, may have made a twin: settle on the oldest.
         var settled = await FilesNamedAsync(parentId, name, folder: true, cancellationToken).ConfigureAwait(false);
