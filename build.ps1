@@ -10,7 +10,8 @@
        build/TierStorage.Module.proj, the one mechanism every route uses: the manifest, the cmdlet assembly and the
        contracts at the root, the engine and every third-party dll under Dependencies/, the help (MAML from
        build/HelpGen, about topics) under en-US/).
-       Then the native Claude Code hook (src/TierStorage.Hook, NativeAOT) is published to out/hook/tierstorage-hook.
+       Then the native Claude Code hook (src/TierStorage.Hook, NativeAOT) is published to out/hook/tierstorage-hook, and
+       the native tierstorage command (src/TierStorage.Cli.Native, NativeAOT) to out/native/tierstorage.
     2. dotnet test TierStorage.sln: the engine, the CLI, the static cmdlet contract and the module layout (the S3 tests
        start the pinned s3rver from tests/s3rver, the Drive tests an in-process Drive v3 fake, the PostgreSQL catalog
        tests a private PostgreSQL 15 server from initdb and pg_ctl in a temporary directory).
@@ -83,6 +84,14 @@ Write-Host "dotnet publish src/TierStorage.Hook -c $Configuration -o $hookDir" -
 & dotnet publish (Join-Path $repoRoot 'src/TierStorage.Hook/TierStorage.Hook.csproj') -c $Configuration -o $hookDir -nologo '-v:m'
 if ($LASTEXITCODE -ne 0) {
     Write-Warning "The native hook was not built (dotnet publish exited $LASTEXITCODE, output above); Claude Code hooks keep running 'tierstorage hook'."
+}
+# The tierstorage command compiled ahead of time (out/native/tierstorage): the same sources as the managed CLI, started in
+# milliseconds with no JIT. Where NativeAOT cannot build, `dotnet out/cli/tierstorage.dll` remains the command.
+$nativeDir = Join-Path $repoRoot 'out/native'
+Write-Host "dotnet publish src/TierStorage.Cli.Native -c $Configuration -o $nativeDir" -ForegroundColor Cyan
+& dotnet publish (Join-Path $repoRoot 'src/TierStorage.Cli.Native/TierStorage.Cli.Native.csproj') -c $Configuration -o $nativeDir -nologo '-v:m'
+if ($LASTEXITCODE -ne 0) {
+    Write-Warning "The native tierstorage command was not built (dotnet publish exited $LASTEXITCODE, output above); the managed build (dotnet tierstorage.dll) serves every command."
 }
 if ($Package) {
     $nupkg = & (Join-Path $repoRoot 'build/New-ModulePackage.ps1') -DestinationPath (Join-Path $repoRoot 'out/packages')

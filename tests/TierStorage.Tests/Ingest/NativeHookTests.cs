@@ -37,11 +37,11 @@ public sealed partial class NativeHookTests : IDisposable
 
     private static Dictionary<string, string?> WithManaged => new()
     {
-        ["TIERSTORAGE_CLI"] = NativeHookBinary.ManagedCli, ["TIERSTORAGE_WORKSPACE"] = null, ["TIERSTORAGE_POLICY"] = null,
+        ["TIERSTORAGE_CLI"] = NativeBinary.ManagedCli, ["TIERSTORAGE_WORKSPACE"] = null, ["TIERSTORAGE_POLICY"] = null,
     };
 
     private Task<NativeRun> NativeAsync(string payload, Dictionary<string, string?> environment) =>
-        NativeHookBinary.RunAsync(payload, environment, "--workspace", _temp.Workspace);
+        NativeBinary.Hook.RunAsync(payload, environment, "--workspace", _temp.Workspace);
 
     private Task<CliRun> ManagedAsync(string payload) => CliRunner.RunWithInputAsync(payload, "hook", "--workspace", _temp.Workspace);
 
@@ -76,7 +76,7 @@ public sealed partial class NativeHookTests : IDisposable
         """{"session_id":"c0ffee","hook_event_name":"Notification","message":"hi"}""",
     };
 
-    [NativeHookTheory]
+    [NativeTheory]
     [MemberData(nameof(Payloads))]
     public async Task The_native_hook_writes_the_line_the_managed_hook_writes_but_for_its_timestamp(string payload)
     {
@@ -93,14 +93,14 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.All(managed.Concat(native), line => Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal));
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task A_payload_with_a_byte_order_mark_is_read_as_the_managed_hook_reads_it()
     {
         await InitializeAsync();
         var payload = """{"session_id":"c0ffee","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"toolu_bom","tool_input":{"command":"ACME-222222"}}""";
         byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(payload)];
 
-        AssertExit(ExitCodes.Success, await NativeHookBinary.RunAsync(bytes, NativeOnly, "--workspace", _temp.Workspace));
+        AssertExit(ExitCodes.Success, await NativeBinary.Hook.RunAsync(bytes, NativeOnly, "--workspace", _temp.Workspace));
         CliRunner.AssertExit(ExitCodes.Success, await ManagedAsync(payload));
 
         var lines = LogLines[^2..];
@@ -108,7 +108,7 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Contains("[REDACTED:acme_key]", lines[0]);
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task A_tool_call_after_its_PreToolUse_has_its_duration_and_its_start_marker_is_removed()
     {
         await InitializeAsync();
@@ -123,7 +123,7 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_layout.HookMarkersDirectory, "toolu_t")));
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task With_no_active_session_the_call_is_handed_to_the_managed_hook_which_starts_one_and_records_the_event()
     {
         CliRunner.AssertExit(ExitCodes.Success, await CliRunner.RunAsync("init", "--workspace", _temp.Workspace));
@@ -143,7 +143,7 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Equal("make", events[1].Data!["command"]);
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task SessionEnd_is_handed_to_the_managed_hook_which_completes_the_session_with_every_native_event_indexed()
     {
         await InitializeAsync();
@@ -165,7 +165,7 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Equal("toolu_n", Assert.Single(calls).Data!["tool_use_id"]);
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task A_payload_that_is_not_a_hook_event_exits_1_in_silence_and_is_noted_in_hook_rejected_log()
     {
         await InitializeAsync();
@@ -187,7 +187,7 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Equal(before, File.ReadAllText(_layout.CurrentLogPath));
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task After_a_policy_edit_the_call_is_handed_off_and_redacts_by_the_new_policy_which_the_next_native_call_uses_too()
     {
         await InitializeAsync();
@@ -203,16 +203,16 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Equal(WithoutTimestamp(lines[0]), WithoutTimestamp(lines[1]));
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task Arguments_the_native_hook_does_not_know_go_to_the_managed_command_and_exit_1_never_2()
     {
         await InitializeAsync();
-        var run = await NativeHookBinary.RunAsync("""{"hook_event_name":"Stop"}""", WithManaged, "--workspace", _temp.Workspace, "--no-such-option");
+        var run = await NativeBinary.Hook.RunAsync("""{"hook_event_name":"Stop"}""", WithManaged, "--workspace", _temp.Workspace, "--no-such-option");
         AssertExit(ExitCodes.Failed, run);
         Assert.Contains("--no-such-option", run.Stderr);
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task Parallel_native_hooks_append_every_event_once_in_whole_lines_and_the_catalog_indexes_them()
     {
         await InitializeAsync();
@@ -238,12 +238,12 @@ public sealed partial class NativeHookTests : IDisposable
         Assert.Equal(processes * perProcess, listed.StdoutLines.Length);
     }
 
-    [NativeHookFact]
+    [NativeFact]
     public async Task A_native_hook_killed_while_it_waits_for_the_write_lock_leaves_the_log_whole_and_the_next_one_appends()
     {
         await InitializeAsync();
         var before = File.ReadAllText(_layout.CurrentLogPath);
-        var start = new ProcessStartInfo(NativeHookBinary.Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(NativeBinary.Hook.Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("--workspace");
         start.ArgumentList.Add(_temp.Workspace);
         foreach (var (name, value) in NativeOnly)
