@@ -24,7 +24,7 @@ log=$(ls "$work/pristine/logs/"*.jsonl)
 echo "input: log $(stat -c %s "$log") B, snapshots $(cat "$work/pristine/state/"* | wc -c) B (gzipped by snapshot save), handoff $(stat -c %s "$work/pristine/handoffs/${id}_handoff.md") B, catalog $(du -cb "$work/pristine/analytics" | tail -1 | cut -f1) B" >&2
 
 prep="rm -rf '$work/ws' '$work/tiers' '$work/peer' && cp -a '$work/pristine' '$work/ws' && mkdir -p '$work/peer' '$work/tiers'"
-ts_cmd="dotnet '$cli/tierstorage.dll' backup run $id --workspace '$work/ws'"
+ts_cmd="$(ts_exe "$cli") backup run $id --workspace '$work/ws'"
 peer_cmd="cd '$work/pristine' && tar -cf - logs state handoffs analytics | pigz -6 -p2 > '$work/peer/.$id.tar.gz.tmp' && md5sum '$work/peer/.$id.tar.gz.tmp' && sync '$work/peer/.$id.tar.gz.tmp' && mv '$work/peer/.$id.tar.gz.tmp' '$work/peer/$id.tar.gz'"
 
 bash -c "$prep"; bash -c "$ts_cmd" >>"$BENCH_LOG"

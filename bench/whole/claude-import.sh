@@ -4,10 +4,11 @@
 # beside the peer they would pick instead (`ccusage daily --json --offline`, 17.x) over the same CLAUDE_CONFIG_DIR.
 # Goals: TierStorage <= 0.5x ccusage's wall time at equal totals, <= 200 MB max RSS.
 #
-# Usage (from anywhere): bench/whole/claude-import.sh [--runs N] [--messages N] [--cli DIR] [--import-only-row] [--keep]
+# Usage (from anywhere): bench/whole/claude-import.sh [--runs N] [--messages N] [--cli DIR [--native]] [--import-only-row] [--keep]
 #   --runs N      timed pairs per row (default 3, after one warm-up pair)
 #   --messages N  transcript lines (user and assistant messages) to generate (default 100000, in 20 transcripts)
 #   --cli DIR     use a built CLI (a folder holding tierstorage.dll) instead of building one (Release) into the temp folder
+#   --native      time the native build in DIR (tierstorage, published there by src/TierStorage.Cli.Native) instead
 #   --import-only-row  also time the import alone beside ccusage (a second row)
 #   --keep        keep the temp folder (its path is printed)
 # The input comes from claude-import-gen.py (seeded: every run reads the same 20 transcripts, 5 of them subagent files
@@ -27,6 +28,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --cli) cli_dir=$(cd "$2" && pwd); shift 2 ;;
+    --native) BENCH_NATIVE=1; shift ;;
     --keep) keep=true; shift ;;
     --import-only-row) import_row=true; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -60,7 +62,7 @@ echo "generating $messages transcript lines" >&2
 python3 "$here/claude-import-gen.py" "$work/cfg" --messages "$messages" >"$work/expected.json"
 input_mb=$(du -sm "$work/cfg" | cut -f1)
 
-ts="dotnet '$cli_dir/tierstorage.dll'"
+ts=$(ts_exe "$cli_dir")
 # A fresh workspace for every run (untimed), its backup tier inside the temp folder.
 prep="rm -rf '$work/ws' '$work/data' && TIERSTORAGE_DATA='$work/data' $ts init --workspace '$work/ws' >/dev/null"
 import="TIERSTORAGE_DATA='$work/data' $ts import claude --all-projects --config-dir '$work/cfg' --phase 1 --complete --workspace '$work/ws' >/dev/null"

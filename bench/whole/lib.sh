@@ -19,7 +19,20 @@
 #   bench_table_header   prints the table's header
 #   bench_load           prints "load average a b c"
 #   need CMD [APT_PACKAGE]  installs a missing command with apt-get (as root), or stops with what to install
+#   ts_exe DIR           the timed command that runs the CLI in DIR, quoted for a command line: DIR/tierstorage, the native
+#                        build (src/TierStorage.Cli.Native published over the managed one, as the README installs it), when
+#                        the bench was given --native (BENCH_NATIVE=1), else dotnet DIR/tierstorage.dll
 set -euo pipefail
+
+ts_exe() {
+  if [ "${BENCH_NATIVE:-0}" = 1 ]; then
+    [ -x "$1/tierstorage" ] && [ "$(head -c 4 "$1/tierstorage" | od -An -c | tr -d ' ')" = '177ELF' ] && [ "$(stat -c %s "$1/tierstorage")" -gt 10000000 ] \
+      || { echo "--native: $1/tierstorage is not the native build (dotnet publish src/TierStorage.Cli.Native -c Release -o $1)" >&2; exit 2; }
+    printf "'%s'" "$1/tierstorage"
+  else
+    printf "dotnet '%s'" "$1/tierstorage.dll"
+  fi
+}
 
 BENCH_LOG=${BENCH_LOG:-$(mktemp "${TMPDIR:-/tmp}/bench-log.XXXXXX")}
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up of the packaging benches (issue 12: backup-folder.sh, archive.sh). Source it after lib.sh.
 #
-#   pack_setup ARGS...     parses --cli DIR, --runs N, --log-mb N, --snapshot-kb N, --sessions N, --work DIR; makes
+#   pack_setup ARGS...     parses --cli DIR, --native (time DIR's native build: lib.sh ts_exe), --runs N, --log-mb N, --snapshot-kb N, --sessions N, --work DIR; makes
 #                          $work (a temp dir removed on exit, or --work DIR, kept, whose generated input a later run with
 #                          the same --work reuses: $reuse is then 1), builds the CLI Release into $work/cli unless --cli, writes $work/policy.yaml (folder
 #                          backup tier $work/tiers/backup, folder archive tier $work/tiers/archive) and inits $work/ws
@@ -18,6 +18,7 @@ pack_setup() {
   while [ $# -gt 0 ]; do
     case $1 in
       --cli) cli=$2; shift 2 ;;
+      --native) BENCH_NATIVE=1; shift ;;
       --runs) runs=$2; shift 2 ;;
       --log-mb) log_mb=$2; shift 2 ;;
       --snapshot-kb) snapshot_kb=$2; shift 2 ;;

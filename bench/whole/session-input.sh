@@ -2,7 +2,8 @@
 # Shared by bench/whole/s3.sh and bench/whole/restore.sh (issue 12): the CLI build, the issue's input session and an
 # s3rver to send it to. Source it after lib.sh.
 #
-#   build_cli [DIR]            sets TS to "dotnet <dir>/tierstorage.dll" (builds Release into a temp dir unless DIR given)
+#   build_cli [DIR]            sets TS to "dotnet <dir>/tierstorage.dll", or with --native <dir>/tierstorage (builds Release
+#                              into a temp dir unless DIR given)
 #   make_input DIR             writes DIR/events.jsonl (17 MB of activity-log events: the workspace's log comes out at
 #                              22 MB, the CLI writing each event with its session, id and full timestamp) and
 #                              DIR/snap01..10.json (500 KB each), deterministically (seeded LCG in awk): the same bytes
@@ -15,14 +16,16 @@
 #                              "bench"; sets S3_ENDPOINT and S3RVER_PID; stopped by stop_s3rver (also on exit)
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# parse_cli_runs ARGS...   the scripts' options: --cli DIR (sets cli, default "": build one) and --runs N (sets runs, default 5)
+# parse_cli_runs ARGS...   the scripts' options: --cli DIR (sets cli, default "": build one), --native (time DIR's native
+#                          build: lib.sh ts_exe) and --runs N (sets runs, default 5)
 parse_cli_runs() {
   cli=""; runs=5
   while [ $# -gt 0 ]; do
     case $1 in
       --cli) cli=$2; shift 2 ;;
+      --native) BENCH_NATIVE=1; shift ;;
       --runs) runs=$2; shift 2 ;;
-      *) echo "usage: $0 [--cli DIR] [--runs N]" >&2; exit 2 ;;
+      *) echo "usage: $0 [--cli DIR [--native]] [--runs N]" >&2; exit 2 ;;
     esac
   done
 }
@@ -34,7 +37,8 @@ build_cli() {
     echo "building the CLI (Release) into $dir" >&2
     dotnet build "$REPO/src/TierStorage.Cli" -c Release -o "$dir" -nologo -v q >>"$BENCH_LOG" 2>&1 || { tail -n 30 "$BENCH_LOG" >&2; exit 1; }
   fi
-  TS="dotnet $dir/tierstorage.dll"
+  # Unquoted: the scripts also run "$TS ..." directly (word-split), so DIR holds no spaces.
+  if [ "${BENCH_NATIVE:-0}" = 1 ]; then ts_exe "$dir" >/dev/null; TS="$dir/tierstorage"; else TS="dotnet $dir/tierstorage.dll"; fi
 }
 
 make_input() {
