@@ -147,6 +147,7 @@ public sealed class NativeCliTests(S3rverFixture s3) : IDisposable
 
         // The key rotation rewraps every envelope, and the managed build still reads what the native one wrote.
         var rotated = Documents<KeyRotationResult>(await Native("key", "rotate", "--json"));
+        Assert.Equal(["archive", "backup"], rotated.Select(r => r.Tier).Order(StringComparer.Ordinal));
         Assert.All(rotated, r => Assert.True(r.ObjectsRewrapped > 0, r.Tier));
         CliRunner.AssertExit(ExitCodes.Success, await Managed("backup", "test", "--read-data"));
 
