@@ -223,11 +223,13 @@ public sealed partial class Redactor
     internal static bool IsSensitiveKeyName(string key)
     {
         if (string.IsNullOrEmpty(key)) return false;
-        // Loops, not LINQ over chars: every event's keys come through here, in processes as short as one hook call.
-        var normalized = new System.Text.StringBuilder(key.Length);
+        // Loops, not LINQ over chars, and no string built for a short key: every event's keys come through here, in processes as
+        // short as one hook call and in imports of a million events.
+        Span<char> buffer = key.Length <= 128 ? stackalloc char[key.Length] : new char[key.Length];
+        var length = 0;
         foreach (var c in key)
-            if (c is not ('-' or '_' or '.' or ' ')) normalized.Append(char.ToLowerInvariant(c));
-        var name = normalized.ToString();
+            if (c is not ('-' or '_' or '.' or ' ')) buffer[length++] = char.ToLowerInvariant(c);
+        ReadOnlySpan<char> name = buffer[..length];
         foreach (var sensitive in SensitiveKeys)
             if (name.EndsWith(sensitive, StringComparison.Ordinal)) return true;
         return false;

@@ -151,12 +151,32 @@ public static class EventJson
     public static string? SerializeData(IReadOnlyDictionary<string, object?>? data)
     {
         if (data is null) return null;
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        // One buffer and writer per thread, reused: an import serializes the data of every event it reads.
+        var (buffer, writer) = t_dataWriter ??= NewDataWriter();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
         {
             WriteValue(writer, data, "data");
+            writer.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        finally
+        {
+            // A huge value's buffer is not kept for the thread's lifetime.
+            if (buffer.Capacity > MaxKeptDataBuffer) t_dataWriter = null;
+        }
+    }
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_dataWriter;
+
+    private const int MaxKeptDataBuffer = 64 * 1024;
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewDataWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 
     public static IReadOnlyDictionary<string, object?>? ParseData(string? json)

@@ -15,19 +15,17 @@ public sealed class EventRedaction
     /// <param name="warning">Told, naming the session, the event and the field, when a field could not be scanned within
     /// the redaction time limit (a huge field, such as 20 MB of tool output) and was stored as [REDACTED:...] in full.</param>
     /// <param name="sessionId">Names the session in that warning when the event does not carry it yet.</param>
+    /// <returns>The event itself when nothing in it is a secret (most events: no copy of them or of their data is made).</returns>
     public SessionEvent Apply(SessionEvent e, Action<string>? warning = null, string? sessionId = null)
     {
         var fields = new Fields(this, e, e.SessionId.Length > 0 ? e.SessionId : sessionId ?? "(active session)", warning);
-        return e with
-        {
-            Agent = fields.Text("agent", e.Agent),
-            Tool = fields.Text("tool", e.Tool),
-            Task = fields.Text("task", e.Task),
-            Model = fields.Text("model", e.Model),
-            ErrorType = fields.Text("errorType", e.ErrorType),
-            File = fields.Text("file", e.File),
-            Data = e.Data is null ? null : fields.Map("data", e.Data),
-        };
+        var (agent, tool, task, model, errorType, file) = (fields.Text("agent", e.Agent), fields.Text("tool", e.Tool), fields.Text("task", e.Task),
+            fields.Text("model", e.Model), fields.Text("errorType", e.ErrorType), fields.Text("file", e.File));
+        var data = e.Data is null ? null : fields.Map("data", e.Data);
+        if (ReferenceEquals(agent, e.Agent) && ReferenceEquals(tool, e.Tool) && ReferenceEquals(task, e.Task) && ReferenceEquals(model, e.Model)
+            && ReferenceEquals(errorType, e.ErrorType) && ReferenceEquals(file, e.File) && ReferenceEquals(data, e.Data))
+            return e;
+        return e with { Agent = agent, Tool = tool, Task = task, Model = model, ErrorType = errorType, File = file, Data = data };
     }
 
     /// <summary>A whole document (a snapshot's JSON, a handoff note) with every secret the patterns know replaced;
@@ -64,26 +62,46 @@ public sealed class EventRedaction
             return redacted;
         }
 
-        public Dictionary<string, object?> Map(string path, IReadOnlyDictionary<string, object?> data)
+        /// <returns><paramref name="data"/> itself when none of its values changed.</returns>
+        public IReadOnlyDictionary<string, object?> Map(string path, IReadOnlyDictionary<string, object?> data)
         {
-            var result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
+            Dictionary<string, object?>? result = null;
+            var index = 0;
             foreach (var (key, value) in data)
-                result[key] = owner._redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue
+            {
+                var redacted = owner._redactor.IsSensitiveKey(key) && value is not null and not IReadOnlyDictionary<string, object?> ? SensitiveValue
                     : value switch
                     {
                         string text => Text(path, key, text),
                         IReadOnlyDictionary<string, object?> or IEnumerable<object?> => Value($"{path}.{key}", value),
                         _ => value,
                     };
-            return result;
+                if (result is null && !ReferenceEquals(redacted, value))
+                {
+                    // The first change: the values before it are kept as they are.
+                    result = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
+                    foreach (var (earlierKey, earlier) in data.Take(index)) result[earlierKey] = earlier;
+                }
+                if (result is not null) result[key] = redacted;
+                index++;
+            }
+            return result ?? data;
         }
 
-        private object? Value(string path, object? value) => value switch
+        private object? Value(string path, object? value)
         {
-            string s => Text(path, s),
-            IReadOnlyDictionary<string, object?> map => Map(path, map),
-            IEnumerable<object?> list => list.Select((item, i) => Value($"{path}[{i}]", item)).ToList(),
-            _ => value,
-        };
+            switch (value)
+            {
+                case string s:
+                    return Text(path, s);
+                case IReadOnlyDictionary<string, object?> map:
+                    return Map(path, map);
+                case IEnumerable<object?> list:
+                    var items = list.Select((item, i) => (Item: item, Redacted: Value($"{path}[{i}]", item))).ToList();
+                    return items.TrueForAll(x => ReferenceEquals(x.Item, x.Redacted)) ? value : items.ConvertAll(x => x.Redacted);
+                default:
+                    return value;
+            }
+        }
     }
 }

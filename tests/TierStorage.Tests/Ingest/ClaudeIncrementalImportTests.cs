@@ -241,6 +241,31 @@ public class ClaudeIncrementalImportTests : TierStorage.Tests.Backup.CatalogProv
         Assert.Equal("code-reviewer", Assert.Single(events, e => e.Tool == "Edit").Agent);
     }
 
+    /// <summary>Issue 12: an import parses the next transcript of another session while it stores one. Here two other conversations
+    /// come first, so the main transcript is parsed while the second of them is stored; its subagent's file must still wait for the
+    /// main transcript's Task call to be stored, or it would not know its subagent type.</summary>
+    [Fact]
+    public async Task A_subagent_transcript_behind_transcripts_parsed_ahead_still_takes_its_Task_call_s_subagent_type()
+    {
+        await using var t = await CreateWorkspaceAsync();
+        var ws = await t.OpenAsync();
+        string[] others = ["0a000000-0000-4000-8000-000000000001", "0b000000-0000-4000-8000-000000000002"];
+        foreach (var other in others)
+            Write(Path.Combine(Path.GetDirectoryName(MainPath)!, other + ".jsonl"),
+                ClaudeFixtures.Main[..3].Select(l => l.Replace(ClaudeFixtures.SessionId, other, StringComparison.Ordinal)));
+        Write(MainPath, MainNamingAgent("7c1d"));
+        Write(SubagentPath("7c1d"), ClaudeFixtures.Subagent);
+
+        var results = await ImportProjectAsync(ws, Now);
+
+        Assert.Equal([.. others.Select(ClaudeImporter.SessionFor), SessionId, SessionId], results.Select(r => r.SessionId));
+        Assert.Equal([null, null, null, "code-reviewer"], results.Select(r => r.Agent));
+        var events = await EventsAsync(ws);
+        Assert.Equal("code-reviewer", Assert.Single(events, e => e.Type == SessionEventType.AgentInvocation).Agent);
+        Assert.Equal("code-reviewer", Assert.Single(events, e => e.Tool == "Edit").Agent);
+        Assert.All(results, r => Assert.True(r.SessionCompleted));
+    }
+
     [Fact]
     public async Task A_subagent_still_running_is_linked_to_its_Task_call_by_its_prompt()
     {
