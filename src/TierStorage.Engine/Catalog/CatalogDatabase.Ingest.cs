@@ -96,7 +96,7 @@ public sealed partial class CatalogDatabase
     }
 
     /// <summary>Which of <paramref name="keys"/> (see <see cref="IngestKeys"/>) the session's events already hold; each looked up
-    /// in ix_events_ingest_key (key, session), so the cost follows the number of keys, not the size of the session.</summary>
+    /// in ix_events_ingest_key (by the key's tail, then the row's whole key and session), so the cost follows the number of keys, not the size of the session.</summary>
     public Task<IReadOnlySet<string>> FindIngestKeysAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -105,7 +105,7 @@ public sealed partial class CatalogDatabase
 
     /// <summary>Which of the model-call <paramref name="keys"/> ("llm_call:&lt;message id&gt;|&lt;request id&gt;") events of other sessions
     /// hold: calls Claude Code copied into another session's transcript (a resumed conversation). One seek per key in
-    /// ix_events_ingest_key (keyed by the ingest key first), so its cost follows the keys asked for, not the catalog's size.</summary>
+    /// ix_events_ingest_key (keyed by the ingest key, or its tail), so its cost follows the keys asked for, not the catalog's size.</summary>
     public Task<IReadOnlySet<string>> FindIngestKeysElsewhereAsync(string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -114,7 +114,7 @@ public sealed partial class CatalogDatabase
 
     private async Task<IReadOnlySet<string>> FindKeysAsync(string sessionId, IReadOnlyCollection<string> keys, bool elsewhere, CancellationToken cancellationToken)
     {
-        _ingestKeyLookup ??= _connection is SqliteConnection sqlite ? new IngestKeyLookup(sqlite) : new PostgresIngestKeyLookup((NpgsqlConnection)_connection);
+        _ingestKeyLookup ??= _connection is SqliteConnection sqlite ? new IngestKeyLookup(sqlite, SchemaVersion) : new PostgresIngestKeyLookup((NpgsqlConnection)_connection);
         return await _ingestKeyLookup.FindAsync(sessionId, keys, elsewhere, cancellationToken).ConfigureAwait(false);
     }
 
@@ -125,7 +125,7 @@ public sealed partial class CatalogDatabase
         var parameters = new (string Name, object? Value)[IngestKeyLookup.KeysPerQuery + 1];
         parameters[0] = ("?1", sessionId);
         for (var i = 1; i < parameters.Length; i++) parameters[i] = ("?" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), i == 1 ? "llm_call:m|r" : null);
-        await using var command = Command("EXPLAIN QUERY PLAN " + IngestKeyLookup.Sql(IngestKeyLookup.KeysPerQuery, elsewhere), parameters);
+        await using var command = Command("EXPLAIN QUERY PLAN " + IngestKeyLookup.Sql(IngestKeyLookup.KeysPerQuery, elsewhere, SchemaVersion), parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var details = new List<string>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) details.Add(reader.GetString(3));

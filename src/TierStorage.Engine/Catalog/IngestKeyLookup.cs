@@ -16,19 +16,29 @@ internal sealed class IngestKeyLookup : IIngestKeyLookup
     public const int KeysPerQuery = 500;
 
     private readonly sqlite3 _db;
+    private readonly int _schemaVersion;
     private sqlite3_stmt? _inSession;
     private sqlite3_stmt? _elsewhere;
 
-    public IngestKeyLookup(SqliteConnection connection) =>
-        _db = connection.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
-
-    /// <summary>The lookup's SQL for <paramref name="count"/> keys (?2 to ?count+1; ?1 is the session).</summary>
-    public static string Sql(int count, bool elsewhere)
+    public IngestKeyLookup(SqliteConnection connection, int schemaVersion)
     {
-        var places = string.Join(", ", Enumerable.Range(2, count).Select(i => "?" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        _db = connection.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
+        _schemaVersion = schemaVersion;
+    }
+
+    /// <summary>The lookup's SQL for <paramref name="count"/> keys (?2 to ?count+1; ?1 is the session), for a catalog of
+    /// <paramref name="schemaVersion"/>: from migration 16 on, the index is keyed by each key's tail (<see cref="Migrations.IngestKeyTailSql"/>),
+    /// before by the key and the session.</summary>
+    public static string Sql(int count, bool elsewhere, int schemaVersion)
+    {
+        var numbers = Enumerable.Range(2, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var places = string.Join(", ", numbers.Select(n => "?" + n));
+        var tails = schemaVersion >= 16
+            ? $"{Migrations.IngestKeyTailSql} IN ({string.Join(", ", numbers.Select(n => Migrations.IngestKeyTailSql.Replace("ingest_key", "?" + n, StringComparison.Ordinal)))}) AND "
+            : "";
         return $"""
             SELECT DISTINCT ingest_key FROM events INDEXED BY ix_events_ingest_key
-            WHERE ingest_key IS NOT NULL AND ingest_key IN ({places}) AND session_id {(elsewhere ? "<>" : "=")} ?1
+            WHERE ingest_key IS NOT NULL AND {tails}ingest_key IN ({places}) AND session_id {(elsewhere ? "<>" : "=")} ?1
             """;
     }
 
@@ -69,7 +79,7 @@ internal sealed class IngestKeyLookup : IIngestKeyLookup
 
     private sqlite3_stmt Prepare(bool elsewhere)
     {
-        Check(raw.sqlite3_prepare_v2(_db, Sql(KeysPerQuery, elsewhere), out var statement));
+        Check(raw.sqlite3_prepare_v2(_db, Sql(KeysPerQuery, elsewhere, _schemaVersion), out var statement));
         return statement;
     }
 

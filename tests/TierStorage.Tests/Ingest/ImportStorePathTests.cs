@@ -105,6 +105,47 @@ public sealed class ImportStorePathTests : IDisposable
         }, 0, None);
     }
 
+    /// <summary>Migration 16 keys ix_events_ingest_key by the last 12 characters of each key only: a catalog of version 15 answers
+    /// its lookups from the old index, is upgraded to the compact one, and then gives the same answers; keys that share a tail are
+    /// told apart by the row's whole key and session.</summary>
+    [Fact]
+    public async Task The_compact_key_index_of_migration_16_answers_as_the_old_one_did_and_tells_keys_with_one_tail_apart()
+    {
+        SessionEvent Call(string session, string message, int second) => new()
+        {
+            Timestamp = CatalogFixture.T0.AddSeconds(second), SessionId = session, Type = SessionEventType.LlmCall,
+            Data = new Dictionary<string, object?> { ["message_id"] = message, ["request_id"] = "req_shared_tail_0001" },
+        };
+        // Every key ends in "_tail_0001|" + nothing else that differs within 12 characters: one tail for all of them.
+        string Key(string message) => $"llm_call:{message}|req_shared_tail_0001";
+        // In session_a, in session_b, in every session but session_a.
+        async Task<string[]> AnswersAsync(CatalogDatabase db)
+        {
+            string[] asked = [Key("msg_1"), Key("msg_2"), Key("msg_3"), Key("msg_9")];
+            static string Joined(IEnumerable<string> keys) => string.Join(" ", keys.Order(StringComparer.Ordinal));
+            return [Joined(await db.FindIngestKeysAsync("session_a", asked, None)), Joined(await db.FindIngestKeysAsync("session_b", asked, None)),
+                Joined(await db.FindIngestKeysElsewhereAsync("session_a", asked, None))];
+        }
+        string[] expected = [$"{Key("msg_1")} {Key("msg_2")}", $"{Key("msg_2")} {Key("msg_3")}", $"{Key("msg_2")} {Key("msg_3")}"];
+
+        await using (var old = await CatalogDatabase.OpenAsync(_fixture.DbPath, 15, None))
+        {
+            foreach (var session in new[] { "session_a", "session_b" })
+                await old.InsertSessionAsync(new SessionRecord { SessionId = session, Phase = 1, StartedAt = CatalogFixture.T0, State = SessionState.Active }, None);
+            await old.AddEventsAsync("session_a", [Call("session_a", "msg_1", 1), Call("session_a", "msg_2", 2)], 0, None);
+            await old.AddEventsAsync("session_b", [Call("session_b", "msg_2", 3), Call("session_b", "msg_3", 4)], 0, None);
+            Assert.Equal(expected, await AnswersAsync(old));
+        }
+        await using var upgraded = await CatalogDatabase.OpenAsync(_fixture.DbPath, None);
+        Assert.Equal(16, upgraded.SchemaVersion);
+        using (var raw = _fixture.RawConnection())
+            Assert.Contains("substr(ingest_key, -12)", (string)CatalogFixture.Scalar(raw, "SELECT sql FROM sqlite_master WHERE name = 'ix_events_ingest_key'")!);
+        Assert.Equal(expected, await AnswersAsync(upgraded));
+        await upgraded.AddEventsAsync("session_a", [Call("session_a", "msg_9", 5)], 0, None);
+        Assert.Contains(Key("msg_9"), await upgraded.FindIngestKeysAsync("session_a", [Key("msg_9")], None));
+        Assert.Empty(await upgraded.FindIngestKeysAsync("session_b", [Key("msg_9")], None));
+    }
+
     [Fact]
     public async Task Every_session_an_import_completes_has_its_rollup_stored_when_the_import_ends_and_it_holds_the_figures_of_its_events()
     {

@@ -108,7 +108,7 @@ public sealed class IngestKeyColumnTests : IDisposable
             DROP INDEX ix_sessions_origin;
             ALTER TABLE sessions DROP COLUMN machine;
             ALTER TABLE sessions DROP COLUMN user_name;
-            DELETE FROM schema_migrations WHERE version = 15;
+            DELETE FROM schema_migrations WHERE version IN (15, 16);
             DROP INDEX ix_events_ingest_key;
             ALTER TABLE events DROP COLUMN ingest_key;
             CREATE INDEX ix_events_ingest_key ON events(session_id, {Migrations.IngestKeySql}) WHERE {Migrations.IngestKeyFilterSql};
