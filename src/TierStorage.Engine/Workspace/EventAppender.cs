@@ -66,7 +66,11 @@ public sealed class EventAppender : IAsyncDisposable
         _sessionId ??= (await _workspace.ResolveSessionAsync(null, requireActive: true, cancellationToken).ConfigureAwait(false)).SessionId;
         if (sessionEvent.Id is { } id) EventJson.CheckId(id);
         var derive = _deriveIds && sessionEvent.Id is null && sessionEvent.Timestamp != default;
-        var e = _workspace.Redaction.Apply(Validate(sessionEvent), _workspace.Warn, _sessionId) with { EventId = 0 };
+        var redacted = _workspace.Redaction.Apply(Validate(sessionEvent), _workspace.Warn, _sessionId);
+        // The batch is written after this returns: what the caller does with its data then must not change what is stored (the
+        // redaction only copies data that held a secret).
+        if (redacted.Data is { } data && ReferenceEquals(data, sessionEvent.Data)) redacted = redacted with { Data = EventRedaction.Copy(data) };
+        var e = redacted with { EventId = 0 };
         _pending.Add(e);
         _derive.Add(derive);
         if (_pending.Count >= BatchSize)

@@ -28,6 +28,22 @@ public sealed class EventRedaction
         return e with { Agent = agent, Tool = tool, Task = task, Model = model, ErrorType = errorType, File = file, Data = data };
     }
 
+    /// <summary>A copy of an event's data, its nested maps and lists copied too: what a caller keeps a reference to can change after.</summary>
+    internal static IReadOnlyDictionary<string, object?> Copy(IReadOnlyDictionary<string, object?> data)
+    {
+        var copy = new Dictionary<string, object?>(data.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in data) copy[key] = CopyValue(value);
+        return copy;
+    }
+
+    private static object? CopyValue(object? value) => value switch
+    {
+        string => value,
+        IReadOnlyDictionary<string, object?> map => Copy(map),
+        IEnumerable<object?> list => list.Select(CopyValue).ToList(),
+        _ => value,
+    };
+
     /// <summary>A whole document (a snapshot's JSON, a handoff note) with every secret the patterns know replaced;
     /// quoted JSON values are redacted inside their quotes, so JSON stays JSON.</summary>
     public string Document(string text) => _redactor.Redact(text);

@@ -49,6 +49,36 @@ public sealed class ActivityLogTests
         Assert.Equal(10_001, File.ReadLines(t.Layout.CurrentLogPath).Count());
     }
 
+    /// <summary>An appender writes its batch after AppendAsync returns: a caller that reuses its data dictionary for the next
+    /// event (or changes a list inside it) must not change what the earlier events store. Redaction copies only data that held a
+    /// secret (issue 12), so the appender copies the rest itself.</summary>
+    [Fact]
+    public async Task Data_a_caller_changes_after_appending_is_stored_as_it_was_when_appended()
+    {
+        await using var t = await TestWorkspace.CreateAsync();
+        var ws = await t.OpenAsync();
+        await ws.StartSessionAsync(new StartSessionRequest(), None);
+        var files = new List<object?> { "a.cs" };
+        var data = new Dictionary<string, object?> { ["n"] = 0L, ["files"] = files };
+        await using (var appender = ws.OpenEventAppender(null))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                data["n"] = (long)i;
+                files.Add($"f{i}.cs");
+                await appender.AppendAsync(Tool(i) with { Data = data }, None);
+            }
+            data["n"] = 99L;
+            files.Clear();
+        }
+
+        var stored = await EventsAsync(ws, new SessionEventQuery { Type = SessionEventType.ToolCall });
+        Assert.Equal([0L, 1L, 2L], stored.Select(e => e.Data!["n"]));
+        Assert.Equal(["a.cs f0.cs", "a.cs f0.cs f1.cs", "a.cs f0.cs f1.cs f2.cs"],
+            stored.Select(e => string.Join(" ", (IEnumerable<object?>)e.Data!["files"]!)));
+        Assert.Equal(3, File.ReadLines(t.Layout.CurrentLogPath).Count(l => l.Contains("\"n\":", StringComparison.Ordinal) && !l.Contains("\"n\":99", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task An_appender_that_keeps_written_events_gives_them_their_catalog_ids_across_batches()
     {
