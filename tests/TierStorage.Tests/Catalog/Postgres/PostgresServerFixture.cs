@@ -151,6 +151,10 @@ public sealed partial class PostgresServerFixture : IAsyncLifetime
         Database = database,
         // The tests open many connections at once; the server allows 200 (see WriteServerSettingsAsync).
         MaxPoolSize = 100,
+        // Each test's database has a pool of its own, whose idle connections Npgsql keeps for 5 minutes by default: the whole
+        // run's would stay open together and the server refused the later tests ("53300: sorry, too many clients already").
+        ConnectionIdleLifetime = 2,
+        ConnectionPruningInterval = 1,
     };
 
     /// <summary>
