@@ -68,8 +68,8 @@ public sealed class EventAppender : IAsyncDisposable
         var derive = _deriveIds && sessionEvent.Id is null && sessionEvent.Timestamp != default;
         var redacted = _workspace.Redaction.Apply(Validate(sessionEvent), _workspace.Warn, _sessionId);
         // The batch is written after this returns: what the caller does with its data then must not change what is stored (the
-        // redaction only copies data that held a secret).
-        if (redacted.Data is { } data && ReferenceEquals(data, sessionEvent.Data)) redacted = redacted with { Data = EventRedaction.Copy(data) };
+        // redaction copies only the branches of the data that held a secret, and keeps the caller's maps and lists elsewhere).
+        if (redacted.Data is { } data) redacted = redacted with { Data = EventRedaction.Copy(data) };
         var e = redacted with { EventId = 0 };
         _pending.Add(e);
         _derive.Add(derive);

@@ -51,7 +51,7 @@ public sealed class ActivityLogTests
 
     /// <summary>An appender writes its batch after AppendAsync returns: a caller that reuses its data dictionary for the next
     /// event (or changes a list inside it) must not change what the earlier events store. Redaction copies only data that held a
-    /// secret (issue 12), so the appender copies the rest itself.</summary>
+    /// secret, and only the branches that held one (issue 12), so the appender copies the data itself.</summary>
     [Fact]
     public async Task Data_a_caller_changes_after_appending_is_stored_as_it_was_when_appended()
     {
@@ -59,7 +59,8 @@ public sealed class ActivityLogTests
         var ws = await t.OpenAsync();
         await ws.StartSessionAsync(new StartSessionRequest(), None);
         var files = new List<object?> { "a.cs" };
-        var data = new Dictionary<string, object?> { ["n"] = 0L, ["files"] = files };
+        // The secret makes redaction copy the top map, not the list beside it.
+        var data = new Dictionary<string, object?> { ["n"] = 0L, ["files"] = files, ["cmd"] = "export password=hunter2" };
         await using (var appender = ws.OpenEventAppender(null))
         {
             for (var i = 0; i < 3; i++)
