@@ -116,7 +116,7 @@ public sealed class ImportStorePathTests : IDisposable
             Timestamp = CatalogFixture.T0.AddSeconds(second), SessionId = session, Type = SessionEventType.LlmCall,
             Data = new Dictionary<string, object?> { ["message_id"] = message, ["request_id"] = "req_shared_tail_0001" },
         };
-        // Every key ends in "_tail_0001|" + nothing else that differs within 12 characters: one tail for all of them.
+        // Every key ends in the same request id, whose last 12 characters ("ed_tail_0001") are the tail: one tail for all of them.
         string Key(string message) => $"llm_call:{message}|req_shared_tail_0001";
         // In session_a, in session_b, in every session but session_a.
         async Task<string[]> AnswersAsync(CatalogDatabase db)
