@@ -60,15 +60,7 @@ public sealed class S3ArchiveTests(S3rverFixture server)
                 level: 2
                 kind: folder
                 path: {Path.Combine(root, "backup")}
-              - name: archive
-                level: 3
-                kind: s3
-                bucket: {S3rverFixture.Bucket}
-                region: us-east-1
-                prefix: {prefix}
-                storage_class: {storageClass}
-                endpoint: {server.Endpoint}
-                force_path_style: true
+            {server.TierYaml("archive", 3, prefix, storageClass)}
                 price_per_gb_month: 0.00099
             """);
         Directory.CreateDirectory(root);

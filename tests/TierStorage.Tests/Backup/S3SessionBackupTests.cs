@@ -21,15 +21,7 @@ public sealed class S3SessionBackupTests(S3rverFixture server)
     {
         var prefix = "sess-" + Guid.NewGuid().ToString("N")[..8];
         var bed = await CreateAsync(tierYaml: $"""
-              - name: {BackupTier}
-                level: 2
-                kind: s3
-                bucket: {S3rverFixture.Bucket}
-                region: us-east-1
-                prefix: {prefix}
-                storage_class: STANDARD
-                endpoint: {server.Endpoint}
-                force_path_style: true
+            {server.TierYaml(BackupTier, 2, prefix)}
                 capacity: unlimited
                 price_per_gb_month: 0
             """);

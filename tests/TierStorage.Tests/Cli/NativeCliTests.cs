@@ -185,15 +185,7 @@ public sealed class NativeCliTests(S3rverFixture s3) : IDisposable
     {
         var prefix = "native-" + Guid.NewGuid().ToString("N")[..8];
         var template = Template($"""
-              - name: s3
-                level: 2
-                kind: s3
-                bucket: {S3rverFixture.Bucket}
-                region: us-east-1
-                prefix: {prefix}
-                storage_class: STANDARD
-                endpoint: {s3.Endpoint}
-                force_path_style: true
+            {s3.TierYaml("s3", 2, prefix)}
             """);
         AssertExit(ExitCodes.Success, await Native("init", "--policy-template", template));
         AssertExit(ExitCodes.Success, await Native("session", "start", "--phase", "1", "--id", "session_20261204_110000"));

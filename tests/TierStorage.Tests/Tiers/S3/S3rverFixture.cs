@@ -47,6 +47,20 @@ public sealed partial class S3rverFixture : IAsyncLifetime
         MultipartThreshold = 5 * S3StoreOptions.MiB,
     };
 
+    /// <summary>A policy's tiers-list entry for an S3 tier on this server, its objects under <paramref name="prefix"/>, indented as the
+    /// test beds' and templates' tier lists are (put it at the start of a line of the list).</summary>
+    public string TierYaml(string name, int level, string prefix, string storageClass = "STANDARD") => $"""
+          - name: {name}
+            level: {level}
+            kind: s3
+            bucket: {Bucket}
+            region: us-east-1
+            prefix: {prefix}
+            storage_class: {storageClass}
+            endpoint: {Endpoint}
+            force_path_style: true
+        """;
+
     /// <summary>The file s3rver serves for a key of the bucket (to damage an object behind the store's back).</summary>
     public string ObjectFile(string fullKey) => Path.Combine([DataDirectory, Bucket, .. fullKey.Split('/')[..^1], fullKey.Split('/')[^1] + "._S3rver_object"]);
 
