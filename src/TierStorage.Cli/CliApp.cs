@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Reflection;
 using TierStorage.Cli.Commands;
 using TierStorage.Contracts;
 using TierStorage.Engine.Workspace;
@@ -77,16 +76,10 @@ public static class CliApp
     public static int? TryRunWithoutParser(string[] args, Action<string> write)
     {
         if (args is not ["--version"]) return null;
-        write(ExecutableVersion() + Environment.NewLine);
+        // What System.CommandLine's `--version` prints (the entry assembly's informational version), as a constant
+        // written by the build (BuildVersion.targets): reading the attribute costs the native command the type loader.
+        write(BuildVersion.Informational + Environment.NewLine);
         return ExitCodes.Success;
-    }
-
-    /// <summary>What System.CommandLine's <c>--version</c> prints (its internal CliExecutable.GetExecutableVersion).</summary>
-    private static string ExecutableVersion()
-    {
-        var assembly = Assembly.GetEntryAssembly() ?? Assembly.GetExecutingAssembly();
-        return assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            ?? assembly.GetName().Version?.ToString() ?? "";
     }
 
     private static RootCommand BuildRootCommand(CliContext context)

@@ -17,16 +17,17 @@ public sealed class CliStartupTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public async Task Version_answered_early_is_the_parsers_answer()
+    public void Version_answered_early_is_what_the_parser_prints_for_the_command()
     {
         var early = new StringWriter();
         var exitCode = CliApp.TryRunWithoutParser(["--version"], early.Write);
-        var parsed = await CliRunner.RunAsync("--version");
 
-        CliRunner.AssertExit(ExitCodes.Success, parsed);
+        // The parser prints the entry assembly's informational version: tierstorage's in its own process (in this one it
+        // would be the test host's). The early answer is the build's constant, which must be that same attribute.
         Assert.Equal(ExitCodes.Success, exitCode);
-        Assert.Equal(parsed.Stdout, early.ToString());
-        Assert.Equal("", parsed.Stderr);
+        var version = typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.Equal(version + Environment.NewLine, early.ToString());
+        Assert.Matches(@"^\d+\.\d+\.\d+", version);
     }
 
     [Theory]
