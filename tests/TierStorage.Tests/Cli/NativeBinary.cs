@@ -79,12 +79,7 @@ internal sealed class NativeBinary
     /// <summary>Runs the binary with <paramref name="input"/> on stdin (as bytes: what Claude Code sends a hook).</summary>
     public async Task<NativeRun> RunAsync(byte[] input, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in args) start.ArgumentList.Add(argument);
-        foreach (var (name, value) in environment)
-            if (value is null) start.Environment.Remove(name);
-            else start.Environment[name] = value;
-        using var process = Process.Start(start)!;
+        using var process = Start(environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardInput.BaseStream.WriteAsync(input);
@@ -95,6 +90,18 @@ internal sealed class NativeBinary
 
     public Task<NativeRun> RunAsync(string input, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         RunAsync(Encoding.UTF8.GetBytes(input), environment, args);
+
+    /// <summary>Starts the binary with stdin, stdout and stderr redirected and <paramref name="environment"/> applied (a null
+    /// value removes the variable); for a test that acts while the process runs.</summary>
+    public Process Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo(Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in args) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment)
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        return Process.Start(start)!;
+    }
 
     private static bool OnPath(string command) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)

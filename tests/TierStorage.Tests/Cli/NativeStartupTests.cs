@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using TierStorage.Cli;
 using Xunit;
@@ -50,14 +49,7 @@ public sealed class NativeStartupTests : IDisposable
         }
 
         // A native process that waits for its input: events on stdin, added when stdin closes.
-        var start = new ProcessStartInfo(NativeBinary.Cli.Executable)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "event", "add", "--stdin", "--workspace", _temp.Workspace }) start.ArgumentList.Add(argument);
-        start.Environment.Remove("TIERSTORAGE_WORKSPACE");
-        start.Environment.Remove("TIERSTORAGE_POLICY");
-        using var process = Process.Start(start)!;
+        using var process = NativeBinary.Cli.Start(environment, "event", "add", "--stdin", "--workspace", _temp.Workspace);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         string? flags = null;
